@@ -1,0 +1,358 @@
+"""GDClassifier: a linear classifier trained by minibatch gradient descent."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import BaseGD, keep_state_on_error
+from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
+
+
+def _loss_has_proba(estimator):
+    try:
+        return hasattr(estimator._get_loss(), "predict_proba")
+    except ValueError:  # an invalid loss has no probabilities either
+        return False
+
+
+class GDClassifier(ClassifierMixin, BaseGD):
+    """Linear classifier trained by minibatch gradient descent with a pluggable loss.
+
+    Two classes give one decision function (positive means ``classes_[1]``).
+    ``K > 2`` classes give ONE model with ``K`` outputs, trained jointly by a
+    single matrix product per batch: the softmax cross-entropy for
+    ``"log_loss"``, the Crammer-Singer margin for ``"hinge"``, and the sum of
+    the one-vs-rest losses for the other margin losses. Training is the
+    course's loop, shared with :class:`GDRegressor`.
+
+    Scale the features first (``make_pipeline(StandardScaler(), GDClassifier())``).
+
+    Parameters
+    ----------
+    loss : str or Loss, default="log_loss"
+        The loss minimised: ``"log_loss"`` (alias ``"cross_entropy"``),
+        ``"hinge"``, ``"squared_hinge"``, ``"modified_huber"``,
+        ``"perceptron"``, or a :class:`skgd.losses.Loss` instance.
+        ``predict_proba`` exists only for losses with a probability link
+        (``"log_loss"``, ``"modified_huber"``).
+    learning_rate : float, default=0.01
+        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``.
+    batch_size : int or "auto", default="auto"
+        Samples per gradient step. ``"auto"`` is ``min(200, n_samples)``.
+    max_iter : int, default=1000
+        Maximum number of epochs in ``fit``.
+    tol : float or None, default=1e-4
+        Training stops when the epoch's training loss has not improved by
+        more than ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        ``None`` runs all ``max_iter`` epochs.
+    n_iter_no_change : int, default=5
+        Epochs without improvement that stop the training.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty ``alpha / 2 * ||coef_||^2``.
+    penalty : {"l2"} or None, default="l2"
+        The regularisation term; ``None`` ignores ``alpha``.
+    fit_intercept : bool, default=True
+        Whether to learn ``intercept_``.
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch's batches.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random initialisation and the shuffling.
+    warm_start : bool, default=False
+        Whether ``fit`` starts from the previous solution.
+    verbose : int, default=0
+        If positive, print one line per epoch.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``;
+        ``"balanced"`` uses ``n_samples / (n_classes * bincount(y))``. Not
+        available as ``"balanced"`` in ``partial_fit``, where one chunk's
+        class counts would be taken for the whole stream: compute the weights
+        with :func:`sklearn.utils.class_weight.compute_class_weight` and pass
+        a dict.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        The weights; one row for two classes.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+    n_iter_ : int
+        Epochs run by the last ``fit``; ``partial_fit`` adds one a call.
+    t_ : int
+        Number of weight updates (batches) since the model was initialised.
+    loss_curve_ : list of float
+        The mean training loss (with the penalty) of each epoch.
+
+    See Also
+    --------
+    GDRegressor : The same training loop for regression.
+    sklearn.linear_model.SGDClassifier : Per-sample SGD, one-vs-rest.
+    sklearn.linear_model.LogisticRegression : An exact solver of the log loss.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skgd import GDClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), GDClassifier(random_state=0)).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _losses = CLASSIFICATION_LOSSES
+    _other_kind = RegressionLoss
+    _parameter_constraints = {
+        **BaseGD._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), Loss],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        loss="log_loss",
+        *,
+        learning_rate=0.01,
+        batch_size="auto",
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=5,
+        alpha=0.0001,
+        penalty="l2",
+        fit_intercept=True,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        class_weight=None,
+    ):
+        self.loss = loss
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.alpha = alpha
+        self.penalty = penalty
+        self.fit_intercept = fit_intercept
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.class_weight = class_weight
+
+    def _encode(self, y, classes, sample_weight, X):
+        """Encode labels for the losses and fold class weights into sample weights.
+
+        Raises ValueError, before anything changes, for labels not in ``classes``.
+        """
+        unseen = np.setdiff1d(np.unique(y), classes)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not in classes "
+                f"{classes.tolist()}; pass every class in the first partial_fit call."
+            )
+        indices = np.searchsorted(classes, y)
+        if len(classes) == 2:
+            Y = np.where(indices == 1, 1.0, -1.0).astype(X.dtype)
+        else:
+            Y = indices
+        if self.class_weight is not None:
+            weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+            per_sample = weights[indices]
+            sample_weight = per_sample if sample_weight is None else per_sample * sample_weight
+        return Y, sample_weight
+
+    def _fit_classes(self, X, y, classes, sample_weight, **kwargs):
+        Y, sample_weight = self._encode(y, classes, sample_weight, X)
+        self.classes_ = classes
+        return self._fit(X, Y, sample_weight, **kwargs)
+
+    def _n_outputs(self, Y):
+        # Two classes need one decision function; more need one a class.
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    @staticmethod
+    def _squeeze_coef(Y):
+        return False
+
+    def _validate_Xy(self, X, y, reset):
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
+        )
+        check_classification_targets(y)
+        return X, y
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit the model by minibatch gradient descent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        coef_init : array-like of shape (n_outputs, n_features), default=None
+            Starting coefficients instead of the random initialisation
+            (one row for two classes, one a class for more).
+        intercept_init : array-like of shape (n_outputs,), default=None
+            Starting intercepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, multiplied by the class weights.
+
+        Returns
+        -------
+        self : GDClassifier
+            The fitted estimator.
+        """
+        X, y = self._validate_Xy(X, y, reset=True)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"The training data has only one class ({classes.tolist()}); "
+                "a classifier needs samples of at least two classes."
+            )
+        if self.warm_start and hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start needs the same classes as before ({self.classes_.tolist()}); "
+                f"got {classes.tolist()}."
+            )
+        return self._fit_classes(
+            X,
+            y,
+            classes,
+            sample_weight,
+            incremental=False,
+            coef_init=coef_init,
+            intercept_init=intercept_init,
+        )
+
+    @keep_state_on_error
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of minibatch gradient descent over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels, all of them in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the stream: required on the first call, and if
+            given later, it must be the same.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : GDClassifier
+            The updated estimator. A call that raises (for example for labels
+            outside ``classes``) leaves the model exactly as it was.
+        """
+        first_call = not hasattr(self, "classes_")
+        if self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not available in partial_fit: one chunk's "
+                "class counts would be used for the whole stream. Compute the weights "
+                "with sklearn.utils.class_weight.compute_class_weight on representative "
+                "labels and pass them as a dict."
+            )
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None:
+            classes = np.unique(classes)
+            if not first_call and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()} differs from the classes of the first "
+                    f"partial_fit call, {self.classes_.tolist()}."
+                )
+            if len(classes) < 2:
+                raise ValueError("classes must hold at least two classes.")
+        else:
+            classes = self.classes_
+        X, y = self._validate_Xy(X, y, reset=first_call)
+        return self._fit_classes(X, y, classes, sample_weight, incremental=True)
+
+    def decision_function(self, X):
+        """Raw predictions ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, positive means ``classes_[1]``; for more, one
+            column a class.
+        """
+        raw = self._raw_prediction(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        scores = self.decision_function(X)
+        indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[indices]
+
+    @available_if(_loss_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities, for losses with a probability link.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        return self._get_loss().predict_proba(self.decision_function(X))
+
+    @available_if(_loss_has_proba)
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class, in the order of ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))

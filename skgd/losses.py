@@ -1,0 +1,544 @@
+"""Loss functions: the part of gradient descent a user swaps.
+
+A loss is a small object with two methods, both vectorised over samples:
+
+``loss(y_true, raw_prediction)``
+    the loss of each sample, shape ``(n_samples,)``;
+``gradient(y_true, raw_prediction)``
+    the derivative of each sample's loss with respect to its raw prediction,
+    same shape as ``raw_prediction``.
+
+The estimators do the rest: they average the per-sample gradients (weighted
+by ``sample_weight``), push them back through the linear model
+``raw = X @ coef_.T + intercept_`` and take a step.
+
+Shapes the estimators pass to a loss
+------------------------------------
+=============================  ========================  ==========================
+task                           ``y_true``                ``raw_prediction``
+=============================  ========================  ==========================
+regression, one output         float ``(n,)``            ``(n,)``
+regression, ``k`` outputs      float ``(n, k)``          ``(n, k)``
+binary classification          float ``(n,)`` in {-1,1}  ``(n,)``, > 0 means class 1
+multiclass, ``K`` classes      int ``(n,)`` in 0..K-1    ``(n, K)``, one column a class
+=============================  ========================  ==========================
+
+A multi-output loss returns one value per sample (summed over outputs).
+
+Optional hooks, with defaults that suit most losses:
+
+``inverse_link(raw_prediction)``
+    maps a raw prediction to the predicted target (``GDRegressor.predict``);
+    identity by default, ``exp`` for :class:`Poisson`.
+``check_target(y)``
+    raises ``ValueError`` for targets outside the loss's domain.
+``predict_proba(raw_prediction)``
+    defined only by losses with a probability link (:class:`LogLoss`,
+    :class:`ModifiedHuber`); ``GDClassifier`` offers ``predict_proba`` exactly
+    when its loss has it.
+
+Losses are scikit-learn ``BaseEstimator`` objects, so their hyper-parameters
+are visible to ``get_params`` and reachable by grid searches as
+``gdregressor__loss__delta``.
+"""
+
+import numpy as np
+from scipy.special import expit, logsumexp, softmax
+from sklearn.base import BaseEstimator
+
+__all__ = [
+    "Loss",
+    "RegressionLoss",
+    "ClassificationLoss",
+    "SquaredError",
+    "AbsoluteError",
+    "Huber",
+    "EpsilonInsensitive",
+    "Poisson",
+    "LogLoss",
+    "Hinge",
+    "SquaredHinge",
+    "ModifiedHuber",
+    "Perceptron",
+    "REGRESSION_LOSSES",
+    "CLASSIFICATION_LOSSES",
+]
+
+
+def _per_sample(values):
+    """Sum the outputs of a multi-output loss, so each sample has one value."""
+    return values if values.ndim == 1 else values.sum(axis=1)
+
+
+class Loss(BaseEstimator):
+    """Base class of every loss, built-in or written by a user.
+
+    Subclass it and implement :meth:`loss` and :meth:`gradient`; put the
+    loss's hyper-parameters in ``__init__`` as keyword arguments stored
+    unchanged, as for any scikit-learn estimator.
+
+    Examples
+    --------
+    A pinball (quantile) loss, written by a user:
+
+    >>> import numpy as np
+    >>> from skgd.losses import Loss
+    >>> class Pinball(Loss):
+    ...     def __init__(self, quantile=0.5):
+    ...         self.quantile = quantile
+    ...     def loss(self, y_true, raw_prediction):
+    ...         diff = y_true - raw_prediction
+    ...         return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
+    ...     def gradient(self, y_true, raw_prediction):
+    ...         return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+    >>> Pinball(quantile=0.9).loss(np.array([1.0, 2.0]), np.array([0.0, 3.0]))
+    array([0.9, 0.1])
+    """
+
+    def loss(self, y_true, raw_prediction):
+        """Loss of each sample.
+
+        Parameters
+        ----------
+        y_true : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, encoded as described in :mod:`skgd.losses`.
+        raw_prediction : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The linear model's output ``X @ coef_.T + intercept_``.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_samples,)
+            The loss of each sample.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement loss()")
+
+    def gradient(self, y_true, raw_prediction):
+        """Derivative of each sample's loss with respect to its raw prediction.
+
+        Parameters
+        ----------
+        y_true : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, encoded as described in :mod:`skgd.losses`.
+        raw_prediction : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The linear model's output ``X @ coef_.T + intercept_``.
+
+        Returns
+        -------
+        gradient : ndarray of the same shape as ``raw_prediction``
+            ``d loss_i / d raw_prediction_i``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement gradient()")
+
+    def inverse_link(self, raw_prediction):
+        """Map raw predictions to predicted targets (identity here).
+
+        Parameters
+        ----------
+        raw_prediction : ndarray
+            The linear model's output.
+
+        Returns
+        -------
+        prediction : ndarray
+            The prediction, same shape as ``raw_prediction``.
+        """
+        return raw_prediction
+
+    def check_target(self, y):
+        """Raise ``ValueError`` if ``y`` is outside the loss's domain.
+
+        Parameters
+        ----------
+        y : ndarray
+            The encoded targets the estimator is about to train on.
+        """
+
+
+class RegressionLoss(Loss):
+    """Base class of the built-in regression losses.
+
+    It only marks a loss as meant for :class:`~skgd.GDRegressor`; a user's
+    loss may subclass :class:`Loss` directly.
+    """
+
+
+class ClassificationLoss(Loss):
+    """Base class of the built-in classification losses.
+
+    It only marks a loss as meant for :class:`~skgd.GDClassifier`; a user's
+    loss may subclass :class:`Loss` directly.
+    """
+
+
+# --------------------------------------------------------------------------
+# Regression: functions of the residual r = raw_prediction - y_true
+# --------------------------------------------------------------------------
+
+
+class _ResidualLoss(RegressionLoss):
+    def loss(self, y_true, raw_prediction):
+        return _per_sample(self._loss(raw_prediction - y_true))
+
+    def gradient(self, y_true, raw_prediction):
+        return self._dloss(raw_prediction - y_true)
+
+
+class SquaredError(_ResidualLoss):
+    r"""Half squared error, :math:`\frac{1}{2}(\hat y - y)^2`, the course's loss.
+
+    Its gradient is the residual :math:`\hat y - y`; averaged over a batch it
+    gives the course's :math:`\partial L / \partial a = \frac{1}{n}\sum
+    (aX + b - y^*)X`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import SquaredError
+    >>> SquaredError().loss(np.array([1.0, 2.0]), np.array([2.0, 2.0]))
+    array([0.5, 0. ])
+    """
+
+    def _loss(self, r):
+        return 0.5 * r * r
+
+    def _dloss(self, r):
+        return r
+
+
+class AbsoluteError(_ResidualLoss):
+    r"""Absolute error, :math:`|\hat y - y|` (the course's "erreur absolue").
+
+    Robust to outliers; its gradient is the sign of the residual.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import AbsoluteError
+    >>> AbsoluteError().gradient(np.array([1.0, 2.0]), np.array([3.0, 0.0]))
+    array([ 1., -1.])
+    """
+
+    def _loss(self, r):
+        return np.abs(r)
+
+    def _dloss(self, r):
+        return np.sign(r)
+
+
+class Huber(_ResidualLoss):
+    r"""Huber loss, the course's smoothed error ("erreur lissée").
+
+    Quadratic for residuals within ``delta``, linear beyond:
+    :math:`\frac{1}{2}r^2` if :math:`|r| \le \delta`, else
+    :math:`\delta(|r| - \frac{\delta}{2})`.
+
+    Parameters
+    ----------
+    delta : float, default=1.0
+        Where the loss turns from quadratic to linear, in units of the target.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Huber
+    >>> Huber(delta=1.0).loss(np.zeros(2), np.array([0.5, 3.0]))
+    array([0.125, 2.5  ])
+    """
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def _loss(self, r):
+        a = np.abs(r)
+        return np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta))
+
+    def _dloss(self, r):
+        return np.clip(r, -self.delta, self.delta)
+
+
+class EpsilonInsensitive(_ResidualLoss):
+    r"""Epsilon-insensitive loss of support vector regression, :math:`\max(0, |r| - \epsilon)`.
+
+    Parameters
+    ----------
+    epsilon : float, default=0.1
+        Residuals smaller than this cost nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import EpsilonInsensitive
+    >>> EpsilonInsensitive(epsilon=0.5).loss(np.zeros(2), np.array([0.2, 2.0]))
+    array([0. , 1.5])
+    """
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def _loss(self, r):
+        return np.maximum(0.0, np.abs(r) - self.epsilon)
+
+    def _dloss(self, r):
+        return np.sign(r) * (np.abs(r) > self.epsilon)
+
+
+class Poisson(RegressionLoss):
+    r"""Poisson negative log-likelihood with a log link, for counts and rates.
+
+    The model predicts :math:`\exp(\text{raw})`; the loss is
+    :math:`e^{\text{raw}} - y\,\text{raw}` (up to a constant in ``y``), its
+    gradient :math:`e^{\text{raw}} - y`. Targets must be non-negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Poisson
+    >>> Poisson().gradient(np.array([1.0]), np.array([0.0]))
+    array([0.])
+    """
+
+    def loss(self, y_true, raw_prediction):
+        return _per_sample(np.exp(raw_prediction) - y_true * raw_prediction)
+
+    def gradient(self, y_true, raw_prediction):
+        return np.exp(raw_prediction) - y_true
+
+    def inverse_link(self, raw_prediction):
+        return np.exp(raw_prediction)
+
+    def check_target(self, y):
+        if np.any(y < 0):
+            raise ValueError(
+                "The Poisson loss needs non-negative targets (counts or rates); "
+                f"y has values as low as {np.min(y)}."
+            )
+
+
+# --------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------
+
+
+class _MarginLoss(ClassificationLoss):
+    """A loss of the margin ``z = y * raw`` with ``y`` in {-1, +1}.
+
+    For ``K > 2`` classes the model has one output a class and the loss is
+    the sum of the ``K`` one-vs-rest binary losses, all trained together by
+    the same matrix product; subclasses with a true multiclass form override
+    ``loss`` and ``gradient`` for 2-D raw predictions.
+    """
+
+    @staticmethod
+    def _signs(y_true, raw_prediction):
+        if raw_prediction.ndim == 1:
+            return y_true
+        signs = np.full(raw_prediction.shape, -1.0, dtype=raw_prediction.dtype)
+        signs[np.arange(len(y_true)), y_true] = 1.0
+        return signs
+
+    def loss(self, y_true, raw_prediction):
+        signs = self._signs(y_true, raw_prediction)
+        return _per_sample(self._loss(signs * raw_prediction))
+
+    def gradient(self, y_true, raw_prediction):
+        signs = self._signs(y_true, raw_prediction)
+        return signs * self._dloss(signs * raw_prediction)
+
+
+class LogLoss(_MarginLoss):
+    r"""Cross-entropy (log loss, negative log-likelihood).
+
+    Two classes: the logistic loss :math:`\log(1 + e^{-y\,\text{raw}})`, with
+    probability :math:`\sigma(\text{raw})`. ``K`` classes: the softmax
+    cross-entropy :math:`\log\sum_k e^{\text{raw}_k} - \text{raw}_y`, one model
+    with ``K`` outputs. Both are computed in their overflow-free forms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import LogLoss
+    >>> LogLoss().predict_proba(np.array([0.0]))
+    array([[0.5, 0.5]])
+    """
+
+    def _loss(self, z):
+        return np.logaddexp(0.0, -z)
+
+    def _dloss(self, z):
+        return -expit(-z)
+
+    def loss(self, y_true, raw_prediction):
+        if raw_prediction.ndim == 1:
+            return super().loss(y_true, raw_prediction)
+        rows = np.arange(len(y_true))
+        return logsumexp(raw_prediction, axis=1) - raw_prediction[rows, y_true]
+
+    def gradient(self, y_true, raw_prediction):
+        if raw_prediction.ndim == 1:
+            return super().gradient(y_true, raw_prediction)
+        grad = softmax(raw_prediction, axis=1)
+        grad[np.arange(len(y_true)), y_true] -= 1.0
+        return grad
+
+    def predict_proba(self, raw_prediction):
+        """Class probabilities: sigmoid for two classes, softmax for more.
+
+        Parameters
+        ----------
+        raw_prediction : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision function values.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class.
+        """
+        if raw_prediction.ndim == 1:
+            p = expit(raw_prediction)
+            return np.column_stack([1.0 - p, p])
+        return softmax(raw_prediction, axis=1)
+
+
+class Hinge(_MarginLoss):
+    r"""Hinge loss of linear SVMs, :math:`\max(0, 1 - y\,\text{raw})`.
+
+    For ``K > 2`` classes, the multiclass margin loss of Crammer and Singer:
+    :math:`\max(0, 1 + \max_{k \ne y}\text{raw}_k - \text{raw}_y)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Hinge
+    >>> Hinge().loss(np.array([1.0, -1.0]), np.array([2.0, 0.5]))
+    array([0. , 1.5])
+    """
+
+    def _loss(self, z):
+        return np.maximum(0.0, 1.0 - z)
+
+    def _dloss(self, z):
+        return -(z < 1.0).astype(z.dtype)
+
+    def _rival(self, y_true, raw_prediction):
+        rows = np.arange(len(y_true))
+        others = raw_prediction.copy()
+        others[rows, y_true] = -np.inf
+        rival = others.argmax(axis=1)
+        margin = 1.0 + raw_prediction[rows, rival] - raw_prediction[rows, y_true]
+        return rows, rival, margin
+
+    def loss(self, y_true, raw_prediction):
+        if raw_prediction.ndim == 1:
+            return super().loss(y_true, raw_prediction)
+        return np.maximum(0.0, self._rival(y_true, raw_prediction)[2])
+
+    def gradient(self, y_true, raw_prediction):
+        if raw_prediction.ndim == 1:
+            return super().gradient(y_true, raw_prediction)
+        rows, rival, margin = self._rival(y_true, raw_prediction)
+        active = (margin > 0).astype(raw_prediction.dtype)
+        grad = np.zeros_like(raw_prediction)
+        grad[rows, rival] = active
+        grad[rows, y_true] = -active
+        return grad
+
+
+class SquaredHinge(_MarginLoss):
+    r"""Squared hinge loss, :math:`\max(0, 1 - y\,\text{raw})^2`; one-vs-rest for ``K > 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import SquaredHinge
+    >>> SquaredHinge().loss(np.array([1.0]), np.array([-1.0]))
+    array([4.])
+    """
+
+    def _loss(self, z):
+        return np.maximum(0.0, 1.0 - z) ** 2
+
+    def _dloss(self, z):
+        return -2.0 * np.maximum(0.0, 1.0 - z)
+
+
+class ModifiedHuber(_MarginLoss):
+    r"""Modified Huber loss: a smoothed hinge with probability estimates.
+
+    :math:`\max(0, 1 - z)^2` for :math:`z \ge -1`, else :math:`-4z`, with
+    :math:`z = y\,\text{raw}`; one-vs-rest for ``K > 2``. Probabilities are
+    :math:`(\text{clip}(\text{raw}, -1, 1) + 1) / 2`, normalised over classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import ModifiedHuber
+    >>> ModifiedHuber().predict_proba(np.array([-2.0, 0.0]))
+    array([[1. , 0. ],
+           [0.5, 0.5]])
+    """
+
+    def _loss(self, z):
+        return np.where(z >= -1.0, np.maximum(0.0, 1.0 - z) ** 2, -4.0 * z)
+
+    def _dloss(self, z):
+        return np.where(z >= -1.0, -2.0 * np.maximum(0.0, 1.0 - z), -4.0)
+
+    def predict_proba(self, raw_prediction):
+        """Class probabilities from the clipped decision function.
+
+        Parameters
+        ----------
+        raw_prediction : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision function values.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class; uniform where every class has raw
+            prediction <= -1.
+        """
+        p = (np.clip(raw_prediction, -1.0, 1.0) + 1.0) / 2.0
+        if raw_prediction.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        total = p.sum(axis=1, keepdims=True)
+        n_classes = p.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, p / total, 1.0 / n_classes)
+
+
+class Perceptron(_MarginLoss):
+    r"""The perceptron's loss, :math:`\max(0, -y\,\text{raw})`; one-vs-rest for ``K > 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import Perceptron
+    >>> Perceptron().loss(np.array([1.0, 1.0]), np.array([2.0, -3.0]))
+    array([0., 3.])
+    """
+
+    def _loss(self, z):
+        return np.maximum(0.0, -z)
+
+    def _dloss(self, z):
+        return -(z <= 0.0).astype(z.dtype)
+
+
+REGRESSION_LOSSES = {
+    "squared_error": SquaredError,
+    "absolute_error": AbsoluteError,
+    "huber": Huber,
+    "epsilon_insensitive": EpsilonInsensitive,
+    "poisson": Poisson,
+}
+"""Names of the built-in regression losses, as ``GDRegressor(loss=name)`` takes them."""
+
+CLASSIFICATION_LOSSES = {
+    "log_loss": LogLoss,
+    "cross_entropy": LogLoss,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "modified_huber": ModifiedHuber,
+    "perceptron": Perceptron,
+}
+"""Names of the built-in classification losses, as ``GDClassifier(loss=name)`` takes them."""
