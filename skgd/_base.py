@@ -12,6 +12,15 @@ loop, the course's loop written once:
             update    W <- W - learning_rate * grad
         stop criterion on the epoch's training loss
 
+The course also says to normalise X with the training set's mean and std
+first. The loop does that implicitly, in the parameters: it trains the
+coefficients ``V = coef_ * std`` of the standardized features, while the
+forward pass uses X as it is (``W = V / std``, ``b = c - V @ (mean / std)``).
+On data that is already standardized this is exactly the plain update; on
+data that is not, it is the same descent a StandardScaler would have given,
+without copying X, and sparse X stays sparse. The penalty applies to ``V``,
+as glmnet's ``standardize=TRUE`` does.
+
 The public estimators only turn targets into the encoded form the losses
 expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 """
@@ -23,18 +32,32 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .losses import Loss
+from .optim import OPTIMIZERS, Optimizer
 
 # Below this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
 # equivalent to repeated samples (the choice sklearn's MLP makes).
 _AUTO_BATCH_SIZE = 200
+
+
+def partial_fit_available(estimator):
+    """``partial_fit`` exists unless ``early_stopping``, which needs the whole data."""
+    if estimator.early_stopping:
+        raise AttributeError(
+            "partial_fit is not available with early_stopping=True: it runs one epoch "
+            "on the data it is given, with nothing held out. Use fit, or hold out data "
+            "yourself and stop when its score stops improving."
+        )
+    return True
 
 
 def keep_state_on_error(method):
@@ -63,20 +86,29 @@ def keep_state_on_error(method):
 class BaseGD(BaseEstimator):
     """Parameters, initialisation and the training loop of the skgd estimators."""
 
-    # Built-in losses by name, and the base class of built-in losses meant
-    # for the other kind of estimator (rejected with a clear error). Set by
-    # the subclasses.
+    # Set by the subclasses: the built-in losses by name, the base class of
+    # the built-in losses meant for the other kind of estimator, the metric
+    # of ``score`` (for early stopping) and whether the validation split is
+    # stratified.
     _losses = {}
     _other_kind = ()
+    _score_metric = None
+    _stratify = False
 
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, 1, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), Optimizer],
+        "schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "penalty": [StrOptions({"l2"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -89,7 +121,7 @@ class BaseGD(BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-    # ------------------------------------------------------------------ loss
+    # ------------------------------------------------- the swappable objects
 
     def _get_loss(self):
         """The loss object named or given by the ``loss`` parameter."""
@@ -106,6 +138,14 @@ class BaseGD(BaseEstimator):
                 f"{type(self).__name__} takes {sorted(self._losses)} or a Loss of its own kind."
             )
         return self.loss
+
+    def _new_optimizer(self):
+        """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
+        if isinstance(self.optimizer, str):
+            return OPTIMIZERS[self.optimizer]()
+        optimizer = clone(self.optimizer)
+        optimizer._validate_params()
+        return optimizer
 
     # ------------------------------------------------------------ input data
 
@@ -131,14 +171,14 @@ class BaseGD(BaseEstimator):
         """Train on validated ``X`` and encoded ``Y``; set the fitted attributes.
 
         ``incremental`` is True for ``partial_fit``: one epoch, starting from
-        the current coefficients. ``fit`` starts afresh unless ``warm_start``.
-        Subclasses say how many outputs ``Y`` needs (``_n_outputs``) and
-        whether a single output keeps a 1-D ``coef_`` (``_squeeze_coef``).
+        the current model. ``fit`` starts afresh unless ``warm_start``.
+        Subclasses say how many outputs ``Y`` needs (``_n_outputs``), whether
+        a single output keeps a 1-D ``coef_`` (``_squeeze_coef``) and how
+        raw predictions become predictions (``_predict_from_raw``).
         """
         loss = self._get_loss()
         loss.check_target(Y)
-        n_features = X.shape[1]
-        n_outputs = self._n_outputs(Y)
+        n_outputs, n_features = self._n_outputs(Y), X.shape[1]
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         if continuing:
             if self._W.shape != (n_outputs, n_features):
@@ -147,18 +187,7 @@ class BaseGD(BaseEstimator):
                     f"feature(s) but the data has {n_outputs} and {n_features}; "
                     "call fit without warm_start to start a new model."
                 )
-            W, b = self._W.copy(), self.intercept_.copy()
-            X = X.astype(W.dtype, copy=False)  # the model keeps the dtype it was born with
-            rng = copy.deepcopy(self._rng)
-            t, loss_curve = self.t_, list(self.loss_curve_)
-        else:
-            rng = check_random_state(self.random_state)
-            W, b = self._initial_params(rng, n_outputs, n_features, X.dtype)
-            if coef_init is not None:
-                W[...] = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
-            if intercept_init is not None:
-                b[...] = _as_init(intercept_init, "intercept_init", b.size)
-            t, loss_curve = 0, []
+            X = X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
         sample_weight = _check_sample_weight(
@@ -167,103 +196,298 @@ class BaseGD(BaseEstimator):
         if not np.sum(sample_weight) > 0:
             raise ValueError("sample_weight sums to zero: there is nothing to train on.")
 
-        n_epochs = 1 if incremental else self.max_iter
-        epochs_run, t, converged = self._train(
-            X, Y, sample_weight, W, b, loss, rng, n_epochs, t, loss_curve, stop=not incremental
+        if continuing:
+            rng = copy.deepcopy(self._rng)
+            mean, scale = self._x_mean, self._x_scale
+            V, c = _to_standardized(self._W, self.intercept_, mean, scale)
+            optimizer = copy.deepcopy(self.optimizer_) if incremental else self._new_optimizer()
+            t, loss_curve = self.t_, list(self.loss_curve_)
+        else:
+            rng = check_random_state(self.random_state)
+            optimizer, t, loss_curve = self._new_optimizer(), 0, []
+
+        validation = None
+        if self.early_stopping:
+            X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight, rng)
+
+        if not continuing:
+            mean, scale, constant = _standardization(X, sample_weight, self.fit_intercept)
+            V, c = self._initial_params(rng, n_outputs, scale.dtype, constant)
+            if coef_init is not None or intercept_init is not None:
+                W, b = _from_standardized(V, c, mean, scale)
+                if coef_init is not None:
+                    W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
+                if intercept_init is not None:
+                    b = _as_init(intercept_init, "intercept_init", b.size)
+                V, c = _to_standardized(W.astype(X.dtype), b.astype(X.dtype), mean, scale)
+
+        history = self._train(
+            X, Y, sample_weight, V, c, (mean, scale), loss, optimizer, rng,
+            n_epochs=1 if incremental else self.max_iter, t=t, loss_curve=loss_curve,
+            validation=validation, stop=not incremental,
         )
-        if not incremental and not converged and self.tol is not None:
+        if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
-                f"Maximum number of epochs ({self.max_iter}) reached and the training "
-                "loss is still improving; increase max_iter, the learning_rate, or tol.",
+                f"Maximum number of epochs ({self.max_iter}) reached and the "
+                f"{'validation score' if self.early_stopping else 'training loss'} is "
+                "still improving; increase max_iter, the learning_rate, or tol.",
                 ConvergenceWarning,
             )
 
+        W, b = _from_standardized(*history["params"], mean, scale)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
+        self._x_mean, self._x_scale = mean, scale
         self._rng = rng
-        self.t_ = t
+        self.optimizer_ = optimizer
+        self.t_ = history["t"]
         self.loss_curve_ = loss_curve
+        self.best_loss_ = min(loss_curve)
+        if self.early_stopping:
+            self.validation_scores_ = history["validation_scores"]
+            self.best_validation_score_ = max(self.validation_scores_)
         # partial_fit counts epochs across calls; each fit counts its own.
-        self.n_iter_ = (self.n_iter_ if incremental and continuing else 0) + epochs_run
+        self.n_iter_ = (self.n_iter_ if incremental and continuing else 0) + history["epochs"]
         return self
 
-    def _initial_params(self, rng, n_outputs, n_features, dtype):
-        """Random initialisation, the course's step 1 (Glorot-uniform scale, as sklearn's MLP)."""
-        bound = np.sqrt(6.0 / (n_features + n_outputs))
-        W = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype)
-        b = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
-        if not self.fit_intercept:
-            b[:] = 0
-        return W, b
+    def _split_validation(self, X, Y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the training weight, per class for classifiers.
 
-    def _train(self, X, Y, sample_weight, W, b, loss, rng, n_epochs, t, loss_curve, *, stop):
-        """The training loop. Updates ``W``, ``b`` and ``loss_curve`` in place.
-
-        Returns the number of epochs run, the number of updates so far and
-        whether the stop criterion fired.
+        The rows are ranked by a random projection of (X, y) seeded by
+        ``rng``, so the split is random, yet copies of a sample always fall
+        on the same side: nothing leaks from training into validation, and a
+        sample of weight 3 is split exactly as three copies of it would be.
+        The one row on the boundary of each class has its weight shared
+        between the two sides, so that each side gets exactly its share and
+        neither is ever empty.
         """
+        key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel()
+        key = key + np.reshape(Y, (len(Y), -1)) @ rng.normal(size=np.reshape(Y, (len(Y), -1)).shape[1])
+        groups = Y if self._stratify else np.zeros(len(Y))
+        val_weight = np.zeros_like(sample_weight)
+        for group in np.unique(groups):  # a loop over classes, not samples
+            members = np.flatnonzero(groups == group)
+            members = members[np.argsort(key[members], kind="stable")]
+            weights = sample_weight[members]
+            wanted = self.validation_fraction * weights.sum()
+            before = np.cumsum(weights) - weights
+            val_weight[members] = np.clip(wanted - before, 0, weights)
+        train_weight = sample_weight - val_weight
+        train, val = train_weight > 0, val_weight > 0
+        validation = (X[val], Y[val], val_weight[val])
+        return X[train], Y[train], train_weight[train], validation
+
+    def _initial_params(self, rng, n_outputs, dtype, constant):
+        """Random initialisation, the course's step 1 (Glorot-uniform scale, as sklearn's MLP).
+
+        Constant features get a zero coefficient: their data cannot move it.
+        """
+        n_features = len(constant)
+        bound = np.sqrt(6.0 / (n_features + n_outputs))
+        V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype)
+        V[:, constant] = 0
+        c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
+        if not self.fit_intercept:
+            c[:] = 0
+        return V, c
+
+    def _train(
+        self, X, Y, sample_weight, V, c, standardization, loss, optimizer, rng, *,
+        n_epochs, t, loss_curve, validation, stop,
+    ):
+        """The training loop: the course's loop, for both estimators.
+
+        Trains the standardized parameters ``V`` (n_outputs, n_features) and
+        ``c`` (n_outputs,) in place, appends each epoch's loss to
+        ``loss_curve`` and returns a dict of what happened.
+        """
+        mean, scale = standardization
+        shift = mean / scale
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        lr = self.learning_rate
-        alpha = self.alpha if self.penalty == "l2" else 0.0
+        alpha_l1, alpha_l2 = self._penalty_strengths()
+        params = [V, c] if self.fit_intercept else [V]
         # Each batch's gradient is an unbiased estimate of the full weighted
-        # mean gradient: weights are divided by the data's mean weight, not the
-        # batch's, so a batch of zero weights contributes nothing.
+        # mean gradient: weights are divided by the data's mean weight, not
+        # the batch's, so a batch of zero weights contributes nothing.
         weight_scale = sample_weight / sample_weight.mean()
         total_weight = sample_weight.sum()
-        # The loss sees 1-D arrays for one output (see skgd.losses).
-        single = Y.ndim == 1 and W.shape[0] == 1
-        best_loss, no_improvement = np.inf, 0
+        single = Y.ndim == 1 and V.shape[0] == 1  # losses see 1-D arrays then
+        learning_rate = self.learning_rate
+        best, kept, no_improvement, converged = None, None, 0, False
+        validation_scores = []
+        if self.verbose:
+            print(_log_header(validation is not None))
 
-        for epoch in range(1, n_epochs + 1):
-            tic = time.perf_counter()
-            shuffled = self.shuffle and batch_size < n_samples
-            # Unshuffled batches are slices: views, so no epoch copies X.
-            order = rng.permutation(n_samples) if shuffled else None
-            epoch_loss = 0.0
-            for start in range(0, n_samples, batch_size):
-                stop_ = start + batch_size
-                idx = slice(start, stop_) if order is None else order[start:stop_]
-                X_b, Y_b = X[idx], Y[idx]
-                n_b = X_b.shape[0]
+        # Overflow is how divergence shows; every batch loss and the final
+        # parameters are checked for it, and it raises a clear error instead.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for epoch in range(1, n_epochs + 1):
+                tic = time.perf_counter()
+                shuffled = self.shuffle and batch_size < n_samples
+                # Unshuffled batches are slices: views, so no epoch copies X.
+                order = rng.permutation(n_samples) if shuffled else None
+                epoch_loss = 0.0
+                for start in range(0, n_samples, batch_size):
+                    end = start + batch_size
+                    idx = slice(start, end) if order is None else order[start:end]
+                    X_b, Y_b = X[idx], Y[idx]
+                    n_b = X_b.shape[0]
 
-                raw = np.asarray(X_b @ W.T) + b  # forward
-                raw = raw[:, 0] if single else raw
-                batch_loss = sample_weight[idx] @ loss.loss(Y_b, raw)
-                if not np.isfinite(batch_loss):
-                    raise _diverged(epoch, batch_loss)
-                epoch_loss += batch_loss
+                    W, b = V / scale, c - V @ shift  # the model in X's units
+                    raw = np.asarray(X_b @ W.T) + b  # forward
+                    raw = raw[:, 0] if single else raw
+                    batch_loss = sample_weight[idx] @ loss.loss(Y_b, raw)
+                    if not np.isfinite(batch_loss):
+                        raise _diverged(epoch, batch_loss)
+                    epoch_loss += batch_loss
 
-                # backward: per-sample gradients, weighted, then through X_b
-                g = loss.gradient(Y_b, raw).reshape(n_b, -1)
-                g = g * (weight_scale[idx] / n_b)[:, None]
-                grad_W = np.asarray(X_b.T @ g).T + alpha * W
-                W -= lr * grad_W  # update: w <- w - learning_rate * grad
-                if self.fit_intercept:
-                    b -= lr * g.sum(axis=0)
-                t += 1
+                    # backward: d loss_i / d raw_i, weighted, through the model
+                    g = loss.gradient(Y_b, raw).reshape(n_b, -1)
+                    g = g * (weight_scale[idx] / n_b)[:, None]
+                    g_sum = g.sum(axis=0)
+                    grad_V = np.asarray(X_b.T @ g).T / scale - np.outer(g_sum, shift)
+                    grad_V += alpha_l2 * V
+                    t += 1
+                    lr_t = self._schedule(learning_rate, t)
+                    optimizer.step(params, [grad_V, g_sum][: len(params)], lr_t)  # w <- w - γ·grad
+                    if alpha_l1:  # the L1 part by its proximal step: exact zeros
+                        V[...] = np.sign(V) * np.maximum(np.abs(V) - lr_t * alpha_l1, 0)
 
-            epoch_loss = epoch_loss / total_weight + 0.5 * alpha * float(np.sum(W * W))
-            if not (np.isfinite(epoch_loss) and np.isfinite(W).all() and np.isfinite(b).all()):
-                raise _diverged(epoch, epoch_loss)
-            loss_curve.append(float(epoch_loss))
-            if self.verbose:
-                print(
-                    f"epoch {len(loss_curve):5d}  loss {epoch_loss:12.6g}  "
-                    f"lr {lr:.3g}  {time.perf_counter() - tic:8.3f}s"
-                )
+                epoch_loss = epoch_loss / total_weight + _penalty(V, alpha_l1, alpha_l2)
+                if not (np.isfinite(epoch_loss) and np.isfinite(V).all() and np.isfinite(c).all()):
+                    raise _diverged(epoch, epoch_loss)
+                loss_curve.append(float(epoch_loss))
 
-            if stop and self.tol is not None:  # the stop criterion
-                no_improvement = no_improvement + 1 if epoch_loss > best_loss - self.tol else 0
-                best_loss = min(best_loss, epoch_loss)
+                # the stop criterion: the validation score, else the training loss
+                if validation is not None:
+                    score, val_loss = self._validate(V, c, standardization, validation, loss)
+                    validation_scores.append(score)
+                    # A coarse score (accuracy on few samples) can stall while the
+                    # model still learns; the validation loss shows that progress.
+                    progress = (score, -val_loss)
+                else:
+                    progress = (-epoch_loss,)
+                if self.verbose:
+                    print(_log_row(len(loss_curve), epoch_loss, validation_scores, lr_t, tic))
+                if not stop or self.tol is None:
+                    continue
+                # progress: any entry better than its best so far by more than tol
+                best = progress if best is None else best
+                improved = any(now > then + self.tol for now, then in zip(progress, best))
+                no_improvement = 0 if improved else no_improvement + 1
+                best = tuple(map(max, progress, best))
+                if validation is not None and (kept is None or _better(progress, kept[0], self.tol)):
+                    kept = (progress, V.copy(), c.copy())
                 if no_improvement >= self.n_iter_no_change:
-                    return epoch, t, True
-        return n_epochs, t, False
+                    if self.schedule == "adaptive" and learning_rate > 1e-6:
+                        learning_rate /= 5  # as sklearn's MLP: smaller steps, then go on
+                        no_improvement = 0
+                        continue
+                    converged = True
+                    break
+
+        if stop:
+            _check_not_rising(loss_curve[len(loss_curve) - epoch :], self.n_iter_no_change)
+        if kept is not None:  # early stopping keeps the best model seen
+            V[...], c[...] = kept[1:]
+        return {
+            "params": (V, c),
+            "epochs": epoch,
+            "t": t,
+            "converged": converged,
+            "validation_scores": validation_scores,
+        }
+
+    def _validate(self, V, c, standardization, validation, loss):
+        """The estimator's score and the mean loss on the held-out data."""
+        X_val, Y_val, w_val = validation
+        W, b = _from_standardized(V, c, *standardization)
+        raw = np.asarray(X_val @ W.T) + b
+        y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
+        score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
+        raw = raw[:, 0] if Y_val.ndim == 1 and raw.shape[1] == 1 else raw
+        val_loss = float(np.average(loss.loss(Y_val, raw), weights=w_val))
+        return score, val_loss
+
+    def _schedule(self, learning_rate, t):
+        if self.schedule == "invscaling":
+            return learning_rate / t**self.power_t
+        return learning_rate
+
+    def _penalty_strengths(self):
+        """The L1 and L2 parts of ``alpha``, by ``penalty`` and ``l1_ratio``."""
+        l1_share = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
+        if self.penalty is None:
+            return 0.0, 0.0
+        return self.alpha * l1_share, self.alpha * (1.0 - l1_share)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
+
+
+def _standardization(X, sample_weight, fit_intercept):
+    """The training data's weighted mean and standard deviation, per feature.
+
+    Also returns which features are constant; their scale is set to 1.
+    Without an intercept the data cannot be centred (the intercept is what
+    absorbs the mean), so the mean is taken as 0 and only the scale is used.
+    """
+    if sparse.issparse(X):
+        mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
+        if not fit_intercept:
+            var = var + mean**2  # the second moment about 0
+    else:
+        mean = np.average(X, axis=0, weights=sample_weight)
+        centred_at = mean if fit_intercept else 0.0
+        var = np.average((X - centred_at) ** 2, axis=0, weights=sample_weight)
+    if not fit_intercept:
+        mean = np.zeros_like(mean)
+    scale = np.sqrt(var)
+    # Rounding leaves a tiny spread on a constant feature: treat it as none.
+    constant = scale <= 100 * np.finfo(X.dtype).eps * (np.abs(mean) + 1)
+    scale[constant] = 1.0
+    return mean.astype(X.dtype), scale.astype(X.dtype), constant
+
+
+def _to_standardized(W, b, mean, scale):
+    """Coefficients in X's units -> coefficients of the standardized features."""
+    V = W * scale
+    return V, b + W @ mean
+
+
+def _from_standardized(V, c, mean, scale):
+    """Coefficients of the standardized features -> coefficients in X's units."""
+    W = V / scale
+    return W, c - W @ mean
+
+
+def _penalty(V, alpha_l1, alpha_l2):
+    return alpha_l1 * float(np.abs(V).sum()) + 0.5 * alpha_l2 * float(np.sum(V * V))
+
+
+def _log_header(with_validation):
+    validation = f"{'val score':>12}  " if with_validation else ""
+    return f"{'epoch':>6}  {'train loss':>12}  {validation}{'lr':>9}  {'seconds':>8}"
+
+
+def _log_row(epoch, epoch_loss, validation_scores, learning_rate, tic):
+    validation = f"{validation_scores[-1]:12.6g}  " if validation_scores else ""
+    seconds = time.perf_counter() - tic
+    return f"{epoch:6d}  {epoch_loss:12.6g}  {validation}{learning_rate:9.3g}  {seconds:8.3f}"
+
+
+def _better(progress, than, tol):
+    """Whether an epoch's (score, -validation loss) beats the best kept so far.
+
+    Scores within ``tol`` of each other tie, and the validation loss decides.
+    """
+    score, neg_loss = progress
+    if abs(score - than[0]) > tol:
+        return score > than[0]
+    return neg_loss > than[1]
 
 
 def _as_init(values, name, size):
@@ -275,9 +499,23 @@ def _as_init(values, name, size):
     return values
 
 
+def _check_not_rising(curve, window):
+    """Raise the divergence error for a loss that grows steadily past its start.
+
+    A step too large for the data makes the loss grow geometrically, and it
+    may stay finite for many epochs: the stop criterion would then see "no
+    improvement" and stop, leaving a useless model. A converging run, even a
+    noisy one, does not rise in every one of its last epochs to end above
+    the loss of its first epoch.
+    """
+    window = min(window, len(curve) - 1)
+    recent = np.asarray(curve[-(window + 1) :])
+    if window >= 2 and np.all(np.diff(recent) > 0) and recent[-1] > curve[0]:
+        raise _diverged(len(curve), recent[-1])
+
+
 def _diverged(epoch, value):
     return ValueError(
         f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
         "learning_rate, or scale X with StandardScaler (in a Pipeline)."
     )
-

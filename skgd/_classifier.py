@@ -2,13 +2,14 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import BaseGD, keep_state_on_error
+from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
 
 
@@ -40,21 +41,49 @@ class GDClassifier(ClassifierMixin, BaseGD):
         ``predict_proba`` exists only for losses with a probability link
         (``"log_loss"``, ``"modified_huber"``).
     learning_rate : float, default=0.01
-        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``.
+        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``. The
+        descent runs on the standardized features (see Notes), so one γ
+        suits data of any scale.
+    optimizer : str or Optimizer, default="sgd"
+        How a gradient becomes a step: ``"sgd"`` (the course's plain update),
+        ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
+        ``"adam"``, or a :class:`skgd.optim.Optimizer` instance whose
+        hyper-parameters a grid search reaches as ``optimizer__beta_1``.
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        How γ changes: ``"constant"``; ``"invscaling"``, γ / t ** power_t at
+        update t; ``"adaptive"``, γ divided by 5 each time the stop criterion
+        sees ``n_iter_no_change`` epochs without progress (training stops
+        when γ falls below 1e-6).
+    power_t : float, default=0.5
+        The exponent of ``"invscaling"``.
     batch_size : int or "auto", default="auto"
         Samples per gradient step. ``"auto"`` is ``min(200, n_samples)``.
     max_iter : int, default=1000
         Maximum number of epochs in ``fit``.
     tol : float or None, default=1e-4
-        Training stops when the epoch's training loss has not improved by
+        The stop criterion: training stops when the epoch's training loss
+        (or validation score, with ``early_stopping``) has not improved by
         more than ``tol`` for ``n_iter_no_change`` consecutive epochs.
         ``None`` runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement that stop the training.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data (stratified),
+        score it after each epoch with the estimator's ``score``, stop when
+        that score stops improving, and keep the best coefficients seen.
+        Not available in ``partial_fit``.
+    validation_fraction : float, default=0.1
+        The share of the training data held out by ``early_stopping``.
     alpha : float, default=0.0001
-        Strength of the L2 penalty ``alpha / 2 * ||coef_||^2``.
-    penalty : {"l2"} or None, default="l2"
-        The regularisation term; ``None`` ignores ``alpha``.
+        Strength of the penalty.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        The regularisation term, on the coefficients of the standardized
+        features: ``alpha / 2 * ||V||^2`` for ``"l2"``; ``alpha * ||V||_1``
+        for ``"l1"``, applied by a proximal (soft-thresholding) step so that
+        coefficients become exactly zero; ``"elasticnet"`` mixes the two by
+        ``l1_ratio``. ``None`` ignores ``alpha``.
+    l1_ratio : float, default=0.15
+        The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``.
     shuffle : bool, default=True
@@ -92,6 +121,31 @@ class GDClassifier(ClassifierMixin, BaseGD):
         Number of weight updates (batches) since the model was initialised.
     loss_curve_ : list of float
         The mean training loss (with the penalty) of each epoch.
+    best_loss_ : float
+        The smallest value of ``loss_curve_``.
+    validation_scores_ : list of float
+        With ``early_stopping``: the score on the held-out data after each
+        epoch of the last ``fit``.
+    best_validation_score_ : float
+        With ``early_stopping``: the best of ``validation_scores_``, the score
+        of the coefficients kept.
+    optimizer_ : Optimizer
+        The optimizer that trained the model, with its state (momenta,
+        running averages), continued by ``partial_fit``.
+
+    Notes
+    -----
+    The course normalises X with the training set's mean and standard
+    deviation before descending. The estimator does this implicitly: the
+    loop trains the coefficients ``V = coef_ * std`` of the standardized
+    features, so γ means the same on any data and a too-large feature scale
+    cannot make the descent diverge, while X is neither copied nor
+    densified. ``coef_`` and ``intercept_`` are reported in the units of X.
+    The statistics come from the data of ``fit`` (of the first
+    ``partial_fit``). The penalty acts on ``V``, as glmnet's
+    ``standardize=TRUE`` does; after a StandardScaler, ``V`` is ``coef_`` and
+    the objective is exactly Ridge's (or LogisticRegression's) divided by
+    the number of samples.
 
     See Also
     --------
@@ -115,6 +169,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
 
     _losses = CLASSIFICATION_LOSSES
     _other_kind = RegressionLoss
+    _score_metric = staticmethod(accuracy_score)
+    _stratify = True
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), Loss],
@@ -126,12 +182,18 @@ class GDClassifier(ClassifierMixin, BaseGD):
         loss="log_loss",
         *,
         learning_rate=0.01,
+        optimizer="sgd",
+        schedule="constant",
+        power_t=0.5,
         batch_size="auto",
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
         alpha=0.0001,
         penalty="l2",
+        l1_ratio=0.15,
         fit_intercept=True,
         shuffle=True,
         random_state=None,
@@ -141,12 +203,18 @@ class GDClassifier(ClassifierMixin, BaseGD):
     ):
         self.loss = loss
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.power_t = power_t
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.alpha = alpha
         self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.random_state = random_state
@@ -188,6 +256,15 @@ class GDClassifier(ClassifierMixin, BaseGD):
     @staticmethod
     def _squeeze_coef(Y):
         return False
+
+    def _decode_targets(self, Y):
+        """Labels from the encoded targets (-1/+1 for two classes, indices for more)."""
+        return self.classes_[(Y > 0).astype(int) if len(self.classes_) == 2 else Y]
+
+    def _predict_from_raw(self, raw):
+        """Labels from raw predictions of shape (n_samples, n_outputs)."""
+        indices = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
+        return self.classes_[indices]
 
     def _validate_Xy(self, X, y, reset):
         X, y = validate_data(
@@ -242,6 +319,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
             intercept_init=intercept_init,
         )
 
+    @available_if(partial_fit_available)
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -319,9 +397,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        scores = self.decision_function(X)
-        indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[indices]
+        return self._predict_from_raw(self._raw_prediction(X))
 
     @available_if(_loss_has_proba)
     def predict_proba(self, X):

@@ -2,11 +2,24 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
-from ._base import BaseGD, keep_state_on_error
+from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from .losses import REGRESSION_LOSSES, ClassificationLoss, Loss
+
+
+def _r2(y_true, y_pred, sample_weight):
+    """R^2 for early stopping, defined on a single validation sample too.
+
+    One sample has no variance, like a constant target, for which sklearn's
+    r2_score gives 1.0 to a perfect prediction and 0.0 otherwise; so here.
+    """
+    if len(y_true) < 2:
+        return float(np.allclose(y_true, y_pred))
+    return r2_score(y_true, y_pred, sample_weight=sample_weight)
 
 
 class GDRegressor(RegressorMixin, BaseGD):
@@ -31,7 +44,21 @@ class GDRegressor(RegressorMixin, BaseGD):
         :class:`skgd.losses.Loss` instance, built-in (``Huber(delta=2.0)``)
         or written by you.
     learning_rate : float, default=0.01
-        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``.
+        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``. The
+        descent runs on the standardized features (see Notes), so one γ
+        suits data of any scale.
+    optimizer : str or Optimizer, default="sgd"
+        How a gradient becomes a step: ``"sgd"`` (the course's plain update),
+        ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
+        ``"adam"``, or a :class:`skgd.optim.Optimizer` instance whose
+        hyper-parameters a grid search reaches as ``optimizer__beta_1``.
+    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
+        How γ changes: ``"constant"``; ``"invscaling"``, γ / t ** power_t at
+        update t; ``"adaptive"``, γ divided by 5 each time the stop criterion
+        sees ``n_iter_no_change`` epochs without progress (training stops
+        when γ falls below 1e-6).
+    power_t : float, default=0.5
+        The exponent of ``"invscaling"``.
     batch_size : int or "auto", default="auto"
         Samples per gradient step. ``"auto"`` is ``min(200, n_samples)``, so
         small data is trained full-batch (exact gradient descent).
@@ -39,14 +66,28 @@ class GDRegressor(RegressorMixin, BaseGD):
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-4
         The stop criterion: training stops when the epoch's training loss
-        has not improved by more than ``tol`` for ``n_iter_no_change``
-        consecutive epochs. ``None`` runs all ``max_iter`` epochs.
+        (or validation score, with ``early_stopping``) has not improved by
+        more than ``tol`` for ``n_iter_no_change`` consecutive epochs.
+        ``None`` runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement that stop the training.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data,
+        score it after each epoch with the estimator's ``score``, stop when
+        that score stops improving, and keep the best coefficients seen.
+        Not available in ``partial_fit``.
+    validation_fraction : float, default=0.1
+        The share of the training data held out by ``early_stopping``.
     alpha : float, default=0.0001
-        Strength of the L2 penalty ``alpha / 2 * ||coef_||^2``.
-    penalty : {"l2"} or None, default="l2"
-        The regularisation term; ``None`` ignores ``alpha``.
+        Strength of the penalty.
+    penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
+        The regularisation term, on the coefficients of the standardized
+        features: ``alpha / 2 * ||V||^2`` for ``"l2"``; ``alpha * ||V||_1``
+        for ``"l1"``, applied by a proximal (soft-thresholding) step so that
+        coefficients become exactly zero; ``"elasticnet"`` mixes the two by
+        ``l1_ratio``. ``None`` ignores ``alpha``.
+    l1_ratio : float, default=0.15
+        The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``; if False it stays 0.
     shuffle : bool, default=True
@@ -78,6 +119,31 @@ class GDRegressor(RegressorMixin, BaseGD):
     loss_curve_ : list of float
         The mean training loss (with the penalty) of each epoch, measured
         during the epoch; ``partial_fit`` appends one value a call.
+    best_loss_ : float
+        The smallest value of ``loss_curve_``.
+    validation_scores_ : list of float
+        With ``early_stopping``: the score on the held-out data after each
+        epoch of the last ``fit``.
+    best_validation_score_ : float
+        With ``early_stopping``: the best of ``validation_scores_``, the score
+        of the coefficients kept.
+    optimizer_ : Optimizer
+        The optimizer that trained the model, with its state (momenta,
+        running averages), continued by ``partial_fit``.
+
+    Notes
+    -----
+    The course normalises X with the training set's mean and standard
+    deviation before descending. The estimator does this implicitly: the
+    loop trains the coefficients ``V = coef_ * std`` of the standardized
+    features, so γ means the same on any data and a too-large feature scale
+    cannot make the descent diverge, while X is neither copied nor
+    densified. ``coef_`` and ``intercept_`` are reported in the units of X.
+    The statistics come from the data of ``fit`` (of the first
+    ``partial_fit``). The penalty acts on ``V``, as glmnet's
+    ``standardize=TRUE`` does; after a StandardScaler, ``V`` is ``coef_`` and
+    the objective is exactly Ridge's (or LogisticRegression's) divided by
+    the number of samples.
 
     See Also
     --------
@@ -101,6 +167,7 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     _losses = REGRESSION_LOSSES
     _other_kind = ClassificationLoss
+    _score_metric = staticmethod(_r2)
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES)), Loss],
@@ -111,12 +178,18 @@ class GDRegressor(RegressorMixin, BaseGD):
         loss="squared_error",
         *,
         learning_rate=0.01,
+        optimizer="sgd",
+        schedule="constant",
+        power_t=0.5,
         batch_size="auto",
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
         alpha=0.0001,
         penalty="l2",
+        l1_ratio=0.15,
         fit_intercept=True,
         shuffle=True,
         random_state=None,
@@ -125,12 +198,18 @@ class GDRegressor(RegressorMixin, BaseGD):
     ):
         self.loss = loss
         self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.power_t = power_t
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.alpha = alpha
         self.penalty = penalty
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.shuffle = shuffle
         self.random_state = random_state
@@ -161,6 +240,15 @@ class GDRegressor(RegressorMixin, BaseGD):
     @staticmethod
     def _squeeze_coef(Y):
         return Y.ndim == 1
+
+    @staticmethod
+    def _decode_targets(Y):
+        return Y
+
+    def _predict_from_raw(self, raw):
+        """Predictions from raw predictions of shape (n_samples, n_outputs)."""
+        single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self.coef_.ndim == 1)
+        return self._get_loss().inverse_link(raw[:, 0] if single else raw)
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
@@ -196,6 +284,7 @@ class GDRegressor(RegressorMixin, BaseGD):
             intercept_init=intercept_init,
         )
 
+    @available_if(partial_fit_available)
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -235,6 +324,4 @@ class GDRegressor(RegressorMixin, BaseGD):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        raw = self._raw_prediction(X)
-        raw = raw[:, 0] if self.coef_.ndim == 1 else raw
-        return self._get_loss().inverse_link(raw)
+        return self._predict_from_raw(self._raw_prediction(X))

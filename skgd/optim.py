@@ -1,0 +1,307 @@
+"""Optimizers and learning-rate schedules: how a gradient becomes a step.
+
+The course's update is plain gradient descent, ``w <- w - γ * grad``
+(:class:`SGD`). The others are the optimizers deep-learning users know; each
+keeps its own state for each parameter array (momenta, running averages) and
+is a scikit-learn ``BaseEstimator``, so ``clone``, ``repr`` and grid-search
+names such as ``optimizer__beta_1`` work.
+
+An optimizer object is a *specification*: the estimators never mutate the
+object passed as their ``optimizer`` parameter; they train a private copy
+(``optimizer_``), which ``partial_fit`` and ``warm_start`` continue and
+``fit`` starts anew.
+
+Writing an optimizer
+--------------------
+Subclass :class:`Optimizer` and implement :meth:`~Optimizer.update`, which
+returns the step to subtract from one parameter array, given that array's
+gradient, its state dict (empty on the first step) and the learning rate::
+
+    class SignSGD(Optimizer):
+        def update(self, grad, state, learning_rate):
+            return learning_rate * np.sign(grad)
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, validate_params
+
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Nesterov",
+    "Adagrad",
+    "RMSprop",
+    "Adam",
+    "OPTIMIZERS",
+]
+
+
+class Optimizer(BaseEstimator):
+    """Base class of the optimizers, built-in or written by a user.
+
+    The training loop calls :meth:`step` once per batch with the list of
+    parameter arrays and their gradients; :meth:`step` updates the arrays in
+    place with what :meth:`update` returns for each, keeping one state dict
+    per array in ``self.state_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import SGD
+    >>> w = np.array([1.0, 2.0])
+    >>> SGD().step([w], [np.array([10.0, -10.0])], learning_rate=0.01)
+    >>> w
+    array([0.9, 2.1])
+    """
+
+    def update(self, grad, state, learning_rate):
+        """The step for one parameter array; ``param <- param - step``.
+
+        Parameters
+        ----------
+        grad : ndarray
+            The gradient of the objective with respect to the parameter array.
+        state : dict
+            This array's state, kept between calls; empty on the first call.
+        learning_rate : float
+            The step size γ of this step.
+
+        Returns
+        -------
+        step : ndarray of the same shape as ``grad``
+            What is subtracted from the parameters.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement update()")
+
+    def step(self, params, grads, learning_rate):
+        """Update every parameter array in place.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The parameter arrays, updated in place.
+        grads : list of ndarray
+            Their gradients, in the same order.
+        learning_rate : float
+            The step size γ of this step.
+        """
+        if not hasattr(self, "state_"):
+            self.state_ = [{} for _ in params]
+        for param, grad, state in zip(params, grads, self.state_, strict=True):
+            param -= self.update(grad, state, learning_rate)
+
+    def reset(self):
+        """Forget the state, so that the next step starts afresh."""
+        if hasattr(self, "state_"):
+            del self.state_
+
+
+class SGD(Optimizer):
+    """Plain gradient descent, the course's update: ``w <- w - γ * grad``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import SGD
+    >>> SGD().update(np.array([2.0]), {}, learning_rate=0.5)
+    array([1.])
+    """
+
+    def update(self, grad, state, learning_rate):
+        return learning_rate * grad
+
+
+class Momentum(Optimizer):
+    """Gradient descent with heavy-ball momentum.
+
+    ``v <- momentum * v - γ * grad``; ``w <- w + v``.
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        How much of the previous step carries on, in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import Momentum
+    >>> opt, state = Momentum(momentum=0.5), {}
+    >>> opt.update(np.array([1.0]), state, 1.0), opt.update(np.array([1.0]), state, 1.0)
+    (array([1.]), array([1.5]))
+    """
+
+    _parameter_constraints = {"momentum": [Interval(Real, 0, 1, closed="left")]}
+
+    def __init__(self, momentum=0.9):
+        self.momentum = momentum
+
+    def update(self, grad, state, learning_rate):
+        velocity = state.get("velocity", 0.0)
+        state["velocity"] = self.momentum * velocity - learning_rate * grad
+        return -state["velocity"]
+
+
+class Nesterov(Momentum):
+    """Momentum with Nesterov's look-ahead (in the form sklearn's MLP uses).
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        How much of the previous step carries on, in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import Nesterov
+    >>> Nesterov(momentum=0.5).update(np.array([1.0]), {}, 1.0)
+    array([1.5])
+    """
+
+    def update(self, grad, state, learning_rate):
+        velocity = state.get("velocity", 0.0)
+        state["velocity"] = self.momentum * velocity - learning_rate * grad
+        return -(self.momentum * state["velocity"] - learning_rate * grad)
+
+
+class Adagrad(Optimizer):
+    """Adagrad: each coordinate's step shrinks with its accumulated squared gradients.
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import Adagrad
+    >>> Adagrad().update(np.array([3.0, -4.0]), {}, 0.1).round(6)
+    array([ 0.1, -0.1])
+    """
+
+    _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, epsilon=1e-8):
+        self.epsilon = epsilon
+
+    def update(self, grad, state, learning_rate):
+        state["sum_sq"] = state.get("sum_sq", 0.0) + grad * grad
+        return learning_rate * grad / (np.sqrt(state["sum_sq"]) + self.epsilon)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: steps divided by a running root-mean-square of the gradients.
+
+    Parameters
+    ----------
+    rho : float, default=0.9
+        Decay of the running average of squared gradients, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import RMSprop
+    >>> RMSprop(rho=0.0).update(np.array([3.0]), {}, 0.1).round(6)
+    array([0.1])
+    """
+
+    _parameter_constraints = {
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, rho=0.9, epsilon=1e-8):
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def update(self, grad, state, learning_rate):
+        mean_sq = state.get("mean_sq", 0.0)
+        state["mean_sq"] = self.rho * mean_sq + (1 - self.rho) * grad * grad
+        return learning_rate * grad / (np.sqrt(state["mean_sq"]) + self.epsilon)
+
+
+class Adam(Optimizer):
+    """Adam: momentum and RMSprop with bias correction (Kingma and Ba, 2015).
+
+    Parameters
+    ----------
+    beta_1 : float, default=0.9
+        Decay of the first-moment (mean) estimate, in [0, 1).
+    beta_2 : float, default=0.999
+        Decay of the second-moment estimate, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.optim import Adam
+    >>> Adam().update(np.array([5.0, -0.1]), {}, 0.01).round(6)
+    array([ 0.01, -0.01])
+    """
+
+    _parameter_constraints = {
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def update(self, grad, state, learning_rate):
+        t = state["t"] = state.get("t", 0) + 1
+        state["m"] = self.beta_1 * state.get("m", 0.0) + (1 - self.beta_1) * grad
+        state["v"] = self.beta_2 * state.get("v", 0.0) + (1 - self.beta_2) * grad * grad
+        m_hat = state["m"] / (1 - self.beta_1**t)
+        v_hat = state["v"] / (1 - self.beta_2**t)
+        return learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "momentum": Momentum,
+    "nesterov": Nesterov,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+    "adam": Adam,
+}
+"""Names of the built-in optimizers, as the estimators' ``optimizer`` parameter takes them."""
+
+
+@validate_params(
+    {"learning_rate": [Interval(Real, 0, None, closed="neither")], "t": [Interval(Real, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def invscaling(learning_rate, t, power_t=0.5):
+    """The ``"invscaling"`` schedule: ``learning_rate / t ** power_t`` at step ``t`` (from 1).
+
+    Parameters
+    ----------
+    learning_rate : float
+        The initial step size γ.
+    t : int
+        The number of the update, counting from 1.
+    power_t : float, default=0.5
+        The exponent of the decay.
+
+    Returns
+    -------
+    learning_rate_t : float
+        The step size of update ``t``.
+
+    Examples
+    --------
+    >>> from skgd.optim import invscaling
+    >>> invscaling(0.1, t=4)
+    0.05
+    """
+    return learning_rate / t**power_t

@@ -1,0 +1,154 @@
+"""GDClassifier against exact solvers, labels, probabilities and partial_fit."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import precision_score, recall_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier
+from skgd.losses import CLASSIFICATION_LOSSES
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_default_pipeline_on_digits_reaches_macro_precision_and_recall():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    clf = make_pipeline(StandardScaler(), GDClassifier(random_state=0)).fit(X_train, y_train)
+    y_pred = clf.predict(X_test)
+    assert precision_score(y_test, y_pred, average="macro") > 0.93
+    assert recall_score(y_test, y_pred, average="macro") > 0.93
+
+
+def test_binary_log_loss_converges_to_logistic_regression():
+    X, y = make_classification(n_samples=300, n_features=5, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    alpha = 0.01
+    gd = GDClassifier(
+        learning_rate=0.5, batch_size=len(X), alpha=alpha, tol=None, max_iter=3000, random_state=0
+    ).fit(X, y)
+    # mean log loss + alpha/2 |w|^2 is LogisticRegression's objective / (C n).
+    exact = LogisticRegression(C=1 / (alpha * len(X)), tol=1e-12, max_iter=10_000).fit(X, y)
+    assert gd.coef_.shape == (1, 5)
+    assert_allclose(gd.coef_, exact.coef_, rtol=1e-5)
+    assert_allclose(gd.predict_proba(X), exact.predict_proba(X), atol=1e-6)
+
+
+def test_multiclass_log_loss_is_one_softmax_model_like_multinomial_regression(iris):
+    X, y = iris
+    alpha = 0.01
+    gd = GDClassifier(
+        learning_rate=0.5, batch_size=len(X), alpha=alpha, tol=None, max_iter=5000, random_state=0
+    ).fit(X, y)
+    exact = LogisticRegression(C=1 / (alpha * len(X)), tol=1e-12, max_iter=10_000).fit(X, y)
+    assert gd.coef_.shape == (3, 4) and gd.intercept_.shape == (3,)
+    assert_allclose(gd.predict_proba(X), exact.predict_proba(X), atol=1e-5)
+    # The softmax is unchanged by a shift common to all classes: compare centred intercepts.
+    assert_allclose(gd.coef_, exact.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("loss", sorted(CLASSIFICATION_LOSSES))
+def test_every_builtin_loss_separates_blobs(loss):
+    X, y = make_blobs(n_samples=300, centers=3, cluster_std=1.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = GDClassifier(loss=loss, random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    binary = GDClassifier(loss=loss, random_state=0).fit(X, y == 0)
+    assert binary.score(X, y == 0) > 0.9
+
+
+def test_predict_proba_only_for_losses_with_a_probability_link(iris):
+    X, y = iris
+    for loss in ["log_loss", "cross_entropy", "modified_huber"]:
+        clf = GDClassifier(loss=loss, random_state=0).fit(X, y)
+        proba = clf.predict_proba(X)
+        assert_allclose(proba.sum(axis=1), 1.0)
+        assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(X))
+        with np.errstate(divide="ignore"):  # modified_huber gives exact zeros
+            assert_allclose(clf.predict_log_proba(X), np.log(proba))
+    for loss in ["hinge", "squared_hinge", "perceptron"]:
+        clf = GDClassifier(loss=loss)
+        assert not hasattr(clf, "predict_proba")
+        assert not hasattr(clf, "predict_log_proba")
+
+
+def test_string_labels_and_decision_function_shapes(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = GDClassifier(random_state=0).fit(X, names)
+    assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
+    assert clf.decision_function(X).shape == (150, 3)
+    assert set(clf.predict(X)) <= set(names)
+    binary = GDClassifier(random_state=0).fit(X, names == "setosa")
+    scores = binary.decision_function(X)
+    assert scores.shape == (150,)
+    assert_array_equal(binary.predict(X), binary.classes_[(scores > 0).astype(int)])
+
+
+def test_one_class_is_a_clear_error():
+    with pytest.raises(ValueError, match="one class"):
+        GDClassifier().fit(np.ones((5, 2)), [3] * 5)
+
+
+def test_class_weight_shifts_the_decision_towards_the_weighted_class():
+    X, y = make_classification(n_samples=600, weights=[0.9], random_state=0)
+    plain = GDClassifier(random_state=0).fit(X, y)
+    balanced = GDClassifier(class_weight="balanced", random_state=0).fit(X, y)
+    as_dict = GDClassifier(class_weight={0: 1.0, 1: 9.0}, random_state=0).fit(X, y)
+    assert balanced.predict(X).mean() > plain.predict(X).mean()
+    assert as_dict.predict(X).mean() > plain.predict(X).mean()
+    # class_weight multiplies sample_weight: the same as passing the product.
+    sw = np.where(y == 1, 9.0, 1.0)
+    by_weight = GDClassifier(random_state=0).fit(X, y, sample_weight=sw)
+    assert_allclose(as_dict.coef_, by_weight.coef_)
+
+
+def test_partial_fit_needs_classes_then_rejects_unseen_labels_keeping_the_model(iris):
+    X, y = iris
+    clf = GDClassifier(learning_rate=0.1, batch_size=16, random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "coef_") and not hasattr(clf, "n_features_in_")
+
+    with pytest.raises(ValueError, match=r"labels \[2\]"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
+
+    clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    state = (clf.coef_.copy(), clf.intercept_.copy(), clf.t_, list(clf.loss_curve_), clf.n_iter_)
+    with pytest.raises(ValueError, match=r"labels \[7\]"):
+        clf.partial_fit(X[:5], [0, 1, 7, 2, 0])
+    with pytest.raises(ValueError, match="differs"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :2], y)
+    assert_array_equal(clf.coef_, state[0])
+    assert_array_equal(clf.intercept_, state[1])
+    assert (clf.t_, clf.loss_curve_, clf.n_iter_) == state[2:]
+
+    for _ in range(30):
+        clf.partial_fit(X, y)
+    assert clf.n_iter_ == 31
+    assert clf.score(X, y) > 0.9
+
+
+def test_balanced_class_weight_in_partial_fit_is_a_clear_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="balanced.*compute_class_weight"):
+        GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_a_classes_argument_may_hold_labels_absent_from_the_chunk(iris):
+    X, y = iris
+    clf = GDClassifier(random_state=0).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert clf.coef_.shape == (3, 4)
+    assert_array_equal(clf.classes_, [0, 1, 2])

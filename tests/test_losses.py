@@ -1,0 +1,204 @@
+"""The loss contract: values, exact gradients, probabilities, the registry."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import clone
+
+from skgd import GDClassifier, GDRegressor
+from skgd.losses import (
+    CLASSIFICATION_LOSSES,
+    REGRESSION_LOSSES,
+    AbsoluteError,
+    EpsilonInsensitive,
+    Hinge,
+    Huber,
+    LogLoss,
+    Loss,
+    ModifiedHuber,
+    Perceptron,
+    Poisson,
+    SquaredError,
+    SquaredHinge,
+)
+
+REGRESSION = [SquaredError(), AbsoluteError(), Huber(delta=0.7), EpsilonInsensitive(0.2), Poisson()]
+CLASSIFICATION = [LogLoss(), Hinge(), SquaredHinge(), ModifiedHuber(), Perceptron()]
+
+
+def regression_data(shape, rng):
+    y = rng.normal(size=shape)
+    raw = rng.normal(scale=2.0, size=shape)
+    return y, raw
+
+
+def numerical_gradient(loss, y, raw, eps=1e-6):
+    """Central finite differences of each sample's loss, one output column at a time."""
+    raw2d = raw.reshape(len(raw), -1)
+    grad = np.empty_like(raw2d)
+    for j in range(raw2d.shape[1]):
+        step = np.zeros_like(raw2d)
+        step[:, j] = eps
+        plus = loss.loss(y, (raw2d + step).reshape(raw.shape))
+        minus = loss.loss(y, (raw2d - step).reshape(raw.shape))
+        grad[:, j] = (plus - minus) / (2 * eps)
+    return grad.reshape(raw.shape)
+
+
+@pytest.mark.parametrize("loss", REGRESSION, ids=repr)
+@pytest.mark.parametrize("shape", [(50,), (50, 3)], ids=["single-output", "multi-output"])
+def test_regression_gradient_matches_finite_differences(loss, shape):
+    rng = np.random.RandomState(0)
+    y, raw = regression_data(shape, rng)
+    if isinstance(loss, Poisson):
+        y = np.abs(y)
+    values = loss.loss(y, raw)
+    assert values.shape == (shape[0],)
+    grad = loss.gradient(y, raw)
+    assert grad.shape == raw.shape
+    assert_allclose(grad, numerical_gradient(loss, y, raw), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", CLASSIFICATION, ids=repr)
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_classification_gradient_matches_finite_differences(loss, n_classes):
+    rng = np.random.RandomState(1)
+    n = 60
+    if n_classes == 2:
+        y = rng.choice([-1.0, 1.0], size=n)
+        raw = rng.normal(scale=2.0, size=n)
+    else:
+        y = rng.randint(n_classes, size=n)
+        raw = rng.normal(scale=2.0, size=(n, n_classes))
+    values = loss.loss(y, raw)
+    assert values.shape == (n,)
+    assert np.all(values >= 0)
+    grad = loss.gradient(y, raw)
+    assert grad.shape == raw.shape
+    assert_allclose(grad, numerical_gradient(loss, y, raw), rtol=1e-5, atol=1e-6)
+
+
+def test_squared_error_is_the_course_loss():
+    # L = 1/2n sum (y* - (aX + b))^2 and dL/da = 1/n sum (aX + b - y*) X
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=20)
+    y = 3.0 * x + 0.5
+    a, b = 0.58, 0.25
+    raw = a * x + b
+    assert_allclose(SquaredError().loss(y, raw).mean(), np.sum((y - raw) ** 2) / (2 * len(x)))
+    assert_allclose(np.mean(SquaredError().gradient(y, raw) * x), np.mean((a * x + b - y) * x))
+
+
+def test_log_loss_is_stable_for_extreme_raw_predictions():
+    raw = np.array([-1e4, 1e4, 0.0])
+    y = np.array([1.0, 1.0, -1.0])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        values = LogLoss().loss(y, raw)
+        grad = LogLoss().gradient(y, raw)
+    assert_allclose(values, [1e4, 0.0, np.log(2)])
+    assert_allclose(grad, [-1.0, 0.0, 0.5])
+    multi = np.array([[1e4, -1e4, 0.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert_allclose(LogLoss().loss(np.array([1]), multi), [2e4])
+
+
+@pytest.mark.parametrize("loss", [LogLoss(), ModifiedHuber()], ids=repr)
+@pytest.mark.parametrize("n_classes", [2, 5])
+def test_probabilities_are_distributions_ordered_like_the_scores(loss, n_classes):
+    rng = np.random.RandomState(0)
+    raw = rng.normal(scale=3, size=(40,) if n_classes == 2 else (40, n_classes))
+    proba = loss.predict_proba(raw)
+    assert proba.shape == (40, n_classes)
+    assert np.all((proba >= 0) & (proba <= 1))
+    assert_allclose(proba.sum(axis=1), 1.0)
+    if n_classes == 2:
+        assert np.all(np.diff(proba[np.argsort(raw), 1]) >= 0)
+    else:
+        assert np.all(proba[np.arange(40), raw.argmax(axis=1)] >= proba.max(axis=1) - 1e-12)
+
+
+def test_multiclass_log_loss_is_softmax_cross_entropy():
+    raw = np.array([[1.0, 2.0, 0.5]])
+    p = np.exp(raw) / np.exp(raw).sum()
+    assert_allclose(LogLoss().loss(np.array([1]), raw), -np.log(p[:, 1]))
+    assert_allclose(LogLoss().predict_proba(raw), p)
+
+
+def test_multiclass_hinge_is_the_crammer_singer_margin():
+    raw = np.array([[2.0, 1.5, -1.0], [3.0, 0.0, 0.0]])
+    assert_allclose(Hinge().loss(np.array([0, 0]), raw), [0.5, 0.0])
+    assert_allclose(Hinge().gradient(np.array([0, 0]), raw), [[-1, 1, 0], [0, 0, 0]])
+
+
+def test_margin_losses_on_many_classes_are_one_vs_rest_sums():
+    rng = np.random.RandomState(0)
+    raw = rng.normal(size=(10, 3))
+    y = rng.randint(3, size=10)
+    for loss in [SquaredHinge(), ModifiedHuber(), Perceptron()]:
+        expected = sum(loss.loss(np.where(y == k, 1.0, -1.0), raw[:, k]) for k in range(3))
+        assert_allclose(loss.loss(y, raw), expected)
+
+
+def test_poisson_rejects_negative_targets_and_predicts_through_exp():
+    with pytest.raises(ValueError, match="non-negative"):
+        Poisson().check_target(np.array([1.0, -2.0]))
+    assert_allclose(Poisson().inverse_link(np.array([0.0, 1.0])), [1.0, np.e])
+
+
+def test_registries_name_every_builtin_once_per_kind():
+    assert set(REGRESSION_LOSSES) == {
+        "squared_error",
+        "absolute_error",
+        "huber",
+        "epsilon_insensitive",
+        "poisson",
+    }
+    assert set(CLASSIFICATION_LOSSES) == {
+        "log_loss",
+        "cross_entropy",
+        "hinge",
+        "squared_hinge",
+        "modified_huber",
+        "perceptron",
+    }
+    assert CLASSIFICATION_LOSSES["cross_entropy"] is LogLoss
+
+
+@pytest.mark.parametrize(
+    "Estimator, bad", [(GDRegressor, "log_loss"), (GDClassifier, "squared_error"), (GDRegressor, "nope")]
+)
+def test_unknown_loss_name_lists_the_valid_names(Estimator, bad):
+    X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
+    with pytest.raises(ValueError, match="loss") as err:
+        Estimator(loss=bad).fit(X, y)
+    valid = REGRESSION_LOSSES if Estimator is GDRegressor else CLASSIFICATION_LOSSES
+    assert all(name in str(err.value) for name in valid)
+
+
+def test_a_loss_of_the_other_kind_is_rejected():
+    X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
+    with pytest.raises(ValueError, match="other kind"):
+        GDRegressor(loss=LogLoss()).fit(X, y)
+    with pytest.raises(ValueError, match="other kind"):
+        GDClassifier(loss=Huber()).fit(X, y)
+
+
+def test_loss_objects_are_parameters_clone_and_get_params_keep():
+    reg = GDRegressor(loss=Huber(delta=2.5))
+    params = reg.get_params()
+    assert params["loss__delta"] == 2.5
+    cloned = clone(reg)
+    assert isinstance(cloned.loss, Huber) and cloned.loss.delta == 2.5
+    assert cloned.loss is not reg.loss
+    reg.set_params(loss__delta=0.3)
+    assert reg.loss.delta == 0.3
+
+
+def test_the_base_class_says_what_to_implement():
+    class Half(Loss):
+        pass
+
+    with pytest.raises(NotImplementedError, match="loss"):
+        Half().loss(np.zeros(1), np.zeros(1))
+    with pytest.raises(NotImplementedError, match="gradient"):
+        Half().gradient(np.zeros(1), np.zeros(1))

@@ -1,0 +1,221 @@
+"""GDRegressor against exact solvers, and what it does with bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import PoissonRegressor, QuantileRegressor, Ridge
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDRegressor
+from skgd.losses import Loss
+
+
+@pytest.fixture
+def scaled_regression():
+    X, y = make_regression(n_samples=300, n_features=8, noise=5.0, random_state=0)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_default_pipeline_matches_ridge_r2():
+    X, y = make_regression(n_samples=1000, n_features=20, n_informative=10, noise=10, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    gd = make_pipeline(StandardScaler(), GDRegressor(random_state=0)).fit(X_train, y_train)
+    ridge = make_pipeline(StandardScaler(), Ridge()).fit(X_train, y_train)
+    assert abs(gd.score(X_test, y_test) - ridge.score(X_test, y_test)) < 0.01
+
+
+def test_full_batch_squared_error_converges_to_ridge(scaled_regression):
+    X, y = scaled_regression
+    alpha = 0.01
+    gd = GDRegressor(
+        learning_rate=0.1, batch_size=len(X), alpha=alpha, tol=1e-10, max_iter=5000, random_state=0
+    ).fit(X, y)
+    # mean(1/2 r^2) + alpha/2 |w|^2 is Ridge's objective divided by n.
+    ridge = Ridge(alpha=alpha * len(X)).fit(X, y)
+    assert_allclose(gd.coef_, ridge.coef_, rtol=1e-4)
+    assert_allclose(gd.intercept_, [ridge.intercept_], rtol=1e-4)
+
+
+def test_poisson_matches_sklearn_poisson_regressor():
+    rng = np.random.RandomState(0)
+    X = StandardScaler().fit_transform(rng.normal(size=(400, 4)))
+    y = rng.poisson(np.exp(X @ [0.3, -0.2, 0.1, 0.0] + 0.5))
+    gd = GDRegressor(
+        loss="poisson", learning_rate=0.1, batch_size=400, alpha=0.01, tol=None, max_iter=3000,
+        random_state=0,
+    ).fit(X, y)
+    exact = PoissonRegressor(alpha=0.01, solver="newton-cholesky", tol=1e-12).fit(X, y)
+    assert_allclose(gd.coef_, exact.coef_, rtol=1e-6)
+    assert_allclose(gd.predict(X), exact.predict(X), rtol=1e-6)
+    assert np.all(gd.predict(X) > 0)
+
+
+class Pinball(Loss):
+    """A user's quantile loss: only the two methods of the contract."""
+
+    def __init__(self, quantile=0.5):
+        self.quantile = quantile
+
+    def loss(self, y_true, raw_prediction):
+        diff = y_true - raw_prediction
+        return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
+
+    def gradient(self, y_true, raw_prediction):
+        return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+
+
+@pytest.mark.parametrize("quantile", [0.1, 0.5, 0.9])
+def test_user_written_pinball_loss_learns_the_quantile(quantile):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-2, 2, size=(2000, 1))
+    y = 2.0 * X[:, 0] + rng.normal(size=2000)
+    # A subgradient makes slow progress near the optimum: run every epoch.
+    gd = GDRegressor(loss=Pinball(quantile), penalty=None, max_iter=300, tol=None, random_state=0)
+    gd.fit(X, y)
+    coverage = np.mean(y <= gd.predict(X))
+    assert abs(coverage - quantile) < 0.02
+    exact = QuantileRegressor(quantile=quantile, alpha=0.0).fit(X, y)
+    assert_allclose(gd.coef_, exact.coef_, atol=0.05)
+    assert_allclose(gd.intercept_, [exact.intercept_], atol=0.05)
+
+
+def test_multi_output_matches_ridge_per_output(scaled_regression):
+    X, y = scaled_regression
+    Y = np.column_stack([y, -2 * y + 3, X[:, 0]])
+    gd = GDRegressor(learning_rate=0.1, batch_size=len(X), tol=1e-10, max_iter=5000, random_state=0)
+    gd.fit(X, Y)
+    assert gd.coef_.shape == (3, X.shape[1]) and gd.intercept_.shape == (3,)
+    assert gd.predict(X).shape == (300, 3)
+    ridge = Ridge(alpha=gd.alpha * len(X)).fit(X, Y)
+    assert_allclose(gd.coef_, ridge.coef_, rtol=1e-4, atol=1e-6)
+
+
+def test_partial_fit_streams_to_the_same_model_as_fit(scaled_regression):
+    X, y = scaled_regression
+    streamed = GDRegressor(learning_rate=0.05, random_state=0)
+    for _ in range(200):
+        for chunk in np.array_split(np.arange(len(X)), 3):
+            streamed.partial_fit(X[chunk], y[chunk])
+    ridge = Ridge(alpha=streamed.alpha * len(X)).fit(X, y)
+    assert_allclose(streamed.coef_, ridge.coef_, rtol=0.01, atol=0.05)
+    assert streamed.n_iter_ == 600
+    assert len(streamed.loss_curve_) == 600
+
+
+@pytest.mark.parametrize("container", [sparse.csr_matrix, sparse.csr_array, sparse.csc_matrix])
+def test_sparse_input_gives_the_dense_model(scaled_regression, container):
+    X, y = scaled_regression
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    params = dict(batch_size=32, max_iter=20, tol=None, random_state=0)
+    dense = GDRegressor(**params).fit(X, y)
+    sparse_fit = GDRegressor(**params).fit(container(X), y)
+    assert_allclose(sparse_fit.coef_, dense.coef_, rtol=1e-10)
+    assert_allclose(sparse_fit.predict(container(X)), dense.predict(X), rtol=1e-10)
+
+
+def test_float32_trains_in_float32(scaled_regression):
+    X, y = scaled_regression
+    gd32 = GDRegressor(max_iter=20, tol=None, random_state=0).fit(X.astype(np.float32), y)
+    gd64 = GDRegressor(max_iter=20, tol=None, random_state=0).fit(X, y)
+    assert gd32.coef_.dtype == np.float32 and gd32.intercept_.dtype == np.float32
+    assert_allclose(gd32.predict(X), gd64.predict(X), rtol=1e-3)
+
+
+@pytest.mark.parametrize("learning_rate", [0.0, 1.0, 1.5, -0.1])
+def test_learning_rate_outside_0_1_is_a_clear_error(learning_rate):
+    X, y = np.ones((5, 1)), np.ones(5)
+    with pytest.raises(ValueError, match="learning_rate.*range"):
+        GDRegressor(learning_rate=learning_rate).fit(X, y)
+
+
+def test_divergence_is_a_clear_error_that_keeps_the_model():
+    rng = np.random.RandomState(0)
+    # 50 near-copies of one feature: curvature ~50 along their sum, so a
+    # step of 0.5 overshoots further at every update.
+    X = rng.normal(size=(100, 1)) + 0.01 * rng.normal(size=(100, 50))
+    y = X.sum(axis=1)
+    fresh = GDRegressor(learning_rate=0.5)
+    with pytest.raises(ValueError, match="diverged.*learning_rate.*StandardScaler"):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "coef_")
+
+    trained = GDRegressor(learning_rate=0.01, random_state=0).fit(X, y)
+    before = (trained.coef_.copy(), trained.intercept_.copy(), trained.t_, list(trained.loss_curve_))
+    with pytest.raises(ValueError, match="diverged"):
+        trained.partial_fit(X * 1e160, y)  # the loss overflows within the epoch
+    assert_array_equal(trained.coef_, before[0])
+    assert_array_equal(trained.intercept_, before[1])
+    assert (trained.t_, trained.loss_curve_) == before[2:]
+    assert np.all(np.isfinite(trained.coef_))
+
+
+def test_unscaled_features_train_like_standardized_ones():
+    # The descent runs on standardized coordinates: features of mean 100 and
+    # scale 1000 train with the default step and give the scaled pipeline's model.
+    X, y = make_regression(n_samples=300, n_features=4, noise=1.0, random_state=0)
+    X_unscaled = 100 + X * [1000, 1, 0.01, 30]
+    params = dict(batch_size=300, tol=None, max_iter=300, random_state=0)
+    raw = GDRegressor(**params).fit(X_unscaled, y)
+    piped = make_pipeline(StandardScaler(), GDRegressor(**params)).fit(X_unscaled, y)
+    assert_allclose(raw.predict(X_unscaled), piped.predict(X_unscaled), rtol=1e-8)
+    assert_allclose(raw.coef_, piped[-1].coef_ / piped[0].scale_, rtol=1e-8)
+
+
+def test_poisson_with_negative_targets_is_a_clear_error():
+    with pytest.raises(ValueError, match="non-negative"):
+        GDRegressor(loss="poisson").fit(np.ones((4, 1)), [1.0, -1.0, 2.0, 0.0])
+
+
+def test_wrong_number_of_outputs_in_partial_fit_keeps_the_model(scaled_regression):
+    X, y = scaled_regression
+    gd = GDRegressor(random_state=0).partial_fit(X, y)
+    coef = gd.coef_.copy()
+    with pytest.raises(ValueError, match="output"):
+        gd.partial_fit(X, np.column_stack([y, y]))
+    assert_array_equal(gd.coef_, coef)
+
+
+def test_warm_start_continues_and_coef_init_is_the_start(scaled_regression):
+    X, y = scaled_regression
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gd = GDRegressor(max_iter=3, warm_start=True, random_state=0).fit(X, y)
+        first_loss = gd.loss_curve_[-1]
+        gd.fit(X, y)
+    assert gd.t_ == 2 * 3 * 2  # two fits, three epochs, two batches of <=200
+    assert gd.n_iter_ == 3 and len(gd.loss_curve_) == 6
+    assert gd.loss_curve_[-1] < first_loss
+
+    ridge = Ridge(alpha=1e-4 * len(X)).fit(X, y)
+    started = GDRegressor(learning_rate=1e-9, max_iter=1, tol=None).fit(
+        X, y, coef_init=ridge.coef_, intercept_init=[ridge.intercept_]
+    )
+    assert_allclose(started.coef_, ridge.coef_, rtol=1e-6)
+
+
+def test_max_iter_without_convergence_warns(scaled_regression):
+    X, y = scaled_regression
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        GDRegressor(max_iter=2).fit(X, y)
+
+
+def test_invalid_input_is_rejected_by_validation(scaled_regression):
+    X, y = scaled_regression
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        GDRegressor().fit(X_nan, y)
+    y_inf = y.copy()
+    y_inf[3] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        GDRegressor().fit(X, y_inf)
+    gd = GDRegressor(max_iter=5, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        gd.predict(X[:, :3])
