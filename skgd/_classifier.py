@@ -40,7 +40,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         ``"perceptron"``, or a :class:`skgd.losses.Loss` instance.
         ``predict_proba`` exists only for losses with a probability link
         (``"log_loss"``, ``"modified_huber"``).
-    learning_rate : float, default=0.01
+    learning_rate : float, default=0.05
         The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``. The
         descent runs on the standardized features (see Notes), so one γ
         suits data of any scale.
@@ -181,7 +181,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self,
         loss="log_loss",
         *,
-        learning_rate=0.01,
+        learning_rate=0.05,
         optimizer="sgd",
         schedule="constant",
         power_t=0.5,

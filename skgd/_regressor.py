@@ -43,7 +43,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         ``"huber"``, ``"epsilon_insensitive"``, ``"poisson"``, or any
         :class:`skgd.losses.Loss` instance, built-in (``Huber(delta=2.0)``)
         or written by you.
-    learning_rate : float, default=0.01
+    learning_rate : float, default=0.05
         The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``. The
         descent runs on the standardized features (see Notes), so one γ
         suits data of any scale.
@@ -160,8 +160,15 @@ class GDRegressor(RegressorMixin, BaseGD):
     >>> from skgd import GDRegressor
     >>> from skgd.losses import Huber
     >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
-    >>> reg = make_pipeline(StandardScaler(), GDRegressor(loss=Huber(delta=1.0), random_state=0))
+    >>> reg = make_pipeline(StandardScaler(), GDRegressor(random_state=0))
     >>> reg.fit(X, y).score(X, y) > 0.99
+    True
+
+    Huber's ``delta`` is in the units of ``y``; on a standardized target:
+
+    >>> y_std = (y - y.mean()) / y.std()
+    >>> robust = make_pipeline(StandardScaler(), GDRegressor(loss=Huber(delta=1.0)))
+    >>> robust.fit(X, y_std).score(X, y_std) > 0.99
     True
     """
 
@@ -177,7 +184,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self,
         loss="squared_error",
         *,
-        learning_rate=0.01,
+        learning_rate=0.05,
         optimizer="sgd",
         schedule="constant",
         power_t=0.5,
