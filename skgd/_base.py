@@ -35,13 +35,12 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from .optim import OPTIMIZERS, Optimizer
+from .optim import OPTIMIZERS, Optimizer, invscaling
 
 # Below this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
@@ -193,8 +192,6 @@ class BaseGD(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-        if not np.sum(sample_weight) > 0:
-            raise ValueError("sample_weight sums to zero: there is nothing to train on.")
 
         if continuing:
             rng = copy.deepcopy(self._rng)
@@ -222,9 +219,20 @@ class BaseGD(BaseEstimator):
                 V, c = _to_standardized(W.astype(X.dtype), b.astype(X.dtype), mean, scale)
 
         history = self._train(
-            X, Y, sample_weight, V, c, (mean, scale), loss, optimizer, rng,
-            n_epochs=1 if incremental else self.max_iter, t=t, loss_curve=loss_curve,
-            validation=validation, stop=not incremental,
+            X,
+            Y,
+            sample_weight,
+            V,
+            c,
+            (mean, scale),
+            loss,
+            optimizer,
+            rng,
+            n_epochs=1 if incremental else self.max_iter,
+            t=t,
+            loss_curve=loss_curve,
+            validation=validation,
+            stop=not incremental,
         )
         if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
@@ -232,6 +240,7 @@ class BaseGD(BaseEstimator):
                 f"{'validation score' if self.early_stopping else 'training loss'} is "
                 "still improving; increase max_iter, the learning_rate, or tol.",
                 ConvergenceWarning,
+                stacklevel=2,
             )
 
         W, b = _from_standardized(*history["params"], mean, scale)
@@ -262,7 +271,9 @@ class BaseGD(BaseEstimator):
         neither is ever empty.
         """
         key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel()
-        key = key + np.reshape(Y, (len(Y), -1)) @ rng.normal(size=np.reshape(Y, (len(Y), -1)).shape[1])
+        key = key + np.reshape(Y, (len(Y), -1)) @ rng.normal(
+            size=np.reshape(Y, (len(Y), -1)).shape[1]
+        )
         groups = Y if self._stratify else np.zeros(len(Y))
         val_weight = np.zeros_like(sample_weight)
         for group in np.unique(groups):  # a loop over classes, not samples
@@ -292,8 +303,22 @@ class BaseGD(BaseEstimator):
         return V, c
 
     def _train(
-        self, X, Y, sample_weight, V, c, standardization, loss, optimizer, rng, *,
-        n_epochs, t, loss_curve, validation, stop,
+        self,
+        X,
+        Y,
+        sample_weight,
+        V,
+        c,
+        standardization,
+        loss,
+        optimizer,
+        rng,
+        *,
+        n_epochs,
+        t,
+        loss_curve,
+        validation,
+        stop,
     ):
         """The training loop: the course's loop, for both estimators.
 
@@ -374,10 +399,14 @@ class BaseGD(BaseEstimator):
                     continue
                 # progress: any entry better than its best so far by more than tol
                 best = progress if best is None else best
-                improved = any(now > then + self.tol for now, then in zip(progress, best))
+                improved = any(
+                    now > then + self.tol for now, then in zip(progress, best, strict=True)
+                )
                 no_improvement = 0 if improved else no_improvement + 1
                 best = tuple(map(max, progress, best))
-                if validation is not None and (kept is None or _better(progress, kept[0], self.tol)):
+                if validation is not None and (
+                    kept is None or _better(progress, kept[0], self.tol)
+                ):
                     kept = (progress, V.copy(), c.copy())
                 if no_improvement >= self.n_iter_no_change:
                     if self.schedule == "adaptive" and learning_rate > 1e-6:
@@ -412,7 +441,7 @@ class BaseGD(BaseEstimator):
 
     def _schedule(self, learning_rate, t):
         if self.schedule == "invscaling":
-            return learning_rate / t**self.power_t
+            return invscaling(learning_rate, t, self.power_t)
         return learning_rate
 
     def _penalty_strengths(self):

@@ -304,7 +304,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
                 f"The training data has only one class ({classes.tolist()}); "
                 "a classifier needs samples of at least two classes."
             )
-        if self.warm_start and hasattr(self, "classes_") and not np.array_equal(classes, self.classes_):
+        if (
+            self.warm_start
+            and hasattr(self, "classes_")
+            and not np.array_equal(classes, self.classes_)
+        ):
             raise ValueError(
                 f"warm_start needs the same classes as before ({self.classes_.tolist()}); "
                 f"got {classes.tolist()}."

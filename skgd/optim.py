@@ -26,7 +26,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval
 
 __all__ = [
     "Optimizer",
@@ -57,6 +57,10 @@ class Optimizer(BaseEstimator):
     >>> w
     array([0.9, 2.1])
     """
+
+    # Hyper-parameter constraints, checked when an estimator starts training;
+    # a user's optimizer may declare its own in the same form.
+    _parameter_constraints: dict = {}
 
     def update(self, grad, state, learning_rate):
         """The step for one parameter array; ``param <- param - step``.
@@ -277,10 +281,6 @@ OPTIMIZERS = {
 """Names of the built-in optimizers, as the estimators' ``optimizer`` parameter takes them."""
 
 
-@validate_params(
-    {"learning_rate": [Interval(Real, 0, None, closed="neither")], "t": [Interval(Real, 1, None, closed="left")]},
-    prefer_skip_nested_validation=True,
-)
 def invscaling(learning_rate, t, power_t=0.5):
     """The ``"invscaling"`` schedule: ``learning_rate / t ** power_t`` at step ``t`` (from 1).
 

@@ -165,7 +165,8 @@ def test_registries_name_every_builtin_once_per_kind():
 
 
 @pytest.mark.parametrize(
-    "Estimator, bad", [(GDRegressor, "log_loss"), (GDClassifier, "squared_error"), (GDRegressor, "nope")]
+    "Estimator, bad",
+    [(GDRegressor, "log_loss"), (GDClassifier, "squared_error"), (GDRegressor, "nope")],
 )
 def test_unknown_loss_name_lists_the_valid_names(Estimator, bad):
     X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2

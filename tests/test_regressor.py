@@ -24,7 +24,9 @@ def scaled_regression():
 
 
 def test_default_pipeline_matches_ridge_r2():
-    X, y = make_regression(n_samples=1000, n_features=20, n_informative=10, noise=10, random_state=0)
+    X, y = make_regression(
+        n_samples=1000, n_features=20, n_informative=10, noise=10, random_state=0
+    )
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     gd = make_pipeline(StandardScaler(), GDRegressor(random_state=0)).fit(X_train, y_train)
     ridge = make_pipeline(StandardScaler(), Ridge()).fit(X_train, y_train)
@@ -48,7 +50,12 @@ def test_poisson_matches_sklearn_poisson_regressor():
     X = StandardScaler().fit_transform(rng.normal(size=(400, 4)))
     y = rng.poisson(np.exp(X @ [0.3, -0.2, 0.1, 0.0] + 0.5))
     gd = GDRegressor(
-        loss="poisson", learning_rate=0.1, batch_size=400, alpha=0.01, tol=None, max_iter=3000,
+        loss="poisson",
+        learning_rate=0.1,
+        batch_size=400,
+        alpha=0.01,
+        tol=None,
+        max_iter=3000,
         random_state=0,
     ).fit(X, y)
     exact = PoissonRegressor(alpha=0.01, solver="newton-cholesky", tol=1e-12).fit(X, y)
@@ -147,7 +154,12 @@ def test_divergence_is_a_clear_error_that_keeps_the_model():
     assert not hasattr(fresh, "coef_")
 
     trained = GDRegressor(learning_rate=0.01, random_state=0).fit(X, y)
-    before = (trained.coef_.copy(), trained.intercept_.copy(), trained.t_, list(trained.loss_curve_))
+    before = (
+        trained.coef_.copy(),
+        trained.intercept_.copy(),
+        trained.t_,
+        list(trained.loss_curve_),
+    )
     with pytest.raises(ValueError, match="diverged"):
         trained.partial_fit(X * 1e160, y)  # the loss overflows within the epoch
     assert_array_equal(trained.coef_, before[0])

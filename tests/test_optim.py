@@ -1,0 +1,232 @@
+"""Optimizers, schedules, penalties and early stopping."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier, GDRegressor
+from skgd.optim import OPTIMIZERS, SGD, Adam, Momentum, Optimizer
+
+ALPHA = 0.01
+
+
+@pytest.fixture(scope="module")
+def ridge_problem():
+    X, y = make_regression(n_samples=1000, n_features=10, noise=10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+
+    def objective(model):
+        residual = X @ model.coef_ + model.intercept_[0] - y
+        return np.mean(0.5 * residual**2) + 0.5 * ALPHA * model.coef_ @ model.coef_
+
+    exact = Ridge(alpha=ALPHA * len(X)).fit(X, y)
+    exact.intercept_ = np.atleast_1d(exact.intercept_)
+    return X, y, objective, objective(exact)
+
+
+@pytest.fixture(scope="module")
+def logistic_problem():
+    X, y = make_classification(n_samples=1000, n_features=10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+
+    def objective(model):
+        w = model.coef_.ravel()
+        margin = (2 * y - 1) * (X @ w + model.intercept_[0])
+        return np.mean(np.logaddexp(0, -margin)) + 0.5 * ALPHA * w @ w
+
+    exact = LogisticRegression(C=1 / (ALPHA * len(X)), tol=1e-10, max_iter=1000).fit(X, y)
+    return X, y, objective, objective(exact)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_reaches_the_ridge_optimum(optimizer, ridge_problem):
+    X, y, objective, optimum = ridge_problem
+    # Adaptive steps wander about the optimum at a constant step; the
+    # "adaptive" schedule shrinks the step when progress stalls.
+    model = GDRegressor(
+        optimizer=optimizer, alpha=ALPHA, schedule="adaptive", tol=1e-6, random_state=0
+    ).fit(X, y)
+    assert model.n_iter_ <= model.max_iter
+    assert objective(model) <= 1.01 * optimum
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_reaches_the_logistic_optimum(optimizer, logistic_problem):
+    X, y, objective, optimum = logistic_problem
+    model = GDClassifier(
+        optimizer=optimizer, alpha=ALPHA, schedule="adaptive", tol=1e-6, random_state=0
+    ).fit(X, y)
+    assert objective(model) <= 1.01 * optimum
+
+
+def epochs_to_reach(optimizer, X, y, target, objective, max_epochs=300):
+    model = GDRegressor(optimizer=optimizer, alpha=ALPHA, batch_size=len(X), random_state=0)
+    for epoch in range(1, max_epochs + 1):
+        model.partial_fit(X, y)
+        if objective(model) <= target:
+            return epoch
+    return np.inf
+
+
+def test_momentum_and_adam_beat_plain_descent_on_an_ill_conditioned_problem():
+    rng = np.random.RandomState(0)
+    base = rng.normal(size=(500, 1))
+    # Near-copies of one feature: standardizing cannot undo their correlation.
+    X = np.hstack(
+        [base + 0.05 * rng.normal(size=(500, 1)) for _ in range(5)] + [rng.normal(size=(500, 3))]
+    )
+    X = StandardScaler().fit_transform(X)
+    y = X @ rng.normal(size=8) + 0.1 * rng.normal(size=500)
+
+    def objective(model):
+        residual = X @ model.coef_ + model.intercept_[0] - y
+        return np.mean(0.5 * residual**2) + 0.5 * ALPHA * model.coef_ @ model.coef_
+
+    exact = Ridge(alpha=ALPHA * len(X)).fit(X, y)
+    optimum = np.mean(0.5 * (exact.predict(X) - y) ** 2) + 0.5 * ALPHA * exact.coef_ @ exact.coef_
+    target = 1.01 * optimum
+    sgd = epochs_to_reach("sgd", X, y, target, objective)
+    assert epochs_to_reach("momentum", X, y, target, objective) < sgd
+    assert epochs_to_reach(Adam(), X, y, target, objective) < sgd
+
+
+def test_partial_fit_continues_the_optimizer_state_and_fit_restarts_it():
+    X, y = make_regression(n_samples=64, n_features=3, random_state=0)
+    passed = Adam()
+    model = GDRegressor(optimizer=passed, batch_size=16, random_state=0)
+    model.partial_fit(X, y)
+    assert model.optimizer_.state_[0]["t"] == 4
+    model.partial_fit(X, y)
+    assert model.optimizer_.state_[0]["t"] == 8
+    assert not hasattr(passed, "state_")  # the parameter is a specification, never mutated
+    model.fit(X, y)
+    assert model.optimizer_.state_[0]["t"] == 4 * model.n_iter_
+    # a clone carries the hyper-parameters, not the state
+    assert not hasattr(clone(model).optimizer, "state_")
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.optimizer_.state_[0]["t"] == model.optimizer_.state_[0]["t"]
+    assert_array_equal(restored.optimizer_.state_[0]["m"], model.optimizer_.state_[0]["m"])
+
+
+def test_a_users_optimizer_plugs_in():
+    class SignDescent(Optimizer):
+        def update(self, grad, state, learning_rate):
+            return learning_rate * np.sign(grad)
+
+    X, y = make_regression(n_samples=200, n_features=3, noise=1.0, random_state=0)
+    y = y / y.std()
+    model = GDRegressor(optimizer=SignDescent(), schedule="adaptive", random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.99
+    assert isinstance(model.optimizer_, SignDescent)
+
+
+def test_optimizer_arithmetic_matches_the_formulas():
+    grad = np.array([0.5, -2.0])
+    w = np.zeros(2)
+    SGD().step([w], [grad], 0.1)
+    assert_allclose(w, [-0.05, 0.2])
+    w, opt = np.zeros(2), Momentum(momentum=0.5)
+    opt.step([w], [grad], 0.1)
+    opt.step([w], [grad], 0.1)
+    assert_allclose(w, -0.1 * grad - (0.5 * 0.1 + 0.1) * grad)
+    w, opt = np.zeros(2), Adam(beta_1=0.9, beta_2=0.999, epsilon=0.0)
+    opt.step([w], [grad], 0.1)
+    assert_allclose(w, -0.1 * np.sign(grad))  # bias-corrected first step is lr * sign
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"optimizer": "lbfgs"}, "optimizer"),
+        ({"schedule": "cosine"}, "schedule"),
+        ({"optimizer": Momentum(momentum=-0.1)}, "momentum"),
+        ({"optimizer": Adam(beta_1=1.0)}, "beta_1"),
+        ({"optimizer": Adam(beta_2=-0.5)}, "beta_2"),
+        ({"penalty": "elasticnet", "l1_ratio": 1.5}, "l1_ratio"),
+        ({"penalty": "l3"}, "penalty"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+    ],
+)
+def test_bad_optimizer_and_penalty_parameters_are_clear_errors(params, message):
+    X, y = make_regression(n_samples=20, n_features=2, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        GDRegressor(**params).fit(X, y)
+
+
+def test_invscaling_and_adaptive_schedules(capsys):
+    X, y = make_regression(n_samples=50, n_features=2, random_state=0)
+    GDRegressor(
+        schedule="invscaling", power_t=0.5, learning_rate=0.4, max_iter=4, tol=None, verbose=1
+    ).fit(X, y)
+    rates = [float(line.split()[2]) for line in capsys.readouterr().out.splitlines()[1:]]
+    assert_allclose(rates, 0.4 / np.sqrt([1, 2, 3, 4]), rtol=1e-2)  # one full batch an epoch
+
+    y_noisy = y + np.random.RandomState(0).normal(scale=50, size=50)
+    GDRegressor(
+        schedule="adaptive", batch_size=5, n_iter_no_change=2, verbose=1, random_state=0
+    ).fit(X, y_noisy)
+    rates = [float(line.split()[2]) for line in capsys.readouterr().out.splitlines()[1:]]
+    drops = np.array(rates[:-1]) / np.array(rates[1:])
+    assert set(np.round(drops[drops != 1], 6)) == {5.0}
+    assert rates[-1] < rates[0]
+
+
+def test_l1_makes_irrelevant_coefficients_exactly_zero():
+    X, y = make_regression(n_samples=500, n_features=20, n_informative=4, noise=1.0, random_state=0)
+    for penalty in ["l1", "elasticnet"]:
+        model = GDRegressor(penalty=penalty, alpha=0.05, l1_ratio=0.9, random_state=0).fit(
+            X, y / y.std()
+        )
+        informative = np.abs(Ridge().fit(X, y).coef_) > 1.0
+        assert np.all(model.coef_[~informative] == 0.0)
+        assert np.all(model.coef_[informative] != 0.0)
+    l2 = GDRegressor(penalty="l2", alpha=0.05, random_state=0).fit(X, y / y.std())
+    assert np.count_nonzero(l2.coef_) == 20
+
+
+def test_early_stopping_keeps_the_best_validation_model():
+    X, y = make_classification(
+        n_samples=600, n_features=20, n_informative=3, flip_y=0.2, random_state=0
+    )
+    model = GDClassifier(
+        early_stopping=True, learning_rate=0.5, batch_size=16, n_iter_no_change=3, random_state=0
+    ).fit(X, y)
+    assert len(model.validation_scores_) == model.n_iter_ < model.max_iter
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert not hasattr(model, "partial_fit")
+    with pytest.raises(AttributeError) as err:
+        model.partial_fit(X, y)
+    assert "early_stopping" in str(err.value.__cause__)
+    # the kept coefficients score the best validation score on the held-out part
+    plain = GDClassifier(learning_rate=0.5, batch_size=16, random_state=0).fit(X, y)
+    assert not hasattr(plain, "validation_scores_")
+
+
+def test_the_validation_split_keeps_copies_together_and_stratifies():
+    X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
+    model = GDClassifier(early_stopping=True, validation_fraction=0.25, random_state=0)
+    X_enc = X.astype(np.float64)
+    Y = np.where(y == 1, 1.0, -1.0)
+    model.classes_ = np.array([0, 1])
+    weights = np.ones(200)
+    X_tr, Y_tr, w_tr, (X_val, Y_val, w_val) = model._split_validation(
+        X_enc, Y, weights, np.random.RandomState(0)
+    )
+    for label in (-1.0, 1.0):  # each class gives exactly its share
+        assert_allclose(w_val[Y_val == label].sum(), 0.25 * np.sum(Y == label))
+    assert_allclose(w_tr.sum() + w_val.sum(), 200)
+    doubled = np.vstack([X_enc, X_enc])
+    X_tr2, _, w_tr2, (X_val2, _, w_val2) = model._split_validation(
+        doubled, np.concatenate([Y, Y]), np.ones(400), np.random.RandomState(0)
+    )
+    train_rows = {row.tobytes() for row in X_tr2[w_tr2 == 1]}
+    val_rows = {row.tobytes() for row in X_val2[w_val2 == 1]}
+    assert not train_rows & val_rows  # no sample on both sides (boundary rows aside)

@@ -1,0 +1,164 @@
+"""The training loop of skgd/_base.py: the course's update, batching, stopping, logging."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+from sklearn.datasets import make_regression
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier, GDRegressor
+
+
+@pytest.fixture
+def course_line():
+    """The course's line y = 3.0 x + 0.5, with x standardized (the course's first step)."""
+    rng = np.random.RandomState(0)
+    x = rng.uniform(-1, 1, size=100)
+    x = (x - x.mean()) / x.std()
+    return x[:, None], 3.0 * x + 0.5
+
+
+def plain_gd(course_line, **params):
+    defaults = dict(
+        learning_rate=0.01, batch_size=100, penalty=None, shuffle=False, tol=None, max_iter=1
+    )
+    return GDRegressor(**{**defaults, **params})
+
+
+def test_one_step_is_the_course_update(course_line):
+    X, y = course_line
+    x = X[:, 0]
+    a, b, gamma = 0.58, 0.25, 0.01
+    model = plain_gd(course_line).fit(X, y, coef_init=[a], intercept_init=[b])
+    # dL/da = 1/n sum (aX + b - y*) X ;  dL/db = 1/n sum (aX + b - y*)
+    expected_a = a - gamma * np.mean((a * x + b - y) * x)
+    expected_b = b - gamma * np.mean(a * x + b - y)
+    assert_allclose(model.coef_, [expected_a], rtol=1e-12)
+    assert_allclose(model.intercept_, [expected_b], rtol=1e-12)
+    assert model.t_ == 1 and model.n_iter_ == 1
+
+
+def test_the_course_line_walks_to_3_and_a_half(course_line):
+    X, y = course_line
+    model = plain_gd(course_line, max_iter=1, warm_start=True)
+    model.fit(X, y, coef_init=[0.58], intercept_init=[0.25])
+    path = [(model.coef_[0], model.intercept_[0])]
+    for _ in range(999):
+        path.append((model.fit(X, y).coef_[0], model.intercept_[0]))
+    path = np.array(path)
+    distance = np.hypot(path[:, 0] - 3.0, path[:, 1] - 0.5)
+    assert np.all(np.diff(distance) < 0)  # every step gets closer
+    assert distance[-1] < 1e-3
+    # the loss falls at every epoch, as gradient descent with a small step must
+    assert np.all(np.diff(model.loss_curve_) < 0)
+
+
+def test_updates_are_counted_per_batch():
+    X, y = make_regression(n_samples=100, n_features=3, random_state=0)
+    model = GDRegressor(batch_size=32, max_iter=3, tol=None).fit(X, y)
+    assert model.t_ == 3 * 4  # ceil(100 / 32) batches an epoch
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
+
+
+def test_the_stop_criterion_stops_before_max_iter_and_none_runs_all():
+    X, y = make_regression(n_samples=200, n_features=3, noise=1.0, random_state=0)
+    stopped = GDRegressor(max_iter=1000, random_state=0).fit(X, y)
+    assert stopped.n_iter_ < 1000
+    # it stopped because n_iter_no_change epochs brought no progress of tol
+    tail = np.array(stopped.loss_curve_[-stopped.n_iter_no_change - 1 :])
+    assert tail[1:].min() > tail.min() - stopped.tol - 1e-12 or tail[0] == tail.min()
+    everything = GDRegressor(max_iter=30, tol=None, random_state=0).fit(X, y)
+    assert everything.n_iter_ == 30
+
+
+def test_zero_weights_equal_removed_samples_and_weights_scale_freely():
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    w = np.ones(60)
+    w[::3] = 0
+    params = dict(max_iter=40, tol=None, random_state=0)
+    weighted = GDRegressor(**params).fit(X, y, sample_weight=w)
+    removed = GDRegressor(**params).fit(X[w > 0], y[w > 0])
+    assert_allclose(weighted.coef_, removed.coef_, rtol=1e-10)
+    scaled = GDRegressor(**params).fit(X, y, sample_weight=7.5 * w)
+    assert_allclose(scaled.coef_, weighted.coef_, rtol=1e-10)
+
+
+def test_all_zero_or_negative_weights_are_clear_errors():
+    X, y = np.random.RandomState(0).normal(size=(10, 2)), np.arange(10.0)
+    with pytest.raises(ValueError, match="non-zero"):
+        GDRegressor().fit(X, y, sample_weight=np.zeros(10))
+    with pytest.raises(ValueError, match="(?i)negative"):
+        GDRegressor().fit(X, y, sample_weight=-np.ones(10))
+
+
+def test_a_constant_feature_gets_a_zero_coefficient():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=50), np.full(50, 7.0)])
+    y = 2 * X[:, 0] + 1
+    model = GDRegressor(random_state=0).fit(X, y)
+    assert abs(model.coef_[1]) < 1e-12  # it starts at 0 and its data cannot move it
+    assert model.score(X, y) > 0.999
+
+
+def test_without_intercept_the_model_goes_through_the_origin():
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=3.0, size=(80, 2))
+    y = X @ [1.5, -2.0]
+    for X_fit in (X, sparse.csr_matrix(X)):
+        model = GDRegressor(
+            fit_intercept=False,
+            penalty=None,
+            learning_rate=0.5,
+            tol=None,
+            max_iter=500,
+            random_state=0,
+        ).fit(X_fit, y)
+        assert_array_equal(model.intercept_, [0.0])
+        assert_allclose(model.coef_, [1.5, -2.0], atol=0.01)
+
+
+def test_sparse_standardization_centres_without_densifying():
+    # Features with large means: the implicit centring must work on sparse X too.
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=50.0, size=(100, 3))
+    y = X @ [1.0, 2.0, -1.0] + 4.0
+    params = dict(batch_size=100, max_iter=200, tol=None, penalty=None, random_state=0)
+    dense = GDRegressor(**params).fit(X, y)
+    from_sparse = GDRegressor(**params).fit(sparse.csr_matrix(X), y)
+    assert_allclose(from_sparse.coef_, dense.coef_, rtol=1e-9)
+    assert_allclose(dense.coef_, [1.0, 2.0, -1.0], atol=1e-3)
+
+
+def test_verbose_prints_a_table_and_silence_prints_nothing(capsys):
+    X, y = make_regression(n_samples=50, n_features=2, random_state=0)
+    GDRegressor(max_iter=3, tol=None, verbose=1).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["epoch", "train", "loss", "lr", "seconds"]
+    assert [int(line.split()[0]) for line in lines[1:]] == [1, 2, 3]
+    assert len({len(line) for line in lines}) == 1  # aligned columns
+    GDClassifier(max_iter=3, tol=None, early_stopping=True, verbose=1).fit(X, y > 0)
+    lines = capsys.readouterr().out.splitlines()
+    assert "val score" in lines[0] and len(lines) == 4
+    GDRegressor(max_iter=3, tol=None).fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_failed_fit_leaves_a_fitted_model_as_it_was():
+    X, y = make_regression(n_samples=50, n_features=2, random_state=0)
+    model = GDRegressor(random_state=0).fit(X, y)
+    before = {key: value for key, value in vars(model).items()}
+    with pytest.raises(ValueError):
+        model.fit(np.full_like(X, np.nan), y)
+    assert vars(model).keys() == before.keys()
+    assert all(vars(model)[key] is before[key] for key in before)
+
+
+def test_float_targets_and_scaled_inputs_give_scaled_coefficients():
+    X, y = make_regression(n_samples=100, n_features=3, noise=1.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    params = dict(batch_size=100, max_iter=50, tol=None, penalty=None, random_state=0)
+    base = GDRegressor(**params).fit(X, y)
+    # In standardized coordinates, scaling a feature changes nothing but its units.
+    scaled = GDRegressor(**params).fit(X * [1.0, 10.0, 0.1], y)
+    assert_allclose(scaled.coef_ * [1.0, 10.0, 0.1], base.coef_, rtol=1e-8)
