@@ -55,6 +55,10 @@ __all__ = [
     "Huber",
     "EpsilonInsensitive",
     "Poisson",
+    "EmbeddingLoss",
+    "L1Distance",
+    "L2Distance",
+    "CosineDistance",
     "LogLoss",
     "Hinge",
     "SquaredHinge",
@@ -315,6 +319,114 @@ class Poisson(RegressionLoss):
 
 
 # --------------------------------------------------------------------------
+# Embeddings: a distance between the predicted and the target vector
+# --------------------------------------------------------------------------
+
+
+class EmbeddingLoss(RegressionLoss):
+    """Base class of the losses between predicted and target vectors.
+
+    They need a multi-output ``y`` of shape ``(n_samples, n_outputs)``: each
+    row is one target vector, and each sample's loss is a distance between
+    it and the predicted row.
+    """
+
+    def check_target(self, y):
+        if y.ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__} compares vectors: y must have shape "
+                f"(n_samples, n_outputs), not {y.shape}."
+            )
+
+
+class L1Distance(EmbeddingLoss):
+    r"""L1 distance between vectors, :math:`\sum_k |\hat y_k - y_k|`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import L1Distance
+    >>> L1Distance().loss(np.array([[1.0, 2.0]]), np.array([[0.0, 4.0]]))
+    array([3.])
+    """
+
+    def loss(self, y_true, raw_prediction):
+        return np.abs(raw_prediction - y_true).sum(axis=1)
+
+    def gradient(self, y_true, raw_prediction):
+        return np.sign(raw_prediction - y_true)
+
+
+class L2Distance(EmbeddingLoss):
+    r"""Euclidean distance between vectors, :math:`\lVert \hat y - y \rVert_2`.
+
+    Not squared: each sample's pull is a unit vector, whatever its distance
+    (robust to outlying targets). Where the prediction equals the target,
+    the gradient is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import L2Distance
+    >>> L2Distance().loss(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]))
+    array([5.])
+    >>> L2Distance().gradient(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]))
+    array([[0.6, 0.8]])
+    """
+
+    def loss(self, y_true, raw_prediction):
+        return np.linalg.norm(raw_prediction - y_true, axis=1)
+
+    def gradient(self, y_true, raw_prediction):
+        diff = raw_prediction - y_true
+        norm = np.linalg.norm(diff, axis=1, keepdims=True)
+        return np.divide(diff, norm, out=np.zeros_like(diff), where=norm > 0)
+
+
+class CosineDistance(EmbeddingLoss):
+    r"""Cosine distance, :math:`1 - \cos(\hat y, y)`, blind to the vectors' lengths.
+
+    Where a vector is zero the cosine is undefined; the loss then takes it as
+    0 (loss 1). At a zero prediction the gradient is :math:`-y / \lVert y \rVert`,
+    the direction that turns the prediction towards its target; at a zero
+    target it is 0 (nothing to learn from that sample). ``fit`` rejects targets
+    that are all zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import CosineDistance
+    >>> y_true = np.array([[1.0, 0.0], [1.0, 0.0]])
+    >>> CosineDistance().loss(y_true, np.array([[2.0, 0.0], [0.0, 3.0]]))
+    array([0., 1.])
+    """
+
+    def loss(self, y_true, raw_prediction):
+        norms = np.linalg.norm(raw_prediction, axis=1) * np.linalg.norm(y_true, axis=1)
+        dot = np.sum(raw_prediction * y_true, axis=1)
+        return 1.0 - np.divide(dot, norms, out=np.zeros_like(dot), where=norms > 0)
+
+    def gradient(self, y_true, raw_prediction):
+        pred_norm = np.linalg.norm(raw_prediction, axis=1, keepdims=True)
+        true_norm = np.linalg.norm(y_true, axis=1, keepdims=True)
+        unit_true = np.divide(y_true, true_norm, out=np.zeros_like(y_true), where=true_norm > 0)
+        unit_pred = np.divide(
+            raw_prediction, pred_norm, out=np.zeros_like(raw_prediction), where=pred_norm > 0
+        )
+        cos = np.sum(unit_pred * unit_true, axis=1, keepdims=True)
+        # d(1 - cos)/d pred = -(u_true - cos u_pred) / |pred|; at |pred| = 0, -u_true
+        scale = np.divide(1.0, pred_norm, out=np.ones_like(pred_norm), where=pred_norm > 0)
+        return -(unit_true - cos * unit_pred) * scale
+
+    def check_target(self, y):
+        super().check_target(y)
+        if not np.any(y):
+            raise ValueError(
+                "CosineDistance needs target vectors with a direction: every row of y is zero."
+            )
+
+
+# --------------------------------------------------------------------------
 # Classification
 # --------------------------------------------------------------------------
 
@@ -530,6 +642,9 @@ REGRESSION_LOSSES = {
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
     "poisson": Poisson,
+    "l1": L1Distance,
+    "l2": L2Distance,
+    "cosine": CosineDistance,
 }
 """Names of the built-in regression losses, as ``GDRegressor(loss=name)`` takes them."""
 

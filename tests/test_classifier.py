@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_score, recall_score
@@ -152,3 +153,37 @@ def test_a_classes_argument_may_hold_labels_absent_from_the_chunk(iris):
     clf = GDClassifier(random_state=0).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
     assert clf.coef_.shape == (3, 4)
     assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+@pytest.mark.parametrize("container", [sparse.csr_matrix, sparse.csr_array, sparse.csc_matrix])
+def test_sparse_input_gives_the_dense_model(iris, container):
+    X, y = iris
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    params = dict(batch_size=16, max_iter=10, tol=None, random_state=0)
+    dense = GDClassifier(**params).fit(X, y)
+    from_sparse = GDClassifier(**params).fit(container(X), y)
+    assert_allclose(from_sparse.coef_, dense.coef_, rtol=1e-10)
+    assert_allclose(from_sparse.decision_function(container(X)), dense.decision_function(X))
+    assert_allclose(from_sparse.predict_proba(container(X)), dense.predict_proba(X))
+    dense.partial_fit(X, y)
+    from_sparse.partial_fit(container(X), y)
+    assert_allclose(from_sparse.coef_, dense.coef_, rtol=1e-10)
+
+
+def test_float32_trains_in_float32_and_agrees_with_float64(iris):
+    X, y = iris
+    params = dict(batch_size=16, max_iter=10, tol=None, random_state=0)
+    model32 = GDClassifier(**params).fit(X.astype(np.float32), y)
+    model64 = GDClassifier(**params).fit(X, y)
+    assert model32.coef_.dtype == np.float32 and model32.intercept_.dtype == np.float32
+    assert model32.decision_function(X.astype(np.float32)).dtype == np.float32
+    assert_allclose(model32.predict_proba(X), model64.predict_proba(X), atol=1e-4)
+    # a float32 model stays float32 when a later chunk comes as float64
+    model32.partial_fit(X, y)
+    assert model32.coef_.dtype == np.float32
+
+
+def test_sparse_input_with_nan_is_rejected():
+    X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="NaN"):
+        GDClassifier().fit(X, [0, 1, 0])

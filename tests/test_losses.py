@@ -10,9 +10,12 @@ from skgd.losses import (
     CLASSIFICATION_LOSSES,
     REGRESSION_LOSSES,
     AbsoluteError,
+    CosineDistance,
     EpsilonInsensitive,
     Hinge,
     Huber,
+    L1Distance,
+    L2Distance,
     LogLoss,
     Loss,
     ModifiedHuber,
@@ -152,6 +155,9 @@ def test_registries_name_every_builtin_once_per_kind():
         "huber",
         "epsilon_insensitive",
         "poisson",
+        "l1",
+        "l2",
+        "cosine",
     }
     assert set(CLASSIFICATION_LOSSES) == {
         "log_loss",
@@ -203,3 +209,57 @@ def test_the_base_class_says_what_to_implement():
         Half().loss(np.zeros(1), np.zeros(1))
     with pytest.raises(NotImplementedError, match="gradient"):
         Half().gradient(np.zeros(1), np.zeros(1))
+
+
+EMBEDDING = [L1Distance(), L2Distance(), CosineDistance()]
+
+
+@pytest.mark.parametrize("loss", EMBEDDING, ids=repr)
+def test_embedding_gradient_matches_finite_differences(loss):
+    rng = np.random.RandomState(2)
+    y, raw = regression_data((40, 5), rng)
+    values = loss.loss(y, raw)
+    assert values.shape == (40,) and np.all(values >= 0)
+    assert_allclose(loss.gradient(y, raw), numerical_gradient(loss, y, raw), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", EMBEDDING, ids=repr)
+def test_embedding_losses_stay_finite_at_zero_vectors(loss):
+    y = np.array([[1.0, 2.0], [0.0, 0.0], [3.0, -1.0]])
+    raw = np.array([[0.0, 0.0], [1.0, 1.0], [3.0, -1.0]])  # zero prediction, zero target, exact
+    with np.errstate(all="raise"):
+        values, grad = loss.loss(y, raw), loss.gradient(y, raw)
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(grad))
+    # a step against the gradient at a zero prediction moves it towards its target
+    assert grad[0] @ y[0] < 0
+
+
+def test_cosine_and_l2_values_at_their_edges():
+    cosine, l2 = CosineDistance(), L2Distance()
+    y = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+    raw = np.array([[5.0, 0.0], [-1.0, 0.0], [1.0, 1.0]])
+    assert_allclose(cosine.loss(y, raw), [0.0, 2.0, 1.0])
+    assert_allclose(cosine.gradient(y, raw)[2], [0.0, 0.0])  # zero target: nothing to learn
+    assert_allclose(l2.gradient(y, y), np.zeros_like(y))  # exact prediction: no pull
+
+
+@pytest.mark.parametrize("loss", EMBEDDING, ids=repr)
+def test_embedding_losses_need_vector_targets(loss):
+    with pytest.raises(ValueError, match="n_outputs"):
+        GDRegressor(loss=loss).fit(np.ones((5, 2)), np.arange(5.0))
+
+
+def test_cosine_rejects_all_zero_targets():
+    with pytest.raises(ValueError, match="every row of y is zero"):
+        GDRegressor(loss="cosine").fit(np.eye(4), np.zeros((4, 3)))
+
+
+@pytest.mark.parametrize("loss", ["l1", "l2", "cosine"])
+def test_embedding_regression_learns_the_target_directions(loss):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 6))
+    Y = X @ rng.normal(size=(6, 3))
+    model = GDRegressor(loss=loss, learning_rate=0.1, penalty=None, random_state=0).fit(X, Y)
+    assert model.coef_.shape == (3, 6)
+    cosine = CosineDistance().loss(Y, model.predict(X))
+    assert np.mean(cosine) < 0.01
