@@ -109,6 +109,7 @@ class BaseGD(BaseEstimator):
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
@@ -208,7 +209,9 @@ class BaseGD(BaseEstimator):
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight, rng)
 
         if not continuing:
-            mean, scale, constant = _standardization(X, sample_weight, self.fit_intercept)
+            mean, scale, constant = _standardization(
+                X, sample_weight, self.fit_intercept, self.standardize
+            )
             V, c = self._initial_params(rng, n_outputs, scale.dtype, constant)
             if coef_init is not None or intercept_init is not None:
                 W, b = _from_standardized(V, c, mean, scale)
@@ -337,6 +340,7 @@ class BaseGD(BaseEstimator):
         # the batch's, so a batch of zero weights contributes nothing.
         weight_scale = sample_weight / sample_weight.mean()
         total_weight = sample_weight.sum()
+        uniform = bool(np.all(sample_weight == sample_weight[0]))  # then skip the weighting
         single = Y.ndim == 1 and V.shape[0] == 1  # losses see 1-D arrays then
         learning_rate = self.learning_rate
         best, kept, no_improvement, converged = None, None, 0, False
@@ -362,14 +366,17 @@ class BaseGD(BaseEstimator):
                     W, b = V / scale, c - V @ shift  # the model in X's units
                     raw = np.asarray(X_b @ W.T) + b  # forward
                     raw = raw[:, 0] if single else raw
-                    batch_loss = sample_weight[idx] @ loss.loss(Y_b, raw)
+                    losses = loss.loss(Y_b, raw)
+                    batch_loss = (
+                        losses.sum() * sample_weight[0] if uniform else sample_weight[idx] @ losses
+                    )
                     if not np.isfinite(batch_loss):
                         raise _diverged(epoch, batch_loss)
                     epoch_loss += batch_loss
 
                     # backward: d loss_i / d raw_i, weighted, through the model
                     g = loss.gradient(Y_b, raw).reshape(n_b, -1)
-                    g = g * (weight_scale[idx] / n_b)[:, None]
+                    g = g / n_b if uniform else g * (weight_scale[idx] / n_b)[:, None]
                     g_sum = g.sum(axis=0)
                     grad_V = np.asarray(X_b.T @ g).T / scale - np.outer(g_sum, shift)
                     grad_V += alpha_l2 * V
@@ -398,12 +405,11 @@ class BaseGD(BaseEstimator):
                 if not stop or self.tol is None:
                     continue
                 # progress: any entry better than its best so far by more than tol
-                best = progress if best is None else best
-                improved = any(
+                improved = best is None or any(
                     now > then + self.tol for now, then in zip(progress, best, strict=True)
                 )
                 no_improvement = 0 if improved else no_improvement + 1
-                best = tuple(map(max, progress, best))
+                best = progress if best is None else tuple(map(max, progress, best))
                 if validation is not None and (
                     kept is None or _better(progress, kept[0], self.tol)
                 ):
@@ -457,13 +463,17 @@ class BaseGD(BaseEstimator):
         return min(self.batch_size, n_samples)
 
 
-def _standardization(X, sample_weight, fit_intercept):
+def _standardization(X, sample_weight, fit_intercept, standardize=True):
     """The training data's weighted mean and standard deviation, per feature.
 
     Also returns which features are constant; their scale is set to 1.
     Without an intercept the data cannot be centred (the intercept is what
     absorbs the mean), so the mean is taken as 0 and only the scale is used.
+    Without ``standardize``, mean 0 and scale 1: the descent is on X as it is.
     """
+    if not standardize:
+        ones = np.ones(X.shape[1], dtype=X.dtype)
+        return np.zeros_like(ones), ones, np.zeros(X.shape[1], dtype=bool)
     if sparse.issparse(X):
         mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
         if not fit_intercept:

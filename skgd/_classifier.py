@@ -86,6 +86,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
         The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``.
+    standardize : bool, default=True
+        Whether the descent runs on the features standardized with the
+        training data's mean and standard deviation (see Notes). ``False``
+        descends on X as it is: the course's plain update in X's own units,
+        where too large a step for the data's scale diverges.
     shuffle : bool, default=True
         Whether to shuffle the samples before each epoch's batches.
     random_state : int, RandomState instance or None, default=None
@@ -145,7 +150,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
     ``partial_fit``). The penalty acts on ``V``, as glmnet's
     ``standardize=TRUE`` does; after a StandardScaler, ``V`` is ``coef_`` and
     the objective is exactly Ridge's (or LogisticRegression's) divided by
-    the number of samples.
+    the number of samples. With ``standardize=False``, ``V`` is ``coef_``.
 
     See Also
     --------
@@ -195,6 +200,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         penalty="l2",
         l1_ratio=0.15,
         fit_intercept=True,
+        standardize=True,
         shuffle=True,
         random_state=None,
         warm_start=False,
@@ -216,6 +222,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self.penalty = penalty
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start

@@ -162,3 +162,19 @@ def test_float_targets_and_scaled_inputs_give_scaled_coefficients():
     # In standardized coordinates, scaling a feature changes nothing but its units.
     scaled = GDRegressor(**params).fit(X * [1.0, 10.0, 0.1], y)
     assert_allclose(scaled.coef_ * [1.0, 10.0, 0.1], base.coef_, rtol=1e-8)
+
+
+def test_without_standardize_the_step_is_the_plain_update_on_raw_x():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=50)  # not standardized: the course's raw line
+    X, y = x[:, None], 3.0 * x + 0.5
+    a, b, gamma = 0.58, 0.25, 0.1
+    model = plain_gd(None, learning_rate=gamma, standardize=False)
+    model.fit(X, y, coef_init=[a], intercept_init=[b])
+    assert_allclose(model.coef_, [a - gamma * np.mean((a * x + b - y) * x)], rtol=1e-12)
+    assert_allclose(model.intercept_, [b - gamma * np.mean(a * x + b - y)], rtol=1e-12)
+    # On raw x the curvature is ~3.8: a step of 0.6 overshoots, and fit says so.
+    with pytest.raises(ValueError, match="diverged"):
+        plain_gd(None, learning_rate=0.6, standardize=False, max_iter=100).fit(X, y)
+    # The same step is safe in standardized coordinates.
+    assert plain_gd(None, learning_rate=0.6, max_iter=100).fit(X, y).score(X, y) > 0.999
