@@ -45,3 +45,15 @@ for epoch in range(1, 601):
 # The loss fell at every step, and the line is found.
 print(f"loss: {model.loss_curve_[0]:.4f} -> {model.loss_curve_[-1]:.6f}")
 assert abs(model.coef_[0] - 3.0) < 0.01 and abs(model.intercept_[0] - 0.5) < 0.01
+
+# %%
+# The loss of each epoch, as ``ConvergenceDisplay`` draws it (if matplotlib is there).
+try:
+    import matplotlib.pyplot as plt
+except ImportError:
+    plt = None
+if plt is not None:
+    from skgd.plotting import ConvergenceDisplay
+
+    ConvergenceDisplay.from_estimator(model, log_scale=True, name="γ = 0.01")
+    plt.show()

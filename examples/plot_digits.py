@@ -36,3 +36,27 @@ for name, predictions in [("GDClassifier", y_pred), ("LogisticRegression", exact
     recall = recall_score(y_test, predictions, average="macro")
     print(f"{name:>18}: macro precision {precision:.3f}, macro recall {recall:.3f}")
 print(f"GDClassifier trained for {model[-1].n_iter_} epochs")
+
+# %%
+# Each class's precision and recall: the macro averages above are their means.
+try:
+    import matplotlib.pyplot as plt
+except ImportError:  # the demo still prints its report without matplotlib
+    plt = None
+if plt is not None:
+    import numpy as np
+
+    classes = np.arange(10)
+    per_class_precision = precision_score(y_test, y_pred, average=None)
+    per_class_recall = recall_score(y_test, y_pred, average=None)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(classes - 0.2, per_class_precision, width=0.4, label="precision")
+    ax.bar(classes + 0.2, per_class_recall, width=0.4, label="recall")
+    ax.axhline(per_class_precision.mean(), color="tab:blue", linestyle=":", label="macro precision")
+    ax.axhline(per_class_recall.mean(), color="tab:orange", linestyle=":", label="macro recall")
+    ax.set_xticks(classes)
+    ax.set_xlabel("digit")
+    ax.set_ylim(0.8, 1.01)
+    ax.set_title("GDClassifier on held-out digits")
+    ax.legend(loc="lower right", ncols=2)
+    plt.show()

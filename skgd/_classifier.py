@@ -15,7 +15,7 @@ from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
 
 def _loss_has_proba(estimator):
     try:
-        return hasattr(estimator._get_loss(), "predict_proba")
+        return hasattr(estimator._get_loss(), "proba")
     except ValueError:  # an invalid loss has no probabilities either
         return False
 
@@ -117,7 +117,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         The intercepts.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
     n_iter_ : int
@@ -425,7 +425,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
             Probability of each class, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        return self._get_loss().predict_proba(self.decision_function(X))
+        return self._get_loss().proba(self.decision_function(X))
 
     @available_if(_loss_has_proba)
     def predict_log_proba(self, X):

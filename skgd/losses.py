@@ -32,7 +32,7 @@ Optional hooks, with defaults that suit most losses:
     identity by default, ``exp`` for :class:`Poisson`.
 ``check_target(y)``
     raises ``ValueError`` for targets outside the loss's domain.
-``predict_proba(raw_prediction)``
+``proba(raw_prediction)``
     defined only by losses with a probability link (:class:`LogLoss`,
     :class:`ModifiedHuber`); ``GDClassifier`` offers ``predict_proba`` exactly
     when its loss has it.
@@ -469,7 +469,7 @@ class LogLoss(_MarginLoss):
     --------
     >>> import numpy as np
     >>> from skgd.losses import LogLoss
-    >>> LogLoss().predict_proba(np.array([0.0]))
+    >>> LogLoss().proba(np.array([0.0]))
     array([[0.5, 0.5]])
     """
 
@@ -492,7 +492,7 @@ class LogLoss(_MarginLoss):
         grad[np.arange(len(y_true)), y_true] -= 1.0
         return grad
 
-    def predict_proba(self, raw_prediction):
+    def proba(self, raw_prediction):
         """Class probabilities: sigmoid for two classes, softmax for more.
 
         Parameters
@@ -584,7 +584,7 @@ class ModifiedHuber(_MarginLoss):
     --------
     >>> import numpy as np
     >>> from skgd.losses import ModifiedHuber
-    >>> ModifiedHuber().predict_proba(np.array([-2.0, 0.0]))
+    >>> ModifiedHuber().proba(np.array([-2.0, 0.0]))
     array([[1. , 0. ],
            [0.5, 0.5]])
     """
@@ -595,7 +595,7 @@ class ModifiedHuber(_MarginLoss):
     def _dloss(self, z):
         return np.where(z >= -1.0, -2.0 * np.maximum(0.0, 1.0 - z), -4.0)
 
-    def predict_proba(self, raw_prediction):
+    def proba(self, raw_prediction):
         """Class probabilities from the clipped decision function.
 
         Parameters

@@ -110,7 +110,7 @@ def test_log_loss_is_stable_for_extreme_raw_predictions():
 def test_probabilities_are_distributions_ordered_like_the_scores(loss, n_classes):
     rng = np.random.RandomState(0)
     raw = rng.normal(scale=3, size=(40,) if n_classes == 2 else (40, n_classes))
-    proba = loss.predict_proba(raw)
+    proba = loss.proba(raw)
     assert proba.shape == (40, n_classes)
     assert np.all((proba >= 0) & (proba <= 1))
     assert_allclose(proba.sum(axis=1), 1.0)
@@ -124,7 +124,7 @@ def test_multiclass_log_loss_is_softmax_cross_entropy():
     raw = np.array([[1.0, 2.0, 0.5]])
     p = np.exp(raw) / np.exp(raw).sum()
     assert_allclose(LogLoss().loss(np.array([1]), raw), -np.log(p[:, 1]))
-    assert_allclose(LogLoss().predict_proba(raw), p)
+    assert_allclose(LogLoss().proba(raw), p)
 
 
 def test_multiclass_hinge_is_the_crammer_singer_margin():
