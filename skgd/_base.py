@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .optim import OPTIMIZERS, Optimizer, invscaling
@@ -195,7 +195,8 @@ class BaseGD(BaseEstimator):
         )
 
         if continuing:
-            rng = copy.deepcopy(self._rng)
+            rng = np.random.RandomState()
+            rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
             mean, scale = self._x_mean, self._x_scale
             V, c = _to_standardized(self._W, self.intercept_, mean, scale)
             optimizer = copy.deepcopy(self.optimizer_) if incremental else self._new_optimizer()
@@ -253,7 +254,7 @@ class BaseGD(BaseEstimator):
         self._rng = rng
         self.optimizer_ = optimizer
         self.t_ = history["t"]
-        self.loss_curve_ = loss_curve
+        self.loss_curve_ = loss_curve[-self.max_iter :]  # bounded, for endless streams
         self.best_loss_ = min(loss_curve)
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
@@ -344,7 +345,7 @@ class BaseGD(BaseEstimator):
         single = Y.ndim == 1 and V.shape[0] == 1  # losses see 1-D arrays then
         learning_rate = self.learning_rate
         best, kept, no_improvement, converged = None, None, 0, False
-        validation_scores = []
+        validation_scores, first_t = [], t
         if self.verbose:
             print(_log_header(validation is not None))
 
@@ -371,7 +372,7 @@ class BaseGD(BaseEstimator):
                         losses.sum() * sample_weight[0] if uniform else sample_weight[idx] @ losses
                     )
                     if not np.isfinite(batch_loss):
-                        raise _diverged(epoch, batch_loss)
+                        raise _diverged(epoch, batch_loss, before_any_step=t == first_t)
                     epoch_loss += batch_loss
 
                     # backward: d loss_i / d raw_i, weighted, through the model
@@ -474,14 +475,24 @@ def _standardization(X, sample_weight, fit_intercept, standardize=True):
     if not standardize:
         ones = np.ones(X.shape[1], dtype=X.dtype)
         return np.zeros_like(ones), ones, np.zeros(X.shape[1], dtype=bool)
-    if sparse.issparse(X):
-        mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
-        if not fit_intercept:
-            var = var + mean**2  # the second moment about 0
-    else:
-        mean = np.average(X, axis=0, weights=sample_weight)
-        centred_at = mean if fit_intercept else 0.0
-        var = np.average((X - centred_at) ** 2, axis=0, weights=sample_weight)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sparse.issparse(X):
+            mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
+            if not fit_intercept:
+                var = var + mean**2  # the second moment about 0
+        else:
+            mean = np.average(X, axis=0, weights=sample_weight)
+            centred_at = mean if fit_intercept else 0.0
+            var = np.average((X - centred_at) ** 2, axis=0, weights=sample_weight)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
+        # Values near the float limit overflow the variance: the same
+        # statistics, computed on X / max|X| and scaled back.
+        low, high = min_max_axis(X, axis=0) if sparse.issparse(X) else (X.min(0), X.max(0))
+        peak = np.maximum(np.abs(low), np.abs(high))
+        peak[peak == 0] = 1.0
+        scaled = X.multiply(1.0 / peak).tocsr() if sparse.issparse(X) else X / peak
+        mean, scale, constant = _standardization(scaled, sample_weight, fit_intercept)
+        return (mean * peak).astype(X.dtype), (scale * peak).astype(X.dtype), constant
     if not fit_intercept:
         mean = np.zeros_like(mean)
     scale = np.sqrt(var)
@@ -553,7 +564,13 @@ def _check_not_rising(curve, window):
         raise _diverged(len(curve), recent[-1])
 
 
-def _diverged(epoch, value):
+def _diverged(epoch, value, before_any_step=False):
+    if before_any_step:
+        return ValueError(
+            f"The loss is not finite (loss={value}) before any step of this call: X or y "
+            "holds values too large for the loss in this floating-point type, or the "
+            "model's predictions on this data overflow. Rescale X and y."
+        )
     return ValueError(
         f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
         "learning_rate, or scale X with StandardScaler (in a Pipeline)."

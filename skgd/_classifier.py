@@ -125,7 +125,10 @@ class GDClassifier(ClassifierMixin, BaseGD):
     t_ : int
         Number of weight updates (batches) since the model was initialised.
     loss_curve_ : list of float
-        The mean training loss (with the penalty) of each epoch.
+        The mean training loss (with the penalty) of each epoch, measured
+        during the epoch. ``partial_fit`` appends one value a call; warm
+        starts continue the list. It keeps the last ``max_iter`` values, so
+        that endless streams do not grow it.
     best_loss_ : float
         The smallest value of ``loss_curve_``.
     validation_scores_ : list of float
@@ -443,3 +446,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+
+# Public under this name: pickles, skops files and the docs name it skgd.GDClassifier.
+GDClassifier.__module__ = "skgd"

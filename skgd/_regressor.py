@@ -123,7 +123,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         Number of weight updates (batches) since the model was initialised.
     loss_curve_ : list of float
         The mean training loss (with the penalty) of each epoch, measured
-        during the epoch; ``partial_fit`` appends one value a call.
+        during the epoch. ``partial_fit`` appends one value a call; warm
+        starts continue the list. It keeps the last ``max_iter`` values, so
+        that endless streams do not grow it.
     best_loss_ : float
         The smallest value of ``loss_curve_``.
     validation_scores_ : list of float
@@ -339,3 +341,7 @@ class GDRegressor(RegressorMixin, BaseGD):
             Predicted values.
         """
         return self._predict_from_raw(self._raw_prediction(X))
+
+
+# Public under this name: pickles, skops files and the docs name it skgd.GDRegressor.
+GDRegressor.__module__ = "skgd"

@@ -292,6 +292,9 @@ class Poisson(RegressionLoss):
     The model predicts :math:`\exp(\text{raw})`; the loss is
     :math:`e^{\text{raw}} - y\,\text{raw}` (up to a constant in ``y``), its
     gradient :math:`e^{\text{raw}} - y`. Targets must be non-negative.
+    Beyond raw = 500 (a predicted mean of 1e217) the exponential goes on along
+    its tangent, so that the loss and its gradient stay finite, convex and
+    continuous where ``exp`` would overflow.
 
     Examples
     --------
@@ -301,11 +304,21 @@ class Poisson(RegressionLoss):
     array([0.])
     """
 
+    _TANGENT_FROM = 500.0
+
+    def _exp_and_slope(self, raw):
+        """exp(raw), continued linearly beyond _TANGENT_FROM, and its derivative."""
+        top = self._TANGENT_FROM
+        clipped = np.minimum(raw, top)
+        slope = np.exp(clipped)
+        return slope * (1.0 + (raw - clipped)), slope
+
     def loss(self, y_true, raw_prediction):
-        return _per_sample(np.exp(raw_prediction) - y_true * raw_prediction)
+        mean, _ = self._exp_and_slope(raw_prediction)
+        return _per_sample(mean - y_true * raw_prediction)
 
     def gradient(self, y_true, raw_prediction):
-        return np.exp(raw_prediction) - y_true
+        return self._exp_and_slope(raw_prediction)[1] - y_true
 
     def inverse_link(self, raw_prediction):
         return np.exp(raw_prediction)

@@ -160,8 +160,8 @@ def test_divergence_is_a_clear_error_that_keeps_the_model():
         trained.t_,
         list(trained.loss_curve_),
     )
-    with pytest.raises(ValueError, match="diverged"):
-        trained.partial_fit(X * 1e160, y)  # the loss overflows within the epoch
+    with pytest.raises(ValueError, match="not finite.*before any step.*Rescale"):
+        trained.partial_fit(X * 1e160, y)  # the loss overflows on the first batch
     assert_array_equal(trained.coef_, before[0])
     assert_array_equal(trained.intercept_, before[1])
     assert (trained.t_, trained.loss_curve_) == before[2:]
@@ -202,7 +202,7 @@ def test_warm_start_continues_and_coef_init_is_the_start(scaled_regression):
         first_loss = gd.loss_curve_[-1]
         gd.fit(X, y)
     assert gd.t_ == 2 * 3 * 2  # two fits, three epochs, two batches of <=200
-    assert gd.n_iter_ == 3 and len(gd.loss_curve_) == 6
+    assert gd.n_iter_ == 3 and len(gd.loss_curve_) == 3  # the last max_iter epochs
     assert gd.loss_curve_[-1] < first_loss
 
     ridge = Ridge(alpha=1e-4 * len(X)).fit(X, y)

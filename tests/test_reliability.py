@@ -1,0 +1,406 @@
+"""Reliability: property tests, a bad-input sweep, long runs and safe persistence."""
+
+import copy
+import pickle
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from skgd import GDClassifier, GDRegressor
+from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Poisson
+
+# Deterministic, and sized for CI: each property test draws at most 40 examples.
+PROPERTY = settings(
+    derandomize=True,
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+EXTREME = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
+
+
+def draw_case(data, loss):
+    """Targets and raw predictions of random shapes for ``loss``, |raw| up to 1e4."""
+    n = data.draw(st.integers(1, 6), label="n_samples")
+    if loss in CLASSIFICATION_LOSSES.values():
+        k = data.draw(st.sampled_from([1, 2, 4]), label="n_classes (1 means binary)")
+        if k == 1:
+            y = data.draw(arrays(np.float64, n, elements=st.sampled_from([-1.0, 1.0])))
+            return y, data.draw(arrays(np.float64, n, elements=EXTREME))
+        y = data.draw(arrays(np.int64, n, elements=st.integers(0, k - 1)))
+        return y, data.draw(arrays(np.float64, (n, k), elements=EXTREME))
+    k = data.draw(st.sampled_from([1, 3] if not issubclass(loss, EmbeddingLoss) else [2, 3]))
+    shape = (n,) if k == 1 and not issubclass(loss, EmbeddingLoss) else (n, k)
+    low = 0.0 if loss is Poisson else -1e4
+    y = data.draw(arrays(np.float64, shape, elements=st.floats(low, 1e4)))
+    return y, data.draw(arrays(np.float64, shape, elements=EXTREME))
+
+
+def one_sided_differences(loss, y, raw, eps):
+    """Forward and backward differences of each sample's loss, per raw entry."""
+    raw2d = raw.reshape(len(raw), -1)
+    forward, backward = np.empty_like(raw2d), np.empty_like(raw2d)
+    base = loss.loss(y, raw)
+    for j in range(raw2d.shape[1]):
+        step = np.zeros_like(raw2d)
+        step[:, j] = eps[:, j]
+        forward[:, j] = (loss.loss(y, (raw2d + step).reshape(raw.shape)) - base) / eps[:, j]
+        backward[:, j] = (base - loss.loss(y, (raw2d - step).reshape(raw.shape))) / eps[:, j]
+    return forward, backward
+
+
+ALL_LOSSES = sorted(
+    {*REGRESSION_LOSSES.values(), *CLASSIFICATION_LOSSES.values()}, key=lambda cls: cls.__name__
+)
+
+
+@pytest.mark.parametrize("Loss", ALL_LOSSES, ids=lambda cls: cls.__name__)
+@PROPERTY
+@given(data=st.data())
+def test_losses_are_finite_and_exact_where_smooth(Loss, data):
+    loss = Loss()
+    y, raw = draw_case(data, Loss)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        values, grad = loss.loss(y, raw), loss.gradient(y, raw)
+    assert values.shape == (len(raw),) and grad.shape == raw.shape
+    assert np.all(np.isfinite(values)) and np.all(np.isfinite(grad))
+
+    # Where the forward and backward differences agree, at two step sizes,
+    # the loss has no kink or jump there, and the gradient must equal their
+    # mean (central differences). A jump shows as differences that double
+    # when the step halves.
+    raw2d = raw.reshape(len(raw), -1)
+    eps = 1e-6 * np.maximum(1.0, np.abs(raw2d))
+    forward, backward = one_sided_differences(loss, y, raw, eps)
+    forward_half, backward_half = one_sided_differences(loss, y, raw, eps / 2)
+
+    def close(a, b):
+        return np.abs(a - b) <= 1e-4 * np.maximum(1.0, np.abs(a))
+
+    smooth = (
+        close(forward, backward) & close(forward, forward_half) & close(backward, backward_half)
+    )
+    assume(smooth.any())
+    central = (forward + backward) / 2
+    g = grad.reshape(central.shape)
+    # Finite differences carry their own rounding error, about
+    # machine-eps * |loss| / step: a large loss hides a small slope.
+    rounding = 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(values))[:, None] / eps
+    error = np.abs(g - central)
+    assert np.all(error[smooth] <= (1e-3 * np.abs(central) + 1e-3 + rounding)[smooth])
+
+
+def full_batch(Estimator, **params):
+    defaults = dict(batch_size=10_000, max_iter=30, tol=None, random_state=0)
+    return Estimator(**{**defaults, **params})
+
+
+small_problems = st.tuples(st.integers(5, 30), st.integers(1, 4), st.integers(0, 2**16))
+
+
+@PROPERTY
+@given(problem=small_problems)
+def test_permuting_the_samples_leaves_the_model_unchanged(problem):
+    n, p, seed = problem
+    X, y = make_regression(n_samples=n, n_features=p, noise=1.0, random_state=seed)
+    order = np.random.RandomState(seed).permutation(n)
+    first = full_batch(GDRegressor).fit(X, y)
+    permuted = full_batch(GDRegressor).fit(X[order], y[order])
+    assert_allclose(permuted.coef_, first.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(permuted.intercept_, first.intercept_, rtol=1e-9, atol=1e-12)
+
+
+@PROPERTY
+@given(problem=small_problems, Estimator=st.sampled_from([GDRegressor, GDClassifier]))
+def test_integer_weights_equal_repeated_rows_and_scaled_weights_change_nothing(problem, Estimator):
+    n, p, seed = problem
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, p))
+    y = rng.normal(size=n) if Estimator is GDRegressor else np.arange(n) % 2
+    weights = rng.randint(1, 4, size=n)
+    weighted = full_batch(Estimator).fit(X, y, sample_weight=weights)
+    repeated = full_batch(Estimator).fit(X.repeat(weights, axis=0), y.repeat(weights))
+    scaled = full_batch(Estimator).fit(X, y, sample_weight=weights * 3.7)
+    assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-7, atol=1e-10)
+    assert_allclose(scaled.coef_, weighted.coef_, rtol=1e-7, atol=1e-10)
+
+
+@PROPERTY
+@given(problem=small_problems, factor=st.floats(0.01, 100))
+def test_scaling_y_scales_the_squared_error_model(problem, factor):
+    n, p, seed = problem
+    X, y = make_regression(n_samples=n, n_features=p, noise=1.0, random_state=seed)
+    # From a zero start, every iterate is linear in y for the squared error.
+    start = dict(coef_init=np.zeros(p), intercept_init=[0.0])
+    base = full_batch(GDRegressor).fit(X, y, **start)
+    scaled = full_batch(GDRegressor).fit(X, factor * y, **start)
+    assert_allclose(scaled.coef_, factor * base.coef_, rtol=1e-7, atol=1e-9)
+    assert_allclose(scaled.intercept_, factor * base.intercept_, rtol=1e-7, atol=1e-9)
+
+
+finite_floats = st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False)
+
+
+@PROPERTY
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(1, 3)), elements=finite_floats),
+    data=st.data(),
+    learning_rate=st.floats(1e-4, 0.99),
+)
+def test_any_finite_data_fits_finite_or_raises_the_clear_error(X, data, learning_rate):
+    y = data.draw(arrays(np.float64, len(X), elements=finite_floats))
+    for model in (
+        GDRegressor(learning_rate=learning_rate, max_iter=20, random_state=0),
+        GDClassifier(learning_rate=learning_rate, max_iter=20, random_state=0),
+    ):
+        target = y if isinstance(model, GDRegressor) else (y > np.median(y)).astype(int)
+        if isinstance(model, GDClassifier) and len(np.unique(target)) < 2:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            try:
+                model.fit(X, target)
+            except ValueError as error:
+                assert "diverged" in str(error) or "not finite" in str(error)
+                assert not hasattr(model, "coef_")
+                continue
+        assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+
+
+# --------------------------------------------------------------------------
+# The bad-input sweep: what users really send
+# --------------------------------------------------------------------------
+
+rng = np.random.RandomState(0)
+X_OK = rng.normal(size=(20, 3))
+Y_REG = rng.normal(size=20)
+Y_CLF = np.arange(20) % 2
+
+
+def with_value(array, value, where=(0, 0)):
+    array = np.array(array, dtype=float)
+    array[where] = value
+    return array
+
+
+BAD_INPUTS = [
+    # name, estimator kind ("reg", "clf" or "both"), X, y, fit kwargs, message (None: must fit)
+    ("NaN in X", "both", with_value(X_OK, np.nan), None, {}, "NaN"),
+    ("inf in X", "both", with_value(X_OK, np.inf), None, {}, "infinity"),
+    ("NaN in y", "reg", X_OK, with_value(Y_REG, np.nan, 0), {}, "NaN"),
+    ("inf in y", "reg", X_OK, with_value(Y_REG, np.inf, 0), {}, "infinity"),
+    ("NaN label", "clf", X_OK, with_value(Y_CLF, np.nan, 0), {}, "NaN"),
+    (
+        "NaN in sample_weight",
+        "both",
+        X_OK,
+        None,
+        {"sample_weight": with_value(np.ones(20), np.nan, 0)},
+        "NaN",
+    ),
+    (
+        "inf in sample_weight",
+        "both",
+        X_OK,
+        None,
+        {"sample_weight": with_value(np.ones(20), np.inf, 0)},
+        "infinity",
+    ),
+    (
+        "negative sample_weight",
+        "both",
+        X_OK,
+        None,
+        {"sample_weight": with_value(np.ones(20), -1, 0)},
+        "(?i)negative",
+    ),
+    ("all-zero sample_weight", "both", X_OK, None, {"sample_weight": np.zeros(20)}, "non-zero"),
+    (
+        "sample_weight of wrong length",
+        "both",
+        X_OK,
+        None,
+        {"sample_weight": np.ones(5)},
+        "sample_weight",
+    ),
+    ("empty X", "both", np.empty((0, 3)), np.empty(0), {}, "0 sample"),
+    ("X without features", "both", np.empty((20, 0)), None, {}, "0 feature"),
+    ("mismatched lengths", "both", X_OK, np.ones(7), {}, "inconsistent numbers of samples"),
+    ("object dtype", "both", X_OK.astype(object), None, {}, None),
+    ("string dtype", "both", np.array([["a", "b"]] * 20), None, {}, "(?i)could not convert|string"),
+    ("complex dtype", "both", X_OK + 1j, None, {}, "(?i)complex"),
+    ("y with 3 dimensions", "both", X_OK, np.ones((20, 1, 1)), {}, "(?i)shape|dim|1d"),
+    (
+        "2-D y for the classifier",
+        "clf",
+        X_OK,
+        np.ones((20, 2)),
+        {},
+        "(?i)multilabel|multi-output|shape|1d|multiclass-multioutput",
+    ),
+    ("continuous labels", "clf", X_OK, Y_REG, {}, "(?i)continuous|unknown label"),
+    ("one sample", "reg", X_OK[:1], Y_REG[:1], {}, None),
+    ("one sample of one class", "clf", X_OK[:1], Y_CLF[:1], {}, "one class"),
+    ("one feature", "both", X_OK[:, :1], None, {}, None),
+    ("a constant feature", "both", np.column_stack([X_OK, np.full(20, 5.0)]), None, {}, None),
+    ("values near 1e300", "both", X_OK * 1e300, None, {}, None),
+    ("y near 1e300", "reg", X_OK, Y_REG * 1e300, {}, "not finite"),
+]
+
+
+def estimators_for(kind):
+    return {"reg": [GDRegressor], "clf": [GDClassifier], "both": [GDRegressor, GDClassifier]}[kind]
+
+
+@pytest.mark.parametrize(
+    "name, kind, X, y, kwargs, message", BAD_INPUTS, ids=[case[0] for case in BAD_INPUTS]
+)
+def test_bad_input_gets_a_clear_error_or_a_correct_fit(name, kind, X, y, kwargs, message):
+    for Estimator in estimators_for(kind):
+        target = y if y is not None else (Y_REG if Estimator is GDRegressor else Y_CLF)
+        model = Estimator(max_iter=20, random_state=0)
+        if message is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X, target, **kwargs)
+            assert np.all(np.isfinite(model.coef_))
+            assert np.all(np.isfinite(model.predict(np.asarray(X, dtype=float))))
+        else:
+            with pytest.raises((ValueError, TypeError), match=message):
+                model.fit(X, target, **kwargs)
+            assert not hasattr(model, "coef_")
+
+
+def snapshot(model):
+    return copy.deepcopy(
+        {
+            key: value
+            for key, value in vars(model).items()
+            if key.endswith("_") and not key.startswith("__")
+        }
+    )
+
+
+def assert_same_state(model, before):
+    after = snapshot(model)
+    assert after.keys() == before.keys()
+    for key in before:
+        if key == "optimizer_":
+            for s_after, s_before in zip(after[key].state_, before[key].state_, strict=True):
+                assert s_after.keys() == s_before.keys()
+                for part in s_before:
+                    assert_array_equal(s_after[part], s_before[part])
+        else:
+            assert_array_equal(
+                np.asarray(after[key], dtype=object), np.asarray(before[key], dtype=object)
+            )
+
+
+REJECTED_PARTIAL_FITS = [
+    ("unseen label", lambda X, y: (X[:4], np.array([0, 1, 2, 9]))),
+    ("other number of features", lambda X, y: (X[:, :2], y)),
+    ("NaN in X", lambda X, y: (with_value(X, np.nan), y)),
+    ("different classes argument", lambda X, y: (X, y, {"classes": [0, 1, 2, 3]})),
+    ("negative sample_weight", lambda X, y: (X, y, {"sample_weight": -np.ones(len(y))})),
+    ("inf in X", lambda X, y: (with_value(X, np.inf), y)),
+]
+
+
+@pytest.mark.parametrize(
+    "name, make_call", REJECTED_PARTIAL_FITS, ids=[case[0] for case in REJECTED_PARTIAL_FITS]
+)
+def test_a_rejected_partial_fit_leaves_the_model_exactly_as_it_was(name, make_call):
+    X, y = make_classification(
+        n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    model = GDClassifier(optimizer="adam", batch_size=16, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    before = snapshot(model)
+    call = make_call(X, y)
+    kwargs = call[2] if len(call) == 3 else {}
+    with pytest.raises(ValueError):
+        model.partial_fit(call[0], call[1], **kwargs)
+    assert_same_state(model, before)
+
+
+def test_wrong_dimensionality_at_predict_is_rejected():
+    model = GDRegressor(max_iter=5, random_state=0).fit(X_OK, Y_REG)
+    with pytest.raises(ValueError, match="2D array"):
+        model.predict(X_OK[0])
+    with pytest.raises(ValueError, match="features"):
+        model.predict(X_OK[:, :2])
+
+
+# --------------------------------------------------------------------------
+# Long runs
+# --------------------------------------------------------------------------
+
+
+def test_ten_thousand_partial_fits_keep_memory_flat_and_stay_finite():
+    rng = np.random.RandomState(0)
+    model = GDClassifier(optimizer="adam", random_state=0, max_iter=100)
+    chunks = [(rng.normal(size=(8, 5)), rng.randint(3, size=8)) for _ in range(10)]
+    model.partial_fit(*chunks[0], classes=[0, 1, 2])
+
+    def run(calls):
+        for i in range(calls):
+            model.partial_fit(*chunks[i % len(chunks)])
+
+    run(2000)  # warm-up: caches, and the bounded loss curve fills up
+    size_before = len(pickle.dumps(model))
+    # tracemalloc slows every allocation tenfold: trace a window of 1,000 calls,
+    # where a leak of even 50 bytes a call would show as 50 kB.
+    tracemalloc.start()
+    run(10)
+    first, _ = tracemalloc.get_traced_memory()
+    run(1000)
+    second, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    run(10_000 - 2000 - 1010 - 1)
+    assert model.n_iter_ == 10_000 and model.t_ == 10_000
+    assert second - first < 50_000  # bytes
+    assert len(model.loss_curve_) == model.max_iter  # bounded, as documented
+    assert len(pickle.dumps(model)) == size_before  # the fitted state does not grow
+    assert np.all(np.isfinite(model.coef_))
+
+
+# --------------------------------------------------------------------------
+# Safe persistence with skops
+# --------------------------------------------------------------------------
+
+sio = pytest.importorskip("skops.io")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        GDRegressor(loss="huber", optimizer="adam", random_state=0),
+        GDClassifier(
+            loss="modified_huber", optimizer="momentum", early_stopping=True, random_state=0
+        ),
+    ],
+    ids=["regressor", "classifier"],
+)
+def test_skops_round_trip_trusting_only_skgd_types(model, tmp_path):
+    X, y = make_regression(n_samples=80, n_features=4, random_state=0)
+    if isinstance(model, GDClassifier):
+        y = (y > 0).astype(int)
+    model.fit(X, y)
+    path = tmp_path / "model.skops"
+    sio.dump(model, path)
+    untrusted = sio.get_untrusted_types(file=path)
+    assert untrusted and all(name.startswith("skgd.") for name in untrusted)
+    assert not any("._" in name for name in untrusted)  # public names only
+    with pytest.raises(Exception, match="(?i)untrusted"):
+        sio.load(path)
+    loaded = sio.load(path, trusted=untrusted)
+    assert_array_equal(loaded.predict(X), model.predict(X))
+    assert_array_equal(loaded.coef_, model.coef_)
