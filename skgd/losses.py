@@ -163,6 +163,17 @@ class RegressionLoss(Loss):
 
     It only marks a loss as meant for :class:`~skgd.GDRegressor`; a user's
     loss may subclass :class:`Loss` directly.
+
+    Examples
+    --------
+    >>> from skgd import GDClassifier
+    >>> from skgd.losses import Huber, RegressionLoss
+    >>> isinstance(Huber(), RegressionLoss)
+    True
+    >>> GDClassifier(loss=Huber()).fit([[0.0], [1.0]], [0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: Huber is a loss for the other kind of estimator; ...
     """
 
 
@@ -171,6 +182,12 @@ class ClassificationLoss(Loss):
 
     It only marks a loss as meant for :class:`~skgd.GDClassifier`; a user's
     loss may subclass :class:`Loss` directly.
+
+    Examples
+    --------
+    >>> from skgd.losses import ClassificationLoss, Hinge, LogLoss
+    >>> all(isinstance(loss, ClassificationLoss) for loss in (Hinge(), LogLoss()))
+    True
     """
 
 
@@ -342,6 +359,17 @@ class EmbeddingLoss(RegressionLoss):
     They need a multi-output ``y`` of shape ``(n_samples, n_outputs)``: each
     row is one target vector, and each sample's loss is a distance between
     it and the predicted row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd import GDRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> Y = X @ rng.normal(size=(4, 3))  # a 3-dimensional embedding of each sample
+    >>> model = GDRegressor(loss="cosine", learning_rate=0.1, random_state=0).fit(X, Y)
+    >>> model.coef_.shape
+    (3, 4)
     """
 
     def check_target(self, y):

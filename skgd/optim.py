@@ -37,6 +37,7 @@ __all__ = [
     "RMSprop",
     "Adam",
     "OPTIMIZERS",
+    "invscaling",
 ]
 
 

@@ -1,12 +1,14 @@
 """Optimizers, schedules, penalties and early stopping."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
@@ -230,3 +232,31 @@ def test_the_validation_split_keeps_copies_together_and_stratifies():
     train_rows = {row.tobytes() for row in X_tr2[w_tr2 == 1]}
     val_rows = {row.tobytes() for row in X_val2[w_val2 == 1]}
     assert not train_rows & val_rows  # no sample on both sides (boundary rows aside)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_divergence_under_any_optimizer_is_the_clear_error_with_no_model_left(optimizer):
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=100)
+    X, y = x[:, None], 3.0 * x + 0.5
+    # On raw x the curvature is ~3.8: a step of 0.99 overshoots plain descent.
+    model = GDRegressor(
+        optimizer=optimizer,
+        learning_rate=0.99,
+        standardize=False,
+        batch_size=100,
+        penalty=None,
+        random_state=0,
+    )
+    must_diverge = optimizer in {"sgd", "nesterov"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+    except ValueError as error:
+        assert "diverged" in str(error) and "learning_rate" in str(error)
+        assert not hasattr(model, "coef_")
+    else:
+        assert not must_diverge, "this step size must diverge"
+        # adaptive steps are bounded by the learning rate: they cannot blow up
+        assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
