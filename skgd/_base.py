@@ -47,6 +47,9 @@ from .optim import OPTIMIZERS, Optimizer, invscaling
 # equivalent to repeated samples (the choice sklearn's MLP makes).
 _AUTO_BATCH_SIZE = 200
 
+# loss_curve_ keeps the last max(max_iter, this many) epochs.
+_LOSS_CURVE_KEEP = 1000
+
 
 def partial_fit_available(estimator):
     """``partial_fit`` exists unless ``early_stopping``, which needs the whole data."""
@@ -254,7 +257,8 @@ class BaseGD(BaseEstimator):
         self._rng = rng
         self.optimizer_ = optimizer
         self.t_ = history["t"]
-        self.loss_curve_ = loss_curve[-self.max_iter :]  # bounded, for endless streams
+        # Bounded, so that endless streams of partial_fit do not grow it.
+        self.loss_curve_ = loss_curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
         self.best_loss_ = min(loss_curve)
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]

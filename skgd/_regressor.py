@@ -124,8 +124,8 @@ class GDRegressor(RegressorMixin, BaseGD):
     loss_curve_ : list of float
         The mean training loss (with the penalty) of each epoch, measured
         during the epoch. ``partial_fit`` appends one value a call; warm
-        starts continue the list. It keeps the last ``max_iter`` values, so
-        that endless streams do not grow it.
+        starts continue the list. It keeps the last ``max(max_iter, 1000)``
+        values: a whole ``fit``, and a bounded window of endless streams.
     best_loss_ : float
         The smallest value of ``loss_curve_``.
     validation_scores_ : list of float

@@ -202,7 +202,7 @@ def test_warm_start_continues_and_coef_init_is_the_start(scaled_regression):
         first_loss = gd.loss_curve_[-1]
         gd.fit(X, y)
     assert gd.t_ == 2 * 3 * 2  # two fits, three epochs, two batches of <=200
-    assert gd.n_iter_ == 3 and len(gd.loss_curve_) == 3  # the last max_iter epochs
+    assert gd.n_iter_ == 3 and len(gd.loss_curve_) == 6  # warm starts continue the curve
     assert gd.loss_curve_[-1] < first_loss
 
     ridge = Ridge(alpha=1e-4 * len(X)).fit(X, y)

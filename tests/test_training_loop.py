@@ -51,6 +51,7 @@ def test_the_course_line_walks_to_3_and_a_half(course_line):
     assert np.all(np.diff(distance) < 0)  # every step gets closer
     assert distance[-1] < 1e-3
     # the loss falls at every epoch, as gradient descent with a small step must
+    assert len(model.loss_curve_) == 1000  # warm starts continue the curve
     assert np.all(np.diff(model.loss_curve_) < 0)
 
 
