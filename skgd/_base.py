@@ -32,14 +32,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._standardize import from_standardized, standardization, to_standardized
 from .optim import OPTIMIZERS, Optimizer, invscaling
 
 # Below this many samples, "auto" trains full-batch: the gradient is then the
@@ -201,7 +200,7 @@ class BaseGD(BaseEstimator):
             rng = np.random.RandomState()
             rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
             mean, scale = self._x_mean, self._x_scale
-            V, c = _to_standardized(self._W, self.intercept_, mean, scale)
+            V, c = to_standardized(self._W, self.intercept_, mean, scale)
             optimizer = copy.deepcopy(self.optimizer_) if incremental else self._new_optimizer()
             t, loss_curve = self.t_, list(self.loss_curve_)
         else:
@@ -213,17 +212,17 @@ class BaseGD(BaseEstimator):
             X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight, rng)
 
         if not continuing:
-            mean, scale, constant = _standardization(
+            mean, scale, constant = standardization(
                 X, sample_weight, self.fit_intercept, self.standardize
             )
             V, c = self._initial_params(rng, n_outputs, scale.dtype, constant)
             if coef_init is not None or intercept_init is not None:
-                W, b = _from_standardized(V, c, mean, scale)
+                W, b = from_standardized(V, c, mean, scale)
                 if coef_init is not None:
                     W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
                 if intercept_init is not None:
                     b = _as_init(intercept_init, "intercept_init", b.size)
-                V, c = _to_standardized(W.astype(X.dtype), b.astype(X.dtype), mean, scale)
+                V, c = to_standardized(W.astype(X.dtype), b.astype(X.dtype), mean, scale)
 
         history = self._train(
             X,
@@ -250,7 +249,7 @@ class BaseGD(BaseEstimator):
                 stacklevel=2,
             )
 
-        W, b = _from_standardized(*history["params"], mean, scale)
+        W, b = from_standardized(*history["params"], mean, scale)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._x_mean, self._x_scale = mean, scale
@@ -278,9 +277,9 @@ class BaseGD(BaseEstimator):
         between the two sides, so that each side gets exactly its share and
         neither is ever empty.
         """
-        key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel()
-        key = key + np.reshape(Y, (len(Y), -1)) @ rng.normal(
-            size=np.reshape(Y, (len(Y), -1)).shape[1]
+        Y_2d = np.reshape(Y, (len(Y), -1))
+        key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel() + Y_2d @ rng.normal(
+            size=Y_2d.shape[1]
         )
         groups = Y if self._stratify else np.zeros(len(Y))
         val_weight = np.zeros_like(sample_weight)
@@ -317,7 +316,7 @@ class BaseGD(BaseEstimator):
         sample_weight,
         V,
         c,
-        standardization,
+        stats,
         loss,
         optimizer,
         rng,
@@ -334,7 +333,7 @@ class BaseGD(BaseEstimator):
         ``c`` (n_outputs,) in place, appends each epoch's loss to
         ``loss_curve`` and returns a dict of what happened.
         """
-        mean, scale = standardization
+        mean, scale = stats  # of the standardization
         shift = mean / scale
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
@@ -398,7 +397,7 @@ class BaseGD(BaseEstimator):
 
                 # the stop criterion: the validation score, else the training loss
                 if validation is not None:
-                    score, val_loss = self._validate(V, c, standardization, validation, loss)
+                    score, val_loss = self._validate(V, c, stats, validation, loss)
                     validation_scores.append(score)
                     # A coarse score (accuracy on few samples) can stall while the
                     # model still learns; the validation loss shows that progress.
@@ -439,10 +438,10 @@ class BaseGD(BaseEstimator):
             "validation_scores": validation_scores,
         }
 
-    def _validate(self, V, c, standardization, validation, loss):
+    def _validate(self, V, c, stats, validation, loss):
         """The estimator's score and the mean loss on the held-out data."""
         X_val, Y_val, w_val = validation
-        W, b = _from_standardized(V, c, *standardization)
+        W, b = from_standardized(V, c, *stats)
         raw = np.asarray(X_val @ W.T) + b
         y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
         score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
@@ -457,65 +456,15 @@ class BaseGD(BaseEstimator):
 
     def _penalty_strengths(self):
         """The L1 and L2 parts of ``alpha``, by ``penalty`` and ``l1_ratio``."""
-        l1_share = {None: 0.0, "l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
         if self.penalty is None:
             return 0.0, 0.0
+        l1_share = {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
         return self.alpha * l1_share, self.alpha * (1.0 - l1_share)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(_AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
-
-
-def _standardization(X, sample_weight, fit_intercept, standardize=True):
-    """The training data's weighted mean and standard deviation, per feature.
-
-    Also returns which features are constant; their scale is set to 1.
-    Without an intercept the data cannot be centred (the intercept is what
-    absorbs the mean), so the mean is taken as 0 and only the scale is used.
-    Without ``standardize``, mean 0 and scale 1: the descent is on X as it is.
-    """
-    if not standardize:
-        ones = np.ones(X.shape[1], dtype=X.dtype)
-        return np.zeros_like(ones), ones, np.zeros(X.shape[1], dtype=bool)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if sparse.issparse(X):
-            mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
-            if not fit_intercept:
-                var = var + mean**2  # the second moment about 0
-        else:
-            mean = np.average(X, axis=0, weights=sample_weight)
-            centred_at = mean if fit_intercept else 0.0
-            var = np.average((X - centred_at) ** 2, axis=0, weights=sample_weight)
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
-        # Values near the float limit overflow the variance: the same
-        # statistics, computed on X / max|X| and scaled back.
-        low, high = min_max_axis(X, axis=0) if sparse.issparse(X) else (X.min(0), X.max(0))
-        peak = np.maximum(np.abs(low), np.abs(high))
-        peak[peak == 0] = 1.0
-        scaled = X.multiply(1.0 / peak).tocsr() if sparse.issparse(X) else X / peak
-        mean, scale, constant = _standardization(scaled, sample_weight, fit_intercept)
-        return (mean * peak).astype(X.dtype), (scale * peak).astype(X.dtype), constant
-    if not fit_intercept:
-        mean = np.zeros_like(mean)
-    scale = np.sqrt(var)
-    # Rounding leaves a tiny spread on a constant feature: treat it as none.
-    constant = scale <= 100 * np.finfo(X.dtype).eps * (np.abs(mean) + 1)
-    scale[constant] = 1.0
-    return mean.astype(X.dtype), scale.astype(X.dtype), constant
-
-
-def _to_standardized(W, b, mean, scale):
-    """Coefficients in X's units -> coefficients of the standardized features."""
-    V = W * scale
-    return V, b + W @ mean
-
-
-def _from_standardized(V, c, mean, scale):
-    """Coefficients of the standardized features -> coefficients in X's units."""
-    W = V / scale
-    return W, c - W @ mean
 
 
 def _penalty(V, alpha_l1, alpha_l2):

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
@@ -250,8 +250,9 @@ class GDClassifier(ClassifierMixin, BaseGD):
             Y = indices
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=classes, y=y)
-            per_sample = weights[indices]
-            sample_weight = per_sample if sample_weight is None else per_sample * sample_weight
+            sample_weight = weights[indices] * _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
         return Y, sample_weight
 
     def _fit_classes(self, X, y, classes, sample_weight, **kwargs):

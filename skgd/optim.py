@@ -167,8 +167,7 @@ class Nesterov(Momentum):
     """
 
     def update(self, grad, state, learning_rate):
-        velocity = state.get("velocity", 0.0)
-        state["velocity"] = self.momentum * velocity - learning_rate * grad
+        super().update(grad, state, learning_rate)  # the velocity, as Momentum
         return -(self.momentum * state["velocity"] - learning_rate * grad)
 
 

@@ -187,3 +187,9 @@ def test_sparse_input_with_nan_is_rejected():
     X = sparse.csr_matrix(np.array([[1.0, 0.0], [0.0, np.nan], [2.0, 1.0]]))
     with pytest.raises(ValueError, match="NaN"):
         GDClassifier().fit(X, [0, 1, 0])
+
+
+def test_class_weight_with_a_bad_sample_weight_names_the_problem(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="sample_weight"):
+        GDClassifier(class_weight="balanced").fit(X, y, sample_weight=np.ones(7))
