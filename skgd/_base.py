@@ -39,6 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._standardize import from_standardized, standardization, to_standardized
+from ._stopping import better, check_not_rising, diverged_error, split_validation
 from .optim import OPTIMIZERS, Optimizer, invscaling
 
 # Below this many samples, "auto" trains full-batch: the gradient is then the
@@ -209,7 +210,9 @@ class BaseGD(BaseEstimator):
 
         validation = None
         if self.early_stopping:
-            X, Y, sample_weight, validation = self._split_validation(X, Y, sample_weight, rng)
+            X, Y, sample_weight, validation = split_validation(
+                X, Y, sample_weight, rng, self.validation_fraction, self._stratify
+            )
 
         if not continuing:
             mean, scale, constant = standardization(
@@ -265,35 +268,6 @@ class BaseGD(BaseEstimator):
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if incremental and continuing else 0) + history["epochs"]
         return self
-
-    def _split_validation(self, X, Y, sample_weight, rng):
-        """Hold out ``validation_fraction`` of the training weight, per class for classifiers.
-
-        The rows are ranked by a random projection of (X, y) seeded by
-        ``rng``, so the split is random, yet copies of a sample always fall
-        on the same side: nothing leaks from training into validation, and a
-        sample of weight 3 is split exactly as three copies of it would be.
-        The one row on the boundary of each class has its weight shared
-        between the two sides, so that each side gets exactly its share and
-        neither is ever empty.
-        """
-        Y_2d = np.reshape(Y, (len(Y), -1))
-        key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel() + Y_2d @ rng.normal(
-            size=Y_2d.shape[1]
-        )
-        groups = Y if self._stratify else np.zeros(len(Y))
-        val_weight = np.zeros_like(sample_weight)
-        for group in np.unique(groups):  # a loop over classes, not samples
-            members = np.flatnonzero(groups == group)
-            members = members[np.argsort(key[members], kind="stable")]
-            weights = sample_weight[members]
-            wanted = self.validation_fraction * weights.sum()
-            before = np.cumsum(weights) - weights
-            val_weight[members] = np.clip(wanted - before, 0, weights)
-        train_weight = sample_weight - val_weight
-        train, val = train_weight > 0, val_weight > 0
-        validation = (X[val], Y[val], val_weight[val])
-        return X[train], Y[train], train_weight[train], validation
 
     def _initial_params(self, rng, n_outputs, dtype, constant):
         """Random initialisation, the course's step 1 (Glorot-uniform scale, as sklearn's MLP).
@@ -375,7 +349,7 @@ class BaseGD(BaseEstimator):
                         losses.sum() * sample_weight[0] if uniform else sample_weight[idx] @ losses
                     )
                     if not np.isfinite(batch_loss):
-                        raise _diverged(epoch, batch_loss, before_any_step=t == first_t)
+                        raise diverged_error(epoch, batch_loss, before_any_step=t == first_t)
                     epoch_loss += batch_loss
 
                     # backward: d loss_i / d raw_i, weighted, through the model
@@ -392,7 +366,7 @@ class BaseGD(BaseEstimator):
 
                 epoch_loss = epoch_loss / total_weight + _penalty(V, alpha_l1, alpha_l2)
                 if not (np.isfinite(epoch_loss) and np.isfinite(V).all() and np.isfinite(c).all()):
-                    raise _diverged(epoch, epoch_loss)
+                    raise diverged_error(epoch, epoch_loss)
                 loss_curve.append(float(epoch_loss))
 
                 # the stop criterion: the validation score, else the training loss
@@ -414,9 +388,7 @@ class BaseGD(BaseEstimator):
                 )
                 no_improvement = 0 if improved else no_improvement + 1
                 best = progress if best is None else tuple(map(max, progress, best))
-                if validation is not None and (
-                    kept is None or _better(progress, kept[0], self.tol)
-                ):
+                if validation is not None and (kept is None or better(progress, kept[0], self.tol)):
                     kept = (progress, V.copy(), c.copy())
                 if no_improvement >= self.n_iter_no_change:
                     if self.schedule == "adaptive" and learning_rate > 1e-6:
@@ -427,7 +399,7 @@ class BaseGD(BaseEstimator):
                     break
 
         if stop:
-            _check_not_rising(loss_curve[len(loss_curve) - epoch :], self.n_iter_no_change)
+            check_not_rising(loss_curve[len(loss_curve) - epoch :], self.n_iter_no_change)
         if kept is not None:  # early stopping keeps the best model seen
             V[...], c[...] = kept[1:]
         return {
@@ -482,17 +454,6 @@ def _log_row(epoch, epoch_loss, validation_scores, learning_rate, tic):
     return f"{epoch:6d}  {epoch_loss:12.6g}  {validation}{learning_rate:9.3g}  {seconds:8.3f}"
 
 
-def _better(progress, than, tol):
-    """Whether an epoch's (score, -validation loss) beats the best kept so far.
-
-    Scores within ``tol`` of each other tie, and the validation loss decides.
-    """
-    score, neg_loss = progress
-    if abs(score - than[0]) > tol:
-        return score > than[0]
-    return neg_loss > than[1]
-
-
 def _as_init(values, name, size):
     values = np.asarray(values, dtype=np.float64)
     if values.size != size:
@@ -500,31 +461,3 @@ def _as_init(values, name, size):
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{name} contains NaN or infinity.")
     return values
-
-
-def _check_not_rising(curve, window):
-    """Raise the divergence error for a loss that grows steadily past its start.
-
-    A step too large for the data makes the loss grow geometrically, and it
-    may stay finite for many epochs: the stop criterion would then see "no
-    improvement" and stop, leaving a useless model. A converging run, even a
-    noisy one, does not rise in every one of its last epochs to end above
-    the loss of its first epoch.
-    """
-    window = min(window, len(curve) - 1)
-    recent = np.asarray(curve[-(window + 1) :])
-    if window >= 2 and np.all(np.diff(recent) > 0) and recent[-1] > curve[0]:
-        raise _diverged(len(curve), recent[-1])
-
-
-def _diverged(epoch, value, before_any_step=False):
-    if before_any_step:
-        return ValueError(
-            f"The loss is not finite (loss={value}) before any step of this call: X or y "
-            "holds values too large for the loss in this floating-point type, or the "
-            "model's predictions on this data overflow. Rescale X and y."
-        )
-    return ValueError(
-        f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
-        "learning_rate, or scale X with StandardScaler (in a Pipeline)."
-    )

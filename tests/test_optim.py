@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
+from skgd._stopping import split_validation
 from skgd.optim import OPTIMIZERS, SGD, Adam, Momentum, Optimizer
 
 ALPHA = 0.01
@@ -214,20 +215,18 @@ def test_early_stopping_keeps_the_best_validation_model():
 
 def test_the_validation_split_keeps_copies_together_and_stratifies():
     X, y = make_classification(n_samples=200, weights=[0.8], random_state=0)
-    model = GDClassifier(early_stopping=True, validation_fraction=0.25, random_state=0)
     X_enc = X.astype(np.float64)
-    Y = np.where(y == 1, 1.0, -1.0)
-    model.classes_ = np.array([0, 1])
+    Y = np.where(y == 1, 1.0, -1.0)  # the classifier's encoding of two classes
     weights = np.ones(200)
-    X_tr, Y_tr, w_tr, (X_val, Y_val, w_val) = model._split_validation(
-        X_enc, Y, weights, np.random.RandomState(0)
+    X_tr, Y_tr, w_tr, (X_val, Y_val, w_val) = split_validation(
+        X_enc, Y, weights, np.random.RandomState(0), 0.25, stratify=True
     )
     for label in (-1.0, 1.0):  # each class gives exactly its share
         assert_allclose(w_val[Y_val == label].sum(), 0.25 * np.sum(Y == label))
     assert_allclose(w_tr.sum() + w_val.sum(), 200)
     doubled = np.vstack([X_enc, X_enc])
-    X_tr2, _, w_tr2, (X_val2, _, w_val2) = model._split_validation(
-        doubled, np.concatenate([Y, Y]), np.ones(400), np.random.RandomState(0)
+    X_tr2, _, w_tr2, (X_val2, _, w_val2) = split_validation(
+        doubled, np.concatenate([Y, Y]), np.ones(400), np.random.RandomState(0), 0.25, stratify=True
     )
     train_rows = {row.tobytes() for row in X_tr2[w_tr2 == 1]}
     val_rows = {row.tobytes() for row in X_val2[w_val2 == 1]}
