@@ -56,6 +56,50 @@ def classification_data(n_samples, n_features, n_classes, rng):
     return X, y
 
 
+def toy_sets(row, repeat):
+    """Epochs and fit time at defaults on the toy sets, beside SGD and the exact solvers."""
+    from sklearn.datasets import (
+        load_breast_cancer,
+        load_diabetes,
+        load_digits,
+        load_iris,
+        load_wine,
+    )
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    print("\ntoy sets, StandardScaler then defaults; held-out score; fit time best of runs")
+    for load in [load_digits, load_breast_cancer, load_wine, load_iris, load_diabetes]:
+        X, y = load(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        scaler = StandardScaler().fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+        regression = load is load_diabetes
+        models = {
+            "skgd": GDRegressor(random_state=0) if regression else GDClassifier(random_state=0),
+            "SGD": SGDRegressor(random_state=0)
+            if regression
+            else SGDClassifier(loss="log_loss", random_state=0),
+            "exact": Ridge(alpha=1e-4 * len(y_train)) if regression else LogisticRegression(),
+        }
+        results = {}
+        for name, model in models.items():
+            seconds, fitted = best_time(partial(model.fit, X_train, y_train), repeat)
+            epochs = np.max(getattr(fitted, "n_iter_", 0))
+            results[name] = (seconds, int(epochs), fitted.score(X_test, y_test))
+        summary = ", ".join(
+            f"{name} {epochs} epochs {score:.3f}" for name, (_, epochs, score) in results.items()
+        )
+        name = load.__name__.removeprefix("load_")
+        row(
+            f"{name}: skgd / SGD fit time",
+            results["skgd"][0] / results["SGD"][0],
+            (lambda v: v <= 1.0) if name == "digits" else None,
+            ("target <= 1; " if name == "digits" else "") + summary,
+        )
+        row(f"{name}: skgd / exact solver fit time", results["skgd"][0] / results["exact"][0])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small data, for a smoke run")
@@ -76,6 +120,8 @@ def main():
         f"{os.cpu_count()} cores, {platform.machine()}, {datetime.date.today()}"
     )
     print(f"dense data: {n_samples} x 100, standardized; batch_size 256; {EPOCHS} epochs\n")
+
+    toy_sets(row, repeat)
 
     # -- regression, dense float64 ------------------------------------------
     X, y = regression_data(n_samples, 100, rng)

@@ -1,25 +1,15 @@
 """The estimator base shared by GDRegressor and GDClassifier.
 
-It holds the common parameters, the random initialisation and the training
-loop, the course's loop written once:
+It holds the common parameters and turns a call of ``fit`` or
+``partial_fit`` into the three things the course's loop needs
+(:func:`skgd._loop.train`):
 
-    initialise at random
-    for each epoch:
-        for each random batch:
-            forward   raw  = X_b @ W.T + b
-            loss      l_i  = loss(y_i, raw_i)
-            backward  grad = weighted mean of dl_i/draw_i pushed through X_b
-            update    W <- W - learning_rate * grad
-        stop criterion on the epoch's training loss
-
-The course also says to normalise X with the training set's mean and std
-first. The loop does that implicitly, in the parameters: it trains the
-coefficients ``V = coef_ * std`` of the standardized features, while the
-forward pass uses X as it is (``W = V / std``, ``b = c - V @ (mean / std)``).
-On data that is already standardized this is exactly the plain update; on
-data that is not, it is the same descent a StandardScaler would have given,
-without copying X, and sparse X stays sparse. The penalty applies to ``V``,
-as glmnet's ``standardize=TRUE`` does.
+- an objective (:mod:`skgd._objective`): the loss, the standardization of
+  X and y, the penalty;
+- a training state: the parameters, initialised at random (the course's
+  step 1) or continued, the optimizer's state, the random generator;
+- the loop's settings, among them the step: γ times the largest stable
+  step 1/L for this data, so that γ means the same on every problem.
 
 The public estimators only turn targets into the encoded form the losses
 expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
@@ -27,8 +17,8 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 
 import copy
 import functools
-import time
 import warnings
+from dataclasses import astuple
 from numbers import Integral, Real
 
 import numpy as np
@@ -38,14 +28,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._standardize import from_standardized, standardization, to_standardized
-from ._stopping import better, check_not_rising, diverged_error, split_validation
-from .optim import OPTIMIZERS, Optimizer, invscaling
+from ._loop import Settings, TrainingState, train
+from ._objective import Objective, target_scaling
+from ._standardize import FeatureStats
+from ._stopping import split_validation
+from .optim import OPTIMIZERS, Optimizer
 
-# Below this many samples, "auto" trains full-batch: the gradient is then the
+# Up to this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
-# equivalent to repeated samples (the choice sklearn's MLP makes).
-_AUTO_BATCH_SIZE = 200
+# equivalent to repeated samples. Beyond, small batches: many cheap steps an
+# epoch, each as long as the data allows (the step size accounts for the
+# batch's noise).
+_FULL_BATCH_UP_TO = 64
+_AUTO_BATCH_SIZE = 32
 
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
@@ -174,15 +169,18 @@ class BaseGD(BaseEstimator):
         """Train on validated ``X`` and encoded ``Y``; set the fitted attributes.
 
         ``incremental`` is True for ``partial_fit``: one epoch, starting from
-        the current model. ``fit`` starts afresh unless ``warm_start``.
-        Subclasses say how many outputs ``Y`` needs (``_n_outputs``), whether
-        a single output keeps a 1-D ``coef_`` (``_squeeze_coef``) and how
-        raw predictions become predictions (``_predict_from_raw``).
+        the current model, with statistics that follow the stream. ``fit``
+        starts afresh unless ``warm_start``. Subclasses say how many outputs
+        ``Y`` needs (``_n_outputs``), whether a single output keeps a 1-D
+        ``coef_`` (``_squeeze_coef``), whether the target is rescaled
+        (``_scales_target``) and how raw predictions become predictions
+        (``_predict_from_raw``).
         """
         loss = self._get_loss()
         loss.check_target(Y)
         n_outputs, n_features = self._n_outputs(Y), X.shape[1]
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
+        streaming = incremental and continuing  # the stream's statistics carry on
         if continuing:
             if self._W.shape != (n_outputs, n_features):
                 raise ValueError(
@@ -196,17 +194,11 @@ class BaseGD(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-
         if continuing:
             rng = np.random.RandomState()
             rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
-            mean, scale = self._x_mean, self._x_scale
-            V, c = to_standardized(self._W, self.intercept_, mean, scale)
-            optimizer = copy.deepcopy(self.optimizer_) if incremental else self._new_optimizer()
-            t, loss_curve = self.t_, list(self.loss_curve_)
         else:
             rng = check_random_state(self.random_state)
-            optimizer, t, loss_curve = self._new_optimizer(), 0, []
 
         validation = None
         if self.early_stopping:
@@ -214,34 +206,58 @@ class BaseGD(BaseEstimator):
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        if not continuing:
-            mean, scale, constant = standardization(
-                X, sample_weight, self.fit_intercept, self.standardize
-            )
-            V, c = self._initial_params(rng, n_outputs, scale.dtype, constant)
-            if coef_init is not None or intercept_init is not None:
-                W, b = from_standardized(V, c, mean, scale)
-                if coef_init is not None:
-                    W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
-                if intercept_init is not None:
-                    b = _as_init(intercept_init, "intercept_init", b.size)
-                V, c = to_standardized(W.astype(X.dtype), b.astype(X.dtype), mean, scale)
+        single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
+        stats = self._statistics(X, Y, sample_weight, streaming)
+        objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype)
 
-        history = self._train(
-            X,
-            Y,
-            sample_weight,
-            V,
-            c,
-            (mean, scale),
-            loss,
-            optimizer,
-            rng,
-            n_epochs=1 if incremental else self.max_iter,
-            t=t,
-            loss_curve=loss_curve,
-            validation=validation,
+        # the parameters: continued, given, or at random (the course's step 1)
+        if continuing:
+            W, b = self._W, self.intercept_
+        else:
+            V, c = self._initial_params(rng, n_outputs, stats, X.dtype)
+            if incremental:  # one chunk's statistics may be far from the stream's
+                V[...] = 0
+            W, b = objective.to_model(V, c)
+        if coef_init is not None:
+            W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
+        if intercept_init is not None:
+            b = _as_init(intercept_init, "intercept_init", b.size)
+        V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
+        if not self.fit_intercept:
+            c[:] = 0
+        if streaming and not self._rescaled(stats):
+            optimizer = copy.deepcopy(self.optimizer_)
+            if X.shape[0] < _AUTO_BATCH_SIZE:
+                # A chunk smaller than a batch: its step fits this chunk, not the
+                # momentum gathered on others (one-row streams would overshoot).
+                optimizer.restart()
+        else:  # momenta in the old coordinates would point the wrong way
+            optimizer = self._new_optimizer()
+        curve = list(self.loss_curve_) if continuing else []
+        state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
+
+        curvature = None  # standardize=False: the course's plain step γ
+        if self.standardize:
+            curvature = objective.curvature(X, sample_weight, self.fit_intercept)
+        settings = Settings(
+            learning_rate=self.learning_rate,
+            curvature=curvature,
+            batch_size=self._batch_size(X.shape[0]),
+            max_epochs=1 if incremental else self.max_iter,
+            shuffle=self.shuffle,
+            schedule=self.schedule,
+            power_t=self.power_t,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
             stop=not incremental,
+            fit_intercept=self.fit_intercept,
+            verbose=self.verbose,
+        )
+        validate = None
+        if validation is not None:
+            validate = functools.partial(self._validate, objective, validation, single)
+        history = train(
+            objective, state, X, Y, sample_weight, settings, single=single, validate=validate
         )
         if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
@@ -252,179 +268,117 @@ class BaseGD(BaseEstimator):
                 stacklevel=2,
             )
 
-        W, b = from_standardized(*history["params"], mean, scale)
+        W, b = objective.to_model(state.V, state.c)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
-        self._x_mean, self._x_scale = mean, scale
+        # plain arrays, so that persisted models name no private type
+        self._x_stats = astuple(stats[0])
+        self._y_stats = None if stats[1] is None else astuple(stats[1])
+        self._y_loc = stats[2]
         self._rng = rng
         self.optimizer_ = optimizer
-        self.t_ = history["t"]
+        self.t_ = state.t
         # Bounded, so that endless streams of partial_fit do not grow it.
-        self.loss_curve_ = loss_curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
-        self.best_loss_ = min(loss_curve)
+        self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
+        self.best_loss_ = min(curve)
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
             self.best_validation_score_ = max(self.validation_scores_)
         # partial_fit counts epochs across calls; each fit counts its own.
-        self.n_iter_ = (self.n_iter_ if incremental and continuing else 0) + history["epochs"]
+        self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
         return self
 
-    def _initial_params(self, rng, n_outputs, dtype, constant):
-        """Random initialisation, the course's step 1 (Glorot-uniform scale, as sklearn's MLP).
+    def _rescaled(self, stats):
+        """Whether a stream's new statistics move its coordinates by more than 10%."""
+        moved = 0.0
+        for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
+            if old is not None:
+                with np.errstate(all="ignore"):
+                    ratio = np.log(new.std / FeatureStats(*old).std)
+                moved = max(moved, float(np.max(np.abs(np.nan_to_num(ratio)), initial=0.0)))
+        return moved > np.log(1.1)
 
+    def _statistics(self, X, Y, sample_weight, streaming):
+        """The statistics of X and of the target: this data's, or the stream's so far.
+
+        Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
+        target is not rescaled, and ``y_loc`` (the origin of the raw
+        predictions) is fixed by the first call of a stream.
+        """
+        if streaming:
+            x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
+            y_stats = None if y_stats is None else FeatureStats(*y_stats)
+        else:
+            x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
+        x_stats = x_stats.update(X, sample_weight)
+        if self._scales_target(self._get_loss()) and self.standardize:
+            Y_2d = np.reshape(Y, (len(Y), -1))
+            y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(Y_2d, sample_weight)
+        return x_stats, y_stats, y_loc
+
+    def _objective(self, loss, Y, sample_weight, stats, single, dtype):
+        """The objective for this data: the loss in standardized coordinates, and the penalty."""
+        x_stats, y_stats, y_loc = stats
+        n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
+        ones = np.ones(n_outputs)
+        spread, y_mean = ones, None
+        if y_stats is not None:
+            y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
+        # the origin: the best constant (or the mean of several outputs); 0 without intercept
+        center = None if single else (y_mean if y_mean is not None else 0 * ones)
+        if not self.fit_intercept:
+            center = 0 * ones
+        center, loss_scale, reference = target_scaling(
+            loss, Y, sample_weight, single=single, spread=spread, loc=center
+        )
+        if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
+            loss_scale = np.full(n_outputs, loss_scale.mean())
+        if not self.standardize:  # the course's plain descent on X and y as they are
+            zeros = np.zeros(len(x_stats.mean), dtype=dtype)
+            x_mean, x_scale, y_loc, spread, loss_scale = zeros, zeros + 1, 0 * ones, ones, ones
+        else:
+            x_mean, x_scale, _ = x_stats.standardization(self.fit_intercept, dtype)
+            y_loc = center if y_loc is None else y_loc
+        alpha_l1, alpha_l2 = self._penalty_strengths()
+        return Objective(
+            loss,
+            x_mean=x_mean,
+            x_scale=x_scale,
+            y_loc=np.asarray(y_loc, dtype=dtype),
+            y_scale=np.asarray(spread, dtype=dtype),
+            loss_scale=loss_scale,
+            alpha_l1=alpha_l1,
+            alpha_l2=alpha_l2,
+            reference_loss=reference,
+            # With a rescaled target, alpha is in its units, so that one alpha
+            # suits any scale of y (for the squared error: exactly Ridge's).
+            penalty_unit=loss_scale if y_stats is not None else 1.0,
+        )
+
+    def _initial_params(self, rng, n_outputs, stats, dtype):
+        """Random parameters (Glorot-uniform scale, as sklearn's MLP).
+
+        In standardized coordinates an intercept of 0 is the loss's best
+        constant: the random intercept starts near it, not on it (an adaptive
+        optimizer would amplify the rounding noise of a zero gradient).
         Constant features get a zero coefficient: their data cannot move it.
         """
+        constant = stats[0].standardization(self.fit_intercept, dtype)[2]
         n_features = len(constant)
         bound = np.sqrt(6.0 / (n_features + n_outputs))
         V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype)
         V[:, constant] = 0
         c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
-        if not self.fit_intercept:
-            c[:] = 0
         return V, c
 
-    def _train(
-        self,
-        X,
-        Y,
-        sample_weight,
-        V,
-        c,
-        stats,
-        loss,
-        optimizer,
-        rng,
-        *,
-        n_epochs,
-        t,
-        loss_curve,
-        validation,
-        stop,
-    ):
-        """The training loop: the course's loop, for both estimators.
-
-        Trains the standardized parameters ``V`` (n_outputs, n_features) and
-        ``c`` (n_outputs,) in place, appends each epoch's loss to
-        ``loss_curve`` and returns a dict of what happened.
-        """
-        mean, scale = stats  # of the standardization
-        shift = mean / scale
-        n_samples = X.shape[0]
-        batch_size = self._batch_size(n_samples)
-        alpha_l1, alpha_l2 = self._penalty_strengths()
-        params = [V, c] if self.fit_intercept else [V]
-        # Each batch's gradient is an unbiased estimate of the full weighted
-        # mean gradient: weights are divided by the data's mean weight, not
-        # the batch's, so a batch of zero weights contributes nothing.
-        weight_scale = sample_weight / sample_weight.mean()
-        total_weight = sample_weight.sum()
-        uniform = bool(np.all(sample_weight == sample_weight[0]))  # then skip the weighting
-        single = Y.ndim == 1 and V.shape[0] == 1  # losses see 1-D arrays then
-        learning_rate = self.learning_rate
-        best, kept, no_improvement, converged = None, None, 0, False
-        validation_scores, first_t = [], t
-        if self.verbose:
-            print(_log_header(validation is not None))
-
-        # Overflow is how divergence shows; every batch loss and the final
-        # parameters are checked for it, and it raises a clear error instead.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            for epoch in range(1, n_epochs + 1):
-                tic = time.perf_counter()
-                shuffled = self.shuffle and batch_size < n_samples
-                # Unshuffled batches are slices: views, so no epoch copies X.
-                order = rng.permutation(n_samples) if shuffled else None
-                epoch_loss = 0.0
-                for start in range(0, n_samples, batch_size):
-                    end = start + batch_size
-                    idx = slice(start, end) if order is None else order[start:end]
-                    X_b, Y_b = X[idx], Y[idx]
-                    n_b = X_b.shape[0]
-
-                    W, b = V / scale, c - V @ shift  # the model in X's units
-                    raw = np.asarray(X_b @ W.T) + b  # forward
-                    raw = raw[:, 0] if single else raw
-                    losses = loss.loss(Y_b, raw)
-                    batch_loss = (
-                        losses.sum() * sample_weight[0] if uniform else sample_weight[idx] @ losses
-                    )
-                    if not np.isfinite(batch_loss):
-                        raise diverged_error(epoch, batch_loss, before_any_step=t == first_t)
-                    epoch_loss += batch_loss
-
-                    # backward: d loss_i / d raw_i, weighted, through the model
-                    g = loss.gradient(Y_b, raw).reshape(n_b, -1)
-                    g = g / n_b if uniform else g * (weight_scale[idx] / n_b)[:, None]
-                    g_sum = g.sum(axis=0)
-                    grad_V = np.asarray(X_b.T @ g).T / scale - np.outer(g_sum, shift)
-                    grad_V += alpha_l2 * V
-                    t += 1
-                    lr_t = self._schedule(learning_rate, t)
-                    optimizer.step(params, [grad_V, g_sum][: len(params)], lr_t)  # w <- w - γ·grad
-                    if alpha_l1:  # the L1 part by its proximal step: exact zeros
-                        V[...] = np.sign(V) * np.maximum(np.abs(V) - lr_t * alpha_l1, 0)
-
-                epoch_loss = epoch_loss / total_weight + _penalty(V, alpha_l1, alpha_l2)
-                if not (np.isfinite(epoch_loss) and np.isfinite(V).all() and np.isfinite(c).all()):
-                    raise diverged_error(epoch, epoch_loss)
-                loss_curve.append(float(epoch_loss))
-
-                # the stop criterion: the validation score, else the training loss
-                if validation is not None:
-                    score, val_loss = self._validate(V, c, stats, validation, loss)
-                    validation_scores.append(score)
-                    # A coarse score (accuracy on few samples) can stall while the
-                    # model still learns; the validation loss shows that progress.
-                    progress = (score, -val_loss)
-                else:
-                    progress = (-epoch_loss,)
-                if self.verbose:
-                    print(_log_row(len(loss_curve), epoch_loss, validation_scores, lr_t, tic))
-                if not stop or self.tol is None:
-                    continue
-                # progress: any entry better than its best so far by more than tol
-                improved = best is None or any(
-                    now > then + self.tol for now, then in zip(progress, best, strict=True)
-                )
-                no_improvement = 0 if improved else no_improvement + 1
-                best = progress if best is None else tuple(map(max, progress, best))
-                if validation is not None and (kept is None or better(progress, kept[0], self.tol)):
-                    kept = (progress, V.copy(), c.copy())
-                if no_improvement >= self.n_iter_no_change:
-                    if self.schedule == "adaptive" and learning_rate > 1e-6:
-                        learning_rate /= 5  # as sklearn's MLP: smaller steps, then go on
-                        no_improvement = 0
-                        continue
-                    converged = True
-                    break
-
-        if stop:
-            check_not_rising(loss_curve[len(loss_curve) - epoch :], self.n_iter_no_change)
-        if kept is not None:  # early stopping keeps the best model seen
-            V[...], c[...] = kept[1:]
-        return {
-            "params": (V, c),
-            "epochs": epoch,
-            "t": t,
-            "converged": converged,
-            "validation_scores": validation_scores,
-        }
-
-    def _validate(self, V, c, stats, validation, loss):
+    def _validate(self, objective, validation, single, V, c):
         """The estimator's score and the mean loss on the held-out data."""
         X_val, Y_val, w_val = validation
-        W, b = from_standardized(V, c, *stats)
-        raw = np.asarray(X_val @ W.T) + b
+        raw = objective.raw_prediction(X_val, V, c, single=False)
         y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
         score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
-        raw = raw[:, 0] if Y_val.ndim == 1 and raw.shape[1] == 1 else raw
-        val_loss = float(np.average(loss.loss(Y_val, raw), weights=w_val))
-        return score, val_loss
-
-    def _schedule(self, learning_rate, t):
-        if self.schedule == "invscaling":
-            return invscaling(learning_rate, t, self.power_t)
-        return learning_rate
+        losses = objective.loss.loss(Y_val, raw[:, 0] if single else raw)
+        return score, float(np.average(losses, weights=w_val))
 
     def _penalty_strengths(self):
         """The L1 and L2 parts of ``alpha``, by ``penalty`` and ``l1_ratio``."""
@@ -434,24 +388,10 @@ class BaseGD(BaseEstimator):
         return self.alpha * l1_share, self.alpha * (1.0 - l1_share)
 
     def _batch_size(self, n_samples):
+        """``"auto"``: the whole data up to 64 rows (exact descent), else batches of 32."""
         if self.batch_size == "auto":
-            return min(_AUTO_BATCH_SIZE, n_samples)
+            return n_samples if n_samples <= _FULL_BATCH_UP_TO else _AUTO_BATCH_SIZE
         return min(self.batch_size, n_samples)
-
-
-def _penalty(V, alpha_l1, alpha_l2):
-    return alpha_l1 * float(np.abs(V).sum()) + 0.5 * alpha_l2 * float(np.sum(V * V))
-
-
-def _log_header(with_validation):
-    validation = f"{'val score':>12}  " if with_validation else ""
-    return f"{'epoch':>6}  {'train loss':>12}  {validation}{'lr':>9}  {'seconds':>8}"
-
-
-def _log_row(epoch, epoch_loss, validation_scores, learning_rate, tic):
-    validation = f"{validation_scores[-1]:12.6g}  " if validation_scores else ""
-    seconds = time.perf_counter() - tic
-    return f"{epoch:6d}  {epoch_loss:12.6g}  {validation}{learning_rate:9.3g}  {seconds:8.3f}"
 
 
 def _as_init(values, name, size):

@@ -189,13 +189,13 @@ class GDClassifier(ClassifierMixin, BaseGD):
         self,
         loss="log_loss",
         *,
-        learning_rate=0.05,
-        optimizer="sgd",
-        schedule="constant",
+        learning_rate=0.5,
+        optimizer="nesterov",
+        schedule="adaptive",
         power_t=0.5,
         batch_size="auto",
         max_iter=1000,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=5,
         early_stopping=False,
         validation_fraction=0.1,
@@ -267,6 +267,10 @@ class GDClassifier(ClassifierMixin, BaseGD):
     @staticmethod
     def _squeeze_coef(Y):
         return False
+
+    @staticmethod
+    def _scales_target(loss):
+        return False  # raw predictions are margins, not in any unit of y
 
     def _decode_targets(self, Y):
         """Labels from the encoded targets (-1/+1 for two classes, indices for more)."""

@@ -191,13 +191,13 @@ class GDRegressor(RegressorMixin, BaseGD):
         self,
         loss="squared_error",
         *,
-        learning_rate=0.05,
-        optimizer="sgd",
-        schedule="constant",
+        learning_rate=0.5,
+        optimizer="nesterov",
+        schedule="adaptive",
         power_t=0.5,
         batch_size="auto",
         max_iter=1000,
-        tol=1e-4,
+        tol=1e-3,
         n_iter_no_change=5,
         early_stopping=False,
         validation_fraction=0.1,
@@ -256,6 +256,11 @@ class GDRegressor(RegressorMixin, BaseGD):
     @staticmethod
     def _squeeze_coef(Y):
         return Y.ndim == 1
+
+    @staticmethod
+    def _scales_target(loss):
+        """Whether raw predictions are in y's units (no link), so y's spread is their unit."""
+        return type(loss).inverse_link is Loss.inverse_link
 
     @staticmethod
     def _decode_targets(Y):

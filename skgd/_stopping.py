@@ -1,36 +1,83 @@
-"""When training stops: the stop criterion's helpers, divergence, early stopping's split."""
+"""When training stops: early stopping's split, the best epoch, divergence."""
 
 import numpy as np
+from scipy import sparse
+
+# A loss this many times above its best, and above where the run started,
+# is growing, not wandering at the noise floor.
+_DIVERGENCE_FACTOR = 10.0
 
 
 def split_validation(X, Y, sample_weight, rng, fraction, stratify):
-    """Hold out ``fraction`` of the training weight, per class if ``stratify``.
+    """Hold out a uniform random ``fraction`` of the training weight, per class if ``stratify``.
 
-    The rows are ranked by a random projection of (X, y) seeded by
-    ``rng``, so the split is random, yet copies of a sample always fall
-    on the same side: nothing leaks from training into validation, and a
-    sample of weight 3 is split exactly as three copies of it would be.
-    The one row on the boundary of each class has its weight shared
-    between the two sides, so that each side gets exactly its share and
-    neither is ever empty.
+    Each row gets a random key from a seeded hash of its values (features
+    and target), so copies of a row get the same key and always fall on the
+    same side: nothing leaks from training into validation, and a sample of
+    weight 3 is split exactly as three copies of it would be. Within each
+    class, distinct samples are taken in key order until the held-out weight
+    reaches its share, always leaving one for training; a class with a
+    single distinct sample trains. Raises ValueError when nothing is held out.
     """
-    Y_2d = np.reshape(Y, (len(Y), -1))
-    key = np.asarray(X @ rng.normal(size=X.shape[1])).ravel() + Y_2d @ rng.normal(
-        size=Y_2d.shape[1]
-    )
+    keys = _row_keys(X, Y, rng)
     groups = Y if stratify else np.zeros(len(Y))
-    val_weight = np.zeros_like(sample_weight)
+    val = np.zeros(len(Y), dtype=bool)
     for group in np.unique(groups):  # a loop over classes, not samples
-        members = np.flatnonzero(groups == group)
-        members = members[np.argsort(key[members], kind="stable")]
-        weights = sample_weight[members]
-        wanted = fraction * weights.sum()
-        before = np.cumsum(weights) - weights
-        val_weight[members] = np.clip(wanted - before, 0, weights)
-    train_weight = sample_weight - val_weight
-    train, val = train_weight > 0, val_weight > 0
-    validation = (X[val], Y[val], val_weight[val])
-    return X[train], Y[train], train_weight[train], validation
+        members = np.flatnonzero((groups == group) & (sample_weight > 0))
+        if not len(members):
+            continue  # a class of weight 0 trains nothing and validates nothing
+        _, of_row = np.unique(keys[members], return_inverse=True)
+        weights = np.bincount(of_row, weights=sample_weight[members])
+        before = np.cumsum(weights) - weights  # the weight of the samples before each
+        taken = before < fraction * weights.sum()
+        taken[-1] = False  # one sample, at least, trains
+        val[members] = taken[of_row]
+    if not val.any():
+        n_classes = len(np.unique(groups[sample_weight > 0]))
+        what = f"{n_classes} class{'es' if n_classes > 1 else ''}, each" if stratify else "data"
+        raise ValueError(
+            f"validation_fraction={fraction} holds out nothing from n_samples = {len(Y)}: "
+            f"{what} with a single distinct sample. Use more data, or early_stopping=False."
+        )
+    train = ~val
+    validation = (X[val], Y[val], sample_weight[val])
+    return X[train], Y[train], sample_weight[train], validation
+
+
+def _row_keys(X, Y, rng):
+    """A uniform random 64-bit key per row, equal for equal rows: a seeded hash.
+
+    Each non-zero value is hashed with its column, and a row's key is the
+    (wrapping) sum of its values' hashes and its target's, mixed once more:
+    exact integer arithmetic, so equal rows get equal keys whatever their
+    position, dense or sparse alike.
+    """
+    salt = np.uint64(rng.randint(1, 2**62))
+    if sparse.issparse(X):
+        X = X.tocsr()
+        values, columns, row_ends = X.data, X.indices, X.indptr[1:]
+    else:
+        values = np.ravel(X)
+        columns = np.tile(np.arange(X.shape[1]), X.shape[0])
+        row_ends = np.arange(1, X.shape[0] + 1) * X.shape[1]
+    with np.errstate(over="ignore"):
+        hashes = _mix(values.astype(np.float64).view(np.uint64) ^ _mix(columns + salt))
+        hashes[values == 0] = 0  # an explicit zero is no value, as in a sparse row
+        totals = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
+        starts = np.concatenate([[0], row_ends[:-1]])
+        keys = totals[row_ends] - totals[starts]
+        targets = np.reshape(Y, (len(Y), -1)).astype(np.float64).view(np.uint64)
+        for column, target in enumerate(targets.T):
+            keys += _mix(target ^ _mix(np.uint64(column) + ~salt))
+        return _mix(keys)
+
+
+def _mix(z):
+    """splitmix64's finaliser: every bit of the output depends on every bit of the input."""
+    z = np.asarray(z, dtype=np.uint64)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def better(progress, than, tol):
@@ -44,19 +91,18 @@ def better(progress, than, tol):
     return neg_loss > than[1]
 
 
-def check_not_rising(curve, window):
-    """Raise the divergence error for a loss that grows steadily past its start.
+def check_diverging(curve, epoch, slack=0.0):
+    """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
-    may stay finite for many epochs: the stop criterion would then see "no
-    improvement" and stop, leaving a useless model. A converging run, even a
-    noisy one, does not rise in every one of its last epochs to end above
-    the loss of its first epoch.
+    may stay finite for many epochs; such a run passes this bound within a
+    few epochs. A run that wanders at its noise floor, or rises a little
+    after a warm start at the optimum, never does. ``slack`` is added to
+    the bound, for losses that may start at 0.
     """
-    window = min(window, len(curve) - 1)
-    recent = np.asarray(curve[-(window + 1) :])
-    if window >= 2 and np.all(np.diff(recent) > 0) and recent[-1] > curve[0]:
-        raise diverged_error(len(curve), recent[-1])
+    now = curve[-1]
+    if now > _DIVERGENCE_FACTOR * max(min(curve), curve[0]) + slack:
+        raise diverged_error(epoch, now)
 
 
 def diverged_error(epoch, value, before_any_step=False):

@@ -104,6 +104,14 @@ class Optimizer(BaseEstimator):
         if hasattr(self, "state_"):
             del self.state_
 
+    def restart(self):
+        """Forget the momentum, keep the rest: the loop calls it when the loss rises.
+
+        A rise means the momentum carried the parameters past the bottom of
+        a valley (O'Donoghue and Candès's adaptive restart). Nothing here;
+        optimizers with momentum zero it.
+        """
+
 
 class SGD(Optimizer):
     """Plain gradient descent, the course's update: ``w <- w - γ * grad``.
@@ -143,6 +151,10 @@ class Momentum(Optimizer):
 
     def __init__(self, momentum=0.9):
         self.momentum = momentum
+
+    def restart(self):
+        for state in getattr(self, "state_", []):
+            state.pop("velocity", None)
 
     def update(self, grad, state, learning_rate):
         velocity = state.get("velocity", 0.0)
@@ -260,6 +272,10 @@ class Adam(Optimizer):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+
+    def restart(self):
+        for state in getattr(self, "state_", []):  # the direction goes, the scale stays
+            state.pop("m", None)
 
     def update(self, grad, state, learning_rate):
         t = state["t"] = state.get("t", 0) + 1

@@ -20,8 +20,16 @@ def course_line():
 
 
 def plain_gd(course_line, **params):
+    """The course's update exactly: plain steps of γ on X and y as they are."""
     defaults = dict(
-        learning_rate=0.01, batch_size=100, penalty=None, shuffle=False, tol=None, max_iter=1
+        learning_rate=0.01,
+        optimizer="sgd",
+        standardize=False,
+        batch_size=100,
+        penalty=None,
+        shuffle=False,
+        tol=None,
+        max_iter=1,
     )
     return GDRegressor(**{**defaults, **params})
 
@@ -178,4 +186,5 @@ def test_without_standardize_the_step_is_the_plain_update_on_raw_x():
     with pytest.raises(ValueError, match="diverged"):
         plain_gd(None, learning_rate=0.6, standardize=False, max_iter=100).fit(X, y)
     # The same step is safe in standardized coordinates.
-    assert plain_gd(None, learning_rate=0.6, max_iter=100).fit(X, y).score(X, y) > 0.999
+    safe = plain_gd(None, learning_rate=0.6, standardize=True, max_iter=100)
+    assert safe.fit(X, y).score(X, y) > 0.999

@@ -1,0 +1,213 @@
+"""The training loop: the course's loop, written once for fit, partial_fit and both estimators.
+
+    for each epoch:
+        for each random batch:
+            forward, loss, backward        objective.loss_and_gradient
+            update  w <- w - γ·grad         optimizer.step
+        stop criterion on the epoch's loss (or the validation score)
+
+Everything problem-specific (the loss, the standardization, the penalty)
+is in the :class:`~skgd._objective.Objective`; everything that carries over
+between calls (the parameters, the optimizer's state, the random generator,
+the update count, the loss curve) is in a :class:`TrainingState`.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._objective import batch_curvature
+from ._stopping import better, check_diverging, diverged_error
+from .optim import invscaling
+
+# The "adaptive" schedule grows the batch by this factor at a plateau, or
+# at the whole data divides the step by this one, at this many plateaus at most.
+_BATCH_GROWTH = 4
+_STEP_DIVISION = 5.0
+_ROUNDING = 1e-9
+_PLATEAUS = 8
+
+
+@dataclass
+class TrainingState:
+    """What training changes and a later call continues."""
+
+    V: np.ndarray  # (n_outputs, n_features), the standardized coefficients
+    c: np.ndarray  # (n_outputs,), the standardized intercepts
+    optimizer: object
+    rng: np.random.RandomState
+    t: int = 0  # updates so far
+    loss_curve: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the loop runs: the step, the batches and the stop criterion."""
+
+    learning_rate: float  # the course's γ
+    curvature: tuple  # (L, L_max) of the objective; None: the plain step γ
+    batch_size: int
+    max_epochs: int
+    shuffle: bool = True
+    schedule: str = "constant"
+    power_t: float = 0.5
+    tol: float = None
+    n_iter_no_change: int = 5
+    stop: bool = True  # False in partial_fit: one epoch, no stop criterion
+    fit_intercept: bool = True
+    verbose: int = 0
+
+
+def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None):
+    """Run the course's loop on ``state``, in place; return what happened.
+
+    ``single`` says whether the loss sees 1-D targets and raw predictions.
+    ``validate(V, c)``, for early stopping, returns the held-out score and
+    loss; the loop then stops on the score and keeps the best parameters.
+    """
+    n_samples = X.shape[0]
+    batch_size = settings.batch_size
+    # the course's γ, as a fraction of the largest stable step 1/L
+    rate = settings.learning_rate
+    stable_step = _largest_stable_step(settings, n_samples, batch_size)
+    weights = sample_weight / sample_weight.mean()  # each batch: an unbiased gradient
+    params = [state.V, state.c] if settings.fit_intercept else [state.V]
+    first_t, first_epoch = state.t, len(state.loss_curve)
+    # tol=None runs every epoch, yet the "adaptive" schedule still adapts
+    tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
+    plateaus = 0  # seen by the "adaptive" schedule
+    best, kept, no_improvement, converged = None, None, 0, False
+    lowest = None  # (loss, V, c) of the epoch with the lowest training loss
+    validation_scores = []
+    if settings.verbose:
+        print(_log_header(validate is not None))
+
+    # Overflow is how divergence shows: every batch loss and each epoch's
+    # parameters are checked, and a clear error is raised instead.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(1, settings.max_epochs + 1):
+            tic = time.perf_counter()
+            at_start = (state.V.copy(), state.c.copy())
+            penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
+            shuffled = settings.shuffle and batch_size < n_samples
+            order = state.rng.permutation(n_samples) if shuffled else None
+            epoch_loss = 0.0
+            for start in range(0, n_samples, batch_size):
+                end = start + batch_size
+                idx = slice(start, end) if order is None else order[start:end]
+                batch_loss, grad_V, grad_c = objective.loss_and_gradient(
+                    X[idx], Y[idx], weights[idx], state.V, state.c, single
+                )  # forward, loss, backward
+                if not np.isfinite(batch_loss):
+                    raise diverged_error(epoch, batch_loss, before_any_step=state.t == first_t)
+                epoch_loss += batch_loss
+                if start == 0:
+                    first_batch = (idx, batch_loss)
+                state.t += 1
+                rate_t = _scheduled(rate, settings, state.t)
+                step = rate_t * stable_step
+                state.optimizer.step(params, [grad_V, grad_c][: len(params)], step)  # update
+                objective.soft_threshold(state.V, step)
+
+            epoch_loss = epoch_loss / n_samples + penalty
+            finite = np.isfinite(state.V).all() and np.isfinite(state.c).all()
+            if not (np.isfinite(epoch_loss) and finite):
+                raise diverged_error(epoch, epoch_loss)
+            exact = batch_size == n_samples  # then the epoch's loss is that of at_start
+            # (by more than rounding, so that weights and repeated rows decide alike)
+            rose = len(state.loss_curve) > first_epoch and (
+                epoch_loss - state.loss_curve[-1] > _ROUNDING * objective.reference_loss
+            )
+            if rose and exact:
+                state.optimizer.restart()  # exact descent rose: momentum overshot
+            state.loss_curve.append(float(epoch_loss))
+            if exact and (lowest is None or epoch_loss < lowest[0]):
+                lowest = (epoch_loss, *at_start)
+            # A fit is judged on its epochs, a stream's call on its first batch,
+            # give or take the loss of one spread of y (for losses near 0).
+            slack = float(np.sum(objective.loss_scale))
+            if settings.stop:
+                check_diverging(state.loss_curve[first_epoch:], epoch, slack=slack)
+            else:
+                idx, before = first_batch
+                after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
+                check_diverging([before, after], epoch, slack=slack)
+
+            # the stop criterion, in units of the best constant model's loss
+            if validate is not None:
+                score, validation_loss = validate(state.V, state.c)
+                validation_scores.append(score)
+                # A coarse score (accuracy on few samples) can stall while the
+                # model still learns; the validation loss shows that progress.
+                progress = (score, -validation_loss / objective.reference_loss)
+                if kept is None or better(progress, kept[0], tol):
+                    kept = (progress, state.V.copy(), state.c.copy())
+            else:
+                progress = (-epoch_loss / objective.reference_loss,)
+            if settings.verbose:
+                print(_log_row(len(state.loss_curve), epoch_loss, validation_scores, rate_t, tic))
+            if not settings.stop:
+                continue
+            improved = best is None or any(
+                now > then + tol for now, then in zip(progress, best, strict=True)
+            )
+            no_improvement = 0 if improved else no_improvement + 1
+            best = progress if best is None else tuple(map(max, progress, best))
+            if no_improvement >= settings.n_iter_no_change:
+                if settings.schedule == "adaptive" and plateaus < _PLATEAUS:
+                    # Less noise, then go on: a larger batch, whose stable step is
+                    # longer. At the whole data the descent is exact, and a loss
+                    # that still rises is crossing a kink (absolute error, hinge):
+                    # a shorter step. A plateau that needs neither is convergence.
+                    plateaus, no_improvement = plateaus + 1, 0
+                    if batch_size < n_samples:
+                        batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
+                        stable_step = _largest_stable_step(settings, n_samples, batch_size)
+                        best = None  # a new footing: progress is measured afresh
+                        continue
+                    recent = state.loss_curve[-settings.n_iter_no_change :]
+                    if max(recent) <= lowest[0] + tol * objective.reference_loss:
+                        converged = stops  # flat at its lowest: the optimum
+                        if stops:
+                            break
+                        continue
+                    # Exact descent, momentum restarted at every rise, and still it
+                    # wanders above its lowest: a kink (absolute error, hinge) or an
+                    # adaptive optimizer's constant stride. Back to the lowest loss,
+                    # with a shorter step.
+                    state.V[...], state.c[...] = lowest[1:]
+                    state.optimizer.restart()
+                    rate /= _STEP_DIVISION
+                    continue
+                if stops:
+                    converged = True
+                    break
+
+    if kept is not None:  # early stopping keeps the best model seen
+        state.V[...], state.c[...] = kept[1:]
+    return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
+
+
+def _largest_stable_step(settings, n_samples, batch_size):
+    """1/L for batches of this size; 1 (the course's plain γ) without standardization."""
+    if settings.curvature is None:
+        return 1.0
+    return 1.0 / batch_curvature(*settings.curvature, n_samples, batch_size)
+
+
+def _scheduled(rate, settings, t):
+    if settings.schedule == "invscaling":
+        return invscaling(rate, t, settings.power_t)
+    return rate
+
+
+def _log_header(with_validation):
+    validation = f"{'val score':>12}  " if with_validation else ""
+    return f"{'epoch':>6}  {'train loss':>12}  {validation}{'lr':>9}  {'seconds':>8}"
+
+
+def _log_row(epoch, epoch_loss, validation_scores, rate, tic):
+    validation = f"{validation_scores[-1]:12.6g}  " if validation_scores else ""
+    seconds = time.perf_counter() - tic
+    return f"{epoch:6d}  {epoch_loss:12.6g}  {validation}{rate:9.3g}  {seconds:8.3f}"

@@ -1,0 +1,282 @@
+"""The objective the training loop descends, and the coordinates it descends in.
+
+The estimators fit ``raw = X @ W.T + b`` by minimising the mean weighted
+``loss(y, raw)`` plus the penalty. Gradient descent with one step size for
+every coefficient is only as good as the scaling of the problem, so the loop
+never sees ``W`` and ``b``. It descends on standardized parameters ``V, c``,
+with
+
+    raw = loc + s * (X_std @ V.T + c),     X_std = (X - mean) / scale,
+
+where ``loc`` is the loss's best constant prediction (mean, median,
+quantile, log-odds...), ``s`` the spread of the target (1 for
+classification and for losses with a link, such as Poisson), and the loss
+is divided by ``loss_scale``, its curvature measured over one spread of y.
+In these units every problem looks alike: features of unit variance, a
+target of unit spread, a loss of unit curvature. That is what lets one γ
+suit data of any scale. It is the same objective, only expressed in other
+coordinates: the penalty applies to ``s * V``, the coefficients of the
+standardized features in the units of y (as glmnet's ``standardize=TRUE``).
+
+An :class:`Objective` answers the loop's question, "the loss and gradient of
+this batch at these parameters", converts parameters to and from
+``coef_``/``intercept_``, and gives the largest stable step.
+"""
+
+import numpy as np
+from scipy import sparse
+
+# At most this many rows measure the target's statistics and the curvature.
+_SAMPLE_ROWS = 10_000
+# Power iterations for the largest eigenvalue of the standardized Gram matrix.
+_POWER_ITERATIONS = 20
+
+
+class Objective:
+    """The loss of the linear model in standardized coordinates, plus the penalty.
+
+    Parameters
+    ----------
+    loss : Loss
+        The loss object.
+    x_mean, x_scale : ndarray of shape (n_features,)
+        The standardization of X.
+    y_loc, y_scale : ndarray of shape (n_outputs,)
+        The origin and unit of the raw predictions.
+    loss_scale : ndarray of shape (n_outputs,)
+        Each output's loss is divided by it, so that its curvature is about 1.
+    alpha_l1, alpha_l2 : float
+        The strengths of the L1 and L2 parts of the penalty.
+    reference_loss : float
+        The mean loss of the best constant prediction: the stop criterion's unit.
+    """
+
+    def __init__(
+        self,
+        loss,
+        *,
+        x_mean,
+        x_scale,
+        y_loc,
+        y_scale,
+        loss_scale,
+        alpha_l1,
+        alpha_l2,
+        reference_loss,
+        penalty_unit=1.0,
+    ):
+        self.loss = loss
+        self.x_mean, self.x_scale = x_mean, x_scale
+        self.y_loc, self.y_scale = y_loc, y_scale
+        self.loss_scale = loss_scale
+        self.alpha_l1, self.alpha_l2 = alpha_l1, alpha_l2
+        self.reference_loss = reference_loss
+        # the penalty's strengths in these coordinates
+        self.penalty_unit = penalty_unit
+        self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
+        self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
+
+    # ----------------------------------------------------------- coordinates
+
+    def to_model(self, V, c):
+        """Standardized parameters -> ``(W, b)`` in the units of X and y."""
+        W = self.y_scale[:, None] * (V / self.x_scale)
+        return W, self.y_loc + self.y_scale * c - W @ self.x_mean
+
+    def from_model(self, W, b):
+        """``(W, b)`` in the units of X and y -> standardized parameters."""
+        V = W * self.x_scale / self.y_scale[:, None]
+        return V, (b - self.y_loc + W @ self.x_mean) / self.y_scale
+
+    def raw_prediction(self, X, V, c, single):
+        """``X @ W.T + b``, 1-D when the loss sees a single output."""
+        W, b = self.to_model(V, c)
+        raw = np.asarray(X @ W.T) + b
+        return raw[:, 0] if single else raw
+
+    # ------------------------------------------------- what the loop asks for
+
+    def batch_loss(self, X, Y, weights, V, c, single):
+        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it."""
+        return weights @ self.loss.loss(Y, self.raw_prediction(X, V, c, single))
+
+    def loss_and_gradient(self, X, Y, weights, V, c, single):
+        """The batch's loss and the gradient of the objective.
+
+        ``weights`` are the batch's sample weights divided by the mean
+        weight of the data, so that each batch's gradient is an unbiased
+        estimate of the full gradient. Returns the sum of the weighted
+        losses in the units of the loss (the epoch's loss adds them up), and
+        the gradients with respect to ``V`` and ``c``.
+        """
+        raw = self.raw_prediction(X, V, c, single)  # forward
+        losses = self.loss.loss(Y, raw)
+        n = X.shape[0]
+        g = self.loss.gradient(Y, raw).reshape(n, -1)  # backward: d loss_i / d raw_i
+        g = g * (self.y_scale / self.loss_scale) * (weights / n)[:, None]
+        g_sum = g.sum(axis=0)
+        grad_V = np.asarray(X.T @ g).T / self.x_scale - np.outer(g_sum, self.x_mean / self.x_scale)
+        grad_V += self.l2 * V
+        return weights @ losses, grad_V, g_sum
+
+    def penalty(self, V):
+        """The penalty in the units of the loss."""
+        l1, l2 = np.abs(V).sum(axis=1), 0.5 * np.sum(V * V, axis=1)
+        return float(np.sum(self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)))
+
+    def soft_threshold(self, V, step):
+        """The L1 part by its proximal step, in place: coefficients become exactly 0."""
+        if self.alpha_l1:
+            V[...] = np.sign(V) * np.maximum(np.abs(V) - step * self.l1, 0)
+
+    def curvature(self, X, sample_weight, fit_intercept):
+        """The curvature of the objective: ``(L, L_max)`` for whole-data and one-row steps.
+
+        The loss has unit curvature in these coordinates, so L is the largest
+        eigenvalue of the weighted Gram matrix of the standardized features
+        (with the intercept's column of ones), found by power iteration on
+        at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
+        of a standardized row. The L2 penalty's curvature is added to both.
+        """
+        rows = _sample_rows(X.shape[0])
+        Xs, w = X[rows], sample_weight[rows] / sample_weight[rows].sum()
+        shift = self.x_mean / self.x_scale
+
+        def gram_times(v):  # (X_std' diag(w) X_std) v, with the intercept's column
+            u = np.asarray(Xs @ (v[:-1] / self.x_scale)).ravel() - shift @ v[:-1] + v[-1]
+            u = u * w
+            top = np.asarray(Xs.T @ u).ravel() / self.x_scale - shift * u.sum()
+            return np.append(top, u.sum() if fit_intercept else 0.0)
+
+        v, lam = np.ones(X.shape[1] + 1), 0.0
+        with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
+            for _ in range(_POWER_ITERATIONS):
+                v = gram_times(v / np.linalg.norm(v))
+                lam = float(np.linalg.norm(v))
+                if not lam > 0 or not np.isfinite(lam):
+                    break
+            L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+        l2 = float(self.l2.max())
+        return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
+
+
+def batch_curvature(L, L_max, n_samples, batch_size):
+    """The curvature that batches of ``batch_size`` rows of ``n_samples`` see.
+
+    A batch is noisier than the whole data: the bound of Gower et al.
+    (2019) for sampling without replacement mixes the whole data's L with
+    the largest row's ``L_max``; it is L for the whole data and ``L_max``
+    for single rows (the step of normalised least mean squares).
+    """
+    if n_samples <= 1 or batch_size >= n_samples:
+        return L
+    b, n = batch_size, n_samples
+    return (n * (b - 1) * L + (n - b) * L_max) / (b * (n - 1))
+
+
+# ------------------------------------------------------------ target scaling
+
+
+def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
+    """The origin, unit and loss scale of the raw predictions, from the targets.
+
+    ``spread`` is the spread of each output (ones for classification and for
+    losses with a link). ``loc`` defaults to the loss's best constant for a
+    single output and to 0 otherwise (the caller passes the mean of a
+    multi-output target). Returns ``(loc, loss_scale, reference_loss)``.
+    """
+    rows = _sample_rows(len(Y))
+    Y, w = Y[rows], sample_weight[rows]
+    n_outputs = len(spread)
+    if loc is None:
+        loc = np.array([best_constant(loss, Y, w)]) if single else np.zeros(n_outputs)
+    with np.errstate(all="ignore"):
+        base = np.broadcast_to(loc, (len(Y), n_outputs))
+        kappa = loss_curvature(loss, Y, w, base, spread, single)
+        reference = float(np.average(loss.loss(Y, base[:, 0] if single else base), weights=w))
+    if not (np.isfinite(reference) and reference > 0):
+        reference = float(kappa.sum())
+    return loc, kappa, reference
+
+
+def loss_curvature(loss, Y, w, base, spread, single):
+    """The curvature of the loss over one spread of y around ``base``, per output.
+
+    A secant, not a derivative: the change of the gradient between
+    ``base - spread`` and ``base + spread``, divided by the distance. It is
+    the second derivative for the squared error and a log-likelihood, and
+    the share of the data near ``base`` for losses with kinks (absolute
+    error, pinball, hinge), whose second derivative is 0 almost everywhere.
+    Several outputs move together, with alternating signs (a softmax does
+    not move when all its outputs rise); for a loss that treats outputs
+    separately, each output's share is exactly its own curvature.
+    """
+    n = len(Y)
+    direction = spread * np.where(np.arange(len(spread)) % 2, -1.0, 1.0)
+
+    def gradient(raw):
+        return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
+
+    change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
+    kappa = np.average(change, axis=0, weights=w)
+    if len(spread) > 1:  # outputs that move each other's gradient share one scale
+        moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
+        if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
+            kappa = np.full_like(kappa, kappa.mean())
+    flat = ~(np.isfinite(kappa) & (kappa > 0))
+    if flat.any():  # a flat loss here: its gradient's size instead
+        slope = np.average(np.abs(gradient(base)), axis=0, weights=w) * spread
+        kappa[flat] = slope[flat]
+    return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
+
+
+def best_constant(loss, y, w):
+    """The constant raw prediction minimising the mean loss of a single output.
+
+    The mean for the squared error, the median for the absolute error, the
+    quantile for the pinball loss, the log-odds for the log loss: found by
+    bisection on the sign of the mean gradient, which any convex loss
+    changes once.
+    """
+
+    def slope(value):
+        with np.errstate(all="ignore"):
+            return float(w @ loss.gradient(y, np.full(len(y), value, dtype=float)))
+
+    lo, hi = float(np.min(y)), float(np.max(y))
+    lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)
+    for _ in range(60):  # widen until the slope changes sign in [lo, hi]
+        at_lo, at_hi = slope(lo), slope(hi)
+        if not (np.isfinite(at_lo) and np.isfinite(at_hi)):
+            return 0.0
+        if at_lo <= 0 <= at_hi:
+            break
+        width = hi - lo
+        lo, hi = (lo - width, hi) if at_lo > 0 else (lo, hi + width)
+    else:
+        return 0.0  # no finite minimiser (one class only, all-zero counts)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (lo, mid) if slope(mid) > 0 else (mid, hi)
+    return 0.5 * (lo + hi)
+
+
+def _sample_rows(n):
+    """Evenly spaced rows, at most ``_SAMPLE_ROWS``: cheap, deterministic statistics."""
+    return slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
+
+
+def _largest_squared_row_norm(X, mean, scale):
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it."""
+    shift = mean / scale
+    if sparse.issparse(X):
+        Z = X.multiply(1.0 / scale).tocsr()
+        norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
+        return float(norms.max())
+    best = 0.0
+    for start in range(0, X.shape[0], 4096):
+        block = (X[start : start + 4096] - mean) / scale
+        best = max(best, float(np.einsum("ij,ij->i", block, block).max()))
+    return best

@@ -1,0 +1,262 @@
+"""The training engine at defaults: few epochs, any target scale, streams, strong penalties.
+
+Each test compares with an exact solver or with scikit-learn's SGD on data
+we did not generate where one exists (scikit-learn's toy sets).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+    make_regression,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from skgd import GDClassifier, GDRegressor
+from skgd._stopping import split_validation
+from skgd.losses import Loss
+
+
+class Pinball(Loss):
+    """The README's user-written quantile loss: it says nothing about its scale."""
+
+    def __init__(self, quantile=0.5):
+        self.quantile = quantile
+
+    def loss(self, y_true, raw_prediction):
+        diff = y_true - raw_prediction
+        return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
+
+    def gradient(self, y_true, raw_prediction):
+        return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+
+
+def scaled_split(load):
+    X, y = load(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def fit_without_warnings(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+@pytest.mark.parametrize("load", [load_digits, load_breast_cancer, load_wine, load_iris])
+def test_toy_classification_converges_in_few_epochs_at_defaults(load):
+    X_train, X_test, y_train, y_test = scaled_split(load)
+    model = fit_without_warnings(GDClassifier(random_state=0), X_train, y_train)
+    reference = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    assert model.n_iter_ <= 100
+    assert model.score(X_test, y_test) >= reference.score(X_test, y_test) - 0.02
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_diabetes_converges_in_few_epochs_to_ridge(seed):
+    X_train, X_test, y_train, y_test = scaled_split(load_diabetes)
+    model = fit_without_warnings(GDRegressor(random_state=seed), X_train, y_train)
+    ridge = Ridge(alpha=model.alpha * len(y_train)).fit(X_train, y_train)
+    assert model.n_iter_ <= 100
+    assert abs(model.score(X_test, y_test) - ridge.score(X_test, y_test)) < 0.005
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=1000, n_features=10, noise=1.0, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e-2, 1.0, 1e3, 1e5])
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error", Pinball(0.5)], ids=str)
+def test_one_learning_rate_for_every_target_scale(regression, loss, scale):
+    X_train, X_test, y_train, y_test = regression
+    model = fit_without_warnings(GDRegressor(loss=loss, random_state=0), X_train, y_train * scale)
+    assert model.score(X_test, y_test * scale) > 0.99
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e3])
+@pytest.mark.parametrize("loss", ["huber", "epsilon_insensitive"])
+def test_huber_and_epsilon_keep_their_units_and_fit_at_any_scale(regression, loss, scale):
+    X_train, X_test, y_train, y_test = regression
+    model = fit_without_warnings(GDRegressor(loss=loss, random_state=0), X_train, y_train * scale)
+    assert model.score(X_test, y_test * scale) > 0.99
+
+
+def test_a_slow_run_warns_whatever_the_scale(regression):
+    X_train, _, y_train, _ = regression
+    with pytest.warns(ConvergenceWarning):
+        GDRegressor(max_iter=2, random_state=0).fit(X_train, y_train * 1e-4)
+
+
+def test_the_readme_pinball_covers_its_quantile_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(loss=Pinball(0.9), random_state=0).fit(X, y)
+    assert abs(np.mean(y <= model.predict(X)) - 0.9) <= 0.05
+
+
+@pytest.mark.parametrize("alpha", [1e-2, 1.0, 41.0, 1e3])
+def test_strong_l2_never_diverges_and_reaches_ridge(alpha):
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+
+    def objective(coef, intercept):
+        residual = X @ coef + intercept - y
+        return 0.5 * np.mean(residual**2) + 0.5 * alpha * coef @ coef
+
+    model = GDRegressor(alpha=alpha, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=alpha * len(y)).fit(X, y)
+    assert objective(model.coef_, model.intercept_[0]) <= 1.01 * objective(
+        ridge.coef_, ridge.intercept_
+    )
+    GDClassifier(alpha=alpha, random_state=0).fit(*load_iris(return_X_y=True))  # no divergence
+
+
+def one_pass(model, X, y, chunk, **kwargs):
+    for start in range(0, len(y), chunk):
+        model.partial_fit(X[start : start + chunk], y[start : start + chunk], **kwargs)
+    return model
+
+
+@pytest.mark.parametrize("chunk", [200, 500, 1000])
+def test_one_pass_of_a_stream_learns_as_much_as_sgd(chunk):
+    X_train, X_test, y_train, y_test = scaled_split(load_digits)
+    classes = np.unique(y_train)
+    ours = one_pass(GDClassifier(random_state=0), X_train, y_train, chunk, classes=classes)
+    sgd = one_pass(SGDClassifier(random_state=0), X_train, y_train, chunk, classes=classes)
+    assert ours.score(X_test, y_test) >= sgd.score(X_test, y_test) - 0.01
+    X_train, X_test, y_train, y_test = scaled_split(load_diabetes)
+    ours = one_pass(GDRegressor(random_state=0), X_train, y_train, chunk)
+    sgd = one_pass(SGDRegressor(random_state=0), X_train, y_train, chunk)
+    assert ours.score(X_test, y_test) >= sgd.score(X_test, y_test) - 0.02
+
+
+def test_the_standardization_follows_the_stream():
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=5.0, scale=3.0, size=(600, 3))
+    model = one_pass(GDRegressor(random_state=0), X, X @ [1.0, -2.0, 3.0], chunk=100)
+    scaler = StandardScaler().fit(X)
+    mean, std, weight = model._x_stats
+    assert np.allclose(mean, scaler.mean_) and np.allclose(std, scaler.scale_) and weight == 600
+
+
+def test_a_drifting_stream_ends_in_a_sane_model():
+    rng = np.random.RandomState(0)
+    x = np.arange(1000.0)
+    y = 0.01 * x + rng.normal(scale=0.1, size=1000)
+    model = one_pass(GDRegressor(random_state=0), x[:, None], y, chunk=50)
+    assert np.all(np.isfinite(model.coef_))
+    assert model.score(x[:, None], y) > 0.9
+
+
+def test_a_stream_of_one_row_per_call_learns():
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=3, size=(500, 3))
+    y = X @ [1.0, -2.0, 3.0] + 0.5
+    model = one_pass(GDRegressor(random_state=0), X, y, chunk=1)
+    assert np.abs(model.coef_).max() < 10  # no blow-up on the way
+    assert model.score(X, y) > 0.99
+
+
+def test_a_first_chunk_of_two_nearly_equal_rows_does_not_break_the_stream():
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=3, size=(500, 3))
+    y = X @ [1.0, -2.0, 3.0] + 0.5
+    model = GDRegressor(random_state=0)
+    model.partial_fit(np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0 + 1e-12]]), [1.0, 1.0])
+    one_pass(model, X, y, chunk=10)
+    assert model.score(X, y) > 0.99
+
+
+def test_a_diverging_stream_is_rejected_and_leaves_the_model_as_it_was():
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=(100, 1))
+    X, y = x + 0.01 * rng.normal(size=(100, 20)), 3.0 * x[:, 0] + 0.5
+    model = GDRegressor(learning_rate=1e-4, optimizer="sgd", standardize=False, random_state=0)
+    model.partial_fit(X, y)
+    # plain steps of 0.9 on raw X of curvature ~180: the next call blows up
+    model.set_params(learning_rate=0.9)
+    before = (model.coef_.copy(), model.t_)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X, y)
+    assert_array_equal(model.coef_, before[0])
+    assert model.t_ == before[1] and np.all(np.isfinite(model.coef_))
+
+
+def test_early_stopping_costs_no_recall_on_breast_cancer():
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    X, y = load_breast_cancer(return_X_y=True)
+
+    def recall(**params):
+        model = make_pipeline(StandardScaler(), GDClassifier(random_state=0, **params))
+        return cross_val_score(model, X, y, scoring="recall_macro").mean()
+
+    assert recall(early_stopping=True) >= recall() - 0.005
+
+
+def test_the_validation_split_is_a_random_stratified_sample():
+    X, y = make_classification(n_samples=1000, weights=[0.8], random_state=0)
+    Y = np.where(y == 1, 1.0, -1.0)
+    X_tr, Y_tr, _, (X_val, Y_val, _) = split_validation(
+        X, Y, np.ones(1000), np.random.RandomState(0), 0.2, stratify=True
+    )
+    for label in (-1.0, 1.0):
+        assert abs(np.sum(Y_val == label) - 0.2 * np.sum(Y == label)) <= 1
+    assert not {r.tobytes() for r in X_tr} & {r.tobytes() for r in X_val}  # disjoint
+    # uniform, not one edge of the data: the held-out rows span the training rows' range
+    projection = X @ np.random.RandomState(1).normal(size=X.shape[1])
+    val_rows = {row.tobytes() for row in X_val}
+    held_out = np.array([row.tobytes() in val_rows for row in X])
+    assert 0.3 < np.mean(projection[held_out] > np.median(projection)) < 0.7
+
+
+def test_the_validation_split_keeps_copies_together_in_any_order():
+    X, y = make_classification(n_samples=100, random_state=0)
+    doubled = np.vstack([X, X[::-1]])
+    labels = np.concatenate([y, y[::-1]]).astype(float)
+    X_tr, _, _, (X_val, _, _) = split_validation(
+        doubled, labels, np.ones(200), np.random.RandomState(0), 0.25, stratify=True
+    )
+    assert not {r.tobytes() for r in X_tr} & {r.tobytes() for r in X_val}
+    assert_array_equal(np.unique([len(X_val) % 2]), [0])  # copies come in pairs
+
+
+def test_a_split_that_holds_out_nothing_is_a_clear_error():
+    X, y = np.array([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]]), np.array([0, 0, 1])
+    message = "validation_fraction.*2 classes, each with a single distinct sample"
+    with pytest.raises(ValueError, match=message):
+        GDClassifier(early_stopping=True).fit(X, y)  # copies stay together: nothing to hold
+
+
+def test_a_class_with_one_distinct_sample_trains_and_others_are_held_out():
+    X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
+    X, y = np.vstack([X, np.ones((3, X.shape[1]))]), np.concatenate([y, [3, 3, 3]])
+    _, Y_tr, _, (_, Y_val, _) = split_validation(
+        X, y, np.ones(len(y)), np.random.RandomState(0), 0.2, stratify=True
+    )
+    assert np.sum(Y_tr == 3) == 3 and not np.any(Y_val == 3)
+    assert set(np.unique(Y_val)) == {0, 1, 2}
+
+
+def test_early_stopping_scores_well_on_digits():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    scores = [
+        GDClassifier(early_stopping=True, random_state=seed).fit(X, y).best_validation_score_
+        for seed in range(3)
+    ]
+    assert np.mean(scores) >= 0.95
