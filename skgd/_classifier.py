@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
+from .losses import CLASSIFICATION_LOSSES, AbsoluteError, EmbeddingLoss, Loss, Poisson
 
 
 def _loss_has_proba(estimator):
@@ -37,7 +37,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
     loss : str or Loss, default="log_loss"
         The loss minimised: ``"log_loss"`` (alias ``"cross_entropy"``),
         ``"hinge"``, ``"squared_hinge"``, ``"modified_huber"``,
-        ``"perceptron"``, or a :class:`skgd.losses.Loss` instance.
+        ``"perceptron"``, or a :class:`skgd.losses.Loss` instance. As in
+        SGDClassifier, also the regression losses ``"squared_error"``,
+        ``"huber"``, ``"epsilon_insensitive"`` and
+        ``"squared_epsilon_insensitive"``, on the targets encoded as -1/+1
+        (one-vs-rest for more than two classes).
         ``predict_proba`` exists only for losses with a probability link
         (``"log_loss"``, ``"modified_huber"``).
     learning_rate : float, default=0.05
@@ -176,7 +180,8 @@ class GDClassifier(ClassifierMixin, BaseGD):
     """
 
     _losses = CLASSIFICATION_LOSSES
-    _other_kind = RegressionLoss
+    # The regression losses SGDClassifier has no counterpart of.
+    _other_kind = (AbsoluteError, Poisson, EmbeddingLoss)
     _score_metric = staticmethod(accuracy_score)
     _stratify = True
     _parameter_constraints = {

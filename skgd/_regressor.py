@@ -40,7 +40,9 @@ class GDRegressor(RegressorMixin, BaseGD):
     ----------
     loss : str or Loss, default="squared_error"
         The loss minimised: ``"squared_error"``, ``"absolute_error"``,
-        ``"huber"``, ``"epsilon_insensitive"``, ``"poisson"``, or any
+        ``"huber"``, ``"epsilon_insensitive"``,
+        ``"squared_epsilon_insensitive"``, ``"poisson"``, the embedding
+        losses ``"l1"``, ``"l2"``, ``"cosine"`` (for 2-D ``y``), or any
         :class:`skgd.losses.Loss` instance, built-in (``Huber(delta=2.0)``)
         or written by you.
     learning_rate : float, default=0.05
