@@ -4,10 +4,15 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
+from ._parity import (
+    L1_RATIO_CONSTRAINT,
+    SGDParityMixin,
+    available_with_reason,
+    explain_sgd_arguments,
+)
 from .losses import REGRESSION_LOSSES, ClassificationLoss, Loss
 
 
@@ -22,7 +27,7 @@ def _r2(y_true, y_pred, sample_weight):
     return r2_score(y_true, y_pred, sample_weight=sample_weight)
 
 
-class GDRegressor(RegressorMixin, BaseGD):
+class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     """Linear regression trained by minibatch gradient descent with a pluggable loss.
 
     The model is ``y = X @ coef_.T + intercept_`` (mapped through the loss's
@@ -88,8 +93,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         for ``"l1"``, applied by a proximal (soft-thresholding) step so that
         coefficients become exactly zero; ``"elasticnet"`` mixes the two by
         ``l1_ratio``. ``None`` ignores ``alpha``.
-    l1_ratio : float, default=0.15
-        The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
+    l1_ratio : float or None, default=0.15
+        The L1 share of the ``"elasticnet"`` penalty, in [0, 1]. ``None``
+        is accepted when the penalty is not ``"elasticnet"``, which ignores it.
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``; if False it stays 0.
     standardize : bool, default=True
@@ -187,8 +193,10 @@ class GDRegressor(RegressorMixin, BaseGD):
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES)), Loss],
+        "l1_ratio": L1_RATIO_CONSTRAINT,
     }
 
+    @explain_sgd_arguments
     def __init__(
         self,
         loss="squared_error",
@@ -265,7 +273,7 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     def _predict_from_raw(self, raw):
         """Predictions from raw predictions of shape (n_samples, n_outputs)."""
-        single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self.coef_.ndim == 1)
+        single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self._coef_ndim == 1)
         return self._get_loss().inverse_link(raw[:, 0] if single else raw)
 
     @keep_state_on_error
@@ -292,6 +300,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self : GDRegressor
             The fitted estimator.
         """
+        self._prepare_to_train()
         X, y = self._validate_Xy(X, y, reset=True)
         return self._fit(
             X,
@@ -302,7 +311,7 @@ class GDRegressor(RegressorMixin, BaseGD):
             intercept_init=intercept_init,
         )
 
-    @available_if(partial_fit_available)
+    @available_with_reason(partial_fit_available)
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -326,6 +335,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self : GDRegressor
             The updated estimator.
         """
+        self._prepare_to_train()
         X, y = self._validate_Xy(X, y, reset=not hasattr(self, "coef_"))
         return self._fit(X, y, sample_weight, incremental=True)
 
