@@ -245,10 +245,21 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        # The loss says which targets it takes (non-negative ones for Poisson,
+        # vectors only for the embedding losses) and whether R^2 suits it. A
+        # loss may not be valid yet: tags are read before fit validates it.
+        try:
+            loss_tags = self._get_loss().__sklearn_tags__()
+        except (ValueError, AttributeError):
+            return tags
+        tags.target_tags.positive_only = loss_tags.target_tags.positive_only
+        tags.target_tags.single_output = loss_tags.target_tags.single_output
+        if loss_tags.regressor_tags is not None:
+            tags.regressor_tags.poor_score = loss_tags.regressor_tags.poor_score
         return tags
 
     def _validate_Xy(self, X, y, reset):
-        return validate_data(
+        X, y = validate_data(
             self,
             X,
             y,
@@ -258,6 +269,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             y_numeric=True,
             reset=reset,
         )
+        # The losses are promised float targets (skgd.losses): integer counts too.
+        return X, (y if y.dtype.kind == "f" else y.astype(X.dtype))
 
     @staticmethod
     def _n_outputs(Y):

@@ -37,6 +37,13 @@ Optional hooks, with defaults that suit most losses:
     identity by default, ``exp`` for :class:`Poisson`.
 ``check_target(y)``
     raises ``ValueError`` for targets outside the loss's domain.
+``__sklearn_tags__()``
+    the targets the loss takes, in scikit-learn's words, which the estimator
+    declares as its own: ``target_tags.positive_only`` for :class:`Poisson`,
+    ``target_tags.single_output = False`` for the :class:`EmbeddingLoss`
+    family, ``regressor_tags.poor_score`` for :class:`CosineDistance`, whose
+    predictions have no meaningful length for R^2. ``check_estimator`` then
+    feeds the estimator valid targets and judges it fairly.
 ``proba(raw_prediction)``
     defined only by losses with a probability link (:class:`LogLoss`,
     :class:`ModifiedHuber`); ``GDClassifier`` offers ``predict_proba`` exactly
@@ -50,6 +57,7 @@ are visible to ``get_params`` and reachable by grid searches as
 import numpy as np
 from scipy.special import expit, logsumexp, softmax
 from sklearn.base import BaseEstimator
+from sklearn.utils import RegressorTags
 
 __all__ = [
     "Loss",
@@ -401,6 +409,11 @@ class Poisson(RegressionLoss):
     def inverse_link(self, raw_prediction):
         return np.exp(raw_prediction)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
+
     def check_target(self, y):
         if np.any(y < 0):
             raise ValueError(
@@ -432,6 +445,12 @@ class EmbeddingLoss(RegressionLoss):
     >>> model.coef_.shape
     (3, 4)
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = False
+        tags.target_tags.multi_output = True
+        return tags
 
     def check_target(self, y):
         if y.ndim != 2:
@@ -519,6 +538,12 @@ class CosineDistance(EmbeddingLoss):
         # d(1 - cos)/d pred = -(u_true - cos u_pred) / |pred|; at |pred| = 0, -u_true
         scale = np.divide(1.0, pred_norm, out=np.ones_like(pred_norm), where=pred_norm > 0)
         return -(unit_true - cos * unit_pred) * scale
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # R^2 (the regressor's score) judges the lengths this loss ignores.
+        tags.regressor_tags = RegressorTags(poor_score=True)
+        return tags
 
     def check_target(self, y):
         super().check_target(y)
