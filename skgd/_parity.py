@@ -125,7 +125,8 @@ class SGDParityMixin(SparseCoefMixin):
 
         For a model with mostly zero coefficients (an ``"l1"`` or
         ``"elasticnet"`` penalty), the sparse form saves memory and makes
-        predictions cheaper. Predictions are unchanged. ``coef_`` becomes
+        predictions cheaper. Predictions are unchanged (up to rounding in
+        the last digits). ``coef_`` becomes
         2-D, ``(n_outputs, n_features)``, even where it was 1-D;
         :meth:`densify` gives back the original shape. ``fit`` and
         ``partial_fit`` densify ``coef_`` first, and leave it dense.
@@ -138,6 +139,7 @@ class SGDParityMixin(SparseCoefMixin):
 
         Examples
         --------
+        >>> import numpy as np
         >>> from sklearn.datasets import make_regression
         >>> from skgd import GDRegressor
         >>> X, y = make_regression(n_samples=100, n_features=20, n_informative=2,
@@ -146,7 +148,7 @@ class SGDParityMixin(SparseCoefMixin):
         >>> dense_pred = reg.predict(X)
         >>> reg.sparsify().coef_.nnz < 20
         True
-        >>> bool((reg.predict(X) == dense_pred).all())
+        >>> np.allclose(reg.predict(X), dense_pred)
         True
         """
         check_is_fitted(self, msg="Estimator, %(name)s, must be fitted before sparsifying.")

@@ -2,6 +2,8 @@
 
 from sklearn.utils import get_tags
 
+__all__ = ["expected_failed_checks"]
+
 
 def expected_failed_checks(estimator):
     """The scikit-learn estimator checks that an skgd estimator is known to fail.
