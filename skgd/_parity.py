@@ -62,9 +62,10 @@ class _AvailableWithReason(_AvailableIfDescriptor):
         try:
             self.check(obj)
         except AttributeError as error:
+            # chained as available_if chains it, for code that reads __cause__
             raise AttributeError(
                 f"This {owner.__name__!r} has no attribute {self.attribute_name!r}: {error}"
-            ) from None
+            ) from error
 
 
 def available_with_reason(check):
@@ -126,11 +127,10 @@ class SGDParityMixin(SparseCoefMixin):
         For a model with mostly zero coefficients (an ``"l1"`` or
         ``"elasticnet"`` penalty), the sparse form saves memory and makes
         predictions cheaper. Predictions are unchanged (up to rounding in
-        the last digits). ``coef_`` becomes
-        2-D, ``(n_outputs, n_features)``, even where it was 1-D;
-        :meth:`densify` gives back the original shape. ``fit`` and
-        ``partial_fit`` densify ``coef_`` first, and leave it dense.
-        ``intercept_`` is not converted.
+        the last digits). ``coef_`` becomes 2-D, ``(n_outputs, n_features)``,
+        even where it was 1-D; :meth:`densify` gives back the original
+        shape. ``fit`` and ``partial_fit`` densify ``coef_`` first, and leave
+        it dense. ``intercept_`` is not converted.
 
         Returns
         -------
