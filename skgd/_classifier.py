@@ -41,7 +41,8 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     ``K > 2`` classes give ONE model with ``K`` outputs, trained jointly by a
     single matrix product per batch: the softmax cross-entropy for
     ``"log_loss"``, the Crammer-Singer margin for ``"hinge"``, and the sum of
-    the one-vs-rest losses for the other margin losses. Training is the
+    the one-vs-rest losses for the other margin losses and the regression
+    losses (each class column against -1/+1 targets). Training is the
     course's loop, shared with :class:`GDRegressor`.
 
     Scale the features first (``make_pipeline(StandardScaler(), GDClassifier())``).
