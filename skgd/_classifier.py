@@ -5,29 +5,44 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from .losses import CLASSIFICATION_LOSSES, Loss, RegressionLoss
+from ._parity import (
+    L1_RATIO_CONSTRAINT,
+    SGDParityMixin,
+    available_with_reason,
+    explain_sgd_arguments,
+)
+from .losses import CLASSIFICATION_LOSSES, AbsoluteError, EmbeddingLoss, Loss, Poisson
 
 
 def _loss_has_proba(estimator):
+    """Raise AttributeError naming the loss and the losses with probabilities, if it has none."""
     try:
-        return hasattr(estimator._get_loss(), "proba")
-    except ValueError:  # an invalid loss has no probabilities either
-        return False
+        loss = estimator._get_loss()
+    except ValueError as error:  # an invalid loss has no probabilities either
+        raise AttributeError(str(error)) from None
+    if not hasattr(loss, "proba"):
+        with_proba = [name for name, cls in CLASSIFICATION_LOSSES.items() if hasattr(cls, "proba")]
+        raise AttributeError(
+            f"loss={estimator.loss!r} gives no probabilities. The losses that do are "
+            f"{with_proba} (or a Loss of your own with a proba method). Use "
+            "decision_function for scores, or sklearn.calibration.CalibratedClassifierCV "
+            "for calibrated probabilities from any loss."
+        )
 
 
-class GDClassifier(ClassifierMixin, BaseGD):
+class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     """Linear classifier trained by minibatch gradient descent with a pluggable loss.
 
     Two classes give one decision function (positive means ``classes_[1]``).
     ``K > 2`` classes give ONE model with ``K`` outputs, trained jointly by a
     single matrix product per batch: the softmax cross-entropy for
     ``"log_loss"``, the Crammer-Singer margin for ``"hinge"``, and the sum of
-    the one-vs-rest losses for the other margin losses. Training is the
+    the one-vs-rest losses for the other margin losses and the regression
+    losses (each class column against -1/+1 targets). Training is the
     course's loop, shared with :class:`GDRegressor`.
 
     Scale the features first (``make_pipeline(StandardScaler(), GDClassifier())``).
@@ -37,7 +52,11 @@ class GDClassifier(ClassifierMixin, BaseGD):
     loss : str or Loss, default="log_loss"
         The loss minimised: ``"log_loss"`` (alias ``"cross_entropy"``),
         ``"hinge"``, ``"squared_hinge"``, ``"modified_huber"``,
-        ``"perceptron"``, or a :class:`skgd.losses.Loss` instance.
+        ``"perceptron"``, or a :class:`skgd.losses.Loss` instance. As in
+        SGDClassifier, also the regression losses ``"squared_error"``,
+        ``"huber"``, ``"epsilon_insensitive"`` and
+        ``"squared_epsilon_insensitive"``, on the targets encoded as -1/+1
+        (one-vs-rest for more than two classes).
         ``predict_proba`` exists only for losses with a probability link
         (``"log_loss"``, ``"modified_huber"``).
     learning_rate : float, default=0.05
@@ -82,8 +101,9 @@ class GDClassifier(ClassifierMixin, BaseGD):
         for ``"l1"``, applied by a proximal (soft-thresholding) step so that
         coefficients become exactly zero; ``"elasticnet"`` mixes the two by
         ``l1_ratio``. ``None`` ignores ``alpha``.
-    l1_ratio : float, default=0.15
-        The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
+    l1_ratio : float or None, default=0.15
+        The L1 share of the ``"elasticnet"`` penalty, in [0, 1]. ``None``
+        is accepted when the penalty is not ``"elasticnet"``, which ignores it.
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``.
     standardize : bool, default=True
@@ -176,15 +196,18 @@ class GDClassifier(ClassifierMixin, BaseGD):
     """
 
     _losses = CLASSIFICATION_LOSSES
-    _other_kind = RegressionLoss
+    # The regression losses SGDClassifier has no counterpart of.
+    _other_kind = (AbsoluteError, Poisson, EmbeddingLoss)
     _score_metric = staticmethod(accuracy_score)
     _stratify = True
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), Loss],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "l1_ratio": L1_RATIO_CONSTRAINT,
     }
 
+    @explain_sgd_arguments
     def __init__(
         self,
         loss="log_loss",
@@ -256,6 +279,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         return Y, sample_weight
 
     def _fit_classes(self, X, y, classes, sample_weight, **kwargs):
+        self._prepare_to_train()
         Y, sample_weight = self._encode(y, classes, sample_weight, X)
         self.classes_ = classes
         return self._fit(X, Y, sample_weight, **kwargs)
@@ -338,7 +362,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
             intercept_init=intercept_init,
         )
 
-    @available_if(partial_fit_available)
+    @available_with_reason(partial_fit_available)
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -418,7 +442,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         """
         return self._predict_from_raw(self._raw_prediction(X))
 
-    @available_if(_loss_has_proba)
+    @available_with_reason(_loss_has_proba)
     def predict_proba(self, X):
         """Class probabilities, for losses with a probability link.
 
@@ -435,7 +459,7 @@ class GDClassifier(ClassifierMixin, BaseGD):
         check_is_fitted(self)
         return self._get_loss().proba(self.decision_function(X))
 
-    @available_if(_loss_has_proba)
+    @available_with_reason(_loss_has_proba)
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.
 

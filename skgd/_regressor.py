@@ -4,10 +4,15 @@ import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
+from ._parity import (
+    L1_RATIO_CONSTRAINT,
+    SGDParityMixin,
+    available_with_reason,
+    explain_sgd_arguments,
+)
 from .losses import REGRESSION_LOSSES, ClassificationLoss, Loss
 
 
@@ -22,7 +27,7 @@ def _r2(y_true, y_pred, sample_weight):
     return r2_score(y_true, y_pred, sample_weight=sample_weight)
 
 
-class GDRegressor(RegressorMixin, BaseGD):
+class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     """Linear regression trained by minibatch gradient descent with a pluggable loss.
 
     The model is ``y = X @ coef_.T + intercept_`` (mapped through the loss's
@@ -40,7 +45,9 @@ class GDRegressor(RegressorMixin, BaseGD):
     ----------
     loss : str or Loss, default="squared_error"
         The loss minimised: ``"squared_error"``, ``"absolute_error"``,
-        ``"huber"``, ``"epsilon_insensitive"``, ``"poisson"``, or any
+        ``"huber"``, ``"epsilon_insensitive"``,
+        ``"squared_epsilon_insensitive"``, ``"poisson"``, the embedding
+        losses ``"l1"``, ``"l2"``, ``"cosine"`` (for 2-D ``y``), or any
         :class:`skgd.losses.Loss` instance, built-in (``Huber(delta=2.0)``)
         or written by you.
     learning_rate : float, default=0.05
@@ -86,8 +93,9 @@ class GDRegressor(RegressorMixin, BaseGD):
         for ``"l1"``, applied by a proximal (soft-thresholding) step so that
         coefficients become exactly zero; ``"elasticnet"`` mixes the two by
         ``l1_ratio``. ``None`` ignores ``alpha``.
-    l1_ratio : float, default=0.15
-        The L1 share of the ``"elasticnet"`` penalty, in [0, 1].
+    l1_ratio : float or None, default=0.15
+        The L1 share of the ``"elasticnet"`` penalty, in [0, 1]. ``None``
+        is accepted when the penalty is not ``"elasticnet"``, which ignores it.
     fit_intercept : bool, default=True
         Whether to learn ``intercept_``; if False it stays 0.
     standardize : bool, default=True
@@ -185,8 +193,10 @@ class GDRegressor(RegressorMixin, BaseGD):
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES)), Loss],
+        "l1_ratio": L1_RATIO_CONSTRAINT,
     }
 
+    @explain_sgd_arguments
     def __init__(
         self,
         loss="squared_error",
@@ -235,10 +245,21 @@ class GDRegressor(RegressorMixin, BaseGD):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        # The loss says which targets it takes (non-negative ones for Poisson,
+        # vectors only for the embedding losses) and whether R^2 suits it. A
+        # loss may not be valid yet: tags are read before fit validates it.
+        try:
+            loss_tags = self._get_loss().__sklearn_tags__()
+        except (ValueError, AttributeError):
+            return tags
+        tags.target_tags.positive_only = loss_tags.target_tags.positive_only
+        tags.target_tags.single_output = loss_tags.target_tags.single_output
+        if loss_tags.regressor_tags is not None:
+            tags.regressor_tags.poor_score = loss_tags.regressor_tags.poor_score
         return tags
 
     def _validate_Xy(self, X, y, reset):
-        return validate_data(
+        X, y = validate_data(
             self,
             X,
             y,
@@ -248,6 +269,8 @@ class GDRegressor(RegressorMixin, BaseGD):
             y_numeric=True,
             reset=reset,
         )
+        # The losses are promised float targets (skgd.losses): integer counts too.
+        return X, (y if y.dtype.kind == "f" else y.astype(X.dtype))
 
     @staticmethod
     def _n_outputs(Y):
@@ -268,7 +291,7 @@ class GDRegressor(RegressorMixin, BaseGD):
 
     def _predict_from_raw(self, raw):
         """Predictions from raw predictions of shape (n_samples, n_outputs)."""
-        single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self.coef_.ndim == 1)
+        single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self._coef_ndim == 1)
         return self._get_loss().inverse_link(raw[:, 0] if single else raw)
 
     @keep_state_on_error
@@ -295,6 +318,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self : GDRegressor
             The fitted estimator.
         """
+        self._prepare_to_train()
         X, y = self._validate_Xy(X, y, reset=True)
         return self._fit(
             X,
@@ -305,7 +329,7 @@ class GDRegressor(RegressorMixin, BaseGD):
             intercept_init=intercept_init,
         )
 
-    @available_if(partial_fit_available)
+    @available_with_reason(partial_fit_available)
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -329,6 +353,7 @@ class GDRegressor(RegressorMixin, BaseGD):
         self : GDRegressor
             The updated estimator.
         """
+        self._prepare_to_train()
         X, y = self._validate_Xy(X, y, reset=not hasattr(self, "coef_"))
         return self._fit(X, y, sample_weight, incremental=True)
 

@@ -23,6 +23,11 @@ binary classification          float ``(n,)`` in {-1,1}  ``(n,)``, > 0 means cla
 multiclass, ``K`` classes      int ``(n,)`` in 0..K-1    ``(n, K)``, one column a class
 =============================  ========================  ==========================
 
+``GDClassifier`` also takes the regression losses scikit-learn's
+``SGDClassifier`` takes (squared error, Huber and the two epsilon-insensitive
+losses): they see the -1/+1 targets of two classes as they are, and turn the
+class indices of ``K`` classes into a -1/+1 column a class (one-vs-rest).
+
 A multi-output loss returns one value per sample (summed over outputs).
 
 Optional hooks, with defaults that suit most losses:
@@ -32,6 +37,13 @@ Optional hooks, with defaults that suit most losses:
     identity by default, ``exp`` for :class:`Poisson`.
 ``check_target(y)``
     raises ``ValueError`` for targets outside the loss's domain.
+``__sklearn_tags__()``
+    the targets the loss takes, in scikit-learn's words, which the estimator
+    declares as its own: ``target_tags.positive_only`` for :class:`Poisson`,
+    ``target_tags.single_output = False`` for the :class:`EmbeddingLoss`
+    family, ``regressor_tags.poor_score`` for :class:`CosineDistance`, whose
+    predictions have no meaningful length for R^2. ``check_estimator`` then
+    feeds the estimator valid targets and judges it fairly.
 ``proba(raw_prediction)``
     defined only by losses with a probability link (:class:`LogLoss`,
     :class:`ModifiedHuber`); ``GDClassifier`` offers ``predict_proba`` exactly
@@ -45,6 +57,7 @@ are visible to ``get_params`` and reachable by grid searches as
 import numpy as np
 from scipy.special import expit, logsumexp, softmax
 from sklearn.base import BaseEstimator
+from sklearn.utils import RegressorTags
 
 __all__ = [
     "Loss",
@@ -54,6 +67,7 @@ __all__ = [
     "AbsoluteError",
     "Huber",
     "EpsilonInsensitive",
+    "SquaredEpsilonInsensitive",
     "Poisson",
     "EmbeddingLoss",
     "L1Distance",
@@ -72,6 +86,15 @@ __all__ = [
 def _per_sample(values):
     """Sum the outputs of a multi-output loss, so each sample has one value."""
     return values if values.ndim == 1 else values.sum(axis=1)
+
+
+def _signs(y_true, raw_prediction):
+    """The classifier's targets as -1/+1: as they are for two classes, a column a class for more."""
+    if raw_prediction.ndim == 1:
+        return y_true
+    signs = np.full(raw_prediction.shape, -1.0, dtype=raw_prediction.dtype)
+    signs[np.arange(len(y_true)), y_true] = 1.0
+    return signs
 
 
 class Loss(BaseEstimator):
@@ -162,18 +185,21 @@ class RegressionLoss(Loss):
     """Base class of the built-in regression losses.
 
     It only marks a loss as meant for :class:`~skgd.GDRegressor`; a user's
-    loss may subclass :class:`Loss` directly.
+    loss may subclass :class:`Loss` directly. :class:`~skgd.GDClassifier`
+    also takes the four that scikit-learn's ``SGDClassifier`` takes
+    (:class:`SquaredError`, :class:`Huber`, :class:`EpsilonInsensitive`,
+    :class:`SquaredEpsilonInsensitive`), on its -1/+1 encoded targets.
 
     Examples
     --------
     >>> from skgd import GDClassifier
-    >>> from skgd.losses import Huber, RegressionLoss
-    >>> isinstance(Huber(), RegressionLoss)
+    >>> from skgd.losses import Poisson, RegressionLoss
+    >>> isinstance(Poisson(), RegressionLoss)
     True
-    >>> GDClassifier(loss=Huber()).fit([[0.0], [1.0]], [0, 1])
+    >>> GDClassifier(loss=Poisson()).fit([[0.0], [1.0]], [0, 1])
     Traceback (most recent call last):
     ...
-    ValueError: Huber is a loss for the other kind of estimator; ...
+    ValueError: Poisson is a loss for the other kind of estimator; ...
     """
 
 
@@ -197,11 +223,24 @@ class ClassificationLoss(Loss):
 
 
 class _ResidualLoss(RegressionLoss):
+    """A loss of the residual ``r = raw_prediction - y_true``.
+
+    As in scikit-learn's SGDClassifier, ``GDClassifier`` can train on some of
+    these: the residual is then taken to the classifier's encoded target,
+    -1/+1 for two classes, and for ``K`` classes to a -1/+1 column a class
+    (one-vs-rest, all ``K`` trained together), as the margin losses do.
+    """
+
+    def _residual(self, y_true, raw_prediction):
+        if raw_prediction.ndim == 2 and np.ndim(y_true) == 1:  # class indices, K columns
+            return raw_prediction - _signs(y_true, raw_prediction)
+        return raw_prediction - y_true
+
     def loss(self, y_true, raw_prediction):
-        return _per_sample(self._loss(raw_prediction - y_true))
+        return _per_sample(self._loss(self._residual(y_true, raw_prediction)))
 
     def gradient(self, y_true, raw_prediction):
-        return self._dloss(raw_prediction - y_true)
+        return self._dloss(self._residual(y_true, raw_prediction))
 
 
 class SquaredError(_ResidualLoss):
@@ -303,6 +342,36 @@ class EpsilonInsensitive(_ResidualLoss):
         return np.sign(r) * (np.abs(r) > self.epsilon)
 
 
+class SquaredEpsilonInsensitive(_ResidualLoss):
+    r"""Squared epsilon-insensitive loss, :math:`\max(0, |r| - \epsilon)^2`.
+
+    As scikit-learn's SGD defines it (no factor ½): quadratic beyond
+    ``epsilon``, zero within, with a continuous gradient
+    :math:`2\,\mathrm{sign}(r)\max(0, |r| - \epsilon)`.
+
+    Parameters
+    ----------
+    epsilon : float, default=0.1
+        Residuals smaller than this cost nothing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgd.losses import SquaredEpsilonInsensitive
+    >>> SquaredEpsilonInsensitive(epsilon=0.5).loss(np.zeros(2), np.array([0.2, -2.0]))
+    array([0.  , 2.25])
+    """
+
+    def __init__(self, epsilon=0.1):
+        self.epsilon = epsilon
+
+    def _loss(self, r):
+        return np.maximum(0.0, np.abs(r) - self.epsilon) ** 2
+
+    def _dloss(self, r):
+        return 2.0 * np.sign(r) * np.maximum(0.0, np.abs(r) - self.epsilon)
+
+
 class Poisson(RegressionLoss):
     r"""Poisson negative log-likelihood with a log link, for counts and rates.
 
@@ -340,6 +409,11 @@ class Poisson(RegressionLoss):
     def inverse_link(self, raw_prediction):
         return np.exp(raw_prediction)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
+
     def check_target(self, y):
         if np.any(y < 0):
             raise ValueError(
@@ -371,6 +445,12 @@ class EmbeddingLoss(RegressionLoss):
     >>> model.coef_.shape
     (3, 4)
     """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.single_output = False
+        tags.target_tags.multi_output = True
+        return tags
 
     def check_target(self, y):
         if y.ndim != 2:
@@ -459,6 +539,12 @@ class CosineDistance(EmbeddingLoss):
         scale = np.divide(1.0, pred_norm, out=np.ones_like(pred_norm), where=pred_norm > 0)
         return -(unit_true - cos * unit_pred) * scale
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # R^2 (the regressor's score) judges the lengths this loss ignores.
+        tags.regressor_tags = RegressorTags(poor_score=True)
+        return tags
+
     def check_target(self, y):
         super().check_target(y)
         if not np.any(y):
@@ -481,13 +567,7 @@ class _MarginLoss(ClassificationLoss):
     ``loss`` and ``gradient`` for 2-D raw predictions.
     """
 
-    @staticmethod
-    def _signs(y_true, raw_prediction):
-        if raw_prediction.ndim == 1:
-            return y_true
-        signs = np.full(raw_prediction.shape, -1.0, dtype=raw_prediction.dtype)
-        signs[np.arange(len(y_true)), y_true] = 1.0
-        return signs
+    _signs = staticmethod(_signs)
 
     def loss(self, y_true, raw_prediction):
         signs = self._signs(y_true, raw_prediction)
@@ -682,6 +762,7 @@ REGRESSION_LOSSES = {
     "absolute_error": AbsoluteError,
     "huber": Huber,
     "epsilon_insensitive": EpsilonInsensitive,
+    "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
     "poisson": Poisson,
     "l1": L1Distance,
     "l2": L2Distance,
@@ -696,5 +777,15 @@ CLASSIFICATION_LOSSES = {
     "squared_hinge": SquaredHinge,
     "modified_huber": ModifiedHuber,
     "perceptron": Perceptron,
+    # As in SGDClassifier: regression losses on the -1/+1 encoded classes.
+    "squared_error": SquaredError,
+    "huber": Huber,
+    "epsilon_insensitive": EpsilonInsensitive,
+    "squared_epsilon_insensitive": SquaredEpsilonInsensitive,
 }
-"""Names of the built-in classification losses, as ``GDClassifier(loss=name)`` takes them."""
+"""Names of the built-in classification losses, as ``GDClassifier(loss=name)`` takes them.
+
+The last four are regression losses, which the classifier applies to its
+-1/+1 encoded targets (one -1/+1 column a class for more than two), as
+scikit-learn's ``SGDClassifier`` does.
+"""

@@ -21,6 +21,47 @@ def _pyplot():
     return plt
 
 
+# The label that marks the twin axes of the validation scores, so that the
+# displays drawn on one axes find and share it.
+_VALIDATION_AXES = "skgd validation scores"
+
+
+def _validation_axes(ax, *, create):
+    """The twin axes of ``ax`` that holds validation scores: found, made, or None."""
+    for other in ax.figure.axes:
+        if (
+            other is not ax
+            and other.get_label() == _VALIDATION_AXES
+            and ax.get_shared_x_axes().joined(ax, other)
+        ):
+            return other
+    if not create:
+        return None
+    twin = ax.twinx()
+    twin.set_label(_VALIDATION_AXES)
+    return twin
+
+
+def _legend(ax, validation_ax):
+    """One legend for every curve on ``ax`` and its validation axes, above the plot."""
+    handles, labels = ax.get_legend_handles_labels()
+    if validation_ax is not None:
+        more_handles, more_labels = validation_ax.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    # Above the axes, out of the area the curves are drawn in (clipped to):
+    # "best" inside would only avoid the curves of ax, not of its twin.
+    ax.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.02, 1.0, 0.1),
+        mode="expand",
+        ncols=2 if len(handles) > 1 else 1,
+        borderaxespad=0.0,
+        frameon=False,
+    )
+
+
 class ConvergenceDisplay:
     """The training loss of each epoch, and the validation scores if any.
 
@@ -32,9 +73,11 @@ class ConvergenceDisplay:
     ----------
     loss_curve : array-like of shape (n_epochs,)
         The training loss of each epoch (an estimator's ``loss_curve_``).
-    validation_scores : array-like of shape (n_epochs,), default=None
+    validation_scores : array-like of shape (n_validated,), default=None
         The validation score of each epoch (``validation_scores_`` after
-        ``early_stopping``), drawn on a second y axis.
+        ``early_stopping``), drawn on a second y axis. If shorter than
+        ``loss_curve`` (a warm start's ``loss_curve_`` goes on from the
+        earlier fits), they are the scores of its last epochs.
     estimator_name : str, default=None
         The name in the legend.
 
@@ -47,7 +90,8 @@ class ConvergenceDisplay:
     ax_ : matplotlib Axes
         The axes of the training loss.
     validation_ax_ : matplotlib Axes or None
-        The twin axes of the validation scores.
+        The twin axes of the validation scores, shared by the displays drawn
+        on the same ``ax``.
     figure_ : matplotlib Figure
         The figure.
 
@@ -79,6 +123,10 @@ class ConvergenceDisplay:
     def plot(self, ax=None, *, log_scale=False, **kwargs):
         """Draw the curves.
 
+        Displays compose: several drawn on one ``ax`` keep a legend entry
+        each, and their validation scores share one second y axis. The
+        legend sits above the axes, where it hides no curve.
+
         Parameters
         ----------
         ax : matplotlib Axes, default=None
@@ -86,7 +134,8 @@ class ConvergenceDisplay:
         log_scale : bool, default=False
             Whether the loss axis is logarithmic (the loss must be positive).
         **kwargs : dict
-            Passed to matplotlib's ``plot`` for the loss curve.
+            Passed to matplotlib's ``plot`` for the loss curve; the
+            validation curve takes its colour, dashed.
 
         Returns
         -------
@@ -95,24 +144,36 @@ class ConvergenceDisplay:
         """
         plt = _pyplot()
         if ax is None:
-            _, ax = plt.subplots()
+            _, ax = plt.subplots(layout="constrained")  # makes room for the legend
         loss_curve = np.asarray(self.loss_curve, dtype=float)
         epochs = np.arange(1, len(loss_curve) + 1)
-        label = "training loss" if self.estimator_name is None else f"{self.estimator_name}"
+        name = self.estimator_name
+        label = "training loss" if name is None else f"{name}"
         (self.line_,) = ax.plot(epochs, loss_curve, label=label, **kwargs)
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss")
         if log_scale:
             ax.set_yscale("log")
-        self.validation_line_ = self.validation_ax_ = None
+        self.validation_line_ = None
+        self.validation_ax_ = _validation_axes(ax, create=self.validation_scores is not None)
         if self.validation_scores is not None:
-            self.validation_ax_ = ax.twinx()
+            scores = np.asarray(self.validation_scores, dtype=float)
+            if len(scores) > len(loss_curve):
+                raise ValueError(
+                    f"validation_scores has {len(scores)} values but loss_curve only "
+                    f"{len(loss_curve)}; there is one of each per epoch."
+                )
+            # After a warm start, loss_curve_ goes on from the earlier fits while
+            # validation_scores_ holds the last fit's epochs: the last ones.
             (self.validation_line_,) = self.validation_ax_.plot(
-                epochs, self.validation_scores, color="tab:orange", label="validation score"
+                epochs[len(epochs) - len(scores) :],
+                scores,
+                color=self.line_.get_color(),
+                linestyle="--",
+                label="validation score" if name is None else f"{name} (validation score)",
             )
             self.validation_ax_.set_ylabel("validation score")
-        handles = [self.line_] + ([self.validation_line_] if self.validation_line_ else [])
-        ax.legend(handles=handles, loc="best")
+        _legend(ax, self.validation_ax_)
         self.ax_, self.figure_ = ax, ax.figure
         return self
 

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -65,6 +65,22 @@ def test_every_builtin_loss_separates_blobs(loss):
     assert clf.score(X, y) > 0.9
     binary = GDClassifier(loss=loss, random_state=0).fit(X, y == 0)
     assert binary.score(X, y == 0) > 0.9
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["two classes", "three classes"])
+def test_squared_error_on_signed_targets_is_ridge_classifier(iris, binary):
+    # As SGDClassifier: the regression loss on -1/+1 targets, one column a
+    # class for more than two. RidgeClassifier minimises the same objective
+    # times 2n: sum of squared residuals + n * alpha * ||w||^2.
+    X, y = iris
+    y = y == 0 if binary else y
+    gd = GDClassifier(
+        loss="squared_error", learning_rate=0.5, alpha=0.01, tol=1e-10, random_state=0
+    ).fit(X, y)
+    exact = RidgeClassifier(alpha=0.01 * len(X)).fit(X, y)
+    assert_allclose(gd.coef_, np.reshape(exact.coef_, gd.coef_.shape), atol=1e-3)
+    assert_allclose(gd.intercept_, np.ravel(exact.intercept_), atol=1e-3)
+    assert_array_equal(gd.predict(X), exact.predict(X))
 
 
 def test_predict_proba_only_for_losses_with_a_probability_link(iris):

@@ -21,11 +21,19 @@ from skgd.losses import (
     ModifiedHuber,
     Perceptron,
     Poisson,
+    SquaredEpsilonInsensitive,
     SquaredError,
     SquaredHinge,
 )
 
-REGRESSION = [SquaredError(), AbsoluteError(), Huber(delta=0.7), EpsilonInsensitive(0.2), Poisson()]
+REGRESSION = [
+    SquaredError(),
+    AbsoluteError(),
+    Huber(delta=0.7),
+    EpsilonInsensitive(0.2),
+    SquaredEpsilonInsensitive(0.3),
+    Poisson(),
+]
 CLASSIFICATION = [LogLoss(), Hinge(), SquaredHinge(), ModifiedHuber(), Perceptron()]
 
 
@@ -142,6 +150,35 @@ def test_margin_losses_on_many_classes_are_one_vs_rest_sums():
         assert_allclose(loss.loss(y, raw), expected)
 
 
+def test_squared_epsilon_insensitive_is_sgds():
+    # scikit-learn's SquaredEpsilonInsensitive: max(0, |y - p| - epsilon) ** 2, no factor 1/2
+    y, raw = np.array([0.0, 0.0, 1.0, 1.0]), np.array([0.05, -0.5, 3.0, 1.1])
+    loss = SquaredEpsilonInsensitive(epsilon=0.1)
+    assert_allclose(loss.loss(y, raw), [0.0, 0.16, 3.61, 0.0], atol=1e-12)
+    assert_allclose(loss.gradient(y, raw), [0.0, -0.8, 3.8, 0.0], atol=1e-12)
+
+
+CLASSIFIER_REGRESSION = [
+    SquaredError(),
+    Huber(0.5),
+    EpsilonInsensitive(0.2),
+    SquaredEpsilonInsensitive(),
+]
+
+
+@pytest.mark.parametrize("loss", CLASSIFIER_REGRESSION, ids=repr)
+def test_regression_losses_on_class_indices_are_one_vs_rest_over_signs(loss):
+    rng = np.random.RandomState(3)
+    raw = rng.normal(scale=2.0, size=(30, 4))
+    y = rng.randint(4, size=30)
+    signs = [np.where(y == k, 1.0, -1.0) for k in range(4)]
+    expected = sum(loss.loss(signs[k], raw[:, k]) for k in range(4))
+    assert_allclose(loss.loss(y, raw), expected)
+    expected_grad = np.column_stack([loss.gradient(signs[k], raw[:, k]) for k in range(4)])
+    assert_allclose(loss.gradient(y, raw), expected_grad)
+    assert_allclose(loss.gradient(y, raw), numerical_gradient(loss, y, raw), rtol=1e-5, atol=1e-6)
+
+
 def test_poisson_rejects_negative_targets_and_predicts_through_exp():
     with pytest.raises(ValueError, match="non-negative"):
         Poisson().check_target(np.array([1.0, -2.0]))
@@ -154,6 +191,7 @@ def test_registries_name_every_builtin_once_per_kind():
         "absolute_error",
         "huber",
         "epsilon_insensitive",
+        "squared_epsilon_insensitive",
         "poisson",
         "l1",
         "l2",
@@ -166,13 +204,19 @@ def test_registries_name_every_builtin_once_per_kind():
         "squared_hinge",
         "modified_huber",
         "perceptron",
+        # SGDClassifier's regression losses, on -1/+1 targets
+        "squared_error",
+        "huber",
+        "epsilon_insensitive",
+        "squared_epsilon_insensitive",
     }
     assert CLASSIFICATION_LOSSES["cross_entropy"] is LogLoss
+    assert CLASSIFICATION_LOSSES["huber"] is REGRESSION_LOSSES["huber"] is Huber
 
 
 @pytest.mark.parametrize(
     "Estimator, bad",
-    [(GDRegressor, "log_loss"), (GDClassifier, "squared_error"), (GDRegressor, "nope")],
+    [(GDRegressor, "log_loss"), (GDClassifier, "poisson"), (GDRegressor, "nope")],
 )
 def test_unknown_loss_name_lists_the_valid_names(Estimator, bad):
     X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
@@ -186,8 +230,9 @@ def test_a_loss_of_the_other_kind_is_rejected():
     X, y = np.random.RandomState(0).normal(size=(20, 2)), np.arange(20) % 2
     with pytest.raises(ValueError, match="other kind"):
         GDRegressor(loss=LogLoss()).fit(X, y)
-    with pytest.raises(ValueError, match="other kind"):
-        GDClassifier(loss=Huber()).fit(X, y)
+    for loss in [AbsoluteError(), Poisson(), L2Distance()]:  # SGDClassifier has none of them
+        with pytest.raises(ValueError, match="other kind"):
+            GDClassifier(loss=loss).fit(X, y)
 
 
 def test_loss_objects_are_parameters_clone_and_get_params_keep():

@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_iris, make_regression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -15,6 +15,7 @@ from skgd.plotting import ConvergenceDisplay
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,10 @@ def test_validation_scores_on_a_twin_axis_and_log_scale_from_a_pipeline():
     assert np.array_equal(display.validation_line_.get_ydata(), pipe[-1].validation_scores_)
     assert display.validation_ax_.get_ylabel() == "validation score"
     labels = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert labels == ["es", "validation score"]
+    assert labels == ["es", "es (validation score)"]
+    # the validation curve wears its model's colour, dashed
+    assert display.validation_line_.get_color() == display.line_.get_color()
+    assert display.validation_line_.get_linestyle() == "--"
 
 
 def test_unfitted_estimator_is_a_clear_error():
@@ -65,3 +69,89 @@ def test_import_skgd_does_not_import_matplotlib_and_plotting_names_the_extra():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 'pip install "skgd[plot]"' in out.stdout
+
+
+def early_stopped(name, **params):
+    X, y = load_iris(return_X_y=True)
+    params = {"early_stopping": True, "random_state": 0, **params}
+    return make_pipeline(StandardScaler(), GDClassifier(**params)).fit(X, y), name
+
+
+def legend_labels(ax):
+    return [text.get_text() for text in ax.get_legend().get_texts()]
+
+
+def assert_legend_hides_no_curve(ax):
+    """The legend's box does not meet the axes' area, where every curve is drawn (clipped)."""
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    shared = Bbox.intersection(legend, ax.bbox)
+    assert shared is None or shared.width * shared.height < 1.0
+    # and no point of any curve, on ax or its twin, lies in the legend's box
+    for axes in ax.figure.axes:
+        for line in axes.get_lines():
+            x, y = line.get_transform().transform(line.get_xydata()).T
+            inside = (legend.x0 <= x) & (x <= legend.x1) & (legend.y0 <= y) & (y <= legend.y1)
+            assert not inside.any(), f"{line.get_label()} is under the legend"
+
+
+def test_several_models_on_one_ax_keep_a_legend_entry_each():
+    X, y = make_regression(n_samples=100, n_features=3, noise=1.0, random_state=0)
+    fig, ax = plt.subplots()
+    for optimizer in ["sgd", "adam"]:
+        model = GDRegressor(optimizer=optimizer, max_iter=20, tol=None, random_state=0)
+        ConvergenceDisplay.from_estimator(model.fit(X, y), ax=ax, name=optimizer)
+    assert legend_labels(ax) == ["sgd", "adam"]
+    assert len(ax.get_lines()) == 2 and len(fig.axes) == 1  # no validation axes without scores
+    colors = {line.get_color() for line in ax.get_lines()}
+    assert len(colors) == 2
+    assert_legend_hides_no_curve(ax)
+
+
+def test_validation_curves_of_several_models_share_one_secondary_axis():
+    fig, ax = plt.subplots()
+    first = ConvergenceDisplay.from_estimator(early_stopped("a")[0], ax=ax, name="a")
+    plain = ConvergenceDisplay([3.0, 2.0, 1.5], estimator_name="plain").plot(ax=ax)
+    second = ConvergenceDisplay.from_estimator(
+        early_stopped("b", learning_rate=0.01)[0], ax=ax, name="b"
+    )
+    assert second.validation_ax_ is first.validation_ax_
+    assert plain.validation_ax_ is first.validation_ax_  # found, though it drew none
+    assert len(fig.axes) == 2  # ax and one twin
+    assert len(first.validation_ax_.get_lines()) == 2
+    assert legend_labels(ax) == [
+        "a",
+        "plain",
+        "b",
+        "a (validation score)",
+        "b (validation score)",
+    ]
+    assert_legend_hides_no_curve(ax)
+
+
+def test_warm_start_with_early_stopping_plots_the_scores_on_the_last_epochs():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = GDClassifier(early_stopping=True, warm_start=True, max_iter=8, tol=None, random_state=0)
+    clf.fit(X, y)
+    clf.set_params(max_iter=5).fit(X, y)
+    assert len(clf.loss_curve_) == 13 and len(clf.validation_scores_) == 5
+    display = ConvergenceDisplay.from_estimator(clf)
+    assert list(display.line_.get_xdata()) == list(range(1, 14))
+    assert list(display.validation_line_.get_xdata()) == list(range(9, 14))
+    assert np.array_equal(display.validation_line_.get_ydata(), clf.validation_scores_)
+
+
+def test_more_validation_scores_than_epochs_is_a_clear_error():
+    with pytest.raises(ValueError, match="one of each per epoch"):
+        ConvergenceDisplay([1.0, 0.5], validation_scores=[0.1, 0.2, 0.3]).plot()
+
+
+def test_a_new_figure_has_room_for_the_legend_above_the_plot():
+    display = ConvergenceDisplay(
+        np.linspace(2.0, 0.1, 30), validation_scores=np.linspace(0.1, 0.9, 30), estimator_name="m"
+    ).plot()
+    assert_legend_hides_no_curve(display.ax_)
+    figure = display.figure_.bbox
+    legend = display.ax_.get_legend().get_window_extent()
+    assert figure.x0 <= legend.x0 and legend.x1 <= figure.x1 and legend.y1 <= figure.y1

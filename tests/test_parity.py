@@ -1,0 +1,266 @@
+"""What scikit-learn's SGD users expect: sparsify/densify, l1_ratio=None, their errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skgd import GDClassifier, GDRegressor
+from skgd.losses import Huber
+from skgd.optim import Adam
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=120, n_features=30, n_informative=3, random_state=0)
+    return StandardScaler().fit_transform(X), y / y.std()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def l1_model(Estimator, X, y, **params):
+    params = {"penalty": "l1", "alpha": 0.05, "max_iter": 50, "tol": None, "random_state": 0}
+    return Estimator(**params).fit(X, y)
+
+
+# ------------------------------------------------------------ sparsify / densify
+
+
+def sparse_cases(regression):
+    X, y = regression
+    X_clf, y_clf = make_classification(
+        n_samples=150, n_features=30, n_informative=3, n_classes=3, random_state=0
+    )
+    return [
+        (GDRegressor, X, y),  # 1-D coef_
+        (GDRegressor, X, np.column_stack([y, -y])),  # (2, n_features)
+        (GDClassifier, X_clf, y_clf == 0),  # (1, n_features)
+        (GDClassifier, X_clf, y_clf),  # (3, n_features)
+    ]
+
+
+@pytest.mark.parametrize("case", range(4), ids=["1-D", "multi-output", "binary", "multiclass"])
+def test_sparsify_keeps_predictions_and_densify_restores_coef(regression, case):
+    Estimator, X, y = sparse_cases(regression)[case]
+    model = l1_model(Estimator, X, y)
+    coef = model.coef_.copy()
+    assert np.mean(coef == 0) > 0.3  # the L1 proximal step gives exact zeros
+    predict = model.decision_function if Estimator is GDClassifier else model.predict
+    before = predict(X)
+
+    assert model.sparsify() is model
+    assert sparse.issparse(model.coef_) and model.coef_.format == "csr"
+    assert model.coef_.nnz == np.count_nonzero(coef)
+    assert_allclose(predict(X), before, rtol=1e-12, atol=1e-12)
+    assert_array_equal(model.predict(X), Estimator.predict(pickle.loads(pickle.dumps(model)), X))
+    if Estimator is GDClassifier:
+        assert_allclose(model.predict_proba(X), model.densify().predict_proba(X))
+
+    assert model.densify() is model
+    assert isinstance(model.coef_, np.ndarray) and model.coef_.shape == coef.shape
+    assert_array_equal(model.coef_, coef)
+    assert model.densify().coef_.shape == coef.shape  # a no-op on a dense model
+
+
+# BaseGD._raw_prediction computes np.asarray(X @ W.T): with sparse X and a
+# sparse coef_ that is a sparse product, which np.asarray wraps in a 0-d
+# object array. The fix is a one-line change in _base.py (the engine's file):
+# safe_sparse_dot(X, self._W.T, dense_output=True).
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs safe_sparse_dot in BaseGD._raw_prediction (_base.py, issue 12 report)",
+)
+def test_sparsified_model_predicts_on_sparse_X(regression):
+    X, y = regression
+    model = l1_model(GDRegressor, X, y)
+    before = model.predict(X)
+    model.sparsify()
+    assert_allclose(model.predict(sparse.csr_matrix(X)), before, rtol=1e-12)
+
+
+def test_sparsify_keeps_float32(regression):
+    X, y = regression
+    model = l1_model(GDRegressor, X.astype(np.float32), y)
+    assert model.sparsify().coef_.dtype == np.float32
+    assert model.densify().coef_.dtype == np.float32
+
+
+@pytest.mark.parametrize("method", ["sparsify", "densify"])
+def test_sparsify_and_densify_need_a_fitted_model(method):
+    with pytest.raises(NotFittedError, match="must be fitted"):
+        getattr(GDRegressor(), method)()
+
+
+def test_training_a_sparsified_model_continues_from_its_coef_and_densifies(regression, iris):
+    X, y = regression
+    dense = l1_model(GDRegressor, X, y)
+    sparsified = l1_model(GDRegressor, X, y).sparsify()
+    dense.partial_fit(X, y)
+    sparsified.partial_fit(X, y)
+    assert isinstance(sparsified.coef_, np.ndarray) and sparsified.coef_.ndim == 1
+    assert_allclose(sparsified.coef_, dense.coef_, rtol=1e-12)
+
+    X_iris, y_iris = iris
+    clf = l1_model(GDClassifier, X_iris, y_iris).sparsify()
+    clf.set_params(warm_start=True, max_iter=3).fit(X_iris, y_iris)
+    assert isinstance(clf.coef_, np.ndarray) and clf.coef_.shape == (3, 4)
+
+
+def test_a_rejected_partial_fit_leaves_the_sparse_coef_as_it_was(regression):
+    X, y = regression
+    model = l1_model(GDRegressor, X, y).sparsify()
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="features"):
+        model.partial_fit(X[:, :5], y)
+    assert sparse.issparse(model.coef_)
+    assert_array_equal(model.coef_.toarray(), coef.toarray())
+    assert model.densify().coef_.shape == (X.shape[1],)
+
+
+# ---------------------------------------------------------------- l1_ratio=None
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("penalty", ["l2", "l1", None])
+def test_l1_ratio_none_is_accepted_where_the_penalty_ignores_it(iris, Estimator, penalty):
+    X, y = iris
+    params = dict(penalty=penalty, max_iter=20, tol=None, random_state=0)
+    with_none = Estimator(l1_ratio=None, **params).fit(X, y)
+    with_default = Estimator(**params).fit(X, y)
+    assert_array_equal(with_none.coef_, with_default.coef_)
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_elasticnet_without_l1_ratio_says_what_to_pass(iris, Estimator, method):
+    X, y = iris
+    model = Estimator(penalty="elasticnet", l1_ratio=None)
+    kwargs = (
+        {"classes": np.unique(y)} if method == "partial_fit" and Estimator is GDClassifier else {}
+    )
+    with pytest.raises(ValueError, match=r"penalty='elasticnet'.*l1_ratio=<float in \[0, 1\]>"):
+        getattr(model, method)(X, y, **kwargs)
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "none"])
+def test_l1_ratio_outside_0_1_is_still_rejected(iris, bad):
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match="'l1_ratio' parameter .* or None"):
+        GDClassifier(l1_ratio=bad).fit(X, y)
+
+
+# --------------------------------------------------------- predict_proba's error
+
+
+@pytest.mark.parametrize("loss", ["hinge", "perceptron", "squared_error", Huber()])
+def test_predict_proba_without_probabilities_names_the_loss_and_the_losses_with_them(loss):
+    clf = GDClassifier(loss=loss)
+    assert not hasattr(clf, "predict_proba") and not hasattr(clf, "predict_log_proba")
+    for method in ["predict_proba", "predict_log_proba"]:
+        with pytest.raises(AttributeError) as error:
+            getattr(clf, method)
+        message = str(error.value)
+        assert f"has no attribute '{method}'" in message
+        assert f"loss={loss!r}" in message
+        assert all(name in message for name in ["log_loss", "cross_entropy", "modified_huber"])
+        assert "decision_function" in message
+
+
+def test_partial_fit_unavailable_says_why():
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit': .*early_stopping"):
+        GDRegressor(early_stopping=True).partial_fit  # noqa: B018
+
+
+# --------------------------------------------- nested parameters of a loss name
+
+
+def test_set_params_reaches_the_parameters_of_a_loss_given_by_name():
+    reg = GDRegressor(loss="huber")
+    assert reg.set_params(loss__delta=0.5) is reg
+    assert isinstance(reg.loss, Huber) and reg.loss.delta == 0.5
+    # both at once, as a grid of {"loss": [...], "loss__delta": [...]} sets them
+    reg = GDRegressor().set_params(loss="huber", loss__delta=2.0)
+    assert reg.loss.get_params() == {"delta": 2.0}
+    clf = GDClassifier(optimizer="adam").set_params(optimizer__beta_1=0.8)
+    assert isinstance(clf.optimizer, Adam) and clf.optimizer.beta_1 == 0.8
+
+
+def test_a_grid_search_over_the_delta_of_a_named_huber_loss(regression):
+    X, y = regression
+    pipe = make_pipeline(StandardScaler(), GDRegressor(loss="huber", random_state=0))
+    search = GridSearchCV(pipe, {"gdregressor__loss__delta": [0.5, 2.0]}, cv=3).fit(X, y)
+    assert set(search.cv_results_["param_gdregressor__loss__delta"]) == {0.5, 2.0}
+    assert isinstance(search.best_estimator_[-1].loss, Huber)
+    assert search.best_estimator_[-1].loss.delta == search.best_params_["gdregressor__loss__delta"]
+    assert pipe[-1].loss == "huber"  # the searched estimator is left as it was
+
+
+def test_nested_parameters_of_a_loss_without_them_name_the_loss():
+    with pytest.raises(ValueError, match="Invalid parameter 'delta' for estimator SquaredError"):
+        GDRegressor(loss="squared_error").set_params(loss__delta=1.0)
+    with pytest.raises(ValueError, match=r"loss__delta.*'nope'.*'huber'"):
+        GDRegressor(loss="nope").set_params(loss__delta=1.0)
+
+
+# ------------------------------------------------------ users coming from SGD
+
+
+@pytest.mark.parametrize(
+    "schedule, fix",
+    [
+        ("optimal", "skgd has no 'optimal' schedule"),
+        ("invscaling", "Pass schedule='invscaling'"),
+        ("adaptive", "Pass schedule='adaptive'"),
+    ],
+)
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_sgds_learning_rate_names_say_skgds_learning_rate_is_gamma(iris, Estimator, schedule, fix):
+    X, y = iris
+    with pytest.raises(InvalidParameterError) as error:
+        Estimator(learning_rate=schedule).fit(X, y)
+    message = str(error.value)
+    # scikit-learn's own sentence first, then the hint
+    assert message.startswith(f"The 'learning_rate' parameter of {Estimator.__name__} must be")
+    assert "learning_rate is the step size γ" in message and "eta0" in message
+    assert "schedule parameter" in message and fix in message
+
+
+def test_eta0_in_the_constructor_says_to_pass_learning_rate():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'eta0'") as error:
+        GDRegressor(eta0=0.01)
+    assert "Pass learning_rate=0.01 instead of eta0" in str(error.value)
+    assert "schedule parameter" in str(error.value)
+    with pytest.raises(TypeError, match="epsilon belongs to the loss object"):
+        GDClassifier(loss="hinge", epsilon=0.1)
+    # other unknown names keep Python's message as it is
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'nope'\Z"):
+        GDRegressor(nope=1)
+
+
+def test_eta0_in_set_params_and_a_grid_search_says_to_pass_learning_rate(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="Invalid parameter 'eta0'.*learning_rate=0.1 instead"):
+        GDClassifier().set_params(eta0=0.1)
+    search = GridSearchCV(make_pipeline(GDClassifier()), {"gdclassifier__eta0": [0.1]}, cv=2)
+    with pytest.raises(ValueError, match="instead of eta0"):
+        search.fit(X, y)
+
+
+def test_the_constructor_signature_is_unchanged():
+    # get_params, clone and the docs read the real signature through __wrapped__
+    assert "eta0" not in GDRegressor().get_params()
+    assert set(GDClassifier().get_params()) >= {"learning_rate", "schedule", "class_weight"}
+    assert GDRegressor.__init__.__wrapped__.__name__ == "__init__"
