@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._loop import Settings, TrainingState, train
@@ -105,7 +106,7 @@ class BaseGD(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],  # None: not elasticnet
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "shuffle": ["boolean"],
@@ -161,7 +162,7 @@ class BaseGD(BaseEstimator):
         """``X @ coef_.T + intercept_``, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return np.asarray(X @ self._W.T) + self.intercept_
+        return np.asarray(safe_sparse_dot(X, self._W.T, dense_output=True)) + self.intercept_
 
     # --------------------------------------------------------------- fitting
 
@@ -325,7 +326,8 @@ class BaseGD(BaseEstimator):
         if y_stats is not None:
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
         # the origin: the best constant (or the mean of several outputs); 0 without intercept
-        center = None if single else (y_mean if y_mean is not None else 0 * ones)
+        one = n_outputs == 1  # a column y too: the same model as a 1-D y
+        center = None if one else (y_mean if y_mean is not None else 0 * ones)
         if not self.fit_intercept:
             center = 0 * ones
         center, loss_scale, reference = target_scaling(

@@ -10,7 +10,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from ._parity import (
-    L1_RATIO_CONSTRAINT,
     SGDParityMixin,
     available_with_reason,
     explain_sgd_arguments,
@@ -204,7 +203,6 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES)), Loss],
         "class_weight": [dict, StrOptions({"balanced"}), None],
-        "l1_ratio": L1_RATIO_CONSTRAINT,
     }
 
     @explain_sgd_arguments

@@ -189,7 +189,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
     Y, w = Y[rows], sample_weight[rows]
     n_outputs = len(spread)
     if loc is None:
-        loc = np.array([best_constant(loss, Y, w)]) if single else np.zeros(n_outputs)
+        loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
         base = np.broadcast_to(loc, (len(Y), n_outputs))
         kappa = loss_curvature(loss, Y, w, base, spread, single)
@@ -241,7 +241,8 @@ def best_constant(loss, y, w):
 
     def slope(value):
         with np.errstate(all="ignore"):
-            return float(w @ loss.gradient(y, np.full(len(y), value, dtype=float)))
+            gradient = loss.gradient(y, np.full(np.shape(y), value, dtype=float))
+            return float(w @ np.reshape(gradient, (len(y), -1))[:, 0])
 
     lo, hi = float(np.min(y)), float(np.max(y))
     lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)

@@ -18,19 +18,15 @@ them where it validates its parameters.
 """
 
 import functools
-from numbers import Real
 
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._available_if import _AvailableIfDescriptor
-from sklearn.utils._param_validation import Interval, InvalidParameterError
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from .optim import OPTIMIZERS
-
-# BaseGD's constraint, widened to None as scikit-learn 1.7 has it.
-L1_RATIO_CONSTRAINT = [Interval(Real, 0, 1, closed="both"), None]
 
 # scikit-learn's SGD schedules, which SGD users pass as learning_rate.
 _SGD_SCHEDULES = {"constant", "optimal", "invscaling", "adaptive", "pa1", "pa2"}

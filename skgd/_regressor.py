@@ -8,7 +8,6 @@ from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from ._parity import (
-    L1_RATIO_CONSTRAINT,
     SGDParityMixin,
     available_with_reason,
     explain_sgd_arguments,
@@ -193,7 +192,6 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     _parameter_constraints = {
         **BaseGD._parameter_constraints,
         "loss": [StrOptions(set(REGRESSION_LOSSES)), Loss],
-        "l1_ratio": L1_RATIO_CONSTRAINT,
     }
 
     @explain_sgd_arguments

@@ -100,8 +100,9 @@ def check_diverging(curve, epoch, slack=0.0):
     after a warm start at the optimum, never does. ``slack`` is added to
     the bound, for losses that may start at 0.
     """
-    now = curve[-1]
-    if now > _DIVERGENCE_FACTOR * max(min(curve), curve[0]) + slack:
+    now, base = curve[-1], max(min(curve), curve[0])
+    # (in differences, for losses that may be negative: Poisson's, up to a constant)
+    if now - base > (_DIVERGENCE_FACTOR - 1) * abs(base) + slack:
         raise diverged_error(epoch, now)
 
 

@@ -78,10 +78,6 @@ def test_sparsify_keeps_predictions_and_densify_restores_coef(regression, case):
 # sparse coef_ that is a sparse product, which np.asarray wraps in a 0-d
 # object array. The fix is a one-line change in _base.py (the engine's file):
 # safe_sparse_dot(X, self._W.T, dense_output=True).
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs safe_sparse_dot in BaseGD._raw_prediction (_base.py, issue 12 report)",
-)
 def test_sparsified_model_predicts_on_sparse_X(regression):
     X, y = regression
     model = l1_model(GDRegressor, X, y)
