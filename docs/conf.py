@@ -43,7 +43,6 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 
-
 def write_sklearn_inventory(path):
     """An intersphinx inventory of scikit-learn's public API, from the installed package.
 
@@ -93,6 +92,8 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    # examples/_display.py is the scripts' helper for machines without a display
+    "ignore_pattern": r"(__init__|_display)\.py",
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",

@@ -59,4 +59,10 @@ if plt is not None:
     ax.set_ylim(0.8, 1.01)
     ax.set_title("GDClassifier on held-out digits")
     ax.legend(loc="lower right", ncols=2)
+
+    # sphinx_gallery_start_ignore
+    from _display import save_figures_if_no_display
+
+    save_figures_if_no_display()
+    # sphinx_gallery_end_ignore
     plt.show()
