@@ -14,6 +14,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gallery_order
 import skgd  # noqa: E402
 
 # The gallery runs every example; keep the long ones short in docs builds.
@@ -96,7 +97,7 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"(__init__|_display)\.py",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.example_order",
     "doc_module": ("skgd",),
     "backreferences_dir": "generated/backreferences",
 }
@@ -104,6 +105,12 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"skgd {version}"
 html_static_path = ["_static"]
+html_css_files = ["skgd.css"]
+# Pages with no sub-pages have nothing to show in the left sidebar: give
+# their room to the text.
+html_sidebars = {
+    page: [] for page in ["index", "getting_started", "user_guide", "dask", "persistence", "api"]
+}
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "generated/*.md5"]
