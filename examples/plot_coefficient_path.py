@@ -11,17 +11,17 @@ the two go together: which γ is "right" depends on the curvature of the loss
   every step points at the bottom, and any γ in (0, 1) converges. The
   course's γ = 0.01 gets there in a few hundred steps (100 are drawn);
   larger steps, in fewer.
+* On **raw x** (here uniform on [0, 3], mean 1.5), :math:`L` is a long, narrow
+  valley: a step must be small enough for its steep side (here γ below
+  about 0.56), and then crawls along its flat floor. γ = 0.01 is too small
+  there, γ = 0.4 is right, and γ = 0.6 overshoots the steep side further at
+  each step: ``fit`` stops with an error that says so.
+
 The same line has different coefficients in the two coordinates: with
 :math:`x' = (x - \mu) / \sigma`, :math:`y = 3.0 x + 0.5` is
 :math:`y = (3.0\sigma)\, x' + (0.5 + 3.0\mu)`, so each panel marks its own
 least-squares point (``GDRegressor`` with ``standardize=True`` reports
 ``coef_`` in the units of X either way).
-
-* On **raw x** (here uniform on [0, 3], mean 1.5), :math:`L` is a long, narrow
-  valley: a step must be small enough for its steep side (here γ below
-  about 0.53), and then crawls along its flat floor. γ = 0.01 is too small
-  there, γ = 0.4 is right, and γ = 0.6 overshoots the steep side further at
-  each step: ``fit`` stops with an error that says so.
 
 All fits use the course's plain update (``optimizer="sgd"``, one full batch a
 step, no penalty) with ``standardize=False``, so that ``GDRegressor`` descends
