@@ -17,8 +17,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # gallery_order
 import skgd  # noqa: E402
 
-# The gallery runs every example; keep the long ones short in docs builds.
-os.environ.setdefault("SKGD_EXAMPLE_CHUNKS", "5")
+# The gallery runs every example in full (each takes seconds).
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 project = "skgd"

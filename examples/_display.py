@@ -30,7 +30,7 @@ def save_figures_if_no_display(directory=FIGURES_DIR):
     written = []
     for number in plt.get_fignums():
         path = directory / f"{stem}_{number}.png"
-        plt.figure(number).savefig(path, dpi=100)
+        plt.figure(number).savefig(path, dpi=100, bbox_inches="tight")
         written.append(path)
     plt.close("all")
     print(f"No display: saved {len(written)} figure(s) instead of showing them:")
