@@ -18,6 +18,7 @@ anywhere, the documentation build included). To use a real cluster, set
 import os
 
 import dask.array as da
+import matplotlib.pyplot as plt
 import numpy as np
 from dask_ml.model_selection import IncrementalSearchCV
 from dask_ml.wrappers import Incremental
@@ -49,9 +50,11 @@ print(f"training data: {X_train.numblocks[0]} blocks of {X_train.chunksize[0]} s
 # %%
 # Incremental training: each call of ``partial_fit`` is one pass over the blocks.
 model = Incremental(GDClassifier(learning_rate=0.1, random_state=0), scoring="accuracy")
+accuracy = []
 for epoch in range(1, 6):
     model.partial_fit(X_train, y_train, classes=classes)
-    print(f"pass {epoch}: held-out accuracy {model.score(X_test, y_test):.3f}")
+    accuracy.append(model.score(X_test, y_test))
+    print(f"pass {epoch}: held-out accuracy {accuracy[-1]:.3f}")
 
 # %%
 # The learning rate, searched on the cluster: candidates that do badly early
@@ -74,6 +77,35 @@ y_pred = y_pred.compute() if hasattr(y_pred, "compute") else y_pred
 print(f"macro precision {precision_score(y_test, y_pred, average='macro'):.3f}")
 print(f"macro recall    {recall_score(y_test, y_pred, average='macro'):.3f}")
 
+# %%
+# Left: the held-out accuracy after each pass of incremental training. Right:
+# each candidate of the search, its score against the passes it was given.
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+axes[0].plot(range(1, len(accuracy) + 1), accuracy, "o-")
+axes[0].set_xticks(range(1, len(accuracy) + 1))
+axes[0].set_ylim(0, 1)
+axes[0].set_xlabel("pass over the blocks")
+axes[0].set_ylabel("held-out accuracy")
+axes[0].set_title("Incremental(GDClassifier), learning_rate=0.1")
+for model_id, records in search.model_history_.items():
+    calls = [record["partial_fit_calls"] for record in records]
+    scores = [record["score"] for record in records]
+    params = search.cv_results_["params"][model_id]
+    axes[1].plot(calls, scores, "o-", label=f"{params['optimizer']}, γ={params['learning_rate']:g}")
+axes[1].set_ylim(0, 1)
+axes[1].set_xlabel("partial_fit calls")
+axes[1].set_ylabel("validation score")
+axes[1].set_title("IncrementalSearchCV on the cluster")
+axes[1].legend(fontsize=7, ncols=2)
+fig.tight_layout()
+
 client.close()
 if cluster is not None:
     cluster.close()
+
+# sphinx_gallery_start_ignore
+from _display import save_figures_if_no_display  # noqa: E402
+
+save_figures_if_no_display()
+# sphinx_gallery_end_ignore
+plt.show()

@@ -8,6 +8,7 @@ macro-averaged recall here, with the scaler refitted inside each fold.
 """
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -41,3 +42,24 @@ for rate, score in zip(
 print("best:", search.best_params_)
 print(f"held-out macro recall: {search.score(X_test, y_test):.3f}")
 assert np.isfinite(search.best_score_)
+
+# %%
+# The cross-validated score of each γ, with its spread over the folds.
+rates = np.array(search.cv_results_["param_gdclassifier__learning_rate"], dtype=float)
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.errorbar(
+    rates, search.cv_results_["mean_test_score"], yerr=search.cv_results_["std_test_score"],
+    marker="o", capsize=3,
+)  # fmt: skip
+ax.set_xscale("log")
+ax.set_xlabel("learning_rate γ")
+ax.set_ylabel("macro recall (3-fold CV)")
+ax.set_title("Thirty epochs at each learning rate")
+fig.tight_layout()
+
+# sphinx_gallery_start_ignore
+from _display import save_figures_if_no_display  # noqa: E402
+
+save_figures_if_no_display()
+# sphinx_gallery_end_ignore
+plt.show()

@@ -65,4 +65,10 @@ if plt is not None:
     ax.set_ylabel("objective - optimum")
     ax.set_title("Full-batch descent on near-copies of one feature")
     ax.legend()
+
+    # sphinx_gallery_start_ignore
+    from _display import save_figures_if_no_display
+
+    save_figures_if_no_display()
+    # sphinx_gallery_end_ignore
     plt.show()

@@ -1,0 +1,35 @@
+"""The README's first pipeline runs exactly as written, with nothing defined beforehand."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def first_python_block(markdown, heading):
+    """The first ```python block after the line ``## <heading>``."""
+    section = markdown.split(f"\n## {heading}\n", 1)
+    assert len(section) == 2, f"README.md has no section '## {heading}'"
+    match = re.search(r"```python\n(.*?)```", section[1], flags=re.DOTALL)
+    assert match, f"the README's '{heading}' section has no python block"
+    return match.group(1)
+
+
+def test_first_pipeline_runs_as_written(tmp_path):
+    code = first_python_block(README.read_text(encoding="utf-8"), "A first pipeline")
+    script = tmp_path / "first_pipeline.py"
+    script.write_text(code, encoding="utf-8")
+    # A fresh interpreter: the snippet must define all of its data itself.
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    scores = [float(value) for value in re.findall(r": (-?[0-9.]+)$", done.stdout, re.M)]
+    assert len(scores) == 2, f"the snippet should print two held-out scores: {done.stdout!r}"
+    assert all(score > 0.9 for score in scores), done.stdout
