@@ -44,7 +44,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     losses (each class column against -1/+1 targets). Training is the
     course's loop, shared with :class:`GDRegressor`.
 
-    Scale the features first (``make_pipeline(StandardScaler(), GDClassifier())``).
+    The estimator standardizes X internally, in its parameters, and takes
+    steps of ``learning_rate`` times the largest stable step for the data
+    (see Notes).
 
     Parameters
     ----------
@@ -58,31 +60,43 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         (one-vs-rest for more than two classes).
         ``predict_proba`` exists only for losses with a probability link
         (``"log_loss"``, ``"modified_huber"``).
-    learning_rate : float, default=0.05
-        The step size γ of ``w <- w - γ * grad``, with ``0 < γ < 1``. The
-        descent runs on the standardized features (see Notes), so one γ
-        suits data of any scale.
-    optimizer : str or Optimizer, default="sgd"
+    learning_rate : float, default=0.5
+        The course's γ, with ``0 < γ < 1``, as a fraction of the largest
+        stable step: each update is ``w <- w - (γ / L) * grad``, where ``L``
+        is the curvature of the objective measured on the training data (see
+        Notes). One γ thus suits data of any scale, any target scale and any
+        ``alpha``. With ``standardize=False`` the step is γ itself, the
+        course's plain update.
+    optimizer : str or Optimizer, default="nesterov"
         How a gradient becomes a step: ``"sgd"`` (the course's plain update),
-        ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
+        ``"momentum"``, ``"nesterov"`` (momentum with Nesterov's look-ahead,
+        restarted whenever the loss rises), ``"adagrad"``, ``"rmsprop"``,
         ``"adam"``, or a :class:`skgd.optim.Optimizer` instance whose
         hyper-parameters a grid search reaches as ``optimizer__beta_1``.
-    schedule : {"constant", "invscaling", "adaptive"}, default="constant"
-        How γ changes: ``"constant"``; ``"invscaling"``, γ / t ** power_t at
-        update t; ``"adaptive"``, γ divided by 5 each time the stop criterion
-        sees ``n_iter_no_change`` epochs without progress (training stops
-        when γ falls below 1e-6).
+    schedule : {"constant", "invscaling", "adaptive"}, default="adaptive"
+        How the step changes: ``"constant"``; ``"invscaling"``,
+        γ / t ** power_t at update t; ``"adaptive"``: each time the stop
+        criterion sees ``n_iter_no_change`` epochs without progress, the
+        batch grows fourfold (less noise, a longer stable step), up to the
+        whole data; there, if the loss still wanders above its lowest (a
+        kink, as in the absolute error, or an adaptive optimizer's stride),
+        training goes back to its lowest point with a step 5 times shorter.
+        A plateau that needs neither ends the training.
     power_t : float, default=0.5
         The exponent of ``"invscaling"``.
     batch_size : int or "auto", default="auto"
-        Samples per gradient step. ``"auto"`` is ``min(200, n_samples)``.
+        Samples per gradient step. ``"auto"`` is the whole data up to 64
+        samples (exact gradient descent, where sample weights equal repeated
+        samples exactly), and 32 beyond.
     max_iter : int, default=1000
         Maximum number of epochs in ``fit``.
-    tol : float or None, default=1e-4
+    tol : float or None, default=1e-3
         The stop criterion: training stops when the epoch's training loss
         (or validation score, with ``early_stopping``) has not improved by
-        more than ``tol`` for ``n_iter_no_change`` consecutive epochs.
-        ``None`` runs all ``max_iter`` epochs.
+        more than ``tol`` times the loss of the best constant prediction
+        (for the validation score, by ``tol``) for ``n_iter_no_change``
+        consecutive epochs. Relative, so that a target of any scale stops
+        alike. ``None`` runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement that stop the training.
     early_stopping : bool, default=False
@@ -164,15 +178,29 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     -----
     The course normalises X with the training set's mean and standard
     deviation before descending. The estimator does this implicitly: the
-    loop trains the coefficients ``V = coef_ * std`` of the standardized
-    features, so γ means the same on any data and a too-large feature scale
-    cannot make the descent diverge, while X is neither copied nor
-    densified. ``coef_`` and ``intercept_`` are reported in the units of X.
-    The statistics come from the data of ``fit`` (of the first
-    ``partial_fit``). The penalty acts on ``V``, as glmnet's
-    ``standardize=TRUE`` does; after a StandardScaler, ``V`` is ``coef_`` and
-    the objective is exactly Ridge's (or LogisticRegression's) divided by
-    the number of samples. With ``standardize=False``, ``V`` is ``coef_``.
+    loop trains the coefficients ``V`` of the standardized features (and,
+    for a regression loss with no link, of the target standardized around
+    the loss's best constant: mean, median, quantile), while X is neither
+    copied nor densified; ``coef_`` and ``intercept_`` are reported in the
+    units of X and y. ``fit`` takes the statistics of its data; each
+    ``partial_fit`` call merges its chunk into running statistics, as
+    ``StandardScaler.partial_fit`` does, and re-expresses the model in them.
+
+    The step size: before training, the estimator measures the curvature
+    ``L`` of the objective in those coordinates: the largest eigenvalue of
+    the standardized features' Gram matrix (power iteration on at most
+    10,000 rows), corrected for the batch size (a batch is noisier than the
+    whole data: the bound of Gower et al., 2019, which for single rows is
+    the largest squared row norm), and the loss divided by its own curvature
+    measured over one spread of y; the L2 penalty adds its own. The step is
+    ``learning_rate / L``: stable on any data.
+
+    The penalty acts on ``V``, as glmnet's ``standardize=TRUE`` does, in the
+    units of the standardized target where there is one; after a
+    StandardScaler, the squared error's objective is exactly Ridge's, and
+    the log loss's LogisticRegression's, divided by the number of samples.
+    With ``standardize=False``, ``V`` is ``coef_`` and the step is
+    ``learning_rate``.
 
     See Also
     --------

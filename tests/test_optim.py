@@ -69,6 +69,18 @@ def test_every_optimizer_reaches_the_logistic_optimum(optimizer, logistic_proble
     assert objective(model) <= 1.01 * optimum
 
 
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_at_defaults_reaches_both_optima(
+    optimizer, ridge_problem, logistic_problem
+):
+    X, y, objective, optimum = ridge_problem
+    model = GDRegressor(optimizer=optimizer, alpha=ALPHA, random_state=0).fit(X, y)
+    assert objective(model) <= 1.01 * optimum
+    X, y, objective, optimum = logistic_problem
+    model = GDClassifier(optimizer=optimizer, alpha=ALPHA, random_state=0).fit(X, y)
+    assert objective(model) <= 1.01 * optimum
+
+
 def epochs_to_reach(optimizer, X, y, target, objective, max_epochs=300):
     # The same γ for all, well below the largest stable step, where plain descent crawls.
     model = GDRegressor(
