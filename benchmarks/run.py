@@ -85,8 +85,9 @@ def toy_sets(row, repeat):
         results = {}
         for name, model in models.items():
             seconds, fitted = best_time(partial(model.fit, X_train, y_train), repeat)
-            epochs = np.max(getattr(fitted, "n_iter_", 0))
-            results[name] = (seconds, int(epochs), fitted.score(X_test, y_test))
+            epochs = getattr(fitted, "n_iter_", None)
+            epochs = 0 if epochs is None else int(np.max(epochs))
+            results[name] = (seconds, epochs, fitted.score(X_test, y_test))
         summary = ", ".join(
             f"{name} {epochs} epochs {score:.3f}" for name, (_, epochs, score) in results.items()
         )
