@@ -26,6 +26,7 @@ from .optim import invscaling
 _BATCH_GROWTH = 4
 _STEP_DIVISION = 5.0
 _ROUNDING = 1e-9
+_RECOVERIES = 3
 _PLATEAUS = 8
 
 
@@ -78,7 +79,15 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
     plateaus = 0  # seen by the "adaptive" schedule
     best, kept, no_improvement, converged = None, None, 0, False
-    lowest = None  # (loss, V, c) of the epoch with the lowest training loss
+    lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
+    # the same over all epochs (at first, the start), and recoveries from divergence
+    safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
+
+    def recoverable():
+        """Whether a divergence of this fit is the measured step's fault, and can be undone."""
+        standardized = settings.curvature is not None  # else γ is the user's step
+        return settings.stop and standardized and recoveries < _RECOVERIES
+
     validation_scores = []
     if settings.verbose:
         print(_log_header(validate is not None))
@@ -100,7 +109,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     X[idx], Y[idx], weights[idx], state.V, state.c, single
                 )  # forward, loss, backward
                 if not np.isfinite(batch_loss):
-                    raise diverged_error(epoch, batch_loss, before_any_step=state.t == first_t)
+                    if state.t == first_t or not recoverable():
+                        raise diverged_error(epoch, batch_loss, before_any_step=state.t == first_t)
+                    epoch_loss = np.inf  # recovered below
+                    break
                 epoch_loss += batch_loss
                 if start == 0:
                     first_batch = (idx, batch_loss)
@@ -112,8 +124,25 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
 
             epoch_loss = epoch_loss / n_samples + penalty
             finite = np.isfinite(state.V).all() and np.isfinite(state.c).all()
-            if not (np.isfinite(epoch_loss) and finite):
-                raise diverged_error(epoch, epoch_loss)
+            try:
+                if not (np.isfinite(epoch_loss) and finite):
+                    raise diverged_error(epoch, epoch_loss)
+                if settings.stop:
+                    slack = float(np.sum(objective.loss_scale))
+                    check_diverging(state.loss_curve[first_epoch:] + [epoch_loss], epoch, slack)
+            except ValueError:
+                if not recoverable():
+                    raise
+                # The step was measured where training started; a loss whose
+                # curvature grows as the model moves (Poisson's) outgrew it.
+                # Back to the lowest epoch so far, with a step 5 times shorter.
+                state.V[...], state.c[...] = safest[1:]
+                state.optimizer.restart()
+                rate /= _STEP_DIVISION
+                recoveries += 1
+                continue
+            if epoch_loss < safest[0]:
+                safest = (epoch_loss, *at_start)
             exact = batch_size == n_samples  # then the epoch's loss is that of at_start
             # (by more than rounding, so that weights and repeated rows decide alike)
             rose = len(state.loss_curve) > first_epoch and (
@@ -124,12 +153,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             state.loss_curve.append(float(epoch_loss))
             if exact and (lowest is None or epoch_loss < lowest[0]):
                 lowest = (epoch_loss, *at_start)
-            # A fit is judged on its epochs, a stream's call on its first batch,
-            # give or take the loss of one spread of y (for losses near 0).
-            slack = float(np.sum(objective.loss_scale))
-            if settings.stop:
-                check_diverging(state.loss_curve[first_epoch:], epoch, slack=slack)
-            else:
+            # A fit is judged on its epochs (above), a stream's call on its first
+            # batch, give or take the loss of one spread of y (for losses near 0).
+            if not settings.stop:
+                slack = float(np.sum(objective.loss_scale))
                 idx, before = first_batch
                 after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
                 check_diverging([before, after], epoch, slack=slack)

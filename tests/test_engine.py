@@ -260,3 +260,14 @@ def test_early_stopping_scores_well_on_digits():
         for seed in range(3)
     ]
     assert np.mean(scores) >= 0.95
+
+
+def test_a_step_outgrown_by_poisson_curvature_is_shortened_not_fatal():
+    from sklearn.linear_model import PoissonRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = rng.poisson(np.exp(X @ [2.0, 1.4, -1.0, 0.6]))  # counts up to the thousands
+    model = GDRegressor(loss="poisson", alpha=0.01, random_state=0).fit(X, y)
+    exact = PoissonRegressor(alpha=0.01, max_iter=1000).fit(X, y)
+    assert np.abs(model.coef_ - exact.coef_).max() < 0.1
