@@ -22,6 +22,7 @@ from dataclasses import astuple
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -109,7 +110,7 @@ class BaseGD(BaseEstimator):
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],  # None: not elasticnet
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
-        "shuffle": ["boolean"],
+        "shuffle": ["boolean", StrOptions({"blocks"})],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -209,7 +210,9 @@ class BaseGD(BaseEstimator):
 
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         stats = self._statistics(X, Y, sample_weight, streaming)
-        objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype)
+        objective = self._objective(
+            loss, Y, sample_weight, stats, single, X.dtype, centred=not sparse.issparse(X)
+        )
 
         # the parameters: continued, given, or at random (the course's step 1)
         if continuing:
@@ -317,8 +320,14 @@ class BaseGD(BaseEstimator):
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(Y_2d, sample_weight)
         return x_stats, y_stats, y_loc
 
-    def _objective(self, loss, Y, sample_weight, stats, single, dtype):
-        """The objective for this data: the loss in standardized coordinates, and the penalty."""
+    def _objective(self, loss, Y, sample_weight, stats, single, dtype, centred=True):
+        """The objective for this data: the loss in standardized coordinates, and the penalty.
+
+        ``centred=False`` (sparse X) scales the features without centring
+        them, as ``StandardScaler(with_mean=False)``: a row's update then
+        touches only its non-zero columns. Unless a column's mean is larger
+        than its spread: those would make the problem ill-conditioned.
+        """
         x_stats, y_stats, y_loc = stats
         n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
         ones = np.ones(n_outputs)
@@ -340,6 +349,11 @@ class BaseGD(BaseEstimator):
             x_mean, x_scale, y_loc, spread, loss_scale = zeros, zeros + 1, 0 * ones, ones, ones
         else:
             x_mean, x_scale, _ = x_stats.standardization(self.fit_intercept, dtype)
+            # Sparse X is scaled, not centred, unless a column's mean outweighs
+            # its spread: uncentred, that column and the intercept would be
+            # nearly collinear, and the descent would crawl along them.
+            if not centred and np.all(np.abs(x_mean) <= x_scale):
+                x_mean = np.zeros_like(x_mean)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
         return Objective(

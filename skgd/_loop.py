@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _kernel
 from ._objective import batch_curvature
 from ._stopping import better, check_diverging, diverged_error
 from .optim import invscaling
@@ -73,7 +74,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     rate = settings.learning_rate
     stable_step = _largest_stable_step(settings, n_samples, batch_size)
     weights = sample_weight / sample_weight.mean()  # each batch: an unbiased gradient
-    params = [state.V, state.c] if settings.fit_intercept else [state.V]
+    # the batch steps compiled, for built-in losses and optimizers; else numpy's
+    kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
     # tol=None runs every epoch, yet the "adaptive" schedule still adapts
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
@@ -99,29 +101,26 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             tic = time.perf_counter()
             at_start = (state.V.copy(), state.c.copy())
             penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
-            shuffled = settings.shuffle and batch_size < n_samples
-            order = state.rng.permutation(n_samples) if shuffled else None
-            epoch_loss = 0.0
-            for start in range(0, n_samples, batch_size):
-                end = start + batch_size
-                idx = slice(start, end) if order is None else order[start:end]
-                batch_loss, grad_V, grad_c = objective.loss_and_gradient(
-                    X[idx], Y[idx], weights[idx], state.V, state.c, single
-                )  # forward, loss, backward
-                if not np.isfinite(batch_loss):
-                    if state.t == first_t or not recoverable():
-                        raise diverged_error(epoch, batch_loss, before_any_step=state.t == first_t)
-                    epoch_loss = np.inf  # recovered below
-                    break
-                epoch_loss += batch_loss
-                if start == 0:
-                    first_batch = (idx, batch_loss)
-                state.t += 1
-                rate_t = _scheduled(rate, settings, state.t)
-                step = rate_t * stable_step
-                state.optimizer.step(params, [grad_V, grad_c][: len(params)], step)  # update
-                objective.soft_threshold(state.V, step)
-
+            order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
+            n_batches = -(-n_samples // batch_size)
+            steps = [
+                _scheduled(rate, settings, state.t + k) * stable_step
+                for k in range(1, n_batches + 1)
+            ]
+            if kernel is not None:  # the same batch steps, compiled
+                sweep = kernel.run(state, X, weights, order, batch_size, steps)
+            else:
+                sweep = descend(
+                    objective, state, X, Y, weights, order, batch_size, steps, single,
+                    settings.fit_intercept,
+                )  # fmt: skip
+            epoch_loss, done, first_loss, failed = sweep
+            state.t += done
+            rate_t = steps[max(done - 1, 0)] / stable_step
+            if done < n_batches:  # a batch's loss overflowed: diverging
+                if state.t == first_t or not recoverable():
+                    raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
+                epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
             finite = np.isfinite(state.V).all() and np.isfinite(state.c).all()
             try:
@@ -157,7 +156,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # batch, give or take the loss of one spread of y (for losses near 0).
             if not settings.stop:
                 slack = float(np.sum(objective.loss_scale))
-                idx, before = first_batch
+                idx, before = order[:batch_size], first_loss
                 after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
                 check_diverging([before, after], epoch, slack=slack)
 
@@ -214,6 +213,48 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     if kept is not None:  # early stopping keeps the best model seen
         state.V[...], state.c[...] = kept[1:]
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
+
+
+def descend(objective, state, X, Y, weights, order, batch_size, steps, single, fit_intercept):
+    """The batch steps of one epoch, in place: the course's inner loop.
+
+    Batch after batch of ``order``: forward, loss, backward, then the
+    update ``w <- w - step * grad`` by the optimizer. Returns the summed
+    weighted loss of the batches, the number of batches done, the first
+    batch's loss, and the loss of the batch that overflowed (if one did,
+    training stops there: it is diverging).
+    """
+    params = [state.V, state.c] if fit_intercept else [state.V]
+    total, first = 0.0, np.nan
+    for batch, start in enumerate(range(0, len(order), batch_size)):
+        idx = order[start : start + batch_size]
+        batch_loss, grad_V, grad_c = objective.loss_and_gradient(
+            X[idx], Y[idx], weights[idx], state.V, state.c, single
+        )  # forward, loss, backward
+        if not np.isfinite(batch_loss):
+            return total, batch, first, batch_loss
+        first = batch_loss if batch == 0 else first
+        total += batch_loss
+        state.optimizer.step(params, [grad_V, grad_c][: len(params)], steps[batch])  # update
+        objective.soft_threshold(state.V, steps[batch])
+    return total, len(steps), first, np.nan
+
+
+def _epoch_order(shuffle, rng, n_samples, batch_size):
+    """The rows of an epoch, in the order the batches take them.
+
+    ``True``: every row in a random order. ``"blocks"``: contiguous blocks of
+    ``batch_size`` rows, the blocks in a random order, so that a batch
+    reads one stretch of memory (less mixed, if the rows are sorted).
+    ``False``, or a single batch: the rows as they are.
+    """
+    rows = np.arange(n_samples)
+    if not shuffle or batch_size >= n_samples:
+        return rows
+    if shuffle == "blocks":
+        starts = rng.permutation(range(0, n_samples, batch_size))
+        return np.concatenate([rows[start : start + batch_size] for start in starts])
+    return rng.permutation(n_samples)
 
 
 def _largest_stable_step(settings, n_samples, batch_size):

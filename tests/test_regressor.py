@@ -120,8 +120,11 @@ def test_partial_fit_streams_to_the_same_model_as_fit(scaled_regression):
 
 @pytest.mark.parametrize("container", [sparse.csr_matrix, sparse.csr_array, sparse.csc_matrix])
 def test_sparse_input_gives_the_dense_model(scaled_regression, container):
+    # Sparse X is scaled, not centred: the same model as dense X wherever
+    # centring changes nothing, i.e. on columns of mean 0 (each row and its negative).
     X, y = scaled_regression
     X = np.where(np.abs(X) < 0.5, 0.0, X)
+    X, y = np.vstack([X, -X]), np.concatenate([y, -y])
     params = dict(batch_size=32, max_iter=20, tol=None, random_state=0)
     dense = GDRegressor(**params).fit(X, y)
     sparse_fit = GDRegressor(**params).fit(container(X), y)

@@ -127,8 +127,9 @@ def test_without_intercept_the_model_goes_through_the_origin():
         assert_allclose(model.coef_, [1.5, -2.0], atol=0.01)
 
 
-def test_sparse_standardization_centres_without_densifying():
-    # Features with large means: the implicit centring must work on sparse X too.
+def test_sparse_columns_with_large_means_are_centred_without_densifying():
+    # Sparse X is not centred, except columns whose mean outweighs their
+    # spread: uncentred, those would make the descent crawl.
     rng = np.random.RandomState(0)
     X = rng.normal(loc=50.0, size=(100, 3))
     y = X @ [1.0, 2.0, -1.0] + 4.0

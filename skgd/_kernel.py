@@ -1,0 +1,466 @@
+"""The compiled path: one epoch's batch steps for the built-in losses and optimizers.
+
+The loop in :mod:`skgd._loop` asks, for each epoch, "run these batches":
+forward, loss, backward and update, batch after batch. :func:`descend` in
+that module answers in numpy, for any loss and optimizer. This module gives
+the same answer, compiled with numba, when the loss and the optimizer are
+built-in ones: the same arithmetic in the same order, one call per epoch
+instead of some twenty numpy calls per batch. The epochs, the stop
+criterion and early stopping stay in the loop, in plain Python.
+
+Sparse X is usually not centred (as ``StandardScaler(with_mean=False)``, see
+``skgd._base``), so a batch touches only the coefficients of its non-zero
+columns. With plain
+``"sgd"`` the L2 penalty is a scale factor of each output's coefficients
+(scikit-learn's ``wscale``), and a batch costs O(its non-zeros). The other
+optimizers keep a state for every coefficient, which moves at every step
+(a momentum, a running average), and L1 shrinks every coefficient; those
+cost O(n_outputs × n_features) per batch on sparse data too.
+"""
+
+import math
+
+import numpy as np
+from scipy import sparse
+
+from . import losses as L
+from . import optim as O
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this is a safety net
+    numba = None
+
+# Set to False to train every model on the numpy path (the tests compare both).
+ENABLED = True
+
+# ------------------------------------------------------------------ codes
+
+# Losses of one output at a time: of the residual raw - y, of the margin y * raw
+_SQUARED, _ABSOLUTE, _HUBER, _EPSILON, _SQUARED_EPSILON, _POISSON = 0, 1, 2, 3, 4, 5
+_LOGISTIC, _HINGE, _SQUARED_HINGE, _MODIFIED_HUBER, _PERCEPTRON = 10, 11, 12, 13, 14
+# Losses of a whole row: softmax cross-entropy, Crammer and Singer's multiclass hinge
+_SOFTMAX, _CRAMMER_SINGER = 20, 21
+
+_RESIDUAL_LOSSES = {
+    L.SquaredError: _SQUARED,
+    L.AbsoluteError: _ABSOLUTE,
+    L.L1Distance: _ABSOLUTE,
+    L.Huber: _HUBER,
+    L.EpsilonInsensitive: _EPSILON,
+    L.SquaredEpsilonInsensitive: _SQUARED_EPSILON,
+    L.Poisson: _POISSON,
+}
+_MARGIN_LOSSES = {
+    L.LogLoss: _LOGISTIC,
+    L.Hinge: _HINGE,
+    L.SquaredHinge: _SQUARED_HINGE,
+    L.ModifiedHuber: _MODIFIED_HUBER,
+    L.Perceptron: _PERCEPTRON,
+}
+_SGD, _MOMENTUM, _NESTEROV, _ADAGRAD, _RMSPROP, _ADAM = range(6)
+_OPTIMIZERS = {
+    O.SGD: (_SGD, ()),
+    O.Momentum: (_MOMENTUM, ("velocity",)),
+    O.Nesterov: (_NESTEROV, ("velocity",)),
+    O.Adagrad: (_ADAGRAD, ("sum_sq",)),
+    O.RMSprop: (_RMSPROP, ("mean_sq",)),
+    O.Adam: (_ADAM, ("m", "v")),
+}
+
+
+def _loss_code(loss, Y, single):
+    """The kernel's code for ``loss`` and its parameter, or None for the numpy path."""
+    kind = type(loss)  # exactly: a user's subclass may change anything
+    param = float(getattr(loss, "delta", getattr(loss, "epsilon", 0.0)))
+    if kind in _RESIDUAL_LOSSES:
+        return _RESIDUAL_LOSSES[kind], param
+    if kind in _MARGIN_LOSSES:
+        if single or np.ndim(Y) == 2:
+            return _MARGIN_LOSSES[kind], param
+        # K classes as indices: one-vs-rest, except the two true multiclass forms
+        return {L.LogLoss: _SOFTMAX, L.Hinge: _CRAMMER_SINGER}.get(kind, _MARGIN_LOSSES[kind]), 0.0
+    return None
+
+
+def _hyper(optimizer):
+    """The optimizer's hyper-parameters as the kernel reads them: (decay, decay_2, epsilon)."""
+    if isinstance(optimizer, O.Momentum):
+        return np.array([optimizer.momentum, 0.0, 0.0])
+    if isinstance(optimizer, O.RMSprop):
+        return np.array([optimizer.rho, 0.0, optimizer.epsilon])
+    if isinstance(optimizer, O.Adam):
+        return np.array([optimizer.beta_1, optimizer.beta_2, optimizer.epsilon])
+    if isinstance(optimizer, O.Adagrad):
+        return np.array([0.0, 0.0, optimizer.epsilon])
+    return np.zeros(3)
+
+
+class Plan:
+    """What the compiled epoch needs besides the batches: codes, targets, the penalty."""
+
+    def __init__(self, objective, optimizer, Y, loss_code, opt_code, keys, fit_intercept):
+        self.objective, self.optimizer = objective, optimizer
+        self.kind, self.param = loss_code
+        self.opt, self.keys = opt_code, keys
+        self.fit_intercept = fit_intercept
+        # the targets as one float array: values, -1/+1 signs, or class indices
+        self.indexed = np.ndim(Y) == 1 and len(objective.y_loc) > 1
+        self.Y = np.asarray(Y, dtype=np.float64).reshape(len(Y), -1)
+        o = objective
+        self.g_scale = np.asarray(o.y_scale / o.loss_scale, dtype=np.float64)
+        self.l1 = np.asarray(o.l1[:, 0], dtype=np.float64)
+        self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
+        self.hyper = _hyper(optimizer)
+
+    def run(self, state, X, weights, order, batch_size, steps):
+        """Run the batches of one epoch on ``state``, in place.
+
+        Returns ``(summed loss, batches done, first batch's loss, failed
+        batch's loss)`` as :func:`skgd._loop.descend` does.
+        """
+        o = self.objective
+        params = [state.V, state.c] if self.fit_intercept else [state.V]
+        if not hasattr(self.optimizer, "state_"):
+            self.optimizer.state_ = [{} for _ in params]
+        slots = []  # the optimizer's state, as float64 arrays shaped like the parameters
+        for param, kept in zip(params, self.optimizer.state_, strict=True):
+            arrays = [
+                np.array(np.broadcast_to(kept.get(key, 0.0), param.shape), dtype=np.float64)
+                for key in self.keys
+            ]
+            slots.append(arrays + [np.zeros(param.shape)] * (2 - len(arrays)))
+        if not self.fit_intercept:
+            slots.append([np.zeros(state.c.shape)] * 2)
+        adam_t = int(self.optimizer.state_[0].get("t", 0))
+        common = (
+            self.Y,
+            self.indexed,
+            weights,
+            order.astype(np.int64, copy=False),
+            batch_size,
+            np.asarray(steps, dtype=np.float64),
+            state.V,
+            state.c,
+            self.fit_intercept,
+            np.asarray(o.x_mean, dtype=np.float64),
+            np.asarray(o.x_scale, dtype=np.float64),
+            np.asarray(o.y_loc, dtype=np.float64),
+            np.asarray(o.y_scale, dtype=np.float64),
+            self.g_scale,
+            self.l1,
+            self.l2,
+            self.kind,
+            self.param,
+            self.opt,
+            self.hyper,
+            slots[0][0],
+            slots[0][1],
+            slots[1][0],
+            slots[1][1],
+            adam_t,
+        )
+        if sparse.issparse(X):
+            result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+        else:
+            result = _dense_epoch(X, *common)
+        total, done, first, failed, adam_t = result
+        for param_slots, kept in zip(slots, self.optimizer.state_):
+            for key, array in zip(self.keys, param_slots):
+                kept[key] = array
+            if self.opt == _ADAM:
+                kept["t"] = adam_t
+        return total, done, first, failed
+
+
+def plan(objective, optimizer, X, Y, single, fit_intercept):
+    """A :class:`Plan` when the compiled path covers this training, else None."""
+    if not ENABLED or numba is None:
+        return None
+    code = _loss_code(objective.loss, Y, single)
+    entry = _OPTIMIZERS.get(type(optimizer))
+    if code is None or entry is None:
+        return None
+    if sparse.issparse(X) and X.format != "csr":
+        return None
+    return Plan(objective, optimizer, Y, code, *entry, fit_intercept)
+
+
+# ------------------------------------------------------- compiled batch steps
+
+if numba is not None:
+    jit = numba.njit(cache=True, nogil=True)
+else:  # pragma: no cover
+
+    def jit(function):
+        return function
+
+
+@jit
+def _element(kind, param, y, raw):
+    """Loss and derivative of one output: of the residual, or of the margin ``y * raw``."""
+    if kind < _LOGISTIC:
+        if kind == _POISSON:
+            clipped = min(raw, 500.0)
+            slope = math.exp(clipped)
+            return slope * (1.0 + (raw - clipped)) - y * raw, slope - y
+        r = raw - y
+        a = abs(r)
+        sign = 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
+        if kind == _SQUARED:
+            return 0.5 * r * r, r
+        if kind == _ABSOLUTE:
+            return a, sign
+        if kind == _HUBER:
+            if a <= param:
+                return 0.5 * r * r, r
+            return param * (a - 0.5 * param), sign * param
+        if kind == _EPSILON:
+            return max(0.0, a - param), sign if a > param else 0.0
+        excess = max(0.0, a - param)  # squared epsilon-insensitive
+        return excess * excess, 2.0 * sign * excess
+    z = y * raw
+    if kind == _LOGISTIC:
+        value = math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
+        return value, -y / (1.0 + math.exp(z))
+    if kind == _HINGE:
+        return max(0.0, 1.0 - z), -y if z < 1.0 else 0.0
+    if kind == _SQUARED_HINGE:
+        excess = max(0.0, 1.0 - z)
+        return excess * excess, -2.0 * y * excess
+    if kind == _MODIFIED_HUBER:
+        if z >= -1.0:
+            excess = max(0.0, 1.0 - z)
+            return excess * excess, -2.0 * y * excess
+        return -4.0 * z, -4.0 * y
+    return max(0.0, -z), -y if z <= 0.0 else 0.0  # perceptron
+
+
+@jit
+def _row_loss(kind, param, Y, indexed, i, raw, g):
+    """The loss of one row of raw predictions; its derivative goes into ``g``."""
+    n_outputs = raw.shape[0]
+    if kind == _SOFTMAX:
+        label = int(Y[i, 0])
+        top = raw.max()
+        total = 0.0
+        for k in range(n_outputs):
+            g[k] = math.exp(raw[k] - top)
+            total += g[k]
+        for k in range(n_outputs):
+            g[k] /= total
+        g[label] -= 1.0
+        return top + math.log(total) - raw[label]
+    if kind == _CRAMMER_SINGER:
+        label = int(Y[i, 0])
+        rival = -1
+        for k in range(n_outputs):
+            g[k] = 0.0
+            if k != label and (rival < 0 or raw[k] > raw[rival]):
+                rival = k
+        margin = 1.0 + raw[rival] - raw[label]
+        if margin > 0:
+            g[rival], g[label] = 1.0, -1.0
+        return max(0.0, margin)
+    total = 0.0
+    for k in range(n_outputs):
+        if indexed:  # class indices: a -1/+1 column a class
+            y = 1.0 if k == int(Y[i, 0]) else -1.0
+        else:
+            y = Y[i, k]
+        value, slope = _element(kind, param, y, raw[k])
+        g[k] = slope
+        total += value
+    return total
+
+
+@jit
+def _update(opt, hyper, P, G, S1, S2, step, t):
+    """One optimizer step on a flat parameter array, as the classes in skgd.optim do it."""
+    decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
+    for q in range(P.shape[0]):
+        g = G[q]
+        if opt == _SGD:
+            P[q] -= step * g
+        elif opt == _MOMENTUM or opt == _NESTEROV:
+            S1[q] = decay * S1[q] - step * g
+            if opt == _MOMENTUM:
+                P[q] -= -S1[q]
+            else:
+                P[q] -= -(decay * S1[q] - step * g)
+        elif opt == _ADAGRAD:
+            S1[q] = S1[q] + g * g
+            P[q] -= step * g / (math.sqrt(S1[q]) + epsilon)
+        elif opt == _RMSPROP:
+            S1[q] = decay * S1[q] + (1 - decay) * g * g
+            P[q] -= step * g / (math.sqrt(S1[q]) + epsilon)
+        else:  # Adam
+            S1[q] = decay * S1[q] + (1 - decay) * g
+            S2[q] = decay_2 * S2[q] + (1 - decay_2) * g * g
+            m_hat = S1[q] / (1 - decay**t)
+            v_hat = S2[q] / (1 - decay_2**t)
+            P[q] -= step * m_hat / (math.sqrt(v_hat) + epsilon)
+
+
+@jit
+def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_intercept, l1):
+    """Update V (and c), then L1's proximal step on V."""
+    _update(opt, hyper, V.reshape(-1), gV.reshape(-1), SV1.reshape(-1), SV2.reshape(-1), step, t)
+    if fit_intercept:
+        _update(opt, hyper, c, gc, Sc1, Sc2, step, t)
+    for k in range(V.shape[0]):
+        if l1[k] > 0:
+            threshold = step * l1[k]
+            for j in range(V.shape[1]):
+                v = V[k, j]
+                shrunk = max(abs(v) - threshold, 0.0)
+                V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+
+
+@jit
+def _dense_epoch(
+    X, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+):  # fmt: skip
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    W = np.empty((n_outputs, n_features))
+    b = np.empty(n_outputs)
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gV = np.empty((n_outputs, n_features))
+    gc = np.empty(n_outputs)
+    total, first = 0.0, np.nan
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        # the model in the units of X: raw = X @ W.T + b
+        for k in range(n_outputs):
+            shift = 0.0
+            for j in range(n_features):
+                W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
+                shift += W[k, j] * x_mean[j]
+            b[k] = y_loc[k] + y_scale[k] * c[k] - shift
+        # forward and loss; the loss's derivative per raw prediction
+        batch_loss = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                acc = 0.0
+                for j in range(n_features):
+                    acc += X[i, j] * W[k, j]
+                raw[r, k] = acc + b[k]
+            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            for k in range(n_outputs):
+                g[r, k] *= g_scale[k] * (weights[i] / m)
+        if not np.isfinite(batch_loss):
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        # backward: the gradient in standardized coordinates
+        gV[:] = 0.0
+        gc[:] = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                gk = g[r, k]
+                gc[k] += gk
+                for j in range(n_features):
+                    gV[k, j] += X[i, j] * gk
+        for k in range(n_outputs):
+            for j in range(n_features):
+                gV[k, j] = gV[k, j] / x_scale[j] - gc[k] * (x_mean[j] / x_scale[j])
+                gV[k, j] += l2[k] * V[k, j]
+        t += 1
+        _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, steps[batch], t, fit_intercept, l1)
+    return total, n_batches, first, np.nan, t
+
+
+@jit
+def _sparse_epoch(
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+):  # fmt: skip
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gc = np.empty(n_outputs)
+    # plain SGD: V = scale * U, so that L2's shrinking of every coefficient is
+    # one product per output; any other optimizer: a dense gradient
+    centred = np.any(x_mean != 0)  # then every column moves: no lazy updates
+    lazy = opt == _SGD and l1.max() == 0 and not centred
+    scale = np.ones(n_outputs)
+    shift = np.zeros(n_outputs)
+    gV = np.empty((0, 0)) if lazy else np.empty((n_outputs, n_features))
+    total, first = 0.0, np.nan
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        if centred:  # the mean's share of each output: the centring, done implicitly
+            for k in range(n_outputs):
+                shift[k] = 0.0
+                for j in range(n_features):
+                    shift[k] += V[k, j] * (x_mean[j] / x_scale[j])
+        batch_loss = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                acc = 0.0
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    acc += data[q] * (V[k, j] / x_scale[j])
+                raw[r, k] = y_loc[k] + y_scale[k] * (scale[k] * acc - shift[k] + c[k])
+            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            for k in range(n_outputs):
+                g[r, k] *= g_scale[k] * (weights[i] / m)
+        if not np.isfinite(batch_loss):
+            for k in range(n_outputs):
+                V[k] *= scale[k]
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        gc[:] = 0.0
+        for r in range(m):
+            for k in range(n_outputs):
+                gc[k] += g[r, k]
+        step = steps[batch]
+        t += 1
+        if lazy:
+            for k in range(n_outputs):
+                shrink = 1.0 - step * l2[k]
+                if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into V
+                    V[k] *= scale[k]
+                    scale[k] = 1.0
+                scale[k] *= shrink
+            for r in range(m):
+                i = order[start + r]
+                for k in range(n_outputs):
+                    gk = step * g[r, k] / scale[k]
+                    for q in range(indptr[i], indptr[i + 1]):
+                        j = indices[q]
+                        V[k, j] -= gk * (data[q] / x_scale[j])
+            if fit_intercept:
+                for k in range(n_outputs):
+                    c[k] -= step * gc[k]
+        else:
+            for k in range(n_outputs):
+                for j in range(n_features):
+                    gV[k, j] = l2[k] * V[k, j] - gc[k] * (x_mean[j] / x_scale[j])
+            for r in range(m):
+                i = order[start + r]
+                for k in range(n_outputs):
+                    gk = g[r, k]
+                    for q in range(indptr[i], indptr[i + 1]):
+                        j = indices[q]
+                        gV[k, j] += gk * (data[q] / x_scale[j])
+            _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_intercept, l1)
+    for k in range(n_outputs):
+        V[k] *= scale[k]
+    return total, n_batches, first, np.nan, t

@@ -1,0 +1,155 @@
+"""The compiled path gives the numpy path's model, for every built-in loss and optimizer."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+from sklearn.datasets import load_iris, make_regression
+
+from skgd import GDClassifier, GDRegressor, _kernel
+from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
+from skgd.optim import OPTIMIZERS
+
+
+def both_paths(make, X, y, monkeypatch, **fit_params):
+    """The same model trained compiled, then in numpy; checks the compiled path ran."""
+    ran = []
+    real_plan = _kernel.plan
+    monkeypatch.setattr(
+        _kernel, "plan", lambda *args: ran.append(real_plan(*args)) or ran[-1]
+    )
+    compiled = make().fit(X, y, **fit_params)
+    assert ran and all(plan is not None for plan in ran), "the compiled path did not run"
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = make().fit(X, y, **fit_params)
+    return compiled, numpy
+
+
+def same_model(a, b, rtol=1e-7):
+    scale = max(np.abs(b.coef_).max(), np.abs(b.intercept_).max(), 1e-12)
+    assert_allclose(a.coef_, b.coef_, rtol=rtol, atol=rtol * scale)
+    assert_allclose(a.intercept_, b.intercept_, rtol=rtol, atol=rtol * scale)
+    assert a.n_iter_ == b.n_iter_ and a.t_ == b.t_
+    assert_allclose(a.loss_curve_, b.loss_curve_, rtol=rtol)
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=150, n_features=6, noise=5.0, random_state=0)
+    return X + 3.0, y  # features off-centre: the centring matters
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+REGRESSION = sorted(
+    name for name, loss in REGRESSION_LOSSES.items() if not issubclass(loss, EmbeddingLoss)
+)
+
+
+@pytest.mark.parametrize("loss", REGRESSION)
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_regression_loss_and_optimizer(regression, loss, optimizer, monkeypatch):
+    X, y = regression
+    if loss == "poisson":
+        y = np.exp((y - y.mean()) / y.std())
+    # Two epochs: on kinked losses the descent is chaotic enough for rounding
+    # differences to grow a hundredfold an epoch.
+    params = dict(loss=loss, optimizer=optimizer, batch_size=16, max_iter=2, tol=None)
+    compiled, numpy = both_paths(
+        lambda: GDRegressor(**params, random_state=0), X, y, monkeypatch
+    )
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("loss", sorted(CLASSIFICATION_LOSSES))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_every_classification_loss(iris, loss, n_classes, monkeypatch):
+    X, y = iris
+    y = y if n_classes == 3 else (y == 1).astype(int)
+    params = dict(loss=loss, batch_size=16, max_iter=4, tol=None, random_state=0)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params), X, y, monkeypatch)
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(penalty="l1", alpha=0.05),
+        dict(penalty="elasticnet", alpha=0.05, l1_ratio=0.5, optimizer="adam"),
+        dict(schedule="invscaling", optimizer="sgd"),
+        dict(fit_intercept=False, optimizer="adam"),
+        dict(shuffle="blocks"),
+        dict(shuffle=False, standardize=False, learning_rate=0.001, optimizer="sgd"),
+        dict(schedule="adaptive", tol=1e-4, max_iter=60),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("form", ["dense", "sparse", "float32", "weighted"])
+def test_penalties_schedules_and_data_forms(regression, params, form, monkeypatch):
+    X, y = regression
+    fit_params = {}
+    rtol = 1e-7
+    if form == "sparse":
+        X = sparse.csr_matrix(np.where(np.abs(X - 3) < 0.7, 0.0, X - 3))
+    elif form == "float32":
+        X, rtol = X.astype(np.float32), 2e-4
+    elif form == "weighted":
+        fit_params["sample_weight"] = np.random.RandomState(0).uniform(0, 3, len(y))
+    settings = dict(batch_size=16, max_iter=4, tol=None, random_state=0) | params
+    compiled, numpy = both_paths(
+        lambda: GDRegressor(**settings), X, y, monkeypatch, **fit_params
+    )
+    same_model(compiled, numpy, rtol)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_sparse_multiclass_with_a_mean_larger_than_the_spread(iris, optimizer, monkeypatch):
+    # iris' columns are all far from 0: centred implicitly, on the compiled path too
+    X, y = iris
+    params = dict(optimizer=optimizer, batch_size=16, max_iter=3, tol=None, random_state=0)
+    compiled, numpy = both_paths(
+        lambda: GDClassifier(**params), sparse.csr_matrix(X), y, monkeypatch
+    )
+    same_model(compiled, numpy)
+
+
+def test_partial_fit_continues_the_optimizer_state_on_both_paths(regression, monkeypatch):
+    X, y = regression
+
+    def stream():
+        model = GDRegressor(optimizer="adam", random_state=0)
+        for chunk in np.array_split(np.arange(len(y)), 5):
+            model.partial_fit(X[chunk], y[chunk])
+        return model
+
+    compiled = stream()
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    same_model(compiled, stream())
+
+
+def test_a_user_loss_takes_the_numpy_path(regression):
+    class Squared(Loss):
+        def loss(self, y_true, raw_prediction):
+            return 0.5 * (raw_prediction - y_true) ** 2
+
+        def gradient(self, y_true, raw_prediction):
+            return raw_prediction - y_true
+
+    X, y = regression
+    assert _kernel.plan is not None
+    model = GDRegressor(loss=Squared(), max_iter=5, tol=None, random_state=0).fit(X, y)
+    reference = GDRegressor(max_iter=5, tol=None, random_state=0).fit(X, y)
+    # the same arithmetic, in numpy for the user's loss and compiled for the built-in
+    same_model(model, reference)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "l1", "huber"])
+def test_multi_output_targets(regression, loss, monkeypatch):
+    X, y = regression
+    Y = np.column_stack([y, -0.5 * y + 10])
+    params = dict(loss=loss, batch_size=16, max_iter=2, tol=None, random_state=0)
+    compiled, numpy = both_paths(lambda: GDRegressor(**params), X, Y, monkeypatch)
+    same_model(compiled, numpy)
