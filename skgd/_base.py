@@ -278,7 +278,7 @@ class BaseGD(BaseEstimator):
         # plain arrays, so that persisted models name no private type
         self._x_stats = astuple(stats[0])
         self._y_stats = None if stats[1] is None else astuple(stats[1])
-        self._y_loc = stats[2]
+        self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._rng = rng
         self.optimizer_ = optimizer
         self.t_ = state.t
@@ -339,6 +339,8 @@ class BaseGD(BaseEstimator):
         center = None if one else (y_mean if y_mean is not None else 0 * ones)
         if not self.fit_intercept:
             center = 0 * ones
+        if y_loc is not None:  # a stream keeps its first origin: no need to search again
+            center = np.asarray(y_loc, dtype=np.float64)
         center, loss_scale, reference = target_scaling(
             loss, Y, sample_weight, single=single, spread=spread, loc=center
         )

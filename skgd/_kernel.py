@@ -189,7 +189,9 @@ def plan(objective, optimizer, X, Y, single, fit_intercept):
 # ------------------------------------------------------- compiled batch steps
 
 if numba is not None:
-    jit = numba.njit(cache=True, nogil=True)
+    # reassociation lets sums vectorize; no "fast" flags that assume finite values,
+    # since an overflow is how a diverging batch shows
+    jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
 else:  # pragma: no cover
 
     def jit(function):

@@ -140,6 +140,8 @@ class Objective:
         """
         rows = _sample_rows(X.shape[0])
         Xs, w = X[rows], sample_weight[rows] / sample_weight[rows].sum()
+        if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
+            Xs = np.ascontiguousarray(Xs)
         shift = self.x_mean / self.x_scale
 
         def gram_times(v):  # (X_std' diag(w) X_std) v, with the intercept's column
@@ -152,8 +154,10 @@ class Objective:
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             for _ in range(_POWER_ITERATIONS):
                 v = gram_times(v / np.linalg.norm(v))
-                lam = float(np.linalg.norm(v))
+                lam, previous = float(np.linalg.norm(v)), lam
                 if not lam > 0 or not np.isfinite(lam):
+                    break
+                if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
                     break
             L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
         l2 = float(self.l2.max())
