@@ -127,65 +127,67 @@ def main():
     # -- regression, dense float64 ------------------------------------------
     X, y = regression_data(n_samples, 100, rng)
     limit = memory_bound_epoch(X, repeat * 3)
-    gd = GDRegressor(batch_size=256, max_iter=EPOCHS, tol=None, random_state=0)
-    t_gd, gd = best_time(lambda: gd.fit(X, y), repeat)
     sgd = SGDRegressor(max_iter=EPOCHS, tol=None, random_state=0)
     t_sgd, sgd = best_time(lambda: sgd.fit(X, y), repeat)
     t_ridge, ridge = best_time(lambda: Ridge(alpha=1e-4 * n_samples).fit(X, y), repeat)
-    mse = {
-        name: mean_squared_error(y, m.predict(X))
-        for name, m in [("gd", gd), ("sgd", sgd), ("ridge", ridge)]
-    }
-    print(
-        f"memory-bound epoch {limit * 1e3:.1f} ms; GDRegressor epoch {t_gd / EPOCHS * 1e3:.1f} ms"
-    )
-    row(
-        "GDRegressor epoch / memory-bound epoch",
-        t_gd / EPOCHS / limit,
-        lambda v: v <= 1.5,
-        "target <= 1.5",
-    )
-    row(
-        "GDRegressor 5 epochs / SGDRegressor 5 epochs (time)",
-        t_gd / t_sgd,
-        lambda v: v <= 0.5,
-        "target <= 0.5",
-    )
-    row(
-        "GDRegressor / SGDRegressor training mse",
-        mse["gd"] / mse["sgd"],
-        lambda v: v <= 1.0,
-        "target <= 1",
-    )
-    row("GDRegressor / Ridge training mse", mse["gd"] / mse["ridge"], None, "exact solver")
-    row("GDRegressor 5 epochs / Ridge (time)", t_gd / t_ridge, None, "exact solver")
+    mse_sgd = mean_squared_error(y, sgd.predict(X))
+    print(f"memory-bound epoch {limit * 1e3:.1f} ms; SGDRegressor 5 epochs {t_sgd:.2f} s")
+    fits = {}
+    for shuffle, target in [(True, 0.6), ("blocks", 0.3)]:
+        for optimizer in ["nesterov", "sgd"]:
+            gd = GDRegressor(
+                batch_size=256, shuffle=shuffle, optimizer=optimizer, max_iter=EPOCHS,
+                tol=None, random_state=0,
+            )  # fmt: skip
+            seconds, gd = best_time(partial(gd.fit, X, y), repeat)
+            fits[shuffle, optimizer] = seconds
+            label = f"shuffle={shuffle!r}, optimizer={optimizer!r}"
+            row(
+                f"GDRegressor 5 epochs / SGDRegressor (time), {label}",
+                seconds / t_sgd,
+                (lambda v, target=target: v <= target) if optimizer == "nesterov" else None,
+                f"target <= {target}" if optimizer == "nesterov" else "",
+            )
+            row(
+                f"GDRegressor / SGDRegressor training mse, {label}",
+                mean_squared_error(y, gd.predict(X)) / mse_sgd,
+                (lambda v: v <= 1.0) if optimizer == "nesterov" else None,
+                "target <= 1 (equal mse)" if optimizer == "nesterov" else "",
+            )
+    for shuffle in [True, "blocks"]:
+        for batch_size in [32, 256]:
+            # an epoch's own cost: four epochs' time minus one's, over three
+            gd = GDRegressor(batch_size=batch_size, shuffle=shuffle, tol=None, random_state=0)
+            one, _ = best_time(partial(gd.set_params(max_iter=1).fit, X, y), repeat)
+            four, _ = best_time(partial(gd.set_params(max_iter=4).fit, X, y), repeat)
+            row(
+                f"epoch / memory-bound epoch, shuffle={shuffle!r}, batch_size={batch_size}",
+                (four - one) / 3 / limit,
+                (lambda v: v <= 1.5) if shuffle == "blocks" and batch_size == 256 else None,
+                "target: near 1" if shuffle == "blocks" else "",
+            )
+            if batch_size == 256:
+                row(
+                    f"fixed cost of a fit / memory-bound epoch, shuffle={shuffle!r}",
+                    (one - (four - one) / 3) / limit,
+                    None,
+                    "statistics, curvature, best constant",
+                )
+    row("GDRegressor / Ridge training mse", mse_sgd / mean_squared_error(y, ridge.predict(X)))
 
     # -- float32 against float64 -----------------------------------------------
     X32 = X.astype(np.float32)
     gd32 = GDRegressor(batch_size=256, max_iter=EPOCHS, tol=None, random_state=0)
     t_gd32, gd32 = best_time(partial(gd32.fit, X32, y), repeat)
-    row("GDRegressor float32 / float64 (time)", t_gd32 / t_gd, lambda v: v <= 0.6, "target <= 0.6")
     row(
-        "GDRegressor float32 / float64 training mse",
-        mean_squared_error(y, gd32.predict(X32)) / mse["gd"],
-        None,
+        "GDRegressor float32 / float64 (time)",
+        t_gd32 / fits[True, "nesterov"],
+        lambda v: v <= 0.6,
+        "target <= 0.6",
     )
     del X32
 
-    # -- sparse against dense --------------------------------------------------
-    X_sparse = sparse.random(n_samples, 1000, density=0.01, format="csr", random_state=rng)
-    y_sparse = X_sparse @ rng.standard_normal(1000) + 0.1 * rng.standard_normal(n_samples)
-    X_dense = X_sparse.toarray()
-    gds = GDRegressor(batch_size=256, max_iter=EPOCHS, tol=None, random_state=0)
-    t_sparse, _ = best_time(lambda: gds.fit(X_sparse, y_sparse), repeat)
-    t_dense, _ = best_time(partial(gds.fit, X_dense, y_sparse), repeat)
-    row("GDRegressor sparse (1% of 1000 features) / same data dense", t_sparse / t_dense, None)
-    t_sgd_sparse, _ = best_time(
-        lambda: SGDRegressor(max_iter=EPOCHS, tol=None, random_state=0).fit(X_sparse, y_sparse),
-        repeat,
-    )
-    row("GDRegressor sparse / SGDRegressor sparse (time)", t_sparse / t_sgd_sparse, None)
-    del X_dense
+    wide_sparse(row, repeat, n_samples // 10)
 
     # -- 20 classes ------------------------------------------------------------
     X, y = classification_data(n_samples, 100, 20, rng)
@@ -221,6 +223,91 @@ def main():
         f"\naccuracy: skgd {accuracy['gd']:.3f}, SGD {accuracy['sgd']:.3f}, "
         f"LogisticRegression {accuracy['lr']:.3f}"
     )
+    one_row_stream(row, rng)
+    compile_time(row)
+
+
+def wide_sparse(row, repeat, n_samples):
+    """Hashed-text-like data: 30 non-zeros a row, 5 classes, 2**18 and 2**20 columns."""
+    rng = np.random.RandomState(1)
+    for n_features in [2**18, 2**20]:
+        vocabulary = rng.randint(n_features, size=(5, 2000))  # each class's frequent columns
+        y = rng.randint(5, size=n_samples)
+        columns = np.where(
+            rng.uniform(size=(n_samples, 30)) < 0.3,
+            vocabulary[y[:, None], rng.randint(2000, size=(n_samples, 30))],
+            rng.randint(n_features, size=(n_samples, 30)),
+        )
+        X = sparse.csr_matrix(
+            (np.ones(n_samples * 30), columns.ravel(), np.arange(0, n_samples * 30 + 1, 30)),
+            shape=(n_samples, n_features),
+        )
+        X.sum_duplicates()
+        train, test = slice(0, n_samples * 3 // 4), slice(n_samples * 3 // 4, None)
+        sgd = SGDClassifier(random_state=0)
+        t_sgd, sgd = best_time(partial(sgd.fit, X[train], y[train]), repeat)
+        gd = GDClassifier(optimizer="sgd", random_state=0)
+        t_gd, gd = best_time(partial(gd.fit, X[train], y[train]), repeat)
+        scores = gd.score(X[test], y[test]), sgd.score(X[test], y[test])
+        row(
+            f"wide sparse 2**{n_features.bit_length() - 1}: GD(sgd) / SGDClassifier (time)",
+            t_gd / t_sgd,
+            lambda v: v <= 1.0,
+            f"target <= 1; accuracy {scores[0]:.3f} vs {scores[1]:.3f}; "
+            f"epochs {gd.n_iter_} vs {sgd.n_iter_}",
+        )
+        gd = GDClassifier(random_state=0)
+        t_default, gd = best_time(partial(gd.fit, X[train], y[train]), 1)
+        row(
+            f"wide sparse 2**{n_features.bit_length() - 1}: GD(defaults) / SGDClassifier (time)",
+            t_default / t_sgd,
+            None,
+            f"momentum moves every coefficient; accuracy {gd.score(X[test], y[test]):.3f}",
+        )
+
+
+def one_row_stream(row, rng):
+    """The cost of a partial_fit call on a single row, beside SGDRegressor's."""
+    X, y = regression_data(3000, 10, rng)
+
+    def stream(model):
+        tic = time.perf_counter()
+        for i in range(1000, 3000):
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        return time.perf_counter() - tic
+
+    times = {}
+    for name, make in [("gd", GDRegressor), ("sgd", SGDRegressor)]:
+        model = make(random_state=0).partial_fit(X[:1000], y[:1000])
+        times[name] = min(stream(model) for _ in range(3))
+    row(
+        "one-row partial_fit: GDRegressor / SGDRegressor (time)",
+        times["gd"] / times["sgd"],
+        lambda v: v <= 1.0,
+        f"target <= 1; SGD {times['sgd'] / 2000 * 1e6:.0f} us a call",
+    )
+
+
+def compile_time(row):
+    """The compiled kernel's first-call cost: once per machine, then read from numba's cache."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = (
+        "import time, numpy as np; from skgd import GDRegressor; X = np.ones((50, 3)); "
+        "X[:, 0] = np.arange(50); t = time.perf_counter(); "
+        "GDRegressor(max_iter=2, tol=None).fit(X, X[:, 0]); print(time.perf_counter() - t)"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        seconds = [
+            float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True).stdout)
+            for _ in range(2)
+        ]  # fmt: skip
+    row("first fit on a machine, compiling (s)", seconds[0], None, "once per machine")
+    row("first fit in a process, from the cache (s)", seconds[1], None, "")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._loop import Settings, TrainingState, train
@@ -210,9 +211,13 @@ class BaseGD(BaseEstimator):
 
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         stats = self._statistics(X, Y, sample_weight, streaming)
-        objective = self._objective(
-            loss, Y, sample_weight, stats, single, X.dtype, centred=not sparse.issparse(X)
-        )
+        peak = None  # sparse X: the largest |value| of each column, over the stream
+        if sparse.issparse(X):
+            low, high = min_max_axis(X, axis=0)
+            peak = np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
+            if streaming and getattr(self, "_x_peak", None) is not None:
+                peak = np.maximum(peak, self._x_peak)
+        objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype, peak)
 
         # the parameters: continued, given, or at random (the course's step 1)
         if continuing:
@@ -279,6 +284,7 @@ class BaseGD(BaseEstimator):
         self._x_stats = astuple(stats[0])
         self._y_stats = None if stats[1] is None else astuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
+        self._x_peak = peak
         self._rng = rng
         self.optimizer_ = optimizer
         self.t_ = state.t
@@ -320,13 +326,17 @@ class BaseGD(BaseEstimator):
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(Y_2d, sample_weight)
         return x_stats, y_stats, y_loc
 
-    def _objective(self, loss, Y, sample_weight, stats, single, dtype, centred=True):
+    def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None):
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
-        ``centred=False`` (sparse X) scales the features without centring
-        them, as ``StandardScaler(with_mean=False)``: a row's update then
-        touches only its non-zero columns. Unless a column's mean is larger
-        than its spread: those would make the problem ill-conditioned.
+        ``peak`` (sparse X: each column's largest magnitude) says to scale
+        the features without centring them, so that a row's update touches
+        only its non-zero columns. Each column is divided by its largest
+        magnitude, as ``MaxAbsScaler`` does: dividing a rare column by its
+        small standard deviation (``StandardScaler(with_mean=False)``) would
+        make the rows holding it huge, and the stable step tiny. A column
+        whose mean outweighs its spread is still centred: uncentred, it and
+        the intercept would be nearly collinear, and the descent would crawl.
         """
         x_stats, y_stats, y_loc = stats
         n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
@@ -351,11 +361,10 @@ class BaseGD(BaseEstimator):
             x_mean, x_scale, y_loc, spread, loss_scale = zeros, zeros + 1, 0 * ones, ones, ones
         else:
             x_mean, x_scale, _ = x_stats.standardization(self.fit_intercept, dtype)
-            # Sparse X is scaled, not centred, unless a column's mean outweighs
-            # its spread: uncentred, that column and the intercept would be
-            # nearly collinear, and the descent would crawl along them.
-            if not centred and np.all(np.abs(x_mean) <= x_scale):
-                x_mean = np.zeros_like(x_mean)
+            if peak is not None:
+                uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
+                x_mean = np.where(uncentred, 0, x_mean).astype(dtype)
+                x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
         return Objective(

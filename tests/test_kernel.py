@@ -15,9 +15,7 @@ def both_paths(make, X, y, monkeypatch, **fit_params):
     """The same model trained compiled, then in numpy; checks the compiled path ran."""
     ran = []
     real_plan = _kernel.plan
-    monkeypatch.setattr(
-        _kernel, "plan", lambda *args: ran.append(real_plan(*args)) or ran[-1]
-    )
+    monkeypatch.setattr(_kernel, "plan", lambda *args: ran.append(real_plan(*args)) or ran[-1])
     compiled = make().fit(X, y, **fit_params)
     assert ran and all(plan is not None for plan in ran), "the compiled path did not run"
     monkeypatch.setattr(_kernel, "ENABLED", False)
@@ -58,9 +56,7 @@ def test_every_regression_loss_and_optimizer(regression, loss, optimizer, monkey
     # Two epochs: on kinked losses the descent is chaotic enough for rounding
     # differences to grow a hundredfold an epoch.
     params = dict(loss=loss, optimizer=optimizer, batch_size=16, max_iter=2, tol=None)
-    compiled, numpy = both_paths(
-        lambda: GDRegressor(**params, random_state=0), X, y, monkeypatch
-    )
+    compiled, numpy = both_paths(lambda: GDRegressor(**params, random_state=0), X, y, monkeypatch)
     same_model(compiled, numpy)
 
 
@@ -99,9 +95,7 @@ def test_penalties_schedules_and_data_forms(regression, params, form, monkeypatc
     elif form == "weighted":
         fit_params["sample_weight"] = np.random.RandomState(0).uniform(0, 3, len(y))
     settings = dict(batch_size=16, max_iter=4, tol=None, random_state=0) | params
-    compiled, numpy = both_paths(
-        lambda: GDRegressor(**settings), X, y, monkeypatch, **fit_params
-    )
+    compiled, numpy = both_paths(lambda: GDRegressor(**settings), X, y, monkeypatch, **fit_params)
     same_model(compiled, numpy, rtol)
 
 
