@@ -165,8 +165,9 @@ class Plan:
         else:
             result = _dense_epoch(X, *common)
         total, done, first, failed, adam_t = result
-        for param_slots, kept in zip(slots, self.optimizer.state_):
-            for key, array in zip(self.keys, param_slots):
+        # (slots has an unused intercept's entry when fit_intercept=False)
+        for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
+            for key, array in zip(self.keys, param_slots, strict=False):
                 kept[key] = array
             if self.opt == _ADAM:
                 kept["t"] = adam_t
