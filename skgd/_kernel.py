@@ -160,7 +160,14 @@ class Plan:
             slots[1][1],
             adam_t,
         )
-        if sparse.issparse(X):
+        lazy_momentum = (
+            self.opt in (_MOMENTUM, _NESTEROV)
+            and not (np.any(self.l1) or np.any(o.x_mean))
+            and len(set(steps)) == 1  # one map for every untouched step
+        )
+        if sparse.issparse(X) and lazy_momentum:
+            result = _sparse_momentum_epoch(X.data, X.indices, X.indptr, *common)
+        elif sparse.issparse(X):
             result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
         else:
             result = _dense_epoch(X, *common)
@@ -484,3 +491,135 @@ def _unscale(V, VT, scale, lazy):
         for k in range(V.shape[0]):
             for j in range(V.shape[1]):
                 V[k, j] = scale[k] * VT[j, k]
+
+
+@jit
+def _momentum_powers(opt, decay, step, l2, n_steps):
+    """``A**s`` for s = 0..n_steps: what s steps of momentum do to an untouched coefficient.
+
+    Untouched, a coefficient's gradient is its L2 term ``l2 * p``; one step
+    of heavy-ball momentum maps ``(p, v)`` linearly, by
+    ``[[1 - h l2, μ], [-h l2, μ]]``, and one of Nesterov's by
+    ``[[1 - h l2 (1 + μ), μ²], [-h l2, μ]]``.
+    """
+    shrink = step * l2
+    if opt == _MOMENTUM:
+        A = np.array([[1.0 - shrink, decay], [-shrink, decay]])
+    else:
+        A = np.array([[1.0 - shrink * (1.0 + decay), decay * decay], [-shrink, decay]])
+    powers = np.empty((n_steps + 1, 2, 2))
+    powers[0] = np.eye(2)
+    for s in range(1, n_steps + 1):
+        powers[s] = A @ powers[s - 1]
+    return powers
+
+
+@jit
+def _catch_up(j, batch, last, VT, SV1T, powers):
+    """Bring column j's coefficients and velocities to step ``batch``."""
+    s = batch - last[j]
+    if s > 0:
+        for k in range(VT.shape[1]):
+            P = powers[k, s]
+            p, v = VT[j, k], SV1T[j, k]
+            VT[j, k] = P[0, 0] * p + P[0, 1] * v
+            SV1T[j, k] = P[1, 0] * p + P[1, 1] * v
+    last[j] = batch
+
+
+@jit
+def _sparse_momentum_epoch(
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+):  # fmt: skip
+    """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
+
+    A column no batch touches follows a fixed linear map (see
+    :func:`_momentum_powers`), applied all at once when a batch next reads
+    it, and to every column at the end of the epoch.
+    """
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    n_batches = (n + batch_size - 1) // batch_size
+    decay, step = hyper[0], steps[0]
+    powers = np.empty((n_outputs, n_batches + 1, 2, 2))
+    for k in range(n_outputs):
+        powers[k] = _momentum_powers(opt, decay, step, l2[k], n_batches)
+    VT = np.ascontiguousarray(V.T)  # a column's outputs side by side: one cache line
+    SV1T = np.ascontiguousarray(SV1.T)
+    last = np.zeros(n_features, dtype=np.int64)  # the step each column is up to
+    grad = np.zeros((n_features, n_outputs))  # the data's gradient, on touched columns
+    touched = np.empty(batch_size * 64, dtype=np.int64)
+    inverse_scale = 1.0 / x_scale
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gc = np.empty(n_outputs)
+    total, first = 0.0, np.nan
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        batch_loss = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                raw[r, k] = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                _catch_up(j, batch, last, VT, SV1T, powers)
+                x = data[q] * inverse_scale[j]
+                for k in range(n_outputs):
+                    raw[r, k] += x * VT[j, k]
+            for k in range(n_outputs):
+                raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] + c[k])
+            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            for k in range(n_outputs):
+                g[r, k] *= g_scale[k] * (weights[i] / m)
+        if not np.isfinite(batch_loss):
+            for j in range(n_features):
+                _catch_up(j, batch, last, VT, SV1T, powers)
+            V[:] = VT.T
+            SV1[:] = SV1T.T
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        # backward: the data's gradient on the batch's columns
+        n_touched = 0
+        gc[:] = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                gc[k] += g[r, k]
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                if last[j] == batch:  # first seen in this backward pass
+                    last[j] = -1 - batch
+                    if n_touched == touched.shape[0]:
+                        touched = np.concatenate((touched, np.empty_like(touched)))
+                    touched[n_touched] = j
+                    n_touched += 1
+                x = data[q] * inverse_scale[j]
+                for k in range(n_outputs):
+                    grad[j, k] += g[r, k] * x
+        t += 1
+        # update: the touched columns as momentum does it, the others later
+        for u in range(n_touched):
+            j = touched[u]
+            for k in range(n_outputs):
+                gk = grad[j, k] + l2[k] * VT[j, k]
+                velocity = decay * SV1T[j, k] - step * gk
+                SV1T[j, k] = velocity
+                if opt == _MOMENTUM:
+                    VT[j, k] -= -velocity
+                else:
+                    VT[j, k] -= -(decay * velocity - step * gk)
+                grad[j, k] = 0.0
+            last[j] = batch + 1
+        if fit_intercept:
+            _update(opt, hyper, c, gc, Sc1, Sc2, step, t)
+    for j in range(n_features):
+        _catch_up(j, n_batches, last, VT, SV1T, powers)
+    V[:] = VT.T
+    SV1[:] = SV1T.T
+    return total, n_batches, first, np.nan, t

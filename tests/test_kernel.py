@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import sparse
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import load_iris, make_classification, make_regression
 
 from skgd import GDClassifier, GDRegressor, _kernel
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
@@ -146,4 +146,20 @@ def test_multi_output_targets(regression, loss, monkeypatch):
     Y = np.column_stack([y, -0.5 * y + 10])
     params = dict(loss=loss, batch_size=16, max_iter=2, tol=None, random_state=0)
     compiled, numpy = both_paths(lambda: GDRegressor(**params), X, Y, monkeypatch)
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_uncentred_columns_with_every_optimizer(optimizer, fit_intercept, monkeypatch):
+    # Columns of mean about 0: not centred, so plain SGD and momentum take
+    # their lazy O(non-zeros) paths, and the others their dense ones.
+    X, y = make_classification(
+        n_samples=200, n_features=30, n_informative=10, n_classes=3, random_state=0
+    )
+    X = sparse.csr_matrix(np.where(np.abs(X) < 0.8, 0.0, X))
+    params = dict(
+        optimizer=optimizer, fit_intercept=fit_intercept, batch_size=16, max_iter=3, tol=None
+    )
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
     same_model(compiled, numpy)
