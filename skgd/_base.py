@@ -112,6 +112,7 @@ class BaseGD(BaseEstimator):
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "shuffle": ["boolean", StrOptions({"blocks"})],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -220,8 +221,9 @@ class BaseGD(BaseEstimator):
         objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype, peak)
 
         # the parameters: continued, given, or at random (the course's step 1)
-        if continuing:
-            W, b = self._W, self.intercept_
+        if continuing:  # from the last iterate (coef_ is the average when averaging)
+            W, b = getattr(self, "_iterate", None) or (self._W, self.intercept_)
+            W = np.reshape(W, self._W.shape)
         else:
             V, c = self._initial_params(rng, n_outputs, stats, X.dtype)
             if incremental:  # one chunk's statistics may be far from the stream's
@@ -244,6 +246,12 @@ class BaseGD(BaseEstimator):
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
+        if self.average:  # averaged SGD: the mean of the iterates after `average` samples
+            state.average_from = int(self.average)
+            if continuing and getattr(self, "_average", None) is not None:
+                W_average, b_average, state.n_averaged, state.seen = self._average
+                V_average, c_average = objective.from_model(W_average, b_average)
+                state.V_average[...], state.c_average[...] = V_average, c_average
 
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
@@ -277,9 +285,14 @@ class BaseGD(BaseEstimator):
                 stacklevel=2,
             )
 
-        W, b = objective.to_model(state.V, state.c)
+        W, b = objective.to_model(*state.model())
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
+        self._iterate, self._average = None, None  # plain arrays, for persistence
+        if self.average:
+            self._iterate = objective.to_model(state.V, state.c)
+            W_average, b_average = objective.to_model(state.V_average, state.c_average)
+            self._average = (W_average, b_average, state.n_averaged, state.seen)
         # plain arrays, so that persisted models name no private type
         self._x_stats = astuple(stats[0])
         self._y_stats = None if stats[1] is None else astuple(stats[1])

@@ -133,6 +133,8 @@ class Plan:
         if not self.fit_intercept:
             slots.append([np.zeros(state.c.shape)] * 2)
         adam_t = int(self.optimizer.state_[0].get("t", 0))
+        # [samples before averaging, samples seen, iterates averaged], updated in place
+        averaging = np.array([state.average_from, state.seen, state.n_averaged], dtype=float)
         common = (
             self.Y,
             self.indexed,
@@ -159,9 +161,13 @@ class Plan:
             slots[1][0],
             slots[1][1],
             adam_t,
+            state.V_average,
+            state.c_average,
+            averaging,
         )
         lazy_momentum = (
             self.opt in (_MOMENTUM, _NESTEROV)
+            and state.average_from == np.inf  # an average moves every coefficient
             and not (np.any(self.l1) or np.any(o.x_mean))
             and len(set(steps)) == 1  # one map for every untouched step
         )
@@ -172,6 +178,7 @@ class Plan:
         else:
             result = _dense_epoch(X, *common)
         total, done, first, failed, adam_t = result
+        state.seen, state.n_averaged = int(averaging[1]), int(averaging[2])
         # (slots has an unused intercept's entry when fit_intercept=False)
         for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
             for key, array in zip(self.keys, param_slots, strict=False):
@@ -331,7 +338,7 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_interce
 def _dense_epoch(
     X, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
-    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
     n_outputs, n_features = V.shape
     n = order.shape[0]
@@ -386,14 +393,28 @@ def _dense_epoch(
                 gV[k, j] += l2[k] * V[k, j]
         t += 1
         _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, steps[batch], t, fit_intercept, l1)
+        _step_taken(averaging, m, V, c, V_average, c_average)
     return total, n_batches, first, np.nan, t
+
+
+@jit
+def _step_taken(averaging, n_rows, V, c, V_average, c_average):
+    """Count the batch's samples; add the iterate to the average once it runs."""
+    averaging[1] += n_rows
+    if averaging[1] >= averaging[0]:
+        averaging[2] += 1
+        share = 1.0 / averaging[2]
+        for k in range(V.shape[0]):
+            for j in range(V.shape[1]):
+                V_average[k, j] += (V[k, j] - V_average[k, j]) * share
+            c_average[k] += (c[k] - c_average[k]) * share
 
 
 @jit
 def _sparse_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
-    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
     n_outputs, n_features = V.shape
     n = order.shape[0]
@@ -403,7 +424,7 @@ def _sparse_epoch(
     # plain SGD: V = scale * U, so that L2's shrinking of every coefficient is
     # one product per output; any other optimizer: a dense gradient
     centred = np.any(x_mean != 0)  # then every column moves: no lazy updates
-    lazy = opt == _SGD and l1.max() == 0 and not centred
+    lazy = opt == _SGD and l1.max() == 0 and not centred and averaging[0] == np.inf
     scale = np.ones(n_outputs)
     shift = np.zeros(n_outputs)
     # Lazy updates read and write a few columns at random: with the outputs of
@@ -468,6 +489,7 @@ def _sparse_epoch(
             if fit_intercept:
                 for k in range(n_outputs):
                     c[k] -= step * gc[k]
+            averaging[1] += m  # (lazy: never averaging)
         else:
             for k in range(n_outputs):
                 for j in range(n_features):
@@ -480,6 +502,7 @@ def _sparse_epoch(
                         j = indices[q]
                         gV[k, j] += gk * (data[q] / x_scale[j])
             _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_intercept, l1)
+            _step_taken(averaging, m, V, c, V_average, c_average)
     _unscale(V, VT, scale, lazy)
     return total, n_batches, first, np.nan, t
 
@@ -531,7 +554,7 @@ def _catch_up(j, batch, last, VT, SV1T, powers):
 def _sparse_momentum_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
-    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
@@ -618,6 +641,7 @@ def _sparse_momentum_epoch(
             last[j] = batch + 1
         if fit_intercept:
             _update(opt, hyper, c, gc, Sc1, Sc2, step, t)
+        averaging[1] += m  # (lazy: never averaging)
     for j in range(n_features):
         _catch_up(j, n_batches, last, VT, SV1T, powers)
     V[:] = VT.T

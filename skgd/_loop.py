@@ -41,6 +41,30 @@ class TrainingState:
     rng: np.random.RandomState
     t: int = 0  # updates so far
     loss_curve: list = field(default_factory=list)
+    # Averaged SGD: after ``average_from`` samples, the mean of the iterates
+    seen: int = 0  # samples seen so far
+    average_from: float = np.inf
+    V_average: np.ndarray = None
+    c_average: np.ndarray = None
+    n_averaged: int = 0
+
+    def __post_init__(self):
+        if self.V_average is None:
+            self.V_average, self.c_average = np.zeros(self.V.shape), np.zeros(self.c.shape)
+
+    def step_taken(self, n_rows):
+        """Count a batch's samples, and add the new iterate to the average once it runs."""
+        self.seen += n_rows
+        if self.seen >= self.average_from:
+            self.n_averaged += 1
+            self.V_average += (self.V - self.V_average) / self.n_averaged
+            self.c_average += (self.c - self.c_average) / self.n_averaged
+
+    def model(self):
+        """The parameters the estimator reports: the average once it runs, else the iterate."""
+        if self.n_averaged:
+            return self.V_average, self.c_average
+        return self.V, self.c
 
 
 @dataclass(frozen=True)
@@ -162,13 +186,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
 
             # the stop criterion, in units of the best constant model's loss
             if validate is not None:
-                score, validation_loss = validate(state.V, state.c)
+                score, validation_loss = validate(*state.model())
                 validation_scores.append(score)
                 # A coarse score (accuracy on few samples) can stall while the
                 # model still learns; the validation loss shows that progress.
                 progress = (score, -validation_loss / objective.reference_loss)
                 if kept is None or better(progress, kept[0], tol):
                     kept = (progress, state.V.copy(), state.c.copy())
+                    kept += (state.V_average.copy(), state.c_average.copy(), state.n_averaged)
             else:
                 progress = (-epoch_loss / objective.reference_loss,)
             if settings.verbose:
@@ -211,7 +236,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     break
 
     if kept is not None:  # early stopping keeps the best model seen
-        state.V[...], state.c[...] = kept[1:]
+        state.V[...], state.c[...], state.V_average[...], state.c_average[...] = kept[1:5]
+        state.n_averaged = kept[5]
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
 
 
@@ -237,6 +263,7 @@ def descend(objective, state, X, Y, weights, order, batch_size, steps, single, f
         total += batch_loss
         state.optimizer.step(params, [grad_V, grad_c][: len(params)], steps[batch])  # update
         objective.soft_threshold(state.V, steps[batch])
+        state.step_taken(len(idx))
     return total, len(steps), first, np.nan
 
 

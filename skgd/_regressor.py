@@ -130,6 +130,14 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     warm_start : bool, default=False
         Whether ``fit`` starts from the previous solution instead of a new
         random initialisation.
+    average : bool or int, default=False
+        Averaged SGD, as in scikit-learn: ``True`` makes ``coef_`` and
+        ``intercept_`` the mean of the iterates of every update; an int
+        ``n`` starts the mean once ``n`` samples have been seen (in
+        ``partial_fit`` too, across calls). The mean of a noisy constant-step
+        descent is closer to the optimum than its last iterate. It costs one
+        pass over the coefficients a batch, so on sparse X it gives up the
+        O(non-zeros) update.
     verbose : int, default=0
         If positive, print one line per epoch.
 
@@ -250,6 +258,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         shuffle=True,
         random_state=None,
         warm_start=False,
+        average=False,
         verbose=0,
     ):
         self.loss = loss
@@ -271,6 +280,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         self.shuffle = shuffle
         self.random_state = random_state
         self.warm_start = warm_start
+        self.average = average
         self.verbose = verbose
 
     def __sklearn_tags__(self):
