@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats
@@ -180,6 +181,8 @@ class BaseGD(BaseEstimator):
         loss = self._get_loss()
         loss.check_target(Y)
         n_outputs, n_features = self._n_outputs(Y), X.shape[1]
+        single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
+        check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype)
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
         if continuing:
@@ -207,7 +210,6 @@ class BaseGD(BaseEstimator):
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         stats = self._statistics(X, Y, sample_weight, streaming)
         objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype)
 
@@ -253,6 +255,19 @@ class BaseGD(BaseEstimator):
             stop=not incremental,
             fit_intercept=self.fit_intercept,
             verbose=self.verbose,
+        )
+        # before any step: a user's loss or optimizer that returns the wrong thing
+        check_user_objects(
+            objective,
+            optimizer,
+            X,
+            Y,
+            sample_weight / sample_weight.mean(),
+            V,
+            c,
+            single=single,
+            fit_intercept=self.fit_intercept,
+            step=self.learning_rate,
         )
         validate = None
         if validation is not None:
