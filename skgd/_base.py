@@ -142,10 +142,39 @@ class BaseGD(BaseEstimator):
     def _new_optimizer(self):
         """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
         if isinstance(self.optimizer, str):
+            if self.optimizer not in OPTIMIZERS:
+                # set between partial_fit calls, which skip scikit-learn's validation
+                self._validate_params()
             return OPTIMIZERS[self.optimizer]()
         optimizer = clone(self.optimizer)
         optimizer._validate_params()
         return optimizer
+
+    def _same_optimizer(self):
+        """Whether ``optimizer`` still names the optimizer that trained the model.
+
+        ``set_params(optimizer=...)`` between ``partial_fit`` calls takes
+        effect at the next call, which starts the new optimizer afresh.
+        """
+        new, old = self._new_optimizer(), self.optimizer_
+        return type(new) is type(old) and new.get_params() == old.get_params()
+
+    def _check_stream_parameters(self):
+        """Refuse, in ``partial_fit``, a parameter that cannot change within a stream.
+
+        ``fit_intercept`` is the model's form: a model trained with an
+        intercept would lose it, and one without would gain a parameter its
+        optimizer has no state for. scikit-learn refuses such changes between
+        ``partial_fit`` calls (``IncrementalPCA``, a changed ``n_components``); so here.
+        """
+        trained = getattr(self, "_trained_fit_intercept", self.fit_intercept)
+        if self.fit_intercept != trained:
+            raise ValueError(
+                f"fit_intercept={self.fit_intercept!r}, but the model was trained with "
+                f"fit_intercept={trained!r}; it cannot change between partial_fit calls. "
+                f"Call fit to train a new model with fit_intercept={self.fit_intercept!r}, "
+                f"or set fit_intercept={trained!r} again to continue this one."
+            )
 
     # ------------------------------------------------------------ input data
 
@@ -185,6 +214,8 @@ class BaseGD(BaseEstimator):
         check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype)
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
+        if streaming:
+            self._check_stream_parameters()
         if continuing:
             if self._W.shape != (n_outputs, n_features):
                 raise ValueError(
@@ -228,13 +259,14 @@ class BaseGD(BaseEstimator):
         V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
         if not self.fit_intercept:
             c[:] = 0
-        if streaming and not self._rescaled(stats):
+        if streaming and not self._rescaled(stats) and self._same_optimizer():
             optimizer = copy.deepcopy(self.optimizer_)
             if X.shape[0] < _AUTO_BATCH_SIZE:
                 # A chunk smaller than a batch: its step fits this chunk, not the
                 # momentum gathered on others (one-row streams would overshoot).
                 optimizer.restart()
         else:  # momenta in the old coordinates would point the wrong way
+            # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
@@ -293,6 +325,7 @@ class BaseGD(BaseEstimator):
         self._y_loc = stats[2]
         self._rng = rng
         self.optimizer_ = optimizer
+        self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
         # Bounded, so that endless streams of partial_fit do not grow it.
         self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]

@@ -189,6 +189,10 @@ def test_a_rejected_partial_fit_leaves_the_model_exactly_as_it_was(regression):
     with pytest.raises(ValueError, match="MeanLoss"):
         model.partial_fit(X, y)
     assert pickle.dumps(model.set_params(loss=UserSquaredError())) == before
+    model.set_params(optimizer=ScalarStepOptimizer())
+    with pytest.raises(ValueError, match="ScalarStepOptimizer"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(optimizer="nesterov")) == before
 
 
 def test_a_rejected_fit_leaves_no_model(regression):
