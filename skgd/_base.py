@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, target_scaling
@@ -82,7 +83,7 @@ def keep_state_on_error(method):
     return wrapper
 
 
-class BaseGD(BaseEstimator):
+class BaseGD(CallbackSupportMixin, BaseEstimator):
     """Parameters, initialisation and the training loop of the skgd estimators."""
 
     # Set by the subclasses: the built-in losses by name, the base class of
@@ -226,6 +227,7 @@ class BaseGD(BaseEstimator):
             X = X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
+        weighted = sample_weight is not None
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -304,8 +306,33 @@ class BaseGD(BaseEstimator):
         validate = None
         if validation is not None:
             validate = functools.partial(self._validate, objective, validation, single)
+        tasks, on_epoch = None, None
+        if CALLBACKS_SUPPORTED:
+            tasks = EpochTasks(
+                self,
+                X,
+                lambda: self._decode_targets(Y),
+                sample_weight if weighted else None,
+                settings.max_epochs,
+            )
+            if tasks.any:
+
+                def model(state=state):
+                    W, b = objective.to_model(state.V, state.c)
+                    return {"coef_": W[0] if self._squeeze_coef(Y) else W, "intercept_": b}
+
+                tasks.begin_training(model)
+                on_epoch = lambda epoch, state, loss: tasks.end_epoch(model)  # noqa: E731
         history = train(
-            objective, state, X, Y, sample_weight, settings, single=single, validate=validate
+            objective,
+            state,
+            X,
+            Y,
+            sample_weight,
+            settings,
+            single=single,
+            validate=validate,
+            on_epoch=on_epoch,
         )
         if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
@@ -335,6 +362,8 @@ class BaseGD(BaseEstimator):
             self.best_validation_score_ = max(self.validation_scores_)
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
+        if tasks is not None:
+            tasks.end()
         return self
 
     def _rescaled(self, stats):
