@@ -296,7 +296,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             optimizer,
             X,
             Y,
-            sample_weight / sample_weight.mean(),
+            sample_weight,
             V,
             c,
             single=single,

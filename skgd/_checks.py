@@ -22,9 +22,7 @@ import numpy as np
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from .optim import OPTIMIZERS, Optimizer
 
-_BUILT_IN_LOSSES = frozenset(REGRESSION_LOSSES.values()) | frozenset(
-    CLASSIFICATION_LOSSES.values()
-)
+_BUILT_IN_LOSSES = frozenset(REGRESSION_LOSSES.values()) | frozenset(CLASSIFICATION_LOSSES.values())
 _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
 
 # The training loop's floating-point settings: overflow shows as infinity,
@@ -51,7 +49,9 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
         _check_loss(loss, Y[rows], raw[:, 0] if single else raw)
 
 
-def check_user_objects(objective, optimizer, X, Y, weights, V, c, *, single, fit_intercept, step):
+def check_user_objects(
+    objective, optimizer, X, Y, sample_weight, V, c, *, single, fit_intercept, step
+):
     """Raise ValueError if a user's loss or optimizer returns what training cannot use.
 
     Nothing is changed: the loss is evaluated at ``V, c`` (the initial
@@ -64,7 +64,9 @@ def check_user_objects(objective, optimizer, X, Y, weights, V, c, *, single, fit
     if not (user_loss or user_optimizer):
         return
     rows = _rows(X.shape[0], len(V))
-    X, Y, weights = X[rows], Y[rows], weights[rows]
+    # the batch weights the loop uses: relative to the mean weight
+    weights = sample_weight[rows] / sample_weight.mean()
+    X, Y = X[rows], Y[rows]
     with np.errstate(**_AS_IN_TRAINING):
         if user_loss:
             raw = objective.raw_prediction(X, V, c, single)

@@ -60,9 +60,7 @@ class Settings:
     verbose: int = 0
 
 
-def train(
-    objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None
-):
+def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None):
     """Run the course's loop on ``state``, in place; return what happened.
 
     ``single`` says whether the loss sees 1-D targets and raw predictions.
