@@ -403,6 +403,10 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of minibatch gradient descent over the given data.
 
+        Parameters changed with ``set_params`` since the last call take
+        effect in this one; a new ``optimizer`` starts afresh. A changed
+        ``fit_intercept`` is refused: it is the model's form, so call ``fit``.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
