@@ -31,6 +31,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
+from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats
@@ -83,7 +85,7 @@ def keep_state_on_error(method):
     return wrapper
 
 
-class BaseGD(BaseEstimator):
+class BaseGD(CallbackSupportMixin, BaseEstimator):
     """Parameters, initialisation and the training loop of the skgd estimators."""
 
     # Set by the subclasses: the built-in losses by name, the base class of
@@ -144,10 +146,39 @@ class BaseGD(BaseEstimator):
     def _new_optimizer(self):
         """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
         if isinstance(self.optimizer, str):
+            if self.optimizer not in OPTIMIZERS:
+                # set between partial_fit calls, which skip scikit-learn's validation
+                self._validate_params()
             return OPTIMIZERS[self.optimizer]()
         optimizer = clone(self.optimizer)
         optimizer._validate_params()
         return optimizer
+
+    def _same_optimizer(self):
+        """Whether ``optimizer`` still names the optimizer that trained the model.
+
+        ``set_params(optimizer=...)`` between ``partial_fit`` calls takes
+        effect at the next call, which starts the new optimizer afresh.
+        """
+        new, old = self._new_optimizer(), self.optimizer_
+        return type(new) is type(old) and new.get_params() == old.get_params()
+
+    def _check_stream_parameters(self):
+        """Refuse, in ``partial_fit``, a parameter that cannot change within a stream.
+
+        ``fit_intercept`` is the model's form: a model trained with an
+        intercept would lose it, and one without would gain a parameter its
+        optimizer has no state for. scikit-learn refuses such changes between
+        ``partial_fit`` calls (``IncrementalPCA``, a changed ``n_components``); so here.
+        """
+        trained = getattr(self, "_trained_fit_intercept", self.fit_intercept)
+        if self.fit_intercept != trained:
+            raise ValueError(
+                f"fit_intercept={self.fit_intercept!r}, but the model was trained with "
+                f"fit_intercept={trained!r}; it cannot change between partial_fit calls. "
+                f"Call fit to train a new model with fit_intercept={self.fit_intercept!r}, "
+                f"or set fit_intercept={trained!r} again to continue this one."
+            )
 
     # ------------------------------------------------------------ input data
 
@@ -183,8 +214,12 @@ class BaseGD(BaseEstimator):
         loss = self._get_loss()
         loss.check_target(Y)
         n_outputs, n_features = self._n_outputs(Y), X.shape[1]
+        single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
+        check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype)
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
+        if streaming:
+            self._check_stream_parameters()
         if continuing:
             if self._W.shape != (n_outputs, n_features):
                 raise ValueError(
@@ -195,6 +230,7 @@ class BaseGD(BaseEstimator):
             X = X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
+        weighted = sample_weight is not None
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -210,7 +246,6 @@ class BaseGD(BaseEstimator):
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         stats = self._statistics(X, Y, sample_weight, streaming)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
@@ -236,13 +271,14 @@ class BaseGD(BaseEstimator):
         V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
         if not self.fit_intercept:
             c[:] = 0
-        if streaming and not self._rescaled(stats):
+        if streaming and not self._rescaled(stats) and self._same_optimizer():
             optimizer = copy.deepcopy(self.optimizer_)
             if X.shape[0] < _AUTO_BATCH_SIZE:
                 # A chunk smaller than a batch: its step fits this chunk, not the
                 # momentum gathered on others (one-row streams would overshoot).
                 optimizer.restart()
         else:  # momenta in the old coordinates would point the wrong way
+            # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
@@ -270,11 +306,49 @@ class BaseGD(BaseEstimator):
             fit_intercept=self.fit_intercept,
             verbose=self.verbose,
         )
+        # before any step: a user's loss or optimizer that returns the wrong thing
+        check_user_objects(
+            objective,
+            optimizer,
+            X,
+            Y,
+            sample_weight,
+            V,
+            c,
+            single=single,
+            fit_intercept=self.fit_intercept,
+            step=self.learning_rate,
+        )
         validate = None
         if validation is not None:
             validate = functools.partial(self._validate, objective, validation, single)
+        tasks, on_epoch = None, None
+        if CALLBACKS_SUPPORTED:
+            tasks = EpochTasks(
+                self,
+                X,
+                lambda: self._decode_targets(Y),
+                sample_weight if weighted else None,
+                settings.max_epochs,
+            )
+            if tasks.any:
+
+                def model(state=state):
+                    W, b = objective.to_model(state.V, state.c)
+                    return {"coef_": W[0] if self._squeeze_coef(Y) else W, "intercept_": b}
+
+                tasks.begin_training(model)
+                on_epoch = lambda epoch, state, loss: tasks.end_epoch(model)  # noqa: E731
         history = train(
-            objective, state, X, Y, sample_weight, settings, single=single, validate=validate
+            objective,
+            state,
+            X,
+            Y,
+            sample_weight,
+            settings,
+            single=single,
+            validate=validate,
+            on_epoch=on_epoch,
         )
         if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
@@ -300,6 +374,7 @@ class BaseGD(BaseEstimator):
         self._x_peak = peak
         self._rng = rng
         self.optimizer_ = optimizer
+        self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
         # Bounded, so that endless streams of partial_fit do not grow it.
         self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
@@ -309,6 +384,8 @@ class BaseGD(BaseEstimator):
             self.best_validation_score_ = max(self.validation_scores_)
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
+        if tasks is not None:
+            tasks.end()
         return self
 
     def _rescaled(self, stats):

@@ -85,12 +85,14 @@ class Settings:
     verbose: int = 0
 
 
-def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None):
+def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None):
     """Run the course's loop on ``state``, in place; return what happened.
 
     ``single`` says whether the loss sees 1-D targets and raw predictions.
     ``validate(V, c)``, for early stopping, returns the held-out score and
     loss; the loop then stops on the score and keeps the best parameters.
+    ``on_epoch(epoch, state, epoch_loss)``, if given, is called at the end
+    of each epoch (the estimators' callbacks, :mod:`skgd._callbacks`).
     """
     n_samples = X.shape[0]
     batch_size = settings.batch_size
@@ -198,6 +200,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 progress = (-epoch_loss / objective.reference_loss,)
             if settings.verbose:
                 print(_log_row(len(state.loss_curve), epoch_loss, validation_scores, rate_t, tic))
+            if on_epoch is not None:
+                on_epoch(len(state.loss_curve), state, epoch_loss)
             if not settings.stop:
                 continue
             improved = best is None or any(

@@ -380,6 +380,10 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         which suits data that arrives in chunks. A call that raises leaves
         the model exactly as it was.
 
+        Parameters changed with ``set_params`` since the last call take
+        effect in this one; a new ``optimizer`` starts afresh. A changed
+        ``fit_intercept`` is refused: it is the model's form, so call ``fit``.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)

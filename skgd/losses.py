@@ -752,7 +752,14 @@ class ModifiedHuber(_MarginLoss):
         total = p.sum(axis=1, keepdims=True)
         n_classes = p.shape[1]
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(total > 0, p / total, 1.0 / n_classes)
+            proba = np.where(total > 0, p / total, 1.0 / n_classes)
+        # Classes clipped alike (raw >= 1, or all <= -1) tie, and argmax would
+        # pick the first of them; predict picks the largest raw prediction.
+        # One ulp more for that class keeps predict_proba in agreement with it.
+        rows, winner = np.arange(len(proba)), raw_prediction.argmax(axis=1)
+        tied = proba.argmax(axis=1) != winner
+        proba[rows[tied], winner[tied]] = np.nextafter(proba[rows[tied], winner[tied]], 2.0)
+        return proba
 
 
 class Perceptron(_MarginLoss):

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from skgd import GDClassifier, GDRegressor
@@ -310,3 +310,13 @@ def test_embedding_regression_learns_the_target_directions(loss):
     assert model.coef_.shape == (3, 6)
     cosine = CosineDistance().loss(Y, model.predict(X))
     assert np.mean(cosine) < 0.01
+
+
+def test_modified_huber_probabilities_agree_with_the_largest_raw_prediction():
+    # clipped alike: two classes at raw >= 1, then every class at raw <= -1
+    raw = np.array([[2.0, 3.0, -1.0], [-2.0, -1.5, -5.0], [0.2, 0.5, 0.1]])
+    proba = ModifiedHuber().proba(raw)
+    assert_array_equal(proba.argmax(axis=1), raw.argmax(axis=1))
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_allclose(proba[0], [0.5, 0.5, 0.0])
+    assert_allclose(proba[1], 1 / 3)

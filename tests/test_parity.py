@@ -260,3 +260,42 @@ def test_the_constructor_signature_is_unchanged():
     assert "eta0" not in GDRegressor().get_params()
     assert set(GDClassifier().get_params()) >= {"learning_rate", "schedule", "class_weight"}
     assert GDRegressor.__init__.__wrapped__.__name__ == "__init__"
+
+
+# ------------------------------------------------ set_params between partial_fit
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("first", [True, False])
+def test_changing_fit_intercept_between_partial_fits_says_to_call_fit(iris, Estimator, first):
+    X, y = iris
+    model = Estimator(fit_intercept=first, random_state=0).partial_fit(X, y, **classes(Estimator))
+    before = pickle.dumps(model)
+    model.set_params(fit_intercept=not first)
+    with pytest.raises(ValueError, match=f"trained with fit_intercept={first}.*Call fit"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(fit_intercept=first)) == before
+    model.set_params(fit_intercept=not first).fit(X, y)  # as the message says
+    assert bool(np.all(model.intercept_ == 0)) == first
+
+
+def classes(Estimator):
+    return {"classes": [0, 1, 2]} if Estimator is GDClassifier else {}
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_changing_the_optimizer_between_partial_fits_takes_effect(iris, Estimator):
+    X, y = iris
+    model = Estimator(random_state=0).partial_fit(X, y, **classes(Estimator))
+    assert type(model.optimizer_).__name__ == "Nesterov"
+    per_call = model.t_  # updates in one call (5 batches of 32)
+    model.set_params(optimizer="adam").partial_fit(X, y)
+    assert isinstance(model.optimizer_, Adam)
+    assert model.optimizer_.state_[0]["t"] == per_call  # started at the switch
+    model.set_params(optimizer=Adam()).partial_fit(X, y)  # the same optimizer: continued
+    assert model.optimizer_.state_[0]["t"] == 2 * per_call
+    model.set_params(optimizer=Adam(beta_1=0.5)).partial_fit(X, y)
+    assert model.optimizer_.beta_1 == 0.5 and model.optimizer_.state_[0]["t"] == per_call
+    model.set_params(optimizer="nope")
+    with pytest.raises(InvalidParameterError, match="'optimizer' parameter"):
+        model.partial_fit(X, y)

@@ -1,0 +1,210 @@
+"""Checks of a user's Loss and Optimizer, once, before training starts.
+
+A loss or an optimizer written by a user that returns the wrong thing
+(a mean instead of one loss per sample, a list, a transposed gradient, a
+step of the wrong shape) would otherwise fail deep inside the training
+loop in numpy's words ("matmul: Input operand 1..."), be taken for a
+divergence, or, worst, train silently on garbage: numpy broadcasts a step
+of shape (1,) to every coefficient. So before the first batch, the
+estimator evaluates the user's objects once, on the first few rows at the
+initial parameters, and on a copy of the optimizer, and raises a
+ValueError naming the class and the shape it expected.
+
+The built-in losses and optimizers are trusted: they are tested, and the
+check is not run for them, so that they pay nothing. A subclass of a
+built-in written by a user is checked, since it may override anything.
+"""
+
+import copy
+
+import numpy as np
+
+from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
+from .optim import OPTIMIZERS, Optimizer
+
+_BUILT_IN_LOSSES = frozenset(REGRESSION_LOSSES.values()) | frozenset(CLASSIFICATION_LOSSES.values())
+_BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
+
+# The training loop's floating-point settings: overflow shows as infinity,
+# which the check and the loop report in their own words.
+_AS_IN_TRAINING = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+
+# The rows the check evaluates: enough to tell samples from outputs.
+_CHECK_ROWS = 5
+
+
+def check_user_loss(loss, Y, n_outputs, *, single, dtype):
+    """Raise ValueError if a user's loss returns what training cannot use.
+
+    Called before anything evaluates the loss (the target's statistics do):
+    the loss and its gradient are evaluated on the first targets, with raw
+    predictions spread over [-1, 1] in the shape the estimator will pass.
+    """
+    if type(loss) in _BUILT_IN_LOSSES:
+        return
+    rows = _rows(len(Y), n_outputs)
+    n = rows.stop
+    raw = np.linspace(-1.0, 1.0, n * n_outputs, dtype=dtype).reshape(n, n_outputs)
+    with np.errstate(**_AS_IN_TRAINING):
+        _check_loss(loss, Y[rows], raw[:, 0] if single else raw)
+
+
+def check_user_objects(
+    objective, optimizer, X, Y, sample_weight, V, c, *, single, fit_intercept, step
+):
+    """Raise ValueError if a user's loss or optimizer returns what training cannot use.
+
+    Nothing is changed: the loss is evaluated at ``V, c`` (the initial
+    parameters) on the first rows of ``X``, and the optimizer takes one
+    ``step`` on copies of itself and of the parameters.
+    """
+    loss = objective.loss
+    user_loss = type(loss) not in _BUILT_IN_LOSSES
+    user_optimizer = type(optimizer) not in _BUILT_IN_OPTIMIZERS
+    if not (user_loss or user_optimizer):
+        return
+    rows = _rows(X.shape[0], len(V))
+    # the batch weights the loop uses: relative to the mean weight
+    weights = sample_weight[rows] / sample_weight.mean()
+    X, Y = X[rows], Y[rows]
+    with np.errstate(**_AS_IN_TRAINING):
+        if user_loss:
+            raw = objective.raw_prediction(X, V, c, single)
+            _check_loss(loss, Y, raw)
+        if user_optimizer:
+            _, grad_V, grad_c = objective.loss_and_gradient(X, Y, weights, V, c, single)
+            params, grads = [V, c], [grad_V, grad_c]
+            n_params = 2 if fit_intercept else 1
+            _check_optimizer(optimizer, params[:n_params], grads[:n_params], step)
+
+
+def _rows(n_samples, n_outputs):
+    """How many first rows to evaluate: a number other than the number of outputs.
+
+    A gradient transposed to (n_outputs, n_rows) then has the wrong shape.
+    """
+    k = min(n_samples, _CHECK_ROWS)
+    if k == n_outputs and k > 1:
+        k -= 1
+    return slice(0, k)
+
+
+def _describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"a {type(value).__name__}"
+
+
+def _check_loss(loss, Y, raw):
+    name = type(loss).__name__
+    n = len(raw)
+    shapes = f"y_true of shape {np.shape(Y)} and raw_prediction of shape {raw.shape}"
+    try:
+        values = loss.loss(Y, raw)
+    except Exception as error:
+        raise ValueError(
+            f"{name}.loss() raised {type(error).__name__}: {error}, given {shapes}; "
+            "see skgd.losses for the shapes and encodings the estimators pass."
+        ) from error
+    expected = (
+        f"{name}.loss() must return a float numpy array of shape ({n},), one loss per "
+        f"sample (summed over outputs for several outputs), given {shapes}; "
+    )
+    if not isinstance(values, np.ndarray) and np.ndim(values) > 0:
+        raise ValueError(f"{expected}it returned {_describe(values)}. Wrap it in np.asarray.")
+    if np.shape(values) != (n,):
+        values = np.asarray(values)
+        hint = (
+            "return each sample's loss, not their mean"
+            if values.ndim == 0
+            else "reduce the outputs with .sum(axis=1)"
+            if values.ndim == 2 and values.shape[0] == n
+            else "return one value per row of raw_prediction"
+        )
+        raise ValueError(f"{expected}it returned {_describe(values)}: {hint}.")
+    if values.dtype.kind != "f":
+        raise ValueError(
+            f"{expected}it returned {_describe(values)}: compute the loss in floats "
+            "(an integer loss has no useful gradient, and may have been truncated)."
+        )
+    if np.isnan(values).any():
+        raise ValueError(
+            f"{expected}it returned NaN at the initial predictions, before any training "
+            "step; check the formula for these targets and predictions."
+        )
+
+    try:
+        gradient = loss.gradient(Y, raw)
+    except Exception as error:
+        raise ValueError(
+            f"{name}.gradient() raised {type(error).__name__}: {error}, given {shapes}; "
+            "see skgd.losses for the shapes and encodings the estimators pass."
+        ) from error
+    expected = (
+        f"{name}.gradient() must return a numpy array of the shape of raw_prediction, "
+        f"{raw.shape}: d loss_i / d raw_prediction_i; "
+    )
+    if not isinstance(gradient, np.ndarray):
+        raise ValueError(f"{expected}it returned {_describe(gradient)}. Wrap it in np.asarray.")
+    if gradient.shape != raw.shape:
+        hint = "one value per sample and output, in the layout of raw_prediction"
+        if gradient.shape == raw.shape[::-1]:
+            hint = "it is transposed: return (n_samples, n_outputs), not (n_outputs, n_samples)"
+        raise ValueError(f"{expected}it returned {_describe(gradient)}: {hint}.")
+    if gradient.dtype.kind not in "fiu":
+        raise ValueError(f"{expected}it returned {_describe(gradient)}, not numbers.")
+    if np.isnan(gradient).any():
+        raise ValueError(
+            f"{expected}it returned NaN at the initial predictions, before any training "
+            "step; check the formula for these targets and predictions."
+        )
+
+
+def _check_optimizer(optimizer, params, grads, step):
+    name = type(optimizer).__name__
+    trial = copy.deepcopy(optimizer)  # its state (momenta) stays as it was
+    params = [param.copy() for param in params]
+    shapes = [param.shape for param in params]
+    if type(optimizer).step is Optimizer.step:
+        # The base step subtracts whatever update returns: check that, before
+        # numpy broadcasts a wrong shape to every coefficient.
+        states = getattr(trial, "state_", [{} for _ in params])
+        for grad, state in zip(grads, states, strict=False):
+            try:
+                update = trial.update(grad, state, step)
+            except Exception as error:
+                raise ValueError(
+                    f"{name}.update() raised {type(error).__name__}: {error}, given a "
+                    f"gradient of shape {grad.shape}; it must return the step to subtract "
+                    "from the parameters, an array of the gradient's shape."
+                ) from error
+            if update is None or np.shape(update) != grad.shape:
+                raise ValueError(
+                    f"{name}.update() must return the step to subtract from the parameters, "
+                    f"a numpy array of the gradient's shape {grad.shape}; it returned "
+                    f"{'None' if update is None else _describe(np.asarray(update))}."
+                )
+            _check_finite(name, "update()", np.asarray(update, dtype=float))
+        return
+    try:
+        trial.step(params, grads, step)
+    except Exception as error:
+        raise ValueError(
+            f"{name}.step() raised {type(error).__name__}: {error}, given parameter arrays "
+            f"of shapes {shapes}; it must update each array in place."
+        ) from error
+    if [param.shape for param in params] != shapes:
+        raise ValueError(
+            f"{name}.step() must update the parameter arrays in place, keeping their "
+            f"shapes {shapes}."
+        )
+    for param in params:
+        _check_finite(name, "step()", param)
+
+
+def _check_finite(name, method, values):
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"{name}.{method} gave NaN or infinite parameters on its first step, from "
+            "finite gradients; check its formula (a division by a zero state?)."
+        )

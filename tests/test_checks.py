@@ -1,0 +1,245 @@
+"""A user's Loss or Optimizer that returns the wrong thing: a clear error before training."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import NotFittedError
+
+from skgd import GDClassifier, GDRegressor, _checks
+from skgd.losses import Loss, SquaredError
+from skgd.optim import SGD, Optimizer
+
+
+class UserSquaredError(Loss):
+    """A correct loss; the broken ones below each change one thing."""
+
+    def loss(self, y_true, raw_prediction):
+        r = raw_prediction - y_true
+        return 0.5 * (r * r if r.ndim == 1 else (r * r).sum(axis=1))
+
+    def gradient(self, y_true, raw_prediction):
+        return raw_prediction - y_true
+
+
+class MeanLoss(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return np.mean(super().loss(y_true, raw_prediction))
+
+
+class ColumnLoss(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return super().loss(y_true, raw_prediction)[:, None]
+
+
+class ListLoss(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return list(super().loss(y_true, raw_prediction))
+
+
+class IntLoss(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return np.abs(raw_prediction - y_true).astype(int)
+
+
+class NaNLoss(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return super().loss(y_true, raw_prediction) * np.nan
+
+
+class ListGradient(UserSquaredError):
+    def gradient(self, y_true, raw_prediction):
+        return list(super().gradient(y_true, raw_prediction))
+
+
+class ShortGradient(UserSquaredError):
+    def gradient(self, y_true, raw_prediction):
+        return super().gradient(y_true, raw_prediction)[:-1]
+
+
+class NaNGradient(UserSquaredError):
+    def gradient(self, y_true, raw_prediction):
+        return super().gradient(y_true, raw_prediction) * np.nan
+
+
+class SoftmaxLoss(Loss):
+    """The multiclass cross-entropy, correct."""
+
+    def loss(self, y_true, raw_prediction):
+        z = raw_prediction - raw_prediction.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -log_p[np.arange(len(y_true)), y_true]
+
+    def gradient(self, y_true, raw_prediction):
+        p = np.exp(raw_prediction - raw_prediction.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(len(y_true)), y_true] -= 1.0
+        return p
+
+
+class TransposedSoftmax(SoftmaxLoss):
+    def gradient(self, y_true, raw_prediction):
+        return super().gradient(y_true, raw_prediction).T
+
+
+@pytest.fixture(scope="module")
+def regression():
+    X, y = make_regression(n_samples=60, n_features=3, noise=1.0, random_state=0)
+    return X, y / y.std()
+
+
+@pytest.fixture(scope="module")
+def iris():
+    return load_iris(return_X_y=True)
+
+
+@pytest.mark.parametrize(
+    "loss, words",
+    [
+        (MeanLoss(), r"MeanLoss.loss\(\) must return .* shape \(5,\).*not their mean"),
+        (ColumnLoss(), r"ColumnLoss.loss\(\) .* shape \(5,\).*\(5, 1\).*sum\(axis=1\)"),
+        (ListLoss(), r"ListLoss.loss\(\) .* shape \(5,\).*returned a list"),
+        (IntLoss(), r"IntLoss.loss\(\) .* shape \(5,\).*dtype int.*floats"),
+        (NaNLoss(), r"NaNLoss.loss\(\) .* shape \(5,\).*NaN"),
+        (ListGradient(), r"ListGradient.gradient\(\) .* shape .* \(5,\).*returned a list"),
+        (ShortGradient(), r"ShortGradient.gradient\(\) .* \(5,\).*shape \(4,\)"),
+        (NaNGradient(), r"NaNGradient.gradient\(\) .* \(5,\).*NaN"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Loss) else "",
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_broken_user_loss_is_named_with_the_shape_it_must_return(regression, loss, words, method):
+    X, y = regression
+    with pytest.raises(ValueError, match=words):
+        getattr(GDRegressor(loss=loss, random_state=0), method)(X, y)
+
+
+def test_a_transposed_multiclass_gradient_is_called_transposed(iris):
+    X, y = iris
+    words = r"TransposedSoftmax.gradient\(\).*\(5, 3\).*\(3, 5\).*transposed"
+    with pytest.raises(ValueError, match=words):
+        GDClassifier(loss=TransposedSoftmax(), random_state=0).fit(X, y)
+    # as many classes as the rows the check looks at: still caught
+    with pytest.raises(ValueError, match="transposed"):
+        GDClassifier(loss=TransposedSoftmax()).fit(X[:5], [0, 1, 2, 3, 4])
+
+
+def test_correct_user_losses_train(regression, iris):
+    X, y = regression
+    assert GDRegressor(loss=UserSquaredError(), random_state=0).fit(X, y).score(X, y) > 0.99
+    X, y = iris
+    assert GDClassifier(loss=SoftmaxLoss(), random_state=0).fit(X, y).score(X, y) > 0.9
+
+
+class UserSGD(Optimizer):
+    def update(self, grad, state, learning_rate):
+        return learning_rate * grad
+
+
+class RaisingOptimizer(Optimizer):
+    def update(self, grad, state, learning_rate):
+        raise RuntimeError("no step today")
+
+
+class NoneOptimizer(Optimizer):
+    def update(self, grad, state, learning_rate):
+        learning_rate * grad  # noqa: B018 (the user forgot to return it)
+
+
+class ScalarStepOptimizer(Optimizer):
+    def update(self, grad, state, learning_rate):
+        return learning_rate * np.atleast_1d(grad.mean())
+
+
+class RaisingStep(Optimizer):
+    def step(self, params, grads, learning_rate):
+        raise KeyError("state")
+
+
+class NaNOptimizer(Optimizer):
+    def update(self, grad, state, learning_rate):
+        return np.full_like(grad, np.nan)
+
+
+@pytest.mark.parametrize(
+    "optimizer, words",
+    [
+        (RaisingOptimizer(), r"RaisingOptimizer.update\(\) raised RuntimeError: no step today"),
+        (NoneOptimizer(), r"NoneOptimizer.update\(\) must return .* shape \(1, 3\).*None"),
+        (ScalarStepOptimizer(), r"ScalarStepOptimizer.update\(\) .* shape \(1, 3\).*\(1,\)"),
+        (RaisingStep(), r"RaisingStep.step\(\) raised KeyError"),
+        (NaNOptimizer(), r"NaNOptimizer.update\(\) gave NaN"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Optimizer) else "",
+)
+def test_a_broken_user_optimizer_is_named_with_the_shape_it_must_return(
+    regression, optimizer, words
+):
+    X, y = regression
+    with pytest.raises(ValueError, match=words):
+        GDRegressor(optimizer=optimizer, random_state=0).fit(X, y)
+
+
+def test_a_rejected_partial_fit_leaves_the_model_exactly_as_it_was(regression):
+    X, y = regression
+    model = GDRegressor(loss=UserSquaredError(), random_state=0).partial_fit(X, y)
+    before = pickle.dumps(model)
+    model.set_params(loss=MeanLoss())
+    with pytest.raises(ValueError, match="MeanLoss"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(loss=UserSquaredError())) == before
+    model.set_params(optimizer=ScalarStepOptimizer())
+    with pytest.raises(ValueError, match="ScalarStepOptimizer"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(optimizer="nesterov")) == before
+
+
+def test_a_rejected_fit_leaves_no_model(regression):
+    X, y = regression
+    model = GDRegressor(loss=ListGradient())
+    with pytest.raises(ValueError, match="ListGradient"):
+        model.fit(X, y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+
+
+def test_the_check_does_not_touch_a_users_optimizer_state(regression):
+    X, y = regression
+
+    class CountingSGD(SGD):
+        def update(self, grad, state, learning_rate):
+            state["calls"] = state.get("calls", 0) + 1
+            return super().update(grad, state, learning_rate)
+
+    model = GDRegressor(optimizer=CountingSGD(), batch_size=10, random_state=0)
+    model.partial_fit(X, y)
+    # 6 batches of one epoch; the check's step was on a copy
+    assert model.optimizer_.state_[0]["calls"] == 6
+    assert model.t_ == 6
+
+
+def test_built_in_losses_and_optimizers_are_not_checked(regression, monkeypatch):
+    calls = []
+    monkeypatch.setattr(_checks, "_check_loss", lambda *args: calls.append("loss"))
+    monkeypatch.setattr(_checks, "_check_optimizer", lambda *args: calls.append("optimizer"))
+    X, y = regression
+    GDRegressor(loss="huber", optimizer="adam", max_iter=3, tol=None).fit(X, y)
+    GDRegressor(loss=SquaredError(), optimizer=SGD(), max_iter=3, tol=None).fit(X, y)
+    assert calls == []
+    GDRegressor(loss=UserSquaredError(), max_iter=3, tol=None).fit(X, y)
+    GDRegressor(optimizer=UserSGD(), max_iter=3, tol=None).fit(X, y)
+    assert set(calls) == {"loss", "optimizer"}
+
+
+def test_a_users_gradient_in_integers_is_accepted(regression):
+    class SignLoss(Loss):  # the absolute error, its gradient in ints
+        def loss(self, y_true, raw_prediction):
+            return np.abs(raw_prediction - y_true)
+
+        def gradient(self, y_true, raw_prediction):
+            return np.where(raw_prediction > y_true, 1, -1)
+
+    X, y = regression
+    model = GDRegressor(loss=SignLoss(), random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.95
