@@ -6,6 +6,8 @@ from scipy import sparse
 # A loss this many times above its best, and above where the run started,
 # is growing, not wandering at the noise floor.
 _DIVERGENCE_FACTOR = 10.0
+# The split hashes rows in blocks of about this many values.
+_BLOCK_ELEMENTS = 2**16
 
 
 def split_validation(X, Y, sample_weight, rng, fraction, stratify):
@@ -53,19 +55,27 @@ def _row_keys(X, Y, rng):
     position, dense or sparse alike.
     """
     salt = np.uint64(rng.randint(1, 2**62))
+    n_samples, n_features = X.shape
     if sparse.issparse(X):
         X = X.tocsr()
-        values, columns, row_ends = X.data, X.indices, X.indptr[1:]
-    else:
-        values = np.ravel(X)
-        columns = np.tile(np.arange(X.shape[1]), X.shape[0])
-        row_ends = np.arange(1, X.shape[0] + 1) * X.shape[1]
     with np.errstate(over="ignore"):
-        hashes = _mix(values.astype(np.float64).view(np.uint64) ^ _mix(columns + salt))
-        hashes[values == 0] = 0  # an explicit zero is no value, as in a sparse row
-        totals = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
-        starts = np.concatenate([[0], row_ends[:-1]])
-        keys = totals[row_ends] - totals[starts]
+        column_hashes = _mix(np.arange(n_features) + salt)
+        keys = np.empty(n_samples, dtype=np.uint64)
+        # in blocks of rows: the hashes are 8 bytes a value, more than X itself
+        rows = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        for start in range(0, n_samples, rows):
+            block = X[start : start + rows]
+            if sparse.issparse(block):
+                values, columns, row_ends = block.data, block.indices, block.indptr[1:]
+            else:
+                values = np.ravel(block)
+                columns = np.tile(np.arange(n_features), block.shape[0])
+                row_ends = np.arange(1, block.shape[0] + 1) * n_features
+            hashes = _mix(values.astype(np.float64).view(np.uint64) ^ column_hashes[columns])
+            hashes[values == 0] = 0  # an explicit zero is no value, as in a sparse row
+            totals = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
+            starts = np.concatenate([[0], row_ends[:-1]])
+            keys[start : start + rows] = totals[row_ends] - totals[starts]
         targets = np.reshape(Y, (len(Y), -1)).astype(np.float64).view(np.uint64)
         for column, target in enumerate(targets.T):
             keys += _mix(target ^ _mix(np.uint64(column) + ~salt))
