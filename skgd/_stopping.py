@@ -8,6 +8,8 @@ from scipy import sparse
 _DIVERGENCE_FACTOR = 10.0
 # The split hashes rows in blocks of about this many values.
 _BLOCK_ELEMENTS = 2**16
+# Scores closer than this, relative, are equal but for rounding.
+_ROUNDING = 1e-9
 
 
 def split_validation(X, Y, sample_weight, rng, fraction, stratify):
@@ -93,10 +95,15 @@ def _mix(z):
 def better(progress, than, tol):
     """Whether an epoch's (score, -validation loss) beats the best kept so far.
 
-    Scores within ``tol`` of each other tie, and the validation loss decides.
+    The higher score wins, whatever ``tol``: early stopping keeps the model
+    of the best score, and reports that score (``tol`` only decides when to
+    stop, in the loop). Equal scores, to rounding, tie and the validation
+    loss decides: a coarse score (accuracy on few samples) stalls while the
+    model still improves.
     """
+    del tol  # the choice of the model does not depend on it (issue 10)
     score, neg_loss = progress
-    if abs(score - than[0]) > tol:
+    if abs(score - than[0]) > _ROUNDING * max(1.0, abs(than[0])):
         return score > than[0]
     return neg_loss > than[1]
 
