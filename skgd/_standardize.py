@@ -39,9 +39,14 @@ class FeatureStats:
         zeros = np.zeros(n_features)
         return cls(zeros, zeros, 0.0)
 
-    def update(self, X, sample_weight):
-        """These statistics merged with those of ``X`` (Chan, Golub and LeVeque)."""
+    def update(self, X, sample_weight, weight_unit=1.0):
+        """These statistics merged with those of ``X`` (Chan, Golub and LeVeque).
+
+        ``weight_unit``: ``sample_weight`` is in units of it (the weights the
+        user gave, divided by it, so that they sum without overflow).
+        """
         mean, std, weight = _stats_of(X, sample_weight)
+        weight *= weight_unit
         if weight == 0:
             return self
         if self.weight == 0:
