@@ -411,13 +411,14 @@ def _weights_in_range(sample_weight):
     exactly. Returns the weights and the factor they were divided by. Raises
     ValueError when even their float64 sum overflows.
     """
-    total = float(np.sum(sample_weight, dtype=np.float64))
+    with np.errstate(over="ignore"):  # an overflow is the error below
+        total = float(np.sum(sample_weight, dtype=np.float64))
     if not np.isfinite(total):
         raise ValueError(
             f"sample_weight sums to more than the largest float64 ({np.finfo(np.float64).max:.3g}"
             "): divide all the weights by one constant. Only their ratios matter."
         )
-    safe = np.sqrt(np.finfo(sample_weight.dtype).max)  # far from either limit
+    safe = float(np.sqrt(np.finfo(sample_weight.dtype).max))  # far from either limit
     largest = float(sample_weight.max(initial=0.0))
     if largest == 0 or 1 / safe < largest and total < safe:
         return sample_weight, 1.0

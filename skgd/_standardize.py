@@ -93,7 +93,7 @@ def _stats_of(X, sample_weight):
     """
     n_samples, n_features = X.shape
     weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
-    total = float(np.sum(sample_weight / weight_unit, dtype=np.float64)) * weight_unit
+    total = float(np.sum(sample_weight, dtype=np.float64))
     rows = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
