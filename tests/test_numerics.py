@@ -312,8 +312,20 @@ SWEEP = [
         {"sample_weight": np.full(200, 1e-42)},
         "unweighted",
     ),
-    ("float64, weights 1e300", {}, np.float64, {"sample_weight": np.full(200, 1e300)}, "unweighted"),
-    ("float64, weights 1e-300", {}, np.float64, {"sample_weight": np.full(200, 1e-300)}, "unweighted"),
+    (
+        "float64, weights 1e300",
+        {},
+        np.float64,
+        {"sample_weight": np.full(200, 1e300)},
+        "unweighted",
+    ),
+    (
+        "float64, weights 1e-300",
+        {},
+        np.float64,
+        {"sample_weight": np.full(200, 1e-300)},
+        "unweighted",
+    ),
     (
         "float64, weights 1e307",
         {},
