@@ -94,7 +94,7 @@ def _stats_of(X, sample_weight):
     n_samples, n_features = X.shape
     weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
     total = float(np.sum(sample_weight, dtype=np.float64))
-    rows = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+    rows = rows_per_block(X)
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
 
@@ -137,6 +137,17 @@ def _stats_of(X, sample_weight):
     mean = np.where(constant, low, mean * unit)
     std[constant] = 0.0
     return mean, std, total
+
+
+def rows_per_block(X):
+    """How many rows of X hold about ``_BLOCK_ELEMENTS`` stored values.
+
+    By the non-zeros for sparse X: wide sparse rows (2**18 columns, 30
+    values) would otherwise make blocks of one row, a Python loop per row.
+    """
+    stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+    per_row = max(stored / max(X.shape[0], 1), 1.0)
+    return max(1, int(_BLOCK_ELEMENTS // per_row))
 
 
 def _column_range(block):

@@ -3,11 +3,11 @@
 import numpy as np
 from scipy import sparse
 
+from ._standardize import rows_per_block
+
 # A loss this many times above its best, and above where the run started,
 # is growing, not wandering at the noise floor.
 _DIVERGENCE_FACTOR = 10.0
-# The split hashes rows in blocks of about this many values.
-_BLOCK_ELEMENTS = 2**16
 # Scores closer than this, relative, are equal but for rounding.
 _ROUNDING = 1e-9
 
@@ -64,7 +64,7 @@ def _row_keys(X, Y, rng):
         column_hashes = _mix(np.arange(n_features) + salt)
         keys = np.empty(n_samples, dtype=np.uint64)
         # in blocks of rows: the hashes are 8 bytes a value, more than X itself
-        rows = max(1, _BLOCK_ELEMENTS // max(n_features, 1))
+        rows = rows_per_block(X)
         for start in range(0, n_samples, rows):
             block = X[start : start + rows]
             if sparse.issparse(block):

@@ -369,3 +369,27 @@ def test_extreme_settings_and_weights_fit_or_name_the_culprit(
 def test_a_huge_alpha_gives_coefficients_near_zero(penalty, alpha):
     model = GDRegressor(penalty=penalty, alpha=alpha, random_state=0).fit(X, Y)
     assert np.all(np.abs(model.coef_) < 1e-4)
+
+
+def test_sparse_statistics_equal_dense_ones_in_blocks_of_many_rows():
+    from scipy import sparse
+
+    from skgd._standardize import rows_per_block
+
+    rng = np.random.RandomState(0)
+    dense = rng.normal(size=(3000, 1000)) * (rng.uniform(size=(3000, 1000)) < 0.01)
+    dense[:, 0] = 7.0  # constant, stored explicitly
+    dense[:, 1] *= 1e-300
+    weights = rng.uniform(size=3000)
+    weights[:100] = 0
+    X = sparse.csr_matrix(dense)
+    from_sparse = FeatureStats.empty(X.shape[1]).update(X, weights)
+    from_dense = FeatureStats.empty(X.shape[1]).update(dense, weights)
+    # to rounding, relative to each column's spread (a mean near 0 is a cancellation)
+    spread = np.abs(from_dense.mean) + from_dense.std
+    assert np.all(np.abs(from_sparse.mean - from_dense.mean) <= 1e-10 * spread)
+    assert np.all(np.abs(from_sparse.std - from_dense.std) <= 1e-10 * spread)
+    assert from_sparse.std[0] == 0 and from_sparse.std[1] > 0
+    # blocks by stored values: 30 non-zeros a row of 2**18 columns, not one row a block
+    wide = sparse.random(50, 2**18, density=30 / 2**18, format="csr", random_state=0)
+    assert rows_per_block(wide) >= 1000
