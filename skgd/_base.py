@@ -234,6 +234,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
+        sample_weight, weight_unit = _weights_in_range(sample_weight)
         if continuing:
             rng = np.random.RandomState()
             rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
@@ -246,7 +247,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        stats = self._statistics(X, Y, sample_weight, streaming)
+        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
             low, high = min_max_axis(X, axis=0)
@@ -398,22 +399,27 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 moved = max(moved, float(np.max(np.abs(np.nan_to_num(ratio)), initial=0.0)))
         return moved > np.log(1.1)
 
-    def _statistics(self, X, Y, sample_weight, streaming):
+    def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):
         """The statistics of X and of the target: this data's, or the stream's so far.
 
         Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
         target is not rescaled, and ``y_loc`` (the origin of the raw
-        predictions) is fixed by the first call of a stream.
+        predictions) is fixed by the first call of a stream. ``sample_weight``
+        was divided by ``weight_unit`` (:func:`_weights_in_range`); the
+        statistics keep the weight in the units the user gave, which a
+        stream's later chunks are merged in.
         """
         if streaming:
             x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
             y_stats = None if y_stats is None else FeatureStats(*y_stats)
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
-        x_stats = x_stats.update(X, sample_weight)
+        x_stats = x_stats.update(X, sample_weight, weight_unit)
         if self._scales_target(self._get_loss()) and self.standardize:
             Y_2d = np.reshape(Y, (len(Y), -1))
-            y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(Y_2d, sample_weight)
+            y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(
+                Y_2d, sample_weight, weight_unit
+            )
         return x_stats, y_stats, y_loc
 
     def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None):
@@ -509,6 +515,31 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "auto":
             return n_samples if n_samples <= _FULL_BATCH_UP_TO else _AUTO_BATCH_SIZE
         return min(self.batch_size, n_samples)
+
+
+def _weights_in_range(sample_weight):
+    """``sample_weight`` divided by a power of two when its size risks over- or underflow.
+
+    Only the ratios of the weights change the model, but sums and means of
+    weights near the float limit overflow (and tiny ones lose their
+    precision): such weights are brought to a largest weight in [0.5, 1),
+    exactly. Returns the weights and the factor they were divided by. Raises
+    ValueError when even their float64 sum overflows.
+    """
+    with np.errstate(over="ignore"):  # an overflow is the error below
+        total = float(np.sum(sample_weight, dtype=np.float64))
+    if not np.isfinite(total):
+        raise ValueError(
+            f"sample_weight sums to more than the largest float64 ({np.finfo(np.float64).max:.3g}"
+            "): divide all the weights by one constant. Only their ratios matter."
+        )
+    safe = float(np.sqrt(np.finfo(sample_weight.dtype).max))  # far from either limit
+    largest = float(sample_weight.max(initial=0.0))
+    if largest == 0 or 1 / safe < largest and total < safe:
+        return sample_weight, 1.0
+    unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
+    # in float64: the power of two above float32's largest weight is no float32
+    return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
 
 
 def _as_init(values, name, size):

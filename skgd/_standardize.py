@@ -14,13 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing._data import _is_constant_feature
-from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-# Dense statistics are accumulated over blocks of this many rows, in float64,
-# so that no temporary the size of X is made (and float32 loses nothing).
-_BLOCK_ROWS = 4096
+# Statistics are accumulated over blocks of rows of about this many values,
+# in float64: a temporary of 1 MB, whatever the size of X or its dtype.
+_BLOCK_ELEMENTS = 2**17
 
 
 @dataclass(frozen=True)
@@ -41,9 +39,14 @@ class FeatureStats:
         zeros = np.zeros(n_features)
         return cls(zeros, zeros, 0.0)
 
-    def update(self, X, sample_weight):
-        """These statistics merged with those of ``X`` (Chan, Golub and LeVeque)."""
+    def update(self, X, sample_weight, weight_unit=1.0):
+        """These statistics merged with those of ``X`` (Chan, Golub and LeVeque).
+
+        ``weight_unit``: ``sample_weight`` is in units of it (the weights the
+        user gave, divided by it, so that they sum without overflow).
+        """
         mean, std, weight = _stats_of(X, sample_weight)
+        weight *= weight_unit
         if weight == 0:
             return self
         if self.weight == 0:
@@ -62,14 +65,12 @@ class FeatureStats:
 
         Without an intercept the data cannot be centred (the intercept is
         what absorbs the mean): the mean is 0 and the scale is the root mean
-        square. A constant feature (no variance beyond rounding, relative to
-        its mean) gets scale 1 and stays at its starting coefficient.
+        square. A constant feature (a single value on the rows of non-zero
+        weight: a deviation of exactly 0, see :func:`_stats_of`) gets scale 1
+        and stays at its starting coefficient. No tolerance: a feature of any
+        scale that varies, however little, is a feature.
         """
-        unit = np.maximum(self.std, np.abs(self.mean))  # the test is scale-free
-        unit[unit == 0] = 1.0
-        constant = _is_constant_feature(
-            (self.std / unit) ** 2, self.mean / unit, max(self.weight, 1.0)
-        )
+        constant = self.std == 0
         scale = self.std if fit_intercept else np.hypot(self.std, self.mean)
         if not fit_intercept:
             constant &= self.mean == 0
@@ -81,27 +82,84 @@ class FeatureStats:
 def _stats_of(X, sample_weight):
     """Weighted mean, standard deviation and total weight of the columns of ``X``, in float64.
 
-    Values near the float limit overflow the variance: the same statistics
-    are then computed on X / max|X| and scaled back.
+    Two passes over row blocks, so that no temporary the size of X is made
+    and float32 X is summed in float64. The first finds each column's range;
+    the second sums each block divided by a power of two near the column's
+    largest magnitude, an exact rescaling: values of any size, from 1e-300 to
+    the float limit, then give the same statistics, scaled, and no square
+    under- or overflows. A column that takes a single value on the rows of
+    non-zero weight is constant: its mean is that value and its deviation
+    exactly 0; only such columns have a deviation of 0.
     """
-    if sparse.issparse(X):
-        mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
-        mean, var = mean.astype(np.float64), var.astype(np.float64)
+    n_samples, n_features = X.shape
+    weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
+    total = float(np.sum(sample_weight, dtype=np.float64))
+    rows = rows_per_block(X)
+    blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
+    blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
+
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    for b in blocks:
+        block, weighted = X[b], sample_weight[b] > 0
+        if not weighted.all():
+            block = block[weighted]
+        block_low, block_high = _column_range(block)
+        low, high = np.minimum(low, block_low), np.maximum(high, block_high)
+    if not blocks:
+        return np.zeros(n_features), np.zeros(n_features), total
+    unit = _power_of_two(np.maximum(np.abs(low), np.abs(high)))
+
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    for b in blocks:
+        w = sample_weight[b].astype(np.float64) / weight_unit
+        block_weight = w.sum()
+        if sparse.issparse(X):
+            block = X[b].astype(np.float64)  # a copy of the block's rows only
+            block.data /= unit[block.indices]
+            block_mean, block_var = mean_variance_axis(block, axis=0, weights=w)
+            block_m2 = block_var * block_weight
+        else:
+            block = X[b].astype(np.float64)  # the one temporary, in place from here
+            block /= unit
+            block_mean = (w @ block) / block_weight
+            block -= block_mean
+            block *= block
+            block_m2 = w @ block
+        # Chan, Golub and LeVeque's merge of two sets' statistics
+        share = block_weight / (weight + block_weight)
+        delta = block_mean - mean
+        mean = mean + delta * share
+        m2 = m2 + block_m2 + delta * delta * weight * share
+        weight += block_weight
+
+    std = np.sqrt(np.maximum(m2, 0) / weight) * unit
+    constant = low == high
+    mean = np.where(constant, low, mean * unit)
+    std[constant] = 0.0
+    return mean, std, total
+
+
+def rows_per_block(X):
+    """How many rows of X hold about ``_BLOCK_ELEMENTS`` stored values.
+
+    By the non-zeros for sparse X: wide sparse rows (2**18 columns, 30
+    values) would otherwise make blocks of one row, a Python loop per row.
+    """
+    stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+    per_row = max(stored / max(X.shape[0], 1), 1.0)
+    return max(1, int(_BLOCK_ELEMENTS // per_row))
+
+
+def _column_range(block):
+    """The smallest and largest value of each column of a block, as float64."""
+    if sparse.issparse(block):
+        low, high = min_max_axis(block, axis=0)  # implicit zeros count
     else:
-        n_features = X.shape[1]
-        mean, var, weight = np.zeros(n_features), np.zeros(n_features), 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            for start in range(0, X.shape[0], _BLOCK_ROWS):
-                block = slice(start, start + _BLOCK_ROWS)
-                if sample_weight[block].sum() > 0:  # an all-zero block adds nothing
-                    mean, var, weight = _incremental_mean_and_var(
-                        X[block], mean, var, weight, sample_weight[block].astype(np.float64)
-                    )
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(var))):
-        low, high = min_max_axis(X, axis=0) if sparse.issparse(X) else (X.min(0), X.max(0))
-        peak = np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
-        peak[peak == 0] = 1.0
-        scaled = X.multiply(1.0 / peak).tocsr() if sparse.issparse(X) else X / peak
-        mean, std, weight = _stats_of(scaled, sample_weight)
-        return mean * peak, std * peak, weight
-    return mean, np.sqrt(var), float(np.sum(sample_weight, dtype=np.float64))
+        low, high = block.min(axis=0), block.max(axis=0)
+    return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+
+
+def _power_of_two(values):
+    """A power of two near each value (1 for 0): dividing by it is exact and leaves 0.5..1."""
+    exponent = np.frexp(np.asarray(values, dtype=np.float64))[1]
+    return np.where(np.asarray(values) > 0, np.ldexp(1.0, exponent), 1.0)

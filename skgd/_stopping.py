@@ -3,9 +3,13 @@
 import numpy as np
 from scipy import sparse
 
+from ._standardize import rows_per_block
+
 # A loss this many times above its best, and above where the run started,
 # is growing, not wandering at the noise floor.
 _DIVERGENCE_FACTOR = 10.0
+# Scores closer than this, relative, are equal but for rounding.
+_ROUNDING = 1e-9
 
 
 def split_validation(X, Y, sample_weight, rng, fraction, stratify):
@@ -53,19 +57,27 @@ def _row_keys(X, Y, rng):
     position, dense or sparse alike.
     """
     salt = np.uint64(rng.randint(1, 2**62))
+    n_samples, n_features = X.shape
     if sparse.issparse(X):
         X = X.tocsr()
-        values, columns, row_ends = X.data, X.indices, X.indptr[1:]
-    else:
-        values = np.ravel(X)
-        columns = np.tile(np.arange(X.shape[1]), X.shape[0])
-        row_ends = np.arange(1, X.shape[0] + 1) * X.shape[1]
     with np.errstate(over="ignore"):
-        hashes = _mix(values.astype(np.float64).view(np.uint64) ^ _mix(columns + salt))
-        hashes[values == 0] = 0  # an explicit zero is no value, as in a sparse row
-        totals = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
-        starts = np.concatenate([[0], row_ends[:-1]])
-        keys = totals[row_ends] - totals[starts]
+        column_hashes = _mix(np.arange(n_features) + salt)
+        keys = np.empty(n_samples, dtype=np.uint64)
+        # in blocks of rows: the hashes are 8 bytes a value, more than X itself
+        rows = rows_per_block(X)
+        for start in range(0, n_samples, rows):
+            block = X[start : start + rows]
+            if sparse.issparse(block):
+                values, columns, row_ends = block.data, block.indices, block.indptr[1:]
+            else:
+                values = np.ravel(block)
+                columns = np.tile(np.arange(n_features), block.shape[0])
+                row_ends = np.arange(1, block.shape[0] + 1) * n_features
+            hashes = _mix(values.astype(np.float64).view(np.uint64) ^ column_hashes[columns])
+            hashes[values == 0] = 0  # an explicit zero is no value, as in a sparse row
+            totals = np.concatenate([[np.uint64(0)], np.cumsum(hashes, dtype=np.uint64)])
+            starts = np.concatenate([[0], row_ends[:-1]])
+            keys[start : start + rows] = totals[row_ends] - totals[starts]
         targets = np.reshape(Y, (len(Y), -1)).astype(np.float64).view(np.uint64)
         for column, target in enumerate(targets.T):
             keys += _mix(target ^ _mix(np.uint64(column) + ~salt))
@@ -83,10 +95,15 @@ def _mix(z):
 def better(progress, than, tol):
     """Whether an epoch's (score, -validation loss) beats the best kept so far.
 
-    Scores within ``tol`` of each other tie, and the validation loss decides.
+    The higher score wins, whatever ``tol``: early stopping keeps the model
+    of the best score, and reports that score (``tol`` only decides when to
+    stop, in the loop). Equal scores, to rounding, tie and the validation
+    loss decides: a coarse score (accuracy on few samples) stalls while the
+    model still improves.
     """
+    del tol  # the choice of the model does not depend on it (issue 10)
     score, neg_loss = progress
-    if abs(score - than[0]) > tol:
+    if abs(score - than[0]) > _ROUNDING * max(1.0, abs(than[0])):
         return score > than[0]
     return neg_loss > than[1]
 
@@ -97,12 +114,15 @@ def check_diverging(curve, epoch, slack=0.0):
     A step too large for the data makes the loss grow geometrically, and it
     may stay finite for many epochs; such a run passes this bound within a
     few epochs. A run that wanders at its noise floor, or rises a little
-    after a warm start at the optimum, never does. ``slack`` is added to
-    the bound, for losses that may start at 0.
+    after a warm start at the optimum, never does (at the floor, rises reach
+    2.5 times the best: absolute error with Nesterov momentum, modified
+    Huber on one-row batches). ``slack`` is added to the bound, for losses
+    that may start at 0. A NaN loss is divergence.
     """
     now, base = curve[-1], max(min(curve), curve[0])
-    # (in differences, for losses that may be negative: Poisson's, up to a constant)
-    if now - base > (_DIVERGENCE_FACTOR - 1) * abs(base) + slack:
+    # (in differences, for losses that may be negative: Poisson's, up to a constant;
+    # NaN compares false, so it is named: the loss of an overflowed model)
+    if np.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * abs(base) + slack:
         raise diverged_error(epoch, now)
 
 

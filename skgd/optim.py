@@ -320,4 +320,6 @@ def invscaling(learning_rate, t, power_t=0.5):
     >>> invscaling(0.1, t=4)
     0.05
     """
-    return learning_rate / t**power_t
+    # t ** -power_t in floats: a large power_t makes the step underflow to 0
+    # (the schedule has then ended) instead of overflowing t ** power_t.
+    return learning_rate * float(t) ** -float(power_t)

@@ -380,6 +380,48 @@ def test_ten_thousand_partial_fits_keep_memory_flat_and_stay_finite():
 
 
 # --------------------------------------------------------------------------
+# Memory: no copy of X
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_float32():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200_000, 50)).astype(np.float32)
+    return X, X[:, :5].sum(axis=1)
+
+
+def traced_peak(function, *args, **kwargs):
+    """The peak of the memory ``function`` allocates, in bytes (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        function(*args, **kwargs)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_fitting_allocates_less_than_a_quarter_of_x_beyond_x(large_float32):
+    # The statistics are taken in blocks and the batches gathered one at a
+    # time: no temporary the size of X (a float64 copy would be 2x X.nbytes).
+    X, y = large_float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peak = traced_peak(GDRegressor(max_iter=1, random_state=0).fit, X, y)
+    assert peak < X.nbytes / 4
+
+
+def test_early_stoppings_split_hashes_the_rows_without_a_copy_of_x(large_float32):
+    # The split returns the training rows, a copy (the loop takes X whole);
+    # hashing the rows to choose them must not cost more (it took 8x X.nbytes).
+    from skgd._stopping import _row_keys
+
+    X, y = large_float32
+    peak = traced_peak(_row_keys, X, y, np.random.RandomState(0))
+    assert peak < X.nbytes / 4
+
+
+# --------------------------------------------------------------------------
 # Safe persistence with skops
 # --------------------------------------------------------------------------
 
