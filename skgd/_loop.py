@@ -98,7 +98,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     batch_size = settings.batch_size
     # the course's γ, as a fraction of the largest stable step 1/L
     rate = settings.learning_rate
-    stable_step = _largest_stable_step(settings, n_samples, batch_size)
+    stable_step = _largest_stable_step(settings, n_samples, batch_size, state.optimizer)
     weights = sample_weight / sample_weight.mean()  # each batch: an unbiased gradient
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
@@ -218,7 +218,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     plateaus, no_improvement = plateaus + 1, 0
                     if batch_size < n_samples:
                         batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
-                        stable_step = _largest_stable_step(settings, n_samples, batch_size)
+                        stable_step = _largest_stable_step(
+                            settings, n_samples, batch_size, state.optimizer
+                        )
                         best = None  # a new footing: progress is measured afresh
                         continue
                     recent = state.loss_curve[-settings.n_iter_no_change :]
@@ -288,11 +290,19 @@ def _epoch_order(shuffle, rng, n_samples, batch_size):
     return rng.permutation(n_samples)
 
 
-def _largest_stable_step(settings, n_samples, batch_size):
-    """1/L for batches of this size; 1 (the course's plain γ) without standardization."""
+def _largest_stable_step(settings, n_samples, batch_size, optimizer):
+    """1/L for batches of this size; 1 (the course's plain γ) without standardization.
+
+    A fixed schedule never grows the batch: there, a momentum that sums
+    about ``1 / (1 - momentum)`` batches' gradients sums their noise too,
+    and the batches' extra curvature (their noise) counts that many times.
+    """
     if settings.curvature is None:
         return 1.0
-    return 1.0 / batch_curvature(*settings.curvature, n_samples, batch_size)
+    L = batch_curvature(*settings.curvature, n_samples, batch_size)
+    if settings.schedule != "adaptive":
+        L += (L - settings.curvature[0]) * (getattr(optimizer, "noise_gain", 1.0) - 1.0)
+    return 1.0 / L
 
 
 def _scheduled(rate, settings, t):

@@ -297,6 +297,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         tags.target_tags.single_output = loss_tags.target_tags.single_output
         if loss_tags.regressor_tags is not None:
             tags.regressor_tags.poor_score = loss_tags.regressor_tags.poor_score
+        if loss_tags.target_tags.positive_only and not self.fit_intercept:
+            # A log link with no intercept predicts a mean of 1 at the data's
+            # centre, whatever the targets' level: PoissonRegressor(fit_intercept=False)
+            # scores as poorly on the checks' data.
+            tags.regressor_tags.poor_score = True
         return tags
 
     def _validate_Xy(self, X, y, reset):

@@ -156,6 +156,11 @@ class Momentum(Optimizer):
         for state in getattr(self, "state_", []):
             state.pop("velocity", None)
 
+    @property
+    def noise_gain(self):
+        """How many batches' gradients (and noise) a step sums: ``1 / (1 - momentum)``."""
+        return 1.0 / (1.0 - self.momentum)
+
     def update(self, grad, state, learning_rate):
         velocity = state.get("velocity", 0.0)
         state["velocity"] = self.momentum * velocity - learning_rate * grad

@@ -120,10 +120,12 @@ def test_partial_fit_streams_to_the_same_model_as_fit(scaled_regression):
 
 @pytest.mark.parametrize("container", [sparse.csr_matrix, sparse.csr_array, sparse.csc_matrix])
 def test_sparse_input_gives_the_dense_model(scaled_regression, container):
-    # Sparse X is scaled, not centred: the same model as dense X wherever
-    # centring changes nothing, i.e. on columns of mean 0 (each row and its negative).
+    # Sparse X is divided by each column's largest magnitude, not centred;
+    # dense X is centred and divided by its deviation. The two coincide on
+    # columns of mean 0 whose values are all +a or -a: there, sparse and
+    # dense input must give the same model.
     X, y = scaled_regression
-    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    X = np.sign(X) * np.arange(1.0, X.shape[1] + 1)
     X, y = np.vstack([X, -X]), np.concatenate([y, -y])
     params = dict(batch_size=32, max_iter=20, tol=None, random_state=0)
     dense = GDRegressor(**params).fit(X, y)
@@ -237,3 +239,16 @@ def test_invalid_input_is_rejected_by_validation(scaled_regression):
     gd = GDRegressor(max_iter=5, tol=None).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         gd.predict(X[:, :3])
+
+
+def test_sparse_x_is_penalized_in_units_of_each_columns_largest_magnitude():
+    # As MaxAbsScaler: on 0/1 columns, alpha is plain Ridge's on coef_, however
+    # rare a column (dividing by the deviation would inflate rare columns).
+    rng = np.random.RandomState(0)
+    X = sparse.random(400, 30, density=0.1, random_state=rng, data_rvs=np.ones, format="csr")
+    y = X @ rng.normal(size=30) + 0.1 * rng.normal(size=400)
+    exact = dict(batch_size=400, tol=None, max_iter=2000)  # full-batch descent, run long
+    model = GDRegressor(alpha=0.01, **exact, random_state=0).fit(X, y)
+    ridge = Ridge(alpha=0.01 * 400).fit(X.toarray(), y)
+    assert_allclose(model.coef_, ridge.coef_, atol=1e-3)
+    assert_allclose(model.intercept_, ridge.intercept_, atol=1e-3)
