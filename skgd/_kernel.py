@@ -113,7 +113,7 @@ class Plan:
         self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
         self.hyper = _hyper(optimizer)
 
-    def run(self, state, X, weights, order, batch_size, steps):
+    def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
         """Run the batches of one epoch on ``state``, in place.
 
         Returns ``(summed loss, batches done, first batch's loss, failed
@@ -142,6 +142,7 @@ class Plan:
             order.astype(np.int64, copy=False),
             batch_size,
             np.asarray(steps, dtype=np.float64),
+            float(c_ratio),
             state.V,
             state.c,
             self.fit_intercept,
@@ -320,11 +321,11 @@ def _update(opt, hyper, P, G, S1, S2, step, t):
 
 
 @jit
-def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_intercept, l1):
+def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit_intercept, l1):
     """Update V (and c), then L1's proximal step on V."""
     _update(opt, hyper, V.reshape(-1), gV.reshape(-1), SV1.reshape(-1), SV2.reshape(-1), step, t)
     if fit_intercept:
-        _update(opt, hyper, c, gc, Sc1, Sc2, step, t)
+        _update(opt, hyper, c, gc, Sc1, Sc2, c_step, t)
     for k in range(V.shape[0]):
         if l1[k] > 0:
             threshold = step * l1[k]
@@ -336,7 +337,7 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_interce
 
 @jit
 def _dense_epoch(
-    X, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    X, Y, indexed, weights, order, batch_size, steps, c_ratio, V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
@@ -392,7 +393,10 @@ def _dense_epoch(
                 gV[k, j] = gV[k, j] / x_scale[j] - gc[k] * (x_mean[j] / x_scale[j])
                 gV[k, j] += l2[k] * V[k, j]
         t += 1
-        _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, steps[batch], t, fit_intercept, l1)
+        step = steps[batch]
+        _step_all(
+            opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t, fit_intercept, l1
+        )
         _step_taken(averaging, m, V, c, V_average, c_average)
     return total, n_batches, first, np.nan, t
 
@@ -412,7 +416,8 @@ def _step_taken(averaging, n_rows, V, c, V_average, c_average):
 
 @jit
 def _sparse_epoch(
-    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
+    V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
@@ -488,7 +493,7 @@ def _sparse_epoch(
                         VT[j, k] -= g[r, k] * x
             if fit_intercept:
                 for k in range(n_outputs):
-                    c[k] -= step * gc[k]
+                    c[k] -= step * c_ratio * gc[k]
             averaging[1] += m  # (lazy: never averaging)
         else:
             for k in range(n_outputs):
@@ -501,7 +506,10 @@ def _sparse_epoch(
                     for q in range(indptr[i], indptr[i + 1]):
                         j = indices[q]
                         gV[k, j] += gk * (data[q] / x_scale[j])
-            _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, t, fit_intercept, l1)
+            _step_all(
+                opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t,
+                fit_intercept, l1,
+            )  # fmt: skip
             _step_taken(averaging, m, V, c, V_average, c_average)
     _unscale(V, VT, scale, lazy)
     return total, n_batches, first, np.nan, t
@@ -552,7 +560,8 @@ def _catch_up(j, batch, last, VT, SV1T, powers):
 
 @jit
 def _sparse_momentum_epoch(
-    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, V, c, fit_intercept,
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
+    V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
@@ -640,7 +649,7 @@ def _sparse_momentum_epoch(
                 grad[j, k] = 0.0
             last[j] = batch + 1
         if fit_intercept:
-            _update(opt, hyper, c, gc, Sc1, Sc2, step, t)
+            _update(opt, hyper, c, gc, Sc1, Sc2, step * c_ratio, t)
         averaging[1] += m  # (lazy: never averaging)
     for j in range(n_features):
         _catch_up(j, n_batches, last, VT, SV1T, powers)

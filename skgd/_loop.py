@@ -133,11 +133,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 _scheduled(rate, settings, state.t + k) * stable_step
                 for k in range(1, n_batches + 1)
             ]
+            # The intercept is not penalized: its step leaves out L2's curvature.
+            c_ratio = _intercept_ratio(settings, objective, stable_step)
             if kernel is not None:  # the same batch steps, compiled
-                sweep = kernel.run(state, X, weights, order, batch_size, steps)
+                sweep = kernel.run(state, X, weights, order, batch_size, steps, c_ratio)
             else:
                 sweep = descend(
-                    objective, state, X, Y, weights, order, batch_size, steps, single,
+                    objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single,
                     settings.fit_intercept,
                 )  # fmt: skip
             epoch_loss, done, first_loss, failed = sweep
@@ -247,11 +249,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
 
 
-def descend(objective, state, X, Y, weights, order, batch_size, steps, single, fit_intercept):
+def descend(
+    objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
+):
     """The batch steps of one epoch, in place: the course's inner loop.
 
     Batch after batch of ``order``: forward, loss, backward, then the
-    update ``w <- w - step * grad`` by the optimizer. Returns the summed
+    update ``w <- w - step * grad`` by the optimizer (the intercept's step
+    is ``c_ratio`` times longer). Returns the summed
     weighted loss of the batches, the number of batches done, the first
     batch's loss, and the loss of the batch that overflowed (if one did,
     training stops there: it is diverging).
@@ -267,7 +272,8 @@ def descend(objective, state, X, Y, weights, order, batch_size, steps, single, f
             return total, batch, first, batch_loss
         first = batch_loss if batch == 0 else first
         total += batch_loss
-        state.optimizer.step(params, [grad_V, grad_c][: len(params)], steps[batch])  # update
+        rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
+        state.optimizer.step(params, [grad_V, grad_c][: len(params)], rates)  # update
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
@@ -303,6 +309,19 @@ def _largest_stable_step(settings, n_samples, batch_size, optimizer):
     if settings.schedule != "adaptive":
         L += (L - settings.curvature[0]) * (getattr(optimizer, "noise_gain", 1.0) - 1.0)
     return 1.0 / L
+
+
+def _intercept_ratio(settings, objective, stable_step):
+    """How much longer the intercept's stable step is than the coefficients'.
+
+    L2 adds its curvature to every coefficient's, but not the intercept's,
+    which a strong penalty would otherwise leave where it started.
+    """
+    l2 = float(objective.l2.max())
+    if settings.curvature is None or not l2:
+        return 1.0
+    curvature = 1.0 / stable_step
+    return curvature / max(curvature - l2, 1e-12 * curvature)
 
 
 def _scheduled(rate, settings, t):

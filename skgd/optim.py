@@ -91,13 +91,14 @@ class Optimizer(BaseEstimator):
             The parameter arrays, updated in place.
         grads : list of ndarray
             Their gradients, in the same order.
-        learning_rate : float
-            The step size γ of this step.
+        learning_rate : float or list of float
+            The step size γ of this step, or one for each parameter array.
         """
         if not hasattr(self, "state_"):
             self.state_ = [{} for _ in params]
-        for param, grad, state in zip(params, grads, self.state_, strict=True):
-            param -= self.update(grad, state, learning_rate)
+        rates = learning_rate if isinstance(learning_rate, list) else [learning_rate] * len(params)
+        for param, grad, state, rate in zip(params, grads, self.state_, rates, strict=True):
+            param -= self.update(grad, state, rate)
 
     def reset(self):
         """Forget the state, so that the next step starts afresh."""

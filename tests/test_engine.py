@@ -271,3 +271,19 @@ def test_a_step_outgrown_by_poisson_curvature_is_shortened_not_fatal():
     model = GDRegressor(loss="poisson", alpha=0.01, random_state=0).fit(X, y)
     exact = PoissonRegressor(alpha=0.01, max_iter=1000).fit(X, y)
     assert np.abs(model.coef_ - exact.coef_).max() < 0.1
+
+
+@pytest.mark.parametrize("alpha", [1e2, 1e4, 1e6])
+def test_a_strong_penalty_leaves_the_intercept_free(alpha):
+    # L2's curvature is not the intercept's: with the coefficients pressed to
+    # 0, the intercept still reaches the best constant (mean, log-odds).
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, -2.0, 3.0] + 0.5
+    labels = (y > 1).astype(int)
+    log_odds = np.log(labels.mean() / (1 - labels.mean()))
+    for seed in range(3):
+        regressor = GDRegressor(alpha=alpha, random_state=seed).fit(X, y)
+        assert abs(regressor.intercept_[0] - y.mean()) < 0.02 * y.std()
+        classifier = GDClassifier(alpha=alpha, random_state=seed).fit(X, labels)
+        assert abs(classifier.intercept_[0] - log_odds) < 0.02

@@ -80,6 +80,9 @@ def test_every_classification_loss(iris, loss, n_classes, monkeypatch):
         dict(shuffle="blocks"),
         dict(shuffle=False, standardize=False, learning_rate=0.001, optimizer="sgd"),
         dict(schedule="adaptive", tol=1e-4, max_iter=60),
+        dict(average=True),
+        dict(average=40, optimizer="sgd", alpha=0.1),
+        dict(alpha=100.0, optimizer="momentum"),
     ],
     ids=str,
 )
