@@ -656,3 +656,77 @@ def _sparse_momentum_epoch(
     V[:] = VT.T
     SV1[:] = SV1T.T
     return total, n_batches, first, np.nan, t
+
+
+# ------------------------------------------------------ compiled passes over X
+# One pass each, with no temporary the size of X (issue 11's memory point).
+
+
+@jit
+def column_range(X, weights):
+    """The smallest and largest value of each column, over the rows of non-zero weight."""
+    n_features = X.shape[1]
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    for i in range(X.shape[0]):
+        if weights[i] > 0:
+            for j in range(n_features):
+                value = X[i, j]
+                low[j] = min(low[j], value)
+                high[j] = max(high[j], value)
+    return low, high
+
+
+@jit
+def column_moments(X, weights, weight_unit, unit, block_rows):
+    """Weighted mean and sum of squared deviations of ``X / unit``, per column.
+
+    The weights are ``weights / weight_unit``. Row blocks of ``block_rows``,
+    in float64: each block's mean and squared
+    deviations in two passes over the block (in cache), merged into the
+    running ones by Chan, Golub and LeVeque's formula; as the numpy path of
+    :func:`skgd._standardize._stats_of` does it.
+    """
+    n_samples, n_features = X.shape
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
+    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        block_weight = 0.0
+        block_mean[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            if w > 0:
+                block_weight += w
+                for j in range(n_features):
+                    block_mean[j] += w * (X[i, j] * inverse[j])
+        if block_weight == 0:
+            continue
+        block_mean /= block_weight
+        block_m2[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            if w > 0:
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+        share = block_weight / (weight + block_weight)
+        for j in range(n_features):
+            delta = block_mean[j] - mean[j]
+            mean[j] += delta * share
+            m2[j] += block_m2[j] + delta * delta * weight * share
+        weight += block_weight
+    return mean, m2, weight
+
+
+@jit
+def largest_squared_row_norm(X, mean, scale):
+    """max_i ||(x_i - mean) / scale||^2, in one pass."""
+    best = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            z = (X[i, j] - mean[j]) / scale[j]
+            total += z * z
+        best = max(best, total)
+    return best

@@ -26,6 +26,8 @@ this batch at these parameters", converts parameters to and from
 import numpy as np
 from scipy import sparse
 
+from . import _kernel
+
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
 # Power iterations for the largest eigenvalue of the standardized Gram matrix.
@@ -280,6 +282,8 @@ def _largest_squared_row_norm(X, mean, scale):
         Z = X.multiply(1.0 / scale).tocsr()
         norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
         return float(norms.max())
+    if _kernel.ENABLED and _kernel.numba is not None:
+        return float(_kernel.largest_squared_row_norm(X, mean, scale))
     best = 0.0
     for start in range(0, X.shape[0], 4096):
         block = (X[start : start + 4096] - mean) / scale

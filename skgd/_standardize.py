@@ -16,6 +16,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
+from . import _kernel
+
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
 _BLOCK_ELEMENTS = 2**17
@@ -98,6 +100,8 @@ def _stats_of(X, sample_weight):
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
 
+    if not sparse.issparse(X) and _kernel.ENABLED and _kernel.numba is not None:
+        return _compiled_stats_of(X, sample_weight, weight_unit, total, rows)
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     for b in blocks:
         block, weighted = X[b], sample_weight[b] > 0
@@ -132,6 +136,20 @@ def _stats_of(X, sample_weight):
         m2 = m2 + block_m2 + delta * delta * weight * share
         weight += block_weight
 
+    std = np.sqrt(np.maximum(m2, 0) / weight) * unit
+    constant = low == high
+    mean = np.where(constant, low, mean * unit)
+    std[constant] = 0.0
+    return mean, std, total
+
+
+def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
+    """:func:`_stats_of` for dense X, the same arithmetic in two compiled passes."""
+    low, high = _kernel.column_range(X, sample_weight)
+    if not np.all(low <= high):  # no row of non-zero weight
+        return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
+    unit = _power_of_two(np.maximum(np.abs(low), np.abs(high)))
+    mean, m2, weight = _kernel.column_moments(X, sample_weight, weight_unit, unit, rows)
     std = np.sqrt(np.maximum(m2, 0) / weight) * unit
     constant = low == high
     mean = np.where(constant, low, mean * unit)

@@ -95,6 +95,7 @@ def test_float32_statistics_with_an_offset_equal_float64s_without_a_float64_copy
     X64 = 1e4 + rng.normal(size=(1_000_000, 3))
     X32 = X64.astype(np.float32)
     weights = np.ones(len(X32), dtype=np.float32)
+    FeatureStats.empty(3).update(X32[:10], weights[:10])  # loads the compiled code, once
     tracemalloc.start()
     stats32 = FeatureStats.empty(3).update(X32, weights)
     peak = tracemalloc.get_traced_memory()[1]
