@@ -256,10 +256,10 @@ def descend(
 
     Batch after batch of ``order``: forward, loss, backward, then the
     update ``w <- w - step * grad`` by the optimizer (the intercept's step
-    is ``c_ratio`` times longer). Returns the summed
-    weighted loss of the batches, the number of batches done, the first
-    batch's loss, and the loss of the batch that overflowed (if one did,
-    training stops there: it is diverging).
+    is ``c_ratio`` times longer). Returns the summed weighted loss of the
+    batches, the number of batches done, the first batch's loss, and the
+    loss of the batch that overflowed (if one did, training stops there:
+    it is diverging).
     """
     params = [state.V, state.c] if fit_intercept else [state.V]
     total, first = 0.0, np.nan
