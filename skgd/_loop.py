@@ -29,6 +29,8 @@ _STEP_DIVISION = 5.0
 _ROUNDING = 1e-9
 _RECOVERIES = 3
 _PLATEAUS = 8
+_MANY_BATCHES = 100
+_SHORT_PATIENCE = 2
 
 
 @dataclass
@@ -211,7 +213,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             )
             no_improvement = 0 if improved else no_improvement + 1
             best = progress if best is None else tuple(map(max, progress, best))
-            if no_improvement >= settings.n_iter_no_change:
+            patience = settings.n_iter_no_change
+            if settings.schedule == "adaptive" and batch_size < n_samples:
+                # An epoch of many batches averages their noise away: its loss
+                # shows a noisy stage's plateau sooner (a plateau there costs
+                # only a larger batch, never the stop).
+                if n_samples // batch_size >= _MANY_BATCHES:
+                    patience = min(patience, _SHORT_PATIENCE)
+            if no_improvement >= patience:
                 if settings.schedule == "adaptive" and plateaus < _PLATEAUS:
                     # Less noise, then go on: a larger batch, whose stable step is
                     # longer. At the whole data the descent is exact, and a loss

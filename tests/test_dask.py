@@ -81,7 +81,7 @@ def classification():
 def sequential_partial_fits(model, X, y, passes, **kwargs):
     """What Incremental does, block by block, in memory."""
     for _ in range(passes):
-        for start in range(0, len(X), BLOCK):
+        for start in range(0, X.shape[0], BLOCK):
             model.partial_fit(X[start : start + BLOCK], y[start : start + BLOCK], **kwargs)
     return model
 
@@ -98,8 +98,10 @@ def test_incremental_classifier_on_the_cluster(client, classification, blocks):
     for _ in range(10):
         incremental.partial_fit(X_dask, y_dask, classes=[0, 1])
 
-    # The workers did exactly what partial_fit does in memory, block by block...
-    local = sequential_partial_fits(GDClassifier(**params), X_train, y_train, 10, classes=[0, 1])
+    # The workers did exactly what partial_fit does in memory, block by block
+    # (on blocks of the same kind: sparse X is scaled, not centred)...
+    X_local = sparse.csr_matrix(X_train) if blocks == "sparse" else X_train
+    local = sequential_partial_fits(GDClassifier(**params), X_local, y_train, 10, classes=[0, 1])
     assert_allclose(incremental.estimator_.coef_, local.coef_, rtol=1e-10)
     # ...and reach the held-out score of an in-memory fit.
     in_memory = GDClassifier(**params).fit(X_train, y_train)
