@@ -8,14 +8,18 @@ built-in ones: the same arithmetic in the same order, one call per epoch
 instead of some twenty numpy calls per batch. The epochs, the stop
 criterion and early stopping stay in the loop, in plain Python.
 
-Sparse X is usually not centred (as ``StandardScaler(with_mean=False)``, see
-``skgd._base``), so a batch touches only the coefficients of its non-zero
-columns. With plain
-``"sgd"`` the L2 penalty is a scale factor of each output's coefficients
-(scikit-learn's ``wscale``), and a batch costs O(its non-zeros). The other
-optimizers keep a state for every coefficient, which moves at every step
-(a momentum, a running average), and L1 shrinks every coefficient; those
-cost O(n_outputs × n_features) per batch on sparse data too.
+Sparse X is usually not centred (its columns are divided by their largest
+magnitude, see ``skgd._base``), so a batch touches only the coefficients of
+its non-zero columns. With plain ``"sgd"`` the L2 penalty is a scale factor
+of each output's coefficients (scikit-learn's ``wscale``); with momentum or
+Nesterov at a constant step, a coefficient no batch touches follows a fixed
+linear map, applied when a batch next reads it. Either way a batch costs
+O(its non-zeros). Adagrad, RMSprop and Adam keep a state that moves every
+coefficient at every step, and L1 and averaging touch every coefficient:
+those cost O(n_outputs × n_features) per batch on sparse data too.
+
+The module also holds the compiled passes over X that come before training
+(the statistics' column range and moments, the largest row norm).
 """
 
 import math
