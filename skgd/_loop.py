@@ -20,7 +20,7 @@ import numpy as np
 from . import _kernel
 from ._objective import batch_curvature
 from ._stopping import better, check_diverging, diverged_error
-from .optim import invscaling
+from .optim import Optimizer, invscaling
 
 # The "adaptive" schedule grows the batch by this factor at a plateau, or
 # at the whole data divides the step by this one, at this many plateaus at most.
@@ -281,7 +281,9 @@ def descend(
             return total, batch, first, batch_loss
         first = batch_loss if batch == 0 else first
         total += batch_loss
-        rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
+        rates = steps[batch]
+        if type(state.optimizer).step is Optimizer.step:  # (a user's step takes one rate)
+            rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
         state.optimizer.step(params, [grad_V, grad_c][: len(params)], rates)  # update
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))

@@ -243,3 +243,19 @@ def test_a_users_gradient_in_integers_is_accepted(regression):
     X, y = regression
     model = GDRegressor(loss=SignLoss(), random_state=0).fit(X, y)
     assert model.score(X, y) > 0.95
+
+
+class SignStep(Optimizer):
+    """A working optimizer that overrides step() itself, with one learning rate."""
+
+    def step(self, params, grads, learning_rate):
+        for param, grad in zip(params, grads, strict=True):
+            param -= learning_rate * np.sign(grad)
+
+
+def test_a_user_optimizer_overriding_step_gets_one_learning_rate(regression):
+    # The built-ins get a longer step for the unpenalized intercept; a user's
+    # step() keeps the documented contract of a single float.
+    X, y = regression
+    model = GDRegressor(optimizer=SignStep(), alpha=0.01, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.9
