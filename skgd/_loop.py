@@ -31,6 +31,12 @@ _RECOVERIES = 3
 _PLATEAUS = 8
 _MANY_BATCHES = 100
 _SHORT_PATIENCE = 2
+# Exact descent (the "adaptive" schedule at the whole data) doubles its step
+# after each fall until a first rise; then it grows by a tenth after this many
+# falls in a row (rarely, not to stop a momentum's run). A rise halves it.
+# It stays below this many times γ/L (separable classes without a penalty
+# fall forever, at any step).
+_FIRST_GROWTH, _GROWTH, _BACKOFF, _CALM, _LONGEST = 2.0, 1.1, 2.0, 5, 1e6
 
 
 @dataclass
@@ -105,11 +111,19 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
+    rounding = max(_ROUNDING, 64 * np.finfo(X.dtype).eps)
     # tol=None runs every epoch, yet the "adaptive" schedule still adapts
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
     plateaus = 0  # seen by the "adaptive" schedule
     best, kept, no_improvement, converged = None, None, 0, False
     lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
+    # the "adaptive" schedule's exact descent, in fit: its epochs and step growth
+    # (not for early stopping, which wants the best held-out score, not the
+    # optimum, nor without standardization, where γ is the user's own step)
+    adapts = settings.schedule == "adaptive" and settings.stop and validate is None
+    adapts = adapts and settings.curvature is not None
+    exact_epochs, growth, retrying, searching = 0, _FIRST_GROWTH, False, False
+    calm = 0  # falls in a row
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
 
@@ -173,15 +187,42 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if epoch_loss < safest[0]:
                 safest = (epoch_loss, *at_start)
             exact = batch_size == n_samples  # then the epoch's loss is that of at_start
-            # (by more than rounding, so that weights and repeated rows decide alike)
+            # (by more than X's rounding, so that weights and repeated rows, and
+            # the compiled and numpy sums, decide alike)
             rose = len(state.loss_curve) > first_epoch and (
-                epoch_loss - state.loss_curve[-1] > _ROUNDING * objective.reference_loss
+                epoch_loss - state.loss_curve[-1] > rounding * objective.reference_loss
             )
             if rose and exact:
                 state.optimizer.restart()  # exact descent rose: momentum overshot
             state.loss_curve.append(float(epoch_loss))
             if exact and (lowest is None or epoch_loss < lowest[0]):
                 lowest = (epoch_loss, *at_start)
+            if exact and adapts:
+                # The bound L is the curvature at its worst; where the model is,
+                # it is often far lower (a logistic loss flattens as the classes
+                # separate), and exact descent can follow it: a longer step
+                # after falls, and after a rise, back to the lowest point with a
+                # step half as long. The doubling until a first rise, a rise, and
+                # the lowest point seen again after it search for the step: they
+                # are no plateau.
+                fell = bool(exact_epochs) and (
+                    epoch_loss < state.loss_curve[-2] - rounding * objective.reference_loss
+                )
+                doubling = growth > _GROWTH
+                searching = retrying or bool(exact_epochs and rose) or (doubling and fell)
+                if exact_epochs and rose:
+                    state.V[...], state.c[...] = lowest[1:]
+                    rate, growth, retrying = rate / _BACKOFF, _GROWTH, True
+                elif retrying:  # the lowest point seen again
+                    retrying = False
+                elif fell and (doubling or calm >= _CALM):
+                    rate = min(rate * growth, _LONGEST * settings.learning_rate)
+                    if rate == _LONGEST * settings.learning_rate:
+                        growth = _GROWTH
+                elif exact_epochs and doubling:  # flat: longer steps no longer help
+                    growth = _GROWTH
+                exact_epochs += 1
+                calm = calm + 1 if fell else 0
             # A fit is judged on its epochs (above), a stream's call on its first
             # batch, give or take the loss of one spread of y (for losses near 0).
             if not settings.stop:
@@ -211,7 +252,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             improved = best is None or any(
                 now > then + tol for now, then in zip(progress, best, strict=True)
             )
-            no_improvement = 0 if improved else no_improvement + 1
+            if not searching:
+                no_improvement = 0 if improved else no_improvement + 1
             best = progress if best is None else tuple(map(max, progress, best))
             patience = settings.n_iter_no_change
             if settings.schedule == "adaptive" and batch_size < n_samples:
@@ -220,6 +262,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # only a larger batch, never the stop).
                 if n_samples // batch_size >= _MANY_BATCHES:
                     patience = min(patience, _SHORT_PATIENCE)
+            if no_improvement >= patience and exact_epochs:
+                converged = stops  # exact descent, whose step adapts, is flat: the optimum
+                if stops:
+                    if epoch_loss > lowest[0]:  # drifted up (below what counts as a rise)
+                        state.V[...], state.c[...] = lowest[1:]
+                    break
+                continue
             if no_improvement >= patience:
                 if settings.schedule == "adaptive" and plateaus < _PLATEAUS:
                     # Less noise, then go on: a larger batch, whose stable step is

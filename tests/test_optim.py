@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_breast_cancer, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.preprocessing import StandardScaler
@@ -79,6 +79,47 @@ def test_every_optimizer_at_defaults_reaches_both_optima(
     X, y, objective, optimum = logistic_problem
     model = GDClassifier(optimizer=optimizer, alpha=ALPHA, random_state=0).fit(X, y)
     assert objective(model) <= 1.01 * optimum
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_optimizer_at_defaults_reaches_the_optimum_on_breast_cancer(optimizer):
+    # Real data, nearly separable: with a step of 1/L throughout, plain descent
+    # stopped 3.8% above the optimum and Adagrad 27%.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+
+    def objective(coef, intercept):
+        margin = (2 * y - 1) * (X @ coef.ravel() + intercept[0])
+        return np.mean(np.logaddexp(0, -margin)) + 0.5 * ALPHA * np.sum(coef**2)
+
+    exact = LogisticRegression(C=1 / (ALPHA * len(X)), tol=1e-12, max_iter=10_000).fit(X, y)
+    model = GDClassifier(optimizer=optimizer, alpha=ALPHA, random_state=0).fit(X, y)
+    optimum = objective(exact.coef_, exact.intercept_)
+    assert objective(model.coef_, model.intercept_) <= 1.01 * optimum
+
+
+@pytest.mark.parametrize("optimizer", ["nesterov", "momentum", "adam", "rmsprop"])
+def test_a_small_tol_reaches_the_optimum_where_the_bound_on_curvature_is_far_too_high(
+    optimizer,
+):
+    # At the default alpha, breast_cancer's classes nearly separate: near the
+    # optimum the logistic loss is far flatter than its bound, and a step of
+    # 1/L crawls (4.7% above the optimum after 1000 epochs, with a warning).
+    # Exact descent follows the curvature where the model is.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    alpha = 1e-4
+
+    def objective(coef, intercept):
+        margin = (2 * y - 1) * (X @ coef.ravel() + intercept[0])
+        return np.mean(np.logaddexp(0, -margin)) + 0.5 * alpha * np.sum(coef**2)
+
+    exact = LogisticRegression(C=1 / (alpha * len(X)), tol=1e-12, max_iter=10_000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = GDClassifier(optimizer=optimizer, alpha=alpha, tol=1e-6, random_state=0).fit(X, y)
+    optimum = objective(exact.coef_, exact.intercept_)
+    assert objective(model.coef_, model.intercept_) <= 1.01 * optimum
 
 
 def epochs_to_reach(optimizer, X, y, target, objective, max_epochs=300):
@@ -186,15 +227,20 @@ def test_invscaling_and_adaptive_schedules(capsys):
     rates = [float(line.split()[2]) for line in capsys.readouterr().out.splitlines()[1:]]
     assert_allclose(rates, 0.4 / np.sqrt([1, 2, 3, 4]), rtol=1e-2)  # one full batch an epoch
 
-    # At the whole data, a loss with a kink that still rises gets steps 5 times shorter.
+    # At the whole data, the step follows the loss: after an epoch whose loss
+    # rose (a kink), half as long; otherwise as long or longer. A kink needs
+    # ever shorter steps.
     y_noisy = y + np.random.RandomState(0).normal(scale=50, size=50)
     GDRegressor(
         loss="absolute_error", schedule="adaptive", n_iter_no_change=2, verbose=1, random_state=0
     ).fit(X, y_noisy)
-    rates = [float(line.split()[2]) for line in capsys.readouterr().out.splitlines()[1:]]
-    drops = np.array(rates[:-1]) / np.array(rates[1:])
-    assert set(np.round(drops[drops != 1], 6)) == {5.0}
-    assert rates[-1] < rates[0]
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    losses, rates = (np.array([float(row[k]) for row in rows]) for k in (1, 2))
+    rose = losses[1:-1] > losses[:-2]
+    changes = rates[2:] / rates[1:-1]  # the change after each epoch but the first
+    assert_allclose(changes[rose], 0.5, rtol=1e-2)
+    assert np.all(changes[~rose] >= 1 - 1e-2)
+    assert rose.sum() >= 3 and rates[-1] < rates[0]
 
 
 def test_l1_makes_irrelevant_coefficients_exactly_zero():
