@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
+from scipy import sparse
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -24,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
+from skgd._standardize import FeatureStats
 from skgd._stopping import split_validation
 from skgd.losses import Loss
 
@@ -168,6 +170,25 @@ def test_a_stream_of_one_row_per_call_learns():
     model = one_pass(GDRegressor(random_state=0), X, y, chunk=1)
     assert np.abs(model.coef_).max() < 10  # no blow-up on the way
     assert model.score(X, y) > 0.99
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])
+@pytest.mark.parametrize("weight", [0.75, 0.0])
+def test_one_row_statistics_are_those_of_the_row_repeated(kind, weight):
+    # A one-row chunk takes a shortcut; two copies of the row, half the weight
+    # each, take the general passes, and must give the same statistics exactly.
+    row = np.array([[3.0, -0.5, 0.0, 1e300]])
+    rows, weights = np.repeat(row, 2, axis=0), np.array([weight, weight]) / 2
+    if kind == "float32":
+        row, rows = row[:, :3].astype(np.float32), rows[:, :3].astype(np.float32)
+    elif kind == "sparse":
+        row, rows = sparse.csr_matrix(row), sparse.csr_matrix(rows)
+    seen = FeatureStats(np.array([1.0, 2.0, 3.0, 4.0])[: row.shape[1]], np.ones(row.shape[1]), 2.0)
+    for before in [FeatureStats.empty(row.shape[1]), seen]:
+        one, two = before.update(row, np.array([weight])), before.update(rows, weights)
+        assert_array_equal(one.mean, two.mean)
+        assert_array_equal(one.std, two.std)
+        assert one.weight == two.weight
 
 
 def test_a_first_chunk_of_two_nearly_equal_rows_does_not_break_the_stream():
