@@ -140,6 +140,14 @@ class Objective:
         at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
         of a standardized row. The L2 penalty's curvature is added to both.
         """
+        l2 = float(self.l2.max())
+        if X.shape[0] == 1 and sample_weight[0] > 0:
+            # One row z (standardized, with the intercept's 1): its Gram matrix
+            # z z' has the one eigenvalue ||z||^2, which is L_max; the power
+            # iteration would find it (to rounding) in three products.
+            with np.errstate(all="ignore"):
+                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+            return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0])
         Xs, w = X[rows], sample_weight[rows] / sample_weight[rows].sum()
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
@@ -162,7 +170,6 @@ class Objective:
                 if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
                     break
             L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
-        l2 = float(self.l2.max())
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
 

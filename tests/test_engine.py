@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import (
     load_breast_cancer,
@@ -25,9 +25,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
+from skgd._objective import Objective
 from skgd._standardize import FeatureStats
 from skgd._stopping import split_validation
-from skgd.losses import Loss
+from skgd.losses import Loss, SquaredError
 
 
 class Pinball(Loss):
@@ -189,6 +190,40 @@ def test_one_row_statistics_are_those_of_the_row_repeated(kind, weight):
         assert_array_equal(one.mean, two.mean)
         assert_array_equal(one.std, two.std)
         assert one.weight == two.weight
+
+
+def make_objective(n_features, rng, alpha_l2):
+    ones = np.ones(1)
+    return Objective(
+        SquaredError(),
+        x_mean=rng.normal(size=n_features),
+        x_scale=rng.uniform(0.5, 2, size=n_features),
+        y_loc=0 * ones,
+        y_scale=ones,
+        loss_scale=ones,
+        alpha_l1=0.0,
+        alpha_l2=alpha_l2,
+        reference_loss=1.0,
+    )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("is_sparse", [False, True])
+def test_the_curvature_of_one_row_is_that_of_the_power_iteration(fit_intercept, is_sparse):
+    # One row's curvature is its squared norm, without power iteration; two
+    # copies of it have the same Gram matrix, and take the power iteration.
+    rng = np.random.RandomState(0)
+    objective = make_objective(5, rng, alpha_l2=0.1)
+    row = rng.normal(scale=3, size=(1, 5))
+    rows = np.repeat(row, 2, axis=0)
+    if is_sparse:
+        row, rows = sparse.csr_matrix(row), sparse.csr_matrix(rows)
+    one = objective.curvature(row, np.array([0.5]), fit_intercept)
+    two = objective.curvature(rows, np.array([0.5, 0.5]), fit_intercept)
+    assert_allclose(one, two, rtol=1e-12)
+    x = (row.toarray() if is_sparse else row)[0]
+    norm = np.sum(((x - objective.x_mean) / objective.x_scale) ** 2) + fit_intercept
+    assert_allclose(one, (norm + 0.1, norm + 0.1), rtol=1e-12)
 
 
 def test_a_first_chunk_of_two_nearly_equal_rows_does_not_break_the_stream():
