@@ -236,8 +236,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
         sample_weight, weight_unit = _weights_in_range(sample_weight)
         if continuing:
-            rng = np.random.RandomState()
-            rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
+            rng = self._rng
+            # A copy, so that a rejected call leaves the generator as it was. A
+            # partial_fit call of a single batch draws nothing from it (one batch
+            # is not shuffled), and there the copy would cost more than the rest
+            # of a one-row call.
+            if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
+                rng = np.random.RandomState()
+                rng.set_state(self._rng.get_state())
         else:
             rng = check_random_state(self.random_state)
 

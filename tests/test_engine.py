@@ -4,6 +4,7 @@ Each test compares with an exact solver or with scikit-learn's SGD on data
 we did not generate where one exists (scikit-learn's toy sets).
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -249,6 +250,27 @@ def test_a_diverging_stream_is_rejected_and_leaves_the_model_as_it_was():
         model.partial_fit(X, y)
     assert_array_equal(model.coef_, before[0])
     assert model.t_ == before[1] and np.all(np.isfinite(model.coef_))
+
+
+def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
+    # partial_fit copies its generator only when it shuffles, so that a
+    # rejected call leaves it as it was: a call of one batch must draw nothing.
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=(100, 1))
+    X, y = x + 0.01 * rng.normal(size=(100, 20)), 3.0 * x[:, 0] + 0.5
+    model = GDRegressor(random_state=0).partial_fit(X, y)
+    for rows in [slice(0, 1), slice(1, 40)]:  # one row; "auto" batches of the whole chunk
+        before = model._rng.get_state()
+        model.partial_fit(X[rows], y[rows])
+        assert_array_equal(model._rng.get_state()[1], before[1])
+        assert model._rng.get_state()[2:] == before[2:]
+    # and a rejected call of one row leaves everything as it was
+    model = GDRegressor(learning_rate=1e-4, optimizer="sgd", standardize=False, random_state=0)
+    model.partial_fit(X, y).set_params(learning_rate=0.9)
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(100 * X[:1], y[:1])
+    assert pickle.dumps(model) == before
 
 
 def test_early_stopping_costs_no_recall_on_breast_cancer():
