@@ -160,6 +160,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ``set_params(optimizer=...)`` between ``partial_fit`` calls takes
         effect at the next call, which starts the new optimizer afresh.
         """
+        if isinstance(self.optimizer, str) and self.optimizer == getattr(
+            self, "_trained_optimizer", None
+        ):
+            # The name that trained it: a stream of calls need not build and
+            # compare the optimizer's parameters on every call.
+            return True
         new, old = self._new_optimizer(), self.optimizer_
         return type(new) is type(old) and new.get_params() == old.get_params()
 
@@ -381,6 +387,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_peak = peak
         self._rng = rng
         self.optimizer_ = optimizer
+        # the name, if one was given, of the optimizer_ just trained (with its defaults)
+        self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
         # Bounded, so that endless streams of partial_fit do not grow it.
