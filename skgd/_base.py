@@ -18,7 +18,6 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 import copy
 import functools
 import warnings
-from dataclasses import astuple
 from numbers import Integral, Real
 
 import numpy as np
@@ -381,8 +380,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
         # plain arrays, so that persisted models name no private type
-        self._x_stats = astuple(stats[0])
-        self._y_stats = None if stats[1] is None else astuple(stats[1])
+        self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
+        self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
         self._rng = rng
@@ -405,13 +404,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _rescaled(self, stats):
         """Whether a stream's new statistics move its coordinates by more than 10%."""
-        moved = 0.0
         for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
             if old is not None:
                 with np.errstate(all="ignore"):
-                    ratio = np.log(new.std / FeatureStats(*old).std)
-                moved = max(moved, float(np.max(np.abs(np.nan_to_num(ratio)), initial=0.0)))
-        return moved > np.log(1.1)
+                    moved = np.abs(np.log(new.std / FeatureStats(*old).std))
+                if np.any(moved > np.log(1.1)):  # NaN, a constant feature (0 / 0), never
+                    return True
+        return False
 
     def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):
         """The statistics of X and of the target: this data's, or the stream's so far.
@@ -554,6 +553,11 @@ def _weights_in_range(sample_weight):
     unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _as_tuple(stats):
+    """``FeatureStats`` as a plain tuple, so that persisted models name no private type."""
+    return (stats.mean, stats.std, stats.weight)
 
 
 def _as_init(values, name, size):
