@@ -335,7 +335,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if validation is not None:
             validate = functools.partial(self._validate, objective, validation, single)
         tasks, on_epoch = None, None
-        if CALLBACKS_SUPPORTED:
+        if CALLBACKS_SUPPORTED and EpochTasks.wanted(self):
             tasks = EpochTasks(
                 self,
                 X,
