@@ -239,7 +239,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-        sample_weight, weight_unit = _weights_in_range(sample_weight)
+        weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
+        if weighted:
+            sample_weight, weight_unit = _weights_in_range(sample_weight)
         if continuing:
             rng = self._rng
             # A copy, so that a rejected call leaves the generator as it was. A
