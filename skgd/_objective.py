@@ -206,7 +206,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
     with np.errstate(all="ignore"):
         base = np.broadcast_to(loc, (len(Y), n_outputs))
         kappa = loss_curvature(loss, Y, w, base, spread, single)
-        reference = float(np.average(loss.loss(Y, base[:, 0] if single else base), weights=w))
+        reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
     if not (np.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     return loc, kappa, reference
@@ -231,16 +231,17 @@ def loss_curvature(loss, Y, w, base, spread, single):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
 
     change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
-    kappa = np.average(change, axis=0, weights=w)
+    kappa = _weighted_mean(change, w)
     if len(spread) > 1:  # outputs that move each other's gradient share one scale
         moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
         if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
             kappa = np.full_like(kappa, kappa.mean())
     flat = ~(np.isfinite(kappa) & (kappa > 0))
     if flat.any():  # a flat loss here: its gradient's size instead
-        slope = np.average(np.abs(gradient(base)), axis=0, weights=w) * spread
+        slope = _weighted_mean(np.abs(gradient(base)), w) * spread
         kappa[flat] = slope[flat]
-    return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
+        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
+    return kappa
 
 
 def best_constant(loss, y, w):
@@ -275,6 +276,23 @@ def best_constant(loss, y, w):
             break
         lo, hi = (lo, mid) if slope(mid) > 0 else (mid, hi)
     return 0.5 * (lo + hi)
+
+
+def _weighted_mean(values, weights):
+    """``np.average(values, axis=0, weights=weights)``, with ``weights`` one a row.
+
+    The same arithmetic in the same dtype, so the same result to the bit,
+    without np.average's handling of any axis and shape, which costs more
+    than the sums themselves on a streamed chunk of one row.
+    """
+    values = np.asarray(values)
+    weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
+    dtype = np.result_type(values.dtype, weights.dtype, *extra)
+    total = weights.sum(axis=0, dtype=dtype)
+    if np.any(total == 0.0):
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
 
 def _sample_rows(n):

@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
-from skgd._objective import Objective
+from skgd._objective import Objective, _weighted_mean
 from skgd._standardize import FeatureStats
 from skgd._stopping import split_validation
 from skgd.losses import Loss, SquaredError
@@ -225,6 +225,19 @@ def test_the_curvature_of_one_row_is_that_of_the_power_iteration(fit_intercept, 
     x = (row.toarray() if is_sparse else row)[0]
     norm = np.sum(((x - objective.x_mean) / objective.x_scale) ** 2) + fit_intercept
     assert_allclose(one, (norm + 0.1, norm + 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("shape", [(1,), (1, 3), (1000,), (1000, 3)])
+def test_the_weighted_mean_is_numpys_average_to_the_bit(dtype, shape):
+    rng = np.random.RandomState(0)
+    values = (rng.normal(scale=1e3, size=shape)).astype(dtype)
+    weights = rng.uniform(0, 2, size=shape[0]).astype(dtype if dtype != np.int64 else float)
+    expected = np.average(values, axis=0, weights=weights)
+    assert_array_equal(_weighted_mean(values, weights), expected)
+    assert _weighted_mean(values, weights).dtype == expected.dtype
+    with pytest.raises(ZeroDivisionError):
+        _weighted_mean(values, 0 * weights)
 
 
 def test_a_first_chunk_of_two_nearly_equal_rows_does_not_break_the_stream():
