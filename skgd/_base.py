@@ -46,6 +46,9 @@ from .optim import OPTIMIZERS, Optimizer
 _FULL_BATCH_UP_TO = 64
 _AUTO_BATCH_SIZE = 32
 
+# A stream's statistics that move a scale by more than this (in log) restart the optimizer.
+_TEN_PERCENT = float(np.log(1.1))
+
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
 
@@ -410,7 +413,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             if old is not None:
                 with np.errstate(all="ignore"):
                     moved = np.abs(np.log(new.std / FeatureStats(*old).std))
-                if np.any(moved > np.log(1.1)):  # NaN, a constant feature (0 / 0), never
+                if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
                     return True
         return False
 

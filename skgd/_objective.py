@@ -204,7 +204,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
     if loc is None:
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
-        base = np.broadcast_to(loc, (len(Y), n_outputs))
+        base = np.full((len(Y), n_outputs), loc)
         kappa = loss_curvature(loss, Y, w, base, spread, single)
         reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
     if not (np.isfinite(reference) and reference > 0):
@@ -290,7 +290,7 @@ def _weighted_mean(values, weights):
     extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
     dtype = np.result_type(values.dtype, weights.dtype, *extra)
     total = weights.sum(axis=0, dtype=dtype)
-    if np.any(total == 0.0):
+    if (total == 0.0).any():
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
