@@ -18,7 +18,6 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 import copy
 import functools
 import warnings
-from dataclasses import astuple
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,6 +45,9 @@ from .optim import OPTIMIZERS, Optimizer
 # batch's noise).
 _FULL_BATCH_UP_TO = 64
 _AUTO_BATCH_SIZE = 32
+
+# A stream's statistics that move a scale by more than this (in log) restart the optimizer.
+_TEN_PERCENT = float(np.log(1.1))
 
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
@@ -160,6 +162,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ``set_params(optimizer=...)`` between ``partial_fit`` calls takes
         effect at the next call, which starts the new optimizer afresh.
         """
+        if isinstance(self.optimizer, str) and self.optimizer == getattr(
+            self, "_trained_optimizer", None
+        ):
+            # The name that trained it: a stream of calls need not build and
+            # compare the optimizer's parameters on every call.
+            return True
         new, old = self._new_optimizer(), self.optimizer_
         return type(new) is type(old) and new.get_params() == old.get_params()
 
@@ -234,10 +242,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
-        sample_weight, weight_unit = _weights_in_range(sample_weight)
+        weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
+        if weighted:
+            sample_weight, weight_unit = _weights_in_range(sample_weight)
         if continuing:
-            rng = np.random.RandomState()
-            rng.set_state(self._rng.get_state())  # a copy: a rejected call leaves it as it was
+            rng = self._rng
+            # A copy, so that a rejected call leaves the generator as it was. A
+            # partial_fit call of a single batch draws nothing from it (one batch
+            # is not shuffled), and there the copy would cost more than the rest
+            # of a one-row call.
+            if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
+                rng = np.random.RandomState()
+                rng.set_state(self._rng.get_state())
         else:
             rng = check_random_state(self.random_state)
 
@@ -324,7 +340,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if validation is not None:
             validate = functools.partial(self._validate, objective, validation, single)
         tasks, on_epoch = None, None
-        if CALLBACKS_SUPPORTED:
+        if CALLBACKS_SUPPORTED and EpochTasks.wanted(self):
             tasks = EpochTasks(
                 self,
                 X,
@@ -369,12 +385,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
         # plain arrays, so that persisted models name no private type
-        self._x_stats = astuple(stats[0])
-        self._y_stats = None if stats[1] is None else astuple(stats[1])
+        self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
+        self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
         self._rng = rng
         self.optimizer_ = optimizer
+        # the name, if one was given, of the optimizer_ just trained (with its defaults)
+        self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
         # Bounded, so that endless streams of partial_fit do not grow it.
@@ -391,13 +409,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _rescaled(self, stats):
         """Whether a stream's new statistics move its coordinates by more than 10%."""
-        moved = 0.0
         for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
             if old is not None:
                 with np.errstate(all="ignore"):
-                    ratio = np.log(new.std / FeatureStats(*old).std)
-                moved = max(moved, float(np.max(np.abs(np.nan_to_num(ratio)), initial=0.0)))
-        return moved > np.log(1.1)
+                    moved = np.abs(np.log(new.std / FeatureStats(*old).std))
+                if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
+                    return True
+        return False
 
     def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):
         """The statistics of X and of the target: this data's, or the stream's so far.
@@ -540,6 +558,11 @@ def _weights_in_range(sample_weight):
     unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _as_tuple(stats):
+    """``FeatureStats`` as a plain tuple, so that persisted models name no private type."""
+    return (stats.mean, stats.std, stats.weight)
 
 
 def _as_init(values, name, size):

@@ -56,6 +56,20 @@ class EpochTasks:
         self.context.call_on_fit_task_begin(**self._data())
         self.epoch = None
 
+    @staticmethod
+    def wanted(estimator):
+        """Whether a call of ``estimator`` has tasks to report.
+
+        It has when callbacks are set on it, or when a meta-estimator runs it
+        (scikit-learn then links the call's task tree to its own, callbacks or
+        not). Otherwise the tasks would report to no one, at a cost of a
+        context on every call: a stream of one-row ``partial_fit`` calls
+        would feel it.
+        """
+        return bool(getattr(estimator, "_skl_callbacks", None)) or hasattr(
+            estimator, "_parent_callback_ctx"
+        )
+
     def _data(self):
         return {"estimator": self.estimator, "X": self.X, "y": self.y, "metadata": self.metadata}
 

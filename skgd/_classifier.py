@@ -365,7 +365,10 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         X, y = validate_data(
             self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
         )
-        check_classification_targets(y)
+        if reset:
+            # Later partial_fit calls refuse any label outside classes_ (_encode),
+            # continuous ones too; the check costs more than a one-row call's step.
+            check_classification_targets(y)
         return X, y
 
     @keep_state_on_error

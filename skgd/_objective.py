@@ -140,6 +140,14 @@ class Objective:
         at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
         of a standardized row. The L2 penalty's curvature is added to both.
         """
+        l2 = float(self.l2.max())
+        if X.shape[0] == 1 and sample_weight[0] > 0:
+            # One row z (standardized, with the intercept's 1): its Gram matrix
+            # z z' has the one eigenvalue ||z||^2, which is L_max; the power
+            # iteration would find it (to rounding) in three products.
+            with np.errstate(all="ignore"):
+                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+            return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0])
         Xs, w = X[rows], sample_weight[rows] / sample_weight[rows].sum()
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
@@ -162,7 +170,6 @@ class Objective:
                 if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
                     break
             L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
-        l2 = float(self.l2.max())
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
 
@@ -197,9 +204,9 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
     if loc is None:
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
-        base = np.broadcast_to(loc, (len(Y), n_outputs))
+        base = np.full((len(Y), n_outputs), loc)
         kappa = loss_curvature(loss, Y, w, base, spread, single)
-        reference = float(np.average(loss.loss(Y, base[:, 0] if single else base), weights=w))
+        reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
     if not (np.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     return loc, kappa, reference
@@ -224,16 +231,17 @@ def loss_curvature(loss, Y, w, base, spread, single):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
 
     change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
-    kappa = np.average(change, axis=0, weights=w)
+    kappa = _weighted_mean(change, w)
     if len(spread) > 1:  # outputs that move each other's gradient share one scale
         moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
         if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
             kappa = np.full_like(kappa, kappa.mean())
     flat = ~(np.isfinite(kappa) & (kappa > 0))
     if flat.any():  # a flat loss here: its gradient's size instead
-        slope = np.average(np.abs(gradient(base)), axis=0, weights=w) * spread
+        slope = _weighted_mean(np.abs(gradient(base)), w) * spread
         kappa[flat] = slope[flat]
-    return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
+        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
+    return kappa
 
 
 def best_constant(loss, y, w):
@@ -268,6 +276,23 @@ def best_constant(loss, y, w):
             break
         lo, hi = (lo, mid) if slope(mid) > 0 else (mid, hi)
     return 0.5 * (lo + hi)
+
+
+def _weighted_mean(values, weights):
+    """``np.average(values, axis=0, weights=weights)``, with ``weights`` one a row.
+
+    The same arithmetic in the same dtype, so the same result to the bit,
+    without np.average's handling of any axis and shape, which costs more
+    than the sums themselves on a streamed chunk of one row.
+    """
+    values = np.asarray(values)
+    weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
+    dtype = np.result_type(values.dtype, weights.dtype, *extra)
+    total = weights.sum(axis=0, dtype=dtype)
+    if (total == 0.0).any():
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
 
 def _sample_rows(n):

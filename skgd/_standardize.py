@@ -94,8 +94,16 @@ def _stats_of(X, sample_weight):
     exactly 0; only such columns have a deviation of 0.
     """
     n_samples, n_features = X.shape
-    weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
     total = float(np.sum(sample_weight, dtype=np.float64))
+    if n_samples == 1:
+        # A stream of single rows: each column takes one value, so what the
+        # passes below would find is that value and a deviation of exactly 0,
+        # without their fixed cost on every call.
+        if not total > 0:
+            return np.zeros(n_features), np.zeros(n_features), total
+        row = X.toarray()[0] if sparse.issparse(X) else X[0]
+        return row.astype(np.float64), np.zeros(n_features), total
+    weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
     rows = rows_per_block(X)
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing

@@ -152,6 +152,28 @@ def test_without_callbacks_the_loop_is_not_called_back(regression, monkeypatch):
     assert seen[0] is None and callable(seen[1])
 
 
+def test_the_tasks_are_opened_for_callbacks_or_a_meta_estimator_only(iris, monkeypatch):
+    from skgd import _base, _callbacks
+
+    opened = []
+
+    class Spy(_callbacks.EpochTasks):
+        def __init__(self, estimator, *args):
+            opened.append(estimator)
+            super().__init__(estimator, *args)
+
+    monkeypatch.setattr(_base, "EpochTasks", Spy)
+    X, y = iris
+    alone = GDClassifier(max_iter=2, tol=None).fit(X, y)
+    alone.partial_fit(X[:1], y[:1])  # no one listens: no tasks, on no call
+    assert opened == []
+    # A meta-estimator links the call's task tree to its own, callbacks or not:
+    # this ProgressBar reaches only the pipeline's task, yet the tree is linked.
+    pipe = make_pipeline(StandardScaler(), GDClassifier(max_iter=2, tol=None))
+    pipe.set_callbacks(callback.ProgressBar(max_propagation_depth=0)).fit(X, y)
+    assert not hasattr(pipe[-1], "_skl_callbacks") and opened == [pipe[-1]]
+
+
 def test_without_sklearn_callback_the_estimators_train_as_before(regression, monkeypatch):
     from skgd import _base, _callbacks
 

@@ -144,6 +144,8 @@ def test_partial_fit_needs_classes_then_rejects_unseen_labels_keeping_the_model(
     state = (clf.coef_.copy(), clf.intercept_.copy(), clf.t_, list(clf.loss_curve_), clf.n_iter_)
     with pytest.raises(ValueError, match=r"labels \[7\]"):
         clf.partial_fit(X[:5], [0, 1, 7, 2, 0])
+    with pytest.raises(ValueError, match=r"labels \[0.5\]"):  # continuous, on one row too
+        clf.partial_fit(X[:1], [0.5])
     with pytest.raises(ValueError, match="differs"):
         clf.partial_fit(X, y, classes=[0, 1, 2, 3])
     with pytest.raises(ValueError, match="features"):

@@ -4,11 +4,13 @@ Each test compares with an exact solver or with scikit-learn's SGD on data
 we did not generate where one exists (scikit-learn's toy sets).
 """
 
+import pickle
 import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -24,8 +26,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
+from skgd._objective import Objective, _weighted_mean
+from skgd._standardize import FeatureStats
 from skgd._stopping import split_validation
-from skgd.losses import Loss
+from skgd.losses import Loss, SquaredError
 
 
 class Pinball(Loss):
@@ -170,6 +174,72 @@ def test_a_stream_of_one_row_per_call_learns():
     assert model.score(X, y) > 0.99
 
 
+@pytest.mark.parametrize("kind", ["float64", "float32", "sparse"])
+@pytest.mark.parametrize("weight", [0.75, 0.0])
+def test_one_row_statistics_are_those_of_the_row_repeated(kind, weight):
+    # A one-row chunk takes a shortcut; two copies of the row, half the weight
+    # each, take the general passes, and must give the same statistics exactly.
+    row = np.array([[3.0, -0.5, 0.0, 1e300]])
+    rows, weights = np.repeat(row, 2, axis=0), np.array([weight, weight]) / 2
+    if kind == "float32":
+        row, rows = row[:, :3].astype(np.float32), rows[:, :3].astype(np.float32)
+    elif kind == "sparse":
+        row, rows = sparse.csr_matrix(row), sparse.csr_matrix(rows)
+    seen = FeatureStats(np.array([1.0, 2.0, 3.0, 4.0])[: row.shape[1]], np.ones(row.shape[1]), 2.0)
+    for before in [FeatureStats.empty(row.shape[1]), seen]:
+        one, two = before.update(row, np.array([weight])), before.update(rows, weights)
+        assert_array_equal(one.mean, two.mean)
+        assert_array_equal(one.std, two.std)
+        assert one.weight == two.weight
+
+
+def make_objective(n_features, rng, alpha_l2):
+    ones = np.ones(1)
+    return Objective(
+        SquaredError(),
+        x_mean=rng.normal(size=n_features),
+        x_scale=rng.uniform(0.5, 2, size=n_features),
+        y_loc=0 * ones,
+        y_scale=ones,
+        loss_scale=ones,
+        alpha_l1=0.0,
+        alpha_l2=alpha_l2,
+        reference_loss=1.0,
+    )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("is_sparse", [False, True])
+def test_the_curvature_of_one_row_is_that_of_the_power_iteration(fit_intercept, is_sparse):
+    # One row's curvature is its squared norm, without power iteration; two
+    # copies of it have the same Gram matrix, and take the power iteration.
+    rng = np.random.RandomState(0)
+    objective = make_objective(5, rng, alpha_l2=0.1)
+    row = rng.normal(scale=3, size=(1, 5))
+    rows = np.repeat(row, 2, axis=0)
+    if is_sparse:
+        row, rows = sparse.csr_matrix(row), sparse.csr_matrix(rows)
+    one = objective.curvature(row, np.array([0.5]), fit_intercept)
+    two = objective.curvature(rows, np.array([0.5, 0.5]), fit_intercept)
+    assert_allclose(one, two, rtol=1e-12)
+    x = (row.toarray() if is_sparse else row)[0]
+    norm = np.sum(((x - objective.x_mean) / objective.x_scale) ** 2) + fit_intercept
+    assert_allclose(one, (norm + 0.1, norm + 0.1), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("shape", [(1,), (1, 3), (1000,), (1000, 3)])
+def test_the_weighted_mean_is_numpys_average_to_the_bit(dtype, shape):
+    rng = np.random.RandomState(0)
+    values = (rng.normal(scale=1e3, size=shape)).astype(dtype)
+    weights = rng.uniform(0, 2, size=shape[0]).astype(dtype if dtype != np.int64 else float)
+    expected = np.average(values, axis=0, weights=weights)
+    assert_array_equal(_weighted_mean(values, weights), expected)
+    assert _weighted_mean(values, weights).dtype == expected.dtype
+    with pytest.raises(ZeroDivisionError):
+        _weighted_mean(values, 0 * weights)
+
+
 def test_a_first_chunk_of_two_nearly_equal_rows_does_not_break_the_stream():
     rng = np.random.RandomState(0)
     X = rng.normal(scale=3, size=(500, 3))
@@ -193,6 +263,27 @@ def test_a_diverging_stream_is_rejected_and_leaves_the_model_as_it_was():
         model.partial_fit(X, y)
     assert_array_equal(model.coef_, before[0])
     assert model.t_ == before[1] and np.all(np.isfinite(model.coef_))
+
+
+def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
+    # partial_fit copies its generator only when it shuffles, so that a
+    # rejected call leaves it as it was: a call of one batch must draw nothing.
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=(100, 1))
+    X, y = x + 0.01 * rng.normal(size=(100, 20)), 3.0 * x[:, 0] + 0.5
+    model = GDRegressor(random_state=0).partial_fit(X, y)
+    for rows in [slice(0, 1), slice(1, 40)]:  # one row; "auto" batches of the whole chunk
+        before = model._rng.get_state()
+        model.partial_fit(X[rows], y[rows])
+        assert_array_equal(model._rng.get_state()[1], before[1])
+        assert model._rng.get_state()[2:] == before[2:]
+    # and a rejected call of one row leaves everything as it was
+    model = GDRegressor(learning_rate=1e-4, optimizer="sgd", standardize=False, random_state=0)
+    model.partial_fit(X, y).set_params(learning_rate=0.9)
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(100 * X[:1], y[:1])
+    assert pickle.dumps(model) == before
 
 
 def test_early_stopping_costs_no_recall_on_breast_cancer():

@@ -296,6 +296,10 @@ def test_changing_the_optimizer_between_partial_fits_takes_effect(iris, Estimato
     assert model.optimizer_.state_[0]["t"] == 2 * per_call
     model.set_params(optimizer=Adam(beta_1=0.5)).partial_fit(X, y)
     assert model.optimizer_.beta_1 == 0.5 and model.optimizer_.state_[0]["t"] == per_call
+    model.set_params(optimizer="adam").partial_fit(X, y)  # the name's defaults: a new one
+    assert model.optimizer_.beta_1 == 0.9 and model.optimizer_.state_[0]["t"] == per_call
+    model.partial_fit(X, y)  # the same name: continued
+    assert model.optimizer_.state_[0]["t"] == 2 * per_call
     model.set_params(optimizer="nope")
     with pytest.raises(InvalidParameterError, match="'optimizer' parameter"):
         model.partial_fit(X, y)
