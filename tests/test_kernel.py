@@ -166,3 +166,23 @@ def test_sparse_uncentred_columns_with_every_optimizer(optimizer, fit_intercept,
     )
     compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
     same_model(compiled, numpy)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_sparse_lazy_paths_over_a_whole_adaptive_fit(optimizer, monkeypatch):
+    # The lazy kernels keep their working table from epoch to epoch while the
+    # batch grows and the step changes; rows of unequal widths, columns of
+    # unequal scales, some read by several rows of a batch and some by none.
+    rng = np.random.RandomState(0)
+    scales = rng.uniform(0.1, 10.0, 40)
+    scales[5] = 0.0  # a column no row reads
+    X = sparse.csr_matrix(
+        sparse.random(300, 40, density=0.15, random_state=rng) @ sparse.diags(scales)
+    )
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(40) > 0).astype(int) + (X[:, 0].toarray().ravel() > 1)
+    params = dict(optimizer=optimizer, alpha=0.01, batch_size=8, tol=1e-4, max_iter=40)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
+    assert compiled.n_iter_ > 10  # several stages of the adaptive schedule
+    same_model(compiled, numpy)
