@@ -130,10 +130,7 @@ class Plan:
             self.optimizer.state_ = [{} for _ in params]
         slots = []  # the optimizer's state, as float64 arrays shaped like the parameters
         for param, kept in zip(params, self.optimizer.state_, strict=True):
-            arrays = [
-                np.array(np.broadcast_to(kept.get(key, 0.0), param.shape), dtype=np.float64)
-                for key in self.keys
-            ]
+            arrays = [_slot(kept.get(key, 0.0), param.shape) for key in self.keys]
             slots.append(arrays + [np.zeros(param.shape)] * (2 - len(arrays)))
         if not self.fit_intercept:
             slots.append([np.zeros(state.c.shape)] * 2)
@@ -209,6 +206,23 @@ class Plan:
         if self.table is None or self.table.shape != (n_features, width):
             self.table = np.empty((n_features, width))
         return self.table
+
+
+def _slot(value, shape):
+    """An optimizer's state as the kernel updates it: a writable float64 array of ``shape``.
+
+    The kernel's own array from the last epoch is taken as it is: a copy
+    would cost a pass over n_outputs × n_features values every epoch.
+    """
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.shape == shape
+        and value.flags.c_contiguous
+        and value.flags.writeable
+    ):
+        return value
+    return np.array(np.broadcast_to(value, shape), dtype=np.float64)
 
 
 def plan(objective, optimizer, X, Y, single, fit_intercept):
