@@ -836,6 +836,82 @@ def column_moments(X, weights, weight_unit, unit, block_rows):
 
 
 @jit
+def sparse_column_range(data, indices, indptr, weights, n_features):
+    """:func:`column_range` for CSR X: a column's implicit zeros count when it has any."""
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    stored = np.zeros(n_features, dtype=np.int64)  # values stored on rows of non-zero weight
+    n_rows = 0
+    for i in range(indptr.shape[0] - 1):
+        if weights[i] > 0:
+            n_rows += 1
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                low[j] = min(low[j], data[q])
+                high[j] = max(high[j], data[q])
+                stored[j] += 1
+    for j in range(n_features):
+        if stored[j] < n_rows:
+            low[j] = min(low[j], 0.0)
+            high[j] = max(high[j], 0.0)
+    return low, high
+
+
+@jit
+def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, block_rows):
+    """:func:`column_moments` for CSR X, in one pass over its stored values.
+
+    A block's mean of a column is its weighted sum over the block's weight;
+    its squared deviations, those of the stored values plus the implicit
+    zeros' (their weight times the squared mean), as scikit-learn's
+    ``mean_variance_axis`` counts them.
+    """
+    n_samples, n_features = indptr.shape[0] - 1, unit.shape[0]
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
+    stored_weight = np.empty(n_features)  # the block's weight on the column's stored values
+    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        block_weight = 0.0
+        block_mean[:] = 0.0
+        block_m2[:] = 0.0
+        stored_weight[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            block_weight += w
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                block_mean[j] += w * (data[q] * inverse[j])
+                stored_weight[j] += w
+        if not block_weight > 0:
+            continue
+        block_mean /= block_weight
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                deviation = data[q] * inverse[j] - block_mean[j]
+                block_m2[j] += w * deviation * deviation
+        share = block_weight / (weight + block_weight)
+        for j in range(n_features):
+            block_m2[j] += (block_weight - stored_weight[j]) * block_mean[j] * block_mean[j]
+            delta = block_mean[j] - mean[j]
+            mean[j] += delta * share
+            m2[j] += block_m2[j] + delta * delta * weight * share
+        weight += block_weight
+    return mean, m2, weight
+
+
+@jit
+def sparse_column_peak(data, indices, n_features):
+    """The largest magnitude of each column of CSR X (0 for a column with none stored)."""
+    peak = np.zeros(n_features)
+    for q in range(data.shape[0]):
+        peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
+    return peak
+
+
+@jit
 def largest_squared_row_norm(X, mean, scale):
     """max_i ||(x_i - mean) / scale||^2, in one pass."""
     best = 0.0
