@@ -14,12 +14,16 @@ its non-zero columns. With plain ``"sgd"`` the L2 penalty is a scale factor
 of each output's coefficients (scikit-learn's ``wscale``); with momentum or
 Nesterov at a constant step, a coefficient no batch touches follows a fixed
 linear map, applied when a batch next reads it. Either way a batch costs
-O(its non-zeros). Adagrad, RMSprop and Adam keep a state that moves every
-coefficient at every step, and L1 and averaging touch every coefficient:
-those cost O(n_outputs × n_features) per batch on sparse data too.
+O(its non-zeros). On wide data those reads land anywhere in the model, a
+cache miss each, so these two paths keep all that a non-zero needs (its
+column's coefficients, velocities and scale) in one row of a table.
+Adagrad, RMSprop and Adam keep a state that moves every coefficient at
+every step, and L1 and averaging touch every coefficient: those cost
+O(n_outputs × n_features) per batch on sparse data too.
 
 The module also holds the compiled passes over X that come before training
-(the statistics' column range and moments, the largest row norm).
+(the statistics' column range and moments, sparse X's column peaks, the
+largest row norm).
 """
 
 import math
