@@ -27,14 +27,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.sparsefuncs import min_max_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, target_scaling
-from ._standardize import FeatureStats
+from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
 
@@ -266,8 +265,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         stats = self._statistics(X, Y, sample_weight, streaming, weight_unit)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
-            low, high = min_max_axis(X, axis=0)
-            peak = np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
+            peak = column_peak(X)
             if streaming and getattr(self, "_x_peak", None) is not None:
                 peak = np.maximum(peak, self._x_peak)
         objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype, peak)

@@ -14,12 +14,16 @@ its non-zero columns. With plain ``"sgd"`` the L2 penalty is a scale factor
 of each output's coefficients (scikit-learn's ``wscale``); with momentum or
 Nesterov at a constant step, a coefficient no batch touches follows a fixed
 linear map, applied when a batch next reads it. Either way a batch costs
-O(its non-zeros). Adagrad, RMSprop and Adam keep a state that moves every
-coefficient at every step, and L1 and averaging touch every coefficient:
-those cost O(n_outputs × n_features) per batch on sparse data too.
+O(its non-zeros). On wide data those reads land anywhere in the model, a
+cache miss each, so these two paths keep all that a non-zero needs (its
+column's coefficients, velocities and scale) in one row of a table.
+Adagrad, RMSprop and Adam keep a state that moves every coefficient at
+every step, and L1 and averaging touch every coefficient: those cost
+O(n_outputs × n_features) per batch on sparse data too.
 
 The module also holds the compiled passes over X that come before training
-(the statistics' column range and moments, the largest row norm).
+(the statistics' column range and moments, sparse X's column peaks, the
+largest row norm).
 """
 
 import math
@@ -116,6 +120,7 @@ class Plan:
         self.l1 = np.asarray(o.l1[:, 0], dtype=np.float64)
         self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
         self.hyper = _hyper(optimizer)
+        self.table = None  # the lazy kernels' working table, see _table
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
         """Run the batches of one epoch on ``state``, in place.
@@ -129,10 +134,7 @@ class Plan:
             self.optimizer.state_ = [{} for _ in params]
         slots = []  # the optimizer's state, as float64 arrays shaped like the parameters
         for param, kept in zip(params, self.optimizer.state_, strict=True):
-            arrays = [
-                np.array(np.broadcast_to(kept.get(key, 0.0), param.shape), dtype=np.float64)
-                for key in self.keys
-            ]
+            arrays = [_slot(kept.get(key, 0.0), param.shape) for key in self.keys]
             slots.append(arrays + [np.zeros(param.shape)] * (2 - len(arrays)))
         if not self.fit_intercept:
             slots.append([np.zeros(state.c.shape)] * 2)
@@ -170,14 +172,16 @@ class Plan:
             state.c_average,
             averaging,
         )
-        lazy_momentum = (
-            self.opt in (_MOMENTUM, _NESTEROV)
-            and state.average_from == np.inf  # an average moves every coefficient
-            and not (np.any(self.l1) or np.any(o.x_mean))
-            and len(set(steps)) == 1  # one map for every untouched step
-        )
-        if sparse.issparse(X) and lazy_momentum:
-            result = _sparse_momentum_epoch(X.data, X.indices, X.indptr, *common)
+        # Lazy updates need uncentred columns, no L1 and no average (each moves
+        # every coefficient at every step); momentum, also one step for the
+        # whole epoch (one map for every untouched step).
+        lazy = state.average_from == np.inf and not (np.any(self.l1) or np.any(o.x_mean))
+        lazy_sgd = lazy and self.opt == _SGD
+        lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
+        if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
+            kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
+            table = self._table(state.V.shape, 1 if lazy_sgd else 2)
+            result = kernel(X.data, X.indices, X.indptr, *common, table)
         elif sparse.issparse(X):
             result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
         else:
@@ -191,6 +195,38 @@ class Plan:
             if self.opt == _ADAM:
                 kept["t"] = adam_t
         return total, done, first, failed
+
+    def _table(self, shape, n_kept):
+        """The lazy kernels' working table: one row a column of X, kept from epoch to epoch.
+
+        A row holds the column's ``n_kept`` values an output (the
+        coefficients, then momentum's velocities), its inverse scale and,
+        for momentum, the step it is up to: a non-zero reads one place in
+        memory, not one in each of several arrays. Allocated once a fit: a
+        new array each epoch would cost the system's zeroing of its pages.
+        """
+        n_outputs, n_features = shape
+        width = n_kept * n_outputs + n_kept  # + the inverse scale (+ momentum's step)
+        if self.table is None or self.table.shape != (n_features, width):
+            self.table = np.empty((n_features, width))
+        return self.table
+
+
+def _slot(value, shape):
+    """An optimizer's state as the kernel updates it: a writable float64 array of ``shape``.
+
+    The kernel's own array from the last epoch is taken as it is: a copy
+    would cost a pass over n_outputs × n_features values every epoch.
+    """
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.shape == shape
+        and value.flags.c_contiguous
+        and value.flags.writeable
+    ):
+        return value
+    return np.array(np.broadcast_to(value, shape), dtype=np.float64)
 
 
 def plan(objective, optimizer, X, Y, single, fit_intercept):
@@ -425,22 +461,16 @@ def _sparse_epoch(
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
 ):  # fmt: skip
+    """Any optimizer on sparse X, with a dense gradient: O(n_outputs × n_features) a batch."""
     n_outputs, n_features = V.shape
     n = order.shape[0]
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
-    # plain SGD: V = scale * U, so that L2's shrinking of every coefficient is
-    # one product per output; any other optimizer: a dense gradient
-    centred = np.any(x_mean != 0)  # then every column moves: no lazy updates
-    lazy = opt == _SGD and l1.max() == 0 and not centred and averaging[0] == np.inf
-    scale = np.ones(n_outputs)
+    centred = np.any(x_mean != 0)  # then every column moves
     shift = np.zeros(n_outputs)
-    # Lazy updates read and write a few columns at random: with the outputs of
-    # a column side by side (VT), a non-zero costs one cache miss, not K.
-    VT = np.ascontiguousarray(V.T) if lazy else np.empty((0, 0), dtype=V.dtype)
     inverse_scale = 1.0 / x_scale
-    gV = np.empty((0, 0)) if lazy else np.empty((n_outputs, n_features))
+    gV = np.empty((n_outputs, n_features))
     total, first = 0.0, np.nan
     n_batches = (n + batch_size - 1) // batch_size
     for batch in range(n_batches):
@@ -460,14 +490,89 @@ def _sparse_epoch(
                 j = indices[q]
                 x = data[q] * inverse_scale[j]
                 for k in range(n_outputs):
-                    raw[r, k] += x * (VT[j, k] if lazy else V[k, j])
+                    raw[r, k] += x * V[k, j]
             for k in range(n_outputs):
-                raw[r, k] = y_loc[k] + y_scale[k] * (scale[k] * raw[r, k] - shift[k] + c[k])
+                raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] - shift[k] + c[k])
             batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
             for k in range(n_outputs):
                 g[r, k] *= g_scale[k] * (weights[i] / m)
         if not np.isfinite(batch_loss):
-            _unscale(V, VT, scale, lazy)
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        gc[:] = 0.0
+        for r in range(m):
+            for k in range(n_outputs):
+                gc[k] += g[r, k]
+        for k in range(n_outputs):
+            for j in range(n_features):
+                gV[k, j] = l2[k] * V[k, j] - gc[k] * (x_mean[j] / x_scale[j])
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                gk = g[r, k]
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    gV[k, j] += gk * (data[q] / x_scale[j])
+        t += 1
+        step = steps[batch]
+        _step_all(
+            opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t,
+            fit_intercept, l1,
+        )  # fmt: skip
+        _step_taken(averaging, m, V, c, V_average, c_average)
+    return total, n_batches, first, np.nan, t
+
+
+@jit
+def _sparse_sgd_epoch(
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
+    V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
+):  # fmt: skip
+    """Plain SGD on uncentred sparse X, lazily: a batch costs O(its non-zeros).
+
+    L2 shrinks all of an output's coefficients by one factor a step, so
+    they are kept as ``V[k] = scale[k] * U[k]`` (scikit-learn's ``wscale``)
+    and a step writes only U's columns that the batch reads. Row j of
+    ``table`` holds column j of U, then the column's inverse scale: a
+    non-zero reads and writes one cache line.
+    """
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    inverse = n_outputs  # the table's column of 1 / x_scale
+    for j in range(n_features):
+        for k in range(n_outputs):
+            table[j, k] = V[k, j]
+        table[j, inverse] = 1.0 / x_scale[j]
+    scale = np.ones(n_outputs)
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gc = np.empty(n_outputs)
+    total, first = 0.0, np.nan
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        batch_loss = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                raw[r, k] = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q] * table[j, inverse]
+                for k in range(n_outputs):
+                    raw[r, k] += x * table[j, k]
+            for k in range(n_outputs):
+                raw[r, k] = y_loc[k] + y_scale[k] * (scale[k] * raw[r, k] + c[k])
+            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            for k in range(n_outputs):
+                g[r, k] *= g_scale[k] * (weights[i] / m)
+        if not np.isfinite(batch_loss):
+            _unscale(V, table, scale)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -478,88 +583,96 @@ def _sparse_epoch(
                 gc[k] += g[r, k]
         step = steps[batch]
         t += 1
-        if lazy:
-            for k in range(n_outputs):
-                shrink = 1.0 - step * l2[k]
-                if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into V
-                    for j in range(n_features):
-                        VT[j, k] *= scale[k]
-                    scale[k] = 1.0
-                scale[k] *= shrink
-            for r in range(m):
-                i = order[start + r]
-                for k in range(n_outputs):
-                    g[r, k] = step * g[r, k] / scale[k]
-                for q in range(indptr[i], indptr[i + 1]):
-                    j = indices[q]
-                    x = data[q] * inverse_scale[j]
-                    for k in range(n_outputs):
-                        VT[j, k] -= g[r, k] * x
-            if fit_intercept:
-                for k in range(n_outputs):
-                    c[k] -= step * c_ratio * gc[k]
-            averaging[1] += m  # (lazy: never averaging)
-        else:
-            for k in range(n_outputs):
+        for k in range(n_outputs):
+            shrink = 1.0 - step * l2[k]
+            if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into U
                 for j in range(n_features):
-                    gV[k, j] = l2[k] * V[k, j] - gc[k] * (x_mean[j] / x_scale[j])
-            for r in range(m):
-                i = order[start + r]
+                    table[j, k] *= scale[k]
+                scale[k] = 1.0
+            scale[k] *= shrink
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                g[r, k] = step * g[r, k] / scale[k]
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q] * table[j, inverse]
                 for k in range(n_outputs):
-                    gk = g[r, k]
-                    for q in range(indptr[i], indptr[i + 1]):
-                        j = indices[q]
-                        gV[k, j] += gk * (data[q] / x_scale[j])
-            _step_all(
-                opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t,
-                fit_intercept, l1,
-            )  # fmt: skip
-            _step_taken(averaging, m, V, c, V_average, c_average)
-    _unscale(V, VT, scale, lazy)
+                    table[j, k] -= g[r, k] * x
+        if fit_intercept:
+            for k in range(n_outputs):
+                c[k] -= step * c_ratio * gc[k]
+        averaging[1] += m  # (lazy: never averaging)
+    _unscale(V, table, scale)
     return total, n_batches, first, np.nan, t
 
 
 @jit
-def _unscale(V, VT, scale, lazy):
-    """Back from the lazy form ``V = scale * VT.T``."""
-    if lazy:
+def _unscale(V, table, scale):
+    """Back from the lazy form ``V = scale * U``, U in the table's first columns."""
+    for j in range(V.shape[1]):  # the table row by row: one pass over it
         for k in range(V.shape[0]):
-            for j in range(V.shape[1]):
-                V[k, j] = scale[k] * VT[j, k]
+            V[k, j] = scale[k] * table[j, k]
 
 
 @jit
 def _momentum_powers(opt, decay, step, l2, n_steps):
-    """``A**s`` for s = 0..n_steps: what s steps of momentum do to an untouched coefficient.
+    """``A**s`` for s = 0..n_steps, per output: s untouched steps of momentum, as one map.
 
     Untouched, a coefficient's gradient is its L2 term ``l2 * p``; one step
     of heavy-ball momentum maps ``(p, v)`` linearly, by
     ``[[1 - h l2, μ], [-h l2, μ]]``, and one of Nesterov's by
-    ``[[1 - h l2 (1 + μ), μ²], [-h l2, μ]]``.
+    ``[[1 - h l2 (1 + μ), μ²], [-h l2, μ]]``. Shaped (n_steps + 1,
+    n_outputs, 2, 2): a column's outputs read one place.
     """
-    shrink = step * l2
-    if opt == _MOMENTUM:
-        A = np.array([[1.0 - shrink, decay], [-shrink, decay]])
-    else:
-        A = np.array([[1.0 - shrink * (1.0 + decay), decay * decay], [-shrink, decay]])
-    powers = np.empty((n_steps + 1, 2, 2))
-    powers[0] = np.eye(2)
-    for s in range(1, n_steps + 1):
-        powers[s] = A @ powers[s - 1]
+    n_outputs = l2.shape[0]
+    powers = np.empty((n_steps + 1, n_outputs, 2, 2))
+    for k in range(n_outputs):
+        shrink = step * l2[k]
+        if opt == _MOMENTUM:
+            A = np.array([[1.0 - shrink, decay], [-shrink, decay]])
+        else:
+            A = np.array([[1.0 - shrink * (1.0 + decay), decay * decay], [-shrink, decay]])
+        powers[0, k] = np.eye(2)
+        for s in range(1, n_steps + 1):
+            powers[s, k] = A @ powers[s - 1, k]
     return powers
 
 
 @jit
-def _catch_up(j, batch, last, VT, SV1T, powers):
+def _advance(powers, s, k, p, v):
+    """Output k's coefficient and velocity ``(p, v)`` after s untouched steps."""
+    if s == 0:
+        return p, v
+    return (
+        powers[s, k, 0, 0] * p + powers[s, k, 0, 1] * v,
+        powers[s, k, 1, 0] * p + powers[s, k, 1, 1] * v,
+    )
+
+
+@jit
+def _catch_up(table, j, batch, powers):
     """Bring column j's coefficients and velocities to step ``batch``."""
-    s = batch - last[j]
+    n_outputs = powers.shape[1]
+    up_to = 2 * n_outputs + 1  # the table's column of the step reached
+    s = batch - int(table[j, up_to])
     if s > 0:
-        for k in range(VT.shape[1]):
-            P = powers[k, s]
-            p, v = VT[j, k], SV1T[j, k]
-            VT[j, k] = P[0, 0] * p + P[0, 1] * v
-            SV1T[j, k] = P[1, 0] * p + P[1, 1] * v
-    last[j] = batch
+        for k in range(n_outputs):
+            table[j, k], table[j, n_outputs + k] = _advance(
+                powers, s, k, table[j, k], table[j, n_outputs + k]
+            )
+        table[j, up_to] = batch
+
+
+@jit
+def _momentum_out(V, SV1, table, batch, powers):
+    """V and SV1 from the table, every column brought to step ``batch``."""
+    n_outputs = V.shape[0]
+    up_to = 2 * n_outputs + 1
+    for j in range(V.shape[1]):  # the table row by row: one pass over it
+        s = batch - int(table[j, up_to])
+        for k in range(n_outputs):
+            V[k, j], SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
 
 
 @jit
@@ -567,27 +680,35 @@ def _sparse_momentum_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
-    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
     A column no batch touches follows a fixed linear map (see
     :func:`_momentum_powers`), applied all at once when a batch next reads
-    it, and to every column at the end of the epoch.
+    it, and to every column at the end of the epoch. Row j of ``table``
+    holds column j's coefficients, their velocities, the column's inverse
+    scale and the step the row is up to: a non-zero reads one place.
     """
     n_outputs, n_features = V.shape
     n = order.shape[0]
     n_batches = (n + batch_size - 1) // batch_size
     decay, step = hyper[0], steps[0]
-    powers = np.empty((n_outputs, n_batches + 1, 2, 2))
-    for k in range(n_outputs):
-        powers[k] = _momentum_powers(opt, decay, step, l2[k], n_batches)
-    VT = np.ascontiguousarray(V.T)  # a column's outputs side by side: one cache line
-    SV1T = np.ascontiguousarray(SV1.T)
-    last = np.zeros(n_features, dtype=np.int64)  # the step each column is up to
-    grad = np.zeros((n_features, n_outputs))  # the data's gradient, on touched columns
-    touched = np.empty(batch_size * 64, dtype=np.int64)
-    inverse_scale = 1.0 / x_scale
+    powers = _momentum_powers(opt, decay, step, l2, n_batches)
+    velocity, inverse, up_to = n_outputs, 2 * n_outputs, 2 * n_outputs + 1  # table columns
+    for j in range(n_features):
+        for k in range(n_outputs):
+            table[j, k] = V[k, j]
+            table[j, velocity + k] = SV1[k, j]
+        table[j, inverse] = 1.0 / x_scale[j]
+        table[j, up_to] = 0.0
+    # A batch's columns, each once, and the data's gradient on them, in the
+    # order the batch first reads them: small enough to stay in cache.
+    widest = 0
+    for i in range(indptr.shape[0] - 1):
+        widest = max(widest, indptr[i + 1] - indptr[i])
+    touched = np.empty(min(n_features, batch_size * widest), dtype=np.int64)
+    grad = np.empty((touched.shape[0], n_outputs))
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
@@ -602,20 +723,17 @@ def _sparse_momentum_epoch(
                 raw[r, k] = 0.0
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                _catch_up(j, batch, last, VT, SV1T, powers)
-                x = data[q] * inverse_scale[j]
+                _catch_up(table, j, batch, powers)
+                x = data[q] * table[j, inverse]
                 for k in range(n_outputs):
-                    raw[r, k] += x * VT[j, k]
+                    raw[r, k] += x * table[j, k]
             for k in range(n_outputs):
                 raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] + c[k])
             batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
             for k in range(n_outputs):
                 g[r, k] *= g_scale[k] * (weights[i] / m)
         if not np.isfinite(batch_loss):
-            for j in range(n_features):
-                _catch_up(j, batch, last, VT, SV1T, powers)
-            V[:] = VT.T
-            SV1[:] = SV1T.T
+            _momentum_out(V, SV1, table, batch, powers)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -629,36 +747,34 @@ def _sparse_momentum_epoch(
                 gc[k] += g[r, k]
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                if last[j] == batch:  # first seen in this backward pass
-                    last[j] = -1 - batch
-                    if n_touched == touched.shape[0]:
-                        touched = np.concatenate((touched, np.empty_like(touched)))
-                    touched[n_touched] = j
+                if table[j, up_to] == batch:  # first seen in this backward pass:
+                    slot = n_touched  # its place in grad, marked in the table
+                    table[j, up_to] = -1.0 - slot
+                    touched[slot] = j
+                    grad[slot] = 0.0
                     n_touched += 1
-                x = data[q] * inverse_scale[j]
+                else:
+                    slot = int(-1.0 - table[j, up_to])
+                x = data[q] * table[j, inverse]
                 for k in range(n_outputs):
-                    grad[j, k] += g[r, k] * x
+                    grad[slot, k] += g[r, k] * x
         t += 1
         # update: the touched columns as momentum does it, the others later
         for u in range(n_touched):
             j = touched[u]
             for k in range(n_outputs):
-                gk = grad[j, k] + l2[k] * VT[j, k]
-                velocity = decay * SV1T[j, k] - step * gk
-                SV1T[j, k] = velocity
+                gk = grad[u, k] + l2[k] * table[j, k]
+                v = decay * table[j, velocity + k] - step * gk
+                table[j, velocity + k] = v
                 if opt == _MOMENTUM:
-                    VT[j, k] -= -velocity
+                    table[j, k] -= -v
                 else:
-                    VT[j, k] -= -(decay * velocity - step * gk)
-                grad[j, k] = 0.0
-            last[j] = batch + 1
+                    table[j, k] -= -(decay * v - step * gk)
+            table[j, up_to] = batch + 1
         if fit_intercept:
             _update(opt, hyper, c, gc, Sc1, Sc2, step * c_ratio, t)
         averaging[1] += m  # (lazy: never averaging)
-    for j in range(n_features):
-        _catch_up(j, n_batches, last, VT, SV1T, powers)
-    V[:] = VT.T
-    SV1[:] = SV1T.T
+    _momentum_out(V, SV1, table, n_batches, powers)
     return total, n_batches, first, np.nan, t
 
 
@@ -721,6 +837,82 @@ def column_moments(X, weights, weight_unit, unit, block_rows):
             m2[j] += block_m2[j] + delta * delta * weight * share
         weight += block_weight
     return mean, m2, weight
+
+
+@jit
+def sparse_column_range(data, indices, indptr, weights, n_features):
+    """:func:`column_range` for CSR X: a column's implicit zeros count when it has any."""
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    stored = np.zeros(n_features, dtype=np.int64)  # values stored on rows of non-zero weight
+    n_rows = 0
+    for i in range(indptr.shape[0] - 1):
+        if weights[i] > 0:
+            n_rows += 1
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                low[j] = min(low[j], data[q])
+                high[j] = max(high[j], data[q])
+                stored[j] += 1
+    for j in range(n_features):
+        if stored[j] < n_rows:
+            low[j] = min(low[j], 0.0)
+            high[j] = max(high[j], 0.0)
+    return low, high
+
+
+@jit
+def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, block_rows):
+    """:func:`column_moments` for CSR X, in one pass over its stored values.
+
+    A block's mean of a column is its weighted sum over the block's weight;
+    its squared deviations, those of the stored values plus the implicit
+    zeros' (their weight times the squared mean), as scikit-learn's
+    ``mean_variance_axis`` counts them.
+    """
+    n_samples, n_features = indptr.shape[0] - 1, unit.shape[0]
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
+    stored_weight = np.empty(n_features)  # the block's weight on the column's stored values
+    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        block_weight = 0.0
+        block_mean[:] = 0.0
+        block_m2[:] = 0.0
+        stored_weight[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            block_weight += w
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                block_mean[j] += w * (data[q] * inverse[j])
+                stored_weight[j] += w
+        if not block_weight > 0:
+            continue
+        block_mean /= block_weight
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                deviation = data[q] * inverse[j] - block_mean[j]
+                block_m2[j] += w * deviation * deviation
+        share = block_weight / (weight + block_weight)
+        for j in range(n_features):
+            block_m2[j] += (block_weight - stored_weight[j]) * block_mean[j] * block_mean[j]
+            delta = block_mean[j] - mean[j]
+            mean[j] += delta * share
+            m2[j] += block_m2[j] + delta * delta * weight * share
+        weight += block_weight
+    return mean, m2, weight
+
+
+@jit
+def sparse_column_peak(data, indices, n_features):
+    """The largest magnitude of each column of CSR X (0 for a column with none stored)."""
+    peak = np.zeros(n_features)
+    for q in range(data.shape[0]):
+        peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
+    return peak
 
 
 @jit

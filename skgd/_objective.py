@@ -122,8 +122,13 @@ class Objective:
         return weights @ losses, grad_V, g_sum
 
     def penalty(self, V):
-        """The penalty in the units of the loss."""
-        l1, l2 = np.abs(V).sum(axis=1), 0.5 * np.sum(V * V, axis=1)
+        """The penalty in the units of the loss.
+
+        The loop asks at every epoch; on wide data V is large, so L1's sum
+        is taken only when it counts, and L2's without a temporary.
+        """
+        l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
+        l2 = 0.5 * np.einsum("ij,ij->i", V, V)
         return float(np.sum(self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)))
 
     def soft_threshold(self, V, step):

@@ -108,7 +108,7 @@ def _stats_of(X, sample_weight):
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
 
-    if not sparse.issparse(X) and _kernel.ENABLED and _kernel.numba is not None:
+    if _compiled(X):
         return _compiled_stats_of(X, sample_weight, weight_unit, total, rows)
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     for b in blocks:
@@ -151,18 +151,46 @@ def _stats_of(X, sample_weight):
     return mean, std, total
 
 
+def _compiled(X):
+    """Whether the compiled passes over X serve: dense X, or CSR X without duplicates."""
+    if not _kernel.ENABLED or _kernel.numba is None:
+        return False
+    return not sparse.issparse(X) or (X.format == "csr" and X.has_canonical_format)
+
+
 def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
-    """:func:`_stats_of` for dense X, the same arithmetic in two compiled passes."""
-    low, high = _kernel.column_range(X, sample_weight)
+    """:func:`_stats_of`, the same arithmetic in two compiled passes.
+
+    For sparse X, the numpy path's scipy and scikit-learn calls convert
+    each block to columns: about 0.2 s on 15,000 rows of 2**18 columns,
+    a quarter of SGDClassifier's whole fit. One pass over the stored
+    values takes milliseconds.
+    """
+    if sparse.issparse(X):
+        arrays = (X.data, X.indices, X.indptr, sample_weight)
+        low, high = _kernel.sparse_column_range(*arrays, X.shape[1])
+    else:
+        low, high = _kernel.column_range(X, sample_weight)
     if not np.all(low <= high):  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
     unit = _power_of_two(np.maximum(np.abs(low), np.abs(high)))
-    mean, m2, weight = _kernel.column_moments(X, sample_weight, weight_unit, unit, rows)
+    if sparse.issparse(X):
+        mean, m2, weight = _kernel.sparse_column_moments(*arrays, weight_unit, unit, rows)
+    else:
+        mean, m2, weight = _kernel.column_moments(X, sample_weight, weight_unit, unit, rows)
     std = np.sqrt(np.maximum(m2, 0) / weight) * unit
     constant = low == high
     mean = np.where(constant, low, mean * unit)
     std[constant] = 0.0
     return mean, std, total
+
+
+def column_peak(X):
+    """The largest magnitude of each column of sparse X, as float64."""
+    if _compiled(X):
+        return _kernel.sparse_column_peak(X.data, X.indices, X.shape[1])
+    low, high = min_max_axis(X, axis=0)
+    return np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
 
 
 def rows_per_block(X):

@@ -166,3 +166,56 @@ def test_sparse_uncentred_columns_with_every_optimizer(optimizer, fit_intercept,
     )
     compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
     same_model(compiled, numpy)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_sparse_lazy_paths_over_a_whole_adaptive_fit(optimizer, monkeypatch):
+    # The lazy kernels keep their working table from epoch to epoch while the
+    # batch grows and the step changes; rows of unequal widths, columns of
+    # unequal scales, some read by several rows of a batch and some by none.
+    rng = np.random.RandomState(0)
+    scales = rng.uniform(0.1, 10.0, 40)
+    scales[5] = 0.0  # a column no row reads
+    X = sparse.csr_matrix(
+        sparse.random(300, 40, density=0.15, random_state=rng) @ sparse.diags(scales)
+    )
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(40) > 0).astype(int) + (X[:, 0].toarray().ravel() > 1)
+    params = dict(optimizer=optimizer, alpha=0.01, batch_size=8, tol=1e-4, max_iter=40)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
+    assert compiled.n_iter_ > 10  # several stages of the adaptive schedule
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
+    from skgd import _standardize
+
+    rng = np.random.RandomState(0)
+    dense = np.where(rng.uniform(size=(500, 12)) < 0.2, rng.normal(2.0, 30.0, (500, 12)), 0.0)
+    dense[:, 1] = rng.normal(5.0, 1.0, 500)  # stored on every row: no implicit zero
+    dense[:, 2] = 0.0  # nothing stored
+    dense[:, 3] = 0.0
+    dense[:50, 3] = 7.0  # stored only on rows of zero weight
+    dense[:, 4] = np.where(dense[:, 4] != 0, -4.0, 0.0)  # one value and zeros
+    dense[:, 5] = 1e-200 * dense[:, 5]  # tiny values: the exact rescaling
+    X = sparse.csr_matrix(dense.astype(dtype))
+    X.data[X.indptr[60]] = 0.0  # an explicit zero
+    weights = rng.uniform(0.0, 2.0, 500)
+    weights[:50] = 0.0
+    monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 100)  # blocks of about 40 rows
+
+    def stats():
+        return *_standardize._stats_of(X, weights), _standardize.column_peak(X)
+
+    compiled = stats()
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = stats()
+    for a, b in zip(compiled, numpy, strict=True):
+        assert_allclose(a, b, rtol=1e-12, atol=0)
+    # the numpy path agrees with the plain formulas, so both do
+    kept = weights > 0
+    mean = np.average(X.toarray()[kept], axis=0, weights=weights[kept])
+    assert_allclose(numpy[0], mean, rtol=1e-6 if dtype == np.float32 else 1e-12)
+    assert numpy[1][2] == numpy[1][3] == 0.0  # constant columns: exactly no deviation
