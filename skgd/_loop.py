@@ -37,6 +37,7 @@ _SHORT_PATIENCE = 2
 # It stays below this many times γ/L (separable classes without a penalty
 # fall forever, at any step).
 _FIRST_GROWTH, _GROWTH, _BACKOFF, _CALM, _LONGEST = 2.0, 1.1, 2.0, 5, 1e6
+_WORTH = 0.01
 
 
 @dataclass
@@ -209,7 +210,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     epoch_loss < state.loss_curve[-2] - rounding * objective.reference_loss
                 )
                 doubling = growth > _GROWTH
-                searching = retrying or bool(exact_epochs and rose) or (doubling and fell)
+                # (a doubled step whose fall is below a hundredth of tol is no
+                # search worth waiting for: separable classes fall at any step)
+                worth = bool(exact_epochs) and (
+                    state.loss_curve[-2] - epoch_loss > _WORTH * tol * objective.reference_loss
+                )
+                searching = retrying or bool(exact_epochs and rose) or (doubling and worth)
                 if exact_epochs and rose:
                     state.V[...], state.c[...] = lowest[1:]
                     rate, growth, retrying = rate / _BACKOFF, _GROWTH, True
