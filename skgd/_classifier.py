@@ -79,12 +79,12 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         criterion sees ``n_iter_no_change`` epochs without progress, the
         batch grows fourfold (less noise, a longer stable step), up to the
         whole data. There the descent is exact and (with ``standardize``,
-        without early stopping) its step follows the curvature where the
-        model is: it doubles after each fall until a first rise, then grows
-        by a tenth after five falls in a row; a rise goes back to the lowest
-        point with a step half as long (otherwise, a loss still wandering
-        above its lowest gets a step 5 times shorter). A plateau there ends
-        the training.
+        without early stopping or ``average``) its step follows the
+        curvature where the model is: it doubles after each fall until a
+        first rise, then grows by a tenth at each fall once five in a row
+        fell; a rise goes back to the lowest point with a step half as long
+        (otherwise, a loss still wandering above its lowest gets a step 5
+        times shorter). A plateau there ends the training.
     power_t : float, default=0.5
         The exponent of ``"invscaling"``.
     batch_size : int or "auto", default="auto"

@@ -31,13 +31,12 @@ _RECOVERIES = 3
 _PLATEAUS = 8
 _MANY_BATCHES = 100
 _SHORT_PATIENCE = 2
-# Exact descent (the "adaptive" schedule at the whole data) doubles its step
-# after each fall until a first rise; then it grows by a tenth after this many
-# falls in a row (rarely, not to stop a momentum's run). A rise halves it.
-# It stays below this many times γ/L (separable classes without a penalty
-# fall forever, at any step).
-_FIRST_GROWTH, _GROWTH, _BACKOFF, _CALM, _LONGEST = 2.0, 1.1, 2.0, 5, 1e6
-_WORTH = 0.01
+# Exact descent's step search (:class:`StepSearch`):
+_BACKOFF = 2.0  # a rise halves the step
+_GROWTH = 1.1  # after the doubling, the growth at each fall ...
+_CALM = 5  # ... once this many epochs in a row have fallen
+_LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
+_WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
 
 
 @dataclass
@@ -118,13 +117,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     plateaus = 0  # seen by the "adaptive" schedule
     best, kept, no_improvement, converged = None, None, 0, False
     lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
-    # the "adaptive" schedule's exact descent, in fit: its epochs and step growth
+    # the "adaptive" schedule's exact descent, in fit: its step follows the loss
     # (not for early stopping, which wants the best held-out score, not the
-    # optimum, nor without standardization, where γ is the user's own step)
+    # optimum; not without standardization, where γ is the user's own step;
+    # not for averaging, which wants the iterates of one step)
     adapts = settings.schedule == "adaptive" and settings.stop and validate is None
-    adapts = adapts and settings.curvature is not None
-    exact_epochs, growth, retrying, searching = 0, _FIRST_GROWTH, False, False
-    calm = 0  # falls in a row
+    adapts = adapts and settings.curvature is not None and state.average_from == np.inf
+    search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
 
@@ -184,6 +183,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 state.optimizer.restart()
                 rate /= _STEP_DIVISION
                 recoveries += 1
+                search = StepSearch(search.longest, doubling=False)
                 continue
             if epoch_loss < safest[0]:
                 safest = (epoch_loss, *at_start)
@@ -199,36 +199,15 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if exact and (lowest is None or epoch_loss < lowest[0]):
                 lowest = (epoch_loss, *at_start)
             if exact and adapts:
-                # The bound L is the curvature at its worst; where the model is,
-                # it is often far lower (a logistic loss flattens as the classes
-                # separate), and exact descent can follow it: a longer step
-                # after falls, and after a rise, back to the lowest point with a
-                # step half as long. The doubling until a first rise, a rise, and
-                # the lowest point seen again after it search for the step: they
-                # are no plateau.
-                fell = bool(exact_epochs) and (
-                    epoch_loss < state.loss_curve[-2] - rounding * objective.reference_loss
-                )
-                doubling = growth > _GROWTH
-                # (a doubled step whose fall is below a hundredth of tol is no
-                # search worth waiting for: separable classes fall at any step)
-                worth = bool(exact_epochs) and (
-                    state.loss_curve[-2] - epoch_loss > _WORTH * tol * objective.reference_loss
-                )
-                searching = retrying or bool(exact_epochs and rose) or (doubling and worth)
-                if exact_epochs and rose:
+                # The bound L holds everywhere; where the model is, the curvature
+                # is often far lower (a logistic loss flattens as the classes
+                # separate), and exact descent can follow it.
+                rate, back, searching = search.update(
+                    epoch_loss, rate, rounding * objective.reference_loss,
+                    _WORTH * tol * objective.reference_loss,
+                )  # fmt: skip
+                if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
-                    rate, growth, retrying = rate / _BACKOFF, _GROWTH, True
-                elif retrying:  # the lowest point seen again
-                    retrying = False
-                elif fell and (doubling or calm >= _CALM):
-                    rate = min(rate * growth, _LONGEST * settings.learning_rate)
-                    if rate == _LONGEST * settings.learning_rate:
-                        growth = _GROWTH
-                elif exact_epochs and doubling:  # flat: longer steps no longer help
-                    growth = _GROWTH
-                exact_epochs += 1
-                calm = calm + 1 if fell else 0
             # A fit is judged on its epochs (above), a stream's call on its first
             # batch, give or take the loss of one spread of y (for losses near 0).
             if not settings.stop:
@@ -268,13 +247,15 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # only a larger batch, never the stop).
                 if n_samples // batch_size >= _MANY_BATCHES:
                     patience = min(patience, _SHORT_PATIENCE)
-            if no_improvement >= patience and exact_epochs:
+            if no_improvement >= patience and search.started:
                 converged = stops  # exact descent, whose step adapts, is flat: the optimum
                 if stops:
-                    if epoch_loss > lowest[0]:  # drifted up (below what counts as a rise)
+                    # back to the lowest point if the loss drifted above it (by
+                    # less than a rise); loss_curve_ keeps the epochs as they were
+                    if epoch_loss > lowest[0]:
                         state.V[...], state.c[...] = lowest[1:]
                     break
-                continue
+                continue  # tol=None: on, and patience stays run out
             if no_improvement >= patience:
                 if settings.schedule == "adaptive" and plateaus < _PLATEAUS:
                     # Less noise, then go on: a larger batch, whose stable step is
@@ -311,6 +292,52 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         state.V[...], state.c[...], state.V_average[...], state.c_average[...] = kept[1:5]
         state.n_averaged = kept[5]
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
+
+
+class StepSearch:
+    """Exact descent's step, following the curvature where the model is.
+
+    After each epoch whose loss fell, the step doubles, until a first rise or
+    flat epoch; from then on it grows by a tenth at each fall once five in a
+    row have fallen. A rise goes back to the lowest point with half the
+    step. The epochs of this search (a doubled step that bought a fall worth
+    having, a rise, the lowest point seen again) are not a plateau.
+    """
+
+    def __init__(self, longest, doubling=True):
+        self.longest = longest  # the longest step allowed
+        self.doubling, self.retrying, self.calm = doubling, False, 0
+        self.last = None  # the last exact epoch's loss
+
+    @property
+    def started(self):
+        return self.last is not None
+
+    def update(self, loss, rate, rounding, worth):
+        """After an exact epoch at ``loss``, with the step ``rate``.
+
+        Returns the next step, whether to go back to the lowest point, and
+        whether this epoch searched. Changes within ``rounding`` are neither
+        rises nor falls; a doubled step's fall under ``worth`` is no search.
+        """
+        if self.last is None:
+            self.last = loss
+            return rate, False, False
+        change, self.last, doubling = loss - self.last, loss, self.doubling
+        rose, fell = change > rounding, change < -rounding
+        searching = self.retrying or rose or (doubling and -change > worth)
+        back = rose
+        if rose:
+            rate, self.doubling, self.retrying = rate / _BACKOFF, False, True
+        elif self.retrying:  # the lowest point seen again
+            self.retrying = False
+        elif fell and (doubling or self.calm >= _CALM):
+            rate = min(rate * (2.0 if doubling else _GROWTH), self.longest)
+            self.doubling = doubling and rate < self.longest
+        elif doubling:  # flat: a longer step no longer helps
+            self.doubling = False
+        self.calm = self.calm + 1 if fell else 0
+        return rate, back, searching
 
 
 def descend(
