@@ -526,6 +526,34 @@ def _sparse_epoch(
 
 
 @jit
+def _sparse_row(
+    data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
+    kind, param, Y, indexed, g_scale, g_weight, raw, g,
+):  # fmt: skip
+    """Forward and loss of sparse row i from its columns' rows of ``table``, in O(its non-zeros).
+
+    ``table[j, :K]`` holds column j's coefficients (times ``scale`` per
+    output), ``table[j, inverse]`` the column's inverse scale. Fills ``raw``
+    and ``g`` (the loss's gradient, times ``g_scale * g_weight``) and
+    returns the row's loss.
+    """
+    n_outputs = raw.shape[0]
+    for k in range(n_outputs):
+        raw[k] = 0.0
+    for q in range(indptr[i], indptr[i + 1]):
+        j = indices[q]
+        x = data[q] * table[j, inverse]
+        for k in range(n_outputs):
+            raw[k] += x * table[j, k]
+    for k in range(n_outputs):
+        raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
+    loss = _row_loss(kind, param, Y, indexed, i, raw, g)
+    for k in range(n_outputs):
+        g[k] *= g_scale[k] * g_weight
+    return loss
+
+
+@jit
 def _sparse_sgd_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
     V, c, fit_intercept,
@@ -559,18 +587,10 @@ def _sparse_sgd_epoch(
         batch_loss = 0.0
         for r in range(m):
             i = order[start + r]
-            for k in range(n_outputs):
-                raw[r, k] = 0.0
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q] * table[j, inverse]
-                for k in range(n_outputs):
-                    raw[r, k] += x * table[j, k]
-            for k in range(n_outputs):
-                raw[r, k] = y_loc[k] + y_scale[k] * (scale[k] * raw[r, k] + c[k])
-            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
-            for k in range(n_outputs):
-                g[r, k] *= g_scale[k] * (weights[i] / m)
+            batch_loss += weights[i] * _sparse_row(
+                data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
+                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r],
+            )  # fmt: skip
         if not np.isfinite(batch_loss):
             _unscale(V, table, scale)
             return total, batch, first, batch_loss, t
@@ -712,6 +732,7 @@ def _sparse_momentum_epoch(
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
+    unscaled = np.ones(n_outputs)
     total, first = 0.0, np.nan
     for batch in range(n_batches):
         start = batch * batch_size
@@ -719,19 +740,12 @@ def _sparse_momentum_epoch(
         batch_loss = 0.0
         for r in range(m):
             i = order[start + r]
-            for k in range(n_outputs):
-                raw[r, k] = 0.0
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                _catch_up(table, j, batch, powers)
-                x = data[q] * table[j, inverse]
-                for k in range(n_outputs):
-                    raw[r, k] += x * table[j, k]
-            for k in range(n_outputs):
-                raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] + c[k])
-            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
-            for k in range(n_outputs):
-                g[r, k] *= g_scale[k] * (weights[i] / m)
+            for q in range(indptr[i], indptr[i + 1]):  # the row's columns, up to date
+                _catch_up(table, indices[q], batch, powers)
+            batch_loss += weights[i] * _sparse_row(
+                data, indices, indptr, i, table, inverse, unscaled, c, y_loc, y_scale,
+                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r],
+            )  # fmt: skip
         if not np.isfinite(batch_loss):
             _momentum_out(V, SV1, table, batch, powers)
             return total, batch, first, batch_loss, t
