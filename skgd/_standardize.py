@@ -144,11 +144,16 @@ def _stats_of(X, sample_weight):
         m2 = m2 + block_m2 + delta * delta * weight * share
         weight += block_weight
 
+    return (*_in_units(mean, m2, weight, unit, low, high), total)
+
+
+def _in_units(mean, m2, weight, unit, low, high):
+    """Mean and deviation in X's units, from moments in ``unit``; exactly one value: std 0."""
     std = np.sqrt(np.maximum(m2, 0) / weight) * unit
     constant = low == high
     mean = np.where(constant, low, mean * unit)
     std[constant] = 0.0
-    return mean, std, total
+    return mean, std
 
 
 def _compiled(X):
@@ -178,11 +183,7 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
         mean, m2, weight = _kernel.sparse_column_moments(*arrays, weight_unit, unit, rows)
     else:
         mean, m2, weight = _kernel.column_moments(X, sample_weight, weight_unit, unit, rows)
-    std = np.sqrt(np.maximum(m2, 0) / weight) * unit
-    constant = low == high
-    mean = np.where(constant, low, mean * unit)
-    std[constant] = 0.0
-    return mean, std, total
+    return (*_in_units(mean, m2, weight, unit, low, high), total)
 
 
 def column_peak(X):
