@@ -154,9 +154,24 @@ class Objective:
                 L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0])
-        Xs, w = X[rows], sample_weight[rows] / sample_weight[rows].sum()
+        w = sample_weight[rows] / sample_weight[rows].sum()
+        with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
+            lam = self._largest_eigenvalue(X, rows, w, fit_intercept)
+            L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+        return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
+
+    def _largest_eigenvalue(self, X, rows, w, fit_intercept):
+        """The power iteration on the standardized Gram matrix of ``X[rows]``, weighted by ``w``."""
+        Xs = X[rows]
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
-            Xs = np.ascontiguousarray(Xs)
+            Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
+        if _compiled_dense(Xs):
+            lam = _kernel.gram_power_iteration(
+                Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
+                _POWER_ITERATIONS,
+            )  # fmt: skip
+            if lam is not None:
+                return lam
         shift = self.x_mean / self.x_scale
 
         def gram_times(v):  # (X_std' diag(w) X_std) v, with the intercept's column
@@ -166,16 +181,14 @@ class Objective:
             return np.append(top, u.sum() if fit_intercept else 0.0)
 
         v, lam = np.ones(X.shape[1] + 1), 0.0
-        with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
-            for _ in range(_POWER_ITERATIONS):
-                v = gram_times(v / np.linalg.norm(v))
-                lam, previous = float(np.linalg.norm(v)), lam
-                if not lam > 0 or not np.isfinite(lam):
-                    break
-                if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
-                    break
-            L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
-        return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
+        for _ in range(_POWER_ITERATIONS):
+            v = gram_times(v / np.linalg.norm(v))
+            lam, previous = float(np.linalg.norm(v)), lam
+            if not lam > 0 or not np.isfinite(lam):
+                break
+            if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
+                break
+        return lam
 
 
 def batch_curvature(L, L_max, n_samples, batch_size):
@@ -305,6 +318,11 @@ def _sample_rows(n):
     return slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
 
 
+def _compiled_dense(X):
+    """Whether the compiled passes over dense X serve (X is read in place, in its dtype)."""
+    return _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X)
+
+
 def _largest_squared_row_norm(X, mean, scale):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it."""
     shift = mean / scale
@@ -312,7 +330,7 @@ def _largest_squared_row_norm(X, mean, scale):
         Z = X.multiply(1.0 / scale).tocsr()
         norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
         return float(norms.max())
-    if _kernel.ENABLED and _kernel.numba is not None:
+    if _compiled_dense(X):
         return float(_kernel.largest_squared_row_norm(X, mean, scale))
     best = 0.0
     for start in range(0, X.shape[0], 4096):

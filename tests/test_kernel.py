@@ -219,3 +219,35 @@ def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     mean = np.average(X.toarray()[kept], axis=0, weights=weights[kept])
     assert_allclose(numpy[0], mean, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert numpy[1][2] == numpy[1][3] == 0.0  # constant columns: exactly no deviation
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("factor", [1e-300, 1.0, 1e150])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_curvature_as_on_the_numpy_path(dtype, factor, fit_intercept, monkeypatch):
+    # The power iteration and the largest row norm, compiled, give numpy's
+    # curvature; float32 X, off-centre, is summed in float64.
+    from skgd import _objective, _standardize
+
+    if dtype == np.float32 and factor != 1.0:
+        pytest.skip("float32 holds neither scale")
+    monkeypatch.setattr(_objective, "_SAMPLE_ROWS", 500)  # a strided sample of every 4th row
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 7)) @ rng.standard_normal((7, 7))
+    X[:, 0] += 1e3  # off-centre: the centring matters
+    X = (X * factor).astype(dtype)
+    weights = rng.uniform(0.0, 2.0, 2000)
+    mean, std, _ = _standardize._stats_of(X, weights)
+    ones = np.ones(1)
+    objective = _objective.Objective(
+        None, x_mean=mean.astype(dtype), x_scale=std.astype(dtype), y_loc=0 * ones,
+        y_scale=ones, loss_scale=ones, alpha_l1=0.0, alpha_l2=0.1, reference_loss=1.0,
+    )  # fmt: skip
+    compiled = objective.curvature(X, weights, fit_intercept)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = objective.curvature(X, weights, fit_intercept)
+    # numpy's float32 products centre after summing (x·a - mean·a): it is the less exact
+    assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    Z = (X.astype(np.float64) - mean.astype(dtype)) / std.astype(dtype)
+    L_max = np.max(np.sum(Z * Z, axis=1)) + fit_intercept + 0.1
+    assert_allclose(compiled[1], L_max, rtol=1e-12)
