@@ -853,35 +853,53 @@ def _sparse_momentum_epoch(
 
 
 @jit
-def column_range(X, weights):
-    """The smallest and largest value of each column, over the rows of non-zero weight."""
-    n_features = X.shape[1]
-    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    for i in range(X.shape[0]):
-        if weights[i] > 0:
-            for j in range(n_features):
-                value = X[i, j]
-                low[j] = min(low[j], value)
-                high[j] = max(high[j], value)
-    return low, high
+def column_statistics(X, weights, weight_unit, block_rows):
+    """Each column's range, and the weighted mean and squared deviations of ``X / unit``.
 
+    One pass over X, by row blocks of ``block_rows``, in float64. Each
+    block is read from memory once, for its range (over the rows of
+    non-zero ``weights``); its mean and squared deviations then take two
+    passes over it in cache, with ``weights / weight_unit``, and are merged
+    into the running ones by Chan, Golub and LeVeque's formula, as the
+    numpy path of :func:`skgd._standardize._stats_of` does.
 
-@jit
-def column_moments(X, weights, weight_unit, unit, block_rows):
-    """Weighted mean and sum of squared deviations of ``X / unit``, per column.
-
-    The weights are ``weights / weight_unit``. Row blocks of ``block_rows``,
-    in float64: each block's mean and squared
-    deviations in two passes over the block (in cache), merged into the
-    running ones by Chan, Golub and LeVeque's formula; as the numpy path of
-    :func:`skgd._standardize._stats_of` does it.
+    ``unit`` is a power of two near each column's largest magnitude (the
+    numpy path's ``_power_of_two``), so that no square under- or
+    overflows. The numpy path finds it in a pass of its own first; here it
+    is that of the blocks read so far, and when a block raises it, the
+    running mean and squared deviations are rescaled by the ratio of the
+    two powers of two. Scaling by a power of two is exact, so the result
+    is the numpy path's to the bit (unless a ratio beyond 2**500 takes a
+    running sum below the smallest float: a part far under the rounding of
+    the new block's). Returns ``(low, high, unit, mean, m2, weight)``.
     """
     n_samples, n_features = X.shape
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    unit, inverse = np.ones(n_features), np.ones(n_features)
     mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
     block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
-    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
     for start in range(0, n_samples, block_rows):
         stop = min(start + block_rows, n_samples)
+        for i in range(start, stop):
+            if weights[i] > 0:
+                for j in range(n_features):
+                    value = X[i, j]
+                    low[j] = min(low[j], value)
+                    high[j] = max(high[j], value)
+        for j in range(n_features):
+            peak = max(abs(low[j]), abs(high[j]))
+            if peak > 0 and low[j] <= high[j]:
+                new_unit = math.ldexp(1.0, math.frexp(peak)[1])
+            else:
+                new_unit = 1.0
+            if new_unit != unit[j]:
+                # A unit only grows, once a column has a non-zero value: before
+                # that (the first 1), its mean and squared deviations are 0.
+                if new_unit > unit[j]:
+                    ratio = unit[j] / new_unit
+                    mean[j] *= ratio
+                    m2[j] *= ratio * ratio
+                unit[j], inverse[j] = new_unit, 1.0 / new_unit
         block_weight = 0.0
         block_mean[:] = 0.0
         for i in range(start, stop):
@@ -906,12 +924,12 @@ def column_moments(X, weights, weight_unit, unit, block_rows):
             mean[j] += delta * share
             m2[j] += block_m2[j] + delta * delta * weight * share
         weight += block_weight
-    return mean, m2, weight
+    return low, high, unit, mean, m2, weight
 
 
 @jit
 def sparse_column_range(data, indices, indptr, weights, n_features):
-    """:func:`column_range` for CSR X: a column's implicit zeros count when it has any."""
+    """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count."""
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     stored = np.zeros(n_features, dtype=np.int64)  # values stored on rows of non-zero weight
     n_rows = 0
@@ -932,7 +950,7 @@ def sparse_column_range(data, indices, indptr, weights, n_features):
 
 @jit
 def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, block_rows):
-    """:func:`column_moments` for CSR X, in one pass over its stored values.
+    """:func:`column_statistics`' moments for CSR X, in one pass over its stored values.
 
     A block's mean of a column is its weighted sum over the block's weight;
     its squared deviations, those of the stored values plus the implicit

@@ -251,3 +251,38 @@ def test_the_curvature_as_on_the_numpy_path(dtype, factor, fit_intercept, monkey
     Z = (X.astype(np.float64) - mean.astype(dtype)) / std.astype(dtype)
     L_max = np.max(np.sum(Z * Z, axis=1)) + fit_intercept + 0.1
     assert_allclose(compiled[1], L_max, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("factor", [1e-300, 1.0, 1e150])
+def test_dense_statistics_in_one_pass_as_on_the_numpy_path(dtype, factor, monkeypatch):
+    # The compiled pass finds each column's range block by block, and rescales
+    # its running moments when a block's values outgrow the earlier ones': by
+    # powers of two, exactly, so the numpy path's two passes give the same.
+    from skgd import _standardize
+
+    if dtype == np.float32 and factor != 1.0:
+        pytest.skip("float32 holds neither scale")
+    rng = np.random.RandomState(0)
+    X = rng.normal(2.0, 30.0, (500, 8))
+    X[:, 1] = 1e4 + rng.normal(size=500)  # off-centre
+    X[:, 2] = 0.0
+    X[300:, 2] = rng.normal(size=200)  # zeros first, values later
+    X[:, 3] = np.geomspace(1e-6, 1e6, 500)  # each block outgrows the ones before
+    X[:, 4] = 7.0  # one value
+    X[:, 5] = np.where(np.arange(500) < 50, 3.0, 5.0)  # one value on the weighted rows
+    X[:, 6] = -np.geomspace(1e3, 1e-3, 500)  # the largest magnitude first
+    X = (X * factor).astype(dtype)
+    weights = rng.uniform(0.0, 2.0, 500)
+    weights[:50] = 0.0
+    monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 300)  # blocks of 37 rows
+
+    compiled = _standardize._stats_of(X, weights)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = _standardize._stats_of(X, weights)
+    for a, b in zip(compiled, numpy, strict=True):
+        assert_allclose(a, b, rtol=1e-12, atol=0)
+    kept = weights > 0
+    mean = np.average(X[kept].astype(np.float64) / factor, axis=0, weights=weights[kept])
+    assert_allclose(compiled[0] / factor, mean, rtol=1e-12)
+    assert compiled[1][4] == compiled[1][5] == 0.0 and compiled[0][5] == 5.0 * dtype(factor)
