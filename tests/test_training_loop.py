@@ -189,3 +189,27 @@ def test_without_standardize_the_step_is_the_plain_update_on_raw_x():
     # The same step is safe in standardized coordinates.
     safe = plain_gd(None, learning_rate=0.6, standardize=True, max_iter=100)
     assert safe.fit(X, y).score(X, y) > 0.999
+
+
+@pytest.mark.parametrize("schedule", ["adaptive", "constant"])
+def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
+    # Momentum sums about 1 / (1 - momentum) batches' noise: the batches'
+    # extra curvature counts that many times, for the adaptive schedule at
+    # stages of 100 batches or more an epoch (for a fixed schedule, always).
+    from skgd import _loop
+    from skgd._objective import batch_curvature
+    from skgd.optim import SGD, Nesterov
+
+    L, L_max = 1.2, 180.0
+    settings = _loop.Settings(
+        learning_rate=0.5, curvature=(L, L_max), batch_size=32, max_epochs=5, schedule=schedule
+    )
+    for n_batches in [99, 100]:
+        n = 32 * n_batches
+        noisy = batch_curvature(L, L_max, n, 32)
+        counted = noisy + 9.0 * (noisy - L)  # Nesterov(momentum=0.9) sums ten batches
+        expected = counted if (n_batches >= 100 or schedule == "constant") else noisy
+        assert_allclose(_loop._largest_stable_step(settings, n, 32, Nesterov()), 1 / expected)
+        assert_allclose(_loop._largest_stable_step(settings, n, 32, SGD()), 1 / noisy)
+        # the whole data is exact descent: no noise to count
+        assert_allclose(_loop._largest_stable_step(settings, n, n, Nesterov()), 1 / L)
