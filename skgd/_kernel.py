@@ -437,8 +437,10 @@ def _dense_epoch(
                 W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
                 shift += W[k, j] * x_mean[j]
             b[k] = y_loc[k] + y_scale[k] * c[k] - shift
-        # forward and loss; the loss's derivative per raw prediction
+        # forward, loss and backward, a row at a time while it is in cache
         batch_loss = 0.0
+        gV[:] = 0.0
+        gc[:] = 0.0
         for r in range(m):
             _prefetch_ahead(X, order, start + r + ahead)
             i = order[start + r]
@@ -447,24 +449,26 @@ def _dense_epoch(
                 for j in range(n_features):
                     acc += X[i, j] * W[k, j]
                 raw[r, k] = acc + b[k]
-            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            if kind < _SOFTMAX:  # one output at a time: no call per row
+                row_loss = 0.0
+                for k in range(n_outputs):
+                    y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
+                    value, g[r, k] = _element(kind, param, y, raw[r, k])
+                    row_loss += value
+            else:
+                row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            batch_loss += weights[i] * row_loss
             for k in range(n_outputs):
-                g[r, k] *= g_scale[k] * (weights[i] / m)
+                gk = g[r, k] * (g_scale[k] * (weights[i] / m))
+                gc[k] += gk
+                for j in range(n_features):
+                    gV[k, j] += X[i, j] * gk
         if not np.isfinite(batch_loss):
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
         total += batch_loss
-        # backward: the gradient in standardized coordinates
-        gV[:] = 0.0
-        gc[:] = 0.0
-        for r in range(m):
-            i = order[start + r]
-            for k in range(n_outputs):
-                gk = g[r, k]
-                gc[k] += gk
-                for j in range(n_features):
-                    gV[k, j] += X[i, j] * gk
+        # the gradient in standardized coordinates
         for k in range(n_outputs):
             for j in range(n_features):
                 gV[k, j] = gV[k, j] / x_scale[j] - gc[k] * (x_mean[j] / x_scale[j])
