@@ -486,9 +486,9 @@ def _dense_epoch(
 def _prefetch_ahead(X, order, position):
     """Prefetch the row that the batches read at ``position`` of ``order``, if scattered.
 
-    A random row is a cache and TLB miss that the CPU's own prefetchers
-    cannot foresee: asked for some rows ahead, the reads overlap instead
-    of waiting in turn. A row that follows the one before it (sequential
+    A random row is a cache miss that the CPU's own prefetchers cannot
+    foresee: asked for some rows ahead, the reads overlap instead of
+    waiting in turn. A row that follows the one before it (sequential
     order, ``shuffle="blocks"``) is left to the hardware.
     """
     if position >= order.shape[0] or (position > 0 and order[position] == order[position - 1] + 1):
