@@ -116,6 +116,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
     plateaus = 0  # seen by the "adaptive" schedule
     best, kept, no_improvement, converged = None, None, 0, False
+    last = None  # the last epoch's progress
+    stage_best = None  # the best progress of the last stage of the "adaptive" schedule
     lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
     # the "adaptive" schedule's exact descent, in fit: its step follows the loss
     # (not for early stopping, which wants the best held-out score, not the
@@ -247,6 +249,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # only a larger batch, never the stop).
                 if n_samples // batch_size >= _MANY_BATCHES:
                     patience = min(patience, _SHORT_PATIENCE)
+                    # Its progress is smooth too: an epoch that gained less than
+                    # tol / patience shows the plateau now, not patience epochs on.
+                    if last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
+                        no_improvement = max(no_improvement, patience)
+            last = progress
             if no_improvement >= patience and search.started:
                 converged = stops  # exact descent, whose step adapts, is flat: the optimum
                 if stops:
@@ -264,7 +271,16 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # a shorter step. A plateau that needs neither is convergence.
                     plateaus, no_improvement = plateaus + 1, 0
                     if batch_size < n_samples:
+                        # A stage that gained less than tol on the one before it
+                        # shows the batches' noise no longer matters: on to the
+                        # whole data at once, whose exact descent finds the optimum.
+                        stalled = stage_best is not None and not any(
+                            now > then + tol for now, then in zip(best, stage_best, strict=True)
+                        )
+                        stage_best = best
                         batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
+                        if stalled:
+                            batch_size = n_samples
                         stable_step = _largest_stable_step(
                             settings, n_samples, batch_size, state.optimizer
                         )
