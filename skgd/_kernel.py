@@ -1013,3 +1013,23 @@ def largest_squared_row_norm(X, mean, scale):
             total += z * z
         best = max(best, total)
     return best
+
+
+@jit
+def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
+    """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
+
+    With ``z = x / scale`` and ``s = mean / scale``, a row's
+    ``||z - s||^2`` is the sum over its stored values of ``z^2 - 2 z s``,
+    plus ``||s||^2`` (the same for every row).
+    """
+    shift = mean / scale
+    best = -np.inf
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            z = data[q] / scale[j]
+            total += z * z - 2.0 * z * shift[j]
+        best = max(best, total)
+    return best + np.sum(shift * shift)

@@ -219,3 +219,22 @@ def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     mean = np.average(X.toarray()[kept], axis=0, weights=weights[kept])
     assert_allclose(numpy[0], mean, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert numpy[1][2] == numpy[1][3] == 0.0  # constant columns: exactly no deviation
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_largest_row_norm_as_on_the_numpy_path(dtype, monkeypatch):
+    from skgd._objective import _largest_squared_row_norm
+
+    rng = np.random.RandomState(0)
+    dense = np.where(rng.uniform(size=(300, 40)) < 0.1, rng.normal(1.0, 5.0, (300, 40)), 0.0)
+    dense[7] = 0.0  # a row with nothing stored
+    X = sparse.csr_matrix(dense.astype(dtype))
+    mean = rng.normal(0.0, 0.1, 40).astype(dtype)  # some columns centred, some not
+    mean[::2] = 0
+    scale = rng.uniform(0.5, 3.0, 40).astype(dtype)
+    compiled = _largest_squared_row_norm(X, mean, scale)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = _largest_squared_row_norm(X, mean, scale)
+    exact = (((dense - mean) / scale) ** 2).sum(axis=1).max()
+    assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    assert_allclose(compiled, exact, rtol=1e-12 if dtype == np.float64 else 1e-5)
