@@ -128,6 +128,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
+    spares = []  # copies of V that neither safest nor lowest holds any more, to reuse
 
     def recoverable():
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
@@ -143,7 +144,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, settings.max_epochs + 1):
             tic = time.perf_counter()
-            at_start = (state.V.copy(), state.c.copy())
+            at_start = (_copy_of(state.V, spares, safest, lowest), state.c.copy())
             penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
@@ -386,6 +387,21 @@ def descend(
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _copy_of(V, spares, *kept):
+    """A copy of V, into an earlier copy that none of ``kept`` holds if there is one.
+
+    Each epoch keeps where it started; on wide data a new array each epoch
+    costs the system's zeroing of its pages more than the copy itself.
+    """
+    held = [id(k[1]) for k in kept if k is not None]
+    spare = next((a for a in spares if id(a) not in held), None)
+    if spare is None:
+        spare = np.empty_like(V)
+        spares.append(spare)
+    np.copyto(spare, V)
+    return spare
 
 
 def _epoch_order(shuffle, rng, n_samples, batch_size):
