@@ -201,7 +201,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             state.loss_curve.append(float(epoch_loss))
             if exact and (lowest is None or epoch_loss < lowest[0]):
                 lowest = (epoch_loss, *at_start)
+            hopeless = False  # see below
             if exact and adapts:
+                fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
                 # The bound L holds everywhere; where the model is, the curvature
                 # is often far lower (a logistic loss flattens as the classes
                 # separate), and exact descent can follow it.
@@ -209,6 +211,16 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     epoch_loss, rate, rounding * objective.reference_loss,
                     _WORTH * tol * objective.reference_loss,
                 )  # fmt: skip
+                # Along a descent direction the loss is convex in the step, so
+                # twice the step gains at most twice as much. A fall so small that
+                # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
+                # times the momentum's gain, would still not reach tol, shows the
+                # plateau now.
+                if doubled and search.doubling and not searching and fall > 0:
+                    window = (2.0 ** (settings.n_iter_no_change + 1) - 2.0) * getattr(
+                        state.optimizer, "noise_gain", 1.0
+                    )
+                    hopeless = fall * window <= tol * objective.reference_loss
                 if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
             # A fit is judged on its epochs (above), a stream's call on its first
@@ -255,6 +267,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     if last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
                         no_improvement = max(no_improvement, patience)
             last = progress
+            if hopeless:
+                no_improvement = max(no_improvement, patience)
             if no_improvement >= patience and search.started:
                 converged = stops  # exact descent, whose step adapts, is flat: the optimum
                 if stops:
