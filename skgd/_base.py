@@ -271,19 +271,21 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype, peak)
 
         # the parameters: continued, given, or at random (the course's step 1)
-        if continuing:  # from the last iterate (coef_ is the average when averaging)
-            W, b = getattr(self, "_iterate", None) or (self._W, self.intercept_)
-            W = np.reshape(W, self._W.shape)
-        else:
+        if not continuing:
             V, c = self._initial_params(rng, n_outputs, stats, X.dtype)
             if incremental:  # one chunk's statistics may be far from the stream's
                 V[...] = 0
-            W, b = objective.to_model(V, c)
-        if coef_init is not None:
-            W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
-        if intercept_init is not None:
-            b = _as_init(intercept_init, "intercept_init", b.size)
-        V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
+        if continuing or coef_init is not None or intercept_init is not None:
+            if continuing:  # from the last iterate (coef_ is the average when averaging)
+                W, b = getattr(self, "_iterate", None) or (self._W, self.intercept_)
+                W = np.reshape(W, self._W.shape)
+            else:  # (at random, V and c need no round trip: on wide data, two passes)
+                W, b = objective.to_model(V, c)
+            if coef_init is not None:
+                W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
+            if intercept_init is not None:
+                b = _as_init(intercept_init, "intercept_init", b.size)
+            V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
         if not self.fit_intercept:
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
@@ -505,7 +507,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         constant = stats[0].standardization(self.fit_intercept, dtype)[2]
         n_features = len(constant)
         bound = np.sqrt(6.0 / (n_features + n_outputs))
-        V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype)
+        V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype, copy=False)
         V[:, constant] = 0
         c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
         return V, c

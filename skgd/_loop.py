@@ -116,6 +116,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
     plateaus = 0  # seen by the "adaptive" schedule
     best, kept, no_improvement, converged = None, None, 0, False
+    last = None  # the last epoch's progress
+    stage_best = None  # the best progress of the last stage of the "adaptive" schedule
     lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
     # the "adaptive" schedule's exact descent, in fit: its step follows the loss
     # (not for early stopping, which wants the best held-out score, not the
@@ -126,6 +128,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
+    spares = []  # copies of V that neither safest nor lowest holds any more, to reuse
 
     def recoverable():
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
@@ -141,7 +144,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, settings.max_epochs + 1):
             tic = time.perf_counter()
-            at_start = (state.V.copy(), state.c.copy())
+            at_start = (_copy_of(state.V, spares, safest, lowest), state.c.copy())
             penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
@@ -198,7 +201,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             state.loss_curve.append(float(epoch_loss))
             if exact and (lowest is None or epoch_loss < lowest[0]):
                 lowest = (epoch_loss, *at_start)
+            hopeless = False  # see below
             if exact and adapts:
+                fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
                 # The bound L holds everywhere; where the model is, the curvature
                 # is often far lower (a logistic loss flattens as the classes
                 # separate), and exact descent can follow it.
@@ -206,6 +211,16 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     epoch_loss, rate, rounding * objective.reference_loss,
                     _WORTH * tol * objective.reference_loss,
                 )  # fmt: skip
+                # Along a descent direction the loss is convex in the step, so
+                # twice the step gains at most twice as much. A fall so small that
+                # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
+                # times the momentum's gain, would still not reach tol, shows the
+                # plateau now.
+                if doubled and search.doubling and not searching and fall > 0:
+                    window = (2.0 ** (settings.n_iter_no_change + 1) - 2.0) * getattr(
+                        state.optimizer, "noise_gain", 1.0
+                    )
+                    hopeless = fall * window <= tol * objective.reference_loss
                 if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
             # A fit is judged on its epochs (above), a stream's call on its first
@@ -247,6 +262,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # only a larger batch, never the stop).
                 if n_samples // batch_size >= _MANY_BATCHES:
                     patience = min(patience, _SHORT_PATIENCE)
+                    # Its progress is smooth too: an epoch that gained less than
+                    # tol / patience shows the plateau now, not patience epochs on.
+                    if last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
+                        no_improvement = max(no_improvement, patience)
+            last = progress
+            if hopeless:
+                no_improvement = max(no_improvement, patience)
             if no_improvement >= patience and search.started:
                 converged = stops  # exact descent, whose step adapts, is flat: the optimum
                 if stops:
@@ -264,7 +286,16 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # a shorter step. A plateau that needs neither is convergence.
                     plateaus, no_improvement = plateaus + 1, 0
                     if batch_size < n_samples:
+                        # A stage that gained less than tol on the one before it
+                        # shows the batches' noise no longer matters: on to the
+                        # whole data at once, whose exact descent finds the optimum.
+                        stalled = stage_best is not None and not any(
+                            now > then + tol for now, then in zip(best, stage_best, strict=True)
+                        )
+                        stage_best = best
                         batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
+                        if stalled:
+                            batch_size = n_samples
                         stable_step = _largest_stable_step(
                             settings, n_samples, batch_size, state.optimizer
                         )
@@ -370,6 +401,21 @@ def descend(
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _copy_of(V, spares, *kept):
+    """A copy of V, into an earlier copy that none of ``kept`` holds if there is one.
+
+    Each epoch keeps where it started; on wide data a new array each epoch
+    costs the system's zeroing of its pages more than the copy itself.
+    """
+    held = [id(k[1]) for k in kept if k is not None]
+    spare = next((a for a in spares if id(a) not in held), None)
+    if spare is None:
+        spare = np.empty_like(V)
+        spares.append(spare)
+    np.copyto(spare, V)
+    return spare
 
 
 def _epoch_order(shuffle, rng, n_samples, batch_size):

@@ -326,11 +326,15 @@ def _compiled_dense(X):
 def _largest_squared_row_norm(X, mean, scale):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it."""
     shift = mean / scale
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
+        arrays = X.data, X.indices, X.indptr
+        return float(_kernel.sparse_largest_squared_row_norm(*arrays, mean, scale))
     if sparse.issparse(X):
         Z = X.multiply(1.0 / scale).tocsr()
         norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
         return float(norms.max())
-    if _compiled_dense(X):
+    if compiled:  # dense, from here on
         return float(_kernel.largest_squared_row_norm(X, mean, scale))
     best = 0.0
     for start in range(0, X.shape[0], 4096):

@@ -286,3 +286,22 @@ def test_dense_statistics_in_one_pass_as_on_the_numpy_path(dtype, factor, monkey
     mean = np.average(X[kept].astype(np.float64) / factor, axis=0, weights=weights[kept])
     assert_allclose(compiled[0] / factor, mean, rtol=1e-12)
     assert compiled[1][4] == compiled[1][5] == 0.0 and compiled[0][5] == 5.0 * dtype(factor)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_largest_row_norm_as_on_the_numpy_path(dtype, monkeypatch):
+    from skgd._objective import _largest_squared_row_norm
+
+    rng = np.random.RandomState(0)
+    dense = np.where(rng.uniform(size=(300, 40)) < 0.1, rng.normal(1.0, 5.0, (300, 40)), 0.0)
+    dense[7] = 0.0  # a row with nothing stored
+    X = sparse.csr_matrix(dense.astype(dtype))
+    mean = rng.normal(0.0, 0.1, 40).astype(dtype)  # some columns centred, some not
+    mean[::2] = 0
+    scale = rng.uniform(0.5, 3.0, 40).astype(dtype)
+    compiled = _largest_squared_row_norm(X, mean, scale)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = _largest_squared_row_norm(X, mean, scale)
+    exact = (((dense - mean) / scale) ** 2).sum(axis=1).max()
+    assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    assert_allclose(compiled, exact, rtol=1e-12 if dtype == np.float64 else 1e-5)
