@@ -32,7 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, StreamStep, TrainingState, train
-from ._objective import Objective, target_scaling
+from ._objective import Objective, largest_row_curvature, target_scaling
 from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
@@ -484,10 +484,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         the intercept would be nearly collinear, and the descent would crawl.
 
         ``recent`` (a stream's later calls: its last targets and weights, this
-        chunk's among them) is where the loss scale is measured, around the
-        stream's mean: the curvature of a kinked loss is the share of the
-        targets near the model, which one row, or the stream's first row (its
-        origin), cannot tell.
+        chunk's among them) is where the loss scale is measured: the curvature
+        of a kinked loss is the share of the targets near the model, which one
+        row cannot tell, and a batch of few rows sees its largest row's too.
         """
         x_stats, y_stats, y_loc = stats
         n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
@@ -507,16 +506,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 loss, Y, sample_weight, single=single, spread=spread, loc=center
             )
         else:
+            # A stream's batch of b rows sees the recent targets' mean curvature, and
+            # the largest row's (a row of a kinked loss near its target) 1/b of the
+            # way: as batch_curvature mixes the data's L and the largest row's.
             Y_recent, w_recent = recent
-            largest = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
+            top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
+            w_recent = w_recent / top if top > 0 else w_recent
             _, loss_scale, reference = target_scaling(
-                loss,
-                Y_recent,
-                w_recent / largest if largest > 0 else w_recent,
-                single=single,
-                spread=spread,
-                loc=np.asarray(y_mean, dtype=np.float64),
+                loss, Y_recent, w_recent, single=single, spread=spread, loc=center
             )
+            largest = largest_row_curvature(loss, Y_recent, w_recent, center, spread, single)
+            batch = self._batch_size(len(Y))
+            loss_scale = loss_scale + np.maximum(largest - loss_scale, 0) / batch
         if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are
