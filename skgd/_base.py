@@ -297,9 +297,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
             optimizer = copy.deepcopy(self.optimizer_)
-            if X.shape[0] < _AUTO_BATCH_SIZE:
-                # A chunk smaller than a batch: its step fits this chunk, not the
-                # momentum gathered on others (one-row streams would overshoot).
+            if X.shape[0] <= _FULL_BATCH_UP_TO:
+                # A chunk "auto" takes in one batch: its step fits this chunk, not
+                # the momentum gathered on others (one-row streams would overshoot,
+                # and moves aligned by momentum would hide the stream's plateaus).
                 optimizer.restart()
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)

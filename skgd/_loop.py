@@ -328,8 +328,7 @@ class StreamStep:
     the step shrinks fourfold, as fit's batch grows fourfold at a plateau,
     and a new phase begins. Nearly noiseless data, or the same data passed
     again, keeps its step until the model is near the optimum. (Momentum
-    carried from call to call, in chunks of one batch of 32 rows or more,
-    aligns successive moves: there the step shrinks seldom.)
+    aligns successive moves: a call of one small batch starts without it.)
     """
 
     fraction: float = 1.0  # of γ/L

@@ -178,12 +178,6 @@ def test_streams_of_few_rows_raise_no_false_divergence(loss, chunk):
         assert model.score(X_test, y_test) > 0.5
 
 
-# Open: chunks of one batch of 32 to 64 rows carry the momentum from call to
-# call, which aligns successive moves, so the stream's schedule seldom sees
-# its plateau; their step keeps the noise (as before).
-MOMENTUM_CARRIED = pytest.mark.xfail(
-    strict=True, reason="open: one-batch chunks of 32-64 rows reach R² 0.88, SGD's 0.92"
-)
 # Open: single rows of epsilon_insensitive end 0.022 below SGD (0.896, SGD's
 # 0.918): each row of a kinked loss still moves the model a fixed length.
 ONE_ROW_EPSILON = pytest.mark.xfail(
@@ -194,9 +188,7 @@ ONE_ROW_EPSILON = pytest.mark.xfail(
 @pytest.mark.parametrize(
     "loss, chunk",
     [
-        pytest.param(loss, chunk, marks=MOMENTUM_CARRIED)
-        if chunk == 32 and loss in ("squared_error", "epsilon_insensitive")
-        else pytest.param(loss, chunk, marks=ONE_ROW_EPSILON)
+        pytest.param(loss, chunk, marks=ONE_ROW_EPSILON)
         if chunk == 1 and loss == "epsilon_insensitive"
         else (loss, chunk)
         for loss in STREAM_LOSSES
