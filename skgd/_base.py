@@ -32,7 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, StreamStep, TrainingState, train
-from ._objective import Objective, largest_row_curvature, target_scaling
+from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
@@ -513,10 +513,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             Y_recent, w_recent = recent
             top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
             w_recent = w_recent / top if top > 0 else w_recent
-            _, loss_scale, reference = target_scaling(
-                loss, Y_recent, w_recent, single=single, spread=spread, loc=center
+            _, loss_scale, reference, largest = target_scaling(
+                loss, Y_recent, w_recent, single=single, spread=spread, loc=center, largest=True
             )
-            largest = largest_row_curvature(loss, Y_recent, w_recent, center, spread, single)
             batch = self._batch_size(len(Y))
             loss_scale = loss_scale + np.maximum(largest - loss_scale, 0) / batch
         if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
