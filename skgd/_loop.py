@@ -9,7 +9,7 @@
 Everything problem-specific (the loss, the standardization, the penalty)
 is in the :class:`~skgd._objective.Objective`; everything that carries over
 between calls (the parameters, the optimizer's state, the random generator,
-the update count, the loss curve) is in a :class:`TrainingState`.
+the update count, the loss curve, a stream's step) is in a :class:`TrainingState`.
 """
 
 import time
