@@ -31,7 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
-from ._loop import Settings, TrainingState, train
+from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
@@ -50,6 +50,10 @@ _TEN_PERCENT = float(np.log(1.1))
 
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
+
+# A stream's loss scale is measured on its last this many targets at least:
+# one row says little of a kinked loss's curvature (issue: one-row streams).
+_RECENT_ROWS = 64
 
 
 def partial_fit_available(estimator):
@@ -268,7 +272,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             peak = column_peak(X)
             if streaming and getattr(self, "_x_peak", None) is not None:
                 peak = np.maximum(peak, self._x_peak)
-        objective = self._objective(loss, Y, sample_weight, stats, single, X.dtype, peak)
+        recent = None  # a stream's recent targets, whose loss scale a chunk continues
+        if stats[1] is not None:
+            recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
+        objective = self._objective(
+            loss, Y, sample_weight, stats, single, X.dtype, peak, recent if streaming else None
+        )
 
         # the parameters: continued, given, or at random (the course's step 1)
         if not continuing:
@@ -290,15 +299,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
             optimizer = copy.deepcopy(self.optimizer_)
-            if X.shape[0] < _AUTO_BATCH_SIZE:
-                # A chunk smaller than a batch: its step fits this chunk, not the
-                # momentum gathered on others (one-row streams would overshoot).
+            if X.shape[0] <= _FULL_BATCH_UP_TO:
+                # A chunk "auto" takes in one batch: its step fits this chunk, not
+                # the momentum gathered on others (one-row streams would overshoot,
+                # and moves aligned by momentum would hide the stream's plateaus).
                 optimizer.restart()
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
+        if streaming and getattr(self, "_stream_step", None) is not None:
+            state.stream = StreamStep(*self._stream_step)  # a stream's schedule, continued
         if self.average:  # averaged SGD: the mean of the iterates after `average` samples
             state.average_from = int(self.average)
             if continuing and getattr(self, "_average", None) is not None:
@@ -389,12 +401,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
+        # the last targets and weights, as plain arrays (their rows only: bounded)
+        self._y_recent = None if recent is None else tuple(a[-_RECENT_ROWS:] for a in recent)
         self._rng = rng
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
+        stream = state.stream  # plain values, for persistence
+        self._stream_step = (stream.fraction, stream.drift, stream.rows, stream.last)
         # Bounded, so that endless streams of partial_fit do not grow it.
         self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
         self.best_loss_ = min(curve)
@@ -440,7 +456,25 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             )
         return x_stats, y_stats, y_loc
 
-    def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None):
+    def _recent_targets(self, Y, sample_weight, weight_unit, streaming):
+        """The targets a stream's loss scale is measured on, and their weights.
+
+        A chunk of fewer than ``_RECENT_ROWS`` rows follows the stream's last
+        rows (``_y_recent``), up to that many; a larger chunk stands alone.
+        ``fit`` and a stream's first call keep only their last rows, for the
+        calls to come. The weights are in the user's units (a chunk's were
+        divided by ``weight_unit`` to keep their sums finite).
+        """
+        if not streaming:
+            Y, sample_weight = Y[-_RECENT_ROWS:], sample_weight[-_RECENT_ROWS:]
+        w = sample_weight.astype(np.float64) * weight_unit
+        previous = getattr(self, "_y_recent", None) if streaming else None
+        if previous is not None and len(Y) < _RECENT_ROWS:
+            Y = np.concatenate([previous[0], Y])[-_RECENT_ROWS:]
+            w = np.concatenate([previous[1], w])[-_RECENT_ROWS:]
+        return Y, w
+
+    def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None, recent=None):
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
         ``peak`` (sparse X: each column's largest magnitude) says to scale
@@ -451,6 +485,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         make the rows holding it huge, and the stable step tiny. A column
         whose mean outweighs its spread is still centred: uncentred, it and
         the intercept would be nearly collinear, and the descent would crawl.
+
+        ``recent`` (a stream's later calls: its last targets and weights, this
+        chunk's among them) is where the loss scale is measured: the curvature
+        of a kinked loss is the share of the targets near the model, which one
+        row cannot tell, and a batch of few rows sees its largest row's too.
         """
         x_stats, y_stats, y_loc = stats
         n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
@@ -465,9 +504,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             center = 0 * ones
         if y_loc is not None:  # a stream keeps its first origin: no need to search again
             center = np.asarray(y_loc, dtype=np.float64)
-        center, loss_scale, reference = target_scaling(
-            loss, Y, sample_weight, single=single, spread=spread, loc=center
-        )
+        if recent is None:
+            center, loss_scale, reference = target_scaling(
+                loss, Y, sample_weight, single=single, spread=spread, loc=center
+            )
+        else:
+            # A stream's batch of b rows sees the recent targets' mean curvature, and
+            # the largest row's (a row of a kinked loss near its target) 1/b of the
+            # way: as batch_curvature mixes the data's L and the largest row's.
+            Y_recent, w_recent = recent
+            top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
+            w_recent = w_recent / top if top > 0 else w_recent
+            _, loss_scale, reference, largest = target_scaling(
+                loss, Y_recent, w_recent, single=single, spread=spread, loc=center, largest=True
+            )
+            batch = self._batch_size(len(Y))
+            loss_scale = loss_scale + np.maximum(largest - loss_scale, 0) / batch
         if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are

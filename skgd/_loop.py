@@ -9,7 +9,7 @@
 Everything problem-specific (the loss, the standardization, the penalty)
 is in the :class:`~skgd._objective.Objective`; everything that carries over
 between calls (the parameters, the optimizer's state, the random generator,
-the update count, the loss curve) is in a :class:`TrainingState`.
+the update count, the loss curve, a stream's step) is in a :class:`TrainingState`.
 """
 
 import time
@@ -37,6 +37,8 @@ _GROWTH = 1.1  # after the doubling, the growth at each fall ...
 _CALM = 5  # ... once this many epochs in a row have fallen
 _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
+# A stream's step shrinks by the factor the fit's batch grows by, at its plateaus
+_STREAM_DIVISION = float(_BATCH_GROWTH)
 
 
 @dataclass
@@ -56,7 +58,12 @@ class TrainingState:
     c_average: np.ndarray = None
     n_averaged: int = 0
 
+    # a stream's "adaptive" schedule (partial_fit calls), :class:`StreamStep`
+    stream: object = None
+
     def __post_init__(self):
+        if self.stream is None:
+            self.stream = StreamStep()
         if self.V_average is None:
             self.V_average, self.c_average = np.zeros(self.V.shape), np.zeros(self.c.shape)
 
@@ -111,6 +118,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
+    n_params = state.V.size + state.c.size
+    # a stream's "adaptive" schedule: a shorter step at each of its plateaus
+    streams = not settings.stop and settings.schedule == "adaptive"
+    stream_step = state.stream.fraction if streams else 1.0
     rounding = max(_ROUNDING, 64 * np.finfo(X.dtype).eps)
     # tol=None runs every epoch, yet the "adaptive" schedule still adapts
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
@@ -149,7 +160,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
             steps = [
-                _scheduled(rate, settings, state.t + k) * stable_step
+                _scheduled(rate, settings, state.t + k) * stream_step * stable_step
                 for k in range(1, n_batches + 1)
             ]
             # The intercept is not penalized: its step leaves out L2's curvature.
@@ -224,12 +235,18 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
             # A fit is judged on its epochs (above), a stream's call on its first
-            # batch, give or take the loss of one spread of y (for losses near 0).
+            # batch. A batch near its targets (one row of a kinked loss, which a
+            # stable step can carry past its target) is judged against the
+            # loss of the best constant on it: the rise of a diverging step
+            # is many times that, a stable step's never.
             if not settings.stop:
-                slack = float(np.sum(objective.loss_scale))
                 idx, before = order[:batch_size], first_loss
                 after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
-                check_diverging([before, after], epoch, slack=slack)
+                floor = objective.reference_loss * float(weights[idx].sum())
+                check_diverging([before, after], epoch, floor=floor)
+            if streams:  # how far this call moved, for the stream's schedule
+                move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
+                state.stream.observe(move, n_params, n_samples)
 
             # the stop criterion, in units of the best constant model's loss
             if validate is not None:
@@ -323,6 +340,45 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         state.V[...], state.c[...], state.V_average[...], state.c_average[...] = kept[1:5]
         state.n_averaged = kept[5]
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
+
+
+@dataclass
+class StreamStep:
+    """The "adaptive" schedule of a stream: a shorter step at each plateau, by Pflug's test.
+
+    ``partial_fit`` calls show no plateau of the loss (one epoch each, no
+    stop criterion), yet a constant step keeps each row's noise: a row of a
+    kinked loss (absolute error) moves the model by a fixed length, however
+    near its target it was. While the model is far from the optimum, each
+    call moves it on the way the last one did; at the noise floor, each call
+    undoes part of the last one, and the cosine of successive moves turns
+    negative on average (Pflug, 1990; Chee and Toulis, 2018, on successive
+    gradients, which a call of one step without momentum follows). When the
+    sum of these cosines falls below 0, once the phase has seen as many rows
+    as the model has parameters (before, a few rows' noise could tip it),
+    the step shrinks fourfold, as fit's batch grows fourfold at a plateau,
+    and a new phase begins. Nearly noiseless data, or the same data passed
+    again, keeps its step until the model is near the optimum. (Momentum
+    aligns successive moves: a call of one small batch starts without it.)
+    """
+
+    fraction: float = 1.0  # of γ/L
+    drift: float = 0.0  # the sum of the cosines of successive moves, this phase
+    rows: int = 0  # seen this phase
+    last: np.ndarray = None  # the direction of the last move
+
+    def observe(self, move, n_params, n_rows):
+        """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
+        norm = float(np.linalg.norm(move))
+        if not norm > 0 or not np.isfinite(norm):
+            return  # a call of zero weights, or at a flat point: no evidence
+        move = move / norm
+        if self.last is not None and self.last.shape == move.shape:
+            self.drift += float(move @ self.last)
+        self.last, self.rows = move, self.rows + n_rows
+        if self.drift < 0 and self.rows >= n_params:
+            self.fraction /= _STREAM_DIVISION
+            self.drift, self.rows = 0.0, 0
 
 
 class StepSearch:

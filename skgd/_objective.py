@@ -208,13 +208,16 @@ def batch_curvature(L, L_max, n_samples, batch_size):
 # ------------------------------------------------------------ target scaling
 
 
-def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
+def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=False):
     """The origin, unit and loss scale of the raw predictions, from the targets.
 
     ``spread`` is the spread of each output (ones for classification and for
     losses with a link). ``loc`` defaults to the loss's best constant for a
     single output and to 0 otherwise (the caller passes the mean of a
-    multi-output target). Returns ``(loc, loss_scale, reference_loss)``.
+    multi-output target). Returns ``(loc, loss_scale, reference_loss)``, and
+    with ``largest`` the largest curvature of one row (rows of weight 0
+    aside), per output: near its target, a row of a kinked loss (absolute
+    error) is far more curved than the data on average.
     """
     rows = _sample_rows(len(Y))
     Y, w = Y[rows], sample_weight[rows]
@@ -223,10 +226,13 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None):
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
         base = np.full((len(Y), n_outputs), loc)
-        kappa = loss_curvature(loss, Y, w, base, spread, single)
+        kappa, rows = loss_curvature(loss, Y, w, base, spread, single)
         reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
     if not (np.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
+    if largest:
+        rows = np.where((w > 0)[:, None] & np.isfinite(rows), rows, 0.0)
+        return loc, kappa, reference, rows.max(axis=0, initial=0.0)
     return loc, kappa, reference
 
 
@@ -240,7 +246,8 @@ def loss_curvature(loss, Y, w, base, spread, single):
     error, pinball, hinge), whose second derivative is 0 almost everywhere.
     Several outputs move together, with alternating signs (a softmax does
     not move when all its outputs rise); for a loss that treats outputs
-    separately, each output's share is exactly its own curvature.
+    separately, each output's share is exactly its own curvature. Returns
+    it, and each row's secant (before the mean).
     """
     n = len(Y)
     direction = spread * np.where(np.arange(len(spread)) % 2, -1.0, 1.0)
@@ -258,8 +265,8 @@ def loss_curvature(loss, Y, w, base, spread, single):
     if flat.any():  # a flat loss here: its gradient's size instead
         slope = _weighted_mean(np.abs(gradient(base)), w) * spread
         kappa[flat] = slope[flat]
-        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0)
-    return kappa
+        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
+    return kappa, change
 
 
 def best_constant(loss, y, w):

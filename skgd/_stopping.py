@@ -108,7 +108,7 @@ def better(progress, than, tol):
     return neg_loss > than[1]
 
 
-def check_diverging(curve, epoch, slack=0.0):
+def check_diverging(curve, epoch, slack=0.0, floor=0.0):
     """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
@@ -117,12 +117,14 @@ def check_diverging(curve, epoch, slack=0.0):
     after a warm start at the optimum, never does (at the floor, rises reach
     2.5 times the best: absolute error with Nesterov momentum, modified
     Huber on one-row batches). ``slack`` is added to the bound, for losses
-    that may start at 0. A NaN loss is divergence.
+    that may start at 0. A NaN loss is divergence. ``floor``, in the units of
+    the loss, is the least the bound counts the start as: a rise from near 0
+    is judged against it.
     """
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
-    if np.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * abs(base) + slack:
+    if np.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
         raise diverged_error(epoch, now)
 
 

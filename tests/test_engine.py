@@ -147,6 +147,92 @@ def test_one_pass_of_a_stream_learns_as_much_as_sgd(chunk):
     assert ours.score(X_test, y_test) >= sgd.score(X_test, y_test) - 0.02
 
 
+def kinked_stream_data(seed):
+    """The stream of the known problem: 2500 rows to train on, 500 held out."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((3000, 10))
+    y = X @ rng.standard_normal(10) + 0.5 * rng.standard_normal(3000)
+    return X[:2500], X[2500:], y[:2500], y[2500:]
+
+
+def sgd_for(loss):
+    """SGDRegressor with the same loss (its absolute error: epsilon-insensitive, epsilon=0)."""
+    if loss == "absolute_error":
+        return SGDRegressor(loss="epsilon_insensitive", epsilon=0.0, random_state=0)
+    return SGDRegressor(loss=loss, random_state=0)
+
+
+STREAM_LOSSES = ["huber", "epsilon_insensitive", "absolute_error", "squared_error"]
+
+
+@pytest.mark.parametrize("loss", STREAM_LOSSES)
+@pytest.mark.parametrize("chunk", [1, 5, 10, 32, 200])
+def test_streams_of_few_rows_raise_no_false_divergence(loss, chunk):
+    # Once, each call measured a kinked loss's scale from its own rows (one
+    # row's huber curvature 30 times too small) and judged itself against a
+    # slack in no unit of the loss: "Training diverged" on sane streams.
+    for seed in [0, 1, 2]:
+        X_train, X_test, y_train, y_test = kinked_stream_data(seed)
+        model = one_pass(GDRegressor(loss=loss, random_state=0), X_train, y_train, chunk)
+        assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.intercept_).all()
+        assert model.score(X_test, y_test) > 0.5
+
+
+# Open: single rows of epsilon_insensitive end 0.022 below SGD (0.896, SGD's
+# 0.918): each row of a kinked loss still moves the model a fixed length.
+ONE_ROW_EPSILON = pytest.mark.xfail(
+    strict=True, reason="open: one-row epsilon_insensitive reaches R² 0.896, SGD's 0.918"
+)
+
+
+@pytest.mark.parametrize(
+    "loss, chunk",
+    [
+        pytest.param(loss, chunk, marks=ONE_ROW_EPSILON)
+        if chunk == 1 and loss == "epsilon_insensitive"
+        else (loss, chunk)
+        for loss in STREAM_LOSSES
+        for chunk in [1, 5, 10, 32, 200]
+    ],
+)
+def test_one_pass_of_a_stream_of_few_rows_learns(loss, chunk):
+    X_train, X_test, y_train, y_test = kinked_stream_data(0)
+    ours = one_pass(GDRegressor(loss=loss, random_state=0), X_train, y_train, chunk)
+    score = ours.score(X_test, y_test)
+    if loss in ("huber", "absolute_error"):
+        assert score >= 0.85  # (the optimum: 0.92; SGD's huber, epsilon=0.1, reaches 0.33)
+    else:
+        sgd = one_pass(sgd_for(loss), X_train, y_train, chunk)
+        assert score >= sgd.score(X_test, y_test) - 0.02
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+@pytest.mark.parametrize("loss", STREAM_LOSSES)
+def test_streams_of_diabetes_learn_at_least_as_much_as_sgd(loss, shuffled):
+    # Data we did not generate: y raw (a spread of 77), in the order it is
+    # stored and shuffled; SGD's steps are too short for y of this scale.
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, shuffle=shuffled)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    for chunk in [1, 5, 10, 32]:
+        ours = one_pass(GDRegressor(loss=loss, random_state=0), X_train, y_train, chunk)
+        sgd = one_pass(sgd_for(loss), X_train, y_train, chunk)
+        assert ours.score(X_test, y_test) >= max(sgd.score(X_test, y_test), 0.0)
+
+
+def test_a_streams_loss_scale_and_schedule_are_kept_as_plain_arrays():
+    X_train, _, y_train, _ = kinked_stream_data(0)
+    model = one_pass(GDRegressor(loss="huber", random_state=0), X_train[:300], y_train[:300], 1)
+    targets, weights = model._y_recent  # the last 64 targets measure the loss scale
+    assert_array_equal(targets, y_train[236:300])
+    assert_array_equal(weights, np.ones(64))
+    fraction, drift, rows, last = model._stream_step
+    assert 0 < fraction < 1  # the step has shrunk at the stream's plateau
+    assert isinstance(last, np.ndarray) and last.shape == (11,)
+    assert np.isfinite(drift) and rows >= 0
+
+
 def test_the_standardization_follows_the_stream():
     rng = np.random.RandomState(0)
     X = rng.normal(loc=5.0, scale=3.0, size=(600, 3))
