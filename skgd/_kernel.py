@@ -973,11 +973,29 @@ def column_statistics(X, weights, weight_unit, block_rows):
     return low, high, unit, mean, m2, weight
 
 
-@jit
+def _columns(n_features, *shape, dtype=np.float64, fill=None):
+    """An array of one row a column of X, allocated by numpy, not in compiled code.
+
+    numpy asks the system for huge pages for large arrays; numba's
+    allocator does not, and a 2**20-long temporary made in compiled code
+    cost about 5 ms in page faults on a loaded machine, more than the pass
+    that fills it. The compiled passes below take such arrays as arguments.
+    """
+    if fill is None:
+        return np.empty((n_features, *shape), dtype=dtype)
+    return np.full((n_features, *shape), fill, dtype=dtype)
+
+
 def sparse_column_range(data, indices, indptr, weights, n_features):
     """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count."""
-    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    stored = np.zeros(n_features, dtype=np.int64)  # values stored on rows of non-zero weight
+    low, high = _columns(n_features, fill=np.inf), _columns(n_features, fill=-np.inf)
+    stored = _columns(n_features, dtype=np.int64, fill=0)
+    _sparse_column_range(data, indices, indptr, weights, low, high, stored)
+    return low, high
+
+
+@jit
+def _sparse_column_range(data, indices, indptr, weights, low, high, stored):
     n_rows = 0
     for i in range(indptr.shape[0] - 1):
         if weights[i] > 0:
@@ -986,67 +1004,89 @@ def sparse_column_range(data, indices, indptr, weights, n_features):
                 j = indices[q]
                 low[j] = min(low[j], data[q])
                 high[j] = max(high[j], data[q])
-                stored[j] += 1
-    for j in range(n_features):
+                stored[j] += 1  # values stored on rows of non-zero weight
+    for j in range(low.shape[0]):
         if stored[j] < n_rows:
             low[j] = min(low[j], 0.0)
             high[j] = max(high[j], 0.0)
-    return low, high
 
 
-@jit
-def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, block_rows):
-    """:func:`column_statistics`' moments for CSR X, in one pass over its stored values.
+def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit):
+    """Each column's weighted mean and squared deviations of ``X / unit``, for CSR X.
 
-    A block's mean of a column is its weighted sum over the block's weight;
-    its squared deviations, those of the stored values plus the implicit
-    zeros' (their weight times the squared mean), as scikit-learn's
-    ``mean_variance_axis`` counts them.
+    Two passes over the stored values, each column's values in a row of a
+    table (its sum, then mean; its squared deviations; the weight on its
+    stored values; its inverse unit): one place in memory a value, where on
+    wide data each value is a cache miss. The squared deviations are those
+    of the stored values plus the implicit zeros' (their weight times the
+    squared mean), as scikit-learn's ``mean_variance_axis`` counts them.
+
+    Over all rows at once, not in blocks merged by Chan, Golub and
+    LeVeque's formula as the numpy path does (its blocks bound the size of
+    its temporaries): the same sums, rounded differently. A merge costs a
+    pass over every column, and on 2**20 columns the passes cost more than
+    the stored values. Returns ``(mean, m2, weight)``.
     """
-    n_samples, n_features = indptr.shape[0] - 1, unit.shape[0]
-    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
-    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
-    stored_weight = np.empty(n_features)  # the block's weight on the column's stored values
-    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
-    for start in range(0, n_samples, block_rows):
-        stop = min(start + block_rows, n_samples)
-        block_weight = 0.0
-        block_mean[:] = 0.0
-        block_m2[:] = 0.0
-        stored_weight[:] = 0.0
-        for i in range(start, stop):
-            w = weights[i] / weight_unit
-            block_weight += w
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                block_mean[j] += w * (data[q] * inverse[j])
-                stored_weight[j] += w
-        if not block_weight > 0:
-            continue
-        block_mean /= block_weight
-        for i in range(start, stop):
-            w = weights[i] / weight_unit
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                deviation = data[q] * inverse[j] - block_mean[j]
-                block_m2[j] += w * deviation * deviation
-        share = block_weight / (weight + block_weight)
-        for j in range(n_features):
-            block_m2[j] += (block_weight - stored_weight[j]) * block_mean[j] * block_mean[j]
-            delta = block_mean[j] - mean[j]
-            mean[j] += delta * share
-            m2[j] += block_m2[j] + delta * delta * weight * share
-        weight += block_weight
+    n_features = unit.shape[0]
+    table = _aligned((n_features, 4))
+    mean, m2 = _columns(n_features), _columns(n_features)
+    weight = _sparse_column_moments(
+        data, indices, indptr, weights, weight_unit, unit, table, mean, m2
+    )
     return mean, m2, weight
 
 
+def _aligned(shape):
+    """An uninitialised float64 array whose rows start on 32-byte boundaries (whole cache lines)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + 4)
+    offset = (-raw.ctypes.data % 32) // 8
+    return raw[offset : offset + size].reshape(shape)
+
+
 @jit
+def _sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, table, mean, m2):
+    n_features = unit.shape[0]
+    for j in range(n_features):
+        table[j, 0], table[j, 1], table[j, 2] = 0.0, 0.0, 0.0
+        table[j, 3] = 1.0 / unit[j]  # powers of two: multiplying by the inverse is exact
+    weight = 0.0
+    for i in range(indptr.shape[0] - 1):
+        w = weights[i] / weight_unit
+        weight += w
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            table[j, 0] += w * (data[q] * table[j, 3])
+            table[j, 2] += w
+    if not weight > 0:
+        mean[:] = 0.0
+        m2[:] = 0.0
+        return weight
+    for j in range(n_features):
+        table[j, 0] /= weight
+    for i in range(indptr.shape[0] - 1):
+        w = weights[i] / weight_unit
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            deviation = data[q] * table[j, 3] - table[j, 0]
+            table[j, 1] += w * deviation * deviation
+    for j in range(n_features):
+        mean[j] = table[j, 0]
+        m2[j] = table[j, 1] + (weight - table[j, 2]) * mean[j] * mean[j]
+    return weight
+
+
 def sparse_column_peak(data, indices, n_features):
     """The largest magnitude of each column of CSR X (0 for a column with none stored)."""
-    peak = np.zeros(n_features)
+    peak = _columns(n_features, fill=0.0)
+    _sparse_column_peak(data, indices, peak)
+    return peak
+
+
+@jit
+def _sparse_column_peak(data, indices, peak):
     for q in range(data.shape[0]):
         peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
-    return peak
 
 
 def _inverse(scale):
@@ -1145,7 +1185,99 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
     return lam
 
 
+def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """:func:`gram_power_iteration` for CSR X (canonical), in O(its stored values) an iteration.
+
+    The numpy path's products on sparse X touch every column twice an
+    iteration (2**20-long vectors: threaded BLAS, slow on a loaded machine).
+    Here the columns with a value stored in X are numbered once; every other
+    column's standardized values are its constant ``-mean / scale``, so its
+    part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
+    of the shift), carried as two numbers. None if ``1 / scale`` overflows.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    number = _columns(len(mean), dtype=np.int64, fill=-1)  # a stored column's place, or -1
+    return _sparse_gram_power_iteration(
+        X.data, X.indices, X.indptr, weights, mean * inverse, inverse, fit_intercept, iterations,
+        number,
+    )  # fmt: skip
+
+
 @jit
+def _sparse_gram_power_iteration(
+    data, indices, indptr, weights, shift, inverse, fit_intercept, iterations, number
+):
+    n_features = shift.shape[0]
+    columns = np.empty(min(n_features, data.shape[0]), dtype=np.int64)
+    m = 0
+    for q in range(data.shape[0]):
+        j = indices[q]
+        if number[j] < 0:
+            number[j] = m
+            columns[m] = j
+            m += 1
+    local = np.empty(data.shape[0], dtype=np.int64)  # each stored value's place
+    for q in range(data.shape[0]):
+        local[q] = number[indices[q]]
+    inv = np.empty(m)
+    sh = np.empty(m)
+    for p in range(m):
+        inv[p], sh[p] = inverse[columns[p]], shift[columns[p]]
+    # the other columns: how many, and their shifts' sum and squared sum
+    n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
+    for j in range(n_features):
+        if number[j] < 0:
+            other_sum += shift[j]
+            other_squares += shift[j] * shift[j]
+    alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    v = np.ones(m)
+    last_v = 1.0
+    a = np.empty(m)
+    lam = 0.0
+    for _ in range(iterations):
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += alpha * alpha * n_other + 2.0 * alpha * beta * other_sum
+        squares += beta * beta * other_squares + last_v * last_v
+        norm = math.sqrt(squares)
+        centre = 0.0  # shift . v / norm, over every column
+        for p in range(m):
+            a[p] = v[p] / norm
+            centre += sh[p] * a[p]
+        centre += (alpha * other_sum + beta * other_squares) / norm
+        last = last_v / norm
+        for p in range(m):
+            a[p] *= inv[p]
+            v[p] = 0.0
+        total = 0.0
+        for i in range(indptr.shape[0] - 1):
+            u = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                u += data[q] * a[local[q]]
+            u = (u - centre + last) * weights[i]
+            total += u
+            for q in range(indptr[i], indptr[i + 1]):
+                v[local[q]] += u * data[q]
+        for p in range(m):
+            v[p] = v[p] * inv[p] - sh[p] * total
+        alpha, beta = 0.0, -total
+        last_v = total if fit_intercept else 0.0
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += beta * beta * other_squares + last_v * last_v
+        lam, previous = math.sqrt(squares), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
 def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
     """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
 
@@ -1153,7 +1285,12 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
     ``||z - s||^2`` is the sum over its stored values of ``z^2 - 2 z s``,
     plus ``||s||^2`` (the same for every row).
     """
-    shift = mean / scale
+    shift = mean / scale  # (by numpy: see _columns)
+    return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
+
+
+@jit
+def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
     best = -np.inf
     for i in range(indptr.shape[0] - 1):
         total = 0.0
@@ -1162,4 +1299,7 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
             z = data[q] / scale[j]
             total += z * z - 2.0 * z * shift[j]
         best = max(best, total)
-    return best + np.sum(shift * shift)
+    squares = 0.0
+    for j in range(shift.shape[0]):
+        squares += shift[j] * shift[j]
+    return best + squares

@@ -172,6 +172,13 @@ class Objective:
             )  # fmt: skip
             if lam is not None:
                 return lam
+        if _compiled_sparse(Xs):
+            lam = _kernel.sparse_gram_power_iteration(
+                Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
+                _POWER_ITERATIONS,
+            )  # fmt: skip
+            if lam is not None:
+                return lam
         shift = self.x_mean / self.x_scale
 
         def gram_times(v):  # (X_std' diag(w) X_std) v, with the intercept's column
@@ -321,6 +328,12 @@ def _sample_rows(n):
 def _compiled_dense(X):
     """Whether the compiled passes over dense X serve (X is read in place, in its dtype)."""
     return _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X)
+
+
+def _compiled_sparse(X):
+    """Whether the compiled power iteration serves sparse X: CSR (duplicates add up)."""
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    return compiled and sparse.issparse(X) and X.format == "csr"
 
 
 def _largest_squared_row_norm(X, mean, scale):

@@ -254,6 +254,47 @@ def test_the_curvature_as_on_the_numpy_path(dtype, factor, fit_intercept, monkey
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_sparse_curvature_as_on_the_numpy_path(dtype, centred, fit_intercept, monkeypatch):
+    # The compiled power iteration numbers the columns stored in the sampled
+    # rows and carries the others (constant -mean / scale) as two numbers:
+    # numpy's eigenvalue, with columns stored nowhere, on rows of zero weight,
+    # and duplicates (summed, as scipy's products sum them).
+    from skgd import _objective
+
+    monkeypatch.setattr(_objective, "_SAMPLE_ROWS", 200)  # every other row
+    rng = np.random.RandomState(0)
+    dense = np.where(rng.uniform(size=(400, 60)) < 0.1, rng.normal(1.0, 5.0, (400, 60)), 0.0)
+    dense[:, [5, 7]] = 0.0  # stored nowhere
+    dense[1::2, 9] = rng.normal(size=200)  # stored only on rows the sample leaves out
+    X = sparse.csr_matrix(dense.astype(dtype))
+    X = sparse.csr_matrix((np.append(X.data, 2.0), np.append(X.indices, 3), X.indptr.copy()))
+    X.indptr[-1] += 1  # a duplicate (3 twice) in the last row
+    assert not X.has_canonical_format
+    mean = rng.normal(0.0, 0.3, 60) * centred
+    mean[::3] = 0.0
+    scale = rng.uniform(0.5, 3.0, 60)
+    weights = rng.uniform(0.0, 2.0, 400)
+    weights[:40] = 0.0
+    ones = np.ones(1)
+    objective = _objective.Objective(
+        None, x_mean=mean.astype(dtype), x_scale=scale.astype(dtype), y_loc=0 * ones,
+        y_scale=ones, loss_scale=ones, alpha_l1=0.0, alpha_l2=0.1, reference_loss=1.0,
+    )  # fmt: skip
+    rows = _objective._sample_rows(400)
+    w = weights[rows] / weights[rows].sum()
+    compiled = objective._largest_eigenvalue(X, rows, w, fit_intercept)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = objective._largest_eigenvalue(X, rows, w, fit_intercept)
+    assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    Z = (X[rows].toarray().astype(np.float64) - mean.astype(dtype)) / scale.astype(dtype)
+    Z = np.hstack([Z, np.full((len(Z), 1), float(fit_intercept))])
+    exact = np.linalg.eigvalsh(Z.T @ (w[:, None] * Z)).max()
+    assert_allclose(compiled, exact, rtol=1e-3)  # 20 iterations: near, not exact
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("factor", [1e-300, 1.0, 1e150])
 def test_dense_statistics_in_one_pass_as_on_the_numpy_path(dtype, factor, monkeypatch):
     # The compiled pass finds each column's range block by block, and rescales
