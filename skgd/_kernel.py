@@ -987,26 +987,33 @@ def _columns(n_features, *shape, dtype=np.float64, fill=None):
 
 
 def sparse_column_range(data, indices, indptr, weights, n_features):
-    """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count."""
-    low, high = _columns(n_features, fill=np.inf), _columns(n_features, fill=-np.inf)
-    stored = _columns(n_features, dtype=np.int64, fill=0)
-    _sparse_column_range(data, indices, indptr, weights, low, high, stored)
+    """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count.
+
+    A column's low, high and count of stored values share a row of a table:
+    on wide data each stored value is a cache miss, one instead of three.
+    """
+    table = _aligned((n_features, 4))
+    low, high = _columns(n_features), _columns(n_features)
+    _sparse_column_range(data, indices, indptr, weights, table, low, high)
     return low, high
 
 
 @jit
-def _sparse_column_range(data, indices, indptr, weights, low, high, stored):
+def _sparse_column_range(data, indices, indptr, weights, table, low, high):
+    for j in range(table.shape[0]):
+        table[j, 0], table[j, 1], table[j, 2] = np.inf, -np.inf, 0.0
     n_rows = 0
     for i in range(indptr.shape[0] - 1):
         if weights[i] > 0:
             n_rows += 1
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                low[j] = min(low[j], data[q])
-                high[j] = max(high[j], data[q])
-                stored[j] += 1  # values stored on rows of non-zero weight
-    for j in range(low.shape[0]):
-        if stored[j] < n_rows:
+                table[j, 0] = min(table[j, 0], data[q])
+                table[j, 1] = max(table[j, 1], data[q])
+                table[j, 2] += 1.0  # values stored on rows of non-zero weight
+    for j in range(table.shape[0]):
+        low[j], high[j] = table[j, 0], table[j, 1]
+        if table[j, 2] < n_rows:
             low[j] = min(low[j], 0.0)
             high[j] = max(high[j], 0.0)
 
@@ -1087,6 +1094,52 @@ def sparse_column_peak(data, indices, n_features):
 def _sparse_column_peak(data, indices, peak):
     for q in range(data.shape[0]):
         peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
+
+
+def copy_and_sums(V, out, absolute):
+    """``np.copyto(out, V)``, and each row's sum of squares (and of magnitudes) on the way.
+
+    The loop keeps where each epoch starts and takes the penalty there: on
+    wide data (5 x 2**20 coefficients) two passes over V, one here, summed
+    in float64. ``absolute``: whether the sums of magnitudes are wanted
+    (else 0.0, as the numpy path skips them).
+    """
+    if not ENABLED or numba is None or not (V.flags.c_contiguous and out.flags.c_contiguous):
+        np.copyto(out, V)
+        magnitudes = np.abs(V).sum(axis=1) if absolute else 0.0
+        return magnitudes, np.einsum("ij,ij->i", V, V)
+    magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
+    _copy_and_sums(V, out, magnitudes, squares)
+    with np.errstate(over="ignore"):  # in V's dtype, as numpy's: float32 sums beyond it overflow
+        magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
+    return (magnitudes if absolute else 0.0), squares
+
+
+@jit
+def _copy_and_sums(V, out, magnitudes, squares):
+    for k in range(V.shape[0]):
+        a, s = 0.0, 0.0
+        for j in range(V.shape[1]):
+            v = np.float64(V[k, j])
+            out[k, j] = V[k, j]
+            a += abs(v)
+            s += v * v
+        magnitudes[k], squares[k] = a, s
+
+
+def all_finite(A):
+    """``np.isfinite(A).all()``, without its boolean temporary the size of A."""
+    if not ENABLED or numba is None or not A.flags.c_contiguous:
+        return bool(np.isfinite(A).all())
+    return bool(_all_finite(A.reshape(-1)))
+
+
+@jit
+def _all_finite(a):
+    total = 0.0
+    for q in range(a.shape[0]):
+        total += a[q] * 0.0  # NaN for an infinity or a NaN, else 0 (no fast-math flag assumes)
+    return total == 0.0
 
 
 def _inverse(scale):

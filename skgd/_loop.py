@@ -144,8 +144,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, settings.max_epochs + 1):
             tic = time.perf_counter()
-            at_start = (_copy_of(state.V, spares, safest, lowest), state.c.copy())
-            penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
+            # where the epoch starts, kept, and its penalty (the epoch's first loss)
+            at_start = (_spare(state.V, spares, safest, lowest), state.c.copy())
+            penalty = objective.penalty(state.V, copy_to=at_start[0])
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
             steps = [
@@ -169,7 +170,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = np.isfinite(state.V).all() and np.isfinite(state.c).all()
+            finite = _kernel.all_finite(state.V) and np.isfinite(state.c).all()
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)
@@ -403,8 +404,8 @@ def descend(
     return total, len(steps), first, np.nan
 
 
-def _copy_of(V, spares, *kept):
-    """A copy of V, into an earlier copy that none of ``kept`` holds if there is one.
+def _spare(V, spares, *kept):
+    """An array for a copy of V: an earlier copy that none of ``kept`` holds, if there is one.
 
     Each epoch keeps where it started; on wide data a new array each epoch
     costs the system's zeroing of its pages more than the copy itself.
@@ -414,7 +415,6 @@ def _copy_of(V, spares, *kept):
     if spare is None:
         spare = np.empty_like(V)
         spares.append(spare)
-    np.copyto(spare, V)
     return spare
 
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
@@ -346,3 +346,27 @@ def test_sparse_largest_row_norm_as_on_the_numpy_path(dtype, monkeypatch):
     exact = (((dense - mean) / scale) ** 2).sum(axis=1).max()
     assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
     assert_allclose(compiled, exact, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_epochs_copy_penalty_and_finiteness_as_numpys(dtype, monkeypatch):
+    # The loop copies V, sums its squares (and magnitudes) and checks it is
+    # finite in compiled passes without temporaries: numpy's answers.
+    rng = np.random.RandomState(0)
+    V = (rng.standard_normal((3, 1000)) * [[1.0], [1e-3], [1e30]]).astype(dtype)
+    answers = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        out = np.empty_like(V)
+        magnitudes, squares = _kernel.copy_and_sums(V, out, absolute=True)
+        assert_array_equal(out, V)
+        answers.append((magnitudes, squares))
+        assert _kernel.copy_and_sums(V, out, absolute=False)[0] == 0.0
+        assert _kernel.all_finite(V) and _kernel.all_finite(np.full((2, 3), np.finfo(dtype).max))
+        for bad in [np.inf, -np.inf, np.nan]:
+            W = V.copy()
+            W[1, 777] = bad
+            assert not _kernel.all_finite(W)
+    (m1, s1), (m2, s2) = answers
+    assert_allclose(m1, m2, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    assert_allclose(s1, s2, rtol=1e-12 if dtype == np.float64 else 1e-5)
