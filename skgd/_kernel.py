@@ -127,6 +127,7 @@ class Plan:
         self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
         self.hyper = _hyper(optimizer)
         self.table = None  # the lazy kernels' working table, see _table
+        self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
         """Run the batches of one epoch on ``state``, in place.
@@ -187,7 +188,8 @@ class Plan:
         if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             table = self._table(state.V.shape, 1 if lazy_sgd else 2)
-            result = kernel(X.data, X.indices, X.indptr, *common, table)
+            scratch = () if lazy_sgd else self._scratch(X, batch_size, state.V.shape[0])
+            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch)
         elif sparse.issparse(X):
             result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
         else:
@@ -216,6 +218,20 @@ class Plan:
         if self.table is None or self.table.shape != (n_features, width):
             self.table = np.empty((n_features, width))
         return self.table
+
+    def _scratch(self, X, batch_size, n_outputs):
+        """Lazy momentum's room for a batch's columns and their gradient, kept from epoch to epoch.
+
+        As many as a batch can touch: up to every column, at the whole data
+        (2**20 columns, 5 outputs: 48 MB, whose pages a new array each epoch
+        would fault in again, about as slow as the epoch's own work there).
+        """
+        widest = int(np.diff(X.indptr).max(initial=0))
+        size = max(1, min(X.shape[1], batch_size * widest))
+        kept = self.scratch
+        if kept is None or kept[0].shape[0] < size or kept[1].shape[1] != n_outputs:
+            kept = self.scratch = np.empty(size, dtype=np.int64), np.empty((size, n_outputs))
+        return kept[0][:size], kept[1][:size]
 
 
 def _slot(value, shape):
@@ -801,6 +817,7 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
+    touched, grad,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
@@ -822,13 +839,8 @@ def _sparse_momentum_epoch(
             table[j, velocity + k] = SV1[k, j]
         table[j, inverse] = 1.0 / x_scale[j]
         table[j, up_to] = 0.0
-    # A batch's columns, each once, and the data's gradient on them, in the
-    # order the batch first reads them: small enough to stay in cache.
-    widest = 0
-    for i in range(indptr.shape[0] - 1):
-        widest = max(widest, indptr[i + 1] - indptr[i])
-    touched = np.empty(min(n_features, batch_size * widest), dtype=np.int64)
-    grad = np.empty((touched.shape[0], n_outputs))
+    # touched, grad: a batch's columns, each once, and the data's gradient on
+    # them, in the order the batch first reads them (see Plan._scratch)
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
@@ -986,61 +998,33 @@ def _columns(n_features, *shape, dtype=np.float64, fill=None):
     return np.full((n_features, *shape), fill, dtype=dtype)
 
 
-def sparse_column_range(data, indices, indptr, weights, n_features):
-    """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count.
+def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
+    """Each column's weighted mean and deviation for CSR X, as :func:`skgd._standardize._stats_of`.
 
-    A column's low, high and count of stored values share a row of a table:
-    on wide data each stored value is a cache miss, one instead of three.
+    Three passes over the stored values: each column's range over the rows
+    of non-zero weight (implicit zeros count), which gives its unit (a
+    power of two near its largest magnitude); then the weighted sums of
+    ``X / unit``; then the squared deviations from their mean. The
+    squared deviations are those of the stored values plus the implicit
+    zeros' (their weight times the squared mean), as scikit-learn's
+    ``mean_variance_axis`` counts them. A column that takes one value on
+    the rows of non-zero weight has that mean and a deviation of exactly 0.
+
+    On wide data each stored value is a cache miss: what a pass needs of a
+    column shares a row of one table (one miss instead of three). And the
+    sums run over all rows at once, not in blocks merged by Chan, Golub
+    and LeVeque's formula as the numpy path does (its blocks bound the
+    size of its temporaries): the same sums, rounded differently, without
+    a pass over every column at each block. Returns ``(mean, std)`` in
+    X's units, or None when no row has a non-zero weight.
     """
     table = _aligned((n_features, 4))
+    mean, std = _columns(n_features), _columns(n_features)
     low, high = _columns(n_features), _columns(n_features)
-    _sparse_column_range(data, indices, indptr, weights, table, low, high)
-    return low, high
-
-
-@jit
-def _sparse_column_range(data, indices, indptr, weights, table, low, high):
-    for j in range(table.shape[0]):
-        table[j, 0], table[j, 1], table[j, 2] = np.inf, -np.inf, 0.0
-    n_rows = 0
-    for i in range(indptr.shape[0] - 1):
-        if weights[i] > 0:
-            n_rows += 1
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                table[j, 0] = min(table[j, 0], data[q])
-                table[j, 1] = max(table[j, 1], data[q])
-                table[j, 2] += 1.0  # values stored on rows of non-zero weight
-    for j in range(table.shape[0]):
-        low[j], high[j] = table[j, 0], table[j, 1]
-        if table[j, 2] < n_rows:
-            low[j] = min(low[j], 0.0)
-            high[j] = max(high[j], 0.0)
-
-
-def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit):
-    """Each column's weighted mean and squared deviations of ``X / unit``, for CSR X.
-
-    Two passes over the stored values, each column's values in a row of a
-    table (its sum, then mean; its squared deviations; the weight on its
-    stored values; its inverse unit): one place in memory a value, where on
-    wide data each value is a cache miss. The squared deviations are those
-    of the stored values plus the implicit zeros' (their weight times the
-    squared mean), as scikit-learn's ``mean_variance_axis`` counts them.
-
-    Over all rows at once, not in blocks merged by Chan, Golub and
-    LeVeque's formula as the numpy path does (its blocks bound the size of
-    its temporaries): the same sums, rounded differently. A merge costs a
-    pass over every column, and on 2**20 columns the passes cost more than
-    the stored values. Returns ``(mean, m2, weight)``.
-    """
-    n_features = unit.shape[0]
-    table = _aligned((n_features, 4))
-    mean, m2 = _columns(n_features), _columns(n_features)
-    weight = _sparse_column_moments(
-        data, indices, indptr, weights, weight_unit, unit, table, mean, m2
+    found = _sparse_statistics(
+        data, indices, indptr, weights, weight_unit, table, mean, std, low, high
     )
-    return mean, m2, weight
+    return (mean, std) if found else None
 
 
 def _aligned(shape):
@@ -1052,35 +1036,64 @@ def _aligned(shape):
 
 
 @jit
-def _sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, table, mean, m2):
-    n_features = unit.shape[0]
+def _unit(peak):
+    """``skgd._standardize._power_of_two`` of one value."""
+    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+
+
+@jit
+def _sparse_statistics(data, indices, indptr, weights, weight_unit, table, mean, std, low, high):
+    n_samples, n_features = indptr.shape[0] - 1, table.shape[0]
+    # the range: table[j] = low, high, count of values stored on weighted rows
     for j in range(n_features):
-        table[j, 0], table[j, 1], table[j, 2] = 0.0, 0.0, 0.0
-        table[j, 3] = 1.0 / unit[j]  # powers of two: multiplying by the inverse is exact
+        table[j, 0], table[j, 1], table[j, 2] = np.inf, -np.inf, 0.0
+    n_rows = 0
+    for i in range(n_samples):
+        if weights[i] > 0:
+            n_rows += 1
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                table[j, 0] = min(table[j, 0], data[q])
+                table[j, 1] = max(table[j, 1], data[q])
+                table[j, 2] += 1.0
+    if n_rows == 0:
+        return False
+    # then table[j] = sum (then mean) of X / unit, squared deviations, weight
+    # on the stored values, 1 / unit (a power of two: multiplying is exact)
+    for j in range(n_features):
+        low[j], high[j] = table[j, 0], table[j, 1]
+        if table[j, 2] < n_rows:
+            low[j] = min(low[j], 0.0)
+            high[j] = max(high[j], 0.0)
+        unit = _unit(max(abs(low[j]), abs(high[j])))
+        table[j, 0], table[j, 1], table[j, 2], table[j, 3] = 0.0, 0.0, 0.0, 1.0 / unit
     weight = 0.0
-    for i in range(indptr.shape[0] - 1):
+    for i in range(n_samples):
         w = weights[i] / weight_unit
         weight += w
         for q in range(indptr[i], indptr[i + 1]):
             j = indices[q]
             table[j, 0] += w * (data[q] * table[j, 3])
             table[j, 2] += w
-    if not weight > 0:
-        mean[:] = 0.0
-        m2[:] = 0.0
-        return weight
     for j in range(n_features):
         table[j, 0] /= weight
-    for i in range(indptr.shape[0] - 1):
+    for i in range(n_samples):
         w = weights[i] / weight_unit
         for q in range(indptr[i], indptr[i + 1]):
             j = indices[q]
             deviation = data[q] * table[j, 3] - table[j, 0]
             table[j, 1] += w * deviation * deviation
+    # in X's units (skgd._standardize._in_units)
     for j in range(n_features):
-        mean[j] = table[j, 0]
-        m2[j] = table[j, 1] + (weight - table[j, 2]) * mean[j] * mean[j]
-    return weight
+        if low[j] == high[j]:  # one value: it is the mean, and there is no deviation
+            mean[j], std[j] = low[j], 0.0
+            continue
+        block_mean = table[j, 0]
+        m2 = table[j, 1] + (weight - table[j, 2]) * block_mean * block_mean
+        unit = _unit(max(abs(low[j]), abs(high[j])))  # (1 / table[j, 3] may be inf)
+        mean[j] = block_mean * unit
+        std[j] = math.sqrt(max(m2, 0.0) / weight) * unit
+    return True
 
 
 def sparse_column_peak(data, indices, n_features):

@@ -168,9 +168,9 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
 
     For sparse X, the numpy path's scipy and scikit-learn calls convert
     each block to columns: about 0.2 s on 15,000 rows of 2**18 columns,
-    a quarter of SGDClassifier's whole fit. The compiled passes (the range,
-    then :func:`skgd._kernel.sparse_column_moments` over all rows at once)
-    cost O(the stored values) and a few passes over the columns in all.
+    a quarter of SGDClassifier's whole fit. The compiled passes
+    (:func:`skgd._kernel.sparse_statistics`) cost O(the stored values)
+    and a few passes over the columns in all.
     """
     if not sparse.issparse(X):  # one pass: the range found block by block
         low, high, unit, mean, m2, weight = _kernel.column_statistics(
@@ -180,12 +180,10 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
         return (*_in_units(mean, m2, weight, unit, low, high), total)
     arrays = (X.data, X.indices, X.indptr, sample_weight)
-    low, high = _kernel.sparse_column_range(*arrays, X.shape[1])
-    if not np.all(low <= high):  # no row of non-zero weight
+    found = _kernel.sparse_statistics(*arrays, weight_unit, X.shape[1])
+    if found is None:  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
-    unit = _power_of_two(np.maximum(np.abs(low), np.abs(high)))
-    mean, m2, weight = _kernel.sparse_column_moments(*arrays, weight_unit, unit)
-    return (*_in_units(mean, m2, weight, unit, low, high), total)
+    return (*found, total)
 
 
 def column_peak(X):

@@ -200,6 +200,7 @@ def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     dense[:50, 3] = 7.0  # stored only on rows of zero weight
     dense[:, 4] = np.where(dense[:, 4] != 0, -4.0, 0.0)  # one value and zeros
     dense[:, 5] = 1e-200 * dense[:, 5]  # tiny values: the exact rescaling
+    dense[:, 6] *= 1e300 if dtype == np.float64 else 1e30  # huge: no square overflows
     X = sparse.csr_matrix(dense.astype(dtype))
     X.data[X.indptr[60]] = 0.0  # an explicit zero
     weights = rng.uniform(0.0, 2.0, 500)
