@@ -127,6 +127,7 @@ class Plan:
         self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
         self.hyper = _hyper(optimizer)
         self.table = None  # the lazy kernels' working table, see _table
+        self.held = None  # what the table holds from the last epoch, see run
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
@@ -185,11 +186,20 @@ class Plan:
         lazy = state.average_from == np.inf and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
         lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
+        # What the lazy table holds after a whole lazy epoch: this V, these
+        # velocities, in this kind's layout. Anything else (a batch that
+        # overflowed, another kernel, the loop writing V: forget) fills it afresh.
+        held, self.held = self.held, None
         if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             table = self._table(state.V.shape, 1 if lazy_sgd else 2)
             scratch = () if lazy_sgd else self._scratch(X, batch_size, state.V.shape[0])
-            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch)
+            velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
+            holding = (kernel, state.V, velocity, table)
+            filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
+            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch, filled)
+            if result[1] == len(steps):
+                self.held = holding
         elif sparse.issparse(X):
             result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
         else:
@@ -203,6 +213,10 @@ class Plan:
             if self.opt == _ADAM:
                 kept["t"] = adam_t
         return total, done, first, failed
+
+    def forget(self):
+        """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""
+        self.held = None
 
     def _table(self, shape, n_kept):
         """The lazy kernels' working table: one row a column of X, kept from epoch to epoch.
@@ -687,6 +701,7 @@ def _sparse_sgd_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
+    filled,
 ):  # fmt: skip
     """Plain SGD on uncentred sparse X, lazily: a batch costs O(its non-zeros).
 
@@ -699,10 +714,11 @@ def _sparse_sgd_epoch(
     n_outputs, n_features = V.shape
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
-    for j in range(n_features):
-        for k in range(n_outputs):
-            table[j, k] = V[k, j]
-        table[j, inverse] = 1.0 / x_scale[j]
+    if not filled:  # (else the table holds V as the last epoch left it, see Plan.run)
+        for j in range(n_features):
+            for k in range(n_outputs):
+                table[j, k] = V[k, j]
+            table[j, inverse] = 1.0 / x_scale[j]
     scale = np.ones(n_outputs)
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
@@ -759,10 +775,15 @@ def _sparse_sgd_epoch(
 
 @jit
 def _unscale(V, table, scale):
-    """Back from the lazy form ``V = scale * U``, U in the table's first columns."""
+    """Back from the lazy form ``V = scale * U``, U in the table's first columns.
+
+    The table is left holding V (as rounded in V's dtype), as a fresh fill
+    would: the next epoch can start from it.
+    """
     for j in range(V.shape[1]):  # the table row by row: one pass over it
         for k in range(V.shape[0]):
             V[k, j] = scale[k] * table[j, k]
+            table[j, k] = V[k, j]
 
 
 @jit
@@ -802,13 +823,19 @@ def _advance(powers, s, k, p, v):
 
 @jit
 def _momentum_out(V, SV1, table, batch, powers):
-    """V and SV1 from the table, every column brought to step ``batch``."""
+    """V and SV1 from the table, every column brought to step ``batch``.
+
+    The table is left holding them (V as rounded in its dtype) at step 0, as
+    a fresh fill would: the next epoch can start from it.
+    """
     n_outputs = V.shape[0]
     up_to = 2 * n_outputs + 1
     for j in range(V.shape[1]):  # the table row by row: one pass over it
         s = batch - int(table[j, up_to])
         for k in range(n_outputs):
             V[k, j], SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
+            table[j, k], table[j, n_outputs + k] = V[k, j], SV1[k, j]
+        table[j, up_to] = 0.0
 
 
 @jit
@@ -817,7 +844,7 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    touched, grad,
+    touched, grad, filled,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
@@ -833,12 +860,13 @@ def _sparse_momentum_epoch(
     decay, step = hyper[0], steps[0]
     powers = _momentum_powers(opt, decay, step, l2, n_batches)
     velocity, inverse, up_to = n_outputs, 2 * n_outputs, 2 * n_outputs + 1  # table columns
-    for j in range(n_features):
-        for k in range(n_outputs):
-            table[j, k] = V[k, j]
-            table[j, velocity + k] = SV1[k, j]
-        table[j, inverse] = 1.0 / x_scale[j]
-        table[j, up_to] = 0.0
+    if not filled:  # (else the table holds V and SV1 as the last epoch left them)
+        for j in range(n_features):
+            for k in range(n_outputs):
+                table[j, k] = V[k, j]
+                table[j, velocity + k] = SV1[k, j]
+            table[j, inverse] = 1.0 / x_scale[j]
+            table[j, up_to] = 0.0
     # touched, grad: a batch's columns, each once, and the data's gradient on
     # them, in the order the batch first reads them (see Plan._scratch)
     raw = np.empty((batch_size, n_outputs))

@@ -185,6 +185,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # Back to the lowest epoch so far, with a step 5 times shorter.
                 state.V[...], state.c[...] = safest[1:]
                 state.optimizer.restart()
+                _forget(kernel)
                 rate /= _STEP_DIVISION
                 recoveries += 1
                 search = StepSearch(search.longest, doubling=False)
@@ -224,6 +225,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     hopeless = fall * window <= tol * objective.reference_loss
                 if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
+                    _forget(kernel)
             # A fit is judged on its epochs (above), a stream's call on its first
             # batch, give or take the loss of one spread of y (for losses near 0).
             if not settings.stop:
@@ -277,6 +279,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # less than a rise); loss_curve_ keeps the epochs as they were
                     if epoch_loss > lowest[0]:
                         state.V[...], state.c[...] = lowest[1:]
+                        _forget(kernel)
                     break
                 continue  # tol=None: on, and patience stays run out
             if no_improvement >= patience:
@@ -314,6 +317,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # with a shorter step.
                     state.V[...], state.c[...] = lowest[1:]
                     state.optimizer.restart()
+                    _forget(kernel)
                     rate /= _STEP_DIVISION
                     continue
                 if stops:
@@ -402,6 +406,12 @@ def descend(
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _forget(kernel):
+    """After the loop writes V itself: the compiled plan's lazy table no longer holds it."""
+    if kernel is not None:
+        kernel.forget()
 
 
 def _spare(V, spares, *kept):

@@ -188,6 +188,41 @@ def test_sparse_lazy_paths_over_a_whole_adaptive_fit(optimizer, monkeypatch):
     same_model(compiled, numpy)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "momentum"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lazy_table_kept_between_epochs_as_one_filled_afresh(optimizer, dtype, monkeypatch):
+    # A whole lazy epoch leaves its table holding V and the velocities; the
+    # next one starts from it unless the loop wrote V (back to the lowest
+    # point, recovery) or restarted the momentum. Filled afresh each epoch,
+    # the same fit to the bit, through stages, restarts and returns.
+    rng = np.random.RandomState(1)
+    X = sparse.random(400, 60, density=0.1, random_state=rng, dtype=dtype, format="csr")
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(60) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=8, tol=1e-6, max_iter=60)
+    fills = []
+    run = _kernel.Plan.run
+
+    def counted(plan, *args, **kwargs):
+        fills.append(plan.held is None)
+        return run(plan, *args, **kwargs)
+
+    monkeypatch.setattr(_kernel.Plan, "run", counted)
+    kept = GDClassifier(**params, random_state=0).fit(X, y)
+    assert 1 < sum(fills) < len(fills) - 5  # the table was kept, and filled again at times
+
+    def afresh(plan, *args, **kwargs):
+        plan.forget()
+        return run(plan, *args, **kwargs)
+
+    monkeypatch.setattr(_kernel.Plan, "run", afresh)
+    filled = GDClassifier(**params, random_state=0).fit(X, y)
+    assert kept.n_iter_ == filled.n_iter_ > 20
+    assert_array_equal(kept.coef_, filled.coef_)
+    assert_array_equal(kept.intercept_, filled.intercept_)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     from skgd import _standardize
