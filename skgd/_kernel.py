@@ -127,6 +127,8 @@ class Plan:
         self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
         self.hyper = _hyper(optimizer)
         self.table = None  # the lazy kernels' working table, see _table
+        self.held = None  # what the table holds from the last epoch, see run
+        self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
         """Run the batches of one epoch on ``state``, in place.
@@ -184,10 +186,20 @@ class Plan:
         lazy = state.average_from == np.inf and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
         lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
+        # What the lazy table holds after a whole lazy epoch: this V, these
+        # velocities, in this kind's layout. Anything else (a batch that
+        # overflowed, another kernel, the loop writing V: forget) fills it afresh.
+        held, self.held = self.held, None
         if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             table = self._table(state.V.shape, 1 if lazy_sgd else 2)
-            result = kernel(X.data, X.indices, X.indptr, *common, table)
+            scratch = () if lazy_sgd else self._scratch(X, batch_size, state.V.shape[0])
+            velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
+            holding = (kernel, state.V, velocity, table)
+            filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
+            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch, filled)
+            if result[1] == len(steps):
+                self.held = holding
         elif sparse.issparse(X):
             result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
         else:
@@ -201,6 +213,10 @@ class Plan:
             if self.opt == _ADAM:
                 kept["t"] = adam_t
         return total, done, first, failed
+
+    def forget(self):
+        """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""
+        self.held = None
 
     def _table(self, shape, n_kept):
         """The lazy kernels' working table: one row a column of X, kept from epoch to epoch.
@@ -216,6 +232,20 @@ class Plan:
         if self.table is None or self.table.shape != (n_features, width):
             self.table = np.empty((n_features, width))
         return self.table
+
+    def _scratch(self, X, batch_size, n_outputs):
+        """Lazy momentum's room for a batch's columns and their gradient, kept from epoch to epoch.
+
+        As many as a batch can touch: up to every column, at the whole data
+        (2**20 columns, 5 outputs: 48 MB, whose pages a new array each epoch
+        would fault in again, about as slow as the epoch's own work there).
+        """
+        widest = int(np.diff(X.indptr).max(initial=0))
+        size = max(1, min(X.shape[1], batch_size * widest))
+        kept = self.scratch
+        if kept is None or kept[0].shape[0] < size or kept[1].shape[1] != n_outputs:
+            kept = self.scratch = np.empty(size, dtype=np.int64), np.empty((size, n_outputs))
+        return kept[0][:size], kept[1][:size]
 
 
 def _slot(value, shape):
@@ -671,6 +701,7 @@ def _sparse_sgd_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
+    filled,
 ):  # fmt: skip
     """Plain SGD on uncentred sparse X, lazily: a batch costs O(its non-zeros).
 
@@ -683,10 +714,11 @@ def _sparse_sgd_epoch(
     n_outputs, n_features = V.shape
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
-    for j in range(n_features):
-        for k in range(n_outputs):
-            table[j, k] = V[k, j]
-        table[j, inverse] = 1.0 / x_scale[j]
+    if not filled:  # (else the table holds V as the last epoch left it, see Plan.run)
+        for j in range(n_features):
+            for k in range(n_outputs):
+                table[j, k] = V[k, j]
+            table[j, inverse] = 1.0 / x_scale[j]
     scale = np.ones(n_outputs)
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
@@ -743,10 +775,15 @@ def _sparse_sgd_epoch(
 
 @jit
 def _unscale(V, table, scale):
-    """Back from the lazy form ``V = scale * U``, U in the table's first columns."""
+    """Back from the lazy form ``V = scale * U``, U in the table's first columns.
+
+    The table is left holding V (as rounded in V's dtype), as a fresh fill
+    would: the next epoch can start from it.
+    """
     for j in range(V.shape[1]):  # the table row by row: one pass over it
         for k in range(V.shape[0]):
             V[k, j] = scale[k] * table[j, k]
+            table[j, k] = V[k, j]
 
 
 @jit
@@ -786,13 +823,19 @@ def _advance(powers, s, k, p, v):
 
 @jit
 def _momentum_out(V, SV1, table, batch, powers):
-    """V and SV1 from the table, every column brought to step ``batch``."""
+    """V and SV1 from the table, every column brought to step ``batch``.
+
+    The table is left holding them (V as rounded in its dtype) at step 0, as
+    a fresh fill would: the next epoch can start from it.
+    """
     n_outputs = V.shape[0]
     up_to = 2 * n_outputs + 1
     for j in range(V.shape[1]):  # the table row by row: one pass over it
         s = batch - int(table[j, up_to])
         for k in range(n_outputs):
             V[k, j], SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
+            table[j, k], table[j, n_outputs + k] = V[k, j], SV1[k, j]
+        table[j, up_to] = 0.0
 
 
 @jit
@@ -801,6 +844,7 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
+    touched, grad, filled,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
@@ -816,19 +860,15 @@ def _sparse_momentum_epoch(
     decay, step = hyper[0], steps[0]
     powers = _momentum_powers(opt, decay, step, l2, n_batches)
     velocity, inverse, up_to = n_outputs, 2 * n_outputs, 2 * n_outputs + 1  # table columns
-    for j in range(n_features):
-        for k in range(n_outputs):
-            table[j, k] = V[k, j]
-            table[j, velocity + k] = SV1[k, j]
-        table[j, inverse] = 1.0 / x_scale[j]
-        table[j, up_to] = 0.0
-    # A batch's columns, each once, and the data's gradient on them, in the
-    # order the batch first reads them: small enough to stay in cache.
-    widest = 0
-    for i in range(indptr.shape[0] - 1):
-        widest = max(widest, indptr[i + 1] - indptr[i])
-    touched = np.empty(min(n_features, batch_size * widest), dtype=np.int64)
-    grad = np.empty((touched.shape[0], n_outputs))
+    if not filled:  # (else the table holds V and SV1 as the last epoch left them)
+        for j in range(n_features):
+            for k in range(n_outputs):
+                table[j, k] = V[k, j]
+                table[j, velocity + k] = SV1[k, j]
+            table[j, inverse] = 1.0 / x_scale[j]
+            table[j, up_to] = 0.0
+    # touched, grad: a batch's columns, each once, and the data's gradient on
+    # them, in the order the batch first reads them (see Plan._scratch)
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
@@ -973,80 +1013,174 @@ def column_statistics(X, weights, weight_unit, block_rows):
     return low, high, unit, mean, m2, weight
 
 
+def _columns(n_features, *shape, dtype=np.float64, fill=None):
+    """An array of one row a column of X, allocated by numpy, not in compiled code.
+
+    numpy asks the system for huge pages for large arrays; numba's
+    allocator does not, and a 2**20-long temporary made in compiled code
+    cost about 5 ms in page faults on a loaded machine, more than the pass
+    that fills it. The compiled passes below take such arrays as arguments.
+    """
+    if fill is None:
+        return np.empty((n_features, *shape), dtype=dtype)
+    return np.full((n_features, *shape), fill, dtype=dtype)
+
+
+def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
+    """Each column's weighted mean and deviation for CSR X, as :func:`skgd._standardize._stats_of`.
+
+    Three passes over the stored values: each column's range over the rows
+    of non-zero weight (implicit zeros count), which gives its unit (a
+    power of two near its largest magnitude); then the weighted sums of
+    ``X / unit``; then the squared deviations from their mean. The
+    squared deviations are those of the stored values plus the implicit
+    zeros' (their weight times the squared mean), as scikit-learn's
+    ``mean_variance_axis`` counts them. A column that takes one value on
+    the rows of non-zero weight has that mean and a deviation of exactly 0.
+
+    On wide data each stored value is a cache miss: what a pass needs of a
+    column shares a row of one table (one miss instead of three). And the
+    sums run over all rows at once, not in blocks merged by Chan, Golub
+    and LeVeque's formula as the numpy path does (its blocks bound the
+    size of its temporaries): the same sums, rounded differently, without
+    a pass over every column at each block. Returns ``(mean, std)`` in
+    X's units, or None when no row has a non-zero weight.
+    """
+    table = _aligned((n_features, 4))
+    mean, std = _columns(n_features), _columns(n_features)
+    low, high = _columns(n_features), _columns(n_features)
+    found = _sparse_statistics(
+        data, indices, indptr, weights, weight_unit, table, mean, std, low, high
+    )
+    return (mean, std) if found else None
+
+
+def _aligned(shape):
+    """An uninitialised float64 array whose rows start on 32-byte boundaries (whole cache lines)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + 4)
+    offset = (-raw.ctypes.data % 32) // 8
+    return raw[offset : offset + size].reshape(shape)
+
+
 @jit
-def sparse_column_range(data, indices, indptr, weights, n_features):
-    """Each column's range in CSR X, over rows of non-zero weight; implicit zeros count."""
-    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
-    stored = np.zeros(n_features, dtype=np.int64)  # values stored on rows of non-zero weight
+def _unit(peak):
+    """``skgd._standardize._power_of_two`` of one value."""
+    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+
+
+@jit
+def _sparse_statistics(data, indices, indptr, weights, weight_unit, table, mean, std, low, high):
+    n_samples, n_features = indptr.shape[0] - 1, table.shape[0]
+    # the range: table[j] = low, high, count of values stored on weighted rows
+    for j in range(n_features):
+        table[j, 0], table[j, 1], table[j, 2] = np.inf, -np.inf, 0.0
     n_rows = 0
-    for i in range(indptr.shape[0] - 1):
+    for i in range(n_samples):
         if weights[i] > 0:
             n_rows += 1
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                low[j] = min(low[j], data[q])
-                high[j] = max(high[j], data[q])
-                stored[j] += 1
+                table[j, 0] = min(table[j, 0], data[q])
+                table[j, 1] = max(table[j, 1], data[q])
+                table[j, 2] += 1.0
+    if n_rows == 0:
+        return False
+    # then table[j] = sum (then mean) of X / unit, squared deviations, weight
+    # on the stored values, 1 / unit (a power of two: multiplying is exact)
     for j in range(n_features):
-        if stored[j] < n_rows:
+        low[j], high[j] = table[j, 0], table[j, 1]
+        if table[j, 2] < n_rows:
             low[j] = min(low[j], 0.0)
             high[j] = max(high[j], 0.0)
-    return low, high
-
-
-@jit
-def sparse_column_moments(data, indices, indptr, weights, weight_unit, unit, block_rows):
-    """:func:`column_statistics`' moments for CSR X, in one pass over its stored values.
-
-    A block's mean of a column is its weighted sum over the block's weight;
-    its squared deviations, those of the stored values plus the implicit
-    zeros' (their weight times the squared mean), as scikit-learn's
-    ``mean_variance_axis`` counts them.
-    """
-    n_samples, n_features = indptr.shape[0] - 1, unit.shape[0]
-    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
-    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
-    stored_weight = np.empty(n_features)  # the block's weight on the column's stored values
-    inverse = 1.0 / unit  # powers of two: multiplying by the inverse is exact
-    for start in range(0, n_samples, block_rows):
-        stop = min(start + block_rows, n_samples)
-        block_weight = 0.0
-        block_mean[:] = 0.0
-        block_m2[:] = 0.0
-        stored_weight[:] = 0.0
-        for i in range(start, stop):
-            w = weights[i] / weight_unit
-            block_weight += w
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                block_mean[j] += w * (data[q] * inverse[j])
-                stored_weight[j] += w
-        if not block_weight > 0:
+        unit = _unit(max(abs(low[j]), abs(high[j])))
+        table[j, 0], table[j, 1], table[j, 2], table[j, 3] = 0.0, 0.0, 0.0, 1.0 / unit
+    weight = 0.0
+    for i in range(n_samples):
+        w = weights[i] / weight_unit
+        weight += w
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            table[j, 0] += w * (data[q] * table[j, 3])
+            table[j, 2] += w
+    for j in range(n_features):
+        table[j, 0] /= weight
+    for i in range(n_samples):
+        w = weights[i] / weight_unit
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            deviation = data[q] * table[j, 3] - table[j, 0]
+            table[j, 1] += w * deviation * deviation
+    # in X's units (skgd._standardize._in_units)
+    for j in range(n_features):
+        if low[j] == high[j]:  # one value: it is the mean, and there is no deviation
+            mean[j], std[j] = low[j], 0.0
             continue
-        block_mean /= block_weight
-        for i in range(start, stop):
-            w = weights[i] / weight_unit
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                deviation = data[q] * inverse[j] - block_mean[j]
-                block_m2[j] += w * deviation * deviation
-        share = block_weight / (weight + block_weight)
-        for j in range(n_features):
-            block_m2[j] += (block_weight - stored_weight[j]) * block_mean[j] * block_mean[j]
-            delta = block_mean[j] - mean[j]
-            mean[j] += delta * share
-            m2[j] += block_m2[j] + delta * delta * weight * share
-        weight += block_weight
-    return mean, m2, weight
+        block_mean = table[j, 0]
+        m2 = table[j, 1] + (weight - table[j, 2]) * block_mean * block_mean
+        unit = _unit(max(abs(low[j]), abs(high[j])))  # (1 / table[j, 3] may be inf)
+        mean[j] = block_mean * unit
+        std[j] = math.sqrt(max(m2, 0.0) / weight) * unit
+    return True
 
 
-@jit
 def sparse_column_peak(data, indices, n_features):
     """The largest magnitude of each column of CSR X (0 for a column with none stored)."""
-    peak = np.zeros(n_features)
+    peak = _columns(n_features, fill=0.0)
+    _sparse_column_peak(data, indices, peak)
+    return peak
+
+
+@jit
+def _sparse_column_peak(data, indices, peak):
     for q in range(data.shape[0]):
         peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
-    return peak
+
+
+def copy_and_sums(V, out, absolute):
+    """``np.copyto(out, V)``, and each row's sum of squares (and of magnitudes) on the way.
+
+    The loop keeps where each epoch starts and takes the penalty there: on
+    wide data (5 x 2**20 coefficients) two passes over V, one here, summed
+    in float64. ``absolute``: whether the sums of magnitudes are wanted
+    (else 0.0, as the numpy path skips them).
+    """
+    if not ENABLED or numba is None or not (V.flags.c_contiguous and out.flags.c_contiguous):
+        np.copyto(out, V)
+        magnitudes = np.abs(V).sum(axis=1) if absolute else 0.0
+        return magnitudes, np.einsum("ij,ij->i", V, V)
+    magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
+    _copy_and_sums(V, out, magnitudes, squares)
+    with np.errstate(over="ignore"):  # in V's dtype, as numpy's: float32 sums beyond it overflow
+        magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
+    return (magnitudes if absolute else 0.0), squares
+
+
+@jit
+def _copy_and_sums(V, out, magnitudes, squares):
+    for k in range(V.shape[0]):
+        a, s = 0.0, 0.0
+        for j in range(V.shape[1]):
+            v = np.float64(V[k, j])
+            out[k, j] = V[k, j]
+            a += abs(v)
+            s += v * v
+        magnitudes[k], squares[k] = a, s
+
+
+def all_finite(A):
+    """``np.isfinite(A).all()``, without its boolean temporary the size of A."""
+    if not ENABLED or numba is None or not A.flags.c_contiguous:
+        return bool(np.isfinite(A).all())
+    return bool(_all_finite(A.reshape(-1)))
+
+
+@jit
+def _all_finite(a):
+    total = 0.0
+    for q in range(a.shape[0]):
+        total += a[q] * 0.0  # NaN for an infinity or a NaN, else 0 (no fast-math flag assumes)
+    return total == 0.0
 
 
 def _inverse(scale):
@@ -1145,7 +1279,99 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
     return lam
 
 
+def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """:func:`gram_power_iteration` for CSR X (canonical), in O(its stored values) an iteration.
+
+    The numpy path's products on sparse X touch every column twice an
+    iteration (2**20-long vectors: threaded BLAS, slow on a loaded machine).
+    Here the columns with a value stored in X are numbered once; every other
+    column's standardized values are its constant ``-mean / scale``, so its
+    part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
+    of the shift), carried as two numbers. None if ``1 / scale`` overflows.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    number = _columns(len(mean), dtype=np.int64, fill=-1)  # a stored column's place, or -1
+    return _sparse_gram_power_iteration(
+        X.data, X.indices, X.indptr, weights, mean * inverse, inverse, fit_intercept, iterations,
+        number,
+    )  # fmt: skip
+
+
 @jit
+def _sparse_gram_power_iteration(
+    data, indices, indptr, weights, shift, inverse, fit_intercept, iterations, number
+):
+    n_features = shift.shape[0]
+    columns = np.empty(min(n_features, data.shape[0]), dtype=np.int64)
+    m = 0
+    for q in range(data.shape[0]):
+        j = indices[q]
+        if number[j] < 0:
+            number[j] = m
+            columns[m] = j
+            m += 1
+    local = np.empty(data.shape[0], dtype=np.int64)  # each stored value's place
+    for q in range(data.shape[0]):
+        local[q] = number[indices[q]]
+    inv = np.empty(m)
+    sh = np.empty(m)
+    for p in range(m):
+        inv[p], sh[p] = inverse[columns[p]], shift[columns[p]]
+    # the other columns: how many, and their shifts' sum and squared sum
+    n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
+    for j in range(n_features):
+        if number[j] < 0:
+            other_sum += shift[j]
+            other_squares += shift[j] * shift[j]
+    alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    v = np.ones(m)
+    last_v = 1.0
+    a = np.empty(m)
+    lam = 0.0
+    for _ in range(iterations):
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += alpha * alpha * n_other + 2.0 * alpha * beta * other_sum
+        squares += beta * beta * other_squares + last_v * last_v
+        norm = math.sqrt(squares)
+        centre = 0.0  # shift . v / norm, over every column
+        for p in range(m):
+            a[p] = v[p] / norm
+            centre += sh[p] * a[p]
+        centre += (alpha * other_sum + beta * other_squares) / norm
+        last = last_v / norm
+        for p in range(m):
+            a[p] *= inv[p]
+            v[p] = 0.0
+        total = 0.0
+        for i in range(indptr.shape[0] - 1):
+            u = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                u += data[q] * a[local[q]]
+            u = (u - centre + last) * weights[i]
+            total += u
+            for q in range(indptr[i], indptr[i + 1]):
+                v[local[q]] += u * data[q]
+        for p in range(m):
+            v[p] = v[p] * inv[p] - sh[p] * total
+        alpha, beta = 0.0, -total
+        last_v = total if fit_intercept else 0.0
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += beta * beta * other_squares + last_v * last_v
+        lam, previous = math.sqrt(squares), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
 def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
     """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
 
@@ -1153,7 +1379,12 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
     ``||z - s||^2`` is the sum over its stored values of ``z^2 - 2 z s``,
     plus ``||s||^2`` (the same for every row).
     """
-    shift = mean / scale
+    shift = mean / scale  # (by numpy: see _columns)
+    return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
+
+
+@jit
+def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
     best = -np.inf
     for i in range(indptr.shape[0] - 1):
         total = 0.0
@@ -1162,4 +1393,7 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
             z = data[q] / scale[j]
             total += z * z - 2.0 * z * shift[j]
         best = max(best, total)
-    return best + np.sum(shift * shift)
+    squares = 0.0
+    for j in range(shift.shape[0]):
+        squares += shift[j] * shift[j]
+    return best + squares

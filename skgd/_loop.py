@@ -155,8 +155,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, settings.max_epochs + 1):
             tic = time.perf_counter()
-            at_start = (_copy_of(state.V, spares, safest, lowest), state.c.copy())
-            penalty = objective.penalty(state.V)  # where the epoch starts, as its first loss
+            # where the epoch starts, kept, and its penalty (the epoch's first loss)
+            at_start = (_spare(state.V, spares, safest, lowest), state.c.copy())
+            penalty = objective.penalty(state.V, copy_to=at_start[0])
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
             steps = [
@@ -180,7 +181,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = np.isfinite(state.V).all() and np.isfinite(state.c).all()
+            finite = _kernel.all_finite(state.V) and np.isfinite(state.c).all()
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)
@@ -195,6 +196,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # Back to the lowest epoch so far, with a step 5 times shorter.
                 state.V[...], state.c[...] = safest[1:]
                 state.optimizer.restart()
+                _forget(kernel)
                 rate /= _STEP_DIVISION
                 recoveries += 1
                 search = StepSearch(search.longest, doubling=False)
@@ -234,6 +236,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     hopeless = fall * window <= tol * objective.reference_loss
                 if back:  # to the lowest point, with a shorter step
                     state.V[...], state.c[...] = lowest[1:]
+                    _forget(kernel)
             # A fit is judged on its epochs (above), a stream's call on its first
             # batch. A batch near its targets (one row of a kinked loss, which a
             # stable step can carry past its target) is judged against the
@@ -293,6 +296,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # less than a rise); loss_curve_ keeps the epochs as they were
                     if epoch_loss > lowest[0]:
                         state.V[...], state.c[...] = lowest[1:]
+                        _forget(kernel)
                     break
                 continue  # tol=None: on, and patience stays run out
             if no_improvement >= patience:
@@ -330,6 +334,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     # with a shorter step.
                     state.V[...], state.c[...] = lowest[1:]
                     state.optimizer.restart()
+                    _forget(kernel)
                     rate /= _STEP_DIVISION
                     continue
                 if stops:
@@ -459,8 +464,14 @@ def descend(
     return total, len(steps), first, np.nan
 
 
-def _copy_of(V, spares, *kept):
-    """A copy of V, into an earlier copy that none of ``kept`` holds if there is one.
+def _forget(kernel):
+    """After the loop writes V itself: the compiled plan's lazy table no longer holds it."""
+    if kernel is not None:
+        kernel.forget()
+
+
+def _spare(V, spares, *kept):
+    """An array for a copy of V: an earlier copy that none of ``kept`` holds, if there is one.
 
     Each epoch keeps where it started; on wide data a new array each epoch
     costs the system's zeroing of its pages more than the copy itself.
@@ -470,7 +481,6 @@ def _copy_of(V, spares, *kept):
     if spare is None:
         spare = np.empty_like(V)
         spares.append(spare)
-    np.copyto(spare, V)
     return spare
 
 

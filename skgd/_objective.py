@@ -121,14 +121,19 @@ class Objective:
         grad_V += self.l2 * V
         return weights @ losses, grad_V, g_sum
 
-    def penalty(self, V):
-        """The penalty in the units of the loss.
+    def penalty(self, V, copy_to=None):
+        """The penalty in the units of the loss; with ``copy_to``, V is copied there too.
 
-        The loop asks at every epoch; on wide data V is large, so L1's sum
-        is taken only when it counts, and L2's without a temporary.
+        The loop asks at every epoch, where it also keeps a copy of V; on
+        wide data V is large, so L1's sum is taken only when it counts, and
+        both in the copy's pass (:func:`skgd._kernel.copy_and_sums`).
         """
-        l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
-        l2 = 0.5 * np.einsum("ij,ij->i", V, V)
+        if copy_to is not None:
+            l1, squares = _kernel.copy_and_sums(V, copy_to, absolute=np.any(self.alpha_l1))
+        else:
+            l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
+            squares = np.einsum("ij,ij->i", V, V)
+        l2 = 0.5 * squares
         return float(np.sum(self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)))
 
     def soft_threshold(self, V, step):
@@ -167,6 +172,13 @@ class Objective:
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
         if _compiled_dense(Xs):
             lam = _kernel.gram_power_iteration(
+                Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
+                _POWER_ITERATIONS,
+            )  # fmt: skip
+            if lam is not None:
+                return lam
+        if _compiled_sparse(Xs):
+            lam = _kernel.sparse_gram_power_iteration(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
                 _POWER_ITERATIONS,
             )  # fmt: skip
@@ -328,6 +340,12 @@ def _sample_rows(n):
 def _compiled_dense(X):
     """Whether the compiled passes over dense X serve (X is read in place, in its dtype)."""
     return _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X)
+
+
+def _compiled_sparse(X):
+    """Whether the compiled power iteration serves sparse X: CSR (duplicates add up)."""
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    return compiled and sparse.issparse(X) and X.format == "csr"
 
 
 def _largest_squared_row_norm(X, mean, scale):

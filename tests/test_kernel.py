@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
@@ -188,6 +188,41 @@ def test_sparse_lazy_paths_over_a_whole_adaptive_fit(optimizer, monkeypatch):
     same_model(compiled, numpy)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "momentum"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lazy_table_kept_between_epochs_as_one_filled_afresh(optimizer, dtype, monkeypatch):
+    # A whole lazy epoch leaves its table holding V and the velocities; the
+    # next one starts from it unless the loop wrote V (back to the lowest
+    # point, recovery) or restarted the momentum. Filled afresh each epoch,
+    # the same fit to the bit, through stages, restarts and returns.
+    rng = np.random.RandomState(1)
+    X = sparse.random(400, 60, density=0.1, random_state=rng, dtype=dtype, format="csr")
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(60) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=8, tol=1e-6, max_iter=60)
+    fills = []
+    run = _kernel.Plan.run
+
+    def counted(plan, *args, **kwargs):
+        fills.append(plan.held is None)
+        return run(plan, *args, **kwargs)
+
+    monkeypatch.setattr(_kernel.Plan, "run", counted)
+    kept = GDClassifier(**params, random_state=0).fit(X, y)
+    assert 1 < sum(fills) < len(fills) - 5  # the table was kept, and filled again at times
+
+    def afresh(plan, *args, **kwargs):
+        plan.forget()
+        return run(plan, *args, **kwargs)
+
+    monkeypatch.setattr(_kernel.Plan, "run", afresh)
+    filled = GDClassifier(**params, random_state=0).fit(X, y)
+    assert kept.n_iter_ == filled.n_iter_ > 20
+    assert_array_equal(kept.coef_, filled.coef_)
+    assert_array_equal(kept.intercept_, filled.intercept_)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     from skgd import _standardize
@@ -200,6 +235,7 @@ def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     dense[:50, 3] = 7.0  # stored only on rows of zero weight
     dense[:, 4] = np.where(dense[:, 4] != 0, -4.0, 0.0)  # one value and zeros
     dense[:, 5] = 1e-200 * dense[:, 5]  # tiny values: the exact rescaling
+    dense[:, 6] *= 1e300 if dtype == np.float64 else 1e30  # huge: no square overflows
     X = sparse.csr_matrix(dense.astype(dtype))
     X.data[X.indptr[60]] = 0.0  # an explicit zero
     weights = rng.uniform(0.0, 2.0, 500)
@@ -254,6 +290,47 @@ def test_the_curvature_as_on_the_numpy_path(dtype, factor, fit_intercept, monkey
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_sparse_curvature_as_on_the_numpy_path(dtype, centred, fit_intercept, monkeypatch):
+    # The compiled power iteration numbers the columns stored in the sampled
+    # rows and carries the others (constant -mean / scale) as two numbers:
+    # numpy's eigenvalue, with columns stored nowhere, on rows of zero weight,
+    # and duplicates (summed, as scipy's products sum them).
+    from skgd import _objective
+
+    monkeypatch.setattr(_objective, "_SAMPLE_ROWS", 200)  # every other row
+    rng = np.random.RandomState(0)
+    dense = np.where(rng.uniform(size=(400, 60)) < 0.1, rng.normal(1.0, 5.0, (400, 60)), 0.0)
+    dense[:, [5, 7]] = 0.0  # stored nowhere
+    dense[1::2, 9] = rng.normal(size=200)  # stored only on rows the sample leaves out
+    X = sparse.csr_matrix(dense.astype(dtype))
+    X = sparse.csr_matrix((np.append(X.data, 2.0), np.append(X.indices, 3), X.indptr.copy()))
+    X.indptr[-1] += 1  # a duplicate (3 twice) in the last row
+    assert not X.has_canonical_format
+    mean = rng.normal(0.0, 0.3, 60) * centred
+    mean[::3] = 0.0
+    scale = rng.uniform(0.5, 3.0, 60)
+    weights = rng.uniform(0.0, 2.0, 400)
+    weights[:40] = 0.0
+    ones = np.ones(1)
+    objective = _objective.Objective(
+        None, x_mean=mean.astype(dtype), x_scale=scale.astype(dtype), y_loc=0 * ones,
+        y_scale=ones, loss_scale=ones, alpha_l1=0.0, alpha_l2=0.1, reference_loss=1.0,
+    )  # fmt: skip
+    rows = _objective._sample_rows(400)
+    w = weights[rows] / weights[rows].sum()
+    compiled = objective._largest_eigenvalue(X, rows, w, fit_intercept)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = objective._largest_eigenvalue(X, rows, w, fit_intercept)
+    assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    Z = (X[rows].toarray().astype(np.float64) - mean.astype(dtype)) / scale.astype(dtype)
+    Z = np.hstack([Z, np.full((len(Z), 1), float(fit_intercept))])
+    exact = np.linalg.eigvalsh(Z.T @ (w[:, None] * Z)).max()
+    assert_allclose(compiled, exact, rtol=1e-3)  # 20 iterations: near, not exact
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("factor", [1e-300, 1.0, 1e150])
 def test_dense_statistics_in_one_pass_as_on_the_numpy_path(dtype, factor, monkeypatch):
     # The compiled pass finds each column's range block by block, and rescales
@@ -305,3 +382,27 @@ def test_sparse_largest_row_norm_as_on_the_numpy_path(dtype, monkeypatch):
     exact = (((dense - mean) / scale) ** 2).sum(axis=1).max()
     assert_allclose(compiled, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
     assert_allclose(compiled, exact, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_epochs_copy_penalty_and_finiteness_as_numpys(dtype, monkeypatch):
+    # The loop copies V, sums its squares (and magnitudes) and checks it is
+    # finite in compiled passes without temporaries: numpy's answers.
+    rng = np.random.RandomState(0)
+    V = (rng.standard_normal((3, 1000)) * [[1.0], [1e-3], [1e30]]).astype(dtype)
+    answers = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        out = np.empty_like(V)
+        magnitudes, squares = _kernel.copy_and_sums(V, out, absolute=True)
+        assert_array_equal(out, V)
+        answers.append((magnitudes, squares))
+        assert _kernel.copy_and_sums(V, out, absolute=False)[0] == 0.0
+        assert _kernel.all_finite(V) and _kernel.all_finite(np.full((2, 3), np.finfo(dtype).max))
+        for bad in [np.inf, -np.inf, np.nan]:
+            W = V.copy()
+            W[1, 777] = bad
+            assert not _kernel.all_finite(W)
+    (m1, s1), (m2, s2) = answers
+    assert_allclose(m1, m2, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    assert_allclose(s1, s2, rtol=1e-12 if dtype == np.float64 else 1e-5)
