@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _kernel
+from . import _kernel, _passes
 from ._objective import batch_curvature
 from ._stopping import better, check_diverging, diverged_error
 from .optim import Optimizer, invscaling
@@ -181,7 +181,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = _kernel.all_finite(state.V) and np.isfinite(state.c).all()
+            finite = _passes.all_finite(state.V) and np.isfinite(state.c).all()
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)

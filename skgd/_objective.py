@@ -26,7 +26,7 @@ this batch at these parameters", converts parameters to and from
 import numpy as np
 from scipy import sparse
 
-from . import _kernel
+from . import _kernel, _passes
 
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
@@ -126,10 +126,10 @@ class Objective:
 
         The loop asks at every epoch, where it also keeps a copy of V; on
         wide data V is large, so L1's sum is taken only when it counts, and
-        both in the copy's pass (:func:`skgd._kernel.copy_and_sums`).
+        both in the copy's pass (:func:`skgd._passes.copy_and_sums`).
         """
         if copy_to is not None:
-            l1, squares = _kernel.copy_and_sums(V, copy_to, absolute=np.any(self.alpha_l1))
+            l1, squares = _passes.copy_and_sums(V, copy_to, absolute=np.any(self.alpha_l1))
         else:
             l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
             squares = np.einsum("ij,ij->i", V, V)
@@ -171,14 +171,14 @@ class Objective:
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
         if _compiled_dense(Xs):
-            lam = _kernel.gram_power_iteration(
+            lam = _passes.gram_power_iteration(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
                 _POWER_ITERATIONS,
             )  # fmt: skip
             if lam is not None:
                 return lam
         if _compiled_sparse(Xs):
-            lam = _kernel.sparse_gram_power_iteration(
+            lam = _passes.sparse_gram_power_iteration(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
                 _POWER_ITERATIONS,
             )  # fmt: skip
@@ -354,13 +354,13 @@ def _largest_squared_row_norm(X, mean, scale):
     compiled = _kernel.ENABLED and _kernel.numba is not None
     if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
         arrays = X.data, X.indices, X.indptr
-        return float(_kernel.sparse_largest_squared_row_norm(*arrays, mean, scale))
+        return float(_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
     if sparse.issparse(X):
         Z = X.multiply(1.0 / scale).tocsr()
         norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
         return float(norms.max())
     if compiled:  # dense, from here on
-        return float(_kernel.largest_squared_row_norm(X, mean, scale))
+        return float(_passes.largest_squared_row_norm(X, mean, scale))
     best = 0.0
     for start in range(0, X.shape[0], 4096):
         block = (X[start : start + 4096] - mean) / scale

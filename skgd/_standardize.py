@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-from . import _kernel
+from . import _kernel, _passes
 
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
@@ -169,18 +169,18 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
     For sparse X, the numpy path's scipy and scikit-learn calls convert
     each block to columns: about 0.2 s on 15,000 rows of 2**18 columns,
     a quarter of SGDClassifier's whole fit. The compiled passes
-    (:func:`skgd._kernel.sparse_statistics`) cost O(the stored values)
+    (:func:`skgd._passes.sparse_statistics`) cost O(the stored values)
     and a few passes over the columns in all.
     """
     if not sparse.issparse(X):  # one pass: the range found block by block
-        low, high, unit, mean, m2, weight = _kernel.column_statistics(
+        low, high, unit, mean, m2, weight = _passes.column_statistics(
             X, sample_weight, weight_unit, rows
         )
         if not np.all(low <= high):  # no row of non-zero weight
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
         return (*_in_units(mean, m2, weight, unit, low, high), total)
     arrays = (X.data, X.indices, X.indptr, sample_weight)
-    found = _kernel.sparse_statistics(*arrays, weight_unit, X.shape[1])
+    found = _passes.sparse_statistics(*arrays, weight_unit, X.shape[1])
     if found is None:  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
     return (*found, total)
@@ -189,7 +189,7 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
 def column_peak(X):
     """The largest magnitude of each column of sparse X, as float64."""
     if _compiled(X):
-        return _kernel.sparse_column_peak(X.data, X.indices, X.shape[1])
+        return _passes.sparse_column_peak(X.data, X.indices, X.shape[1])
     low, high = min_max_axis(X, axis=0)
     return np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
 

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
-from skgd import GDClassifier, GDRegressor, _kernel
+from skgd import GDClassifier, GDRegressor, _kernel, _passes
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
 from skgd.optim import OPTIMIZERS
 
@@ -394,15 +394,15 @@ def test_the_epochs_copy_penalty_and_finiteness_as_numpys(dtype, monkeypatch):
     for enabled in [True, False]:
         monkeypatch.setattr(_kernel, "ENABLED", enabled)
         out = np.empty_like(V)
-        magnitudes, squares = _kernel.copy_and_sums(V, out, absolute=True)
+        magnitudes, squares = _passes.copy_and_sums(V, out, absolute=True)
         assert_array_equal(out, V)
         answers.append((magnitudes, squares))
-        assert _kernel.copy_and_sums(V, out, absolute=False)[0] == 0.0
-        assert _kernel.all_finite(V) and _kernel.all_finite(np.full((2, 3), np.finfo(dtype).max))
+        assert _passes.copy_and_sums(V, out, absolute=False)[0] == 0.0
+        assert _passes.all_finite(V) and _passes.all_finite(np.full((2, 3), np.finfo(dtype).max))
         for bad in [np.inf, -np.inf, np.nan]:
             W = V.copy()
             W[1, 777] = bad
-            assert not _kernel.all_finite(W)
+            assert not _passes.all_finite(W)
     (m1, s1), (m2, s2) = answers
     assert_allclose(m1, m2, rtol=1e-12 if dtype == np.float64 else 1e-5)
     assert_allclose(s1, s2, rtol=1e-12 if dtype == np.float64 else 1e-5)

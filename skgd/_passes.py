@@ -1,0 +1,485 @@
+"""Compiled passes over X and over the coefficients, outside the batch steps.
+
+Before training: the statistics' column range and moments (dense X by row
+blocks, sparse X in one call over its stored values), sparse X's column
+peaks, the largest squared row norm and the curvature's power iteration on
+the sampled rows. Each epoch: the coefficients' copy with their penalty's
+sums, and their finiteness. Each is one pass with no temporary the size of
+X (issue 11's memory point), reading X in its own dtype and summing in
+float64; arrays the size of a column are allocated by numpy, which gets
+huge pages for them where numba's allocator does not. The numpy paths in
+:mod:`skgd._standardize` and :mod:`skgd._objective` give the same results
+(the tests compare both); ``skgd._kernel.ENABLED = False`` selects them.
+"""
+
+import math
+
+import numpy as np
+
+from . import _kernel
+from ._kernel import jit
+
+
+@jit
+def column_statistics(X, weights, weight_unit, block_rows):
+    """Each column's range, and the weighted mean and squared deviations of ``X / unit``.
+
+    One pass over X, by row blocks of ``block_rows``, in float64. Each
+    block is read from memory once, for its range (over the rows of
+    non-zero ``weights``); its mean and squared deviations then take two
+    passes over it in cache, with ``weights / weight_unit``, and are merged
+    into the running ones by Chan, Golub and LeVeque's formula, as the
+    numpy path of :func:`skgd._standardize._stats_of` does.
+
+    ``unit`` is a power of two near each column's largest magnitude (the
+    numpy path's ``_power_of_two``), so that no square under- or
+    overflows. The numpy path finds it in a pass of its own first; here it
+    is that of the blocks read so far, and when a block raises it, the
+    running mean and squared deviations are rescaled by the ratio of the
+    two powers of two. Scaling by a power of two is exact, so the result
+    is the numpy path's to the bit (unless a ratio beyond 2**500 takes a
+    running sum below the smallest float: a part far under the rounding of
+    the new block's). Returns ``(low, high, unit, mean, m2, weight)``.
+    """
+    n_samples, n_features = X.shape
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    unit, inverse = np.ones(n_features), np.ones(n_features)
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        for i in range(start, stop):
+            if weights[i] > 0:
+                for j in range(n_features):
+                    value = X[i, j]
+                    low[j] = min(low[j], value)
+                    high[j] = max(high[j], value)
+        for j in range(n_features):
+            peak = max(abs(low[j]), abs(high[j]))
+            if peak > 0 and low[j] <= high[j]:
+                new_unit = math.ldexp(1.0, math.frexp(peak)[1])
+            else:
+                new_unit = 1.0
+            if new_unit != unit[j]:
+                # A unit only grows, once a column has a non-zero value: before
+                # that (the first 1), its mean and squared deviations are 0.
+                if new_unit > unit[j]:
+                    ratio = unit[j] / new_unit
+                    mean[j] *= ratio
+                    m2[j] *= ratio * ratio
+                unit[j], inverse[j] = new_unit, 1.0 / new_unit
+        block_weight = 0.0
+        block_mean[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            if w > 0:
+                block_weight += w
+                for j in range(n_features):
+                    block_mean[j] += w * (X[i, j] * inverse[j])
+        if block_weight == 0:
+            continue
+        block_mean /= block_weight
+        block_m2[:] = 0.0
+        for i in range(start, stop):
+            w = weights[i] / weight_unit
+            if w > 0:
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+        share = block_weight / (weight + block_weight)
+        for j in range(n_features):
+            delta = block_mean[j] - mean[j]
+            mean[j] += delta * share
+            m2[j] += block_m2[j] + delta * delta * weight * share
+        weight += block_weight
+    return low, high, unit, mean, m2, weight
+
+
+def _columns(n_features, *shape, dtype=np.float64, fill=None):
+    """An array of one row a column of X, allocated by numpy, not in compiled code.
+
+    numpy asks the system for huge pages for large arrays; numba's
+    allocator does not, and a 2**20-long temporary made in compiled code
+    cost about 5 ms in page faults on a loaded machine, more than the pass
+    that fills it. The compiled passes below take such arrays as arguments.
+    """
+    if fill is None:
+        return np.empty((n_features, *shape), dtype=dtype)
+    return np.full((n_features, *shape), fill, dtype=dtype)
+
+
+def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
+    """Each column's weighted mean and deviation for CSR X, as :func:`skgd._standardize._stats_of`.
+
+    Three passes over the stored values: each column's range over the rows
+    of non-zero weight (implicit zeros count), which gives its unit (a
+    power of two near its largest magnitude); then the weighted sums of
+    ``X / unit``; then the squared deviations from their mean. The
+    squared deviations are those of the stored values plus the implicit
+    zeros' (their weight times the squared mean), as scikit-learn's
+    ``mean_variance_axis`` counts them. A column that takes one value on
+    the rows of non-zero weight has that mean and a deviation of exactly 0.
+
+    On wide data each stored value is a cache miss: what a pass needs of a
+    column shares a row of one table (one miss instead of three). And the
+    sums run over all rows at once, not in blocks merged by Chan, Golub
+    and LeVeque's formula as the numpy path does (its blocks bound the
+    size of its temporaries): the same sums, rounded differently, without
+    a pass over every column at each block. Returns ``(mean, std)`` in
+    X's units, or None when no row has a non-zero weight.
+    """
+    table = _aligned((n_features, 4))
+    mean, std = _columns(n_features), _columns(n_features)
+    low, high = _columns(n_features), _columns(n_features)
+    found = _sparse_statistics(
+        data, indices, indptr, weights, weight_unit, table, mean, std, low, high
+    )
+    return (mean, std) if found else None
+
+
+def _aligned(shape):
+    """An uninitialised float64 array whose rows start on 32-byte boundaries (whole cache lines)."""
+    size = int(np.prod(shape))
+    raw = np.empty(size + 4)
+    offset = (-raw.ctypes.data % 32) // 8
+    return raw[offset : offset + size].reshape(shape)
+
+
+@jit
+def _unit(peak):
+    """``skgd._standardize._power_of_two`` of one value."""
+    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+
+
+@jit
+def _sparse_statistics(data, indices, indptr, weights, weight_unit, table, mean, std, low, high):
+    n_samples, n_features = indptr.shape[0] - 1, table.shape[0]
+    # the range: table[j] = low, high, count of values stored on weighted rows
+    for j in range(n_features):
+        table[j, 0], table[j, 1], table[j, 2] = np.inf, -np.inf, 0.0
+    n_rows = 0
+    for i in range(n_samples):
+        if weights[i] > 0:
+            n_rows += 1
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                table[j, 0] = min(table[j, 0], data[q])
+                table[j, 1] = max(table[j, 1], data[q])
+                table[j, 2] += 1.0
+    if n_rows == 0:
+        return False
+    # then table[j] = sum (then mean) of X / unit, squared deviations, weight
+    # on the stored values, 1 / unit (a power of two: multiplying is exact)
+    for j in range(n_features):
+        low[j], high[j] = table[j, 0], table[j, 1]
+        if table[j, 2] < n_rows:
+            low[j] = min(low[j], 0.0)
+            high[j] = max(high[j], 0.0)
+        unit = _unit(max(abs(low[j]), abs(high[j])))
+        table[j, 0], table[j, 1], table[j, 2], table[j, 3] = 0.0, 0.0, 0.0, 1.0 / unit
+    weight = 0.0
+    for i in range(n_samples):
+        w = weights[i] / weight_unit
+        weight += w
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            table[j, 0] += w * (data[q] * table[j, 3])
+            table[j, 2] += w
+    for j in range(n_features):
+        table[j, 0] /= weight
+    for i in range(n_samples):
+        w = weights[i] / weight_unit
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            deviation = data[q] * table[j, 3] - table[j, 0]
+            table[j, 1] += w * deviation * deviation
+    # in X's units (skgd._standardize._in_units)
+    for j in range(n_features):
+        if low[j] == high[j]:  # one value: it is the mean, and there is no deviation
+            mean[j], std[j] = low[j], 0.0
+            continue
+        block_mean = table[j, 0]
+        m2 = table[j, 1] + (weight - table[j, 2]) * block_mean * block_mean
+        unit = _unit(max(abs(low[j]), abs(high[j])))  # (1 / table[j, 3] may be inf)
+        mean[j] = block_mean * unit
+        std[j] = math.sqrt(max(m2, 0.0) / weight) * unit
+    return True
+
+
+def sparse_column_peak(data, indices, n_features):
+    """The largest magnitude of each column of CSR X (0 for a column with none stored)."""
+    peak = _columns(n_features, fill=0.0)
+    _sparse_column_peak(data, indices, peak)
+    return peak
+
+
+@jit
+def _sparse_column_peak(data, indices, peak):
+    for q in range(data.shape[0]):
+        peak[indices[q]] = max(peak[indices[q]], abs(data[q]))
+
+
+def copy_and_sums(V, out, absolute):
+    """``np.copyto(out, V)``, and each row's sum of squares (and of magnitudes) on the way.
+
+    The loop keeps where each epoch starts and takes the penalty there: on
+    wide data (5 x 2**20 coefficients) two passes over V, one here, summed
+    in float64. ``absolute``: whether the sums of magnitudes are wanted
+    (else 0.0, as the numpy path skips them).
+    """
+    if (
+        not _kernel.ENABLED
+        or _kernel.numba is None
+        or not (V.flags.c_contiguous and out.flags.c_contiguous)
+    ):
+        np.copyto(out, V)
+        magnitudes = np.abs(V).sum(axis=1) if absolute else 0.0
+        return magnitudes, np.einsum("ij,ij->i", V, V)
+    magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
+    _copy_and_sums(V, out, magnitudes, squares)
+    with np.errstate(over="ignore"):  # in V's dtype, as numpy's: float32 sums beyond it overflow
+        magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
+    return (magnitudes if absolute else 0.0), squares
+
+
+@jit
+def _copy_and_sums(V, out, magnitudes, squares):
+    for k in range(V.shape[0]):
+        a, s = 0.0, 0.0
+        for j in range(V.shape[1]):
+            v = np.float64(V[k, j])
+            out[k, j] = V[k, j]
+            a += abs(v)
+            s += v * v
+        magnitudes[k], squares[k] = a, s
+
+
+def all_finite(A):
+    """``np.isfinite(A).all()``, without its boolean temporary the size of A."""
+    if not _kernel.ENABLED or _kernel.numba is None or not A.flags.c_contiguous:
+        return bool(np.isfinite(A).all())
+    return bool(_all_finite(A.reshape(-1)))
+
+
+@jit
+def _all_finite(a):
+    total = 0.0
+    for q in range(a.shape[0]):
+        total += a[q] * 0.0  # NaN for an infinity or a NaN, else 0 (no fast-math flag assumes)
+    return total == 0.0
+
+
+def _inverse(scale):
+    """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None."""
+    with np.errstate(all="ignore"):
+        inverse = 1.0 / np.asarray(scale, dtype=np.float64)
+    return inverse if np.all(np.isfinite(inverse)) else None
+
+
+def largest_squared_row_norm(X, mean, scale):
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64.
+
+    Multiplied by ``1 / scale``: a division per value would make the pass
+    several times slower than reading X (scales so small that their
+    inverse overflows divide).
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return _largest_squared_row_norm_divided(X, mean, np.asarray(scale, dtype=np.float64))
+    return _largest_squared_row_norm(X, mean, inverse)
+
+
+@jit
+def _largest_squared_row_norm(X, mean, inverse):
+    best = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            z = (X[i, j] - mean[j]) * inverse[j]
+            total += z * z
+        best = max(best, total)
+    return best
+
+
+@jit
+def _largest_squared_row_norm_divided(X, mean, scale):
+    best = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            z = (X[i, j] - mean[j]) / scale[j]
+            total += z * z
+        best = max(best, total)
+    return best
+
+
+def gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """The largest eigenvalue of the weighted Gram matrix of X's standardized rows.
+
+    :meth:`skgd._objective.Objective.curvature`'s power iteration, compiled:
+    the standardized rows ``z_i = (x_i - mean) / scale``, with the
+    intercept's 1 appended (0 without an intercept), each weighted by
+    ``weights``; X (the sampled rows) is read once an iteration, float32 as
+    it is, and summed in float64. None if ``1 / scale`` overflows. Compiled,
+    the iteration calls no multithreaded BLAS: on a loaded machine numpy's
+    forty small products took 30 times their quiet time, 0.6 s a fit.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    return _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations)
+
+
+@jit
+def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
+    n_features = X.shape[1]
+    v = np.ones(n_features + 1)
+    a = np.empty(n_features)
+    top = np.empty(n_features)
+    lam = 0.0
+    for _ in range(iterations):
+        norm = math.sqrt(np.sum(v * v))
+        for j in range(n_features):
+            a[j] = v[j] / norm * inverse[j]
+        last = v[n_features] / norm
+        top[:] = 0.0
+        total = 0.0
+        for i in range(X.shape[0]):
+            u = 0.0
+            for j in range(n_features):
+                u += (X[i, j] - mean[j]) * a[j]
+            u = (u + last) * weights[i]
+            total += u
+            for j in range(n_features):
+                top[j] += u * (X[i, j] - mean[j])
+        for j in range(n_features):
+            v[j] = top[j] * inverse[j]
+        v[n_features] = total if fit_intercept else 0.0
+        lam, previous = math.sqrt(np.sum(v * v)), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
+def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """:func:`gram_power_iteration` for CSR X (canonical), in O(its stored values) an iteration.
+
+    The numpy path's products on sparse X touch every column twice an
+    iteration (2**20-long vectors: threaded BLAS, slow on a loaded machine).
+    Here the columns with a value stored in X are numbered once; every other
+    column's standardized values are its constant ``-mean / scale``, so its
+    part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
+    of the shift), carried as two numbers. None if ``1 / scale`` overflows.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    number = _columns(len(mean), dtype=np.int64, fill=-1)  # a stored column's place, or -1
+    return _sparse_gram_power_iteration(
+        X.data, X.indices, X.indptr, weights, mean * inverse, inverse, fit_intercept, iterations,
+        number,
+    )  # fmt: skip
+
+
+@jit
+def _sparse_gram_power_iteration(
+    data, indices, indptr, weights, shift, inverse, fit_intercept, iterations, number
+):
+    n_features = shift.shape[0]
+    columns = np.empty(min(n_features, data.shape[0]), dtype=np.int64)
+    m = 0
+    for q in range(data.shape[0]):
+        j = indices[q]
+        if number[j] < 0:
+            number[j] = m
+            columns[m] = j
+            m += 1
+    local = np.empty(data.shape[0], dtype=np.int64)  # each stored value's place
+    for q in range(data.shape[0]):
+        local[q] = number[indices[q]]
+    inv = np.empty(m)
+    sh = np.empty(m)
+    for p in range(m):
+        inv[p], sh[p] = inverse[columns[p]], shift[columns[p]]
+    # the other columns: how many, and their shifts' sum and squared sum
+    n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
+    for j in range(n_features):
+        if number[j] < 0:
+            other_sum += shift[j]
+            other_squares += shift[j] * shift[j]
+    alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    v = np.ones(m)
+    last_v = 1.0
+    a = np.empty(m)
+    lam = 0.0
+    for _ in range(iterations):
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += alpha * alpha * n_other + 2.0 * alpha * beta * other_sum
+        squares += beta * beta * other_squares + last_v * last_v
+        norm = math.sqrt(squares)
+        centre = 0.0  # shift . v / norm, over every column
+        for p in range(m):
+            a[p] = v[p] / norm
+            centre += sh[p] * a[p]
+        centre += (alpha * other_sum + beta * other_squares) / norm
+        last = last_v / norm
+        for p in range(m):
+            a[p] *= inv[p]
+            v[p] = 0.0
+        total = 0.0
+        for i in range(indptr.shape[0] - 1):
+            u = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                u += data[q] * a[local[q]]
+            u = (u - centre + last) * weights[i]
+            total += u
+            for q in range(indptr[i], indptr[i + 1]):
+                v[local[q]] += u * data[q]
+        for p in range(m):
+            v[p] = v[p] * inv[p] - sh[p] * total
+        alpha, beta = 0.0, -total
+        last_v = total if fit_intercept else 0.0
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += beta * beta * other_squares + last_v * last_v
+        lam, previous = math.sqrt(squares), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
+def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
+    """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
+
+    With ``z = x / scale`` and ``s = mean / scale``, a row's
+    ``||z - s||^2`` is the sum over its stored values of ``z^2 - 2 z s``,
+    plus ``||s||^2`` (the same for every row).
+    """
+    shift = mean / scale  # (by numpy: see _columns)
+    return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
+
+
+@jit
+def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
+    best = -np.inf
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            z = data[q] / scale[j]
+            total += z * z - 2.0 * z * shift[j]
+        best = max(best, total)
+    squares = 0.0
+    for j in range(shift.shape[0]):
+        squares += shift[j] * shift[j]
+    return best + squares
