@@ -300,9 +300,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if streaming and not self._rescaled(stats) and self._same_optimizer():
             optimizer = copy.deepcopy(self.optimizer_)
             if X.shape[0] <= _FULL_BATCH_UP_TO:
-                # A chunk "auto" takes in one batch: its step fits this chunk, not
-                # the momentum gathered on others (one-row streams would overshoot,
-                # and moves aligned by momentum would hide the stream's plateaus).
+                # A chunk of at most 64 rows ("auto" takes it in one batch): its
+                # step fits this chunk, not the momentum gathered on others
+                # (one-row streams would overshoot, and moves aligned by
+                # momentum would hide the stream's plateaus).
                 optimizer.restart()
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)
@@ -401,8 +402,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
-        # the last targets and weights, as plain arrays (their rows only: bounded)
-        self._y_recent = None if recent is None else tuple(a[-_RECENT_ROWS:] for a in recent)
+        # the last targets and weights, as plain arrays of their own (bounded, and
+        # not views of the caller's y, which a stream may refill for its next chunk)
+        self._y_recent = (
+            None if recent is None else tuple(np.array(a[-_RECENT_ROWS:]) for a in recent)
+        )
         self._rng = rng
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)

@@ -37,9 +37,11 @@ def column_statistics(X, weights, weight_unit, block_rows):
     is that of the blocks read so far, and when a block raises it, the
     running mean and squared deviations are rescaled by the ratio of the
     two powers of two. Scaling by a power of two is exact, so the result
-    is the numpy path's to the bit (unless a ratio beyond 2**500 takes a
-    running sum below the smallest float: a part far under the rounding of
-    the new block's). Returns ``(low, high, unit, mean, m2, weight)``.
+    is, to the bit, that of the same blocks with the final unit known from
+    the start (unless a ratio beyond 2**500 takes a running sum below the
+    smallest float: a part far under the rounding of the new block's); the
+    numpy path's sums differ from it by rounding (about 1e-15). Returns
+    ``(low, high, unit, mean, m2, weight)``.
     """
     n_samples, n_features = X.shape
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)

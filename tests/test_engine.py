@@ -227,6 +227,10 @@ def test_a_streams_loss_scale_and_schedule_are_kept_as_plain_arrays():
     targets, weights = model._y_recent  # the last 64 targets measure the loss scale
     assert_array_equal(targets, y_train[236:300])
     assert_array_equal(weights, np.ones(64))
+    # copies, even of a chunk taken whole: a stream that refills its buffer
+    # for the next chunk must not change them
+    whole = GDRegressor(loss="huber", random_state=0).partial_fit(X_train[:300], y_train[:300])
+    assert not np.shares_memory(whole._y_recent[0], y_train)
     fraction, drift, rows, last = model._stream_step
     assert 0 < fraction < 1  # the step has shrunk at the stream's plateau
     assert isinstance(last, np.ndarray) and last.shape == (11,)
