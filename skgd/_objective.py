@@ -170,19 +170,17 @@ class Objective:
         Xs = X[rows]
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
+        compiled = None  # the compiled pass for this X, if there is one
         if _compiled_dense(Xs):
-            lam = _passes.gram_power_iteration(
+            compiled = _passes.gram_power_iteration
+        elif _compiled_sparse(Xs):
+            compiled = _passes.sparse_gram_power_iteration
+        if compiled is not None:
+            lam = compiled(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
                 _POWER_ITERATIONS,
             )  # fmt: skip
-            if lam is not None:
-                return lam
-        if _compiled_sparse(Xs):
-            lam = _passes.sparse_gram_power_iteration(
-                Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
-                _POWER_ITERATIONS,
-            )  # fmt: skip
-            if lam is not None:
+            if lam is not None:  # (None: 1 / scale overflows; numpy's path divides)
                 return lam
         shift = self.x_mean / self.x_scale
 
