@@ -269,7 +269,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         stats = self._statistics(X, Y, sample_weight, streaming, weight_unit)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
-            peak = column_peak(X)
+            peak = column_peak(X, sample_weight)
             if streaming and getattr(self, "_x_peak", None) is not None:
                 peak = np.maximum(peak, self._x_peak)
         recent = None  # a stream's recent targets, whose loss scale a chunk continues

@@ -27,6 +27,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _kernel, _passes
+from ._standardize import rows_that_count
 
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
@@ -162,7 +163,9 @@ class Objective:
         w = sample_weight[rows] / sample_weight[rows].sum()
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             lam = self._largest_eigenvalue(X, rows, w, fit_intercept)
-            L_max = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+            # (a row of weight 0 is never a batch's gradient, however long it is)
+            counted = rows_that_count(X, sample_weight)
+            L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale) + fit_intercept
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
     def _largest_eigenvalue(self, X, rows, w, fit_intercept):

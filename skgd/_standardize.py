@@ -186,8 +186,24 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows):
     return (*found, total)
 
 
-def column_peak(X):
-    """The largest magnitude of each column of sparse X, as float64."""
+def rows_that_count(X, sample_weight):
+    """The rows of X whose weight is positive (X itself when every weight is).
+
+    A row of weight 0 is as good as absent (scikit-learn's meaning of sample
+    weights), so it must not decide a column's scale or the largest step,
+    however large its values. Rows are copied only when some weight is 0.
+    """
+    if sample_weight is None:
+        return X
+    counts = sample_weight > 0
+    if counts.all() or not counts.any():
+        return X
+    return X[counts]
+
+
+def column_peak(X, sample_weight=None):
+    """The largest magnitude of each column of sparse X over its rows of positive weight."""
+    X = rows_that_count(X, sample_weight)
     if _compiled(X):
         return _passes.sparse_column_peak(X.data, X.indices, X.shape[1])
     low, high = min_max_axis(X, axis=0)

@@ -87,6 +87,26 @@ def test_only_a_feature_of_one_value_on_the_weighted_rows_is_constant():
     assert_allclose(model.coef_[2:], [2e6, 1e250], rtol=0.02)
 
 
+@pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
+def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
+    # scikit-learn's meaning of a zero weight: the row is not there. Its 1e6
+    # once set its sparse column's scale (coef_ 1e-6 for a true 2, no warning)
+    # and, on any X, the largest row norm that bounds the step of small batches.
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    X[0, 1] = 1e6
+    weights = np.ones(2000)
+    weights[0] = 0.0
+    convert = sparse.csr_matrix if to_sparse else np.asarray
+    weighted = GDRegressor(random_state=0).fit(convert(X), y, sample_weight=weights)
+    dropped = GDRegressor(random_state=0).fit(convert(X[1:]), y[1:])
+    assert_allclose(weighted.coef_, dropped.coef_, rtol=1e-3)
+    assert_allclose(weighted.coef_, [1.0, 2.0, 3.0], rtol=0.01)
+
+
 # ---------------------------------------------- 2. float32 statistics, offset
 
 
