@@ -93,6 +93,10 @@ def _stats_of(X, sample_weight):
     non-zero weight is constant: its mean is that value and its deviation
     exactly 0; only such columns have a deviation of 0.
     """
+    if sparse.issparse(X):  # (its compiled pass reads every stored value, of any weight)
+        counted = rows_that_count(X, sample_weight)
+        if counted is not X:
+            X, sample_weight = counted, sample_weight[sample_weight > 0]
     n_samples, n_features = X.shape
     total = float(np.sum(sample_weight, dtype=np.float64))
     if n_samples == 1:

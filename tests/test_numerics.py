@@ -107,6 +107,27 @@ def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
     assert_allclose(weighted.coef_, [1.0, 2.0, 3.0], rtol=0.01)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_sparse_statistics_leave_out_rows_of_weight_zero(compiled, monkeypatch):
+    # The compiled pass read every stored value: a 1e200 of weight 0 made its
+    # column's deviation NaN.
+    from scipy import sparse
+
+    from skgd import _kernel
+    from skgd._standardize import _stats_of
+
+    monkeypatch.setattr(_kernel, "ENABLED", compiled)
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 3))
+    X[0, 1] = 1e200
+    weights = rng.uniform(0.5, 2.0, 200)
+    weights[0] = 0.0
+    found = _stats_of(sparse.csr_matrix(X), weights)
+    expected = _stats_of(sparse.csr_matrix(X[1:]), weights[1:])
+    for a, b in zip(found, expected, strict=True):
+        assert_allclose(a, b, rtol=1e-12)
+
+
 # ---------------------------------------------- 2. float32 statistics, offset
 
 
