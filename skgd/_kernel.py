@@ -487,6 +487,8 @@ def _dense_epoch(
         for r in range(m):
             _prefetch_ahead(X, order, start + r + ahead)
             i = order[start + r]
+            if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
+                continue
             for k in range(n_outputs):
                 acc = 0.0
                 for j in range(n_features):
@@ -596,9 +598,13 @@ def _sparse_epoch(
                     raw[r, k] += x * V[k, j]
             for k in range(n_outputs):
                 raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] - shift[k] + c[k])
-            batch_loss += weights[i] * _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
             for k in range(n_outputs):
                 g[r, k] *= g_scale[k] * (weights[i] / m)
+            if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
+                row_loss = 0.0
+                g[r, :] = 0.0
+            batch_loss += weights[i] * row_loss
         if not np.isfinite(batch_loss):
             return total, batch, first, batch_loss, t
         if batch == 0:
@@ -689,6 +695,9 @@ def _sparse_row(
     for k in range(n_outputs):
         raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
     loss = _row_loss(kind, param, Y, indexed, i, raw, g)
+    if g_weight == 0.0:  # a row of weight 0 counts for nothing, even where its loss overflows
+        g[:] = 0.0
+        return 0.0
     for k in range(n_outputs):
         g[k] *= g_scale[k] * g_weight
     return loss

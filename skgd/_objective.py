@@ -101,7 +101,7 @@ class Objective:
 
     def batch_loss(self, X, Y, weights, V, c, single):
         """The batch's weighted loss, as :meth:`loss_and_gradient` returns it."""
-        return weights @ self.loss.loss(Y, self.raw_prediction(X, V, c, single))
+        return _weighted_sum(weights, self.loss.loss(Y, self.raw_prediction(X, V, c, single)))
 
     def loss_and_gradient(self, X, Y, weights, V, c, single):
         """The batch's loss and the gradient of the objective.
@@ -117,10 +117,13 @@ class Objective:
         n = X.shape[0]
         g = self.loss.gradient(Y, raw).reshape(n, -1)  # backward: d loss_i / d raw_i
         g = g * (self.y_scale / self.loss_scale) * (weights / n)[:, None]
+        ignored = weights == 0
+        if ignored.any():  # rows of weight 0 count for nothing, even where their loss overflows
+            g[ignored] = 0.0
         g_sum = g.sum(axis=0)
         grad_V = np.asarray(X.T @ g).T / self.x_scale - np.outer(g_sum, self.x_mean / self.x_scale)
         grad_V += self.l2 * V
-        return weights @ losses, grad_V, g_sum
+        return _weighted_sum(weights, losses), grad_V, g_sum
 
     def penalty(self, V, copy_to=None):
         """The penalty in the units of the loss; with ``copy_to``, V is copied there too.
@@ -314,6 +317,15 @@ def best_constant(loss, y, w):
             break
         lo, hi = (lo, mid) if slope(mid) > 0 else (mid, hi)
     return 0.5 * (lo + hi)
+
+
+def _weighted_sum(weights, losses):
+    """``weights @ losses``, where a row of weight 0 adds 0 even if its loss is inf or NaN."""
+    total = weights @ losses
+    if np.isfinite(total):
+        return total
+    counted = weights != 0
+    return weights[counted] @ losses[counted]
 
 
 def _weighted_mean(values, weights):

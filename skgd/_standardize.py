@@ -136,6 +136,7 @@ def _stats_of(X, sample_weight):
             block_m2 = block_var * block_weight
         else:
             block = X[b].astype(np.float64)  # the one temporary, in place from here
+            block[w == 0] = 0.0  # absent rows: their values must not overflow the sums
             block /= unit
             block_mean = (w @ block) / block_weight
             block -= block_mean

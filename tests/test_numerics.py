@@ -107,6 +107,34 @@ def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
     assert_allclose(weighted.coef_, [1.0, 2.0, 3.0], rtol=0.01)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("optimizer", ["nesterov", "sgd"])
+@pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
+def test_a_row_of_weight_zero_whose_loss_overflows_is_still_absent(
+    to_sparse, optimizer, compiled, monkeypatch
+):
+    # Its squared error is inf, and 0 * inf is NaN: the batch's loss (and so
+    # the fit) was NaN, and the fit raised "Training diverged" over a row
+    # that is not there.
+    from scipy import sparse
+
+    from skgd import _kernel
+
+    monkeypatch.setattr(_kernel, "ENABLED", compiled)
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((500, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.standard_normal(500)
+    X[7] = 1e200
+    weights = np.ones(500)
+    weights[7] = 0.0
+    convert = sparse.csr_matrix if to_sparse else np.asarray
+    settings = dict(optimizer=optimizer, random_state=0)
+    weighted = GDRegressor(**settings).fit(convert(X), y, sample_weight=weights)
+    dropped = GDRegressor(**settings).fit(convert(np.delete(X, 7, 0)), np.delete(y, 7))
+    assert_allclose(weighted.coef_, dropped.coef_, rtol=1e-3)
+    assert_allclose(weighted.coef_, [1.0, 2.0, 3.0], rtol=0.02)
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_sparse_statistics_leave_out_rows_of_weight_zero(compiled, monkeypatch):
     # The compiled pass read every stored value: a 1e200 of weight 0 made its
