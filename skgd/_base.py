@@ -37,6 +37,8 @@ from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
 
+_BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
+
 # Up to this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
 # equivalent to repeated samples. Beyond, small batches: many cheap steps an
@@ -242,9 +244,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
         weighted = sample_weight is not None
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        if weighted:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        else:  # what _check_sample_weight gives for None, without its checks of a tenth of a row's call
+            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
         if weighted:
             sample_weight, weight_unit = _weights_in_range(sample_weight)
@@ -298,13 +303,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if not self.fit_intercept:
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
-            optimizer = copy.deepcopy(self.optimizer_)
-            if X.shape[0] <= _FULL_BATCH_UP_TO:
-                # A chunk of at most 64 rows ("auto" takes it in one batch): its
-                # step fits this chunk, not the momentum gathered on others
-                # (one-row streams would overshoot, and moves aligned by
-                # momentum would hide the stream's plateaus).
-                optimizer.restart()
+            # A chunk of at most 64 rows ("auto" takes it in one batch): its
+            # step fits this chunk, not the momentum gathered on others
+            # (one-row streams would overshoot, and moves aligned by
+            # momentum would hide the stream's plateaus).
+            optimizer = _copy_optimizer(self.optimizer_, restart=X.shape[0] <= _FULL_BATCH_UP_TO)
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
@@ -614,6 +617,34 @@ def _weights_in_range(sample_weight):
     unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _copy_optimizer(optimizer, restart):
+    """A copy of a trained optimizer, its state copied too; restarted if ``restart``.
+
+    Training writes the copy's state in place, so that a rejected call leaves
+    ``optimizer_`` as it was. ``copy.deepcopy`` goes through scikit-learn's
+    ``__getstate__`` and ``__setstate__`` (a tenth of a one-row call): a
+    built-in optimizer, whose parameters are numbers and whose state is a
+    list of dicts of arrays and counts, is copied directly, and what
+    ``restart`` drops (momentum's velocity) is not copied at all.
+    """
+    if type(optimizer) not in _BUILT_IN_OPTIMIZERS:
+        optimizer = copy.deepcopy(optimizer)
+        if restart:
+            optimizer.restart()
+        return optimizer
+    new = object.__new__(type(optimizer))
+    new.__dict__.update(optimizer.__dict__)
+    if hasattr(optimizer, "state_"):
+        new.state_ = [dict(state) for state in optimizer.state_]  # (restart pops from these)
+        if restart:
+            new.restart()
+        for state in new.state_:
+            for key, value in state.items():
+                if isinstance(value, np.ndarray):
+                    state[key] = value.copy()
+    return new
 
 
 def _as_tuple(stats):

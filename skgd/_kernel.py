@@ -182,7 +182,8 @@ class Plan:
         # Lazy updates need uncentred columns, no L1 and no average (each moves
         # every coefficient at every step); momentum, also one step for the
         # whole epoch (one map for every untouched step).
-        lazy = state.average_from == np.inf and not (np.any(self.l1) or np.any(o.x_mean))
+        lazy = sparse.issparse(X) and state.average_from == np.inf  # (dense X: no test to pay)
+        lazy = lazy and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
         lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
         # What the lazy table holds after a whole lazy epoch: this V, these
@@ -261,6 +262,8 @@ def _slot(value, shape):
         and value.flags.writeable
     ):
         return value
+    if np.ndim(value) == 0:  # a state not yet made (0.0): a tenth of np.broadcast_to's cost
+        return np.full(shape, value, dtype=np.float64)
     return np.array(np.broadcast_to(value, shape), dtype=np.float64)
 
 
