@@ -248,7 +248,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-        else:  # what _check_sample_weight gives for None, without its checks of a tenth of a row's call
+        else:  # _check_sample_weight's ones, without its checks (a tenth of a one-row call)
             sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
         if weighted:
