@@ -432,12 +432,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _rescaled(self, stats):
         """Whether a stream's new statistics move its coordinates by more than 10%."""
-        for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
-            if old is not None:
-                with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):
+            for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
+                if old is not None:
                     moved = np.abs(np.log(new.std / FeatureStats(*old).std))
-                if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
-                    return True
+                    if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
+                        return True
         return False
 
     def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):

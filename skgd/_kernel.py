@@ -262,9 +262,9 @@ def _slot(value, shape):
         and value.flags.writeable
     ):
         return value
-    if np.ndim(value) == 0:  # a state not yet made (0.0): a tenth of np.broadcast_to's cost
-        return np.full(shape, value, dtype=np.float64)
-    return np.array(np.broadcast_to(value, shape), dtype=np.float64)
+    # (np.full broadcasts as np.broadcast_to would, at a fraction of its cost on a
+    # stream's one-row call, where each call's velocity starts at 0.0)
+    return np.full(shape, value, dtype=np.float64)
 
 
 def plan(objective, optimizer, X, Y, single, fit_intercept):

@@ -182,7 +182,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = _passes.all_finite(state.V) and np.isfinite(state.c).all()
+            finite = _passes.all_finite(state.V) and _passes.all_finite(state.c)
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)

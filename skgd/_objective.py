@@ -129,13 +129,15 @@ class Objective:
         wide data V is large, so L1's sum is taken only when it counts, and
         both in the copy's pass (:func:`skgd._passes.copy_and_sums`).
         """
+        # (alpha_l1 is a number: np.any and np.sum would cost a streamed row's call
+        # more than the sums themselves)
         if copy_to is not None:
-            l1, squares = _passes.copy_and_sums(V, copy_to, absolute=np.any(self.alpha_l1))
+            l1, squares = _passes.copy_and_sums(V, copy_to, absolute=bool(self.alpha_l1))
         else:
-            l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
+            l1 = np.abs(V).sum(axis=1) if self.alpha_l1 else 0.0
             squares = np.einsum("ij,ij->i", V, V)
         l2 = 0.5 * squares
-        return float(np.sum(self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)))
+        return float((self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
     def soft_threshold(self, V, step):
         """The L1 part by its proximal step, in place: coefficients become exactly 0."""

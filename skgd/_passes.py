@@ -239,8 +239,9 @@ def copy_and_sums(V, out, absolute):
         return magnitudes, np.einsum("ij,ij->i", V, V)
     magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
     _copy_and_sums(V, out, magnitudes, squares)
-    with np.errstate(over="ignore"):  # in V's dtype, as numpy's: float32 sums beyond it overflow
-        magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
+    if V.dtype != np.float64:  # in V's dtype, as numpy's: float32 sums beyond it overflow
+        with np.errstate(over="ignore"):
+            magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
     return (magnitudes if absolute else 0.0), squares
 
 
@@ -275,7 +276,7 @@ def _inverse(scale):
     """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None."""
     with np.errstate(all="ignore"):
         inverse = 1.0 / np.asarray(scale, dtype=np.float64)
-    return inverse if np.all(np.isfinite(inverse)) else None
+    return inverse if np.isfinite(inverse).all() else None
 
 
 def largest_squared_row_norm(X, mean, scale):
