@@ -312,6 +312,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
+        n_earlier = len(curve)
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
         if streaming and getattr(self, "_stream_step", None) is not None:
             state.stream = StreamStep(*self._stream_step)  # a stream's schedule, continued
@@ -420,7 +421,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._stream_step = (stream.fraction, stream.drift, stream.rows, stream.last)
         # Bounded, so that endless streams of partial_fit do not grow it.
         self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
-        self.best_loss_ = min(curve)
+        earlier = (n_earlier, self.__dict__.get("_curve_min")) if continuing else (0, None)
+        self.best_loss_, self._curve_min = _least_losses(curve, len(self.loss_curve_), *earlier)
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
             self.best_validation_score_ = max(self.validation_scores_)
@@ -435,7 +437,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         with np.errstate(all="ignore"):
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
-                    moved = np.abs(np.log(new.std / FeatureStats(*old).std))
+                    moved = np.abs(np.log(new.std / old[1]))  # (old: a plain tuple, see _as_tuple)
                     if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
                         return True
         return False
@@ -617,6 +619,23 @@ def _weights_in_range(sample_weight):
     unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _least_losses(curve, n_kept, n_earlier, earlier_least):
+    """``min(curve)``, and the least of its last ``n_kept`` values (the ``loss_curve_`` kept).
+
+    ``earlier_least``, if known, is the least of the first ``n_earlier``
+    values (the curve a call continued): the call's new epochs are then
+    compared with it, not the thousand values kept, whose ``min`` alone
+    cost a one-row ``partial_fit`` call more than its batch step. The same
+    value as ``min(curve)``: ties go to the earlier value either way.
+    """
+    new = curve[n_earlier:]
+    least = min(curve) if earlier_least is None or not new else min(earlier_least, min(new))
+    dropped = curve[: len(curve) - n_kept]
+    if dropped and min(dropped) <= least:  # the least has just left the curve kept
+        return least, min(curve[-n_kept:])
+    return least, least
 
 
 def _copy_optimizer(optimizer, restart):

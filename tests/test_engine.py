@@ -237,6 +237,31 @@ def test_a_streams_loss_scale_and_schedule_are_kept_as_plain_arrays():
     assert np.isfinite(drift) and rows >= 0
 
 
+def test_best_loss_is_the_least_of_the_curve_a_call_continued_and_its_epochs():
+    # A stream's call no longer takes min() over the thousand values kept: it
+    # compares its epoch with the least kept, which it must update when that
+    # value leaves the bounded curve (and after set_params(max_iter=...)).
+    from skgd._base import _least_losses
+
+    rng = np.random.RandomState(0)
+    curve, least_kept = [], None
+    for call in range(3000):
+        keep = 1000 if call < 2000 else 1500
+        # losses drifting up, so that the least leaves the curve kept; ties, too
+        new = [round(rng.uniform() + call / 500, 2) for _ in range(1 if call % 7 else 3)]
+        n_earlier, curve = len(curve), curve + new
+        best, least_kept = _least_losses(curve, min(keep, len(curve)), n_earlier, least_kept)
+        assert best == min(curve)
+        curve = curve[-keep:]
+        assert least_kept == min(curve)
+    model = GDRegressor(random_state=0)  # and on a stream, through partial_fit
+    X, y = make_regression(1100, 3, noise=10.0, random_state=0)
+    for i in range(1100):
+        before = list(getattr(model, "loss_curve_", []))
+        model.partial_fit(X[i : i + 1], y[i : i + 1])
+        assert model.best_loss_ == min(before + model.loss_curve_[-1:])
+
+
 def test_the_standardization_follows_the_stream():
     rng = np.random.RandomState(0)
     X = rng.normal(loc=5.0, scale=3.0, size=(600, 3))
