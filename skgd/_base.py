@@ -476,7 +476,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         if not streaming:
             Y, sample_weight = Y[-_RECENT_ROWS:], sample_weight[-_RECENT_ROWS:]
-        w = sample_weight.astype(np.float64) * weight_unit
+        w = sample_weight.astype(np.float64)
+        if weight_unit != 1.0:  # (weights given in range: no second copy to multiply by 1)
+            w *= weight_unit
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
             Y = np.concatenate([previous[0], Y])[-_RECENT_ROWS:]

@@ -101,7 +101,7 @@ def _stats_of(X, sample_weight):
         if counted is not X:
             X, sample_weight = counted, sample_weight[sample_weight > 0]
     n_samples, n_features = X.shape
-    total = float(np.sum(sample_weight, dtype=np.float64))
+    total = float(sample_weight.sum(dtype=np.float64))  # (np.sum's wrapper: a row's call feels it)
     if n_samples == 1:
         # A stream of single rows: each column takes one value, so what the
         # passes below would find is that value and a deviation of exactly 0,
