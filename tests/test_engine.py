@@ -380,6 +380,32 @@ def test_a_diverging_stream_is_rejected_and_leaves_the_model_as_it_was():
     assert model.t_ == before[1] and np.all(np.isfinite(model.coef_))
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("chunk", [1, 100])  # restarted (at most 64 rows) or not
+def test_a_streams_call_leaves_the_optimizer_it_continued_untouched(optimizer, chunk):
+    # A call trains a copy of optimizer_ (copied field by field, not deep-copied):
+    # the compiled steps write its state in place, so the arrays must be its own,
+    # or a rejected call (which puts the old optimizer_ back) would keep its steps.
+    import copy
+
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((300, 4)), rng.standard_normal(300)
+    model = GDRegressor(optimizer=optimizer, random_state=0).partial_fit(X[:100], y[:100])
+    for start in range(100, 300, chunk):
+        old = model.optimizer_
+        snapshot = copy.deepcopy(old.__dict__)
+        model.partial_fit(X[start : start + chunk], y[start : start + chunk])
+        assert model.optimizer_ is not old and type(model.optimizer_) is type(old)
+        assert old.__dict__.keys() == snapshot.keys()
+        for state, kept in zip(getattr(old, "state_", []), snapshot.get("state_", []), strict=True):
+            assert state.keys() == kept.keys()
+            for key, value in state.items():
+                assert_array_equal(value, kept[key])
+                assert not np.shares_memory(value, model.optimizer_.state_[0].get(key, 0.0))
+        if start > 200:
+            break
+
+
 def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
     # partial_fit copies its generator only when it shuffles, so that a
     # rejected call leaves it as it was: a call of one batch must draw nothing.
