@@ -37,6 +37,8 @@ from ._standardize import FeatureStats, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
 
+_BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
+
 # Up to this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
 # equivalent to repeated samples. Beyond, small batches: many cheap steps an
@@ -242,9 +244,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
         weighted = sample_weight is not None
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        if weighted:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        else:  # _check_sample_weight's ones, without its checks (a tenth of a one-row call)
+            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
         weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
         if weighted:
             sample_weight, weight_unit = _weights_in_range(sample_weight)
@@ -298,17 +303,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if not self.fit_intercept:
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
-            optimizer = copy.deepcopy(self.optimizer_)
-            if X.shape[0] <= _FULL_BATCH_UP_TO:
-                # A chunk of at most 64 rows ("auto" takes it in one batch): its
-                # step fits this chunk, not the momentum gathered on others
-                # (one-row streams would overshoot, and moves aligned by
-                # momentum would hide the stream's plateaus).
-                optimizer.restart()
+            # A chunk of at most 64 rows ("auto" takes it in one batch): its
+            # step fits this chunk, not the momentum gathered on others
+            # (one-row streams would overshoot, and moves aligned by
+            # momentum would hide the stream's plateaus).
+            optimizer = _copy_optimizer(self.optimizer_, restart=X.shape[0] <= _FULL_BATCH_UP_TO)
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
+        n_earlier = len(curve)
         state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
         if streaming and getattr(self, "_stream_step", None) is not None:
             state.stream = StreamStep(*self._stream_step)  # a stream's schedule, continued
@@ -417,7 +421,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._stream_step = (stream.fraction, stream.drift, stream.rows, stream.last)
         # Bounded, so that endless streams of partial_fit do not grow it.
         self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
-        self.best_loss_ = min(curve)
+        earlier = (n_earlier, self.__dict__.get("_curve_min")) if continuing else (0, None)
+        self.best_loss_, self._curve_min = _least_losses(curve, len(self.loss_curve_), *earlier)
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
             self.best_validation_score_ = max(self.validation_scores_)
@@ -429,12 +434,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _rescaled(self, stats):
         """Whether a stream's new statistics move its coordinates by more than 10%."""
-        for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
-            if old is not None:
-                with np.errstate(all="ignore"):
-                    moved = np.abs(np.log(new.std / FeatureStats(*old).std))
-                if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
-                    return True
+        with np.errstate(all="ignore"):
+            for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
+                if old is not None:
+                    moved = np.abs(np.log(new.std / old[1]))  # (old: a plain tuple, see _as_tuple)
+                    if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
+                        return True
         return False
 
     def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):
@@ -471,7 +476,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         if not streaming:
             Y, sample_weight = Y[-_RECENT_ROWS:], sample_weight[-_RECENT_ROWS:]
-        w = sample_weight.astype(np.float64) * weight_unit
+        w = sample_weight.astype(np.float64)
+        if weight_unit != 1.0:  # (weights given in range: no second copy to multiply by 1)
+            w *= weight_unit
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
             Y = np.concatenate([previous[0], Y])[-_RECENT_ROWS:]
@@ -614,6 +621,51 @@ def _weights_in_range(sample_weight):
     unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _least_losses(curve, n_kept, n_earlier, earlier_least):
+    """``min(curve)``, and the least of its last ``n_kept`` values (the ``loss_curve_`` kept).
+
+    ``earlier_least``, if known, is the least of the first ``n_earlier``
+    values (the curve a call continued): the call's new epochs are then
+    compared with it, not the thousand values kept, whose ``min`` alone
+    cost a one-row ``partial_fit`` call more than its batch step. The same
+    value as ``min(curve)``: ties go to the earlier value either way.
+    """
+    new = curve[n_earlier:]
+    least = min(curve) if earlier_least is None or not new else min(earlier_least, min(new))
+    dropped = curve[: len(curve) - n_kept]
+    if dropped and min(dropped) <= least:  # the least has just left the curve kept
+        return least, min(curve[-n_kept:])
+    return least, least
+
+
+def _copy_optimizer(optimizer, restart):
+    """A copy of a trained optimizer, its state copied too; restarted if ``restart``.
+
+    Training writes the copy's state in place, so that a rejected call leaves
+    ``optimizer_`` as it was. ``copy.deepcopy`` goes through scikit-learn's
+    ``__getstate__`` and ``__setstate__`` (a tenth of a one-row call): a
+    built-in optimizer, whose parameters are numbers and whose state is a
+    list of dicts of arrays and counts, is copied directly, and what
+    ``restart`` drops (momentum's velocity) is not copied at all.
+    """
+    if type(optimizer) not in _BUILT_IN_OPTIMIZERS:
+        optimizer = copy.deepcopy(optimizer)
+        if restart:
+            optimizer.restart()
+        return optimizer
+    new = object.__new__(type(optimizer))
+    new.__dict__.update(optimizer.__dict__)
+    if hasattr(optimizer, "state_"):
+        new.state_ = [dict(state) for state in optimizer.state_]  # (restart pops from these)
+        if restart:
+            new.restart()
+        for state in new.state_:
+            for key, value in state.items():
+                if isinstance(value, np.ndarray):
+                    state[key] = value.copy()
+    return new
 
 
 def _as_tuple(stats):

@@ -114,7 +114,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # the course's γ, as a fraction of the largest stable step 1/L
     rate = settings.learning_rate
     stable_step = _largest_stable_step(settings, n_samples, batch_size, state.optimizer)
-    weights = sample_weight / sample_weight.mean()  # each batch: an unbiased gradient
+    # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead)
+    weights = sample_weight / (sample_weight.sum() / n_samples)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
@@ -181,7 +182,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = _passes.all_finite(state.V) and np.isfinite(state.c).all()
+            finite = _passes.all_finite(state.V) and _passes.all_finite(state.c)
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)
@@ -243,10 +244,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # loss of the best constant on it: the rise of a diverging step
             # is many times that, a stable step's never.
             if not settings.stop:
-                idx, before = order[:batch_size], first_loss
+                # (a batch of every row takes them in order: no copies of X, Y and weights)
+                idx = order[:batch_size] if batch_size < n_samples else slice(None)
                 after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
                 floor = objective.reference_loss * float(weights[idx].sum())
-                check_diverging([before, after], epoch, floor=floor)
+                check_diverging([first_loss, after], epoch, floor=floor)
             if streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
                 state.stream.observe(move, n_params, n_samples)
@@ -374,7 +376,7 @@ class StreamStep:
 
     def observe(self, move, n_params, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
-        norm = float(np.linalg.norm(move))
+        norm = float(np.sqrt(move @ move))  # np.linalg.norm's arithmetic, without its overhead
         if not norm > 0 or not np.isfinite(norm):
             return  # a call of zero weights, or at a flat point: no evidence
         move = move / norm

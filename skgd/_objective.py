@@ -23,6 +23,9 @@ this batch at these parameters", converts parameters to and from
 ``coef_``/``intercept_``, and gives the largest stable step.
 """
 
+import functools
+import math
+
 import numpy as np
 from scipy import sparse
 
@@ -132,13 +135,15 @@ class Objective:
         wide data V is large, so L1's sum is taken only when it counts, and
         both in the copy's pass (:func:`skgd._passes.copy_and_sums`).
         """
+        # (alpha_l1 is a number: np.any and np.sum would cost a streamed row's call
+        # more than the sums themselves)
         if copy_to is not None:
-            l1, squares = _passes.copy_and_sums(V, copy_to, absolute=np.any(self.alpha_l1))
+            l1, squares = _passes.copy_and_sums(V, copy_to, absolute=bool(self.alpha_l1))
         else:
-            l1 = np.abs(V).sum(axis=1) if np.any(self.alpha_l1) else 0.0
+            l1 = np.abs(V).sum(axis=1) if self.alpha_l1 else 0.0
             squares = np.einsum("ij,ij->i", V, V)
         l2 = 0.5 * squares
-        return float(np.sum(self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)))
+        return float((self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
     def soft_threshold(self, V, step):
         """The L1 part by its proximal step, in place: coefficients become exactly 0."""
@@ -244,11 +249,11 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         base = np.full((len(Y), n_outputs), loc)
         kappa, rows = loss_curvature(loss, Y, w, base, spread, single)
         reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
-    if not (np.isfinite(reference) and reference > 0):
+    if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
-        rows = np.where((w > 0)[:, None] & np.isfinite(rows), rows, 0.0)
-        return loc, kappa, reference, rows.max(axis=0, initial=0.0)
+        counted = (w > 0)[:, None] & np.isfinite(rows)
+        return loc, kappa, reference, rows.max(axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
 
 
@@ -266,7 +271,7 @@ def loss_curvature(loss, Y, w, base, spread, single):
     it, and each row's secant (before the mean).
     """
     n = len(Y)
-    direction = spread * np.where(np.arange(len(spread)) % 2, -1.0, 1.0)
+    direction = spread * _alternating_signs(len(spread))
 
     def gradient(raw):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
@@ -277,12 +282,21 @@ def loss_curvature(loss, Y, w, base, spread, single):
         moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
         if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
             kappa = np.full_like(kappa, kappa.mean())
-    flat = ~(np.isfinite(kappa) & (kappa > 0))
-    if flat.any():  # a flat loss here: its gradient's size instead
+    curved = np.isfinite(kappa) & (kappa > 0)
+    if not curved.all():  # a flat loss here: its gradient's size instead
+        flat = ~curved
         slope = _weighted_mean(np.abs(gradient(base)), w) * spread
         kappa[flat] = slope[flat]
         return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
     return kappa, change
+
+
+@functools.cache
+def _alternating_signs(n):
+    """``[1, -1, 1, ...]``, ``n`` of them (read-only): made once, not on every streamed call."""
+    signs = np.where(np.arange(n) % 2, -1.0, 1.0)
+    signs.flags.writeable = False
+    return signs
 
 
 def best_constant(loss, y, w):
@@ -340,7 +354,7 @@ def _weighted_mean(values, weights):
     extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
     dtype = np.result_type(values.dtype, weights.dtype, *extra)
     total = weights.sum(axis=0, dtype=dtype)
-    if (total == 0.0).any():
+    if not total.all():  # (a weight of 0 in total)
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 

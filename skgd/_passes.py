@@ -239,8 +239,9 @@ def copy_and_sums(V, out, absolute):
         return magnitudes, np.einsum("ij,ij->i", V, V)
     magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
     _copy_and_sums(V, out, magnitudes, squares)
-    with np.errstate(over="ignore"):  # in V's dtype, as numpy's: float32 sums beyond it overflow
-        magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
+    if V.dtype != np.float64:  # in V's dtype, as numpy's: float32 sums beyond it overflow
+        with np.errstate(over="ignore"):
+            magnitudes, squares = magnitudes.astype(V.dtype), squares.astype(V.dtype)
     return (magnitudes if absolute else 0.0), squares
 
 
@@ -275,7 +276,7 @@ def _inverse(scale):
     """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None."""
     with np.errstate(all="ignore"):
         inverse = 1.0 / np.asarray(scale, dtype=np.float64)
-    return inverse if np.all(np.isfinite(inverse)) else None
+    return inverse if np.isfinite(inverse).all() else None
 
 
 def largest_squared_row_norm(X, mean, scale):
@@ -485,3 +486,41 @@ def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
     for j in range(shift.shape[0]):
         squares += shift[j] * shift[j]
     return best + squares
+
+
+if _kernel.numba is not None:
+    # numpy's elementwise arithmetic to the bit: no fast-math flag (a contracted
+    # multiply-add rounds once where numpy rounds twice)
+    _exact = _kernel.numba.njit(cache=True, nogil=True)
+else:  # pragma: no cover
+
+    def _exact(function):
+        return function
+
+
+@_exact
+def merge_statistics(mean, std, new_mean, new_std, share):
+    """Chan, Golub and LeVeque's merge of two sets' means and deviations, column by column.
+
+    ``share`` is the new set's share of the total weight. The same
+    arithmetic, in the same order, as the numpy path of
+    :meth:`skgd._standardize.FeatureStats.update`; its twenty-odd numpy
+    calls on arrays the size of a row cost a streamed row's call more than
+    this one. Returns the merged ``(mean, std)``.
+    """
+    n = mean.shape[0]
+    merged_mean, merged_std = np.empty(n), np.empty(n)
+    for j in range(n):
+        delta = new_mean[j] - mean[j]
+        # the larger of the deviations and |delta|, a NaN winning (np.maximum's rule)
+        unit = std[j] if std[j] >= new_std[j] or std[j] != std[j] else new_std[j]
+        spread = abs(delta)
+        unit = unit if unit >= spread or unit != unit else spread
+        if unit == 0:
+            unit = 1.0
+        old, new, moved = std[j] / unit, new_std[j] / unit, delta / unit
+        var = (1 - share) * (old * old) + share * (new * new)
+        var += moved * moved * share * (1 - share)
+        merged_mean[j] = mean[j] + delta * share
+        merged_std[j] = unit * np.sqrt(var)
+    return merged_mean, merged_std

@@ -237,6 +237,31 @@ def test_a_streams_loss_scale_and_schedule_are_kept_as_plain_arrays():
     assert np.isfinite(drift) and rows >= 0
 
 
+def test_best_loss_is_the_least_of_the_curve_a_call_continued_and_its_epochs():
+    # A stream's call no longer takes min() over the thousand values kept: it
+    # compares its epoch with the least kept, which it must update when that
+    # value leaves the bounded curve (and after set_params(max_iter=...)).
+    from skgd._base import _least_losses
+
+    rng = np.random.RandomState(0)
+    curve, least_kept = [], None
+    for call in range(3000):
+        keep = 1000 if call < 2000 else 1500
+        # losses drifting up, so that the least leaves the curve kept; ties, too
+        new = [round(rng.uniform() + call / 500, 2) for _ in range(1 if call % 7 else 3)]
+        n_earlier, curve = len(curve), curve + new
+        best, least_kept = _least_losses(curve, min(keep, len(curve)), n_earlier, least_kept)
+        assert best == min(curve)
+        curve = curve[-keep:]
+        assert least_kept == min(curve)
+    model = GDRegressor(random_state=0)  # and on a stream, through partial_fit
+    X, y = make_regression(1100, 3, noise=10.0, random_state=0)
+    for i in range(1100):
+        before = list(getattr(model, "loss_curve_", []))
+        model.partial_fit(X[i : i + 1], y[i : i + 1])
+        assert model.best_loss_ == min(before + model.loss_curve_[-1:])
+
+
 def test_the_standardization_follows_the_stream():
     rng = np.random.RandomState(0)
     X = rng.normal(loc=5.0, scale=3.0, size=(600, 3))
@@ -353,6 +378,32 @@ def test_a_diverging_stream_is_rejected_and_leaves_the_model_as_it_was():
         model.partial_fit(X, y)
     assert_array_equal(model.coef_, before[0])
     assert model.t_ == before[1] and np.all(np.isfinite(model.coef_))
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+@pytest.mark.parametrize("chunk", [1, 100])  # restarted (at most 64 rows) or not
+def test_a_streams_call_leaves_the_optimizer_it_continued_untouched(optimizer, chunk):
+    # A call trains a copy of optimizer_ (copied field by field, not deep-copied):
+    # the compiled steps write its state in place, so the arrays must be its own,
+    # or a rejected call (which puts the old optimizer_ back) would keep its steps.
+    import copy
+
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((300, 4)), rng.standard_normal(300)
+    model = GDRegressor(optimizer=optimizer, random_state=0).partial_fit(X[:100], y[:100])
+    for start in range(100, 300, chunk):
+        old = model.optimizer_
+        snapshot = copy.deepcopy(old.__dict__)
+        model.partial_fit(X[start : start + chunk], y[start : start + chunk])
+        assert model.optimizer_ is not old and type(model.optimizer_) is type(old)
+        assert old.__dict__.keys() == snapshot.keys()
+        for state, kept in zip(getattr(old, "state_", []), snapshot.get("state_", []), strict=True):
+            assert state.keys() == kept.keys()
+            for key, value in state.items():
+                assert_array_equal(value, kept[key])
+                assert not np.shares_memory(value, model.optimizer_.state_[0].get(key, 0.0))
+        if start > 200:
+            break
 
 
 def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():

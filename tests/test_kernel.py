@@ -406,3 +406,33 @@ def test_the_epochs_copy_penalty_and_finiteness_as_numpys(dtype, monkeypatch):
     (m1, s1), (m2, s2) = answers
     assert_allclose(m1, m2, rtol=1e-12 if dtype == np.float64 else 1e-5)
     assert_allclose(s1, s2, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
+def test_the_streams_compiled_merge_of_statistics_is_numpys_to_the_bit(monkeypatch):
+    # A partial_fit call merges its chunk's statistics into the stream's in one
+    # compiled call: the numpy path's arithmetic exactly, at any scale, so that
+    # a stream's model does not depend on whether numba is there.
+    from skgd import _standardize
+
+    rng = np.random.RandomState(0)
+    n = 1000
+    # columns of every scale up to the float limit; in each, means and deviations of about one size
+    size = 10.0 ** rng.randint(-300, 300, n)
+    old_mean, new_mean = rng.standard_normal((2, n)) * size
+    old_std, new_std = rng.uniform(0.1, 1.0, (2, n)) * size
+    new_mean[-8:] = -old_mean[-8:]  # means far apart
+    old_std[:4], new_std[4:8], new_mean[8:12] = 0.0, 0.0, old_mean[8:12]  # constant, unchanged
+    old_std[12:16], new_std[12:16] = 0.0, 0.0  # a constant column, and a row of its value
+    new_mean[12:16] = old_mean[12:16]
+    old = _standardize.FeatureStats(old_mean, old_std, 3.0)
+    # the chunk's own statistics, as given: only the merge is compared
+    monkeypatch.setattr(_standardize, "_stats_of", lambda X, w: (new_mean, new_std, 1.5))
+    found = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        merged = old.update(np.zeros((2, n)), np.ones(2))
+        found.append((merged.mean, merged.std, merged.weight))
+    for a, b in zip(*found, strict=True):
+        assert_array_equal(a, b)
+    assert np.isfinite(found[0][0]).all() and np.isfinite(found[0][1]).all()
+    assert (found[0][1][:4] > 0).all() and (found[0][1][12:16] == 0).all()
