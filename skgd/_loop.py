@@ -140,7 +140,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
-    spares = []  # copies of V that neither safest nor lowest holds any more, to reuse
+    # copies of V that neither safest nor lowest holds any more, to reuse (the
+    # start's too: on wide data a new array costs the system's zeroing of its pages)
+    spares = [safest[1]]
 
     def recoverable():
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
