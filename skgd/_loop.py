@@ -317,9 +317,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                             now > then + tol for now, then in zip(best, stage_best, strict=True)
                         )
                         # At stages of many batches, so does one whose noise floor
-                        # left is under tol, whatever it gained (see _floor_left).
+                        # left is under tol, whatever it gained (see _floor_left; a
+                        # floor of the training loss, not of a held-out score).
                         noise = rate * stable_step / batch_size
-                        if stage_best is not None and n_samples // batch_size >= _MANY_BATCHES:
+                        many = n_samples // batch_size >= _MANY_BATCHES
+                        if stage_best is not None and many and validate is None:
                             left = _floor_left(best, stage_best, noise, stage_noise)
                             stalled = stalled or left <= tol
                         stage_best, stage_noise = best, noise
