@@ -567,11 +567,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         optimizer would amplify the rounding noise of a zero gradient).
         Constant features get a zero coefficient: their data cannot move it.
         """
-        constant = stats[0].standardization(self.fit_intercept, dtype)[2]
+        constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
         bound = np.sqrt(6.0 / (n_features + n_outputs))
         V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype, copy=False)
-        V[:, constant] = 0
+        np.copyto(V, 0, where=constant)  # (a boolean index of columns: 3 times slower)
         c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
         return V, c
 

@@ -130,6 +130,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     best, kept, no_improvement, converged = None, None, 0, False
     last = None  # the last epoch's progress
     stage_best = None  # the best progress of the last stage of the "adaptive" schedule
+    stage_noise = None  # and its step / batch size, which sets its noise floor
     lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
     # the "adaptive" schedule's exact descent, in fit: its step follows the loss
     # (not for early stopping, which wants the best held-out score, not the
@@ -140,7 +141,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
     safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
-    spares = []  # copies of V that neither safest nor lowest holds any more, to reuse
+    # copies of V that neither safest nor lowest holds any more, to reuse (the
+    # start's too: on wide data a new array costs the system's zeroing of its pages)
+    spares = [safest[1]]
 
     def recoverable():
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
@@ -315,7 +318,15 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                         stalled = stage_best is not None and not any(
                             now > then + tol for now, then in zip(best, stage_best, strict=True)
                         )
-                        stage_best = best
+                        # At stages of many batches, so does one whose noise floor
+                        # left is under tol, whatever it gained (see _floor_left; a
+                        # floor of the training loss, not of a held-out score).
+                        noise = rate * stable_step / batch_size
+                        many = n_samples // batch_size >= _MANY_BATCHES
+                        if stage_best is not None and many and validate is None:
+                            left = _floor_left(best, stage_best, noise, stage_noise)
+                            stalled = stalled or left <= tol
+                        stage_best, stage_noise = best, noise
                         batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
                         if stalled:
                             batch_size = n_samples
@@ -464,6 +475,22 @@ def descend(
         objective.soft_threshold(state.V, steps[batch])
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _floor_left(best, stage_best, noise, stage_noise):
+    """What all the stages to come could still gain, from the one that just ended.
+
+    A stage of many batches ends at its noise floor, which a constant step
+    sets in proportion to step / batch size (``noise``, the stage before's
+    ``stage_noise``). The stage's gain on the one before is the fall of that
+    floor, from ``stage_noise`` to ``noise``; the floor left, ``noise`` in
+    the same units, is the most that larger batches and exact descent can
+    gain on it.
+    """
+    gain = max(map(np.subtract, best, stage_best))
+    if not stage_noise > noise:  # (a shorter step after a recovery): no measure of it
+        return np.inf
+    return gain * noise / (stage_noise - noise)
 
 
 def _forget(kernel):

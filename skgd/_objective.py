@@ -86,7 +86,10 @@ class Objective:
 
     def to_model(self, V, c):
         """Standardized parameters -> ``(W, b)`` in the units of X and y."""
-        W = self.y_scale[:, None] * (V / self.x_scale)
+        W = V / self.x_scale
+        y_scale = self.y_scale[:, None]
+        # in place when the dtype allows: on wide data a second temporary costs its pages
+        W = np.multiply(y_scale, W, out=W if np.result_type(y_scale, W) == W.dtype else None)
         return W, self.y_loc + self.y_scale * c - W @ self.x_mean
 
     def from_model(self, W, b):

@@ -75,13 +75,17 @@ class FeatureStats:
         and stays at its starting coefficient. No tolerance: a feature of any
         scale that varies, however little, is a feature.
         """
-        constant = self.std == 0
+        constant = self.constant(fit_intercept)
         scale = self.std if fit_intercept else np.hypot(self.std, self.mean)
-        if not fit_intercept:
-            constant &= self.mean == 0
         scale = np.where(constant | ~np.isfinite(scale) | (scale == 0), 1.0, scale)
         mean = self.mean if fit_intercept else np.zeros_like(self.mean)
         return mean.astype(dtype), scale.astype(dtype), constant
+
+    def constant(self, fit_intercept):
+        """Which features are constant, as :meth:`standardization` says, without its scales."""
+        if fit_intercept:
+            return self.std == 0
+        return (self.std == 0) & (self.mean == 0)
 
 
 def _stats_of(X, sample_weight):
