@@ -21,7 +21,7 @@ from ._kernel import jit
 
 
 @jit
-def column_statistics(X, weights, weight_unit, block_rows):
+def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale, norms):
     """Each column's range, and the weighted mean and squared deviations of ``X / unit``.
 
     One pass over X, by row blocks of ``block_rows``, in float64. Each
@@ -43,8 +43,15 @@ def column_statistics(X, weights, weight_unit, block_rows):
     smallest float: a part far under the rounding of the new block's); the
     numpy path's sums differ from it by rounding (about 1e-15). Returns
     ``(low, high, unit, mean, m2, weight)``.
+
+    ``norms``, if it has a place for every row, receives each row's squared
+    norm standardized provisionally, ``||x_i * inverse_scale - shift||^2``
+    (-inf on rows of weight 0), in the second pass over the block, in
+    cache: the curvature's largest row norm then needs no read of X of its
+    own (see :class:`skgd._standardize.RowNorms`).
     """
     n_samples, n_features = X.shape
+    with_norms = norms.shape[0] == n_samples
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     unit, inverse = np.ones(n_features), np.ones(n_features)
     mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
@@ -96,16 +103,33 @@ def column_statistics(X, weights, weight_unit, block_rows):
                 if w > 0:
                     for j in range(n_features):
                         block_mean[j] += w * (X[i, j] * inverse[j])
-        if block_weight == 0:
-            continue
-        block_mean /= block_weight
+        if block_weight > 0:
+            block_mean /= block_weight
         block_m2[:] = 0.0
         for i in range(start, stop):
             w = weights[i] / weight_unit
-            if w > 0:
+            if w > 0 and with_norms:
+                total = 0.0
                 for j in range(n_features):
                     deviation = X[i, j] * inverse[j] - block_mean[j]
                     block_m2[j] += w * deviation * deviation
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif w > 0:
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+            elif with_norms and weights[i] > 0:
+                total = 0.0
+                for j in range(n_features):
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif with_norms:
+                norms[i] = -np.inf  # a row of weight 0 is never a batch's gradient
+        if block_weight == 0:
+            continue
         share = block_weight / (weight + block_weight)
         for j in range(n_features):
             delta = block_mean[j] - mean[j]
