@@ -231,12 +231,9 @@ class RowNorms:
             slice(None) if n <= self._SAMPLE_ROWS else slice(None, None, -(-n // self._SAMPLE_ROWS))
         )
         self.sample = np.ascontiguousarray(X[self.rows])
-        sample, counted = self.sample, sample_weight[self.rows] > 0
-        if not counted.all() and counted.any():  # (else any rows serve: it is provisional)
-            sample = sample[counted]
+        # the sample's statistics, by the compiled pass (numpy's std took 7 ms here)
+        mean, std, _ = _stats_of(self.sample, sample_weight[self.rows])
         with np.errstate(all="ignore"):
-            mean = sample.mean(axis=0, dtype=np.float64)
-            std = sample.std(axis=0, dtype=np.float64)
             if not fit_intercept:  # as FeatureStats.standardization: uncentred
                 mean, std = 0.0 * mean, np.hypot(std, mean)
             inverse = 1.0 / std
