@@ -212,8 +212,9 @@ class RowNorms:
     same maximum, to the bit. Where the sample misleads (sorted rows,
     overflow), too many rows come near, and the full pass serves.
 
-    Only for dense X of more than one block of the statistics (smaller X
-    is read in no time) on the compiled path.
+    Only for dense X of more than one block of the statistics and more rows
+    than the sample (smaller X is read in no time, and the sample's
+    statistics would read all of it), on the compiled path.
     """
 
     # Sampled rows for the provisional standardization; above this share of
@@ -251,6 +252,8 @@ class RowNorms:
     def of(cls, X, sample_weight, fit_intercept=True):
         """A RowNorms for X if the statistics' pass can fill it and it saves a read of X."""
         if sparse.issparse(X) or not _compiled(X) or X.shape[0] <= rows_per_block(X):
+            return None
+        if X.shape[0] <= cls._SAMPLE_ROWS:  # the sample would be all of X: no read saved
             return None
         return cls(X, sample_weight, fit_intercept)
 

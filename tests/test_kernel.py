@@ -419,6 +419,7 @@ def test_the_statistics_pass_row_norms_change_no_model(dtype, monkeypatch):
     from skgd import _standardize
 
     monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 600)
+    monkeypatch.setattr(_standardize.RowNorms, "_SAMPLE_ROWS", 500)  # (the power iteration's: all)
     X, y = make_regression(n_samples=2000, n_features=12, noise=5.0, random_state=0)
     X = (X * np.arange(1, 13) + 3.0).astype(dtype)
     found = []
