@@ -33,7 +33,7 @@ from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
-from ._standardize import FeatureStats, column_peak
+from ._standardize import FeatureStats, RowNorms, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, Optimizer
 
@@ -271,7 +271,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit)
+        # each row's norm, taken in the statistics' pass for the curvature's L_max
+        row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
+        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
             peak = column_peak(X, sample_weight)
@@ -325,7 +327,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
-            curvature = objective.curvature(X, sample_weight, self.fit_intercept)
+            curvature = objective.curvature(X, sample_weight, self.fit_intercept, row_norms)
+        row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
         settings = Settings(
             learning_rate=self.learning_rate,
             curvature=curvature,
@@ -442,7 +445,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                         return True
         return False
 
-    def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0):
+    def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None):
         """The statistics of X and of the target: this data's, or the stream's so far.
 
         Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
@@ -457,7 +460,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             y_stats = None if y_stats is None else FeatureStats(*y_stats)
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
-        x_stats = x_stats.update(X, sample_weight, weight_unit)
+        x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms)
         if self._scales_target(self._get_loss()) and self.standardize:
             Y_2d = np.reshape(Y, (len(Y), -1))
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(

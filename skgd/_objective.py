@@ -153,7 +153,7 @@ class Objective:
         if self.alpha_l1:
             V[...] = np.sign(V) * np.maximum(np.abs(V) - step * self.l1, 0)
 
-    def curvature(self, X, sample_weight, fit_intercept):
+    def curvature(self, X, sample_weight, fit_intercept, row_norms=None):
         """The curvature of the objective: ``(L, L_max)`` for whole-data and one-row steps.
 
         The loss has unit curvature in these coordinates, so L is the largest
@@ -161,6 +161,8 @@ class Objective:
         (with the intercept's column of ones), found by power iteration on
         at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
         of a standardized row. The L2 penalty's curvature is added to both.
+        ``row_norms`` (:class:`skgd._standardize.RowNorms`, filled by the
+        statistics' pass) names the rows that may hold ``L_max``.
         """
         l2 = float(self.l2.max())
         if X.shape[0] == 1 and sample_weight[0] > 0:
@@ -172,16 +174,21 @@ class Objective:
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0])
         w = sample_weight[rows] / sample_weight[rows].sum()
+        sample = None if row_norms is None else row_norms.sample_of(rows)
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
-            lam = self._largest_eigenvalue(X, rows, w, fit_intercept)
+            lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample)
             # (a row of weight 0 is never a batch's gradient, however long it is)
-            counted = rows_that_count(X, sample_weight)
+            rows = None if row_norms is None else row_norms.candidates(self.x_mean, self.x_scale)
+            counted = rows_that_count(X, sample_weight) if rows is None else X[rows]
             L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale) + fit_intercept
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
-    def _largest_eigenvalue(self, X, rows, w, fit_intercept):
-        """The power iteration on the standardized Gram matrix of ``X[rows]``, weighted by ``w``."""
-        Xs = X[rows]
+    def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None):
+        """The power iteration on the standardized Gram matrix of ``X[rows]``, weighted by ``w``.
+
+        ``sample``: ``X[rows]`` as a contiguous copy, if one was made already.
+        """
+        Xs = X[rows] if sample is None else sample
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
         compiled = None  # the compiled pass for this X, if there is one

@@ -25,13 +25,14 @@ _STORED_AHEAD = 32
 
 
 @jit
-def column_statistics(X, weights, weight_unit, block_rows):
+def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale, norms):
     """Each column's range, and the weighted mean and squared deviations of ``X / unit``.
 
     One pass over X, by row blocks of ``block_rows``, in float64. Each
     block is read from memory once, for its range (over the rows of
-    non-zero ``weights``); its mean and squared deviations then take two
-    passes over it in cache, with ``weights / weight_unit``, and are merged
+    non-zero ``weights``) and its weighted sum (with ``weights /
+    weight_unit``); its squared deviations then take a second pass over it
+    in cache (and its sum too, when the block changed a unit), and are merged
     into the running ones by Chan, Golub and LeVeque's formula, as the
     numpy path of :func:`skgd._standardize._stats_of` does.
 
@@ -46,20 +47,44 @@ def column_statistics(X, weights, weight_unit, block_rows):
     smallest float: a part far under the rounding of the new block's); the
     numpy path's sums differ from it by rounding (about 1e-15). Returns
     ``(low, high, unit, mean, m2, weight)``.
+
+    ``norms``, if it has a place for every row, receives each row's squared
+    norm standardized provisionally, ``||x_i * inverse_scale - shift||^2``
+    (-inf on rows of weight 0), in the second pass over the block, in
+    cache: the curvature's largest row norm then needs no read of X of its
+    own (see :class:`skgd._standardize.RowNorms`).
     """
     n_samples, n_features = X.shape
+    with_norms = norms.shape[0] == n_samples
     low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
     unit, inverse = np.ones(n_features), np.ones(n_features)
     mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
     block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
     for start in range(0, n_samples, block_rows):
         stop = min(start + block_rows, n_samples)
+        # the range, and the block's sum in the units so far: once the first
+        # blocks have set them, they rarely change, and the sum is then done
+        # in the same read of the row (else it is summed again below)
+        block_weight = 0.0
+        block_mean[:] = 0.0
         for i in range(start, stop):
-            if weights[i] > 0:
+            w = weights[i] / weight_unit
+            if w > 0:
+                block_weight += w
                 for j in range(n_features):
-                    value = X[i, j]
-                    low[j] = min(low[j], value)
-                    high[j] = max(high[j], value)
+                    value = np.float64(X[i, j])
+                    low[j] = np.minimum(low[j], value)
+                    high[j] = np.maximum(high[j], value)
+                    block_mean[j] += w * (X[i, j] * inverse[j])
+            elif weights[i] > 0:  # (a weight below weight_unit's reach still counts here)
+                for j in range(n_features):
+                    value = np.float64(X[i, j])
+                    low[j] = np.minimum(low[j], value)
+                    high[j] = np.maximum(high[j], value)
+        # (np.minimum, not min: numba's min stores only when the value is lower,
+        # which vectorizes to masked stores, microcoded on AMD's processors: the
+        # range took 2-3 times a read of X there)
+        changed = False
         for j in range(n_features):
             peak = max(abs(low[j]), abs(high[j]))
             if peak > 0 and low[j] <= high[j]:
@@ -74,24 +99,41 @@ def column_statistics(X, weights, weight_unit, block_rows):
                     mean[j] *= ratio
                     m2[j] *= ratio * ratio
                 unit[j], inverse[j] = new_unit, 1.0 / new_unit
-        block_weight = 0.0
-        block_mean[:] = 0.0
-        for i in range(start, stop):
-            w = weights[i] / weight_unit
-            if w > 0:
-                block_weight += w
-                for j in range(n_features):
-                    block_mean[j] += w * (X[i, j] * inverse[j])
-        if block_weight == 0:
-            continue
-        block_mean /= block_weight
+                changed = True
+        if changed:  # the sum again, in the new units
+            block_mean[:] = 0.0
+            for i in range(start, stop):
+                w = weights[i] / weight_unit
+                if w > 0:
+                    for j in range(n_features):
+                        block_mean[j] += w * (X[i, j] * inverse[j])
+        if block_weight > 0:
+            block_mean /= block_weight
         block_m2[:] = 0.0
         for i in range(start, stop):
             w = weights[i] / weight_unit
-            if w > 0:
+            if w > 0 and with_norms:
+                total = 0.0
                 for j in range(n_features):
                     deviation = X[i, j] * inverse[j] - block_mean[j]
                     block_m2[j] += w * deviation * deviation
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif w > 0:
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+            elif with_norms and weights[i] > 0:
+                total = 0.0
+                for j in range(n_features):
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif with_norms:
+                norms[i] = -np.inf  # a row of weight 0 is never a batch's gradient
+        if block_weight == 0:
+            continue
         share = block_weight / (weight + block_weight)
         for j in range(n_features):
             delta = block_mean[j] - mean[j]

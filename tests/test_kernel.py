@@ -366,6 +366,78 @@ def test_dense_statistics_in_one_pass_as_on_the_numpy_path(dtype, factor, monkey
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["spread", "sorted", "weights", "constant", "no intercept"])
+def test_the_largest_row_norm_from_the_statistics_pass_is_the_full_passes(dtype, case, monkeypatch):
+    # The statistics' pass keeps each row's norm under a provisional
+    # standardization (a sample's); the rows that may hold the largest norm
+    # under the final one are then computed exactly: the full pass's L_max,
+    # to the bit, and numpy's. A row of weight 0, however long, is left out.
+    from skgd import _objective, _standardize
+
+    monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 600)  # blocks of 50 rows
+    monkeypatch.setattr(_standardize.RowNorms, "_SAMPLE_ROWS", 1000)  # every 3rd row
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((3000, 12)) * rng.uniform(0.1, 10.0, 12) + rng.normal(0, 5.0, 12)
+    weights = rng.uniform(0.5, 2.0, 3000)
+    if case == "sorted":  # the sample's standardization far from the final one
+        X = np.sort(X, axis=0)
+    if case == "weights":
+        weights[1::3] = 0.0
+        X[1000] *= 50.0  # the longest row, of weight 0
+    if case == "constant":
+        X[:, 4], X[:, 5] = 0.0, 3.0
+    X = X.astype(dtype)
+    fit_intercept = case != "no intercept"
+    row_norms = _standardize.RowNorms.of(X, weights, fit_intercept)
+    mean, std, _ = _standardize._stats_of(X, weights, row_norms)
+    x_mean, x_scale, _ = _standardize.FeatureStats(mean, std, 1.0).standardization(
+        fit_intercept, dtype
+    )
+    ones = np.ones(1)
+    objective = _objective.Objective(
+        None, x_mean=x_mean, x_scale=x_scale, y_loc=0 * ones, y_scale=ones, loss_scale=ones,
+        alpha_l1=0.0, alpha_l2=0.1, reference_loss=1.0,
+    )  # fmt: skip
+    rows = row_norms.candidates(x_mean, x_scale)
+    if case != "sorted":  # (sorted rows: the bound may take them all, and the full pass serves)
+        assert rows is not None and 0 < len(rows) < 300, "the statistics' norms were not used"
+    shortcut = objective.curvature(X, weights, fit_intercept, row_norms)
+    full = objective.curvature(X, weights, fit_intercept)
+    assert shortcut == full
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = objective.curvature(X, weights, fit_intercept)
+    assert_allclose(shortcut, numpy, rtol=1e-12 if dtype == np.float64 else 1e-5)
+    Z = (X.astype(np.float64) - x_mean) / x_scale
+    L_max = np.max(np.sum(Z * Z, axis=1)[weights > 0]) + fit_intercept + 0.1
+    assert_allclose(shortcut[1], L_max, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_statistics_pass_row_norms_change_no_model(dtype, monkeypatch):
+    # A fit whose L_max comes from the statistics' pass is the fit that reads X
+    # once more for it, to the bit.
+    from skgd import _standardize
+
+    monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 600)
+    monkeypatch.setattr(_standardize.RowNorms, "_SAMPLE_ROWS", 500)  # (the power iteration's: all)
+    X, y = make_regression(n_samples=2000, n_features=12, noise=5.0, random_state=0)
+    X = (X * np.arange(1, 13) + 3.0).astype(dtype)
+    found = []
+    real_candidates = _standardize.RowNorms.candidates
+    monkeypatch.setattr(
+        _standardize.RowNorms,
+        "candidates",
+        lambda self, *args: found.append(real_candidates(self, *args)) or found[-1],
+    )
+    shortcut = GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert found and found[0] is not None and len(found[0]) < 200, "the shortcut did not serve"
+    monkeypatch.setattr(_standardize.RowNorms, "of", classmethod(lambda cls, *args: None))
+    full = GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0).fit(X, y)
+    assert_array_equal(shortcut.coef_, full.coef_)
+    assert_array_equal(shortcut.intercept_, full.intercept_)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sparse_largest_row_norm_as_on_the_numpy_path(dtype, monkeypatch):
     from skgd._objective import _largest_squared_row_norm
 
