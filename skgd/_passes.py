@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._kernel import _prefetch, jit
+from ._compiled import _prefetch, jit
 
 # The passes over sparse X's stored values ask for the column data of the value
 # this many ahead: on wide data each is a cache miss (see _ask_ahead).

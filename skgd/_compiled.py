@@ -1,0 +1,79 @@
+"""What the compiled code shares: numba's jit, a prefetch hint, the codes of losses and optimizers.
+
+numba is a dependency; without it (a safety net) ``jit`` returns the
+function as it is and the estimators train on the numpy path
+(``skgd._kernel.ENABLED`` and ``numba`` decide). The codes are how
+:class:`skgd._kernel.Plan` names a built-in loss or optimizer to the
+compiled batch steps, which branch on them.
+"""
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this is a safety net
+    numba = None
+
+# Losses of one output at a time: of the residual raw - y, of the margin y * raw
+_SQUARED, _ABSOLUTE, _HUBER, _EPSILON, _SQUARED_EPSILON, _POISSON = 0, 1, 2, 3, 4, 5
+_LOGISTIC, _HINGE, _SQUARED_HINGE, _MODIFIED_HUBER, _PERCEPTRON = 10, 11, 12, 13, 14
+# Losses of a whole row: softmax cross-entropy, Crammer and Singer's multiclass hinge
+_SOFTMAX, _CRAMMER_SINGER = 20, 21
+# Optimizers
+_SGD, _MOMENTUM, _NESTEROV, _ADAGRAD, _RMSPROP, _ADAM = range(6)
+
+if numba is not None:
+    # reassociation lets sums vectorize; no "fast" flags that assume finite values,
+    # since an overflow is how a diverging batch shows
+    jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+    from llvmlite import binding as _llvm
+    from llvmlite import ir as _ir
+    from numba.core import cgutils as _cgutils
+    from numba.extending import intrinsic as _intrinsic
+
+    # LLVM's name of its prefetch for the pointer type (opaque from LLVM 15 on)
+    _PREFETCH = "llvm.prefetch.p0" if _llvm.llvm_version_info >= (15,) else "llvm.prefetch.p0i8"
+
+    def _prefetch_codegen(context, builder, signature, args):
+        """``llvm.prefetch`` of the element of ``args[0]`` at the indices ``args[1:]``."""
+        kind = signature.args[0]
+        view = context.make_array(kind)(context, builder, args[0])
+        # the indices as intp, whatever integers the caller has (CSR's are int32)
+        indices = [
+            context.cast(builder, value, index_type, numba.types.intp)
+            for value, index_type in zip(args[1:], signature.args[1:], strict=True)
+        ]
+        pointer = _cgutils.get_item_pointer(context, builder, kind, view, indices, wraparound=False)
+        byte = _ir.IntType(8).as_pointer()
+        int32 = _ir.IntType(32)
+        signature_ir = _ir.FunctionType(_ir.VoidType(), [byte, int32, int32, int32])
+        function = _cgutils.get_or_insert_function(builder.module, signature_ir, _PREFETCH)
+        # a read (0), kept in every cache level (3), of data (1)
+        flags = [_ir.Constant(int32, value) for value in (0, 3, 1)]
+        builder.call(function, [builder.bitcast(pointer, byte), *flags])
+        return context.get_dummy_value()
+
+    @_intrinsic
+    def _prefetch(typingctx, array, row, column):
+        """Ask the processor to bring ``array[row, column]`` into cache: a hint, no load.
+
+        LLVM's ``llvm.prefetch`` (read, into every level of cache; it never
+        faults). A loop of plain loads would serve too, but a load whose
+        value is unused is removed by the compiler, and one that waits for
+        its line holds up the work behind it.
+        """
+        return numba.types.void(array, row, column), _prefetch_codegen
+
+    @_intrinsic
+    def _prefetch_item(typingctx, array, index):
+        """:func:`_prefetch` of ``array[index]``, for a 1-D array."""
+        return numba.types.void(array, index), _prefetch_codegen
+
+else:  # pragma: no cover
+
+    def jit(function):
+        return function
+
+    def _prefetch(array, row, column):
+        pass
+
+    def _prefetch_item(array, index):
+        pass

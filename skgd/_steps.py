@@ -1,0 +1,345 @@
+"""The compiled batch steps of one epoch: dense X, and sparse X with every coefficient updated.
+
+Forward, loss, backward and update, batch after batch, in the arithmetic
+and order of :func:`skgd._loop.descend` (see :mod:`skgd._kernel`, which
+chooses and calls them). The loss of one element or row and the
+optimizers' update are shared with the lazy sparse steps of
+:mod:`skgd._lazy_steps`.
+"""
+
+import math
+
+import numpy as np
+
+from ._compiled import (
+    _ABSOLUTE,
+    _ADAGRAD,
+    _CRAMMER_SINGER,
+    _EPSILON,
+    _HINGE,
+    _HUBER,
+    _LOGISTIC,
+    _MODIFIED_HUBER,
+    _MOMENTUM,
+    _NESTEROV,
+    _POISSON,
+    _RMSPROP,
+    _SGD,
+    _SOFTMAX,
+    _SQUARED,
+    _SQUARED_HINGE,
+    _prefetch,
+    _prefetch_item,
+    jit,
+)
+
+# A random order's rows are prefetched this many rows before a batch reads them.
+_ROWS_AHEAD = 16
+
+
+@jit
+def _element(kind, param, y, raw):
+    """Loss and derivative of one output: of the residual, or of the margin ``y * raw``."""
+    if kind < _LOGISTIC:
+        if kind == _POISSON:
+            clipped = min(raw, 500.0)
+            slope = math.exp(clipped)
+            return slope * (1.0 + (raw - clipped)) - y * raw, slope - y
+        r = raw - y
+        a = abs(r)
+        sign = 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
+        if kind == _SQUARED:
+            return 0.5 * r * r, r
+        if kind == _ABSOLUTE:
+            return a, sign
+        if kind == _HUBER:
+            if a <= param:
+                return 0.5 * r * r, r
+            return param * (a - 0.5 * param), sign * param
+        if kind == _EPSILON:
+            return max(0.0, a - param), sign if a > param else 0.0
+        excess = max(0.0, a - param)  # squared epsilon-insensitive
+        return excess * excess, 2.0 * sign * excess
+    z = y * raw
+    if kind == _LOGISTIC:
+        value = math.log1p(math.exp(-z)) if z > 0 else -z + math.log1p(math.exp(z))
+        return value, -y / (1.0 + math.exp(z))
+    if kind == _HINGE:
+        return max(0.0, 1.0 - z), -y if z < 1.0 else 0.0
+    if kind == _SQUARED_HINGE:
+        excess = max(0.0, 1.0 - z)
+        return excess * excess, -2.0 * y * excess
+    if kind == _MODIFIED_HUBER:
+        if z >= -1.0:
+            excess = max(0.0, 1.0 - z)
+            return excess * excess, -2.0 * y * excess
+        return -4.0 * z, -4.0 * y
+    return max(0.0, -z), -y if z <= 0.0 else 0.0  # perceptron
+
+
+@jit
+def _row_loss(kind, param, Y, indexed, i, raw, g):
+    """The loss of one row of raw predictions; its derivative goes into ``g``."""
+    n_outputs = raw.shape[0]
+    if kind == _SOFTMAX:
+        label = int(Y[i, 0])
+        top = raw.max()
+        total = 0.0
+        for k in range(n_outputs):
+            g[k] = math.exp(raw[k] - top)
+            total += g[k]
+        for k in range(n_outputs):
+            g[k] /= total
+        g[label] -= 1.0
+        return top + math.log(total) - raw[label]
+    if kind == _CRAMMER_SINGER:
+        label = int(Y[i, 0])
+        rival = -1
+        for k in range(n_outputs):
+            g[k] = 0.0
+            if k != label and (rival < 0 or raw[k] > raw[rival]):
+                rival = k
+        margin = 1.0 + raw[rival] - raw[label]
+        if margin > 0:
+            g[rival], g[label] = 1.0, -1.0
+        return max(0.0, margin)
+    total = 0.0
+    for k in range(n_outputs):
+        if indexed:  # class indices: a -1/+1 column a class
+            y = 1.0 if k == int(Y[i, 0]) else -1.0
+        else:
+            y = Y[i, k]
+        value, slope = _element(kind, param, y, raw[k])
+        g[k] = slope
+        total += value
+    return total
+
+
+@jit
+def _update(opt, hyper, P, G, S1, S2, step, t):
+    """One optimizer step on a flat parameter array, as the classes in skgd.optim do it."""
+    decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
+    for q in range(P.shape[0]):
+        g = G[q]
+        if opt == _SGD:
+            P[q] -= step * g
+        elif opt == _MOMENTUM or opt == _NESTEROV:
+            S1[q] = decay * S1[q] - step * g
+            if opt == _MOMENTUM:
+                P[q] -= -S1[q]
+            else:
+                P[q] -= -(decay * S1[q] - step * g)
+        elif opt == _ADAGRAD:
+            S1[q] = S1[q] + g * g
+            P[q] -= step * g / (math.sqrt(S1[q]) + epsilon)
+        elif opt == _RMSPROP:
+            S1[q] = decay * S1[q] + (1 - decay) * g * g
+            P[q] -= step * g / (math.sqrt(S1[q]) + epsilon)
+        else:  # Adam
+            S1[q] = decay * S1[q] + (1 - decay) * g
+            S2[q] = decay_2 * S2[q] + (1 - decay_2) * g * g
+            m_hat = S1[q] / (1 - decay**t)
+            v_hat = S2[q] / (1 - decay_2**t)
+            P[q] -= step * m_hat / (math.sqrt(v_hat) + epsilon)
+
+
+@jit
+def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit_intercept, l1):
+    """Update V (and c), then L1's proximal step on V."""
+    _update(opt, hyper, V.reshape(-1), gV.reshape(-1), SV1.reshape(-1), SV2.reshape(-1), step, t)
+    if fit_intercept:
+        _update(opt, hyper, c, gc, Sc1, Sc2, c_step, t)
+    for k in range(V.shape[0]):
+        if l1[k] > 0:
+            threshold = step * l1[k]
+            for j in range(V.shape[1]):
+                v = V[k, j]
+                shrunk = max(abs(v) - threshold, 0.0)
+                V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+
+
+@jit
+def _dense_epoch(
+    X, Y, indexed, weights, order, batch_size, steps, c_ratio, V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
+):  # fmt: skip
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    ahead = _ROWS_AHEAD
+    W = np.empty((n_outputs, n_features))
+    b = np.empty(n_outputs)
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gV = np.empty((n_outputs, n_features))
+    gc = np.empty(n_outputs)
+    total, first = 0.0, np.nan
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        # the model in the units of X: raw = X @ W.T + b
+        for k in range(n_outputs):
+            shift = 0.0
+            for j in range(n_features):
+                W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
+                shift += W[k, j] * x_mean[j]
+            b[k] = y_loc[k] + y_scale[k] * c[k] - shift
+        # forward, loss and backward, a row at a time while it is in cache
+        batch_loss = 0.0
+        gV[:] = 0.0
+        gc[:] = 0.0
+        for r in range(m):
+            _prefetch_ahead(X, Y, weights, order, start + r + ahead)
+            i = order[start + r]
+            if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
+                continue
+            for k in range(n_outputs):
+                acc = 0.0
+                for j in range(n_features):
+                    acc += X[i, j] * W[k, j]
+                raw[r, k] = acc + b[k]
+            if kind < _SOFTMAX:  # one output at a time: no call per row
+                row_loss = 0.0
+                for k in range(n_outputs):
+                    y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
+                    value, g[r, k] = _element(kind, param, y, raw[r, k])
+                    row_loss += value
+            else:
+                row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            batch_loss += weights[i] * row_loss
+            for k in range(n_outputs):
+                gk = g[r, k] * (g_scale[k] * (weights[i] / m))
+                gc[k] += gk
+                for j in range(n_features):
+                    gV[k, j] += X[i, j] * gk
+        if not np.isfinite(batch_loss):
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        # the gradient in standardized coordinates
+        for k in range(n_outputs):
+            for j in range(n_features):
+                gV[k, j] = gV[k, j] / x_scale[j] - gc[k] * (x_mean[j] / x_scale[j])
+                gV[k, j] += l2[k] * V[k, j]
+        t += 1
+        step = steps[batch]
+        _step_all(
+            opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t, fit_intercept, l1
+        )
+        _step_taken(averaging, m, V, c, V_average, c_average)
+    return total, n_batches, first, np.nan, t
+
+
+@jit
+def _prefetch_ahead(X, Y, weights, order, position):
+    """Prefetch the row that the batches read at ``position`` of ``order``, if scattered.
+
+    A random row is a cache miss that the CPU's own prefetchers cannot
+    foresee: asked for some rows ahead, the reads overlap instead of
+    waiting in turn. Its target and weight too: the loss waits for them
+    before the row's backward pass can start, and on a busy machine their
+    arrays (1.6 MB each at 200,000 rows) are not in cache either; left to
+    be read when needed, they took a third of a random epoch. A row that
+    follows the one before it (sequential order, ``shuffle="blocks"``) is
+    left to the hardware.
+    """
+    if position >= order.shape[0] or (position > 0 and order[position] == order[position - 1] + 1):
+        return
+    i = order[position]
+    n_features = X.shape[1]
+    line = max(1, 64 // X.itemsize)  # values a cache line
+    for j in range(0, n_features, line):
+        _prefetch(X, i, j)
+    _prefetch(X, i, n_features - 1)
+    _prefetch(Y, i, 0)
+    _prefetch_item(weights, i)
+
+
+@jit
+def _step_taken(averaging, n_rows, V, c, V_average, c_average):
+    """Count the batch's samples; add the iterate to the average once it runs."""
+    averaging[1] += n_rows
+    if averaging[1] >= averaging[0]:
+        averaging[2] += 1
+        share = 1.0 / averaging[2]
+        for k in range(V.shape[0]):
+            for j in range(V.shape[1]):
+                V_average[k, j] += (V[k, j] - V_average[k, j]) * share
+            c_average[k] += (c[k] - c_average[k]) * share
+
+
+@jit
+def _sparse_epoch(
+    data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
+    V, c, fit_intercept,
+    x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
+):  # fmt: skip
+    """Any optimizer on sparse X, with a dense gradient: O(n_outputs × n_features) a batch."""
+    n_outputs, n_features = V.shape
+    n = order.shape[0]
+    raw = np.empty((batch_size, n_outputs))
+    g = np.empty((batch_size, n_outputs))
+    gc = np.empty(n_outputs)
+    centred = np.any(x_mean != 0)  # then every column moves
+    shift = np.zeros(n_outputs)
+    inverse_scale = 1.0 / x_scale
+    gV = np.empty((n_outputs, n_features))
+    total, first = 0.0, np.nan
+    n_batches = (n + batch_size - 1) // batch_size
+    for batch in range(n_batches):
+        start = batch * batch_size
+        m = min(batch_size, n - start)
+        if centred:  # the mean's share of each output: the centring, done implicitly
+            for k in range(n_outputs):
+                shift[k] = 0.0
+                for j in range(n_features):
+                    shift[k] += V[k, j] * (x_mean[j] / x_scale[j])
+        batch_loss = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                raw[r, k] = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                j = indices[q]
+                x = data[q] * inverse_scale[j]
+                for k in range(n_outputs):
+                    raw[r, k] += x * V[k, j]
+            for k in range(n_outputs):
+                raw[r, k] = y_loc[k] + y_scale[k] * (raw[r, k] - shift[k] + c[k])
+            row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            for k in range(n_outputs):
+                g[r, k] *= g_scale[k] * (weights[i] / m)
+            if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
+                row_loss = 0.0
+                g[r, :] = 0.0
+            batch_loss += weights[i] * row_loss
+        if not np.isfinite(batch_loss):
+            return total, batch, first, batch_loss, t
+        if batch == 0:
+            first = batch_loss
+        total += batch_loss
+        gc[:] = 0.0
+        for r in range(m):
+            for k in range(n_outputs):
+                gc[k] += g[r, k]
+        for k in range(n_outputs):
+            for j in range(n_features):
+                gV[k, j] = l2[k] * V[k, j] - gc[k] * (x_mean[j] / x_scale[j])
+        for r in range(m):
+            i = order[start + r]
+            for k in range(n_outputs):
+                gk = g[r, k]
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    gV[k, j] += gk * (data[q] / x_scale[j])
+        t += 1
+        step = steps[batch]
+        _step_all(
+            opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t,
+            fit_intercept, l1,
+        )  # fmt: skip
+        _step_taken(averaging, m, V, c, V_average, c_average)
+    return total, n_batches, first, np.nan, t
