@@ -254,7 +254,7 @@ class RowNorms:
 
     def sample_of(self, rows):
         """``np.ascontiguousarray(X[rows])``, already made, if ``rows`` are this sample's."""
-        return self.sample if rows == self.rows else None
+        return self.sample if isinstance(rows, slice) and rows == self.rows else None
 
     @classmethod
     def of(cls, X, sample_weight, fit_intercept=True):
@@ -278,7 +278,14 @@ class RowNorms:
             d = self.shift * a - np.asarray(mean, dtype=np.float64) / scale
             largest = np.sqrt(self.norms.max(initial=-np.inf))
             reach = float(np.sqrt(d @ d))
-            threshold = (a.min() * largest - 2 * reach) / a.max() * (1 - self._SLACK)
+            # Both subtract offsets: columns far from 0 for their spread lose
+            # digits to them (a 1e14 offset hid the longest row), so the bound
+            # widens by that rounding.
+            offset = np.sqrt(self.shift @ self.shift) * a.max()
+            rounding = 16 * np.finfo(np.float64).eps * (largest * a.max() + 2 * offset)
+            centre = np.asarray(mean, dtype=np.float64) / scale
+            rounding += 16 * np.finfo(np.float64).eps * float(np.sqrt(centre @ centre))
+            threshold = (a.min() * largest - 2 * reach - 2 * rounding) / a.max() * (1 - self._SLACK)
         if not (np.isfinite(threshold) and threshold > 0 and np.all(np.isfinite(a))):
             return None
         rows = np.flatnonzero(self.norms >= threshold * threshold)

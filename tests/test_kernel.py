@@ -412,6 +412,30 @@ def test_the_largest_row_norm_from_the_statistics_pass_is_the_full_passes(dtype,
     assert_allclose(shortcut[1], L_max, rtol=1e-12)
 
 
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_the_statistics_pass_row_norms_hold_on_columns_far_from_zero(seed):
+    # At 1e14 + N(0, 1) the provisional norms and the bound lose digits to the
+    # offset they subtract: the shortcut missed the longest row (a near tie,
+    # in another direction) and gave L_max 20.589 against the full pass's 20.689.
+    from skgd import _objective, _standardize
+
+    rng = np.random.RandomState(seed)
+    B = np.round(rng.standard_normal((10000, 2)) * 64) / 64
+    center = B.mean(axis=0)
+    longest = np.argmax(((B - center) ** 2).sum(axis=1))
+    B[(longest + 1) % len(B)] = center + (B[longest] - center)[::-1] * (1 + 1e-7)
+    X, weights = 1e14 + np.repeat(B, 10, axis=0), np.ones(100000)
+    row_norms = _standardize.RowNorms.of(X, weights, True)
+    mean, std, _ = _standardize._stats_of(X, weights, row_norms)
+    x_mean, x_scale, _ = _standardize.FeatureStats(mean, std, 1.0).standardization(True, X.dtype)
+    ones = np.ones(1)
+    objective = _objective.Objective(
+        None, x_mean=x_mean, x_scale=x_scale, y_loc=0 * ones, y_scale=ones, loss_scale=ones,
+        alpha_l1=0.0, alpha_l2=0.0, reference_loss=1.0,
+    )  # fmt: skip
+    assert objective.curvature(X, weights, True, row_norms) == objective.curvature(X, weights, True)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_statistics_pass_row_norms_change_no_model(dtype, monkeypatch):
     # A fit whose L_max comes from the statistics' pass is the fit that reads X
