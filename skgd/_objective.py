@@ -172,7 +172,7 @@ class Objective:
             with np.errstate(all="ignore"):
                 L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
-        rows = _sample_rows(X.shape[0])
+        rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
         sample = None if row_norms is None else row_norms.sample_of(rows)
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
@@ -250,7 +250,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     aside), per output: near its target, a row of a kinked loss (absolute
     error) is far more curved than the data on average.
     """
-    rows = _sample_rows(len(Y))
+    rows = _sample_rows(len(Y), sample_weight)
     Y, w = Y[rows], sample_weight[rows]
     n_outputs = len(spread)
     if loc is None:
@@ -369,9 +369,19 @@ def _weighted_mean(values, weights):
     return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
 
-def _sample_rows(n):
-    """Evenly spaced rows, at most ``_SAMPLE_ROWS``: cheap, deterministic statistics."""
-    return slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
+def _sample_rows(n, sample_weight=None):
+    """Evenly spaced rows, at most ``_SAMPLE_ROWS``: cheap, deterministic statistics.
+
+    Of the rows of positive weight: rows of weight 0 are absent, and an even
+    spacing could take only them (every other row weighted 0, a step of 10).
+    """
+    every = slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
+    if sample_weight is None or n <= _SAMPLE_ROWS:
+        return every
+    counted = np.flatnonzero(sample_weight > 0)
+    if len(counted) == n or len(counted) == 0:
+        return every
+    return counted[_sample_rows(len(counted))]
 
 
 def _compiled_dense(X):

@@ -135,6 +135,22 @@ def test_a_row_of_weight_zero_whose_loss_overflows_is_still_absent(
     assert_allclose(weighted.coef_, [1.0, 2.0, 3.0], rtol=0.02)
 
 
+def test_rows_of_weight_zero_in_every_sampled_row_still_fit():
+    # The curvature and the target's scale are read on evenly spaced rows (a
+    # step of 10 here): with every other row weighted 0 they took only rows of
+    # weight 0, and the fit raised ZeroDivisionError. Those rows hold 1e6 times
+    # the values: they must not count either.
+    rng = np.random.RandomState(0)
+    n = 100_000
+    X = rng.standard_normal((n, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.standard_normal(n)
+    X[::2] *= 1e6
+    weights = np.ones(n)
+    weights[::2] = 0.0
+    model = GDRegressor(random_state=0, tol=1e-4).fit(X, y, sample_weight=weights)
+    assert_allclose(model.coef_, [1.0, 2.0, 3.0, 4.0], rtol=0.01)
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_sparse_statistics_leave_out_rows_of_weight_zero(compiled, monkeypatch):
     # The compiled pass read every stored value: a 1e200 of weight 0 made its
