@@ -397,11 +397,12 @@ def test_a_streams_call_leaves_the_optimizer_it_continued_untouched(optimizer, c
         model.partial_fit(X[start : start + chunk], y[start : start + chunk])
         assert model.optimizer_ is not old and type(model.optimizer_) is type(old)
         assert old.__dict__.keys() == snapshot.keys()
-        for state, kept in zip(getattr(old, "state_", []), snapshot.get("state_", []), strict=True):
+        states = zip(getattr(old, "state_", []), snapshot.get("state_", []), strict=True)
+        for k, (state, kept) in enumerate(states):
             assert state.keys() == kept.keys()
             for key, value in state.items():
                 assert_array_equal(value, kept[key])
-                assert not np.shares_memory(value, model.optimizer_.state_[0].get(key, 0.0))
+                assert not np.shares_memory(value, model.optimizer_.state_[k].get(key, 0.0))
         if start > 200:
             break
 
