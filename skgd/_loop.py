@@ -20,7 +20,7 @@ import numpy as np
 from . import _kernel, _passes
 from ._objective import batch_curvature
 from ._stopping import better, check_diverging, diverged_error
-from .optim import Optimizer, invscaling
+from .optim import SGD, Momentum, Optimizer, invscaling
 
 # The "adaptive" schedule grows the batch by this factor at a plateau, or
 # at the whole data divides the step by this one, at this many plateaus at most.
@@ -320,10 +320,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                         )
                         # At stages of many batches, so does one whose noise floor
                         # left is under tol, whatever it gained (see _floor_left; a
-                        # floor of the training loss, not of a held-out score).
+                        # floor of the training loss, not of a held-out score; and of
+                        # steps in proportion to the gradient, which Adagrad's,
+                        # RMSprop's and Adam's, divided by its running size, are not).
                         noise = rate * stable_step / batch_size
                         many = n_samples // batch_size >= _MANY_BATCHES
-                        if stage_best is not None and many and validate is None:
+                        proportional = isinstance(state.optimizer, (SGD, Momentum))
+                        if stage_best is not None and many and validate is None and proportional:
                             left = _floor_left(best, stage_best, noise, stage_noise)
                             stalled = stalled or left <= tol
                         stage_best, stage_noise = best, noise
