@@ -251,7 +251,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 idx = order[:batch_size] if batch_size < n_samples else slice(None)
                 after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
                 floor = objective.reference_loss * float(weights[idx].sum())
-                check_diverging([first_loss, after], epoch, floor=floor)
+                # (and, as fit's epochs, a unit residual's loss of slack: the first
+                # call of a one-row stream starts at that row's own best constant,
+                # a loss of 0, which Adam's first step, of a fixed length whatever
+                # the gradient, leaves by a unit's fraction)
+                slack = float(np.sum(objective.loss_scale)) * float(weights[idx].sum())
+                check_diverging([first_loss, after], epoch, slack=slack, floor=floor)
             if streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
                 state.stream.observe(move, n_params, n_samples)

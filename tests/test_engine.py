@@ -407,6 +407,35 @@ def test_a_streams_call_leaves_the_optimizer_it_continued_untouched(optimizer, c
             break
 
 
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        "adam",
+        "adagrad",
+        pytest.param(
+            "rmsprop",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="RMSprop's first step, g / sqrt((1 - rho) g^2), is 3 to 10 unit "
+                "strides: its first one-row calls still read as diverging",
+            ),
+        ),
+    ],
+)
+def test_a_one_row_streams_first_calls_are_not_taken_for_divergence(optimizer):
+    # The first call of a one-row stream starts at that row's best constant, a
+    # loss of 0, and the divergence bound was a multiple of that start: Adam's
+    # and Adagrad's first step, a fixed stride whatever the gradient, rose above
+    # it, and the first 4 calls raised "Training diverged" on ordinary data.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((30000, 6))[:40] * [1, 2, 3, 4, 5, 6] + 2
+    y = X @ rng.standard_normal(6) + rng.standard_normal(40)
+    model = GDRegressor(optimizer=optimizer, random_state=0)
+    for i in range(40):
+        model.partial_fit(X[i : i + 1], y[i : i + 1])
+    assert model.t_ == 40
+
+
 def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
     # partial_fit copies its generator only when it shuffles, so that a
     # rejected call leaves it as it was: a call of one batch must draw nothing.
