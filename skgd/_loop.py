@@ -535,7 +535,7 @@ def _epoch_order(shuffle, rng, n_samples, batch_size):
     if shuffle == "blocks":
         starts = rng.permutation(range(0, n_samples, batch_size))
         return np.concatenate([rows[start : start + batch_size] for start in starts])
-    return rng.permutation(n_samples)
+    return _passes.permutation(rng, n_samples)  # (rng.permutation's, compiled)
 
 
 def _largest_stable_step(settings, n_samples, batch_size, optimizer):

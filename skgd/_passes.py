@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch, jit
+from ._compiled import _prefetch, _prefetch_item, jit
 
 # The passes over sparse X's stored values ask for the column data of the value
 # this many ahead: on wide data each is a cache miss (see _ask_ahead).
@@ -333,6 +333,71 @@ def _all_finite(a):
     for q in range(a.shape[0]):
         total += a[q] * 0.0  # NaN for an infinity or a NaN, else 0 (no fast-math flag assumes)
     return total == 0.0
+
+
+def permutation(rng, n):
+    """``rng.permutation(n)``, the same rows in the same order, and ``rng`` left in the same state.
+
+    An epoch's order in the default shuffle. numpy's legacy shuffle draws
+    each swap's target by rejection (32 random bits under the smallest mask
+    of all ones that covers the position, again while above it) and swaps
+    at once: on a loaded machine about 10 ms for 200,000 rows, a sixth of a
+    float32 epoch. Here the same 32-bit draws are taken from ``rng`` in
+    bulk, the targets found by the same rejection without a branch, and the
+    swaps done in a second loop that asks for each target's row ahead.
+    Each bulk draw is exactly as many values as positions are left, the
+    fewest they can take, so that no draw is taken that numpy's shuffle
+    would not take: ``rng`` ends in the state numpy's shuffle leaves.
+    """
+    if (
+        not _kernel.ENABLED
+        or _kernel.numba is None
+        or type(rng) is not np.random.RandomState
+        or n - 1 > 0xFFFFFFFF  # (numpy's shuffle draws 64 bits a swap beyond)
+    ):
+        return rng.permutation(n)
+    order = np.arange(n)
+    targets = np.empty(n, dtype=np.int64)
+    left = n - 1  # the positions n - 1, ..., 1 swap in turn; left is the next one
+    while left > 0:
+        draws = rng.randint(0, 2**32, size=left, dtype=np.uint32)  # next_uint32, as numpy's
+        left = _swap_targets(draws, left, targets)
+    _swap(order, targets)
+    return order
+
+
+@jit
+def _swap_targets(draws, position, targets):
+    """Fill ``targets[position]``, ``targets[position - 1]``, ... from ``draws``; the position left.
+
+    numpy's ``random_interval``: a draw masked by the smallest all-ones
+    mask that covers the position, rejected while above it. The mask halves
+    when the position comes down to half of it.
+    """
+    mask = position
+    for shift in (1, 2, 4, 8, 16, 32):
+        mask |= mask >> shift
+    for k in range(draws.shape[0]):
+        if position == 0:
+            break
+        value = draws[k] & mask
+        targets[position] = value  # (a rejected value is overwritten by the next)
+        position -= value <= position
+        mask >>= position <= (mask >> 1)
+    return position
+
+
+# The swaps ask for the row this many swaps ahead: each is a read from anywhere in the order.
+_SWAPS_AHEAD = 16
+
+
+@jit
+def _swap(order, targets):
+    for i in range(order.shape[0] - 1, 0, -1):
+        if i > _SWAPS_AHEAD:
+            _prefetch_item(order, targets[i - _SWAPS_AHEAD])
+        j = targets[i]
+        order[i], order[j] = order[j], order[i]
 
 
 def _inverse(scale):

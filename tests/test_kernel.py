@@ -532,3 +532,32 @@ def test_the_streams_compiled_merge_of_statistics_is_numpys_to_the_bit(monkeypat
         assert_array_equal(a, b)
     assert np.isfinite(found[0][0]).all() and np.isfinite(found[0][1]).all()
     assert (found[0][1][:4] > 0).all() and (found[0][1][12:16] == 0).all()
+
+
+@pytest.mark.parametrize("bits", [np.random.MT19937, np.random.PCG64, np.random.Philox])
+def test_the_compiled_shuffle_is_numpys_order_and_leaves_the_generator_as_numpy_does(bits):
+    # An epoch's order is RandomState.permutation's, drawn in bulk and swapped
+    # in compiled code: the same rows in the same order, and the generator
+    # after it in the same state (the next epoch's order, the next fit's).
+    for seed in range(3):
+        for n in [0, 1, 2, 3, 4, 5, 8, 9, 17, 255, 256, 257, 1000, 65537, 100_003]:
+            ours, numpys = np.random.RandomState(bits(seed)), np.random.RandomState(bits(seed))
+            ours.randint(7), numpys.randint(7)  # a generator already used
+            order = _passes.permutation(ours, n)
+            expected = numpys.permutation(n)
+            assert order.dtype == expected.dtype
+            assert_array_equal(order, expected)
+            assert repr(ours.get_state(legacy=False)) == repr(numpys.get_state(legacy=False))
+            assert ours.random_sample() == numpys.random_sample()
+
+
+def test_a_shuffled_fit_is_the_same_on_both_paths_of_the_shuffle(monkeypatch):
+    # The compiled shuffle changes no model: the numpy path takes numpy's own.
+    X, y = make_regression(n_samples=3000, n_features=5, noise=1.0, random_state=0)
+    make = lambda: GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0)  # noqa: E731
+    compiled = make().fit(X, y)
+    monkeypatch.setattr(_passes, "permutation", lambda rng, n: rng.permutation(n))
+    numpys = make().fit(X, y)
+    assert_array_equal(compiled.coef_, numpys.coef_)
+    assert_array_equal(compiled.intercept_, numpys.intercept_)
+    assert compiled.loss_curve_ == numpys.loss_curve_
