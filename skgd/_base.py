@@ -213,7 +213,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     # --------------------------------------------------------------- fitting
 
-    def _fit(self, X, Y, sample_weight, *, incremental, coef_init=None, intercept_init=None):
+    def _fit(
+        self, X, Y, sample_weight, *, incremental, coef_init=None, intercept_init=None, finite=None
+    ):
         """Train on validated ``X`` and encoded ``Y``; set the fitted attributes.
 
         ``incremental`` is True for ``partial_fit``: one epoch, starting from
@@ -222,7 +224,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ``Y`` needs (``_n_outputs``), whether a single output keeps a 1-D
         ``coef_`` (``_squeeze_coef``), whether the target is rescaled
         (``_scales_target``) and how raw predictions become predictions
-        (``_predict_from_raw``).
+        (``_predict_from_raw``). ``finite``: a :class:`skgd._checks.FiniteLater`
+        when ``fit`` left X's finiteness to the statistics.
         """
         loss = self._get_loss()
         loss.check_target(Y)
@@ -274,6 +277,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # each row's norm, taken in the statistics' pass for the curvature's L_max
         row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
         stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms)
+        if finite is not None:
+            finite.statistics_taken(X, sample_weight, stats[0])
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
             peak = column_peak(X, sample_weight)

@@ -1,5 +1,7 @@
 """GDClassifier: a linear classifier trained by minibatch gradient descent."""
 
+import functools
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
@@ -9,6 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
+from ._checks import FiniteLater
 from ._parity import (
     SGDParityMixin,
     available_with_reason,
@@ -363,9 +366,15 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         indices = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[indices]
 
-    def _validate_Xy(self, X, y, reset):
+    def _validate_Xy(self, X, y, reset, ensure_all_finite=True):
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            reset=reset,
+            ensure_all_finite=ensure_all_finite,
         )
         if reset:
             # Later partial_fit calls refuse any label outside classes_ (_encode),
@@ -397,31 +406,35 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         self : GDClassifier
             The fitted estimator.
         """
-        X, y = self._validate_Xy(X, y, reset=True)
-        classes = np.unique(y)
-        if len(classes) < 2:
-            raise ValueError(
-                f"The training data has only one class ({classes.tolist()}); "
-                "a classifier needs samples of at least two classes."
+        validate = functools.partial(self._validate_Xy, reset=True)
+        later = FiniteLater.for_fit(self, X, y, validate, warns_on_2d_y=True)
+        with later as finite:  # (X's finiteness, from the statistics)
+            X, y = validate(X, y, **finite.relaxed)
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ValueError(
+                    f"The training data has only one class ({classes.tolist()}); "
+                    "a classifier needs samples of at least two classes."
+                )
+            if (
+                self.warm_start
+                and hasattr(self, "classes_")
+                and not np.array_equal(classes, self.classes_)
+            ):
+                raise ValueError(
+                    f"warm_start needs the same classes as before ({self.classes_.tolist()}); "
+                    f"got {classes.tolist()}."
+                )
+            return self._fit_classes(
+                X,
+                y,
+                classes,
+                sample_weight,
+                incremental=False,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
+                finite=finite,
             )
-        if (
-            self.warm_start
-            and hasattr(self, "classes_")
-            and not np.array_equal(classes, self.classes_)
-        ):
-            raise ValueError(
-                f"warm_start needs the same classes as before ({self.classes_.tolist()}); "
-                f"got {classes.tolist()}."
-            )
-        return self._fit_classes(
-            X,
-            y,
-            classes,
-            sample_weight,
-            incremental=False,
-            coef_init=coef_init,
-            intercept_init=intercept_init,
-        )
 
     @available_with_reason(partial_fit_available)
     @keep_state_on_error

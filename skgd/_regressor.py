@@ -1,5 +1,7 @@
 """GDRegressor: a linear regressor trained by minibatch gradient descent."""
 
+import functools
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
@@ -7,6 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
+from ._checks import FiniteLater
 from ._parity import (
     SGDParityMixin,
     available_with_reason,
@@ -309,7 +312,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             tags.regressor_tags.poor_score = True
         return tags
 
-    def _validate_Xy(self, X, y, reset):
+    def _validate_Xy(self, X, y, reset, ensure_all_finite=True):
         X, y = validate_data(
             self,
             X,
@@ -319,6 +322,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             multi_output=True,
             y_numeric=True,
             reset=reset,
+            ensure_all_finite=ensure_all_finite,
         )
         # The losses are promised float targets (skgd.losses): integer counts too.
         return X, (y if y.dtype.kind == "f" else y.astype(X.dtype))
@@ -370,15 +374,18 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             The fitted estimator.
         """
         self._prepare_to_train()
-        X, y = self._validate_Xy(X, y, reset=True)
-        return self._fit(
-            X,
-            y,
-            sample_weight,
-            incremental=False,
-            coef_init=coef_init,
-            intercept_init=intercept_init,
-        )
+        validate = functools.partial(self._validate_Xy, reset=True)
+        with FiniteLater.for_fit(self, X, y, validate) as finite:  # (X's finiteness: statistics)
+            X, y = validate(X, y, **finite.relaxed)
+            return self._fit(
+                X,
+                y,
+                sample_weight,
+                incremental=False,
+                coef_init=coef_init,
+                intercept_init=intercept_init,
+                finite=finite,
+            )
 
     @available_with_reason(partial_fit_available)
     @keep_state_on_error

@@ -194,7 +194,7 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=Non
         )
         if row_norms is not None:
             row_norms.filled = True
-        if not np.all(low <= high):  # no row of non-zero weight
+        if np.all(low > high):  # no row of non-zero weight (a column with a NaN: neither)
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
         return (*_in_units(mean, m2, weight, unit, low, high), total)
     arrays = (X.data, X.indices, X.indptr, sample_weight)
