@@ -561,3 +561,18 @@ def test_a_shuffled_fit_is_the_same_on_both_paths_of_the_shuffle(monkeypatch):
     assert_array_equal(compiled.coef_, numpys.coef_)
     assert_array_equal(compiled.intercept_, numpys.intercept_)
     assert compiled.loss_curve_ == numpys.loss_curve_
+
+
+def test_the_blocks_order_is_the_blocks_in_numpys_order_of_their_starts():
+    # shuffle="blocks": contiguous blocks of batch_size rows (the last one
+    # shorter), in the order RandomState.permutation gives their starts.
+    from skgd._loop import _epoch_order
+
+    for n, batch_size in [(1000, 7), (1001, 1000), (999, 1), (5, 2), (256 * 40, 256)]:
+        ours, numpys = np.random.RandomState(n), np.random.RandomState(n)
+        order = _epoch_order("blocks", ours, n, batch_size)
+        rows = np.arange(n)
+        starts = numpys.permutation(range(0, n, batch_size))
+        expected = np.concatenate([rows[start : start + batch_size] for start in starts])
+        assert_array_equal(order, expected)
+        assert ours.randint(2**30) == numpys.randint(2**30)
