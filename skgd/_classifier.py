@@ -364,9 +364,11 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         return self.classes_[indices]
 
     def _validate_Xy(self, X, y, reset):
+        # order="C": each batch reads whole rows (see _regressor._validate_Xy)
         X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], reset=reset
-        )
+            self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
+            reset=reset,
+        )  # fmt: skip
         if reset:
             # Later partial_fit calls refuse any label outside classes_ (_encode),
             # continuous ones too; the check costs more than a one-row call's step.
