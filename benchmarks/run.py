@@ -272,25 +272,27 @@ def wide_sparse(row, repeat, n_samples):
 
 
 def one_row_stream(row, rng):
-    """The cost of a partial_fit call on a single row, beside SGDRegressor's."""
-    X, y = regression_data(3000, 10, rng)
+    """The cost of a partial_fit call on a single row, and on 100 rows, beside SGDRegressor's."""
+    X, y = regression_data(21_000, 10, rng)
 
-    def stream(model):
+    def stream(model, chunk, calls):
         tic = time.perf_counter()
-        for i in range(1000, 3000):
-            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        for start in range(1000, 1000 + chunk * calls, chunk):
+            model.partial_fit(X[start : start + chunk], y[start : start + chunk])
         return time.perf_counter() - tic
 
-    times = {}
-    for name, make in [("gd", GDRegressor), ("sgd", SGDRegressor)]:
-        model = make(random_state=0).partial_fit(X[:1000], y[:1000])
-        times[name] = min(stream(model) for _ in range(3))
-    row(
-        "one-row partial_fit: GDRegressor / SGDRegressor (time)",
-        times["gd"] / times["sgd"],
-        lambda v: v <= 1.0,
-        f"target <= 1; SGD {times['sgd'] / 2000 * 1e6:.0f} us a call",
-    )
+    for chunk, calls, target in [(1, 2000, 1.0), (100, 200, None)]:
+        times = {}
+        for name, make in [("gd", GDRegressor), ("sgd", SGDRegressor)]:
+            model = make(random_state=0).partial_fit(X[:1000], y[:1000])
+            times[name] = min(stream(model, chunk, calls) for _ in range(3))
+        rows = "one-row" if chunk == 1 else f"{chunk}-row"
+        row(
+            f"{rows} partial_fit: GDRegressor / SGDRegressor (time)",
+            times["gd"] / times["sgd"],
+            None if target is None else (lambda v, target=target: v <= target),
+            ("target <= 1; " if target else "") + f"SGD {times['sgd'] / calls * 1e6:.0f} us a call",
+        )
 
 
 def compile_time(row):

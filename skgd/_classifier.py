@@ -373,6 +373,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             y,
             accept_sparse="csr",
             dtype=[np.float64, np.float32],
+            order="C",  # each batch reads whole rows (see _regressor._validate_Xy)
             reset=reset,
             ensure_all_finite=ensure_all_finite,
         )

@@ -83,7 +83,9 @@ def _row_loss(kind, param, Y, indexed, i, raw, g):
     n_outputs = raw.shape[0]
     if kind == _SOFTMAX:
         label = int(Y[i, 0])
-        top = raw.max()
+        top = raw[0]
+        for k in range(1, n_outputs):  # (not raw.max(): numba compiles it anew, 1-2 s)
+            top = max(top, raw[k])
         total = 0.0
         for k in range(n_outputs):
             g[k] = math.exp(raw[k] - top)

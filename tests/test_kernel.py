@@ -576,3 +576,26 @@ def test_the_blocks_order_is_the_blocks_in_numpys_order_of_their_starts():
         expected = np.concatenate([rows[start : start + batch_size] for start in starts])
         assert_array_equal(order, expected)
         assert ours.randint(2**30) == numpys.randint(2**30)
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_x_stored_by_columns_reaches_the_batch_steps_by_rows(Estimator, monkeypatch):
+    # A pandas DataFrame's values are stored by columns. Gathering a batch's
+    # rows from them costs a cache miss per value, and each memory layout
+    # compiles the batch steps again: X is copied in row order first, as
+    # scikit-learn's SGD does, and the model is the row-ordered X's.
+    X, y = make_classification(n_samples=300, n_features=6, random_state=0)
+    layouts = []
+    batch_steps = _kernel._dense_epoch
+
+    def spy(X, *args):
+        layouts.append(X.flags.c_contiguous)
+        return batch_steps(X, *args)
+
+    monkeypatch.setattr(_kernel, "_dense_epoch", spy)
+    by_rows = Estimator(random_state=0).fit(X, y)
+    for columns in [np.asfortranarray(X), np.asfortranarray(np.c_[X, X])[:, :6]]:
+        model = Estimator(random_state=0).fit(columns, y)
+        assert_array_equal(model.coef_, by_rows.coef_)
+        assert_array_equal(model.intercept_, by_rows.intercept_)
+    assert layouts and all(layouts)
