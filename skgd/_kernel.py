@@ -138,11 +138,15 @@ class Plan:
         self.held = None  # what the table holds from the last epoch, see run
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
 
-    def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
-        """Run the batches of one epoch on ``state``, in place.
+    def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
+        """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
 
         Returns ``(summed loss, batches done, first batch's loss, failed
-        batch's loss)`` as :func:`skgd._loop.descend` does.
+        batch's loss)`` as :func:`skgd._loop.descend` does, then the penalty
+        of V as the epoch found it, and whether V is finite after it (None:
+        not checked). The lazy kernels take all three in their last pass
+        over the coefficients (see :func:`skgd._lazy_steps._write_back`);
+        the other paths copy V before the batches, and the loop checks V.
         """
         o = self.objective
         params = [state.V, state.c] if self.fit_intercept else [state.V]
@@ -206,13 +210,22 @@ class Plan:
             velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
-            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch, filled)
+            sums = np.zeros(state.V.shape[0] + 1)  # V's squares by output, then its finiteness
+            result = kernel(
+                X.data, X.indices, X.indptr, *common, table, *scratch, filled, start, sums
+            )  # fmt: skip
             if result[1] == len(steps):
                 self.held = holding
-        elif sparse.issparse(X):
-            result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+            squares = sums[:-1].astype(state.V.dtype) if state.V.dtype != np.float64 else sums[:-1]
+            penalty = o.penalty(state.V, squares=squares)  # (never L1: not lazy)
+            finite = bool(sums[-1] == 0.0)
         else:
-            result = _dense_epoch(X, *common)
+            penalty = o.penalty(state.V, copy_to=start)
+            if sparse.issparse(X):
+                result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+            else:
+                result = _dense_epoch(X, *common)
+            finite = None
         total, done, first, failed, adam_t = result
         state.seen, state.n_averaged = int(averaging[1]), int(averaging[2])
         # (slots has an unused intercept's entry when fit_intercept=False)
@@ -221,7 +234,7 @@ class Plan:
                 kept[key] = array
             if self.opt == _ADAM:
                 kept["t"] = adam_t
-        return total, done, first, failed
+        return (total, done, first, failed), penalty, finite
 
     def forget(self):
         """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""

@@ -95,7 +95,7 @@ def _sparse_sgd_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    filled,
+    filled, at_start, sums,
 ):  # fmt: skip
     """Plain SGD on uncentred sparse X, lazily: a batch costs O(its non-zeros).
 
@@ -103,7 +103,8 @@ def _sparse_sgd_epoch(
     they are kept as ``V[k] = scale[k] * U[k]`` (scikit-learn's ``wscale``)
     and a step writes only U's columns that the batch reads. Row j of
     ``table`` holds column j of U, then the column's inverse scale: a
-    non-zero reads and writes one cache line.
+    non-zero reads and writes one cache line. V is written once, at the
+    end, by :func:`_unscale` (which fills ``at_start`` and ``sums``).
     """
     n_outputs, n_features = V.shape
     n = order.shape[0]
@@ -131,7 +132,7 @@ def _sparse_sgd_epoch(
                 kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], None, 0,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
-            _unscale(V, table, scale)
+            _unscale(V, table, scale, at_start, sums)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -163,21 +164,41 @@ def _sparse_sgd_epoch(
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
         averaging[1] += m  # (lazy: never averaging)
-    _unscale(V, table, scale)
+    _unscale(V, table, scale, at_start, sums)
     return total, n_batches, first, np.nan, t
 
 
 @jit
-def _unscale(V, table, scale):
+def _unscale(V, table, scale, start, sums):
     """Back from the lazy form ``V = scale * U``, U in the table's first columns.
 
     The table is left holding V (as rounded in V's dtype), as a fresh fill
-    would: the next epoch can start from it.
+    would: the next epoch can start from it. On the way, as
+    :func:`_write_back` says, V as the epoch found it goes to ``start``.
     """
+    n_outputs = V.shape[0]
     for j in range(V.shape[1]):  # the table row by row: one pass over it
-        for k in range(V.shape[0]):
-            V[k, j] = scale[k] * table[j, k]
+        for k in range(n_outputs):
+            _write_back(V, k, j, scale[k] * table[j, k], start, sums)
             table[j, k] = V[k, j]
+
+
+@jit
+def _write_back(V, k, j, value, start, sums):
+    """``V[k, j] = value``, after copying the old value to ``start`` and summing for the loop.
+
+    The loop keeps where each epoch started (and its penalty, from the sums
+    of squares), and checks that V stayed finite: on wide data three more
+    passes over V each epoch, which the write-back's one pass takes on its
+    way (V is written nowhere else in a lazy epoch). ``sums[k]`` adds the
+    old value's square, ``sums[-1]`` the new value times 0 (NaN once any is
+    not finite).
+    """
+    old = np.float64(V[k, j])
+    start[k, j] = V[k, j]
+    sums[k] += old * old
+    V[k, j] = value
+    sums[-1] += np.float64(V[k, j]) * 0.0
 
 
 @jit
@@ -216,18 +237,20 @@ def _advance(powers, s, k, p, v):
 
 
 @jit
-def _momentum_out(V, SV1, table, batch, powers):
+def _momentum_out(V, SV1, table, batch, powers, start, sums):
     """V and SV1 from the table, every column brought to step ``batch``.
 
     The table is left holding them (V as rounded in its dtype) at step 0, as
-    a fresh fill would: the next epoch can start from it.
+    a fresh fill would: the next epoch can start from it. On the way, as
+    :func:`_write_back` says, V as the epoch found it goes to ``start``.
     """
     n_outputs = V.shape[0]
     up_to = 2 * n_outputs + 1
     for j in range(V.shape[1]):  # the table row by row: one pass over it
         s = batch - int(table[j, up_to])
         for k in range(n_outputs):
-            V[k, j], SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
+            p, SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
+            _write_back(V, k, j, p, start, sums)
             table[j, k], table[j, n_outputs + k] = V[k, j], SV1[k, j]
         table[j, up_to] = 0.0
 
@@ -238,7 +261,7 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    touched, grad, filled,
+    touched, grad, filled, at_start, sums,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
@@ -280,7 +303,7 @@ def _sparse_momentum_epoch(
                 kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], powers, batch,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
-            _momentum_out(V, SV1, table, batch, powers)
+            _momentum_out(V, SV1, table, batch, powers, at_start, sums)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -324,5 +347,5 @@ def _sparse_momentum_epoch(
         if fit_intercept:
             _update(opt, hyper, c, gc, Sc1, Sc2, step * c_ratio, t)
         averaging[1] += m  # (lazy: never averaging)
-    _momentum_out(V, SV1, table, n_batches, powers)
+    _momentum_out(V, SV1, table, n_batches, powers, at_start, sums)
     return total, n_batches, first, np.nan, t

@@ -532,3 +532,40 @@ def test_the_streams_compiled_merge_of_statistics_is_numpys_to_the_bit(monkeypat
         assert_array_equal(a, b)
     assert np.isfinite(found[0][0]).all() and np.isfinite(found[0][1]).all()
     assert (found[0][1][:4] > 0).all() and (found[0][1][12:16] == 0).all()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lazy_epochs_copy_penalty_and_finiteness_as_the_loops_passes(
+    optimizer, dtype, monkeypatch
+):
+    # The lazy kernels copy V as the epoch found it, sum its squares for the
+    # penalty and check V after, all in their last pass over the table: the
+    # loop's own passes' answers, on every epoch of a fit, diverging ones too.
+    rng = np.random.RandomState(2)
+    X = sparse.random(300, 50, density=0.1, random_state=rng, dtype=dtype, format="csr")
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(50) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    seen, run = [], _kernel.Plan.run
+
+    def checked(plan, state, *args):
+        start = args[-1]
+        if len(seen) == 5:  # an infinite coefficient, which the table takes in afresh
+            state.V[1, 3] = np.inf
+            plan.forget()
+        before = state.V.copy()
+        start[...] = np.nan  # each epoch writes it afresh
+        sweep, penalty, finite = run(plan, state, *args)
+        assert_array_equal(start, before)
+        expected = plan.objective.penalty(before)
+        assert penalty == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-6)
+        assert finite == bool(np.isfinite(state.V).all())
+        seen.append(finite)
+        return sweep, penalty, finite
+
+    monkeypatch.setattr(_kernel.Plan, "run", checked)
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=8, tol=1e-6, max_iter=30)
+    GDClassifier(**params, random_state=0).fit(X, y)  # recovered from the epoch of the inf
+    assert len(seen) > 10 and seen[5] is False
+    assert all(finite is True for finite in seen[:5] + seen[6:])
