@@ -569,3 +569,27 @@ def test_the_lazy_epochs_copy_penalty_and_finiteness_as_the_loops_passes(
     GDClassifier(**params, random_state=0).fit(X, y)  # recovered from the epoch of the inf
     assert len(seen) > 10 and seen[5] is False
     assert all(finite is True for finite in seen[:5] + seen[6:])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_the_lazy_tables_columns_x_does_not_store_follow_the_penalty(optimizer, monkeypatch):
+    # The lazy table has rows only for the columns X stores; a column it does
+    # not store (here given a coefficient by coef_init) follows the penalty
+    # alone, brought up to date at the write-back: the numpy path's model.
+    rng = np.random.RandomState(3)
+    X = sparse.random(200, 30, density=0.15, random_state=rng).toarray()
+    X[:, [4, 17, 29]] = 0.0  # stored nowhere
+    X = sparse.csr_matrix(X)
+    y = (X @ rng.standard_normal(30) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    coef_init = rng.standard_normal((3, 30))
+    params = dict(optimizer=optimizer, alpha=0.05, batch_size=8, tol=1e-5, max_iter=25)
+    tables, table = [], _kernel.Plan._table
+    monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
+    compiled, numpy = both_paths(
+        lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch, coef_init=coef_init
+    )
+    assert tables and all(len(t) == 27 for t in tables)  # the lazy path, a row a stored column
+    assert np.all(compiled.coef_[:, [4, 17, 29]] != 0)  # shrunk, not zeroed
+    assert np.all(np.abs(compiled.coef_[:, [4, 17, 29]]) < np.abs(coef_init[:, [4, 17, 29]]))
+    same_model(compiled, numpy)
