@@ -593,3 +593,28 @@ def test_the_lazy_tables_columns_x_does_not_store_follow_the_penalty(optimizer, 
     assert np.all(compiled.coef_[:, [4, 17, 29]] != 0)  # shrunk, not zeroed
     assert np.all(np.abs(compiled.coef_[:, [4, 17, 29]]) < np.abs(coef_init[:, [4, 17, 29]]))
     same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_a_sparse_streams_lazy_calls_take_only_their_rows_columns(optimizer, monkeypatch):
+    # A one-row partial_fit call on wide sparse X gives the lazy table a row
+    # for each of its row's columns only (found by sorting, not by a pass
+    # over all 5000): the numpy path's model after 200 such calls.
+    rng = np.random.RandomState(4)
+    X = sparse.random(300, 5000, density=0.004, random_state=rng, format="csr")
+    y = (X @ rng.standard_normal(5000) > 0).astype(int)
+    sizes, rows = [], _kernel.Plan._rows
+    monkeypatch.setattr(_kernel.Plan, "_rows", lambda p, X: sizes.append(X.nnz) or rows(p, X))
+    models = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        model = GDClassifier(optimizer=optimizer, random_state=0)
+        model.partial_fit(X[:100], y[:100], classes=[0, 1])
+        for i in range(100, 300):
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        models.append(model)
+    assert sizes[1:] == [X[i].nnz for i in range(100, 300)]  # the lazy path, each call
+    assert_allclose(
+        models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
+    )
+    assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-9, atol=1e-9)
