@@ -275,7 +275,7 @@ def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
     block of columns at a time.
     """
     n_outputs = V.shape[0]
-    up_to = 2 * n_outputs + 1
+    velocity_at, up_to = n_outputs, 2 * n_outputs + 1  # table columns
     u = 0
     for j in range(0, V.shape[1], _BLOCK):
         end = min(j + _BLOCK, V.shape[1])
@@ -285,17 +285,19 @@ def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
         for k in range(n_outputs):
             v, velocity = V[k], SV1[k]
             total = 0.0
-            for q in range(j, end):  # every column, as one without a row
+            r = u
+            for q in range(j, end):
                 old = np.float64(v[q])
                 start[k, q] = v[q]
                 total += old * old
-                v[q], velocity[q] = _advance(powers, batch, k, old, velocity[q])
+                if r < rows and used[r] == q:  # a column with a row: from the table
+                    s, w = batch - int(table[r, up_to]), velocity_at + k
+                    v[q], velocity[q] = _advance(powers, s, k, table[r, k], table[r, w])
+                    table[r, k], table[r, w] = v[q], velocity[q]
+                    r += 1
+                else:  # without: from step 0
+                    v[q], velocity[q] = _advance(powers, batch, k, old, velocity[q])
             sums[k] += total
-            for r in range(u, rows):  # the columns with a row: from the table
-                s = batch - int(table[r, up_to])
-                q = used[r]
-                v[q], velocity[q] = _advance(powers, s, k, table[r, k], table[r, n_outputs + k])
-                table[r, k], table[r, n_outputs + k] = v[q], velocity[q]
             _check_finite(v, j, end, sums)
         for r in range(u, rows):
             table[r, up_to] = 0.0
