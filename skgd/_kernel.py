@@ -137,12 +137,17 @@ class Plan:
         self.table = None  # the lazy kernels' working table, see _table
         self.held = None  # what the table holds from the last epoch, see run
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
+        self.rows = None  # the columns X stores, and its indices as rows of the table, see _rows
 
-    def run(self, state, X, weights, order, batch_size, steps, c_ratio=1.0):
-        """Run the batches of one epoch on ``state``, in place.
+    def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
+        """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
 
         Returns ``(summed loss, batches done, first batch's loss, failed
-        batch's loss)`` as :func:`skgd._loop.descend` does.
+        batch's loss)`` as :func:`skgd._loop.descend` does, then the penalty
+        of V as the epoch found it, and whether V is finite after it (None:
+        not checked). The lazy kernels take all three in their last pass
+        over the coefficients (see :func:`skgd._lazy_steps._write_back`);
+        the other paths copy V before the batches, and the loop checks V.
         """
         o = self.objective
         params = [state.V, state.c] if self.fit_intercept else [state.V]
@@ -201,18 +206,28 @@ class Plan:
         held, self.held = self.held, None
         if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
-            table = self._table(state.V.shape, 1 if lazy_sgd else 2)
+            used, rows = self._rows(X)
+            table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2)
             scratch = () if lazy_sgd else self._scratch(X, batch_size, state.V.shape[0])
             velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
-            result = kernel(X.data, X.indices, X.indptr, *common, table, *scratch, filled)
+            sums = np.zeros(state.V.shape[0] + 1)  # V's squares by output, then its finiteness
+            result = kernel(
+                X.data, rows, X.indptr, *common, table, used, *scratch, filled, start, sums
+            )  # fmt: skip
             if result[1] == len(steps):
                 self.held = holding
-        elif sparse.issparse(X):
-            result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+            squares = sums[:-1].astype(state.V.dtype) if state.V.dtype != np.float64 else sums[:-1]
+            penalty = o.penalty(state.V, squares=squares)  # (never L1: not lazy)
+            finite = bool(sums[-1] == 0.0)
         else:
-            result = _dense_epoch(X, *common)
+            penalty = o.penalty(state.V, copy_to=start)
+            if sparse.issparse(X):
+                result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+            else:
+                result = _dense_epoch(X, *common)
+            finite = None
         total, done, first, failed, adam_t = result
         state.seen, state.n_averaged = int(averaging[1]), int(averaging[2])
         # (slots has an unused intercept's entry when fit_intercept=False)
@@ -221,14 +236,14 @@ class Plan:
                 kept[key] = array
             if self.opt == _ADAM:
                 kept["t"] = adam_t
-        return total, done, first, failed
+        return (total, done, first, failed), penalty, finite
 
     def forget(self):
         """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""
         self.held = None
 
     def _table(self, shape, n_kept):
-        """The lazy kernels' working table: one row a column of X, kept from epoch to epoch.
+        """The lazy kernels' working table: one row a column X stores, kept from epoch to epoch.
 
         A row holds the column's ``n_kept`` values an output (the
         coefficients, then momentum's velocities), its inverse scale and,
@@ -241,6 +256,27 @@ class Plan:
         if self.table is None or self.table.shape != (n_features, width):
             self.table = np.empty((n_features, width))
         return self.table
+
+    def _rows(self, X):
+        """The columns X stores, ascending, and X's indices as rows of the lazy table.
+
+        Only these columns have a row: on hashed text, a table of every
+        column (2**20 columns, 5 outputs: 50 MB) is read at random far
+        from the cache, where one of the quarter X stores fits (a fit a
+        sixth to a quarter quicker, on a busy machine). Kept for the fit: X
+        is the same each epoch. A few rows (a stream's call) take their
+        columns by sorting their indices, not by a pass over all columns.
+        """
+        if self.rows is None or self.rows[0] is not X.indices:
+            if X.indices.shape[0] * 16 < X.shape[1]:  # (a stream's few rows: no column-sized pass)
+                used, rows = np.unique(X.indices, return_inverse=True)
+                used, rows = used.astype(np.intp), rows.astype(X.indices.dtype, copy=False)
+            else:
+                stored = np.bincount(X.indices, minlength=X.shape[1]) > 0
+                used = np.flatnonzero(stored)
+                rows = (np.cumsum(stored, dtype=X.indices.dtype) - 1)[X.indices]
+            self.rows = X.indices, used, rows
+        return self.rows[1:]
 
     def _scratch(self, X, batch_size, n_outputs):
         """Lazy momentum's room for a batch's columns and their gradient, kept from epoch to epoch.

@@ -5,8 +5,12 @@ coefficients (scikit-learn's ``wscale``); with momentum or Nesterov at a
 constant step, a coefficient no batch touches follows a fixed linear map,
 applied when a batch next reads it. On wide data those reads land anywhere
 in the model, a cache miss each, so both keep all that a non-zero needs
-(its column's coefficients, velocities and scale) in one row of a table.
-:mod:`skgd._kernel` decides when they apply.
+(its column's coefficients, velocities and scale) in one row of a table,
+and only the columns X stores have a row (``used``; the kernels read X's
+``indices`` as rows of the table): hashed text at 2**20 columns stores a
+quarter of them, and the table then fits in cache. A column X does not
+store follows the penalty alone, at the write-back. :mod:`skgd._kernel`
+decides when they apply.
 """
 
 import numpy as np
@@ -18,6 +22,8 @@ from ._steps import _row_loss, _update
 # and for those of the column this many ahead (see _prefetch_table_ahead).
 _AHEAD = 8
 _AHEAD_COLUMNS = 32
+# The write-back takes V this many columns at a time, output by output (see _unscale).
+_BLOCK = 512
 
 
 @jit
@@ -95,25 +101,28 @@ def _sparse_sgd_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    filled,
+    used, filled, at_start, sums,
 ):  # fmt: skip
     """Plain SGD on uncentred sparse X, lazily: a batch costs O(its non-zeros).
 
     L2 shrinks all of an output's coefficients by one factor a step, so
     they are kept as ``V[k] = scale[k] * U[k]`` (scikit-learn's ``wscale``)
-    and a step writes only U's columns that the batch reads. Row j of
-    ``table`` holds column j of U, then the column's inverse scale: a
-    non-zero reads and writes one cache line.
+    and a step writes only U's columns that the batch reads. Row u of
+    ``table`` holds column ``used[u]`` of U, then the column's inverse
+    scale: a non-zero reads and writes one cache line. V is written once,
+    at the end, by :func:`_unscale` (which fills ``at_start`` and ``sums``).
     """
-    n_outputs, n_features = V.shape
+    n_outputs = V.shape[0]
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
     if not filled:  # (else the table holds V as the last epoch left it, see Plan.run)
-        for j in range(n_features):
+        for u in range(used.shape[0]):
+            j = used[u]
             for k in range(n_outputs):
-                table[j, k] = V[k, j]
-            table[j, inverse] = 1.0 / x_scale[j]
+                table[u, k] = V[k, j]
+            table[u, inverse] = 1.0 / x_scale[j]
     scale = np.ones(n_outputs)
+    unused = np.ones(n_outputs)  # the scale of the columns without a row: the steps' shrinks
     raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
@@ -131,7 +140,7 @@ def _sparse_sgd_epoch(
                 kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], None, 0,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
-            _unscale(V, table, scale)
+            _unscale(V, table, scale, used, unused, at_start, sums)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -145,10 +154,11 @@ def _sparse_sgd_epoch(
         for k in range(n_outputs):
             shrink = 1.0 - step * l2[k]
             if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into U
-                for j in range(n_features):
-                    table[j, k] *= scale[k]
+                for u in range(used.shape[0]):
+                    table[u, k] *= scale[k]
                 scale[k] = 1.0
             scale[k] *= shrink
+            unused[k] *= shrink
         for r in range(m):
             _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
             i = order[start + r]
@@ -163,21 +173,60 @@ def _sparse_sgd_epoch(
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
         averaging[1] += m  # (lazy: never averaging)
-    _unscale(V, table, scale)
+    _unscale(V, table, scale, used, unused, at_start, sums)
     return total, n_batches, first, np.nan, t
 
 
 @jit
-def _unscale(V, table, scale):
+def _unscale(V, table, scale, used, unused, start, sums):
     """Back from the lazy form ``V = scale * U``, U in the table's first columns.
 
     The table is left holding V (as rounded in V's dtype), as a fresh fill
-    would: the next epoch can start from it.
+    would: the next epoch can start from it. A column without a row in it
+    was only shrunk, by ``unused``. On the way, as :func:`_write_back`
+    says, V as the epoch found it goes to ``start``.
     """
-    for j in range(V.shape[1]):  # the table row by row: one pass over it
+    u = 0
+    for j in range(0, V.shape[1], _BLOCK):
+        end = min(j + _BLOCK, V.shape[1])
+        rows = u
+        while rows < used.shape[0] and used[rows] < end:
+            rows += 1
         for k in range(V.shape[0]):
-            V[k, j] = scale[k] * table[j, k]
-            table[j, k] = V[k, j]
+            _write_back(V[k], j, end, unused[k], start[k], sums, k)
+            for r in range(u, rows):  # the columns with a row: from the table
+                V[k, used[r]] = scale[k] * table[r, k]
+                table[r, k] = V[k, used[r]]
+            _check_finite(V[k], j, end, sums)
+        u = rows
+
+
+@jit
+def _write_back(v, j, end, factor, start, sums, k):
+    """``start[j:end] = v[j:end]``, ``v[j:end] *= factor``, and ``sums[k]`` adds the squares.
+
+    The loop keeps where each epoch started (and its penalty, from the sums
+    of squares), and checks that V stayed finite: on wide data, passes over
+    V each epoch, which the lazy kernels' write-back (V is written nowhere
+    else in a lazy epoch) takes on its way, a block of columns at a time
+    (one output's row of a block: contiguous, its sums vectorized).
+    """
+    total = 0.0
+    for q in range(j, end):
+        old = np.float64(v[q])
+        start[q] = v[q]
+        total += old * old
+        v[q] = factor * old
+    sums[k] += total
+
+
+@jit
+def _check_finite(v, j, end, sums):
+    """``sums[-1]`` adds ``v[j:end]`` times 0: NaN once any is not finite."""
+    total = 0.0
+    for q in range(j, end):
+        total += np.float64(v[q]) * 0.0
+    sums[-1] += total
 
 
 @jit
@@ -216,20 +265,43 @@ def _advance(powers, s, k, p, v):
 
 
 @jit
-def _momentum_out(V, SV1, table, batch, powers):
+def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
     """V and SV1 from the table, every column brought to step ``batch``.
 
     The table is left holding them (V as rounded in its dtype) at step 0, as
-    a fresh fill would: the next epoch can start from it.
+    a fresh fill would: the next epoch can start from it. A column without
+    a row in it is brought from step 0, as its row would be. On the way, as
+    :func:`_write_back` says, V as the epoch found it goes to ``start``, a
+    block of columns at a time.
     """
     n_outputs = V.shape[0]
-    up_to = 2 * n_outputs + 1
-    for j in range(V.shape[1]):  # the table row by row: one pass over it
-        s = batch - int(table[j, up_to])
+    velocity_at, up_to = n_outputs, 2 * n_outputs + 1  # table columns
+    u = 0
+    for j in range(0, V.shape[1], _BLOCK):
+        end = min(j + _BLOCK, V.shape[1])
+        rows = u
+        while rows < used.shape[0] and used[rows] < end:
+            rows += 1
         for k in range(n_outputs):
-            V[k, j], SV1[k, j] = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
-            table[j, k], table[j, n_outputs + k] = V[k, j], SV1[k, j]
-        table[j, up_to] = 0.0
+            v, velocity = V[k], SV1[k]
+            total = 0.0
+            r = u
+            for q in range(j, end):
+                old = np.float64(v[q])
+                start[k, q] = v[q]
+                total += old * old
+                if r < rows and used[r] == q:  # a column with a row: from the table
+                    s, w = batch - int(table[r, up_to]), velocity_at + k
+                    v[q], velocity[q] = _advance(powers, s, k, table[r, k], table[r, w])
+                    table[r, k], table[r, w] = v[q], velocity[q]
+                    r += 1
+                else:  # without: from step 0
+                    v[q], velocity[q] = _advance(powers, batch, k, old, velocity[q])
+            sums[k] += total
+            _check_finite(v, j, end, sums)
+        for r in range(u, rows):
+            table[r, up_to] = 0.0
+        u = rows
 
 
 @jit
@@ -238,29 +310,30 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    touched, grad, filled,
+    used, touched, grad, filled, at_start, sums,
 ):  # fmt: skip
     """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
 
     A column no batch touches follows a fixed linear map (see
     :func:`_momentum_powers`), applied all at once when a batch next reads
-    it, and to every column at the end of the epoch. Row j of ``table``
-    holds column j's coefficients, their velocities, the column's inverse
-    scale and the step the row is up to: a non-zero reads one place.
+    it, and to every column at the end of the epoch. Row u of ``table``
+    holds column ``used[u]``'s coefficients, their velocities, the column's
+    inverse scale and the step the row is up to: a non-zero reads one place.
     """
-    n_outputs, n_features = V.shape
+    n_outputs = V.shape[0]
     n = order.shape[0]
     n_batches = (n + batch_size - 1) // batch_size
     decay, step = hyper[0], steps[0]
     powers = _momentum_powers(opt, decay, step, l2, n_batches)
     velocity, inverse, up_to = n_outputs, 2 * n_outputs, 2 * n_outputs + 1  # table columns
     if not filled:  # (else the table holds V and SV1 as the last epoch left them)
-        for j in range(n_features):
+        for u in range(used.shape[0]):
+            j = used[u]
             for k in range(n_outputs):
-                table[j, k] = V[k, j]
-                table[j, velocity + k] = SV1[k, j]
-            table[j, inverse] = 1.0 / x_scale[j]
-            table[j, up_to] = 0.0
+                table[u, k] = V[k, j]
+                table[u, velocity + k] = SV1[k, j]
+            table[u, inverse] = 1.0 / x_scale[j]
+            table[u, up_to] = 0.0
     # touched, grad: a batch's columns, each once, and the data's gradient on
     # them, in the order the batch first reads them (see Plan._scratch)
     raw = np.empty((batch_size, n_outputs))
@@ -280,7 +353,7 @@ def _sparse_momentum_epoch(
                 kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], powers, batch,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
-            _momentum_out(V, SV1, table, batch, powers)
+            _momentum_out(V, SV1, table, batch, powers, used, at_start, sums)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -324,5 +397,5 @@ def _sparse_momentum_epoch(
         if fit_intercept:
             _update(opt, hyper, c, gc, Sc1, Sc2, step * c_ratio, t)
         averaging[1] += m  # (lazy: never averaging)
-    _momentum_out(V, SV1, table, n_batches, powers)
+    _momentum_out(V, SV1, table, n_batches, powers, used, at_start, sums)
     return total, n_batches, first, np.nan, t

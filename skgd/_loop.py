@@ -159,9 +159,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, settings.max_epochs + 1):
             tic = time.perf_counter()
-            # where the epoch starts, kept, and its penalty (the epoch's first loss)
+            # where the epoch starts, kept (V is copied there below, with its
+            # penalty: the epoch's first loss)
             at_start = (_spare(state.V, spares, safest, lowest), state.c.copy())
-            penalty = objective.penalty(state.V, copy_to=at_start[0])
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
             steps = [
@@ -171,12 +171,18 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # The intercept is not penalized: its step leaves out L2's curvature.
             c_ratio = _intercept_ratio(settings, objective, stable_step)
             if kernel is not None:  # the same batch steps, compiled
-                sweep = kernel.run(state, X, weights, order, batch_size, steps, c_ratio)
+                # (copying V to at_start, taking its penalty and checking V after
+                # on the way: on wide data, in the lazy kernels' last pass over V)
+                sweep, penalty, finite = kernel.run(
+                    state, X, weights, order, batch_size, steps, c_ratio, at_start[0]
+                )  # fmt: skip
             else:
+                penalty = objective.penalty(state.V, copy_to=at_start[0])
                 sweep = descend(
                     objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single,
                     settings.fit_intercept,
                 )  # fmt: skip
+                finite = None
             epoch_loss, done, first_loss, failed = sweep
             state.t += done
             rate_t = steps[max(done - 1, 0)] / stable_step
@@ -185,7 +191,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = _passes.all_finite(state.V) and _passes.all_finite(state.c)
+            finite = finite if finite is not None else _passes.all_finite(state.V)
+            finite = finite and _passes.all_finite(state.c)
             try:
                 if not (np.isfinite(epoch_loss) and finite):
                     raise diverged_error(epoch, epoch_loss)

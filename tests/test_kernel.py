@@ -599,3 +599,89 @@ def test_x_stored_by_columns_reaches_the_batch_steps_by_rows(Estimator, monkeypa
         assert_array_equal(model.coef_, by_rows.coef_)
         assert_array_equal(model.intercept_, by_rows.intercept_)
     assert layouts and all(layouts)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lazy_epochs_copy_penalty_and_finiteness_as_the_loops_passes(
+    optimizer, dtype, monkeypatch
+):
+    # The lazy kernels copy V as the epoch found it, sum its squares for the
+    # penalty and check V after, all in their last pass over the table: the
+    # loop's own passes' answers, on every epoch of a fit, diverging ones too.
+    rng = np.random.RandomState(2)
+    X = sparse.random(300, 50, density=0.1, random_state=rng, dtype=dtype, format="csr")
+    X.eliminate_zeros()
+    y = (X @ rng.standard_normal(50) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    seen, run = [], _kernel.Plan.run
+
+    def checked(plan, state, *args):
+        start = args[-1]
+        if len(seen) == 5:  # an infinite coefficient, which the table takes in afresh
+            state.V[1, 3] = np.inf
+            plan.forget()
+        before = state.V.copy()
+        start[...] = np.nan  # each epoch writes it afresh
+        sweep, penalty, finite = run(plan, state, *args)
+        assert_array_equal(start, before)
+        expected = plan.objective.penalty(before)
+        assert penalty == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-6)
+        assert finite == bool(np.isfinite(state.V).all())
+        seen.append(finite)
+        return sweep, penalty, finite
+
+    monkeypatch.setattr(_kernel.Plan, "run", checked)
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=8, tol=1e-6, max_iter=30)
+    GDClassifier(**params, random_state=0).fit(X, y)  # recovered from the epoch of the inf
+    assert len(seen) > 10 and seen[5] is False
+    assert all(finite is True for finite in seen[:5] + seen[6:])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_the_lazy_tables_columns_x_does_not_store_follow_the_penalty(optimizer, monkeypatch):
+    # The lazy table has rows only for the columns X stores; a column it does
+    # not store (here given a coefficient by coef_init) follows the penalty
+    # alone, brought up to date at the write-back: the numpy path's model.
+    rng = np.random.RandomState(3)
+    X = sparse.random(200, 30, density=0.15, random_state=rng).toarray()
+    X[:, [4, 17, 29]] = 0.0  # stored nowhere
+    X = sparse.csr_matrix(X)
+    y = (X @ rng.standard_normal(30) > 0.1).astype(int) + (X[:, 0].toarray().ravel() > 0.5)
+    coef_init = rng.standard_normal((3, 30))
+    params = dict(optimizer=optimizer, alpha=0.05, batch_size=8, tol=1e-5, max_iter=25)
+    tables, table = [], _kernel.Plan._table
+    monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
+    compiled, numpy = both_paths(
+        lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch, coef_init=coef_init
+    )
+    assert tables and all(len(t) == 27 for t in tables)  # the lazy path, a row a stored column
+    assert np.all(compiled.coef_[:, [4, 17, 29]] != 0)  # shrunk, not zeroed
+    assert np.all(np.abs(compiled.coef_[:, [4, 17, 29]]) < np.abs(coef_init[:, [4, 17, 29]]))
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_a_sparse_streams_lazy_calls_take_only_their_rows_columns(optimizer, monkeypatch):
+    # A one-row partial_fit call on wide sparse X gives the lazy table a row
+    # for each of its row's columns only (found by sorting, not by a pass
+    # over all 5000): the numpy path's model after 200 such calls.
+    rng = np.random.RandomState(4)
+    X = sparse.random(300, 5000, density=0.004, random_state=rng, format="csr")
+    y = (X @ rng.standard_normal(5000) > 0).astype(int)
+    sizes, rows = [], _kernel.Plan._rows
+    monkeypatch.setattr(_kernel.Plan, "_rows", lambda p, X: sizes.append(X.nnz) or rows(p, X))
+    models = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        model = GDClassifier(optimizer=optimizer, random_state=0)
+        model.partial_fit(X[:100], y[:100], classes=[0, 1])
+        for i in range(100, 300):
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        models.append(model)
+    assert sizes[1:] == [X[i].nnz for i in range(100, 300)]  # the lazy path, each call
+    assert_allclose(
+        models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
+    )
+    assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-9, atol=1e-9)
