@@ -273,7 +273,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
         # each row's norm, taken in the statistics' pass for the curvature's L_max
         row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
-        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms)
+        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms, loss)
         peak = None  # sparse X: the largest |value| of each column, over the stream
         if sparse.issparse(X):
             peak = column_peak(X, sample_weight)
@@ -445,7 +445,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                         return True
         return False
 
-    def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None):
+    def _statistics(
+        self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None, loss=None
+    ):
         """The statistics of X and of the target: this data's, or the stream's so far.
 
         Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
@@ -453,7 +455,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         predictions) is fixed by the first call of a stream. ``sample_weight``
         was divided by ``weight_unit`` (:func:`_weights_in_range`); the
         statistics keep the weight in the units the user gave, which a
-        stream's later chunks are merged in.
+        stream's later chunks are merged in. ``loss``: the loss object, if
+        the caller has made it already.
         """
         if streaming:
             x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
@@ -461,8 +464,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
         x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms)
-        if self._scales_target(self._get_loss()) and self.standardize:
-            Y_2d = np.reshape(Y, (len(Y), -1))
+        if self._scales_target(loss or self._get_loss()) and self.standardize:
+            Y_2d = Y.reshape(len(Y), -1)
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(
                 Y_2d, sample_weight, weight_unit
             )

@@ -170,7 +170,8 @@ class Objective:
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power
             # iteration would find it (to rounding) in three products.
             with np.errstate(all="ignore"):
-                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale, quiet=True)
+            L += fit_intercept
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
@@ -360,9 +361,13 @@ def _weighted_mean(values, weights):
     than the sums themselves on a streamed chunk of one row.
     """
     values = np.asarray(values)
-    weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
-    extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
-    dtype = np.result_type(values.dtype, weights.dtype, *extra)
+    if values.ndim > 1:
+        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    if values.dtype == weights.dtype and values.dtype.kind == "f":  # (result_type's answer)
+        dtype = values.dtype
+    else:
+        extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
+        dtype = np.result_type(values.dtype, weights.dtype, *extra)
     total = weights.sum(axis=0, dtype=dtype)
     if not total.all():  # (a weight of 0 in total)
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -395,10 +400,15 @@ def _compiled_sparse(X):
     return compiled and sparse.issparse(X) and X.format == "csr"
 
 
-def _largest_squared_row_norm(X, mean, scale):
-    """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it."""
-    shift = mean / scale
+def _largest_squared_row_norm(X, mean, scale, quiet=False):
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
+
+    ``quiet``: the caller has silenced numpy's floating-point warnings already.
+    """
     compiled = _kernel.ENABLED and _kernel.numba is not None
+    if compiled and quiet and not sparse.issparse(X):  # (a streamed row: no second errstate)
+        return float(_passes.largest_squared_row_norm(X, mean, scale, quiet=True))
+    shift = mean / scale
     if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
         arrays = X.data, X.indices, X.indptr
         return float(_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
