@@ -293,15 +293,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 V[...] = 0
         if continuing or coef_init is not None or intercept_init is not None:
             if continuing:  # from the last iterate (coef_ is the average when averaging)
-                W, b = getattr(self, "_iterate", None) or (self._W, self.intercept_)
-                W = np.reshape(W, self._W.shape)
+                W_model = self._W
+                W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
+                W = np.reshape(W, W_model.shape)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
                 W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
             if intercept_init is not None:
                 b = _as_init(intercept_init, "intercept_init", b.size)
-            V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
+            # (no copies: from_model makes new arrays of V and c)
+            dtype = X.dtype
+            V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
         if not self.fit_intercept:
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
@@ -315,9 +318,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         n_earlier = len(curve)
-        state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
+        stream = None  # a stream's schedule, continued
         if streaming and getattr(self, "_stream_step", None) is not None:
-            state.stream = StreamStep(*self._stream_step)  # a stream's schedule, continued
+            stream = StreamStep(*self._stream_step)
+        state = TrainingState(
+            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream
+        )
         if self.average:  # averaged SGD: the mean of the iterates after `average` samples
             state.average_from = int(self.average)
             if continuing and getattr(self, "_average", None) is not None:
@@ -396,12 +402,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
 
-        W, b = objective.to_model(*state.model())
+        units = state.in_model_units  # (a stream's call has its iterate in these units already)
+        W, b = units if units and not self.average else objective.to_model(*state.model())
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._iterate, self._average = None, None  # plain arrays, for persistence
         if self.average:
-            self._iterate = objective.to_model(state.V, state.c)
+            self._iterate = units or objective.to_model(state.V, state.c)
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
         # plain arrays, so that persisted models name no private type
@@ -441,7 +448,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
                     moved = np.abs(np.log(new.std / old[1]))  # (old: a plain tuple, see _as_tuple)
-                    if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
+                    # NaN, a constant feature (0 / 0), never (ndarray.any's reduction, unwrapped)
+                    if np.logical_or.reduce(moved > _TEN_PERCENT, axis=None):
                         return True
         return False
 

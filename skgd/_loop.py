@@ -61,6 +61,9 @@ class TrainingState:
 
     # a stream's "adaptive" schedule (partial_fit calls), :class:`StreamStep`
     stream: object = None
+    # A stream's call: ``objective.to_model(V, c)`` as the call left them, which its
+    # divergence check computed (the estimator reports it without a second conversion).
+    in_model_units: tuple = None
 
     def __post_init__(self):
         if self.stream is None:
@@ -252,7 +255,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if not settings.stop:
                 # (a batch of every row takes them in order: no copies of X, Y and weights)
                 idx = order[:batch_size] if batch_size < n_samples else slice(None)
-                after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
+                model = objective.to_model(state.V, state.c)
+                after = objective.batch_loss(
+                    X[idx], Y[idx], weights[idx], state.V, state.c, single, model
+                )
                 batch_weight = float(weights[idx].sum())
                 floor = objective.reference_loss * batch_weight
                 # (and, as fit's epochs, a unit residual's loss of slack: the first
@@ -282,6 +288,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if on_epoch is not None:
                 on_epoch(len(state.loss_curve), state, epoch_loss)
             if not settings.stop:
+                state.in_model_units = model  # (V and c as this call leaves them)
                 continue
             improved = best is None or any(
                 now > then + tol for now, then in zip(progress, best, strict=True)

@@ -97,17 +97,22 @@ class Objective:
         V = W * self.x_scale / self.y_scale[:, None]
         return V, (b - self.y_loc + W @ self.x_mean) / self.y_scale
 
-    def raw_prediction(self, X, V, c, single):
-        """``X @ W.T + b``, 1-D when the loss sees a single output."""
-        W, b = self.to_model(V, c)
+    def raw_prediction(self, X, V, c, single, model=None):
+        """``X @ W.T + b``, 1-D when the loss sees a single output.
+
+        ``model``: ``to_model(V, c)``, if the caller has it already.
+        """
+        W, b = self.to_model(V, c) if model is None else model
         raw = np.asarray(X @ W.T) + b
         return raw[:, 0] if single else raw
 
     # ------------------------------------------------- what the loop asks for
 
-    def batch_loss(self, X, Y, weights, V, c, single):
-        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it."""
-        return _weighted_sum(weights, self.loss.loss(Y, self.raw_prediction(X, V, c, single)))
+    def batch_loss(self, X, Y, weights, V, c, single, model=None):
+        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it (``model``: see
+        :meth:`raw_prediction`)."""
+        raw = self.raw_prediction(X, V, c, single, model)
+        return _weighted_sum(weights, self.loss.loss(Y, raw))
 
     def loss_and_gradient(self, X, Y, weights, V, c, single):
         """The batch's loss and the gradient of the objective.
@@ -361,7 +366,9 @@ def _weighted_mean(values, weights):
     than the sums themselves on a streamed chunk of one row.
     """
     values = np.asarray(values)
-    if values.ndim > 1:
+    if values.ndim == 2:
+        weights = weights[:, None]
+    elif values.ndim > 2:
         weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
     if values.dtype == weights.dtype and values.dtype.kind == "f":  # (result_type's answer)
         dtype = values.dtype
@@ -369,7 +376,9 @@ def _weighted_mean(values, weights):
         extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
         dtype = np.result_type(values.dtype, weights.dtype, *extra)
     total = weights.sum(axis=0, dtype=dtype)
-    if not total.all():  # (a weight of 0 in total)
+    # (a weight of 0 in total; one output's total is read as a number, ndarray.all's
+    # wrapper costs a streamed row's call more than the sums)
+    if (total.item() == 0) if total.size == 1 else not total.all():
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
