@@ -276,7 +276,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
         # each row's norm, taken in the statistics' pass for the curvature's L_max
         row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
-        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms)
+        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms, loss)
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = None  # sparse X: the largest |value| of each column, over the stream
@@ -298,15 +298,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 V[...] = 0
         if continuing or coef_init is not None or intercept_init is not None:
             if continuing:  # from the last iterate (coef_ is the average when averaging)
-                W, b = getattr(self, "_iterate", None) or (self._W, self.intercept_)
-                W = np.reshape(W, self._W.shape)
+                W_model = self._W
+                W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
+                W = np.reshape(W, W_model.shape)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
                 W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
             if intercept_init is not None:
                 b = _as_init(intercept_init, "intercept_init", b.size)
-            V, c = objective.from_model(W.astype(X.dtype), b.astype(X.dtype))
+            # (no copies: from_model makes new arrays of V and c)
+            dtype = X.dtype
+            V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
         if not self.fit_intercept:
             c[:] = 0
         if streaming and not self._rescaled(stats) and self._same_optimizer():
@@ -320,9 +323,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             optimizer = self._new_optimizer()
         curve = list(self.loss_curve_) if continuing else []
         n_earlier = len(curve)
-        state = TrainingState(V, c, optimizer, rng, self.t_ if continuing else 0, curve)
+        stream = None  # a stream's schedule, continued
         if streaming and getattr(self, "_stream_step", None) is not None:
-            state.stream = StreamStep(*self._stream_step)  # a stream's schedule, continued
+            stream = StreamStep(*self._stream_step)
+        state = TrainingState(
+            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream
+        )
         if self.average:  # averaged SGD: the mean of the iterates after `average` samples
             state.average_from = int(self.average)
             if continuing and getattr(self, "_average", None) is not None:
@@ -401,12 +407,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
 
-        W, b = objective.to_model(*state.model())
+        units = state.in_model_units  # (a stream's call has its iterate in these units already)
+        W, b = units if units and not self.average else objective.to_model(*state.model())
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._iterate, self._average = None, None  # plain arrays, for persistence
         if self.average:
-            self._iterate = objective.to_model(state.V, state.c)
+            self._iterate = units or objective.to_model(state.V, state.c)
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
         # plain arrays, so that persisted models name no private type
@@ -446,11 +453,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
                     moved = np.abs(np.log(new.std / old[1]))  # (old: a plain tuple, see _as_tuple)
-                    if (moved > _TEN_PERCENT).any():  # NaN, a constant feature (0 / 0), never
+                    # NaN, a constant feature (0 / 0), never (ndarray.any's reduction, unwrapped)
+                    if np.logical_or.reduce(moved > _TEN_PERCENT, axis=None):
                         return True
         return False
 
-    def _statistics(self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None):
+    def _statistics(
+        self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None, loss=None
+    ):
         """The statistics of X and of the target: this data's, or the stream's so far.
 
         Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
@@ -458,7 +468,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         predictions) is fixed by the first call of a stream. ``sample_weight``
         was divided by ``weight_unit`` (:func:`_weights_in_range`); the
         statistics keep the weight in the units the user gave, which a
-        stream's later chunks are merged in.
+        stream's later chunks are merged in. ``loss``: the loss object, if
+        the caller has made it already.
         """
         if streaming:
             x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
@@ -466,8 +477,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
         x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms)
-        if self._scales_target(self._get_loss()) and self.standardize:
-            Y_2d = np.reshape(Y, (len(Y), -1))
+        if self._scales_target(loss or self._get_loss()) and self.standardize:
+            Y_2d = Y.reshape(len(Y), -1)
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(
                 Y_2d, sample_weight, weight_unit
             )

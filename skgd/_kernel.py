@@ -127,12 +127,12 @@ class Plan:
         self.opt, self.keys = opt_code, keys
         self.fit_intercept = fit_intercept
         # the targets as one float array: values, -1/+1 signs, or class indices
-        self.indexed = np.ndim(Y) == 1 and len(objective.y_loc) > 1
+        self.indexed = Y.ndim == 1 and len(objective.y_loc) > 1
         self.Y = np.asarray(Y, dtype=np.float64).reshape(len(Y), -1)
         o = objective
         self.g_scale = np.asarray(o.y_scale / o.loss_scale, dtype=np.float64)
-        self.l1 = np.asarray(o.l1[:, 0], dtype=np.float64)
-        self.l2 = np.asarray(o.l2[:, 0], dtype=np.float64)
+        self.l1 = o.l1[:, 0].astype(np.float64, copy=False)
+        self.l2 = o.l2[:, 0].astype(np.float64, copy=False)
         self.hyper = _hyper(optimizer)
         self.table = None  # the lazy kernels' working table, see _table
         self.held = None  # what the table holds from the last epoch, see run
@@ -155,8 +155,10 @@ class Plan:
             self.optimizer.state_ = [{} for _ in params]
         slots = []  # the optimizer's state, as float64 arrays shaped like the parameters
         for param, kept in zip(params, self.optimizer.state_, strict=True):
-            arrays = [_slot(kept.get(key, 0.0), param.shape) for key in self.keys]
-            slots.append(arrays + [np.zeros(param.shape)] * (2 - len(arrays)))
+            arrays = [_slot(kept.get(key), param.shape) for key in self.keys]
+            if len(arrays) < 2:  # (the kernel's unused slots: one array serves both)
+                arrays += [np.zeros(param.shape)] * (2 - len(arrays))
+            slots.append(arrays)
         if not self.fit_intercept:
             slots.append([np.zeros(state.c.shape)] * 2)
         adam_t = int(self.optimizer.state_[0].get("t", 0))
@@ -196,7 +198,8 @@ class Plan:
         # Lazy updates need uncentred columns, no L1 and no average (each moves
         # every coefficient at every step); momentum, also one step for the
         # whole epoch (one map for every untouched step).
-        lazy = sparse.issparse(X) and state.average_from == np.inf  # (dense X: no test to pay)
+        is_sparse = sparse.issparse(X)
+        lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
         lazy = lazy and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
         lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
@@ -204,7 +207,7 @@ class Plan:
         # velocities, in this kind's layout. Anything else (a batch that
         # overflowed, another kernel, the loop writing V: forget) fills it afresh.
         held, self.held = self.held, None
-        if sparse.issparse(X) and (lazy_sgd or lazy_momentum):
+        if is_sparse and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             used, rows = self._rows(X)
             table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2)
@@ -223,7 +226,7 @@ class Plan:
             finite = bool(sums[-1] == 0.0)
         else:
             penalty = o.penalty(state.V, copy_to=start)
-            if sparse.issparse(X):
+            if is_sparse:
                 result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
             else:
                 result = _dense_epoch(X, *common)
@@ -298,7 +301,10 @@ def _slot(value, shape):
 
     The kernel's own array from the last epoch is taken as it is: a copy
     would cost a pass over n_outputs × n_features values every epoch.
+    ``value`` None (no state yet, or a restarted one) starts at zeros.
     """
+    if value is None:
+        return np.zeros(shape)
     if (
         isinstance(value, np.ndarray)
         and value.dtype == np.float64

@@ -12,6 +12,7 @@ between calls (the parameters, the optimizer's state, the random generator,
 the update count, the loss curve, a stream's step) is in a :class:`TrainingState`.
 """
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -60,6 +61,9 @@ class TrainingState:
 
     # a stream's "adaptive" schedule (partial_fit calls), :class:`StreamStep`
     stream: object = None
+    # A stream's call: ``objective.to_model(V, c)`` as the call left them, which its
+    # divergence check computed (the estimator reports it without a second conversion).
+    in_model_units: tuple = None
 
     def __post_init__(self):
         if self.stream is None:
@@ -123,7 +127,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a stream's "adaptive" schedule: a shorter step at each of its plateaus
     streams = not settings.stop and settings.schedule == "adaptive"
     stream_step = state.stream.fraction if streams else 1.0
-    rounding = max(_ROUNDING, 64 * np.finfo(X.dtype).eps)
+    rounding = _rounding(X.dtype)
     # tol=None runs every epoch, yet the "adaptive" schedule still adapts
     tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
     plateaus = 0  # seen by the "adaptive" schedule
@@ -140,10 +144,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     adapts = adapts and settings.curvature is not None and state.average_from == np.inf
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
     # the same over all epochs (at first, the start), and recoveries from divergence
-    safest, recoveries = (np.inf, state.V.copy(), state.c.copy()), 0
+    # (only fit recovers: a stream's call, one epoch, needs no copy of its start)
+    start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
+    safest, recoveries = (np.inf, *start), 0
     # copies of V that neither safest nor lowest holds any more, to reuse (the
     # start's too: on wide data a new array costs the system's zeroing of its pages)
-    spares = [safest[1]]
+    spares = [safest[1]] if settings.stop else []
 
     def recoverable():
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
@@ -256,13 +262,17 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if not settings.stop:
                 # (a batch of every row takes them in order: no copies of X, Y and weights)
                 idx = order[:batch_size] if batch_size < n_samples else slice(None)
-                after = objective.batch_loss(X[idx], Y[idx], weights[idx], state.V, state.c, single)
-                floor = objective.reference_loss * float(weights[idx].sum())
+                model = objective.to_model(state.V, state.c)
+                after = objective.batch_loss(
+                    X[idx], Y[idx], weights[idx], state.V, state.c, single, model
+                )
+                batch_weight = float(weights[idx].sum())
+                floor = objective.reference_loss * batch_weight
                 # (and, as fit's epochs, a unit residual's loss of slack: the first
                 # call of a one-row stream starts at that row's own best constant,
                 # a loss of 0, which Adam's first step, of a fixed length whatever
                 # the gradient, leaves by a unit's fraction)
-                slack = float(np.sum(objective.loss_scale)) * float(weights[idx].sum())
+                slack = float(objective.loss_scale.sum()) * batch_weight  # (np.sum's arithmetic)
                 check_diverging([first_loss, after], epoch, slack=slack, floor=floor)
             if streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
@@ -285,6 +295,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if on_epoch is not None:
                 on_epoch(len(state.loss_curve), state, epoch_loss)
             if not settings.stop:
+                state.in_model_units = model  # (V and c as this call leaves them)
                 continue
             improved = best is None or any(
                 now > then + tol for now, then in zip(progress, best, strict=True)
@@ -544,6 +555,12 @@ def _epoch_order(shuffle, rng, n_samples, batch_size):
         order = (starts[:, None] + np.arange(batch_size)).ravel()
         return order[order < n_samples] if n_samples % batch_size else order
     return _passes.permutation(rng, n_samples)  # (rng.permutation's, compiled)
+
+
+@functools.cache
+def _rounding(dtype):
+    """The relative change of a loss that is X's rounding, not progress (made once a dtype)."""
+    return max(_ROUNDING, 64 * np.finfo(dtype).eps)
 
 
 def _largest_stable_step(settings, n_samples, batch_size, optimizer):

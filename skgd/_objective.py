@@ -97,17 +97,22 @@ class Objective:
         V = W * self.x_scale / self.y_scale[:, None]
         return V, (b - self.y_loc + W @ self.x_mean) / self.y_scale
 
-    def raw_prediction(self, X, V, c, single):
-        """``X @ W.T + b``, 1-D when the loss sees a single output."""
-        W, b = self.to_model(V, c)
+    def raw_prediction(self, X, V, c, single, model=None):
+        """``X @ W.T + b``, 1-D when the loss sees a single output.
+
+        ``model``: ``to_model(V, c)``, if the caller has it already.
+        """
+        W, b = self.to_model(V, c) if model is None else model
         raw = np.asarray(X @ W.T) + b
         return raw[:, 0] if single else raw
 
     # ------------------------------------------------- what the loop asks for
 
-    def batch_loss(self, X, Y, weights, V, c, single):
-        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it."""
-        return _weighted_sum(weights, self.loss.loss(Y, self.raw_prediction(X, V, c, single)))
+    def batch_loss(self, X, Y, weights, V, c, single, model=None):
+        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it (``model``: see
+        :meth:`raw_prediction`)."""
+        raw = self.raw_prediction(X, V, c, single, model)
+        return _weighted_sum(weights, self.loss.loss(Y, raw))
 
     def loss_and_gradient(self, X, Y, weights, V, c, single):
         """The batch's loss and the gradient of the objective.
@@ -174,7 +179,8 @@ class Objective:
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power
             # iteration would find it (to rounding) in three products.
             with np.errstate(all="ignore"):
-                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale, quiet=True)
+            L += fit_intercept
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
@@ -364,11 +370,19 @@ def _weighted_mean(values, weights):
     than the sums themselves on a streamed chunk of one row.
     """
     values = np.asarray(values)
-    weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
-    extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
-    dtype = np.result_type(values.dtype, weights.dtype, *extra)
+    if values.ndim == 2:
+        weights = weights[:, None]
+    elif values.ndim > 2:
+        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    if values.dtype == weights.dtype and values.dtype.kind == "f":  # (result_type's answer)
+        dtype = values.dtype
+    else:
+        extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
+        dtype = np.result_type(values.dtype, weights.dtype, *extra)
     total = weights.sum(axis=0, dtype=dtype)
-    if not total.all():  # (a weight of 0 in total)
+    # (a weight of 0 in total; one output's total is read as a number, ndarray.all's
+    # wrapper costs a streamed row's call more than the sums)
+    if (total.item() == 0) if total.size == 1 else not total.all():
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
     return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
 
@@ -399,10 +413,15 @@ def _compiled_sparse(X):
     return compiled and sparse.issparse(X) and X.format == "csr"
 
 
-def _largest_squared_row_norm(X, mean, scale):
-    """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it."""
-    shift = mean / scale
+def _largest_squared_row_norm(X, mean, scale, quiet=False):
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
+
+    ``quiet``: the caller has silenced numpy's floating-point warnings already.
+    """
     compiled = _kernel.ENABLED and _kernel.numba is not None
+    if compiled and quiet and not sparse.issparse(X):  # (a streamed row: no second errstate)
+        return float(_passes.largest_squared_row_norm(X, mean, scale, quiet=True))
+    shift = mean / scale
     if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
         arrays = X.data, X.indices, X.indptr
         return float(_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))

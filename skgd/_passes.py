@@ -402,22 +402,29 @@ def _shuffle_chunk(order, draws, position, targets):
     return position
 
 
-def _inverse(scale):
-    """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None."""
-    with np.errstate(all="ignore"):
+def _inverse(scale, quiet=False):
+    """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None.
+
+    ``quiet``: the caller silenced numpy's warnings already (a second
+    ``errstate`` costs a streamed row's call more than the division).
+    """
+    if quiet:
         inverse = 1.0 / np.asarray(scale, dtype=np.float64)
+    else:
+        with np.errstate(all="ignore"):
+            inverse = 1.0 / np.asarray(scale, dtype=np.float64)
     return inverse if np.isfinite(inverse).all() else None
 
 
-def largest_squared_row_norm(X, mean, scale):
+def largest_squared_row_norm(X, mean, scale, quiet=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64.
 
     Multiplied by ``1 / scale``: a division per value would make the pass
     several times slower than reading X (scales so small that their
-    inverse overflows divide).
+    inverse overflows divide). ``quiet`` as for :func:`_inverse`.
     """
     mean = np.asarray(mean, dtype=np.float64)
-    inverse = _inverse(scale)
+    inverse = _inverse(scale, quiet)
     if inverse is None:
         return _largest_squared_row_norm_divided(X, mean, np.asarray(scale, dtype=np.float64))
     return _largest_squared_row_norm(X, mean, inverse)
