@@ -487,7 +487,7 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
     top = np.empty(n_features)
     lam = 0.0
     for _ in range(iterations):
-        norm = math.sqrt(_squares(v))
+        norm = math.sqrt(np.sum(v * v))
         for j in range(n_features):
             a[j] = v[j] / norm * inverse[j]
         last = v[n_features] / norm
@@ -504,21 +504,12 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
         for j in range(n_features):
             v[j] = top[j] * inverse[j]
         v[n_features] = total if fit_intercept else 0.0
-        lam, previous = math.sqrt(_squares(v)), lam
+        lam, previous = math.sqrt(np.sum(v * v)), lam
         if not (lam > 0 and np.isfinite(lam)):
             break
         if lam - previous <= 1e-7 * lam:  # settled
             break
     return lam
-
-
-@jit
-def _squares(v):
-    """``np.sum(v * v)``, without numba compiling its sum anew in each caller (0.6 s)."""
-    total = 0.0
-    for value in v:
-        total += value * value
-    return total
 
 
 def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
