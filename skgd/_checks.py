@@ -215,6 +215,10 @@ def _check_finite(name, method, values):
         )
 
 
+# Rows of weight 0 whose finiteness FiniteLater checks at a time
+_ROWS_AT_A_TIME = 1024
+
+
 class FiniteLater:
     """X's finiteness in ``fit``, read from its statistics instead of a pass over X of its own.
 
@@ -282,13 +286,20 @@ class FiniteLater:
         """After the statistics of X: scikit-learn's error if they or the rows they skip say so."""
         if not self.pending:
             return
+        if sparse.issparse(X):  # (a pandas sparse DataFrame, sparse once validated)
+            self._check()
+            return
         finite = bool(np.isfinite(x_stats.mean).all() and np.isfinite(x_stats.std).all())
         if finite:
             # rows the statistics do not sum: weight 0, or too small to count
-            # beside the largest (far above the float range's reach)
+            # beside the largest (far above the float range's reach); a few at
+            # a time, since most rows may be such (a copy of them all took X's size)
             weight = np.asarray(sample_weight, dtype=np.float64)
             skipped = np.flatnonzero(weight <= weight.max(initial=0.0) * 2.0**-1000)
-            finite = len(skipped) == 0 or bool(np.isfinite(X[skipped]).all())
+            finite = all(
+                np.isfinite(X[skipped[start : start + _ROWS_AT_A_TIME]]).all()
+                for start in range(0, len(skipped), _ROWS_AT_A_TIME)
+            )
         if finite:
             self.pending, self._X, self._y = False, None, None
         else:

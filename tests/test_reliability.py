@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -413,6 +414,29 @@ def test_finite_x_beyond_the_statistics_range_gets_the_loops_error_as_before():
             GDRegressor(max_iter=5, random_state=0).fit(X, Y_REG)
 
 
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_a_sparse_dataframe_with_rows_of_weight_0_fits_as_its_csr_matrix(Estimator):
+    # A pandas sparse DataFrame is dense until validated, sparse after: its
+    # finiteness is scikit-learn's to check, not the dense statistics' (their
+    # check of the rows of weight 0 raised a TypeError on it).
+    import pandas as pd  # (a test extra)
+
+    X = sparse.random(60, 4, density=0.5, random_state=0, format="csr")
+    y = Y_REG[np.arange(60) % 20] if Estimator is GDRegressor else np.arange(60) % 2
+    weights = np.ones(60)
+    weights[7] = 0.0
+    frame = pd.DataFrame.sparse.from_spmatrix(X)
+    make = lambda: Estimator(max_iter=5, tol=None, random_state=0)  # noqa: E731
+    model = make().fit(frame, y, sample_weight=weights)
+    assert_array_equal(model.coef_, make().fit(X, y, sample_weight=weights).coef_)
+    X = X.toarray()
+    X[7, 0] = np.nan  # on the row of weight 0: scikit-learn's error still
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        make().fit(
+            pd.DataFrame.sparse.from_spmatrix(sparse.csr_matrix(X)), y, sample_weight=weights
+        )
+
+
 def snapshot(model):
     return copy.deepcopy(
         {
@@ -539,6 +563,19 @@ def test_fitting_allocates_less_than_a_quarter_of_x_beyond_x(large_float32):
         # on fewer rows may not take every compiled pass this one takes
         GDRegressor(max_iter=1, random_state=0).fit(X, y)
         peak = traced_peak(GDRegressor(max_iter=1, random_state=0).fit, X, y)
+    assert peak < X.nbytes / 4
+
+
+def test_rows_of_weight_0_are_checked_for_finiteness_without_a_copy_of_them(large_float32):
+    # The statistics skip rows of weight 0, so fit checks their finiteness
+    # apart; most rows may be such (masking by weights), and a copy of them
+    # all was X's size.
+    X, y = large_float32
+    weights = (np.arange(len(y)) % 10 == 0).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GDRegressor(max_iter=1, random_state=0).fit(X, y, sample_weight=weights)
+        peak = traced_peak(GDRegressor(max_iter=1, random_state=0).fit, X, y, sample_weight=weights)
     assert peak < X.nbytes / 4
 
 
