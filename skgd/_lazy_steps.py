@@ -189,9 +189,7 @@ def _unscale(V, table, scale, used, unused, start, sums):
     u = 0
     for j in range(0, V.shape[1], _BLOCK):
         end = min(j + _BLOCK, V.shape[1])
-        rows = u
-        while rows < used.shape[0] and used[rows] < end:
-            rows += 1
+        rows = _rows_before(used, u, end)
         for k in range(V.shape[0]):
             _write_back(V[k], j, end, unused[k], start[k], sums, k)
             for r in range(u, rows):  # the columns with a row: from the table
@@ -199,6 +197,19 @@ def _unscale(V, table, scale, used, unused, start, sums):
                 table[r, k] = V[k, used[r]]
             _check_finite(V[k], j, end, sums)
         u = rows
+
+
+@jit
+def _rows_before(used, u, end):
+    """The first table row from ``u`` on whose column is ``end`` or past: a block's rows end there.
+
+    ``used`` holds the columns with a row, in order; the write-back takes the
+    columns by blocks, and the rows of a block follow those of the one before.
+    """
+    rows = u
+    while rows < used.shape[0] and used[rows] < end:
+        rows += 1
+    return rows
 
 
 @jit
@@ -279,9 +290,7 @@ def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
     u = 0
     for j in range(0, V.shape[1], _BLOCK):
         end = min(j + _BLOCK, V.shape[1])
-        rows = u
-        while rows < used.shape[0] and used[rows] < end:
-            rows += 1
+        rows = _rows_before(used, u, end)
         for k in range(n_outputs):
             v, velocity = V[k], SV1[k]
             total = 0.0
