@@ -109,8 +109,10 @@ class Objective:
     # ------------------------------------------------- what the loop asks for
 
     def batch_loss(self, X, Y, weights, V, c, single, model=None):
-        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it (``model``: see
-        :meth:`raw_prediction`)."""
+        """The batch's weighted loss, as :meth:`loss_and_gradient` returns it.
+
+        ``model``: see :meth:`raw_prediction`.
+        """
         raw = self.raw_prediction(X, V, c, single, model)
         return _weighted_sum(weights, self.loss.loss(Y, raw))
 
