@@ -29,7 +29,7 @@ import math
 import numpy as np
 from scipy import sparse
 
-from . import _kernel, _passes
+from . import _curvature_passes, _kernel, _passes
 from ._standardize import rows_that_count
 
 # At most this many rows measure the target's statistics and the curvature.
@@ -205,9 +205,9 @@ class Objective:
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
         compiled = None  # the compiled pass for this X, if there is one
         if _compiled_dense(Xs):
-            compiled = _passes.gram_power_iteration
+            compiled = _curvature_passes.gram_power_iteration
         elif _compiled_sparse(Xs):
-            compiled = _passes.sparse_gram_power_iteration
+            compiled = _curvature_passes.sparse_gram_power_iteration
         if compiled is not None:
             lam = compiled(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
@@ -422,17 +422,17 @@ def _largest_squared_row_norm(X, mean, scale, quiet=False):
     """
     compiled = _kernel.ENABLED and _kernel.numba is not None
     if compiled and quiet and not sparse.issparse(X):  # (a streamed row: no second errstate)
-        return float(_passes.largest_squared_row_norm(X, mean, scale, quiet=True))
+        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale, quiet=True))
     shift = mean / scale
     if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
         arrays = X.data, X.indices, X.indptr
-        return float(_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
+        return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
     if sparse.issparse(X):
         Z = X.multiply(1.0 / scale).tocsr()
         norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
         return float(norms.max())
     if compiled:  # dense, from here on
-        return float(_passes.largest_squared_row_norm(X, mean, scale))
+        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
     best = 0.0
     for start in range(0, X.shape[0], 4096):
         block = (X[start : start + 4096] - mean) / scale

@@ -1,0 +1,240 @@
+"""Compiled passes over X for the curvature: the largest row norm and the power iteration.
+
+Before training, the step's scale comes from how curved the objective is
+(:meth:`skgd._objective.Objective.curvature`): the largest squared norm of
+a standardized row, and the largest eigenvalue of the standardized Gram
+matrix of the sampled rows, by power iteration. Each is one pass over X
+(dense, or CSR's stored values) an iteration, in float64, with no copy of
+X and no standardized temporary. The numpy path in :mod:`skgd._objective`
+gives the same results (the tests compare both).
+"""
+
+import math
+
+import numpy as np
+
+from ._compiled import jit
+from ._passes import _columns
+
+
+def _inverse(scale, quiet=False):
+    """``1 / scale`` when every inverse is finite (multiplying beats dividing), else None.
+
+    ``quiet``: the caller silenced numpy's warnings already (a second
+    ``errstate`` costs a streamed row's call more than the division).
+    """
+    if quiet:
+        inverse = 1.0 / np.asarray(scale, dtype=np.float64)
+    else:
+        with np.errstate(all="ignore"):
+            inverse = 1.0 / np.asarray(scale, dtype=np.float64)
+    return inverse if np.isfinite(inverse).all() else None
+
+
+def largest_squared_row_norm(X, mean, scale, quiet=False):
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64.
+
+    Multiplied by ``1 / scale``: a division per value would make the pass
+    several times slower than reading X (scales so small that their
+    inverse overflows divide). ``quiet`` as for :func:`_inverse`.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale, quiet)
+    if inverse is None:
+        return _largest_squared_row_norm_divided(X, mean, np.asarray(scale, dtype=np.float64))
+    return _largest_squared_row_norm(X, mean, inverse)
+
+
+@jit
+def _largest_squared_row_norm(X, mean, inverse):
+    best = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            z = (X[i, j] - mean[j]) * inverse[j]
+            total += z * z
+        best = max(best, total)
+    return best
+
+
+@jit
+def _largest_squared_row_norm_divided(X, mean, scale):
+    best = 0.0
+    for i in range(X.shape[0]):
+        total = 0.0
+        for j in range(X.shape[1]):
+            z = (X[i, j] - mean[j]) / scale[j]
+            total += z * z
+        best = max(best, total)
+    return best
+
+
+def gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """The largest eigenvalue of the weighted Gram matrix of X's standardized rows.
+
+    :meth:`skgd._objective.Objective.curvature`'s power iteration, compiled:
+    the standardized rows ``z_i = (x_i - mean) / scale``, with the
+    intercept's 1 appended (0 without an intercept), each weighted by
+    ``weights``; X (the sampled rows) is read once an iteration, float32 as
+    it is, and summed in float64. None if ``1 / scale`` overflows. Compiled,
+    the iteration calls no multithreaded BLAS: on a loaded machine numpy's
+    forty small products took 30 times their quiet time, 0.6 s a fit.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    return _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations)
+
+
+@jit
+def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
+    n_features = X.shape[1]
+    v = np.ones(n_features + 1)
+    a = np.empty(n_features)
+    top = np.empty(n_features)
+    lam = 0.0
+    for _ in range(iterations):
+        norm = math.sqrt(np.sum(v * v))
+        for j in range(n_features):
+            a[j] = v[j] / norm * inverse[j]
+        last = v[n_features] / norm
+        top[:] = 0.0
+        total = 0.0
+        for i in range(X.shape[0]):
+            u = 0.0
+            for j in range(n_features):
+                u += (X[i, j] - mean[j]) * a[j]
+            u = (u + last) * weights[i]
+            total += u
+            for j in range(n_features):
+                top[j] += u * (X[i, j] - mean[j])
+        for j in range(n_features):
+            v[j] = top[j] * inverse[j]
+        v[n_features] = total if fit_intercept else 0.0
+        lam, previous = math.sqrt(np.sum(v * v)), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
+def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+    """:func:`gram_power_iteration` for CSR X (canonical), in O(its stored values) an iteration.
+
+    The numpy path's products on sparse X touch every column twice an
+    iteration (2**20-long vectors: threaded BLAS, slow on a loaded machine).
+    Here the columns with a value stored in X are numbered once; every other
+    column's standardized values are its constant ``-mean / scale``, so its
+    part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
+    of the shift), carried as two numbers. None if ``1 / scale`` overflows.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    inverse = _inverse(scale)
+    if inverse is None:
+        return None
+    number = _columns(len(mean), dtype=np.int64, fill=-1)  # a stored column's place, or -1
+    return _sparse_gram_power_iteration(
+        X.data, X.indices, X.indptr, weights, mean * inverse, inverse, fit_intercept, iterations,
+        number,
+    )  # fmt: skip
+
+
+@jit
+def _sparse_gram_power_iteration(
+    data, indices, indptr, weights, shift, inverse, fit_intercept, iterations, number
+):
+    n_features = shift.shape[0]
+    columns = np.empty(min(n_features, data.shape[0]), dtype=np.int64)
+    m = 0
+    for q in range(data.shape[0]):
+        j = indices[q]
+        if number[j] < 0:
+            number[j] = m
+            columns[m] = j
+            m += 1
+    local = np.empty(data.shape[0], dtype=np.int64)  # each stored value's place
+    for q in range(data.shape[0]):
+        local[q] = number[indices[q]]
+    inv = np.empty(m)
+    sh = np.empty(m)
+    for p in range(m):
+        inv[p], sh[p] = inverse[columns[p]], shift[columns[p]]
+    # the other columns: how many, and their shifts' sum and squared sum
+    n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
+    for j in range(n_features):
+        if number[j] < 0:
+            other_sum += shift[j]
+            other_squares += shift[j] * shift[j]
+    alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    v = np.ones(m)
+    last_v = 1.0
+    a = np.empty(m)
+    lam = 0.0
+    for _ in range(iterations):
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += alpha * alpha * n_other + 2.0 * alpha * beta * other_sum
+        squares += beta * beta * other_squares + last_v * last_v
+        norm = math.sqrt(squares)
+        centre = 0.0  # shift . v / norm, over every column
+        for p in range(m):
+            a[p] = v[p] / norm
+            centre += sh[p] * a[p]
+        centre += (alpha * other_sum + beta * other_squares) / norm
+        last = last_v / norm
+        for p in range(m):
+            a[p] *= inv[p]
+            v[p] = 0.0
+        total = 0.0
+        for i in range(indptr.shape[0] - 1):
+            u = 0.0
+            for q in range(indptr[i], indptr[i + 1]):
+                u += data[q] * a[local[q]]
+            u = (u - centre + last) * weights[i]
+            total += u
+            for q in range(indptr[i], indptr[i + 1]):
+                v[local[q]] += u * data[q]
+        for p in range(m):
+            v[p] = v[p] * inv[p] - sh[p] * total
+        alpha, beta = 0.0, -total
+        last_v = total if fit_intercept else 0.0
+        squares = 0.0
+        for p in range(m):
+            squares += v[p] * v[p]
+        squares += beta * beta * other_squares + last_v * last_v
+        lam, previous = math.sqrt(squares), lam
+        if not (lam > 0 and np.isfinite(lam)):
+            break
+        if lam - previous <= 1e-7 * lam:  # settled
+            break
+    return lam
+
+
+def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
+    """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
+
+    With ``z = x / scale`` and ``s = mean / scale``, a row's
+    ``||z - s||^2`` is the sum over its stored values of ``z^2 - 2 z s``,
+    plus ``||s||^2`` (the same for every row).
+    """
+    shift = mean / scale  # (by numpy: see _columns)
+    return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
+
+
+@jit
+def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
+    best = -np.inf
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            z = data[q] / scale[j]
+            total += z * z - 2.0 * z * shift[j]
+        best = max(best, total)
+    squares = 0.0
+    for j in range(shift.shape[0]):
+        squares += shift[j] * shift[j]
+    return best + squares
