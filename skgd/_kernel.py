@@ -56,7 +56,7 @@ from ._compiled import (
     _SQUARED_HINGE,
     numba,
 )
-from ._lazy_steps import _sparse_momentum_epoch, _sparse_sgd_epoch
+from ._lazy_steps import _sparse_momentum_epoch, _sparse_sgd_epoch, step_runs
 from ._steps import _dense_epoch, _sparse_epoch
 
 # Set to False to train every model on the numpy path (the tests compare both).
@@ -196,13 +196,14 @@ class Plan:
             averaging,
         )
         # Lazy updates need uncentred columns, no L1 and no average (each moves
-        # every coefficient at every step); momentum, also one step for the
-        # whole epoch (one map for every untouched step).
+        # every coefficient at every step); momentum, also few runs of equal
+        # steps (one map a run for every untouched step).
         is_sparse = sparse.issparse(X)
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
         lazy = lazy and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
-        lazy_momentum = lazy and self.opt in (_MOMENTUM, _NESTEROV) and len(set(steps)) == 1
+        runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
+        lazy_momentum = runs is not None
         # What the lazy table holds after a whole lazy epoch: this V, these
         # velocities, in this kind's layout. Anything else (a batch that
         # overflowed, another kernel, the loop writing V: forget) fills it afresh.
@@ -211,7 +212,7 @@ class Plan:
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             used, rows = self._rows(X)
             table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2)
-            scratch = () if lazy_sgd else self._scratch(X, batch_size, state.V.shape[0])
+            scratch = () if lazy_sgd else (runs, *self._scratch(X, batch_size, state.V.shape[0]))
             velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))

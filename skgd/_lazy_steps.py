@@ -2,7 +2,8 @@
 
 With plain ``"sgd"`` the L2 penalty is a scale factor of each output's
 coefficients (scikit-learn's ``wscale``); with momentum or Nesterov at a
-constant step, a coefficient no batch touches follows a fixed linear map,
+step constant over runs of batches, a coefficient no batch touches follows a
+fixed linear map a run,
 applied when a batch next reads it. On wide data those reads land anywhere
 in the model, a cache miss each, so both keep all that a non-zero needs
 (its column's coefficients, velocities and scale) in one row of a table,
@@ -24,6 +25,8 @@ _AHEAD = 8
 _AHEAD_COLUMNS = 32
 # The write-back takes V this many columns at a time, output by output (see _unscale).
 _BLOCK = 512
+# Lazy momentum's runs of equal steps at most (see step_runs).
+_RUNS = 32
 
 
 @jit
@@ -54,7 +57,7 @@ def _prefetch_table_ahead(indices, indptr, order, start, m, r, table):
 @jit
 def _sparse_row(
     data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
-    kind, param, Y, indexed, g_scale, g_weight, raw, g, powers, batch,
+    kind, param, Y, indexed, g_scale, g_weight, raw, g, powers, runs, batch,
 ):  # fmt: skip
     """Forward and loss of sparse row i from its columns' rows of ``table``, in O(its non-zeros).
 
@@ -63,8 +66,8 @@ def _sparse_row(
     and ``g`` (the loss's gradient, times ``g_scale * g_weight``) and
     returns the row's loss. For lazy momentum (``powers`` not None), each
     column is brought to step ``batch`` on the way (its untouched steps
-    as one map, see :func:`_momentum_powers`; ``table[j, -1]`` is the step
-    it is up to).
+    as one map a run of equal steps, see :func:`_momentum_powers`;
+    ``table[j, -1]`` is the step it is up to).
     """
     n_outputs = raw.shape[0]
     up_to = table.shape[1] - 1
@@ -74,10 +77,12 @@ def _sparse_row(
         j = indices[q]
         x = data[q] * table[j, inverse]
         if powers is not None:  # (decided when compiling) lazy momentum: catch up
-            s = batch - int(table[j, up_to])
-            if s > 0:
+            a = int(table[j, up_to])
+            if a < batch:
                 for k in range(n_outputs):
-                    p, v = _advance(powers, s, k, table[j, k], table[j, n_outputs + k])
+                    p, v = _catch_up(
+                        powers, runs, a, batch, k, table[j, k], table[j, n_outputs + k]
+                    )
                     table[j, k], table[j, n_outputs + k] = p, v
                     raw[k] += x * p
                 table[j, up_to] = batch
@@ -137,7 +142,7 @@ def _sparse_sgd_epoch(
             i = order[start + r]
             batch_loss += weights[i] * _sparse_row(
                 data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
-                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], None, 0,
+                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], None, None, 0,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
             _unscale(V, table, scale, used, unused, at_start, sums)
@@ -240,35 +245,53 @@ def _check_finite(v, j, end, sums):
     sums[-1] += total
 
 
+def step_runs(steps):
+    """Where the runs of equal steps start in ``steps``, then its length; None beyond _RUNS runs.
+
+    Lazy momentum maps a column's untouched steps one run at a time: the
+    few runs of an annealed epoch (see :func:`skgd._loop._annealed`) cost
+    little, a step that changes at every batch (``"invscaling"``) would
+    cost a map a batch for every column read.
+    """
+    steps = np.asarray(steps)
+    starts = np.flatnonzero(np.diff(steps)) + 1
+    if len(starts) + 1 > _RUNS:
+        return None
+    return np.concatenate([[0], starts, [len(steps)]]).astype(np.int64)
+
+
 @jit
-def _momentum_powers(opt, decay, step, l2, n_steps):
-    """``A**s`` for s = 0..n_steps, per output: s untouched steps of momentum, as one map.
+def _momentum_powers(opt, decay, steps, runs, l2):
+    """``A**s`` for each run of equal steps and s = 0..its length, per output.
 
     Untouched, a coefficient's gradient is its L2 term ``l2 * p``; one step
     of heavy-ball momentum maps ``(p, v)`` linearly, by
     ``[[1 - h l2, μ], [-h l2, μ]]``, and one of Nesterov's by
-    ``[[1 - h l2 (1 + μ), μ²], [-h l2, μ]]``. Shaped (n_steps + 1,
-    n_outputs, 2, 2): a column's outputs read one place.
+    ``[[1 - h l2 (1 + μ), μ²], [-h l2, μ]]``. Run r's powers start at
+    ``runs[r] + r``: shaped (steps + runs, n_outputs, 2, 2), a column's
+    outputs read one place.
     """
     n_outputs = l2.shape[0]
-    powers = np.empty((n_steps + 1, n_outputs, 2, 2))
-    for k in range(n_outputs):
-        shrink = step * l2[k]
-        if opt == _MOMENTUM:
-            A = np.array([[1.0 - shrink, decay], [-shrink, decay]])
-        else:
-            A = np.array([[1.0 - shrink * (1.0 + decay), decay * decay], [-shrink, decay]])
-        powers[0, k] = np.eye(2)
-        for s in range(1, n_steps + 1):
-            powers[s, k] = A @ powers[s - 1, k]
+    n_runs = runs.shape[0] - 1
+    powers = np.empty((runs[-1] + n_runs, n_outputs, 2, 2))
+    for r in range(n_runs):
+        first, n_steps = runs[r] + r, runs[r + 1] - runs[r]
+        step = steps[runs[r]]
+        for k in range(n_outputs):
+            shrink = step * l2[k]
+            if opt == _MOMENTUM:
+                A = np.array([[1.0 - shrink, decay], [-shrink, decay]])
+            else:
+                A = np.array([[1.0 - shrink * (1.0 + decay), decay * decay], [-shrink, decay]])
+            powers[first, k] = np.eye(2)
+            for s in range(1, n_steps + 1):
+                powers[first + s, k] = A @ powers[first + s - 1, k]
     return powers
 
 
 @jit
 def _advance(powers, s, k, p, v):
-    """Output k's coefficient and velocity ``(p, v)`` after s untouched steps."""
-    if s == 0:
-        return p, v
+    """Output k's coefficient and velocity ``(p, v)`` by ``powers[s]``."""
     return (
         powers[s, k, 0, 0] * p + powers[s, k, 0, 1] * v,
         powers[s, k, 1, 0] * p + powers[s, k, 1, 1] * v,
@@ -276,7 +299,22 @@ def _advance(powers, s, k, p, v):
 
 
 @jit
-def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
+def _catch_up(powers, runs, a, b, k, p, v):
+    """Output k's ``(p, v)`` from step a to step b, untouched: one map a run crossed."""
+    if runs.shape[0] == 2:  # one step for the whole epoch
+        return _advance(powers, b - a, k, p, v) if b > a else (p, v)
+    r = 0
+    while runs[r + 1] <= a:
+        r += 1
+    while a < b:
+        end = min(b, runs[r + 1])
+        p, v = _advance(powers, runs[r] + r + end - a, k, p, v)
+        a, r = end, r + 1
+    return p, v
+
+
+@jit
+def _momentum_out(V, SV1, table, batch, powers, runs, used, start, sums):
     """V and SV1 from the table, every column brought to step ``batch``.
 
     The table is left holding them (V as rounded in its dtype) at step 0, as
@@ -300,12 +338,14 @@ def _momentum_out(V, SV1, table, batch, powers, used, start, sums):
                 start[k, q] = v[q]
                 total += old * old
                 if r < rows and used[r] == q:  # a column with a row: from the table
-                    s, w = batch - int(table[r, up_to]), velocity_at + k
-                    v[q], velocity[q] = _advance(powers, s, k, table[r, k], table[r, w])
+                    a, w = int(table[r, up_to]), velocity_at + k
+                    v[q], velocity[q] = _catch_up(
+                        powers, runs, a, batch, k, table[r, k], table[r, w]
+                    )
                     table[r, k], table[r, w] = v[q], velocity[q]
                     r += 1
                 else:  # without: from step 0
-                    v[q], velocity[q] = _advance(powers, batch, k, old, velocity[q])
+                    v[q], velocity[q] = _catch_up(powers, runs, 0, batch, k, old, velocity[q])
             sums[k] += total
             _check_finite(v, j, end, sums)
         for r in range(u, rows):
@@ -319,9 +359,9 @@ def _sparse_momentum_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    used, touched, grad, filled, at_start, sums,
+    used, runs, touched, grad, filled, at_start, sums,
 ):  # fmt: skip
-    """Momentum on sparse X at a constant step, lazily: a batch costs O(its non-zeros).
+    """Momentum on sparse X at steps in few runs, lazily: a batch costs O(its non-zeros).
 
     A column no batch touches follows a fixed linear map (see
     :func:`_momentum_powers`), applied all at once when a batch next reads
@@ -332,8 +372,8 @@ def _sparse_momentum_epoch(
     n_outputs = V.shape[0]
     n = order.shape[0]
     n_batches = (n + batch_size - 1) // batch_size
-    decay, step = hyper[0], steps[0]
-    powers = _momentum_powers(opt, decay, step, l2, n_batches)
+    decay = hyper[0]
+    powers = _momentum_powers(opt, decay, steps, runs, l2)
     velocity, inverse, up_to = n_outputs, 2 * n_outputs, 2 * n_outputs + 1  # table columns
     if not filled:  # (else the table holds V and SV1 as the last epoch left them)
         for u in range(used.shape[0]):
@@ -359,10 +399,11 @@ def _sparse_momentum_epoch(
             i = order[start + r]
             batch_loss += weights[i] * _sparse_row(  # the row's columns brought up to date
                 data, indices, indptr, i, table, inverse, unscaled, c, y_loc, y_scale,
-                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], powers, batch,
+                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], powers, runs,
+                batch,
             )  # fmt: skip
         if not np.isfinite(batch_loss):
-            _momentum_out(V, SV1, table, batch, powers, used, at_start, sums)
+            _momentum_out(V, SV1, table, batch, powers, runs, used, at_start, sums)
             return total, batch, first, batch_loss, t
         if batch == 0:
             first = batch_loss
@@ -389,6 +430,7 @@ def _sparse_momentum_epoch(
                 for k in range(n_outputs):
                     grad[slot, k] += g[r, k] * x
         t += 1
+        step = steps[batch]
         # update: the touched columns as momentum does it, the others later
         for u in range(n_touched):
             if u + _AHEAD_COLUMNS < n_touched:
@@ -406,5 +448,5 @@ def _sparse_momentum_epoch(
         if fit_intercept:
             _update(opt, hyper, c, gc, Sc1, Sc2, step * c_ratio, t)
         averaging[1] += m  # (lazy: never averaging)
-    _momentum_out(V, SV1, table, n_batches, powers, used, at_start, sums)
+    _momentum_out(V, SV1, table, n_batches, powers, runs, used, at_start, sums)
     return total, n_batches, first, np.nan, t

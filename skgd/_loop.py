@@ -40,6 +40,7 @@ _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
 # A stream's step shrinks by the factor the fit's batch grows by, at its plateaus
 _STREAM_DIVISION = float(_BATCH_GROWTH)
+_STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches
 
 
 @dataclass
@@ -143,6 +144,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     adapts = settings.schedule == "adaptive" and settings.stop and validate is None
     adapts = adapts and settings.curvature is not None and state.average_from == np.inf
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
+    # A fit that reaches max_iter among batches ends its last epoch's steps
+    # decaying to 0: the model returned then sits below the batches' noise,
+    # not wherever the last step threw it (as averaging would, without
+    # averaging's other epochs; not for averaging, which wants the iterates
+    # of one step). By stairs: lazy momentum on sparse X maps a column's
+    # untouched steps one run of equal steps at a time.
+    anneals = settings.schedule == "adaptive" and settings.stop and state.average_from == np.inf
     # the same over all epochs (at first, the start), and recoveries from divergence
     # (only fit recovers: a stream's call, one epoch, needs no copy of its start)
     start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
@@ -174,6 +182,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 _scheduled(rate, settings, state.t + k) * stream_step * stable_step
                 for k in range(1, n_batches + 1)
             ]
+            if anneals and epoch == settings.max_epochs and batch_size < n_samples:
+                steps = _annealed(steps)
             # The intercept is not penalized: its step leaves out L2's curvature.
             c_ratio = _intercept_ratio(settings, objective, stable_step)
             if kernel is not None:  # the same batch steps, compiled
@@ -596,6 +606,12 @@ def _intercept_ratio(settings, objective, stable_step):
         return 1.0
     curvature = 1.0 / stable_step
     return curvature / max(curvature - l2, 1e-12 * curvature)
+
+
+def _annealed(steps):
+    """The steps falling in _STAIRS equal stairs, from the whole step to 1/_STAIRS of it."""
+    n = len(steps)
+    return [step * (_STAIRS - _STAIRS * k // n) / _STAIRS for k, step in enumerate(steps)]
 
 
 def _scheduled(rate, settings, t):

@@ -688,3 +688,29 @@ def test_a_sparse_streams_lazy_calls_take_only_their_rows_columns(optimizer, mon
         models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
     )
     assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("max_iter", [1, 3])
+def test_the_annealed_last_epoch_of_a_sparse_fit_stays_lazy(optimizer, max_iter, monkeypatch):
+    # A fit out of epochs among batches ends with steps falling by stairs:
+    # lazy momentum maps a column's untouched steps one stair at a time
+    # (columns read in one stair and next in a later one, or never again),
+    # and trains as the numpy path does; no batch updates every column.
+    from skgd import _loop
+
+    rng = np.random.RandomState(0)
+    X = sparse.random(600, 80, density=0.05, format="csr", random_state=rng)
+    X.data *= rng.uniform(0.5, 5.0, X.nnz)
+    y = (X @ rng.standard_normal(80) > 0).astype(int)
+    annealed = []
+    real = _loop._annealed
+    monkeypatch.setattr(_loop, "_annealed", lambda steps: annealed.append(1) or real(steps))
+    dense_sparse_epoch = _kernel._sparse_epoch
+    monkeypatch.setattr(_kernel, "_sparse_epoch", None)  # not the path of every column
+    params = dict(optimizer=optimizer, alpha=0.01, batch_size=8, max_iter=max_iter, tol=None)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
+    assert annealed == [1, 1]  # each path's last epoch
+    same_model(compiled, numpy)
+    monkeypatch.setattr(_kernel, "_sparse_epoch", dense_sparse_epoch)

@@ -213,3 +213,33 @@ def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
         assert_allclose(_loop._largest_stable_step(settings, n, 32, SGD()), 1 / noisy)
         # the whole data is exact descent: no noise to count
         assert_allclose(_loop._largest_stable_step(settings, n, n, Nesterov()), 1 / L)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam"])
+def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, monkeypatch):
+    # max_iter reached at a stage of batches: the last epoch's steps decay
+    # to 0, so the model returned is not wherever the batches' noise (or
+    # Adam's stride of constant length) last threw it.
+    from sklearn.linear_model import LinearRegression
+
+    from skgd import _loop
+
+    X, y = make_regression(n_samples=20000, n_features=20, noise=20.0, random_state=0)
+    optimum = np.mean((LinearRegression().fit(X, y).predict(X) - y) ** 2)
+
+    def excess():
+        model = GDRegressor(optimizer=optimizer, alpha=0.0, max_iter=2, tol=None, random_state=0)
+        return np.mean((model.fit(X, y).predict(X) - y) ** 2) / optimum - 1
+
+    annealed = excess()
+    monkeypatch.setattr(_loop, "_annealed", lambda steps: steps)
+    assert annealed < 0.25 * excess()
+
+
+def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
+    from skgd import _loop
+
+    monkeypatch.setattr(_loop, "_STAIRS", 4)
+    assert_allclose(_loop._annealed([2.0] * 8), [2.0, 2.0, 1.5, 1.5, 1.0, 1.0, 0.5, 0.5])
+    assert_allclose(_loop._annealed([1.0, 2.0]), [1.0, 1.0])
