@@ -40,7 +40,8 @@ _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
 # A stream's step shrinks by the factor the fit's batch grows by, at its plateaus
 _STREAM_DIVISION = float(_BATCH_GROWTH)
-_STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches
+_STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches ...
+_FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of the loss
 
 
 @dataclass
@@ -183,7 +184,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 for k in range(1, n_batches + 1)
             ]
             if anneals and epoch == settings.max_epochs and batch_size < n_samples:
-                steps = _annealed(steps)
+                if _at_noise_floor(state.loss_curve[first_epoch:]):
+                    steps = _annealed(steps)
             # The intercept is not penalized: its step leaves out L2's curvature.
             c_ratio = _intercept_ratio(settings, objective, stable_step)
             if kernel is not None:  # the same batch steps, compiled
@@ -606,6 +608,19 @@ def _intercept_ratio(settings, objective, stable_step):
         return 1.0
     curvature = 1.0 / stable_step
     return curvature / max(curvature - l2, 1e-12 * curvature)
+
+
+def _at_noise_floor(curve):
+    """Whether an epoch of this fit has gained less than _FLAT of its loss.
+
+    The walk down from the start is then over (a stage's plateau, or a
+    rise): what is left is the floor of the batches' noise, which annealing
+    lowers. While every epoch still gains more (the first epochs from the
+    start on the toy sets), annealing would cost about half an epoch's
+    progress for little.
+    """
+    gains = np.subtract(curve[:-1], curve[1:])
+    return bool(np.any(gains < _FLAT * np.abs(curve[1:])))
 
 
 def _annealed(steps):

@@ -78,10 +78,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         fell; a rise goes back to the lowest point with a step half as long
         (otherwise, a loss still wandering above its lowest gets a step 5
         times shorter). A plateau there ends the training. A fit that
-        reaches ``max_iter`` at a stage of batches (without ``average``)
-        ends with its last epoch's steps falling by 16 stairs to a 16th,
-        so that the model returned sits below the batches' noise. In a
-        stream of
+        reaches ``max_iter`` at a stage of batches (without ``average``),
+        once an epoch has gained less than 1% of the loss (the walk down
+        is over, the batches' noise is what is left), ends with its last
+        epoch's steps falling by 16 stairs to a 16th, so that the model
+        returned sits below that noise. In a stream of
         ``partial_fit`` calls, the step shrinks fourfold whenever the calls'
         successive moves start undoing each other (the stream's plateau).
     power_t : float, default=0.5

@@ -218,9 +218,10 @@ def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam"])
 def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, monkeypatch):
-    # max_iter reached at a stage of batches: the last epoch's steps decay
-    # to 0, so the model returned is not wherever the batches' noise (or
-    # Adam's stride of constant length) last threw it.
+    # max_iter reached at a stage of batches, after an epoch that gained
+    # less than 1%: the last epoch's steps fall by stairs, so the model
+    # returned is not wherever the batches' noise (or Adam's stride of
+    # constant length) last threw it.
     from sklearn.linear_model import LinearRegression
 
     from skgd import _loop
@@ -229,12 +230,31 @@ def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, mon
     optimum = np.mean((LinearRegression().fit(X, y).predict(X) - y) ** 2)
 
     def excess():
-        model = GDRegressor(optimizer=optimizer, alpha=0.0, max_iter=2, tol=None, random_state=0)
+        model = GDRegressor(optimizer=optimizer, alpha=0.0, max_iter=5, tol=None, random_state=0)
         return np.mean((model.fit(X, y).predict(X) - y) ** 2) / optimum - 1
 
     annealed = excess()
     monkeypatch.setattr(_loop, "_annealed", lambda steps: steps)
-    assert annealed < 0.25 * excess()
+    assert annealed < 0.5 * excess()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_fit_still_walking_down_keeps_its_last_epochs_step(monkeypatch):
+    # Every epoch of 3 on the digits gains more than 1% of the loss: the
+    # model is still far from the batches' noise floor, and annealing would
+    # cost half an epoch's progress; the last epoch keeps its step.
+    from sklearn.datasets import load_digits
+
+    from skgd import _loop
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(max_iter=3, tol=None, random_state=0)
+    fitted = GDClassifier(**params).fit(X, y)
+    curve = fitted.loss_curve_
+    assert np.all(np.subtract(curve[:-1], curve[1:]) > 0.01 * np.abs(curve[1:]))
+    monkeypatch.setattr(_loop, "_annealed", lambda steps: [0.0] * len(steps))
+    assert_array_equal(GDClassifier(**params).fit(X, y).coef_, fitted.coef_)
 
 
 def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
