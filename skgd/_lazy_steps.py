@@ -301,8 +301,10 @@ def _advance(powers, s, k, p, v):
 @jit
 def _catch_up(powers, runs, a, b, k, p, v):
     """Output k's ``(p, v)`` from step a to step b, untouched: one map a run crossed."""
+    if a >= b:  # (the search below would pass the last run: a == b == the epoch's end)
+        return p, v
     if runs.shape[0] == 2:  # one step for the whole epoch
-        return _advance(powers, b - a, k, p, v) if b > a else (p, v)
+        return _advance(powers, b - a, k, p, v)
     r = 0
     while runs[r + 1] <= a:
         r += 1

@@ -185,7 +185,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             ]
             if anneals and epoch == settings.max_epochs and batch_size < n_samples:
                 if _at_noise_floor(state.loss_curve[first_epoch:]):
-                    steps = _annealed(steps)
+                    steps = _annealed(steps, getattr(state.optimizer, "noise_gain", 1.0))
             # The intercept is not penalized: its step leaves out L2's curvature.
             c_ratio = _intercept_ratio(settings, objective, stable_step)
             if kernel is not None:  # the same batch steps, compiled
@@ -623,10 +623,20 @@ def _at_noise_floor(curve):
     return bool(np.any(gains < _FLAT * np.abs(curve[1:])))
 
 
-def _annealed(steps):
-    """The steps falling in _STAIRS equal stairs, from the whole step to 1/_STAIRS of it."""
+def _annealed(steps, memory=1.0):
+    """The steps falling in up to _STAIRS equal stairs, from the whole step to 1/stairs of it.
+
+    A stair lasts at least ``memory`` batches: momentum's velocity, in the
+    parameters' units, carries about that many batches' steps, and on
+    shorter stairs the model would coast on the longer steps before
+    (diabetes' 14 batches an epoch, heavy-ball momentum: a worse model).
+    Too few batches for two stairs: the steps as they are.
+    """
     n = len(steps)
-    return [step * (_STAIRS - _STAIRS * k // n) / _STAIRS for k, step in enumerate(steps)]
+    stairs = min(_STAIRS, int(n // np.ceil(memory)))
+    if stairs < 2:
+        return steps
+    return [step * (stairs - stairs * k // n) / stairs for k, step in enumerate(steps)]
 
 
 def _scheduled(rate, settings, t):

@@ -81,8 +81,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         reaches ``max_iter`` at a stage of batches (without ``average``),
         once an epoch has gained less than 1% of the loss (the walk down
         is over, the batches' noise is what is left), ends with its last
-        epoch's steps falling by 16 stairs to a 16th, so that the model
-        returned sits below that noise. In a stream of
+        epoch's steps falling by stairs (up to 16, each at least as many
+        batches as momentum sums, ``1 / (1 - momentum)``) to 1/stairs of
+        the step, so that the model returned sits below that noise; so
+        ``fit(max_iter=k)`` is not the start of ``fit(max_iter=k + 1)``,
+        and each ``fit`` of a ``warm_start`` loop ends so. In a stream of
         ``partial_fit`` calls, the step shrinks fourfold whenever the calls'
         successive moves start undoing each other (the stream's plateau).
     power_t : float, default=0.5

@@ -706,12 +706,37 @@ def test_the_annealed_last_epoch_of_a_sparse_fit_stays_lazy(optimizer, max_iter,
     y = (X @ rng.standard_normal(80) > 0).astype(int)
     annealed = []
     real = _loop._annealed
-    monkeypatch.setattr(_loop, "_annealed", lambda steps: annealed.append(1) or real(steps))
+    monkeypatch.setattr(_loop, "_annealed", lambda *args: annealed.append(1) or real(*args))
     monkeypatch.setattr(_loop, "_at_noise_floor", lambda curve: True)  # even epoch 1's
-    dense_sparse_epoch = _kernel._sparse_epoch
     monkeypatch.setattr(_kernel, "_sparse_epoch", None)  # not the path of every column
     params = dict(optimizer=optimizer, alpha=0.01, batch_size=8, max_iter=max_iter, tol=None)
     compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
     assert annealed == [1, 1]  # each path's last epoch
     same_model(compiled, numpy)
-    monkeypatch.setattr(_kernel, "_sparse_epoch", dense_sparse_epoch)
+
+
+def test_lazy_momentum_catches_up_across_runs_of_steps_as_step_by_step():
+    # A column untouched from step a to step b follows one map a run of
+    # equal steps it crosses; a == b (a column the last batch updated, at
+    # the epoch's end) leaves it as it is.
+    from skgd import _lazy_steps
+    from skgd._compiled import _MOMENTUM, _NESTEROV
+
+    steps = np.array([0.3] * 5 + [0.2] * 4 + [0.1] * 3)
+    runs = _lazy_steps.step_runs(steps)
+    assert_array_equal(runs, [0, 5, 9, 12])
+    l2 = np.array([0.5, 2.0])
+    for opt in [_MOMENTUM, _NESTEROV]:
+        powers = _lazy_steps._momentum_powers(opt, 0.9, steps, runs, l2)
+        for a in range(13):
+            for b in range(a, 13):
+                for k in range(2):
+                    p, v = 1.5, -0.25
+                    for s in range(a, b):  # step by step, as a touched column with no data
+                        g = l2[k] * p
+                        v_next = 0.9 * v - steps[s] * g
+                        p = p + (v_next if opt == _MOMENTUM else 0.9 * v_next - steps[s] * g)
+                        v = v_next
+                    caught = _lazy_steps._catch_up.py_func(powers, runs, a, b, k, 1.5, -0.25)
+                    assert_allclose(caught, (p, v), rtol=1e-12, atol=1e-15)
+    assert _lazy_steps.step_runs(np.arange(40.0)) is None  # a step a batch: not lazy

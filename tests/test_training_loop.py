@@ -216,7 +216,7 @@ def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "adam"])
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adam"])
 def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, monkeypatch):
     # max_iter reached at a stage of batches, after an epoch that gained
     # less than 1%: the last epoch's steps fall by stairs, so the model
@@ -234,7 +234,7 @@ def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, mon
         return np.mean((model.fit(X, y).predict(X) - y) ** 2) / optimum - 1
 
     annealed = excess()
-    monkeypatch.setattr(_loop, "_annealed", lambda steps: steps)
+    monkeypatch.setattr(_loop, "_annealed", lambda steps, memory: steps)
     assert annealed < 0.5 * excess()
 
 
@@ -253,7 +253,7 @@ def test_a_fit_still_walking_down_keeps_its_last_epochs_step(monkeypatch):
     fitted = GDClassifier(**params).fit(X, y)
     curve = fitted.loss_curve_
     assert np.all(np.subtract(curve[:-1], curve[1:]) > 0.01 * np.abs(curve[1:]))
-    monkeypatch.setattr(_loop, "_annealed", lambda steps: [0.0] * len(steps))
+    monkeypatch.setattr(_loop, "_annealed", lambda steps, memory: [0.0] * len(steps))
     assert_array_equal(GDClassifier(**params).fit(X, y).coef_, fitted.coef_)
 
 
@@ -263,3 +263,9 @@ def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
     monkeypatch.setattr(_loop, "_STAIRS", 4)
     assert_allclose(_loop._annealed([2.0] * 8), [2.0, 2.0, 1.5, 1.5, 1.0, 1.0, 0.5, 0.5])
     assert_allclose(_loop._annealed([1.0, 2.0]), [1.0, 1.0])
+    # a stair lasts as long as momentum's memory at least (its velocity, in
+    # the parameters' units, carries that many batches' steps)
+    assert_allclose(
+        _loop._annealed([2.0] * 8, memory=2.5), [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+    )
+    assert _loop._annealed([2.0] * 14, memory=10.0) == [2.0] * 14  # not two stairs: as they are
