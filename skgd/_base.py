@@ -315,7 +315,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             if continuing:  # from the last iterate (coef_ is the average when averaging)
                 W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
-                W = np.reshape(W, W_model.shape)
+                W = W.reshape(W_model.shape)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
