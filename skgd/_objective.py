@@ -295,7 +295,8 @@ def loss_curvature(loss, Y, w, base, spread, single):
     it, and each row's secant (before the mean).
     """
     n = len(Y)
-    direction = spread * _alternating_signs(len(spread))
+    # (one output: its sign is 1, and spread * 1.0 is spread, to the bit)
+    direction = spread if len(spread) == 1 else spread * _alternating_signs(len(spread))
 
     def gradient(raw):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
