@@ -274,7 +274,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # seeds itself from the system). Another's generator is copied.
             if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
                 if rng_private:
-                    self._rng_before_call = (rng, rng.get_state())
+                    # (the state as a dict: get_state's legacy tuple costs more)
+                    self._rng_before_call = (rng, rng.get_state(legacy=False))
                 else:
                     rng = np.random.RandomState()
                     rng.set_state(self._rng.get_state())
