@@ -13,6 +13,7 @@ the update count, the loss curve, a stream's step) is in a :class:`TrainingState
 """
 
 import functools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -426,7 +427,7 @@ class StreamStep:
     def observe(self, move, n_params, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
         norm = float(np.sqrt(move @ move))  # np.linalg.norm's arithmetic, without its overhead
-        if not norm > 0 or not np.isfinite(norm):
+        if not norm > 0 or not math.isfinite(norm):  # (a float: math's test, not a ufunc's)
             return  # a call of zero weights, or at a flat point: no evidence
         move = move / norm
         if self.last is not None and self.last.shape == move.shape:

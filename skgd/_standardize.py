@@ -78,7 +78,8 @@ class FeatureStats:
         """
         constant = self.constant(fit_intercept)
         scale = self.std if fit_intercept else np.hypot(self.std, self.mean)
-        scale = np.where(constant | ~np.isfinite(scale) | (scale == 0), 1.0, scale)
+        # (a constant feature's scale is 0 already: std 0, or std and mean 0)
+        scale = np.where(~np.isfinite(scale) | (scale == 0), 1.0, scale)
         mean = self.mean if fit_intercept else np.zeros_like(self.mean)
         return mean.astype(dtype), scale.astype(dtype), constant
 
@@ -259,9 +260,9 @@ class RowNorms:
     @classmethod
     def of(cls, X, sample_weight, fit_intercept=True):
         """A RowNorms for X if the statistics' pass can fill it and it saves a read of X."""
-        if sparse.issparse(X) or not _compiled(X) or X.shape[0] <= rows_per_block(X):
-            return None
         if X.shape[0] <= cls._SAMPLE_ROWS:  # the sample would be all of X: no read saved
+            return None  # (tested first: a stream's call of a few rows pays nothing more)
+        if sparse.issparse(X) or not _compiled(X) or X.shape[0] <= rows_per_block(X):
             return None
         return cls(X, sample_weight, fit_intercept)
 

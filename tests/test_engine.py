@@ -457,6 +457,34 @@ def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
     assert pickle.dumps(model) == before
 
 
+def test_a_rejected_partial_fit_that_shuffled_leaves_the_random_generator_as_it_was():
+    # A call of several batches shuffles with the estimator's own generator, in
+    # place: a call rejected after its shuffle (here, diverging) must put it back,
+    # and a generator the estimator does not own (the user's) is never drawn from
+    # after the first call.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((100, 5))
+    y = X @ rng.standard_normal(5)
+    for random_state in [0, np.random.RandomState(1)]:
+        model = GDRegressor(
+            learning_rate=1e-4, optimizer="sgd", standardize=False, batch_size=10,
+            random_state=random_state,
+        )  # fmt: skip
+        model.partial_fit(X, y).partial_fit(X, y)
+        users = None if random_state == 0 else random_state.get_state()
+        model.set_params(learning_rate=0.9)
+        before = pickle.dumps(model)
+        with pytest.raises(ValueError, match="diverged"):
+            model.partial_fit(100 * X, y)
+        assert pickle.dumps(model) == before
+        # and the next calls draw as they would have
+        twin = pickle.loads(before).set_params(learning_rate=1e-4)
+        model.set_params(learning_rate=1e-4).partial_fit(X, y)
+        assert_array_equal(model.coef_, twin.partial_fit(X, y).coef_)
+        if users is not None:
+            assert_array_equal(random_state.get_state()[1], users[1])
+
+
 def test_early_stopping_costs_no_recall_on_breast_cancer():
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import make_pipeline
