@@ -31,6 +31,7 @@ from ._compiled import (
     _prefetch,
     _prefetch_item,
     jit,
+    jit_inline,
 )
 
 # A random order's rows are prefetched this many rows before a batch reads them.
@@ -234,7 +235,7 @@ def _dense_epoch(
     return total, n_batches, first, np.nan, t
 
 
-@jit
+@jit_inline
 def _prefetch_ahead(X, Y, weights, order, position):
     """Prefetch the row that the batches read at ``position`` of ``order``, if scattered.
 
