@@ -284,9 +284,9 @@ class Plan:
                 used, rows = np.unique(X.indices, return_inverse=True)
                 used, rows = used.astype(np.intp), rows.astype(X.indices.dtype, copy=False)
             else:
-                stored = np.bincount(X.indices, minlength=X.shape[1]) > 0
-                used = np.flatnonzero(stored)
-                rows = (np.cumsum(stored, dtype=X.indices.dtype) - 1)[X.indices]
+                from ._passes import stored_columns  # (_passes imports this module)
+
+                used, rows = stored_columns(X.indices, X.shape[1])
             self.rows = X.indices, used, rows
         return self.rows[1:]
 
