@@ -31,11 +31,9 @@ _RUNS = 32
 
 @jit
 def _prefetch_column(table, j):
-    """Ask for column j's row of ``table``, every cache line of it."""
-    last = table.shape[1] - 1
-    for column in range(0, last, 8):  # 8 float64: a cache line
+    """Ask for column j's row of ``table``, every cache line of it (rows are whole lines)."""
+    for column in range(0, table.shape[1], 8):  # 8 float64: a cache line
         _prefetch(table, j, column)
-    _prefetch(table, j, last)
 
 
 @jit
@@ -67,10 +65,10 @@ def _sparse_row(
     returns the row's loss. For lazy momentum (``powers`` not None), each
     column is brought to step ``batch`` on the way (its untouched steps
     as one map a run of equal steps, see :func:`_momentum_powers`;
-    ``table[j, -1]`` is the step it is up to).
+    ``table[j, 2 * K + 1]`` is the step it is up to).
     """
     n_outputs = raw.shape[0]
-    up_to = table.shape[1] - 1
+    up_to = 2 * n_outputs + 1  # (lazy momentum's table; rows are padded, see Plan._table)
     for k in range(n_outputs):
         raw[k] = 0.0
     for q in range(indptr[i], indptr[i + 1]):

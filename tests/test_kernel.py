@@ -256,6 +256,19 @@ def test_sparse_statistics_and_peaks_as_on_the_numpy_path(dtype, monkeypatch):
     assert_allclose(numpy[0], mean, rtol=1e-6 if dtype == np.float32 else 1e-12)
     assert numpy[1][2] == numpy[1][3] == 0.0  # constant columns: exactly no deviation
 
+    # The same columns among many more than X stores values (hashed text): the
+    # compiled passes then work on the stored columns alone, to the same bits.
+    monkeypatch.setattr(_kernel, "ENABLED", True)
+    places = np.sort(rng.choice(5000, size=12, replace=False))
+    wide = sparse.csr_matrix((X.data, places[X.indices], X.indptr), shape=(500, 5000))
+    assert wide.shape[1] > wide.nnz
+    wide_stats = (*_standardize._stats_of(wide, weights), _standardize.column_peak(wide))
+    others = np.setdiff1d(np.arange(5000), places)
+    assert wide_stats[2] == compiled[2]  # the weight
+    for a, b in zip(wide_stats[:2] + wide_stats[3:], compiled[:2] + compiled[3:], strict=True):
+        assert_array_equal(a[places], b)
+        assert not np.any(a[others])
+
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("factor", [1e-300, 1.0, 1e150])
