@@ -76,9 +76,7 @@ def keep_state_on_error(method):
     was before the call, so a rejected ``partial_fit`` (unseen labels, wrong
     number of features, divergence) loses nothing. Training works on copies
     of the parameters and assigns them only at the end, which is what makes
-    a shallow copy of ``__dict__`` enough here. The one thing a call changes
-    in place is the estimator's own random generator: ``_fit`` notes its
-    state before drawing (``_rng_before_call``), and it is put back.
+    a shallow copy of ``__dict__`` enough here.
     """
 
     @functools.wraps(method)
@@ -87,12 +85,8 @@ def keep_state_on_error(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            # a generator the call drew from in place, and its state before (see _fit)
-            drawn = self.__dict__.get("_rng_before_call")
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if drawn is not None:
-                drawn[0].set_state(drawn[1])
             raise
 
     return wrapper
@@ -262,27 +256,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
         if weighted:
             sample_weight, weight_unit = _weights_in_range(sample_weight)
-        # (the generator is the estimator's own unless the user's or numpy's global one)
-        rng_private = self.__dict__.get("_rng_private", False)
         if continuing:
             rng = self._rng
-            # A partial_fit call of a single batch draws nothing from it (one
-            # batch is not shuffled). Otherwise the estimator's own generator
-            # is drawn from in place, its state noted so that a rejected call
-            # puts it back (keep_state_on_error); a copy would cost more than
-            # the rest of a call of a hundred rows (numpy's RandomState() first
-            # seeds itself from the system). Another's generator is copied.
+            # A copy, so that a rejected call leaves the generator as it was,
+            # and a shallow copy of the estimator (scikit-learn's callbacks'
+            # fitted_estimator) keeps its own. A partial_fit call of a single
+            # batch draws nothing from it (one batch is not shuffled), and
+            # there the copy would cost more than the rest of a one-row call.
             if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
-                if rng_private:
-                    # (the state as a dict: get_state's legacy tuple costs more)
-                    self._rng_before_call = (rng, rng.get_state(legacy=False))
-                else:
-                    rng = np.random.RandomState()
-                    rng.set_state(self._rng.get_state())
-                    rng_private = True
+                rng = np.random.RandomState()
+                rng.set_state(self._rng.get_state())
         else:
             rng = check_random_state(self.random_state)
-            rng_private = rng is not self.random_state and rng is not np.random.mtrand._rand
 
         validation = None
         if self.early_stopping:
@@ -442,7 +427,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._y_recent = (
             None if recent is None else tuple(np.array(a[-_RECENT_ROWS:]) for a in recent)
         )
-        self._rng, self._rng_private = rng, rng_private
+        self._rng = rng
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
@@ -461,7 +446,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
         if tasks is not None:
             tasks.end()
-        self.__dict__.pop("_rng_before_call", None)  # (the call is kept: nothing to put back)
         return self
 
     def _rescaled(self, stats):

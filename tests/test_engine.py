@@ -458,9 +458,9 @@ def test_a_partial_fit_of_one_batch_draws_nothing_from_the_random_generator():
 
 
 def test_a_rejected_partial_fit_that_shuffled_leaves_the_random_generator_as_it_was():
-    # A call of several batches shuffles with the estimator's own generator, in
-    # place: a call rejected after its shuffle (here, diverging) must put it back,
-    # and a generator the estimator does not own (the user's) is never drawn from
+    # A call of several batches shuffles: a call rejected after its shuffle
+    # (here, diverging) leaves the estimator's generator as it was, and a
+    # generator the estimator does not own (the user's) is never drawn from
     # after the first call.
     rng = np.random.RandomState(0)
     X = rng.standard_normal((100, 5))
@@ -483,6 +483,21 @@ def test_a_rejected_partial_fit_that_shuffled_leaves_the_random_generator_as_it_
         assert_array_equal(model.coef_, twin.partial_fit(X, y).coef_)
         if users is not None:
             assert_array_equal(random_state.get_state()[1], users[1])
+
+
+def test_a_shallow_copy_of_a_stream_keeps_its_own_random_generator():
+    # scikit-learn's callbacks hand a copy.copy of the estimator as the fitted
+    # model: a checkpoint to replay from. The live estimator's next calls
+    # must not draw from the checkpoint's generator, nor the other way round.
+    import copy
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((100, 5))
+    y = X @ rng.standard_normal(5)
+    model = GDRegressor(batch_size=10, random_state=0).partial_fit(X, y).partial_fit(X, y)
+    checkpoint = copy.copy(model)
+    model.partial_fit(X, y)
+    assert_array_equal(checkpoint.partial_fit(X, y).coef_, model.coef_)
 
 
 def test_early_stopping_costs_no_recall_on_breast_cancer():
