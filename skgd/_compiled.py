@@ -1,4 +1,4 @@
-"""What the compiled code shares: numba's jit, a prefetch hint, the codes of losses and optimizers.
+"""What the compiled code shares: numba's jit, a prefetch hint, aligned arrays, the codes.
 
 numba is a dependency; without it (a safety net) ``jit`` returns the
 function as it is and the estimators train on the numpy path
@@ -7,10 +7,25 @@ function as it is and the estimators train on the numpy path
 compiled batch steps, which branch on them.
 """
 
+import numpy as np
+
 try:
     import numba
 except ImportError:  # pragma: no cover - numba is a dependency; this is a safety net
     numba = None
+
+
+def aligned(shape, boundary):
+    """An uninitialised float64 array of ``shape`` starting on a ``boundary``-byte address.
+
+    Rows of ``boundary`` bytes (or a divisor of a 64-byte cache line, or whole
+    lines) then never straddle a cache line: a random read of one is one miss.
+    """
+    size = int(np.prod(shape))
+    raw = np.empty(size + boundary // 8)
+    offset = (-raw.ctypes.data % boundary) // 8
+    return raw[offset : offset + size].reshape(shape)
+
 
 # Losses of one output at a time: of the residual raw - y, of the margin y * raw
 _SQUARED, _ABSOLUTE, _HUBER, _EPSILON, _SQUARED_EPSILON, _POISSON = 0, 1, 2, 3, 4, 5

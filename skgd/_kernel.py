@@ -55,6 +55,7 @@ from ._compiled import (
     _SQUARED,
     _SQUARED_EPSILON,
     _SQUARED_HINGE,
+    aligned,
     numba,
 )
 from ._lazy_steps import _sparse_momentum_epoch, _sparse_sgd_epoch, step_runs
@@ -293,7 +294,7 @@ class Plan:
         width = n_kept * n_outputs + n_kept  # + the inverse scale (+ momentum's step)
         padded = 1 << (width - 1).bit_length() if width <= _LINE else -(-width // _LINE) * _LINE
         if self.table is None or self.table.shape != (n_features, padded):
-            self.table = _line_aligned(n_features, padded)
+            self.table = aligned((n_features, padded), 8 * _LINE)
         return self.table
 
     def _rows(self, X):
@@ -330,13 +331,6 @@ class Plan:
         if kept is None or kept[0].shape[0] < size or kept[1].shape[1] != n_outputs:
             kept = self.scratch = np.empty(size, dtype=np.int64), np.empty((size, n_outputs))
         return kept[0][:size], kept[1][:size]
-
-
-def _line_aligned(n_rows, width):
-    """An uninitialised (n_rows, width) float64 array that starts on a cache line."""
-    raw = np.empty(n_rows * width + _LINE)
-    offset = (-raw.ctypes.data % (8 * _LINE)) // 8
-    return raw[offset : offset + n_rows * width].reshape(n_rows, width)
 
 
 def _slot(value, shape):

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch, _prefetch_item, jit
+from ._compiled import _prefetch, _prefetch_item, aligned, jit
 
 # The passes over sparse X's stored values ask for the column data of the value
 # this many ahead: on wide data each is a cache miss (see _ask_ahead).
@@ -191,7 +191,7 @@ def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
         mean, std = _columns(n_features, fill=0.0), _columns(n_features, fill=0.0)
         mean[used], std[used] = statistics
         return mean, std
-    table = _aligned((n_features, 4))
+    table = aligned((n_features, 4), 32)  # (rows of 32 bytes, two a cache line)
     mean, std = _columns(n_features), _columns(n_features)
     low, high = _columns(n_features), _columns(n_features)
     found = _sparse_statistics(
@@ -223,14 +223,6 @@ def _number_stored(indices, seen, used, place, rows):
     for q in range(indices.shape[0]):
         rows[q] = place[indices[q]]
     return n_used
-
-
-def _aligned(shape):
-    """An uninitialised float64 array whose rows start on 32-byte boundaries (whole cache lines)."""
-    size = int(np.prod(shape))
-    raw = np.empty(size + 4)
-    offset = (-raw.ctypes.data % 32) // 8
-    return raw[offset : offset + size].reshape(shape)
 
 
 @jit
