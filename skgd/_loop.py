@@ -146,12 +146,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     adapts = settings.schedule == "adaptive" and settings.stop and validate is None
     adapts = adapts and settings.curvature is not None and state.average_from == np.inf
     search, searching = StepSearch(_LONGEST * settings.learning_rate), False
-    # A fit that reaches max_iter among batches ends its last epoch's steps
-    # decaying to 0: the model returned then sits below the batches' noise,
-    # not wherever the last step threw it (as averaging would, without
-    # averaging's other epochs; not for averaging, which wants the iterates
-    # of one step). By stairs: lazy momentum on sparse X maps a column's
-    # untouched steps one run of equal steps at a time.
+    # A fit that reaches max_iter among batches, at the batches' noise floor,
+    # ends its last epoch's steps falling by stairs: the model returned then
+    # sits below that noise, not wherever the last step threw it (as averaging
+    # would, without averaging's other epochs; not for averaging, which wants
+    # the iterates of one step). Stairs, not a line: lazy momentum on sparse X
+    # maps a column's untouched steps one run of equal steps at a time.
     anneals = settings.schedule == "adaptive" and settings.stop and state.average_from == np.inf
     # the same over all epochs (at first, the start), and recoveries from divergence
     # (only fit recovers: a stream's call, one epoch, needs no copy of its start)
