@@ -2,9 +2,8 @@
 
 With plain ``"sgd"`` the L2 penalty is a scale factor of each output's
 coefficients (scikit-learn's ``wscale``); with momentum or Nesterov at a
-step constant over runs of batches, a coefficient no batch touches follows a
-fixed linear map a run,
-applied when a batch next reads it. On wide data those reads land anywhere
+step constant over runs of batches, a coefficient no batch touches follows
+a fixed linear map a run, applied when a batch next reads it. On wide data those reads land anywhere
 in the model, a cache miss each, so both keep all that a non-zero needs
 (its column's coefficients, velocities and scale) in one row of a table,
 and only the columns X stores have a row (``used``; the kernels read X's
