@@ -587,11 +587,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         optimizer would amplify the rounding noise of a zero gradient).
         Constant features get a zero coefficient: their data cannot move it.
         """
+        from ._passes import uniform  # (rng.uniform's values, compiled: on wide data, 3x quicker)
+
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
         bound = np.sqrt(6.0 / (n_features + n_outputs))
-        V = rng.uniform(-bound, bound, size=(n_outputs, n_features)).astype(dtype, copy=False)
-        np.copyto(V, 0, where=constant)  # (a boolean index of columns: 3 times slower)
+        V = uniform(rng, -bound, bound, (n_outputs, n_features), dtype, zero=constant)
         c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
         return V, c
 

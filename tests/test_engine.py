@@ -669,3 +669,31 @@ def test_wide_sparse_data_stops_in_few_epochs_near_a_finer_fit(optimizer, most):
     assert model.n_iter_ <= most < finer.n_iter_
     assert objective(model) - objective(finer) <= model.tol * np.log(5)
     assert model.score(X, y) == 1.0
+
+
+@pytest.mark.parametrize(
+    "shape, dtype, drawn_before",
+    [((5, 20_000), np.float64, 0), ((3, 5_001), np.float32, 623), ((1, 7_000), np.float64, 624)],
+)
+def test_random_coefficients_are_numpys_uniform_values_and_leave_its_state(
+    shape, dtype, drawn_before
+):
+    # The compiled twister gives rng.uniform's values (cast, constant columns at
+    # 0) and leaves the generator where numpy's uniform leaves it, from any
+    # position in its block of state, with a Gaussian cached or not.
+    from skgd._passes import uniform
+
+    expected_rng, rng = np.random.RandomState(3), np.random.RandomState(3)
+    for generator in (expected_rng, rng):
+        generator.random_sample(drawn_before)
+        generator.standard_normal(1)  # (numpy caches the second Gaussian)
+    zero = np.random.RandomState(0).uniform(size=shape[1]) < 0.2
+    expected = expected_rng.uniform(-0.3, 0.3, size=shape).astype(dtype)
+    expected[:, zero] = 0.0
+    values = uniform(rng, -0.3, 0.3, shape, dtype, zero=zero)
+    assert values.dtype == dtype
+    assert_array_equal(values.view(np.uint8), expected.view(np.uint8))
+    for kept, got in zip(expected_rng.get_state(), rng.get_state(), strict=True):
+        assert_array_equal(got, kept)
+    assert rng.standard_normal() == expected_rng.standard_normal()
+    assert_array_equal(rng.uniform(size=1000), expected_rng.uniform(size=1000))
