@@ -36,6 +36,8 @@ from ._standardize import rows_that_count
 _SAMPLE_ROWS = 10_000
 # Power iterations for the largest eigenvalue of the standardized Gram matrix.
 _POWER_ITERATIONS = 20
+# to_model's coefficients from this many on are made in one compiled pass
+_COMPILED_TO_MODEL = 4096
 
 
 class Objective:
@@ -86,12 +88,17 @@ class Objective:
 
     def to_model(self, V, c):
         """Standardized parameters -> ``(W, b)`` in the units of X and y."""
-        W = V / self.x_scale
-        y_scale = self.y_scale[:, None]
-        # in place when the dtype allows: on wide data a second temporary costs its pages
-        # (promote_types: result_type's answer for two arrays, at a fraction of its cost)
-        in_place = np.promote_types(y_scale.dtype, W.dtype) == W.dtype
-        W = np.multiply(y_scale, W, out=W if in_place else None)
+        if V.size >= _COMPILED_TO_MODEL and _passes.model_coefficients_serve(
+            V, self.x_scale, self.y_scale
+        ):  # one pass, not two (wide data: 5 x 2**20 coefficients)
+            W = _passes.model_coefficients(V, self.x_scale, self.y_scale)
+        else:
+            W = V / self.x_scale
+            y_scale = self.y_scale[:, None]
+            # in place when the dtype allows: on wide data a second temporary costs its pages
+            # (promote_types: result_type's answer for two arrays, at a fraction of its cost)
+            in_place = np.promote_types(y_scale.dtype, W.dtype) == W.dtype
+            W = np.multiply(y_scale, W, out=W if in_place else None)
         return W, self.y_loc + self.y_scale * c - W @ self.x_mean
 
     def from_model(self, W, b):

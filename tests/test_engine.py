@@ -697,3 +697,26 @@ def test_random_coefficients_are_numpys_uniform_values_and_leave_its_state(
         assert_array_equal(got, kept)
     assert rng.standard_normal() == expected_rng.standard_normal()
     assert_array_equal(rng.uniform(size=1000), expected_rng.uniform(size=1000))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_coefficients_back_in_model_units_are_numpys_to_the_bit(dtype):
+    # to_model's compiled pass over many coefficients rounds as numpy's two
+    # operations do, division by 0, infinite and NaN scales included.
+    from skgd.losses import LogLoss
+
+    rng = np.random.RandomState(0)
+    V = rng.standard_normal((3, 6000)).astype(dtype)
+    x_scale = np.exp(rng.uniform(-40, 40, 6000)).astype(dtype)
+    x_scale[:3] = [0.0, np.inf, np.nan]
+    y_scale = np.array([0.5, 3.0, 1e-3], dtype=dtype)
+    objective = Objective(
+        LogLoss(), x_mean=np.zeros(6000, dtype=dtype), x_scale=x_scale,
+        y_loc=np.zeros(3, dtype=dtype), y_scale=y_scale, loss_scale=np.ones(3),
+        alpha_l1=0.0, alpha_l2=0.0, reference_loss=1.0,
+    )  # fmt: skip
+    with np.errstate(all="ignore"):
+        W, _ = objective.to_model(V, np.zeros(3, dtype=dtype))
+        expected = y_scale[:, None] * (V / x_scale)
+    assert W.dtype == dtype
+    assert_array_equal(W.view(np.uint8), expected.view(np.uint8))
