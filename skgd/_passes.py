@@ -380,6 +380,27 @@ def _copy_and_sums(V, out, magnitudes, squares):
         magnitudes[k], squares[k] = a, s
 
 
+def standardization(mean, std, dtype):
+    """:meth:`skgd._standardize.FeatureStats.standardization` with an intercept, in one pass.
+
+    ``(mean, scale, constant)``: the mean and the deviation (1 where it is 0
+    or not finite) cast to ``dtype``, and where the deviation is 0.
+    """
+    n = mean.shape[0]
+    shift, scale, constant = np.empty(n, dtype), np.empty(n, dtype), np.empty(n, np.bool_)
+    _standardization(mean, std, shift, scale, constant)
+    return shift, scale, constant
+
+
+@_exact
+def _standardization(mean, std, shift, scale, constant):
+    for j in range(mean.shape[0]):
+        deviation = std[j]
+        constant[j] = deviation == 0
+        scale[j] = deviation if np.isfinite(deviation) and deviation != 0 else 1.0
+        shift[j] = mean[j]
+
+
 def model_coefficients_serve(V, x_scale, y_scale):
     """Whether :func:`model_coefficients` gives numpy's ``y_scale[:, None] * (V / x_scale)``."""
     return (

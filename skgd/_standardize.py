@@ -21,6 +21,8 @@ from . import _kernel, _passes
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
 _BLOCK_ELEMENTS = 2**17
+# From this many features on, the standardization is one compiled pass
+_COMPILED_FEATURES = 4096
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ class FeatureStats:
         and stays at its starting coefficient. No tolerance: a feature of any
         scale that varies, however little, is a feature.
         """
+        if fit_intercept and _compiled_standardization(self.mean, dtype):
+            return _passes.standardization(self.mean, self.std, dtype)
         constant = self.constant(fit_intercept)
         scale = self.std if fit_intercept else np.hypot(self.std, self.mean)
         # (a constant feature's scale is 0 already: std 0, or std and mean 0)
@@ -169,6 +173,16 @@ def _in_units(mean, m2, weight, unit, low, high):
     mean = np.where(constant, low, mean * unit)
     std[constant] = 0.0
     return mean, std
+
+
+def _compiled_standardization(mean, dtype):
+    """Whether :func:`skgd._passes.standardization` serves: many features, a float dtype.
+
+    Its one pass took the place of eight (the where, the tests and the casts)
+    over wide data's columns; a stream's few features keep numpy's calls.
+    """
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    return compiled and len(mean) >= _COMPILED_FEATURES and dtype in (np.float32, np.float64)
 
 
 def _compiled(X):
