@@ -720,3 +720,29 @@ def test_wide_coefficients_back_in_model_units_are_numpys_to_the_bit(dtype):
         expected = y_scale[:, None] * (V / x_scale)
     assert W.dtype == dtype
     assert_array_equal(W.view(np.uint8), expected.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features, density", [(300, 0.005), (50_000, 0.0002)])
+def test_sparse_statistics_sorted_by_column_are_those_by_row_to_the_bit(
+    dtype, n_features, density, monkeypatch
+):
+    # The stored values sorted by column give the passes by row's numbers (which
+    # serve beyond the sorted copy's budget), weights, zeros, tiny and huge values
+    # included; wider than the values stored, too.
+    from skgd import _passes
+
+    rng = np.random.RandomState(1)
+    X = sparse.random(2000, n_features, density=density, format="csr", random_state=rng)
+    X.data = (rng.standard_normal(X.nnz) * np.exp(rng.uniform(-30, 30, X.nnz))).astype(dtype)
+    X.data[::7] = 0.0
+    X.data[1::11] = 3.0
+    weights = rng.uniform(0, 2, 2000) * (rng.uniform(size=2000) > 0.2)
+    arrays = (X.data, X.indices, X.indptr, weights, 0.5, n_features)
+    sorted_by_column = _passes.sparse_statistics(*arrays)
+    monkeypatch.setattr(_passes, "_SORTED_BUDGET", 0)
+    by_row = _passes.sparse_statistics(*arrays)
+    for a, b in zip(sorted_by_column, by_row, strict=True):
+        assert_array_equal(a.view(np.int64), b.view(np.int64))
+    assert np.count_nonzero(by_row[1]) > 100
+    assert (X.nnz < n_features) == (n_features == 50_000)
