@@ -250,10 +250,10 @@ if _kernel.numba is not None:
     def _fmuladd(typingctx, a, b, c):
         """``a * b + c``, fused where the processor can (LLVM's ``llvm.fmuladd``).
 
-        What a multiply and add compile to under the ``contract`` flag of
-        :func:`skgd._compiled.jit`: a code compiled without that flag
-        computes, with it, what such code computes, and no more (no
-        reassociation).
+        What ``a * b + c`` compiles to under the ``contract`` flag of
+        :func:`skgd._compiled.jit`: code compiled without fast-math flags
+        rounds, with this, as jit's code rounds such a sum, without letting
+        the compiler reorder its other sums (jit's ``reassoc``).
         """
 
         def codegen(context, builder, signature, args):
