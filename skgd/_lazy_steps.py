@@ -15,7 +15,7 @@ decides when they apply.
 
 import numpy as np
 
-from ._compiled import _MOMENTUM, _prefetch, _prefetch_item, jit, numba
+from ._compiled import _MOMENTUM, _prefetch, _prefetch_item, jit, jit_inline, numba
 from ._steps import _row_loss, _update
 
 # The lazy sparse steps ask for the table rows of the batch row this many ahead,
@@ -50,8 +50,9 @@ if numba is not None:
         return builder.fadd(a, product, flags=("contract",))
 
     def _product_codegen(context, builder, signature, args):
+        # not "contract": an add of this product never fuses it (nor its rounding)
         x, y = _doubles(context, builder, signature, args)
-        return builder.fmul(x, y, flags=("contract",))
+        return builder.fmul(x, y, flags=("nsz",))
 
     @_intrinsic
     def _add_product(typingctx, a, x, y):
@@ -67,7 +68,7 @@ if numba is not None:
 
     @_intrinsic
     def _product(typingctx, x, y):
-        """``x * y``, never regrouped with the products around it (see :func:`_add_product`)."""
+        """``x * y`` rounded: never regrouped with the products around it, nor fused into a sum."""
         return numba.types.float64(x, y), _product_codegen
 
 else:  # pragma: no cover
@@ -79,14 +80,14 @@ else:  # pragma: no cover
         return x * y
 
 
-@jit
+@jit_inline
 def _prefetch_column(table, j):
     """Ask for column j's row of ``table``, every cache line of it (rows are whole lines)."""
     for column in range(0, table.shape[1], 8):  # 8 float64: a cache line
         _prefetch(table, j, column)
 
 
-@jit
+@jit_inline
 def _prefetch_table_ahead(indices, indptr, order, start, m, r, table):
     """At row r of the batch from ``start`` of ``order``, ask for the table rows of row r + _AHEAD.
 
@@ -102,7 +103,7 @@ def _prefetch_table_ahead(indices, indptr, order, start, m, r, table):
             _prefetch_column(table, indices[q])
 
 
-@jit
+@jit_inline
 def _sparse_row(
     data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
     kind, param, Y, indexed, g_scale, g_weight, raw, g, powers, runs, batch,
@@ -132,19 +133,19 @@ def _sparse_row(
                         powers, runs, a, batch, k, table[j, k], table[j, n_outputs + k]
                     )
                     table[j, k], table[j, n_outputs + k] = p, v
-                    raw[k] += x * p
+                    raw[k] = _add_product(raw[k], x, p)
                 table[j, up_to] = batch
                 continue
         for k in range(n_outputs):
-            raw[k] += x * table[j, k]
+            raw[k] = _add_product(raw[k], x, table[j, k])
     for k in range(n_outputs):
         raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
     loss = _row_loss(kind, param, Y, indexed, i, raw, g)
     if g_weight == 0.0:  # a row of weight 0 counts for nothing, even where its loss overflows
         g[:] = 0.0
         return 0.0
-    for k in range(n_outputs):
-        g[k] *= g_scale[k] * g_weight
+    for k in range(n_outputs):  # (inlined in the kernels: never regrouped)
+        g[k] = _product(g[k], _product(g_scale[k], g_weight))
     return loss
 
 
@@ -461,16 +462,20 @@ def _momentum_powers(opt, decay, steps, runs, l2):
     return powers
 
 
-@jit
+@jit_inline
 def _advance(powers, s, k, p, v):
-    """Output k's coefficient and velocity ``(p, v)`` by ``powers[s]``."""
+    """Output k's coefficient and velocity ``(p, v)`` by ``powers[s]``.
+
+    Inlined in the kernels, each in the roundings it had compiled on its
+    own: the product with v rounded, the one with p fused into the sum.
+    """
     return (
-        powers[s, k, 0, 0] * p + powers[s, k, 0, 1] * v,
-        powers[s, k, 1, 0] * p + powers[s, k, 1, 1] * v,
+        _add_product(_product(powers[s, k, 0, 1], v), powers[s, k, 0, 0], p),
+        _add_product(_product(powers[s, k, 1, 1], v), powers[s, k, 1, 0], p),
     )
 
 
-@jit
+@jit_inline
 def _catch_up(powers, runs, a, b, k, p, v):
     """Output k's ``(p, v)`` from step a to step b, untouched: one map a run crossed."""
     if a >= b:  # (the search below would pass the last run: a == b == the epoch's end)
