@@ -50,7 +50,8 @@ if numba is not None:
         return builder.fadd(a, product, flags=("contract",))
 
     def _product_codegen(context, builder, signature, args):
-        # not "contract": an add of this product never fuses it (nor its rounding)
+        # "nsz" (a zero's sign may be ignored; no multiply here changes by it) only so
+        # that numba's fastmath pass leaves it without "contract": never fused into a sum
         x, y = _doubles(context, builder, signature, args)
         return builder.fmul(x, y, flags=("nsz",))
 
