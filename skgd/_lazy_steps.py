@@ -15,27 +15,80 @@ decides when they apply.
 
 import numpy as np
 
-from ._compiled import _MOMENTUM, _prefetch, jit
+from ._compiled import _MOMENTUM, _prefetch, _prefetch_item, jit, jit_inline, numba
 from ._steps import _row_loss, _update
 
 # The lazy sparse steps ask for the table rows of the batch row this many ahead,
 # and for those of the column this many ahead (see _prefetch_table_ahead).
 _AHEAD = 8
 _AHEAD_COLUMNS = 32
+# Lazy SGD asks for the table rows of the row this many ahead in the epoch's order,
+# and for X's row, target and weight of the row _ROWS_AHEAD ahead (see _sparse_sgd_epoch).
+_ROWS_AHEAD = 16
+# A batch of at most this many rows is still in cache when its update starts: the
+# update asks for nothing ahead.
+_CACHED_ROWS = 128
 # The write-back takes V this many columns at a time, output by output (see _unscale).
 _BLOCK = 512
 # Lazy momentum's runs of equal steps at most (see step_runs).
 _RUNS = 32
 
 
-@jit
+if numba is not None:
+    from numba.extending import intrinsic as _intrinsic
+
+    def _doubles(context, builder, signature, args):
+        return [
+            context.cast(builder, value, kind, numba.types.float64)
+            for value, kind in zip(args, signature.args, strict=True)
+        ]
+
+    def _add_product_codegen(context, builder, signature, args):
+        # "contract" only: numba's fastmath pass adds its flags to operations without any
+        a, x, y = _doubles(context, builder, signature, args)
+        product = builder.fmul(x, y, flags=("contract",))
+        return builder.fadd(a, product, flags=("contract",))
+
+    def _product_codegen(context, builder, signature, args):
+        # "nsz" (a zero's sign may be ignored; no multiply here changes by it) only so
+        # that numba's fastmath pass leaves it without "contract": never fused into a sum
+        x, y = _doubles(context, builder, signature, args)
+        return builder.fmul(x, y, flags=("nsz",))
+
+    @_intrinsic
+    def _add_product(typingctx, a, x, y):
+        """``a + x * y``, fused into one rounding where the processor can (as ``a += x * y``).
+
+        The kernels' fastmath lets the compiler reassociate sums: a sum kept
+        in a local variable over a loop it would split into partial sums,
+        whose order changes the model. This sum keeps its order. Written
+        ``a += x * y`` into an array it kept it too, each waiting on the
+        one before it through memory.
+        """
+        return numba.types.float64(a, x, y), _add_product_codegen
+
+    @_intrinsic
+    def _product(typingctx, x, y):
+        """``x * y`` rounded: never regrouped with the products around it, nor fused into a sum."""
+        return numba.types.float64(x, y), _product_codegen
+
+else:  # pragma: no cover
+
+    def _add_product(a, x, y):
+        return a + x * y
+
+    def _product(x, y):
+        return x * y
+
+
+@jit_inline
 def _prefetch_column(table, j):
     """Ask for column j's row of ``table``, every cache line of it (rows are whole lines)."""
     for column in range(0, table.shape[1], 8):  # 8 float64: a cache line
         _prefetch(table, j, column)
 
 
-@jit
+@jit_inline
 def _prefetch_table_ahead(indices, indptr, order, start, m, r, table):
     """At row r of the batch from ``start`` of ``order``, ask for the table rows of row r + _AHEAD.
 
@@ -51,7 +104,7 @@ def _prefetch_table_ahead(indices, indptr, order, start, m, r, table):
             _prefetch_column(table, indices[q])
 
 
-@jit
+@jit_inline
 def _sparse_row(
     data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
     kind, param, Y, indexed, g_scale, g_weight, raw, g, powers, runs, batch,
@@ -81,19 +134,19 @@ def _sparse_row(
                         powers, runs, a, batch, k, table[j, k], table[j, n_outputs + k]
                     )
                     table[j, k], table[j, n_outputs + k] = p, v
-                    raw[k] += x * p
+                    raw[k] = _add_product(raw[k], x, p)
                 table[j, up_to] = batch
                 continue
         for k in range(n_outputs):
-            raw[k] += x * table[j, k]
+            raw[k] = _add_product(raw[k], x, table[j, k])
     for k in range(n_outputs):
         raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
     loss = _row_loss(kind, param, Y, indexed, i, raw, g)
     if g_weight == 0.0:  # a row of weight 0 counts for nothing, even where its loss overflows
         g[:] = 0.0
         return 0.0
-    for k in range(n_outputs):
-        g[k] *= g_scale[k] * g_weight
+    for k in range(n_outputs):  # (inlined in the kernels: never regrouped)
+        g[k] = _product(g[k], _product(g_scale[k], g_weight))
     return loss
 
 
@@ -111,22 +164,36 @@ def _sparse_sgd_epoch(
     they are kept as ``V[k] = scale[k] * U[k]`` (scikit-learn's ``wscale``)
     and a step writes only U's columns that the batch reads. Row u of
     ``table`` holds column ``used[u]`` of U, then the column's inverse
-    scale: a non-zero reads and writes one cache line. V is written once,
-    at the end, by :func:`_unscale` (which fills ``at_start`` and ``sums``).
+    scale, then zeros up to its padded width (see Plan._table): a non-zero
+    reads and writes one cache line. V is written once, at the end, by
+    :func:`_unscale` (which fills ``at_start`` and ``sums``).
+
+    The work on each row is written out here, not in helpers: an array
+    passed to a helper is reference-counted at each call (an atomic add
+    each way), and a row's own work is a few hundred instructions. A row
+    takes its table rows' values 8 (or 4, or 1) outputs at a time into
+    local variables, reading padding as well: no test for the last output
+    in the loop over the row's non-zeros. Each output's sum has the order
+    and roundings of ``raw[k] += x * table[j, k]`` (see :func:`_add_product`),
+    and the update adds 0 times x to the padding.
     """
     n_outputs = V.shape[0]
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
+    width = table.shape[1]  # 2 (one output), 4 (two or three), or a multiple of 8
     if not filled:  # (else the table holds V as the last epoch left it, see Plan.run)
         for u in range(used.shape[0]):
             j = used[u]
             for k in range(n_outputs):
                 table[u, k] = V[k, j]
             table[u, inverse] = 1.0 / x_scale[j]
+            for k in range(inverse + 1, width):
+                table[u, k] = 0.0
     scale = np.ones(n_outputs)
     unused = np.ones(n_outputs)  # the scale of the columns without a row: the steps' shrinks
-    raw = np.empty((batch_size, n_outputs))
     g = np.empty((batch_size, n_outputs))
+    raw, loss_g = np.empty(n_outputs), np.empty(n_outputs)  # a row's, for _row_loss
+    lanes = np.zeros(8)  # (values of up to 8 outputs on their way)
     gc = np.empty(n_outputs)
     total, first = 0.0, np.nan
     n_batches = (n + batch_size - 1) // batch_size
@@ -135,12 +202,76 @@ def _sparse_sgd_epoch(
         m = min(batch_size, n - start)
         batch_loss = 0.0
         for r in range(m):
-            _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
-            i = order[start + r]
-            batch_loss += weights[i] * _sparse_row(
-                data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
-                kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], None, None, 0,
-            )  # fmt: skip
+            position = start + r
+            # Ask for X's row _ROWS_AHEAD on (its target and weight too), and for
+            # the table rows of the row _AHEAD on, whose indices are in cache by now
+            # (see _prefetch_table_ahead; at the epoch's start, for the first rows).
+            for ahead in range(
+                position + _ROWS_AHEAD if position else 0, min(position + _ROWS_AHEAD + 1, n)
+            ):
+                i = order[ahead]
+                lo, hi = indptr[i], indptr[i + 1]
+                for q in range(lo, hi, 8):  # (8 float64, or 16 float32 or indices: a line)
+                    _prefetch_item(data, q)
+                    _prefetch_item(indices, q)
+                if hi > lo:
+                    _prefetch_item(data, hi - 1)
+                    _prefetch_item(indices, hi - 1)
+                _prefetch(Y, i, 0)
+                _prefetch_item(weights, i)
+            for ahead in range(position + _AHEAD if position else 0, min(position + _AHEAD + 1, n)):
+                i = order[ahead]
+                for q in range(indptr[i], indptr[i + 1]):
+                    for column in range(0, width, 8):
+                        _prefetch(table, np.uint64(indices[q]), column)
+            # forward (indices as unsigned: no test for a negative index)
+            i = order[position]
+            lo, hi = indptr[i], indptr[i + 1]
+            for base in range(0, n_outputs, 8):
+                if width >= 8:
+                    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        x = data[q] * table[j, inverse]
+                        a0 = _add_product(a0, x, table[j, base])
+                        a1 = _add_product(a1, x, table[j, base + 1])
+                        a2 = _add_product(a2, x, table[j, base + 2])
+                        a3 = _add_product(a3, x, table[j, base + 3])
+                        a4 = _add_product(a4, x, table[j, base + 4])
+                        a5 = _add_product(a5, x, table[j, base + 5])
+                        a6 = _add_product(a6, x, table[j, base + 6])
+                        a7 = _add_product(a7, x, table[j, base + 7])
+                    lanes[0], lanes[1], lanes[2], lanes[3] = a0, a1, a2, a3
+                    lanes[4], lanes[5], lanes[6], lanes[7] = a4, a5, a6, a7
+                elif width == 4:
+                    a0 = a1 = a2 = a3 = 0.0
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        x = data[q] * table[j, inverse]
+                        a0 = _add_product(a0, x, table[j, 0])
+                        a1 = _add_product(a1, x, table[j, 1])
+                        a2 = _add_product(a2, x, table[j, 2])
+                        a3 = _add_product(a3, x, table[j, 3])
+                    lanes[0], lanes[1], lanes[2], lanes[3] = a0, a1, a2, a3
+                else:
+                    a0 = 0.0
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        a0 = _add_product(a0, data[q] * table[j, inverse], table[j, 0])
+                    lanes[0] = a0
+                for k in range(base, min(base + 8, n_outputs)):
+                    raw[k] = lanes[k - base]
+            for k in range(n_outputs):
+                raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
+            loss = _row_loss(kind, param, Y, indexed, i, raw, loss_g)
+            g_weight = weights[i] / m
+            for k in range(n_outputs):  # (in _sparse_row's order: g * (g_scale * g_weight))
+                g[r, k] = _product(loss_g[k], _product(g_scale[k], g_weight))
+            if g_weight == 0.0:  # counts for nothing, even where its loss overflows
+                loss = 0.0
+                for k in range(n_outputs):
+                    g[r, k] = 0.0
+            batch_loss += weights[i] * loss
         if not np.isfinite(batch_loss):
             _unscale(V, table, scale, used, unused, at_start, sums)
             return total, batch, first, batch_loss, t
@@ -162,15 +293,61 @@ def _sparse_sgd_epoch(
             scale[k] *= shrink
             unused[k] *= shrink
         for r in range(m):
-            _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
-            i = order[start + r]
-            for k in range(n_outputs):
-                g[r, k] = step * g[r, k] / scale[k]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                x = data[q] * table[j, inverse]
-                for k in range(n_outputs):
-                    table[j, k] -= g[r, k] * x
+            position = start + r
+            if m > _CACHED_ROWS:  # (as in the forward pass, within the batch)
+                for ahead in range(
+                    position + _ROWS_AHEAD if r else position,
+                    min(position + _ROWS_AHEAD + 1, start + m),
+                ):
+                    i = order[ahead]
+                    lo, hi = indptr[i], indptr[i + 1]
+                    for q in range(lo, hi, 8):
+                        _prefetch_item(data, q)
+                        _prefetch_item(indices, q)
+                    if hi > lo:
+                        _prefetch_item(data, hi - 1)
+                        _prefetch_item(indices, hi - 1)
+                for ahead in range(
+                    position + _AHEAD if r else position, min(position + _AHEAD + 1, start + m)
+                ):
+                    i = order[ahead]
+                    for q in range(indptr[i], indptr[i + 1]):
+                        for column in range(0, width, 8):
+                            _prefetch(table, np.uint64(indices[q]), column)
+            i = order[position]
+            lo, hi = indptr[i], indptr[i + 1]
+            for base in range(0, n_outputs, 8):
+                lanes[:] = 0.0  # the padding's lanes take 0 times x: their values stay
+                for k in range(base, min(base + 8, n_outputs)):
+                    lanes[k - base] = step * g[r, k] / scale[k]
+                if width >= 8:
+                    g0, g1, g2, g3 = -lanes[0], -lanes[1], -lanes[2], -lanes[3]
+                    g4, g5, g6, g7 = -lanes[4], -lanes[5], -lanes[6], -lanes[7]
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        x = data[q] * table[j, inverse]
+                        table[j, base] = _add_product(table[j, base], g0, x)
+                        table[j, base + 1] = _add_product(table[j, base + 1], g1, x)
+                        table[j, base + 2] = _add_product(table[j, base + 2], g2, x)
+                        table[j, base + 3] = _add_product(table[j, base + 3], g3, x)
+                        table[j, base + 4] = _add_product(table[j, base + 4], g4, x)
+                        table[j, base + 5] = _add_product(table[j, base + 5], g5, x)
+                        table[j, base + 6] = _add_product(table[j, base + 6], g6, x)
+                        table[j, base + 7] = _add_product(table[j, base + 7], g7, x)
+                elif width == 4:
+                    g0, g1, g2, g3 = -lanes[0], -lanes[1], -lanes[2], -lanes[3]
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        x = data[q] * table[j, inverse]
+                        table[j, 0] = _add_product(table[j, 0], g0, x)
+                        table[j, 1] = _add_product(table[j, 1], g1, x)
+                        table[j, 2] = _add_product(table[j, 2], g2, x)
+                        table[j, 3] = _add_product(table[j, 3], g3, x)
+                else:
+                    g0 = -lanes[0]
+                    for q in range(lo, hi):
+                        j = np.uint64(indices[q])
+                        table[j, 0] = _add_product(table[j, 0], g0, data[q] * table[j, inverse])
         if fit_intercept:
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
@@ -286,16 +463,20 @@ def _momentum_powers(opt, decay, steps, runs, l2):
     return powers
 
 
-@jit
+@jit_inline
 def _advance(powers, s, k, p, v):
-    """Output k's coefficient and velocity ``(p, v)`` by ``powers[s]``."""
+    """Output k's coefficient and velocity ``(p, v)`` by ``powers[s]``.
+
+    Inlined in the kernels, each in the roundings it had compiled on its
+    own: the product with v rounded, the one with p fused into the sum.
+    """
     return (
-        powers[s, k, 0, 0] * p + powers[s, k, 0, 1] * v,
-        powers[s, k, 1, 0] * p + powers[s, k, 1, 1] * v,
+        _add_product(_product(powers[s, k, 0, 1], v), powers[s, k, 0, 0], p),
+        _add_product(_product(powers[s, k, 1, 1], v), powers[s, k, 1, 0], p),
     )
 
 
-@jit
+@jit_inline
 def _catch_up(powers, runs, a, b, k, p, v):
     """Output k's ``(p, v)`` from step a to step b, untouched: one map a run crossed."""
     if a >= b:  # (the search below would pass the last run: a == b == the epoch's end)

@@ -796,3 +796,28 @@ def test_targets_and_weights_side_by_side_change_no_model(dtype, case, monkeypat
     assert_array_equal(side_by_side.intercept_, apart.intercept_)
     assert_array_equal(side_by_side.loss_curve_, apart.loss_curve_)
     assert side_by_side.n_iter_ == apart.n_iter_
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 4, 8, 9, 12])
+def test_lazy_sgd_on_every_width_of_its_table_as_on_the_numpy_path(n_classes, monkeypatch):
+    # The lazy SGD epoch takes a table row 8, 4 or 1 outputs at a time, padding
+    # included (rows of 2, 4, 8 or 16 values: 1 to 12 outputs, the inverse scale
+    # in the first or the second block of 8); the padding's lanes take 0 times
+    # each value, the outputs' sums keep their order.
+    rng = np.random.RandomState(3)
+    X = sparse.random(240, 50, density=0.12, random_state=rng, format="csr")
+    X.data *= rng.uniform(0.5, 3.0, X.nnz)
+    y = rng.randint(n_classes, size=240)
+    widths = []
+    real_table = _kernel.Plan._table
+    monkeypatch.setattr(
+        _kernel.Plan,
+        "_table",
+        lambda plan, *args: widths.append(real_table(plan, *args).shape[1]) or plan.table,
+    )
+    params = dict(optimizer="sgd", alpha=1e-3, batch_size=16, max_iter=4, tol=None)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
+    n_outputs = 1 if n_classes == 2 else n_classes
+    width = 2 if n_outputs == 1 else 4 if n_outputs < 4 else -(-(n_outputs + 1) // 8) * 8
+    assert widths and set(widths) == {width}  # the lazy path ran
+    same_model(compiled, numpy)
