@@ -234,6 +234,19 @@ def _dense_epoch(
                     y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
                     value, g[r, k] = _element_inlined(kind, param, y, raw[r, k])
                     row_loss += value
+            elif kind == _SOFTMAX:  # _row_loss's, written here (its arrays' counts: see _compiled)
+                label = int(Y[i, 0])
+                top = raw[r, 0]
+                for k in range(1, n_outputs):
+                    top = max(top, raw[r, k])
+                total_exp = 0.0
+                for k in range(n_outputs):
+                    g[r, k] = math.exp(raw[r, k] - top)
+                    total_exp += g[r, k]
+                for k in range(n_outputs):
+                    g[r, k] /= total_exp
+                g[r, label] -= 1.0
+                row_loss = top + math.log(total_exp) - raw[r, label]
             else:
                 row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
             batch_loss += weights[i] * row_loss
