@@ -234,7 +234,7 @@ def _dense_epoch(
                     y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
                     value, g[r, k] = _element_inlined(kind, param, y, raw[r, k])
                     row_loss += value
-            elif kind == _SOFTMAX:  # _row_loss's, written here (its arrays' counts: see _compiled)
+            elif kind == _SOFTMAX:  # _row_loss's two, written here (a call's arrays: see _compiled)
                 label = int(Y[i, 0])
                 top = raw[r, 0]
                 for k in range(1, n_outputs):
@@ -247,8 +247,17 @@ def _dense_epoch(
                     g[r, k] /= total_exp
                 g[r, label] -= 1.0
                 row_loss = top + math.log(total_exp) - raw[r, label]
-            else:
-                row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            else:  # _CRAMMER_SINGER, as in _row_loss
+                label = int(Y[i, 0])
+                rival = -1
+                for k in range(n_outputs):
+                    g[r, k] = 0.0
+                    if k != label and (rival < 0 or raw[r, k] > raw[r, rival]):
+                        rival = k
+                margin = 1.0 + raw[r, rival] - raw[r, label]
+                if margin > 0:
+                    g[r, rival], g[r, label] = 1.0, -1.0
+                row_loss = max(0.0, margin)
             batch_loss += weights[i] * row_loss
             for k in range(n_outputs):
                 gk = g[r, k] * (g_scale[k] * (weights[i] / m))
