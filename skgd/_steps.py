@@ -47,10 +47,10 @@ def _element(kind, param, y, raw):
             slope = math.exp(clipped)
             return slope * (1.0 + (raw - clipped)) - y * raw, slope - y
         r = raw - y
+        if kind == _SQUARED:  # (first: the sign's branch below is a coin toss)
+            return 0.5 * r * r, r
         a = abs(r)
         sign = 1.0 if r > 0 else (-1.0 if r < 0 else 0.0)
-        if kind == _SQUARED:
-            return 0.5 * r * r, r
         if kind == _ABSOLUTE:
             return a, sign
         if kind == _HUBER:
@@ -175,6 +175,8 @@ def _dense_epoch(
     n_outputs, n_features = V.shape
     n = order.shape[0]
     ahead = _ROWS_AHEAD
+    line = max(1, 64 // X.itemsize)  # values a cache line
+    n_lines = (n_features + line - 1) // line
     W = np.empty((n_outputs, n_features))
     b = np.empty(n_outputs)
     raw = np.empty((batch_size, n_outputs))
@@ -193,12 +195,31 @@ def _dense_epoch(
                 W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
                 shift += W[k, j] * x_mean[j]
             b[k] = y_loc[k] + y_scale[k] * c[k] - shift
-        # forward, loss and backward, a row at a time while it is in cache
+        # forward, loss and backward, a row at a time while it is in cache.
+        # A random row is a cache miss that the CPU's own prefetchers cannot
+        # foresee: asked for some rows ahead, the reads overlap instead of
+        # waiting in turn. Its target and weight too: the loss waits for them
+        # before the row's backward pass can start, and on a busy machine their
+        # arrays (1.6 MB each at 200,000 rows) are not in cache either; left to
+        # be read when needed, they took a third of a random epoch. A row that
+        # follows the one before it (sequential order, shuffle="blocks") is left
+        # to the hardware.
         batch_loss = 0.0
         gV[:] = 0.0
         gc[:] = 0.0
         for r in range(m):
-            _prefetch_ahead(X, Y, weights, order, start + r + ahead)
+            # The row ``ahead`` rows on, if scattered (see the comment above the loop).
+            # Written here, not in an inlined helper: numba counts the references to
+            # each array a helper takes, in and out, four atomic adds a row each way
+            # (a fifth of an epoch's compute with X in cache).
+            later = start + r + ahead
+            if later < n and (later == 0 or order[later] != order[later - 1] + 1):
+                ahead_row = order[later]
+                for q in range(n_lines):
+                    _prefetch(X, ahead_row, q * line)
+                _prefetch(X, ahead_row, n_features - 1)
+                _prefetch(Y, ahead_row, 0)
+                _prefetch_item(weights, ahead_row)
             i = order[start + r]
             if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
                 continue
@@ -213,8 +234,30 @@ def _dense_epoch(
                     y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
                     value, g[r, k] = _element_inlined(kind, param, y, raw[r, k])
                     row_loss += value
-            else:
-                row_loss = _row_loss(kind, param, Y, indexed, i, raw[r], g[r])
+            elif kind == _SOFTMAX:  # _row_loss's two, written here (a call's arrays: see _compiled)
+                label = int(Y[i, 0])
+                top = raw[r, 0]
+                for k in range(1, n_outputs):
+                    top = max(top, raw[r, k])
+                total_exp = 0.0
+                for k in range(n_outputs):
+                    g[r, k] = math.exp(raw[r, k] - top)
+                    total_exp += g[r, k]
+                for k in range(n_outputs):
+                    g[r, k] /= total_exp
+                g[r, label] -= 1.0
+                row_loss = top + math.log(total_exp) - raw[r, label]
+            else:  # _CRAMMER_SINGER, as in _row_loss
+                label = int(Y[i, 0])
+                rival = -1
+                for k in range(n_outputs):
+                    g[r, k] = 0.0
+                    if k != label and (rival < 0 or raw[r, k] > raw[r, rival]):
+                        rival = k
+                margin = 1.0 + raw[r, rival] - raw[r, label]
+                if margin > 0:
+                    g[r, rival], g[r, label] = 1.0, -1.0
+                row_loss = max(0.0, margin)
             batch_loss += weights[i] * row_loss
             for k in range(n_outputs):
                 gk = g[r, k] * (g_scale[k] * (weights[i] / m))
@@ -238,31 +281,6 @@ def _dense_epoch(
         )
         _step_taken(averaging, m, V, c, V_average, c_average)
     return total, n_batches, first, np.nan, t
-
-
-@jit_inline
-def _prefetch_ahead(X, Y, weights, order, position):
-    """Prefetch the row that the batches read at ``position`` of ``order``, if scattered.
-
-    A random row is a cache miss that the CPU's own prefetchers cannot
-    foresee: asked for some rows ahead, the reads overlap instead of
-    waiting in turn. Its target and weight too: the loss waits for them
-    before the row's backward pass can start, and on a busy machine their
-    arrays (1.6 MB each at 200,000 rows) are not in cache either; left to
-    be read when needed, they took a third of a random epoch. A row that
-    follows the one before it (sequential order, ``shuffle="blocks"``) is
-    left to the hardware.
-    """
-    if position >= order.shape[0] or (position > 0 and order[position] == order[position - 1] + 1):
-        return
-    i = order[position]
-    n_features = X.shape[1]
-    line = max(1, 64 // X.itemsize)  # values a cache line
-    for j in range(0, n_features, line):
-        _prefetch(X, i, j)
-    _prefetch(X, i, n_features - 1)
-    _prefetch(Y, i, 0)
-    _prefetch_item(weights, i)
 
 
 @jit
