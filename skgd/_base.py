@@ -435,10 +435,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
         self._stream_step = (stream.fraction, stream.drift, stream.rows, stream.last)
-        # Bounded, so that endless streams of partial_fit do not grow it.
-        self.loss_curve_ = curve[-max(self.max_iter, _LOSS_CURVE_KEEP) :]
+        # Bounded, so that endless streams of partial_fit do not grow it (in place:
+        # the list is this call's own copy, see above).
+        n_kept = min(len(curve), max(self.max_iter, _LOSS_CURVE_KEEP))
         earlier = (n_earlier, self.__dict__.get("_curve_min")) if continuing else (0, None)
-        self.best_loss_, self._curve_min = _least_losses(curve, len(self.loss_curve_), *earlier)
+        self.best_loss_, self._curve_min = _least_losses(curve, n_kept, *earlier)
+        del curve[: len(curve) - n_kept]
+        self.loss_curve_ = curve
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
             self.best_validation_score_ = max(self.validation_scores_)
@@ -523,8 +526,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         row cannot tell, and a batch of few rows sees its largest row's too.
         """
         x_stats, y_stats, y_loc = stats
-        n_outputs = len(self._W) if hasattr(self, "coef_") else self._n_outputs(Y)
-        ones = np.ones(n_outputs)
+        n_outputs = len(self.intercept_) if hasattr(self, "coef_") else self._n_outputs(Y)
+        ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
         if y_stats is not None:
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
@@ -550,7 +553,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 loss, Y_recent, w_recent, single=single, spread=spread, loc=center, largest=True
             )
             batch = self._batch_size(len(Y))
-            loss_scale = loss_scale + np.maximum(largest - loss_scale, 0) / batch
+            share = np.maximum(largest - loss_scale, 0)
+            loss_scale = loss_scale + (share / batch if batch > 1 else share)  # (x / 1 is x)
         if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are

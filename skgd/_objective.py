@@ -265,14 +265,19 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     error) is far more curved than the data on average.
     """
     rows = _sample_rows(len(Y), sample_weight)
-    Y, w = Y[rows], sample_weight[rows]
+    if rows is not _EVERY:  # (all of them, a stream's recent targets: no views to make)
+        Y, sample_weight = Y[rows], sample_weight[rows]
+    w = sample_weight
     n_outputs = len(spread)
     if loc is None:
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
         base = np.full((len(Y), n_outputs), loc)
-        kappa, rows = loss_curvature(loss, Y, w, base, spread, single)
-        reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
+        # (the weights' total, for both means: one sum, as each would take it)
+        total = _weight_total(w, np.float64)
+        kappa, rows = loss_curvature(loss, Y, w, base, spread, single, total=total)
+        losses = loss.loss(Y, base[:, 0] if single else base)
+        reference = float(_weighted_mean(losses, w, total=total))
     if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
@@ -281,7 +286,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     return loc, kappa, reference
 
 
-def loss_curvature(loss, Y, w, base, spread, single):
+def loss_curvature(loss, Y, w, base, spread, single, total=None):
     """The curvature of the loss over one spread of y around ``base``, per output.
 
     A secant, not a derivative: the change of the gradient between
@@ -292,7 +297,8 @@ def loss_curvature(loss, Y, w, base, spread, single):
     Several outputs move together, with alternating signs (a softmax does
     not move when all its outputs rise); for a loss that treats outputs
     separately, each output's share is exactly its own curvature. Returns
-    it, and each row's secant (before the mean).
+    it, and each row's secant (before the mean). ``total``: see
+    :func:`_weighted_mean`.
     """
     n = len(Y)
     # (one output: its sign is 1, and spread * 1.0 is spread, to the bit)
@@ -302,18 +308,24 @@ def loss_curvature(loss, Y, w, base, spread, single):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
 
     change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
-    kappa = _weighted_mean(change, w)
+    kappa = _weighted_mean(change, w, total=total)
     if len(spread) > 1:  # outputs that move each other's gradient share one scale
         moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
         if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
             kappa = np.full_like(kappa, kappa.mean())
-    curved = np.isfinite(kappa) & (kappa > 0)
-    if not curved.all():  # a flat loss here: its gradient's size instead
-        flat = ~curved
-        slope = _weighted_mean(np.abs(gradient(base)), w) * spread
-        kappa[flat] = slope[flat]
-        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
-    return kappa, change
+    if len(kappa) == 1:  # (one output: a number's tests, not four ufuncs' on an array)
+        value = kappa.item()
+        if math.isfinite(value) and value > 0:
+            return kappa, change
+    else:
+        curved = np.isfinite(kappa) & (kappa > 0)
+        if curved.all():
+            return kappa, change
+    # a flat loss here: its gradient's size instead
+    flat = ~(np.isfinite(kappa) & (kappa > 0))
+    slope = _weighted_mean(np.abs(gradient(base)), w, total=total) * spread
+    kappa[flat] = slope[flat]
+    return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
 
 
 @functools.cache
@@ -361,35 +373,53 @@ def best_constant(loss, y, w):
 def _weighted_sum(weights, losses):
     """``weights @ losses``, where a row of weight 0 adds 0 even if its loss is inf or NaN."""
     total = weights @ losses
-    if np.isfinite(total):
+    if math.isfinite(total):  # (a number: math's test, not a ufunc's)
         return total
     counted = weights != 0
     return weights[counted] @ losses[counted]
 
 
-def _weighted_mean(values, weights):
+def _weighted_mean(values, weights, total=None):
     """``np.average(values, axis=0, weights=weights)``, with ``weights`` one a row.
 
     The same arithmetic in the same dtype, so the same result to the bit,
     without np.average's handling of any axis and shape, which costs more
-    than the sums themselves on a streamed chunk of one row.
+    than the sums themselves on a streamed chunk of one row. ``total``: a
+    ``{dtype: sum}`` of ``weights`` (:func:`_weight_total`), filled as sums
+    are taken, for means over the same weights.
     """
     values = np.asarray(values)
-    if values.ndim == 2:
-        weights = weights[:, None]
-    elif values.ndim > 2:
-        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
     if values.dtype == weights.dtype and values.dtype.kind == "f":  # (result_type's answer)
         dtype = values.dtype
     else:
         extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
         dtype = np.result_type(values.dtype, weights.dtype, *extra)
-    total = weights.sum(axis=0, dtype=dtype)
-    # (a weight of 0 in total; one output's total is read as a number, ndarray.all's
-    # wrapper costs a streamed row's call more than the sums)
-    if (total.item() == 0) if total.size == 1 else not total.all():
+    if total is not None and dtype in total:
+        weight_sum = total[dtype]
+    else:
+        weight_sum = _weight_total(weights, dtype)[dtype]
+        if total is not None:
+            total[dtype] = weight_sum
+    if values.ndim == 2:
+        weights = weights[:, None]
+    elif values.ndim > 2:
+        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / weight_sum
+
+
+def _weight_total(weights, dtype):
+    """``{dtype: weights' sum in dtype}``, the denominator of :func:`_weighted_mean`.
+
+    Raises ZeroDivisionError, as np.average does, for weights that sum to 0.
+    """
+    total = weights.sum(dtype=dtype)
+    # (a weight of 0 in total: ndarray.all's wrapper costs a streamed row's call more)
+    if total == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
+    return {np.dtype(dtype): total}
+
+
+_EVERY = slice(None)  # every row: what _sample_rows returns for few rows
 
 
 def _sample_rows(n, sample_weight=None):
@@ -398,7 +428,7 @@ def _sample_rows(n, sample_weight=None):
     Of the rows of positive weight: rows of weight 0 are absent, and an even
     spacing could take only them (every other row weighted 0, a step of 10).
     """
-    every = slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
+    every = _EVERY if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
     if sample_weight is None or n <= _SAMPLE_ROWS:
         return every
     counted = np.flatnonzero(sample_weight > 0)
