@@ -252,7 +252,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
         else:  # _check_sample_weight's ones, without its checks (a tenth of a one-row call)
-            sample_weight = np.ones(X.shape[0], dtype=X.dtype)
+            sample_weight = np.empty(X.shape[0], dtype=X.dtype)
+            sample_weight.fill(1)  # (np.ones' own steps, without its Python wrapper)
         weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
         if weighted:
             sample_weight, weight_unit = _weights_in_range(sample_weight)
@@ -281,13 +282,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = None  # sparse X: the largest |value| of each column, over the stream
-        if sparse.issparse(X):
+        if not isinstance(X, np.ndarray) and sparse.issparse(X):  # (an ndarray: no ABC's test)
             peak = column_peak(X, sample_weight)
             if streaming and getattr(self, "_x_peak", None) is not None:
                 peak = np.maximum(peak, self._x_peak)
         recent = None  # a stream's recent targets, whose loss scale a chunk continues
         if stats[1] is not None:
-            recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
+            *recent, recent_own = self._recent_targets(Y, sample_weight, weight_unit, streaming)
+            recent = tuple(recent)
         objective = self._objective(
             loss, Y, sample_weight, stats, single, X.dtype, peak, recent if streaming else None
         )
@@ -424,9 +426,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_peak = peak
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
-        self._y_recent = (
-            None if recent is None else tuple(np.array(a[-_RECENT_ROWS:]) for a in recent)
-        )
+        self._y_recent = None if recent is None else tuple(_kept(a, recent_own) for a in recent)
         self._rng = rng
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
@@ -456,9 +456,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         with np.errstate(all="ignore"):
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
-                    moved = np.abs(np.log(new.std / old[1]))  # (old: a plain tuple, see _as_tuple)
+                    moved = np.log(new.std / old[1])  # (old: a plain tuple, see _as_tuple)
+                    if moved.size == 1:  # (one output: a number's test, not three ufuncs')
+                        if abs(moved.item()) > _TEN_PERCENT:  # (NaN, 0 / 0: never)
+                            return True
+                        continue
                     # NaN, a constant feature (0 / 0), never (ndarray.any's reduction, unwrapped)
-                    if np.logical_or.reduce(moved > _TEN_PERCENT, axis=None):
+                    if np.logical_or.reduce(np.abs(moved) > _TEN_PERCENT, axis=None):
                         return True
         return False
 
@@ -504,9 +508,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             w *= weight_unit
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
-            Y = np.concatenate([previous[0], Y])[-_RECENT_ROWS:]
-            w = np.concatenate([previous[1], w])[-_RECENT_ROWS:]
-        return Y, w
+            kept = _RECENT_ROWS - len(Y)  # the stream's rows that stay
+            Y = np.concatenate([previous[0][-kept:], Y])
+            w = np.concatenate([previous[1][-kept:], w])
+            return Y, w, True  # arrays of their own, of at most _RECENT_ROWS rows
+        return Y, w, False
 
     def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None, recent=None):
         """The objective for this data: the loss in standardized coordinates, and the penalty.
@@ -695,6 +701,15 @@ def _copy_optimizer(optimizer, restart):
 def _as_tuple(stats):
     """``FeatureStats`` as a plain tuple, so that persisted models name no private type."""
     return (stats.mean, stats.std, stats.weight)
+
+
+def _kept(array, own):
+    """The last ``_RECENT_ROWS`` values of ``array``, in an array of their own.
+
+    ``own``: ``array`` is one already (made by ``_recent_targets``), not a
+    view of the caller's ``y``, which a stream may refill for its next chunk.
+    """
+    return array if own else np.array(array[-_RECENT_ROWS:])
 
 
 def _as_init(values, name, size):

@@ -126,8 +126,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # the course's γ, as a fraction of the largest stable step 1/L
     rate = settings.learning_rate
     stable_step = _largest_stable_step(settings, n_samples, batch_size, state.optimizer)
-    # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead)
-    weights = sample_weight / (sample_weight.sum() / n_samples)
+    # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead;
+    # a row's weight is its sum, a number: see _sum)
+    total = _sum(sample_weight) if n_samples == 1 else sample_weight.sum()
+    weights = sample_weight / (total / n_samples)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)

@@ -158,8 +158,14 @@ class Objective:
         else:
             l1 = np.abs(V).sum(axis=1) if self.alpha_l1 else 0.0
             squares = np.einsum("ij,ij->i", V, V)
+        unit = self.penalty_unit
+        if _one_double(squares) and _one_double(l1) and _one_double(unit):
+            # One output in float64 (a stream's row): the same arithmetic on numbers,
+            # each numpy's double operation (and a sum of one value is 0.0 + it).
+            l1, l2, unit = _number(l1), 0.5 * squares.item(), _number(unit)
+            return 0.0 + unit * (float(self.alpha_l1) * l1 + float(self.alpha_l2) * l2)
         l2 = 0.5 * squares
-        return float((self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
+        return float((unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
     def soft_threshold(self, V, step):
         """The L1 part by its proximal step, in place: coefficients become exactly 0."""
@@ -234,6 +240,18 @@ class Objective:
             if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
                 break
         return lam
+
+
+def _one_double(value):
+    """Whether ``value`` is a Python float or a float64 array of one value."""
+    if isinstance(value, np.ndarray):
+        return value.size == 1 and value.dtype == np.float64
+    return type(value) is float
+
+
+def _number(value):
+    """A Python float or a float64 array of one value, as a Python float."""
+    return value if type(value) is float else value.item()
 
 
 def batch_curvature(L, L_max, n_samples, batch_size):
