@@ -341,3 +341,48 @@ def test_the_loops_settings_are_read_only():
     assert (settings.shuffle, settings.schedule, settings.stop) == (True, "constant", True)
     with pytest.raises(AttributeError):
         settings.learning_rate = 0.1
+
+
+def test_a_rejected_shuffled_call_leaves_the_generator_as_it_was():
+    # A stream's call of several batches draws its order from the estimator's
+    # own generator in place; a call that raises puts it back.
+    import pickle
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=[1.0, 1.0, 100.0, 1.0], size=(200, 4))  # too large for a step of 0.9
+    y = X @ [1.0, -2.0, 0.5, 3.0] + rng.normal(size=200)
+    params = dict(batch_size=8, optimizer="sgd", standardize=False, random_state=0)
+    model = GDRegressor(learning_rate=1e-4, **params).partial_fit(X[:40], y[:40])
+    model.partial_fit(X[40:80], y[40:80])  # (its own generator from here on)
+    before = pickle.dumps(model)
+    model.set_params(learning_rate=0.9)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X[80:120], y[80:120])
+    assert pickle.dumps(model.set_params(learning_rate=1e-4)) == before
+    # and the stream goes on as if the call had not been made
+    model.partial_fit(X[120:160], y[120:160])
+    other = GDRegressor(learning_rate=1e-4, **params).partial_fit(X[:40], y[:40])
+    other.partial_fit(X[40:80], y[40:80]).partial_fit(X[120:160], y[120:160])
+    assert_array_equal(model.coef_, other.coef_)
+    assert model._rng.get_state()[2] == other._rng.get_state()[2]
+
+
+def test_partial_fit_never_draws_from_a_generator_the_user_gave():
+    # fit draws from random_state as given (as scikit-learn's estimators do);
+    # partial_fit draws from a copy, its own: two models sharing the user's
+    # generator stream alike, and the user's generator stays where fit left it.
+    import copy
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0] + rng.normal(size=300)
+    user = np.random.RandomState(3)
+    first = GDRegressor(batch_size=8, random_state=user).fit(X[:100], y[:100])
+    second = copy.deepcopy(first)
+    after_fit = user.get_state()
+    for s in range(100, 300, 50):
+        first.partial_fit(X[s : s + 50], y[s : s + 50])
+        second.partial_fit(X[s : s + 50], y[s : s + 50])
+    assert_array_equal(first.coef_, second.coef_)
+    assert_array_equal(user.get_state()[1], after_fit[1])
+    assert user.get_state()[2] == after_fit[2]
