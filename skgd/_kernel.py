@@ -173,7 +173,7 @@ class Plan:
         adam_t = int(self.optimizer.state_[0].get("t", 0))
         # [samples before averaging, samples seen, iterates averaged], updated in place
         averaging = np.array([state.average_from, state.seen, state.n_averaged], dtype=float)
-        is_sparse = sparse.issparse(X)
+        is_sparse = not isinstance(X, np.ndarray) and sparse.issparse(X)  # (no ABC's test)
         Y = self.Y
         if not is_sparse and len(weights) >= _PACKED_ROWS:
             Y, weights = self._packed(weights)
@@ -363,6 +363,6 @@ def plan(objective, optimizer, X, Y, single, fit_intercept):
     entry = _OPTIMIZERS.get(type(optimizer))
     if code is None or entry is None:
         return None
-    if sparse.issparse(X) and X.format != "csr":
+    if not isinstance(X, np.ndarray) and sparse.issparse(X) and X.format != "csr":
         return None
     return Plan(objective, optimizer, Y, code, *entry, fit_intercept)

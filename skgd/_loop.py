@@ -16,6 +16,7 @@ import functools
 import math
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -89,9 +90,13 @@ class TrainingState:
         return self.V, self.c
 
 
-@dataclass(frozen=True)
-class Settings:
-    """How the loop runs: the step, the batches and the stop criterion."""
+class Settings(NamedTuple):
+    """How the loop runs: the step, the batches and the stop criterion.
+
+    Read-only, as a frozen dataclass, and made in a tenth of its time (a
+    frozen dataclass sets each field through ``object.__setattr__``: a
+    stream's one-row call felt it).
+    """
 
     learning_rate: float  # the course's γ
     curvature: tuple  # (L, L_max) of the objective; None: the plain step γ
@@ -121,8 +126,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # the course's γ, as a fraction of the largest stable step 1/L
     rate = settings.learning_rate
     stable_step = _largest_stable_step(settings, n_samples, batch_size, state.optimizer)
-    # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead)
-    weights = sample_weight / (sample_weight.sum() / n_samples)
+    # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead;
+    # a row's weight is its sum, a number: see _sum)
+    total = _sum(sample_weight) if n_samples == 1 else sample_weight.sum()
+    weights = sample_weight / (total / n_samples)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
@@ -213,7 +220,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             finite = finite if finite is not None else _passes.all_finite(state.V)
             finite = finite and _passes.all_finite(state.c)
             try:
-                if not (np.isfinite(epoch_loss) and finite):
+                if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
                     raise diverged_error(epoch, epoch_loss)
                 if settings.stop:
                     slack = float(np.sum(objective.loss_scale))
@@ -279,13 +286,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 after = objective.batch_loss(
                     X[idx], Y[idx], weights[idx], state.V, state.c, single, model
                 )
-                batch_weight = float(weights[idx].sum())
+                batch_weight = _sum(weights[idx])
                 floor = objective.reference_loss * batch_weight
                 # (and, as fit's epochs, a unit residual's loss of slack: the first
                 # call of a one-row stream starts at that row's own best constant,
                 # a loss of 0, which Adam's first step, of a fixed length whatever
                 # the gradient, leaves by a unit's fraction)
-                slack = float(objective.loss_scale.sum()) * batch_weight  # (np.sum's arithmetic)
+                slack = _sum(objective.loss_scale) * batch_weight
                 check_diverging([first_loss, after], epoch, slack=slack, floor=floor)
             if streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
@@ -426,7 +433,10 @@ class StreamStep:
 
     def observe(self, move, n_params, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
-        norm = float(np.sqrt(move @ move))  # np.linalg.norm's arithmetic, without its overhead
+        # np.linalg.norm's arithmetic, without its overhead (in float64, math's root is
+        # numpy's: both correctly rounded; float32's is rounded to float32 by numpy)
+        square = move @ move
+        norm = math.sqrt(square) if move.dtype == np.float64 else float(np.sqrt(square))
         if not norm > 0 or not math.isfinite(norm):  # (a float: math's test, not a ufunc's)
             return  # a call of zero weights, or at a flat point: no evidence
         move = move / norm
@@ -604,11 +614,24 @@ def _intercept_ratio(settings, objective, stable_step):
     L2 adds its curvature to every coefficient's, but not the intercept's,
     which a strong penalty would otherwise leave where it started.
     """
-    l2 = float(objective.l2.max())
+    l2 = objective.l2
+    l2 = l2.item() if l2.size == 1 else float(l2.max())  # (one output: its number)
     if settings.curvature is None or not l2:
         return 1.0
     curvature = 1.0 / stable_step
     return curvature / max(curvature - l2, 1e-12 * curvature)
+
+
+def _sum(values):
+    """``float(values.sum())``: for one value, numpy's sum (0.0 + it) without its call.
+
+    A stream's one-row call takes a few such sums of one value (its weight,
+    one output's loss scale), where the reduction's set-up costs more than
+    the sum.
+    """
+    if values.size == 1:
+        return 0.0 + values.item()  # (as numpy's sum: from 0.0, so -0.0 sums to 0.0)
+    return float(values.sum())
 
 
 def _at_noise_floor(curve):

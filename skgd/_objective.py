@@ -165,8 +165,14 @@ class Objective:
         else:
             l1 = np.abs(V).sum(axis=1) if self.alpha_l1 else 0.0
             squares = np.einsum("ij,ij->i", V, V)
+        unit = self.penalty_unit
+        if _one_double(squares) and _one_double(l1) and _one_double(unit):
+            # One output in float64 (a stream's row): the same arithmetic on numbers,
+            # each numpy's double operation (and a sum of one value is 0.0 + it).
+            l1, l2, unit = _number(l1), 0.5 * squares.item(), _number(unit)
+            return 0.0 + unit * (float(self.alpha_l1) * l1 + float(self.alpha_l2) * l2)
         l2 = 0.5 * squares
-        return float((self.penalty_unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
+        return float((unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
     def soft_threshold(self, V, step):
         """The L1 part by its proximal step, in place: coefficients become exactly 0."""
@@ -243,6 +249,18 @@ class Objective:
         return lam
 
 
+def _one_double(value):
+    """Whether ``value`` is a Python float or a float64 array of one value."""
+    if isinstance(value, np.ndarray):
+        return value.size == 1 and value.dtype == np.float64
+    return type(value) is float
+
+
+def _number(value):
+    """A Python float or a float64 array of one value, as a Python float."""
+    return value if type(value) is float else value.item()
+
+
 def batch_curvature(L, L_max, n_samples, batch_size):
     """The curvature that batches of ``batch_size`` rows of ``n_samples`` see.
 
@@ -272,14 +290,19 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     error) is far more curved than the data on average.
     """
     rows = _sample_rows(len(Y), sample_weight)
-    Y, w = Y[rows], sample_weight[rows]
+    if rows is not _EVERY:  # (all of them, a stream's recent targets: no views to make)
+        Y, sample_weight = Y[rows], sample_weight[rows]
+    w = sample_weight
     n_outputs = len(spread)
     if loc is None:
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
     with np.errstate(all="ignore"):
         base = np.full((len(Y), n_outputs), loc)
-        kappa, rows = loss_curvature(loss, Y, w, base, spread, single)
-        reference = float(_weighted_mean(loss.loss(Y, base[:, 0] if single else base), w))
+        # (the weights' total, for both means: one sum, as each would take it)
+        total = _weight_total(w, np.float64)
+        kappa, rows = loss_curvature(loss, Y, w, base, spread, single, total=total)
+        losses = loss.loss(Y, base[:, 0] if single else base)
+        reference = float(_weighted_mean(losses, w, total=total))
     if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
@@ -288,7 +311,7 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     return loc, kappa, reference
 
 
-def loss_curvature(loss, Y, w, base, spread, single):
+def loss_curvature(loss, Y, w, base, spread, single, total=None):
     """The curvature of the loss over one spread of y around ``base``, per output.
 
     A secant, not a derivative: the change of the gradient between
@@ -299,7 +322,8 @@ def loss_curvature(loss, Y, w, base, spread, single):
     Several outputs move together, with alternating signs (a softmax does
     not move when all its outputs rise); for a loss that treats outputs
     separately, each output's share is exactly its own curvature. Returns
-    it, and each row's secant (before the mean).
+    it, and each row's secant (before the mean). ``total``: see
+    :func:`_weighted_mean`.
     """
     n = len(Y)
     # (one output: its sign is 1, and spread * 1.0 is spread, to the bit)
@@ -309,18 +333,24 @@ def loss_curvature(loss, Y, w, base, spread, single):
         return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
 
     change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
-    kappa = _weighted_mean(change, w)
+    kappa = _weighted_mean(change, w, total=total)
     if len(spread) > 1:  # outputs that move each other's gradient share one scale
         moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
         if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
             kappa = np.full_like(kappa, kappa.mean())
-    curved = np.isfinite(kappa) & (kappa > 0)
-    if not curved.all():  # a flat loss here: its gradient's size instead
-        flat = ~curved
-        slope = _weighted_mean(np.abs(gradient(base)), w) * spread
-        kappa[flat] = slope[flat]
-        return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
-    return kappa, change
+    if len(kappa) == 1:  # (one output: a number's tests, not four ufuncs' on an array)
+        value = kappa.item()
+        if math.isfinite(value) and value > 0:
+            return kappa, change
+    else:
+        curved = np.isfinite(kappa) & (kappa > 0)
+        if curved.all():
+            return kappa, change
+    # a flat loss here: its gradient's size instead
+    flat = ~(np.isfinite(kappa) & (kappa > 0))
+    slope = _weighted_mean(np.abs(gradient(base)), w, total=total) * spread
+    kappa[flat] = slope[flat]
+    return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
 
 
 @functools.cache
@@ -393,35 +423,53 @@ def _bisect(slope, lo, hi):
 def _weighted_sum(weights, losses):
     """``weights @ losses``, where a row of weight 0 adds 0 even if its loss is inf or NaN."""
     total = weights @ losses
-    if np.isfinite(total):
+    if math.isfinite(total):  # (a number: math's test, not a ufunc's)
         return total
     counted = weights != 0
     return weights[counted] @ losses[counted]
 
 
-def _weighted_mean(values, weights):
+def _weighted_mean(values, weights, total=None):
     """``np.average(values, axis=0, weights=weights)``, with ``weights`` one a row.
 
     The same arithmetic in the same dtype, so the same result to the bit,
     without np.average's handling of any axis and shape, which costs more
-    than the sums themselves on a streamed chunk of one row.
+    than the sums themselves on a streamed chunk of one row. ``total``: a
+    ``{dtype: sum}`` of ``weights`` (:func:`_weight_total`), filled as sums
+    are taken, for means over the same weights.
     """
     values = np.asarray(values)
-    if values.ndim == 2:
-        weights = weights[:, None]
-    elif values.ndim > 2:
-        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
     if values.dtype == weights.dtype and values.dtype.kind == "f":  # (result_type's answer)
         dtype = values.dtype
     else:
         extra = ("f8",) if values.dtype.kind in "biu" else ()  # integers average as floats
         dtype = np.result_type(values.dtype, weights.dtype, *extra)
-    total = weights.sum(axis=0, dtype=dtype)
-    # (a weight of 0 in total; one output's total is read as a number, ndarray.all's
-    # wrapper costs a streamed row's call more than the sums)
-    if (total.item() == 0) if total.size == 1 else not total.all():
+    if total is not None and dtype in total:
+        weight_sum = total[dtype]
+    else:
+        weight_sum = _weight_total(weights, dtype)[dtype]
+        if total is not None:
+            total[dtype] = weight_sum
+    if values.ndim == 2:
+        weights = weights[:, None]
+    elif values.ndim > 2:
+        weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
+    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / weight_sum
+
+
+def _weight_total(weights, dtype):
+    """``{dtype: weights' sum in dtype}``, the denominator of :func:`_weighted_mean`.
+
+    Raises ZeroDivisionError, as np.average does, for weights that sum to 0.
+    """
+    total = weights.sum(dtype=dtype)
+    # (a weight of 0 in total: ndarray.all's wrapper costs a streamed row's call more)
+    if total == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / total
+    return {np.dtype(dtype): total}
+
+
+_EVERY = slice(None)  # every row: what _sample_rows returns for few rows
 
 
 def _sample_rows(n, sample_weight=None):
@@ -430,7 +478,7 @@ def _sample_rows(n, sample_weight=None):
     Of the rows of positive weight: rows of weight 0 are absent, and an even
     spacing could take only them (every other row weighted 0, a step of 10).
     """
-    every = slice(None) if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
+    every = _EVERY if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
     if sample_weight is None or n <= _SAMPLE_ROWS:
         return every
     counted = np.flatnonzero(sample_weight > 0)

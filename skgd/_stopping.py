@@ -1,5 +1,7 @@
 """When training stops: early stopping's split, the best epoch, divergence."""
 
+import math
+
 import numpy as np
 from scipy import sparse
 
@@ -124,7 +126,7 @@ def check_diverging(curve, epoch, slack=0.0, floor=0.0):
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
-    if np.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
+    if math.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
         raise diverged_error(epoch, now)
 
 

@@ -269,3 +269,120 @@ def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
         _loop._annealed([2.0] * 8, memory=2.5), [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
     )
     assert _loop._annealed([2.0] * 14, memory=10.0) == [2.0] * 14  # not two stairs: as they are
+
+
+# A stream's one-row call takes some of its numbers without numpy's reductions
+# (issue 11); each shortcut gives numpy's result to the bit.
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [2.5, -0.0, 0.0, np.inf, np.nan, 1e-300])
+def test_a_sum_of_one_value_is_numpys_sum_to_the_bit(dtype, value):
+    from skgd._loop import _sum
+
+    values = np.array([value], dtype=dtype)
+    expected = float(values.sum())  # numpy's sum starts from 0.0: -0.0 sums to 0.0
+    got = _sum(values)
+    assert type(got) is float
+    assert np.float64(got).tobytes() == np.float64(expected).tobytes()
+    many = np.array([value, 1.0], dtype=dtype)
+    assert np.float64(_sum(many)).tobytes() == np.float64(float(many.sum())).tobytes()
+
+
+@pytest.mark.parametrize("alpha", [1e-4, np.float32(0.3), 0.0])
+@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
+@pytest.mark.parametrize("unit", [np.array([0.37]), 1.0])
+def test_one_outputs_penalty_on_numbers_is_the_arrays_to_the_bit(alpha, penalty, unit):
+    from skgd import _passes
+    from skgd._objective import Objective
+    from skgd.losses import SquaredError
+
+    rng = np.random.RandomState(0)
+    V = rng.normal(size=(1, 7))
+    l1_share = {"l2": 0.0, "l1": 1.0, "elasticnet": 0.15}[penalty]
+    alpha_l1, alpha_l2 = alpha * l1_share, alpha * (1.0 - l1_share)
+    objective = Objective(
+        SquaredError(), x_mean=np.zeros(7), x_scale=np.ones(7), y_loc=np.zeros(1),
+        y_scale=np.ones(1), loss_scale=np.array([0.37]), alpha_l1=alpha_l1,
+        alpha_l2=alpha_l2, reference_loss=1.0, penalty_unit=unit,
+    )  # fmt: skip
+    # the arithmetic on arrays, as for several outputs, on the same sums of V
+    l1, squares = _passes.copy_and_sums(V, np.empty_like(V), absolute=bool(alpha_l1))
+    expected = float((unit * (alpha_l1 * l1 + alpha_l2 * (0.5 * squares))).sum())
+    out = np.empty_like(V)
+    got = objective.penalty(V, copy_to=out)
+    assert type(got) is float
+    assert np.float64(got).tobytes() == np.float64(expected).tobytes()
+    assert_array_equal(out, V)
+
+
+def test_a_streams_recent_targets_are_its_own_and_its_last():
+    # The recent targets a chunk continues are kept in arrays of their own: a
+    # stream that refills its y for the next chunk changes nothing kept.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, -2.0, 0.5] + rng.normal(size=200)
+    model = GDRegressor(random_state=0).partial_fit(X[:10], y[:10].copy())
+    buffer = np.empty(1)
+    for s in range(10, 100):
+        buffer[:] = y[s : s + 1]
+        model.partial_fit(X[s : s + 1], buffer)
+        buffer[:] = np.nan  # the caller's array, refilled
+        recent_y, recent_w = model._y_recent
+        assert_array_equal(recent_y, y[max(0, s + 1 - 64) : s + 1])
+        assert_array_equal(recent_w, np.ones(len(recent_y)))
+    assert len(model._y_recent[0]) == 64
+
+
+def test_the_loops_settings_are_read_only():
+    from skgd._loop import Settings
+
+    settings = Settings(learning_rate=0.5, curvature=None, batch_size=1, max_epochs=1)
+    assert (settings.shuffle, settings.schedule, settings.stop) == (True, "constant", True)
+    with pytest.raises(AttributeError):
+        settings.learning_rate = 0.1
+
+
+def test_a_rejected_shuffled_call_leaves_the_generator_as_it_was():
+    # A stream's call of several batches draws its order from the estimator's
+    # own generator in place; a call that raises puts it back.
+    import pickle
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(scale=[1.0, 1.0, 100.0, 1.0], size=(200, 4))  # too large for a step of 0.9
+    y = X @ [1.0, -2.0, 0.5, 3.0] + rng.normal(size=200)
+    params = dict(batch_size=8, optimizer="sgd", standardize=False, random_state=0)
+    model = GDRegressor(learning_rate=1e-4, **params).partial_fit(X[:40], y[:40])
+    model.partial_fit(X[40:80], y[40:80])  # (its own generator from here on)
+    before = pickle.dumps(model)
+    model.set_params(learning_rate=0.9)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X[80:120], y[80:120])
+    assert pickle.dumps(model.set_params(learning_rate=1e-4)) == before
+    # and the stream goes on as if the call had not been made
+    model.partial_fit(X[120:160], y[120:160])
+    other = GDRegressor(learning_rate=1e-4, **params).partial_fit(X[:40], y[:40])
+    other.partial_fit(X[40:80], y[40:80]).partial_fit(X[120:160], y[120:160])
+    assert_array_equal(model.coef_, other.coef_)
+    assert model._rng.get_state()[2] == other._rng.get_state()[2]
+
+
+def test_partial_fit_never_draws_from_a_generator_the_user_gave():
+    # fit draws from random_state as given (as scikit-learn's estimators do);
+    # partial_fit draws from a copy, its own: two models sharing the user's
+    # generator stream alike, and the user's generator stays where fit left it.
+    import copy
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = X @ [1.0, -2.0, 0.5, 3.0] + rng.normal(size=300)
+    user = np.random.RandomState(3)
+    first = GDRegressor(batch_size=8, random_state=user).fit(X[:100], y[:100])
+    second = copy.deepcopy(first)
+    after_fit = user.get_state()
+    for s in range(100, 300, 50):
+        first.partial_fit(X[s : s + 50], y[s : s + 50])
+        second.partial_fit(X[s : s + 50], y[s : s + 50])
+    assert_array_equal(first.coef_, second.coef_)
+    assert_array_equal(user.get_state()[1], after_fit[1])
+    assert user.get_state()[2] == after_fit[2]
