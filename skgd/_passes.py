@@ -667,11 +667,16 @@ def uniform(rng, low, high, shape, dtype, zero=None):
     values = np.empty(shape, dtype=dtype)
     width = shape[-1] if len(shape) else 1
     zero = np.zeros(width, dtype=np.bool_) if zero is None else np.asarray(zero, dtype=np.bool_)
-    key, position = state["state"]["key"], state["state"]["pos"]
-    key = np.array(key, dtype=np.uint32)  # (a copy, written by the twister)
-    state["state"]["pos"] = _uniform(key, position, low, span, values.reshape(-1, width), zero)
-    state["state"]["key"] = key
-    rng.set_state(state)
+    # numpy holds the generator's lock for a whole draw: so does this one, from
+    # reading the state to writing it back, or two threads sharing a generator
+    # (numpy's global one, a user's) would draw the same values
+    with rng._bit_generator.lock:
+        state = rng.get_state(legacy=False)
+        key, position = state["state"]["key"], state["state"]["pos"]
+        key = np.array(key, dtype=np.uint32)  # (a copy, written by the twister)
+        state["state"]["pos"] = _uniform(key, position, low, span, values.reshape(-1, width), zero)
+        state["state"]["key"] = key
+        rng.set_state(state)
     return values
 
 

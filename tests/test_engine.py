@@ -746,3 +746,30 @@ def test_sparse_statistics_sorted_by_column_are_those_by_row_to_the_bit(
         assert_array_equal(a.view(np.int64), b.view(np.int64))
     assert np.count_nonzero(by_row[1]) > 100
     assert (X.nnz < n_features) == (n_features == 50_000)
+
+
+def test_compiled_uniform_holds_the_generators_lock_as_numpy_does():
+    # Fits in threads may share a generator (numpy's global one with
+    # random_state=None, or a user's): each random start must take its own
+    # values, as numpy's uniform (which holds the generator's lock) gives them.
+    import threading
+
+    from skgd._passes import uniform
+
+    rng = np.random.RandomState(0)
+    starts = []
+
+    def draw():
+        for _ in range(40):
+            starts.append(uniform(rng, -1.0, 1.0, (1, 100_000), np.float64))
+
+    threads = [threading.Thread(target=draw) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    alone = np.random.RandomState(0)
+    expected = {alone.uniform(-1.0, 1.0, size=(1, 100_000))[0, 0] for _ in range(80)}
+    assert {start[0, 0] for start in starts} == expected
+    assert_array_equal(rng.get_state()[1], alone.get_state()[1])
+    assert rng.get_state()[2] == alone.get_state()[2]
