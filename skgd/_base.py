@@ -138,10 +138,19 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return tags
 
     def __getstate__(self):
-        """scikit-learn's, without a call's note of the generator it draws from (see ``_fit``)."""
+        """scikit-learn's; a copy taken during a call has the generator as the call found it.
+
+        A call draws from the estimator's own generator in place (see
+        ``_fit``), but the rest of a copy taken during it (a callback's
+        ``fitted_estimator``) is the estimator as the call found it: so is
+        its generator, from the state the call noted before drawing.
+        """
         state = super().__getstate__()
-        if "_rng_drawn" in state:  # (a copy taken during a call: a callback's)
+        drawn = state.get("_rng_drawn")
+        if drawn is not None:
             state = {key: value for key, value in state.items() if key != "_rng_drawn"}
+            state["_rng"] = np.random.RandomState()
+            state["_rng"].set_state(drawn[1])
         return state
 
     def __setstate__(self, state):

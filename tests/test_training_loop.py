@@ -386,3 +386,40 @@ def test_partial_fit_never_draws_from_a_generator_the_user_gave():
     assert_array_equal(first.coef_, second.coef_)
     assert_array_equal(user.get_state()[1], after_fit[1])
     assert user.get_state()[2] == after_fit[2]
+
+
+def test_a_copy_taken_during_a_shuffled_call_has_the_generator_the_call_found():
+    # A call draws its shuffles from the estimator's own generator in place;
+    # a callback's fitted_estimator, taken at an epoch's end, has the step
+    # count as the call found it, and so the generator: not the one the call
+    # has drawn from since (which would shuffle the copy's next call otherwise).
+    import copy
+
+    rng = np.random.RandomState(42)
+    X, y = rng.randn(150, 5), rng.randn(150)
+    copies = []
+
+    class KeepCopies:
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            if context.task_name == "epoch" and fitted_estimator is not None:
+                copies.append(fitted_estimator)
+
+    model = GDRegressor(batch_size=8, random_state=0).partial_fit(X[:50], y[:50])
+    before = copy.copy(model)
+    model.set_callbacks(KeepCopies())
+    model.partial_fit(X[50:100], y[50:100])
+    during = copies[0]
+    assert during.t_ == before.t_
+    assert_array_equal(during._rng.get_state()[1], before._rng.get_state()[1])
+    assert during._rng.get_state()[2] == before._rng.get_state()[2]
+    assert during._rng is not model._rng
+    assert model._rng.get_state()[2] != before._rng.get_state()[2]  # (the call did draw)
