@@ -637,7 +637,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         optimizer would amplify the rounding noise of a zero gradient).
         Constant features get a zero coefficient: their data cannot move it.
         """
-        from ._passes import uniform  # (rng.uniform's values, compiled: on wide data, 3x quicker)
+        from ._draws import uniform  # (rng.uniform's values, compiled: on wide data, 3x quicker)
 
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _kernel, _passes
+from . import _draws, _kernel, _passes
 from ._objective import batch_curvature
 from ._stopping import better, check_diverging, diverged_error
 from .optim import SGD, Momentum, Optimizer, invscaling
@@ -577,7 +577,7 @@ def _epoch_order(shuffle, rng, n_samples, batch_size):
         starts = rng.permutation(np.arange(0, n_samples, batch_size))
         order = (starts[:, None] + np.arange(batch_size)).ravel()
         return order[order < n_samples] if n_samples % batch_size else order
-    return _passes.permutation(rng, n_samples)  # (rng.permutation's, compiled)
+    return _draws.permutation(rng, n_samples)  # (rng.permutation's, compiled)
 
 
 @functools.cache

@@ -2,9 +2,9 @@
 
 Before training: the statistics' column range and moments (dense X by row
 blocks, sparse X in one call over its stored values) and sparse X's column
-peaks (the curvature's passes are in :mod:`skgd._curvature_passes`). Each
-epoch: its random order (numpy's to the bit), the coefficients' copy with
-their penalty's sums, and their finiteness. Each is one pass with no
+peaks (the curvature's passes are in :mod:`skgd._curvature_passes`, the
+random order and start in :mod:`skgd._draws`). Each epoch: the coefficients'
+copy with their penalty's sums, and their finiteness. Each is one pass with no
 temporary the size of X (issue 11's memory point), reading X in its own dtype and summing in
 float64; arrays the size of a column are allocated by numpy, which gets
 huge pages for them where numba's allocator does not. The numpy paths in
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch, _prefetch_item, aligned, jit
+from ._compiled import _prefetch, aligned, jit
 
 # The sparse statistics sort the stored values by column when that copy of them
 # (16 bytes a value) takes at most this many bytes; beyond, passes by row serve
@@ -557,209 +557,6 @@ def _all_finite(a):
     for q in range(a.shape[0]):
         total += a[q] * 0.0  # NaN for an infinity or a NaN, else 0 (no fast-math flag assumes)
     return total == 0.0
-
-
-def permutation(rng, n):
-    """``rng.permutation(n)``, the same rows in the same order, and ``rng`` left in the same state.
-
-    An epoch's order in the default shuffle. numpy's legacy shuffle draws
-    each swap's target by rejection (32 random bits under the smallest mask
-    of all ones that covers the position, again while above it) and swaps
-    at once: 4 ms for 200,000 rows on a quiet machine, 5-10 ms on a loaded
-    one, five times in a 5-epoch fit, as long in float32 as in float64.
-    Here the same 32-bit draws are taken from ``rng`` in bulk, a chunk at a
-    time, and compiled code finds the chunk's targets by the same rejection,
-    without a branch, then swaps, asking for each target's row ahead. Each
-    chunk is at most as many draws as positions are left, the fewest they
-    can take, so that no draw is taken that numpy's shuffle would not take:
-    ``rng`` ends in the state numpy's shuffle leaves. The chunks (a few
-    hundred KB) stay in cache, where arrays of all the draws and targets
-    (2.4 MB, fresh each epoch) cost page faults on a loaded machine.
-    """
-    if (
-        n <= _SHUFFLE_BY_NUMPY
-        or not _kernel.ENABLED
-        or _kernel.numba is None
-        or type(rng) is not np.random.RandomState
-        or n - 1 > 0xFFFFFFFF  # (numpy's shuffle draws 64 bits a swap beyond)
-    ):
-        return rng.permutation(n)
-    order = np.arange(n)
-    targets = np.empty(min(n, _SHUFFLE_CHUNK), dtype=np.int64)
-    left = n - 1  # the positions n - 1, ..., 1 swap in turn; left is the next one
-    while left > _SHUFFLE_BY_NUMPY:
-        # next_uint32, as numpy's shuffle draws
-        draws = rng.randint(0, 2**32, size=min(left, _SHUFFLE_CHUNK), dtype=np.uint32)
-        left = _shuffle_chunk(order, draws, left, targets)
-    # The last positions: numpy's shuffle of them takes the same draws for the same
-    # swaps. Chunks of a few draws each would cost a call each (a partial_fit call
-    # of 100 rows took 10 times numpy's permutation).
-    rng.shuffle(order[: left + 1])
-    return order
-
-
-# Draws taken from the generator at a time; the swaps ask for the row this many swaps ahead
-_SHUFFLE_CHUNK = 1 << 15
-# Positions left that numpy's own shuffle takes (see permutation)
-_SHUFFLE_BY_NUMPY = 2048
-_SWAPS_AHEAD = 16
-
-
-@jit
-def _shuffle_chunk(order, draws, position, targets):
-    """The swaps of ``position``, ``position - 1``, ... that ``draws`` decide; the position left.
-
-    numpy's ``random_interval``: a draw masked by the smallest all-ones
-    mask that covers the position, rejected while above it. The mask halves
-    when the position comes down to half of it.
-    """
-    mask = position
-    for shift in (1, 2, 4, 8, 16, 32):
-        mask |= mask >> shift
-    top = position
-    for k in range(draws.shape[0]):
-        if position == 0:
-            break
-        value = draws[k] & mask
-        targets[top - position] = value  # (a rejected value is overwritten by the next)
-        position -= value <= position
-        mask >>= position <= (mask >> 1)
-    done = top - position  # the positions top, ..., position + 1 have their targets
-    for d in range(done):
-        if d + _SWAPS_AHEAD < done:
-            _prefetch_item(order, targets[d + _SWAPS_AHEAD])
-        i, j = top - d, targets[d]
-        order[i], order[j] = order[j], order[i]
-    return position
-
-
-def uniform(rng, low, high, shape, dtype, zero=None):
-    """``rng.uniform(low, high, size=shape).astype(dtype)``, to the bit; ``rng`` left as by numpy.
-
-    ``zero``, if given, says which columns (the last axis) are then set to 0.
-    The random start of a fit's coefficients: on wide data (5 x 2**20)
-    numpy's uniform took 50 ms, a third of SGDClassifier's whole fit, its
-    cast and the zeros a few more. numpy's legacy generator is Mersenne
-    Twister (MT19937); its next double is two 32-bit outputs ``a, b``,
-    ``((a >> 5) * 2**26 + (b >> 6)) / 2**53``, and a uniform value
-    ``low + (high - low) * u``. Here the same twister runs compiled from the
-    generator's own state, and the state is given back where numpy's
-    uniform leaves it. Any other generator, or few values, go to numpy.
-    """
-    n = math.prod(shape)
-    state = None
-    if (
-        n >= _UNIFORM_BY_NUMPY
-        and _kernel.ENABLED
-        and _kernel.numba is not None
-        and type(rng) is np.random.RandomState
-    ):
-        state = rng.get_state(legacy=False)
-    if state is None or state["bit_generator"] != "MT19937":
-        values = rng.uniform(low, high, size=shape).astype(dtype, copy=False)
-        if zero is not None:
-            np.copyto(values, 0, where=zero)  # (a boolean index of columns: 3 times slower)
-        return values
-    low, high = float(low), float(high)
-    span = high - low
-    if not math.isfinite(span):  # numpy's own error
-        return rng.uniform(low, high, size=shape).astype(dtype, copy=False)
-    values = np.empty(shape, dtype=dtype)
-    width = shape[-1] if len(shape) else 1
-    zero = np.zeros(width, dtype=np.bool_) if zero is None else np.asarray(zero, dtype=np.bool_)
-    # numpy holds the generator's lock for a whole draw: so does this one, from
-    # reading the state to writing it back, or two threads sharing a generator
-    # (numpy's global one, a user's) would draw the same values
-    with rng._bit_generator.lock:
-        state = rng.get_state(legacy=False)
-        key, position = state["state"]["key"], state["state"]["pos"]
-        key = np.array(key, dtype=np.uint32)  # (a copy, written by the twister)
-        state["state"]["pos"] = _uniform(key, position, low, span, values.reshape(-1, width), zero)
-        state["state"]["key"] = key
-        rng.set_state(state)
-    return values
-
-
-# Fewer values than this are drawn by numpy (a stream's first call, small data)
-_UNIFORM_BY_NUMPY = 4096
-# MT19937's constants
-_MT_N, _MT_M, _MT_MATRIX, _MT_UPPER, _MT_LOWER = 624, 397, 0x9908B0DF, 0x80000000, 0x7FFFFFFF
-
-
-@_exact
-def _twist(key):
-    """MT19937's next 624 words of state, in place (numpy's ``mt19937_gen``).
-
-    In its three parts, as numpy's C: loops whose indices the compiler sees
-    through vectorize (as one loop with wrapped indices, 9 times slower).
-    """
-    for i in range(_MT_N - _MT_M):
-        y = (np.int64(key[i]) & _MT_UPPER) | (np.int64(key[i + 1]) & _MT_LOWER)
-        key[i] = np.int64(key[i + _MT_M]) ^ (y >> 1) ^ (-(y & 1) & _MT_MATRIX)
-    for i in range(_MT_N - _MT_M, _MT_N - 1):
-        y = (np.int64(key[i]) & _MT_UPPER) | (np.int64(key[i + 1]) & _MT_LOWER)
-        key[i] = np.int64(key[i + _MT_M - _MT_N]) ^ (y >> 1) ^ (-(y & 1) & _MT_MATRIX)
-    y = (np.int64(key[_MT_N - 1]) & _MT_UPPER) | (np.int64(key[0]) & _MT_LOWER)
-    key[_MT_N - 1] = np.int64(key[_MT_M - 1]) ^ (y >> 1) ^ (-(y & 1) & _MT_MATRIX)
-
-
-@_exact
-def _tempered(word):
-    """MT19937's output of one word of state."""
-    y = np.int64(word)
-    y ^= y >> 11
-    y ^= (y << 7) & 0x9D2C5680
-    y ^= (y << 15) & 0xEFC60000
-    return y ^ (y >> 18)
-
-
-@_exact
-def _uniform(key, position, low, span, out, zero):
-    """numpy's legacy ``uniform`` into ``out`` (rows of ``zero``'s length); the position left.
-
-    A block of the state at a time: its words tempered, then paired into
-    doubles (a pair may straddle two blocks), in loops that vectorize. No
-    fast-math flag: ``low + span * u`` rounds twice, as numpy's does.
-    """
-    flat = out.reshape(-1)
-    n = flat.shape[0]
-    words = np.empty(_MT_N, dtype=np.uint32)
-    done, first = 0, -1  # the doubles made; the first word of a pair across two blocks
-    while done < n:
-        if position == _MT_N:
-            _twist(key)
-            position = 0
-        m = _MT_N - position
-        for i in range(m):
-            words[i] = _tempered(key[position + i])
-        i = 0
-        if first >= 0:
-            flat[done] = low + span * (_double(first, words[0]))
-            done, i, first = done + 1, 1, -1
-        pairs = min((m - i) // 2, n - done)
-        for p in range(pairs):
-            flat[done + p] = low + span * _double(words[i + 2 * p], words[i + 2 * p + 1])
-        done, i = done + pairs, i + 2 * pairs
-        if done < n and i < m:  # one word left in this block
-            first, i = np.int64(words[i]), i + 1
-        position += i  # (the words a pair used; numpy twists only when it needs one more)
-    if zero.any():
-        for k in range(out.shape[0]):
-            for j in range(out.shape[1]):
-                if zero[j]:
-                    out[k, j] = 0.0
-    return position
-
-
-@_exact
-def _double(a, b):
-    """MT19937's double in [0, 1) of two outputs (numpy's ``mt19937_next_double``).
-
-    Their top bits as 32-bit integers, which convert to floats in vectors
-    (64-bit ones do not, before AVX-512). Times 2**-53: exactly a division.
-    """
-    high, low = np.int32(a >> 5), np.int32(b >> 6)
-    return (high * 67108864.0 + low) * (1.0 / 9007199254740992.0)
 
 
 @_exact

@@ -681,7 +681,7 @@ def test_random_coefficients_are_numpys_uniform_values_and_leave_its_state(
     # The compiled twister gives rng.uniform's values (cast, constant columns at
     # 0) and leaves the generator where numpy's uniform leaves it, from any
     # position in its block of state, with a Gaussian cached or not.
-    from skgd._passes import uniform
+    from skgd._draws import uniform
 
     expected_rng, rng = np.random.RandomState(3), np.random.RandomState(3)
     for generator in (expected_rng, rng):
@@ -754,7 +754,7 @@ def test_compiled_uniform_holds_the_generators_lock_as_numpy_does():
     # values, as numpy's uniform (which holds the generator's lock) gives them.
     import threading
 
-    from skgd._passes import uniform
+    from skgd._draws import uniform
 
     rng = np.random.RandomState(0)
     starts = []

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
-from skgd import GDClassifier, GDRegressor, _kernel, _passes
+from skgd import GDClassifier, GDRegressor, _draws, _kernel, _passes
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
 from skgd.optim import OPTIMIZERS
 
@@ -554,12 +554,12 @@ def test_the_compiled_shuffle_is_numpys_order_and_leaves_the_generator_as_numpy_
     # after it in the same state (the next epoch's order, the next fit's).
     # (up to _SHUFFLE_BY_NUMPY positions numpy shuffles; beyond, the compiled
     # swaps come first)
-    tail = _passes._SHUFFLE_BY_NUMPY
+    tail = _draws._SHUFFLE_BY_NUMPY
     for seed in range(3):
         for n in [0, 1, 2, 3, 4, 5, 8, 9, 17, 255, 1000, tail + 1, tail + 2, 65537, 100_003]:
             ours, numpys = np.random.RandomState(bits(seed)), np.random.RandomState(bits(seed))
             ours.randint(7), numpys.randint(7)  # a generator already used
-            order = _passes.permutation(ours, n)
+            order = _draws.permutation(ours, n)
             expected = numpys.permutation(n)
             assert order.dtype == expected.dtype
             assert_array_equal(order, expected)
@@ -572,7 +572,7 @@ def test_a_shuffled_fit_is_the_same_on_both_paths_of_the_shuffle(monkeypatch):
     X, y = make_regression(n_samples=3000, n_features=5, noise=1.0, random_state=0)
     make = lambda: GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0)  # noqa: E731
     compiled = make().fit(X, y)
-    monkeypatch.setattr(_passes, "permutation", lambda rng, n: rng.permutation(n))
+    monkeypatch.setattr(_draws, "permutation", lambda rng, n: rng.permutation(n))
     numpys = make().fit(X, y)
     assert_array_equal(compiled.coef_, numpys.coef_)
     assert_array_equal(compiled.intercept_, numpys.intercept_)
