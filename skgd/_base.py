@@ -31,6 +31,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
+from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats, RowNorms, column_peak
@@ -149,8 +150,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         drawn = state.get("_rng_drawn")
         if drawn is not None:
             state = {key: value for key, value in state.items() if key != "_rng_drawn"}
-            state["_rng"] = np.random.RandomState()
-            state["_rng"].set_state(drawn[1])
+            state["_rng"] = _generator_in(drawn[1])
         return state
 
     def __setstate__(self, state):
@@ -637,11 +637,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         optimizer would amplify the rounding noise of a zero gradient).
         Constant features get a zero coefficient: their data cannot move it.
         """
-        from ._draws import uniform  # (rng.uniform's values, compiled: on wide data, 3x quicker)
-
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
         bound = np.sqrt(6.0 / (n_features + n_outputs))
+        # (rng.uniform's values, compiled: on wide data, 3x quicker)
         V = uniform(rng, -bound, bound, (n_outputs, n_features), dtype, zero=constant)
         c = rng.uniform(-bound, bound, size=n_outputs).astype(dtype)
         return V, c
@@ -741,9 +740,14 @@ def _copy_optimizer(optimizer, restart):
 
 def _copy_generator(rng):
     """A new ``RandomState`` in ``rng``'s state."""
-    copy = np.random.RandomState()
-    copy.set_state(rng.get_state())
-    return copy
+    return _generator_in(rng.get_state())
+
+
+def _generator_in(state):
+    """A new ``RandomState`` in ``state`` (one of ``RandomState.get_state``'s)."""
+    generator = np.random.RandomState()
+    generator.set_state(state)
+    return generator
 
 
 def _as_tuple(stats):
