@@ -773,3 +773,66 @@ def test_compiled_uniform_holds_the_generators_lock_as_numpy_does():
     assert {start[0, 0] for start in starts} == expected
     assert_array_equal(rng.get_state()[1], alone.get_state()[1])
     assert rng.get_state()[2] == alone.get_state()[2]
+
+
+def test_a_streams_unit_of_y_is_the_standardizations():
+    # A stream's later calls take y's unit by a number's test (skgd._base._unit_of),
+    # not FeatureStats.standardization: the same unit for any deviation, 0 and
+    # non-finite ones too, for one output and several.
+    from skgd._base import _unit_of
+
+    for std in [[2.5], [0.0], [np.inf], [np.nan], [1e-310], [0.0, 3.0, np.inf, np.nan, 7.0]]:
+        std = np.array(std)
+        stats = FeatureStats(np.zeros(len(std)), std, 1.0)
+        expected = stats.standardization(True, np.float64)[1]
+        got = _unit_of(std)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert_array_equal(got.view(np.int64), expected.view(np.int64))
+
+
+@pytest.mark.parametrize("normal_cached", [False, True])
+def test_a_rejected_shuffled_call_puts_the_generator_back_whole(normal_cached):
+    # A shuffled call keeps MT19937's words in one piece (skgd._base._snapshot),
+    # not by get_state: a rejected call puts back the words, the position in
+    # them and a cached Gaussian, and a copy taken during a call gets them too.
+    from skgd._base import _restore, _snapshot, _state_of
+
+    rng = np.random.RandomState(7)
+    rng.permutation(1000)  # a position inside the block of words
+    if normal_cached:
+        rng.standard_normal()  # numpy caches the second Gaussian
+    before = rng.get_state()
+    snapshot = _snapshot(rng)
+    assert isinstance(snapshot, bytes)  # (MT19937: the quick copy, not get_state's)
+    rng.permutation(5000)  # the twister refills its block on the way
+    rng.uniform(size=300)
+    for kept, got in zip(before, _state_of(rng, snapshot), strict=True):
+        assert_array_equal(got, kept)
+    _restore(rng, snapshot)
+    for kept, got in zip(before, rng.get_state(), strict=True):
+        assert_array_equal(got, kept)
+    expected = np.random.RandomState(7)
+    expected.set_state(before)
+    assert_array_equal(rng.standard_normal(3), expected.standard_normal(3))
+    assert_array_equal(rng.permutation(100), expected.permutation(100))
+
+
+def test_a_rejected_shuffled_partial_fit_leaves_the_stream_as_it_was():
+    # A stream of shuffled 100-row calls, one of them rejected (diverging after
+    # its shuffle): the estimator, its generator with it, is as before the call,
+    # and the next calls give the model an unbroken stream gives.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((500, 4))
+    y = X @ rng.standard_normal(4) + 0.1 * rng.standard_normal(500)
+    bad = 1e200 * X[200:300]
+    model, unbroken = GDRegressor(random_state=0), GDRegressor(random_state=0)
+    for start in range(0, 500, 100):
+        if start == 200:
+            before = pickle.dumps(model)
+            with pytest.raises(ValueError, match="not finite"):  # (after the shuffle)
+                model.partial_fit(bad, y[200:300])
+            assert pickle.dumps(model) == before
+        model.partial_fit(X[start : start + 100], y[start : start + 100])
+        unbroken.partial_fit(X[start : start + 100], y[start : start + 100])
+        assert_array_equal(model.coef_, unbroken.coef_)
+        assert_array_equal(model._rng.get_state()[1], unbroken._rng.get_state()[1])
