@@ -600,7 +600,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # way: as batch_curvature mixes the data's L and the largest row's.
             Y_recent, w_recent = recent
             top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
-            w_recent = w_recent / top if top > 0 else w_recent
+            # (x / 1 is x: a stream without weights keeps its ones)
+            w_recent = w_recent / top if top > 0 and top != 1 else w_recent
             _, loss_scale, reference, largest = target_scaling(
                 loss, Y_recent, w_recent, single=single, spread=spread, loc=center, largest=True
             )

@@ -190,7 +190,7 @@ class Objective:
         ``row_norms`` (:class:`skgd._standardize.RowNorms`, filled by the
         statistics' pass) names the rows that may hold ``L_max``.
         """
-        l2 = float(self.l2.max())
+        l2 = self.l2.item() if self.l2.size == 1 else float(self.l2.max())  # (one output: a number)
         if X.shape[0] == 1 and sample_weight[0] > 0:
             # One row z (standardized, with the intercept's 1): its Gram matrix
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power
@@ -454,7 +454,10 @@ def _weighted_mean(values, weights, total=None):
         weights = weights[:, None]
     elif values.ndim > 2:
         weights = weights.reshape((-1,) + (1,) * (values.ndim - 1))
-    return np.multiply(values, weights, dtype=dtype).sum(axis=0) / weight_sum
+    # (ndarray.sum's reduction without its wrapper; no dtype to ask for when both are in it)
+    same = values.dtype == dtype and weights.dtype == dtype
+    products = values * weights if same else np.multiply(values, weights, dtype=dtype)
+    return np.add.reduce(products, axis=0) / weight_sum
 
 
 def _weight_total(weights, dtype):
