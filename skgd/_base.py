@@ -39,9 +39,11 @@ from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._standardize import FeatureStats, RowNorms, column_peak
 from ._stopping import split_validation
-from .optim import OPTIMIZERS, Optimizer
+from .optim import OPTIMIZERS, SGD, Momentum, Nesterov, Optimizer
 
 _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
+# Built-in optimizers whose restart forgets all their state (momentum's velocity)
+_RESTART_FORGETS_ALL = frozenset({SGD, Momentum, Nesterov})
 
 # Up to this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
@@ -357,12 +359,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
         if not self.fit_intercept:
             c[:] = 0
-        if streaming and not self._rescaled(stats) and self._same_optimizer():
-            # A chunk of at most 64 rows ("auto" takes it in one batch): its
-            # step fits this chunk, not the momentum gathered on others
-            # (one-row streams would overshoot, and moves aligned by
-            # momentum would hide the stream's plateaus).
-            optimizer = _copy_optimizer(self.optimizer_, restart=X.shape[0] <= _FULL_BATCH_UP_TO)
+        # A chunk of at most 64 rows ("auto" takes it in one batch): its
+        # step fits this chunk, not the momentum gathered on others
+        # (one-row streams would overshoot, and moves aligned by
+        # momentum would hide the stream's plateaus).
+        restart = X.shape[0] <= _FULL_BATCH_UP_TO
+        # (a restart that forgets all the state starts as afresh: the statistics
+        # need no test then, a tenth of a one-row call)
+        forgets_all = restart and type(self.__dict__.get("optimizer_")) in _RESTART_FORGETS_ALL
+        if streaming and self._same_optimizer() and (forgets_all or not self._rescaled(stats)):
+            optimizer = _copy_optimizer(self.optimizer_, restart=restart)
         else:  # momenta in the old coordinates would point the wrong way
             # (and a new optimizer set between partial_fit calls starts afresh)
             optimizer = self._new_optimizer()

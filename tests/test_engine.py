@@ -836,3 +836,42 @@ def test_a_rejected_shuffled_partial_fit_leaves_the_stream_as_it_was():
         unbroken.partial_fit(X[start : start + 100], y[start : start + 100])
         assert_array_equal(model.coef_, unbroken.coef_)
         assert_array_equal(model._rng.get_state()[1], unbroken._rng.get_state()[1])
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"])
+def test_a_stream_that_skips_the_rescaling_test_trains_as_one_that_takes_it(optimizer, monkeypatch):
+    # A call of at most 64 rows restarts the optimizer; for sgd, momentum and
+    # nesterov the restart forgets all the state, so the call skips the test of
+    # moved statistics (skgd._base._RESTART_FORGETS_ALL): the stream must be the
+    # one the test gives, through calls that rescale and calls that do not.
+    from skgd import _base
+
+    shortcut = _base._RESTART_FORGETS_ALL
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((120, 3)) * np.linspace(1, 30, 120)[:, None]  # a spread that grows
+    y = X @ [1.0, -2.0, 0.5] + rng.standard_normal(120)
+
+    def stream(forgets_all):
+        monkeypatch.setattr(_base, "_RESTART_FORGETS_ALL", forgets_all)
+        model, models = GDRegressor(optimizer=optimizer, random_state=0), []
+        for start in range(0, 120, 4):
+            model.partial_fit(X[start : start + 4], y[start : start + 4])
+            models.append((model.coef_.copy(), model.intercept_.copy()))
+        return models, model.optimizer_
+
+    rescaled = []
+    monkeypatch.setattr(
+        _base.BaseGD,
+        "_rescaled",
+        lambda self, stats, f=_base.BaseGD._rescaled: (
+            rescaled.append(f(self, stats)) or rescaled[-1]
+        ),
+    )
+    expected, expected_optimizer = stream(frozenset())
+    assert any(rescaled) and not all(rescaled)  # both kinds of call
+    got, got_optimizer = stream(shortcut)
+    for (W, b), (W_expected, b_expected) in zip(got, expected, strict=True):
+        assert_array_equal(W, W_expected)
+        assert_array_equal(b, b_expected)
+    assert type(got_optimizer) is type(expected_optimizer)
+    assert got_optimizer.get_params() == expected_optimizer.get_params()
