@@ -184,6 +184,7 @@ def _sparse_gram_power_iteration(
             other_sum += shift[j]
             other_squares += shift[j] * shift[j]
     alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    n_stored = data.shape[0]
     v = np.ones(m)
     last_v = 1.0
     a = np.empty(m)
@@ -208,6 +209,9 @@ def _sparse_gram_power_iteration(
         for i in range(indptr.shape[0] - 1):
             u = 0.0
             for q in range(indptr[i], indptr[i + 1]):
+                if q + _STORED_AHEAD < n_stored:  # (see sparse_largest_squared_row_norm)
+                    _prefetch_item(a, local[q + _STORED_AHEAD])
+                    _prefetch_item(v, local[q + _STORED_AHEAD])
                 u += data[q] * a[local[q]]
             u = (u - centre + last) * weights[i]
             total += u

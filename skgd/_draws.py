@@ -191,16 +191,18 @@ def _uniform(key, position, low, span, out, zero):
             _twist(key)
             position = 0
         m = _MT_N - position
+        state = key[position:]  # (slices: indices from 0, see _zero_columns)
         for i in range(m):
-            words[i] = _tempered(key[position + i])
+            words[i] = _tempered(state[i])
         i = 0
         if first >= 0:
             flat[done] = low + span * (_double(first, words[0]))
             _zero_columns(flat, zero, done, done + 1)
             done, i, first = done + 1, 1, -1
         pairs = min((m - i) // 2, n - done)
+        values, drawn = flat[done : done + pairs], words[i : i + 2 * pairs]
         for p in range(pairs):
-            flat[done + p] = low + span * _double(words[i + 2 * p], words[i + 2 * p + 1])
+            values[p] = low + span * _double(drawn[2 * p], drawn[2 * p + 1])
         _zero_columns(flat, zero, done, done + pairs)
         done, i = done + pairs, i + 2 * pairs
         if done < n and i < m:  # one word left in this block
