@@ -134,7 +134,8 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
     # not numpy's five over every column (2**20 of them on hashed text)
     n_features = len(mean)
     shift, inverse = _columns(n_features), _columns(n_features)
-    number = _columns(n_features, dtype=np.int64)  # a stored column's place, or -1
+    # a stored column's place, or -1 (int32 when it holds them: half the fresh pages)
+    number = _columns(n_features, dtype=np.int32 if X.nnz < 2**31 else np.int64)
     if not _shift_and_inverse(mean, scale, shift, inverse, number):
         return None
     return _sparse_gram_power_iteration(

@@ -503,3 +503,22 @@ def test_random_start_zeroes_exactly_the_constant_columns_at_any_width(dtype, wi
         assert_array_equal(values.view(np.uint8), expected.view(np.uint8))
         assert_array_equal(rng.get_state()[1], expected_rng.get_state()[1])
         assert rng.get_state()[2] == expected_rng.get_state()[2]
+
+
+@pytest.mark.parametrize(
+    "n_rows, n_features, density", [(0, 50, 0.1), (40, 1, 1.0), (30, 20, 1.0), (200, 50_000, 2e-4)]
+)
+def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_features, density):
+    # The stored columns, numbered without a branch in a table of as many
+    # places as columns can be stored: numpy's unique and inverse, no column
+    # left out or added, on data with every column stored, none, or few.
+    from scipy import sparse
+
+    from skgd._passes import stored_columns
+
+    X = sparse.random(n_rows, n_features, density=density, format="csr", random_state=0)
+    used, rows = stored_columns(X.indices, n_features)
+    expected_used, expected_rows = np.unique(X.indices, return_inverse=True)
+    assert_array_equal(used, expected_used)
+    assert_array_equal(rows, expected_rows)
+    assert rows.dtype == X.indices.dtype
