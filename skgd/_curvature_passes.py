@@ -210,13 +210,15 @@ def _sparse_gram_power_iteration(
         for i in range(indptr.shape[0] - 1):
             u = 0.0
             for q in range(indptr[i], indptr[i + 1]):
-                if q + _STORED_AHEAD < n_stored:  # (see sparse_largest_squared_row_norm)
-                    _prefetch_item(a, local[q + _STORED_AHEAD])
-                    _prefetch_item(v, local[q + _STORED_AHEAD])
                 u += data[q] * a[local[q]]
             u = (u - centre + last) * weights[i]
             total += u
             for q in range(indptr[i], indptr[i + 1]):
+                # the next rows' a and v asked for here, not in the sum above: a
+                # call there keeps it from vectorizing, which changes its rounding
+                if q + _STORED_AHEAD < n_stored:  # (see sparse_largest_squared_row_norm)
+                    _prefetch_item(a, local[q + _STORED_AHEAD])
+                    _prefetch_item(v, local[q + _STORED_AHEAD])
                 v[local[q]] += u * data[q]
         for p in range(m):
             v[p] = v[p] * inv[p] - sh[p] * total
