@@ -203,30 +203,26 @@ def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
 
 def stored_columns(indices, n_features):
     """The columns CSR X stores a value in, ascending, and its indices as their places there."""
-    # Only as many places in used as columns can be stored, and place serves as
-    # the mark of the columns seen: on a loaded machine each fresh megabyte's
-    # page faults cost about 0.2 ms (used had 8 MB on 2**20 columns, 3.6 in use).
-    place = _columns(n_features, dtype=indices.dtype, fill=0)
-    used = _columns(min(n_features, indices.shape[0] + 1), dtype=np.int64)
+    seen = _columns(n_features, dtype=np.uint8, fill=0)
+    used = _columns(n_features, dtype=np.int64)
+    place = _columns(n_features, dtype=indices.dtype)
     rows = np.empty(indices.shape[0], dtype=indices.dtype)
-    n_used = _number_stored(indices, used, place, rows)
+    n_used = _number_stored(indices, seen, used, place, rows)
     return used[:n_used], rows
 
 
 @jit
-def _number_stored(indices, used, place, rows):
+def _number_stored(indices, seen, used, place, rows):
     for q in range(indices.shape[0]):
-        place[indices[q]] = 1  # (seen; its place from the next loop on)
+        seen[indices[q]] = 1
     # Without a branch: whether a column is stored is a coin toss on hashed text
     # (a quarter of 2**20 columns), and its mispredictions took most of the call.
-    # A column not stored gets a place too, never read, and is overwritten in used
-    # (by the next column: used needs one place more than the columns stored).
+    # A column not stored gets a place too, never read, and is overwritten in used.
     n_used = 0
-    for j in range(place.shape[0]):
-        seen = place[j]
+    for j in range(seen.shape[0]):
         used[n_used] = j
         place[j] = n_used
-        n_used += seen
+        n_used += seen[j]
     for q in range(indices.shape[0]):
         rows[q] = place[indices[q]]
     return n_used

@@ -509,8 +509,8 @@ def test_random_start_zeroes_exactly_the_constant_columns_at_any_width(dtype, wi
     "n_rows, n_features, density", [(0, 50, 0.1), (40, 1, 1.0), (30, 20, 1.0), (200, 50_000, 2e-4)]
 )
 def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_features, density):
-    # The stored columns, numbered without a branch in a table of as many
-    # places as columns can be stored: numpy's unique and inverse, no column
+    # The stored columns, numbered without a branch (a column not stored gets a
+    # place that the next one overwrites): numpy's unique and inverse, no column
     # left out or added, on data with every column stored, none, or few.
     from scipy import sparse
 
