@@ -178,9 +178,10 @@ def _uniform(key, position, low, span, out, zero):
     A block of the state at a time: its words tempered, then paired into
     doubles (a pair may straddle two blocks), in loops that vectorize. No
     fast-math flag: ``low + span * u`` rounds twice, as numpy's does. The
-    columns of ``zero`` get 0 as each double is stored, a select in the
-    same loop: a pass of their own over ``out`` after it (a branch a value,
-    a coin toss on hashed text) took a third of the time on 5 x 2**20.
+    columns of ``zero`` get 0 block by block, by a select over the values
+    just stored, in cache: a pass of its own over ``out`` at the end (a
+    branch a value, a coin toss on hashed text) took a third of the time
+    on 5 x 2**20.
     """
     flat = out.reshape(-1)
     n = flat.shape[0]
@@ -218,7 +219,8 @@ def _zero_columns(flat, zero, start, stop):
     A select, not a branch (a coin toss a value on hashed text), a row's
     stretch at a time, over values just stored, in cache. On slices, whose
     indices start at 0: with ``flat[start + t]`` the compiler, unable to
-    rule out a negative index, made it a scalar loop (3 times slower).
+    rule out a negative index, made it a far slower scalar loop (as it did
+    the pairs' loop in :func:`_uniform`).
     """
     width = zero.shape[0]
     column = start % width
