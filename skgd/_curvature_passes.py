@@ -134,7 +134,8 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
     # not numpy's five over every column (2**20 of them on hashed text)
     n_features = len(mean)
     shift, inverse = _columns(n_features), _columns(n_features)
-    number = _columns(n_features, dtype=np.int64)  # a stored column's place, or -1
+    # a stored column's place, or -1 (int32 when it holds them: half the fresh pages)
+    number = _columns(n_features, dtype=np.int32 if X.nnz < 2**31 else np.int64)
     if not _shift_and_inverse(mean, scale, shift, inverse, number):
         return None
     return _sparse_gram_power_iteration(
@@ -184,6 +185,7 @@ def _sparse_gram_power_iteration(
             other_sum += shift[j]
             other_squares += shift[j] * shift[j]
     alpha, beta = 1.0, 0.0  # their part of v: alpha + beta * shift
+    n_stored = data.shape[0]
     v = np.ones(m)
     last_v = 1.0
     a = np.empty(m)
@@ -212,6 +214,11 @@ def _sparse_gram_power_iteration(
             u = (u - centre + last) * weights[i]
             total += u
             for q in range(indptr[i], indptr[i + 1]):
+                # the next rows' a and v asked for here, not in the sum above: a
+                # call there keeps it from vectorizing, which changes its rounding
+                if q + _STORED_AHEAD < n_stored:  # (see sparse_largest_squared_row_norm)
+                    _prefetch_item(a, local[q + _STORED_AHEAD])
+                    _prefetch_item(v, local[q + _STORED_AHEAD])
                 v[local[q]] += u * data[q]
         for p in range(m):
             v[p] = v[p] * inv[p] - sh[p] * total

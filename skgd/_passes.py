@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch, aligned, jit
+from ._compiled import _prefetch, _prefetch_item, aligned, jit
 
 # The sparse statistics sort the stored values by column when that copy of them
 # (16 bytes a value) takes at most this many bytes; beyond, passes by row serve
@@ -277,7 +277,10 @@ else:  # pragma: no cover
 @_exact
 def _sparse_statistics(data, indices, indptr, weights, weight_unit, cursor, pairs, mean, std):
     n_samples, n_features = indptr.shape[0] - 1, cursor.shape[0]
-    for q in range(indices.shape[0]):  # each column's count, then where its values start
+    n_stored = indices.shape[0]
+    for q in range(n_stored):  # each column's count, then where its values start
+        if q + _STORED_AHEAD < n_stored:
+            _prefetch_item(cursor, indices[q + _STORED_AHEAD])
         cursor[indices[q]] += 1
     start = 0
     for j in range(n_features):
@@ -288,6 +291,8 @@ def _sparse_statistics(data, indices, indptr, weights, weight_unit, cursor, pair
             n_rows += 1
         weight += weights[i] / weight_unit
         for q in range(indptr[i], indptr[i + 1]):
+            if q + _STORED_AHEAD < n_stored:  # (a column's cursor: a cache miss on wide data)
+                _prefetch_item(cursor, indices[q + _STORED_AHEAD])
             p = cursor[indices[q]]  # (from here, cursor[j] is where column j's values end)
             pairs[p, 0], pairs[p, 1] = data[q], weights[i]
             cursor[indices[q]] = p + 1

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -479,3 +479,46 @@ def test_sparse_statistics_equal_dense_ones_in_blocks_of_many_rows():
     # blocks by stored values: 30 non-zeros a row of 2**18 columns, not one row a block
     wide = sparse.random(50, 2**18, density=30 / 2**18, format="csr", random_state=0)
     assert rows_per_block(wide) >= 1000
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", [1, 7, 311, 312, 313, 1249, 5000])
+def test_random_start_zeroes_exactly_the_constant_columns_at_any_width(dtype, width):
+    # The compiled uniform zeroes the constant columns block by block of the
+    # twister's state, a row's stretch at a time: rows that end inside a block,
+    # blocks of several rows, a pair of words across two blocks; a column at 0 is
+    # +0.0, every other value numpy's, and the generator is left where numpy's
+    # uniform leaves it.
+    from skgd._draws import uniform
+
+    n_outputs = -(-5000 // width) + 1  # at least 5,000 values: the compiled path
+    for seed, share in [(0, 0.0), (1, 0.3), (2, 0.9), (3, 1.0)]:
+        zero = np.random.RandomState(seed).uniform(size=width) < share
+        expected_rng, rng = np.random.RandomState(seed), np.random.RandomState(seed)
+        expected_rng.random_sample(seed * 101), rng.random_sample(seed * 101)
+        expected = expected_rng.uniform(-0.5, 0.25, size=(n_outputs, width)).astype(dtype)
+        expected[:, zero] = 0.0
+        values = uniform(rng, -0.5, 0.25, (n_outputs, width), dtype, zero=zero)
+        assert values.dtype == dtype
+        assert_array_equal(values.view(np.uint8), expected.view(np.uint8))
+        assert_array_equal(rng.get_state()[1], expected_rng.get_state()[1])
+        assert rng.get_state()[2] == expected_rng.get_state()[2]
+
+
+@pytest.mark.parametrize(
+    "n_rows, n_features, density", [(0, 50, 0.1), (40, 1, 1.0), (30, 20, 1.0), (200, 50_000, 2e-4)]
+)
+def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_features, density):
+    # The stored columns, numbered without a branch (a column not stored gets a
+    # place that the next one overwrites): numpy's unique and inverse, no column
+    # left out or added, on data with every column stored, none, or few.
+    from scipy import sparse
+
+    from skgd._passes import stored_columns
+
+    X = sparse.random(n_rows, n_features, density=density, format="csr", random_state=0)
+    used, rows = stored_columns(X.indices, n_features)
+    expected_used, expected_rows = np.unique(X.indices, return_inverse=True)
+    assert_array_equal(used, expected_used)
+    assert_array_equal(rows, expected_rows)
+    assert rows.dtype == X.indices.dtype
