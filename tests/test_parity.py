@@ -303,3 +303,42 @@ def test_changing_the_optimizer_between_partial_fits_takes_effect(iris, Estimato
     model.set_params(optimizer="nope")
     with pytest.raises(InvalidParameterError, match="'optimizer' parameter"):
         model.partial_fit(X, y)
+
+
+# ------------------------------------------- an epoch's order, by the compiled twister
+
+
+@pytest.mark.parametrize("drawn", [0, 1, 397, 623, 624, 1000])
+def test_the_twisted_shuffle_is_numpys_wherever_the_twisters_state_is(drawn):
+    # The default generator's shuffle runs MT19937 compiled from its state:
+    # whatever word it starts at (twisted just before, or due to twist at
+    # the first draw), and with a normal draw cached beside it, the order is
+    # numpy's, and the generator is left where numpy's shuffle leaves it.
+    # The sizes put a mask's halving at the first position, at a chunk's end
+    # (8192: position 4096 is both), and inside chunks.
+    from skgd import _draws
+
+    for n in [2049, 2050, 4097, 4098, 8192, 8193, 12289, 2**16, 2**16 + 1, 100_003]:
+        ours, numpys = np.random.RandomState(n), np.random.RandomState(n)
+        for rng in (ours, numpys):
+            rng.randint(0, 2**32, size=drawn, dtype=np.uint32)  # one word each
+            rng.standard_normal()  # the second of a pair is kept
+        assert ours.get_state(legacy=False)["has_gauss"] == 1
+        order = _draws.permutation(ours, n)
+        assert_array_equal(order, numpys.permutation(n))
+        assert repr(ours.get_state(legacy=False)) == repr(numpys.get_state(legacy=False))
+        assert ours.standard_normal() == numpys.standard_normal()
+
+
+def test_the_twisted_shuffle_draws_from_the_generator_it_is_given():
+    # A copy of the state is twisted, not the generator's own words, and the
+    # generator moves on: two epochs in a row have different orders.
+    from skgd import _draws
+
+    rng = np.random.RandomState(0)
+    first, second = _draws.permutation(rng, 5000), _draws.permutation(rng, 5000)
+    assert not np.array_equal(first, second)
+    numpys = np.random.RandomState(0)
+    assert_array_equal(first, numpys.permutation(5000))
+    assert_array_equal(second, numpys.permutation(5000))
+    assert_array_equal(np.sort(first), np.arange(5000))
