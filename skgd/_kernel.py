@@ -70,8 +70,8 @@ _LINE = 8
 # Plan._packed): below, both arrays stay in cache, and a stream's call makes no copy.
 _PACKED_ROWS = 1 << 15
 
-# Start arrays the plan remembers as +0.0 outside X's columns (the loop keeps two or
-# three: see skgd._loop._spare)
+# Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
+# keeps two or three: see skgd._loop._spare)
 _CLEAN = 4
 
 # ------------------------------------------------------------------ codes
@@ -151,8 +151,9 @@ class Plan:
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
         self.rows = None  # the columns X stores, and its indices as rows of the table, see _rows
         self.packed = None  # the targets and weights side by side for dense X, see _packed
-        # V and the velocity known +0.0 outside the columns X stores, and the start
-        # arrays known to be (the lazy write-back then visits those columns alone)
+        # V and the velocity known to hold one zero (by output) on the columns X does
+        # not store, and the start arrays known to hold V's: the lazy write-back then
+        # visits X's columns alone (see _outside)
         self.zero, self.clean = None, []
         self.centred = None  # (x_mean, whether any column is centred), decided once
 

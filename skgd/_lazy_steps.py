@@ -9,8 +9,10 @@ in the model, a cache miss each, so both keep all that a non-zero needs
 and only the columns X stores have a row (``used``; the kernels read X's
 ``indices`` as rows of the table): hashed text at 2**20 columns stores a
 quarter of them, and the table then fits in cache. A column X does not
-store follows the penalty alone, at the write-back. :mod:`skgd._kernel`
-decides when they apply.
+store follows the penalty alone, at the write-back; in a fit it holds a
+zero all along (a constant column starts at 0), and once the plan knows it
+(see :func:`_zeros_found`) the write-back visits only X's columns.
+:mod:`skgd._kernel` decides when they apply.
 """
 
 import math
