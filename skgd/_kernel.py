@@ -166,6 +166,10 @@ class Plan:
         not checked). The lazy kernels take all three in their last pass
         over the coefficients (see :func:`skgd._lazy_steps._write_back`);
         the other paths copy V before the batches, and the loop checks V.
+        A ``start`` array given before is taken to hold what this plan left
+        in it (on wide data, only X's columns are then written, see
+        :meth:`_outside`): only the plan writes it; whoever else writes V
+        calls :meth:`forget`.
         """
         o = self.objective
         params = [state.V, state.c] if self.fit_intercept else [state.V]
