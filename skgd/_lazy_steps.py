@@ -393,8 +393,8 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
         rows = _rows_before(used, u, end)
         for k in range(n_outputs):
             others += _write_back(V[k], j, end, unused[k], start[k], sums, k, zeros[0, k])
+            others -= _alike(start[k], used, u, rows, zeros[0, k])  # (counted above)
             for r in range(u, rows):  # the columns with a row: from the table
-                others -= not _same_zero(start[k, used[r]], zeros[0, k])
                 V[k, used[r]] = scale[k] * table[r, k]
                 table[r, k] = V[k, used[r]]
             _check_finite(V[k], j, end, sums)
@@ -480,8 +480,21 @@ def _check_finite(v, j, end, sums):
 
 @jit_inline
 def _same_zero(x, zero):
-    """Whether ``x`` is a zero of ``zero``'s sign (``zero`` a zero; the bits of both the same)."""
-    return x == 0.0 and math.copysign(1.0, x) == math.copysign(1.0, zero)
+    """Whether ``x`` is a zero of ``zero``'s sign (``zero`` a zero; the bits of both the same).
+
+    Without a branch (``&``, not ``and``): the write-back of every column
+    asks it of each column.
+    """
+    return (x == 0.0) & (math.copysign(1.0, x) == math.copysign(1.0, zero))
+
+
+@jit
+def _alike(v, used, u, rows, zero):
+    """How many of ``v``'s columns ``used[u:rows]`` are not ``zero`` (bits and all)."""
+    others = 0
+    for r in range(u, rows):
+        others += not _same_zero(v[used[r]], zero)
+    return others
 
 
 @jit
