@@ -155,6 +155,9 @@ class Plan:
         # not store, and the start arrays known to hold V's: the lazy write-back then
         # visits X's columns alone (see _outside)
         self.zero, self.clean = None, []
+        # (only a fresh optimizer's training can start with them: a stream's later
+        # calls, and warm starts, need not count the columns unlike the first one)
+        self.counts = not hasattr(optimizer, "state_")
         self.centred = None  # (x_mean, whether any column is centred), decided once
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
@@ -281,8 +284,8 @@ class Plan:
 
         ``(outside, zeros)`` as :func:`skgd._lazy_steps._zeros_found` reads
         them: known when the last lazy epoch left one zero (by output) on
-        those columns of V and ``velocity``, and ``start`` holds V's. The
-        write-back then visits only X's columns. In a fit, from its second or
+        those columns of V and ``velocity``; when ``start`` holds V's, the
+        write-back visits only X's columns. In a fit, from its second or
         third epoch on; a warm start's V, or a stream's (whose earlier calls
         stored other columns), holds other values there: every column is
         visited, as before.
@@ -291,11 +294,12 @@ class Plan:
         known = self.zero is not None and all(
             a is b for a, b in zip(self.zero[:3], (V, velocity, used), strict=True)
         )
+        clean = False
         if known:
             zeros[:2] = self.zero[3]
             held = zeros[0].tobytes()  # (the bits: a zero's sign counts)
-            known = any(a is start and b is used and z == held for a, b, z in self.clean)
-        return np.array([int(known), 0], dtype=np.int64), zeros
+            clean = any(a is start and b is used and z == held for a, b, z in self.clean)
+        return np.array([known, clean, self.counts], dtype=np.int64), zeros
 
     def _zeros_left(self, V, velocity, used, start, outside, zeros):
         """Keep what the write-back found (see :meth:`_outside`) for the next epochs.

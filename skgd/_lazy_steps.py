@@ -374,26 +374,27 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
     them, which the shrinks keep, only the columns with a row are visited.
     """
     n_outputs = V.shape[0]
-    if outside[0]:
+    if outside[0] and outside[1]:
         kept = True
         for k in range(n_outputs):
             zeros[2, k] = unused[k] * zeros[0, k]  # (as the pass below would shrink each)
             kept = kept and _same_zero(zeros[2, k], zeros[0, k])
         if kept:
             _unscale_stored(V, table, scale, used, start, sums)
-            outside[1] = 1
             return
     first = _first_outside(used, V.shape[1])
     for k in range(n_outputs):
         zeros[0, k] = V[k, first] if first < V.shape[1] else 0.0
+    count = outside[2] and not outside[0]
     u = 0
-    others = 0  # values outside the table's columns other than their first one, as found
+    others = 0 if outside[0] or count else 1  # values outside unlike the first one, as found
     for j in range(0, V.shape[1], _BLOCK):
         end = min(j + _BLOCK, V.shape[1])
         rows = _rows_before(used, u, end)
         for k in range(n_outputs):
-            others += _write_back(V[k], j, end, unused[k], start[k], sums, k, zeros[0, k])
-            others -= _alike(start[k], used, u, rows, zeros[0, k])  # (counted above)
+            others += _write_back(V[k], j, end, unused[k], start[k], sums, k, zeros[0, k], count)
+            if count:
+                others -= _alike(start[k], used, u, rows, zeros[0, k])  # (counted above)
             for r in range(u, rows):  # the columns with a row: from the table
                 V[k, used[r]] = scale[k] * table[r, k]
                 table[r, k] = V[k, used[r]]
@@ -446,7 +447,7 @@ def _rows_before(used, u, end):
 
 
 @jit
-def _write_back(v, j, end, factor, start, sums, k, zero):
+def _write_back(v, j, end, factor, start, sums, k, zero, count):
     """``start[j:end] = v[j:end]``, ``v[j:end] *= factor``, and ``sums[k]`` adds the squares.
 
     The loop keeps where each epoch started (and its penalty, from the sums
@@ -455,7 +456,8 @@ def _write_back(v, j, end, factor, start, sums, k, zero):
     else in a lazy epoch) takes on its way, a block of columns at a time
     (one output's row of a block: contiguous). The squares are summed in
     order (never regrouped: :func:`_unscale_stored` takes the same sum
-    without its zeros). Returns how many of ``v[j:end]`` were not ``zero``.
+    without its zeros). With ``count``, returns how many of ``v[j:end]``
+    were not ``zero`` (else 0).
     """
     total = 0.0
     others = 0
@@ -463,7 +465,8 @@ def _write_back(v, j, end, factor, start, sums, k, zero):
         old = np.float64(v[q])
         start[q] = v[q]
         total = _add_product(total, old, old)
-        others += not _same_zero(old, zero)
+        if count:  # (a tenth of the loop's time: asked only when it can serve)
+            others += not _same_zero(old, zero)
         v[q] = factor * old
     sums[k] += total
     return others
@@ -519,9 +522,11 @@ def _zeros_found(outside, zeros, alike):
     then left them alike too). ``outside[1]``: ``start``, which took V as
     the epoch found it, holds ``zeros[0]`` on them; ``outside[0]``: V and
     the velocities hold ``zeros[2]`` and ``zeros[3]``, all zeros. The
-    caller sets ``outside[0]`` (and ``zeros[0]``, ``zeros[1]``) when V,
-    the velocities and ``start`` held them as the epoch began: the
-    write-back may then visit only the table's columns.
+    caller sets ``outside[0]`` (and ``zeros[0]``, ``zeros[1]``) when V and
+    the velocities held them as the epoch began, ``outside[1]`` when
+    ``start`` did too (the write-back may then visit only the table's
+    columns), and ``outside[2]`` when a write-back of every column that
+    does not know them is to count the columns unlike the first one.
     """
     outside[1] = int(alike)
     for k in range(zeros.shape[1]):
@@ -617,7 +622,7 @@ def _momentum_out(V, SV1, table, batch, powers, runs, used, start, sums, outside
     visited (the velocities' zero, whose sign a map may turn, rewritten).
     """
     n_outputs = V.shape[0]
-    if outside[0]:
+    if outside[0] and outside[1]:
         kept = True
         for k in range(n_outputs):
             p, v = _catch_up(powers, runs, 0, batch, k, zeros[0, k], zeros[1, k])
@@ -628,15 +633,15 @@ def _momentum_out(V, SV1, table, batch, powers, runs, used, start, sums, outside
                 if not _same_zero(zeros[3, k], zeros[1, k]):
                     SV1[k, :] = zeros[3, k]  # (the table's columns then from the table)
             _momentum_stored(V, SV1, table, batch, powers, runs, used, start, sums)
-            outside[1] = 1
             return
     velocity_at, up_to = n_outputs, 2 * n_outputs + 1  # table columns
     first = _first_outside(used, V.shape[1])
     for k in range(n_outputs):
         zeros[0, k] = V[k, first] if first < V.shape[1] else 0.0
         zeros[1, k] = SV1[k, first] if first < V.shape[1] else 0.0
+    count = outside[2] and not outside[0]
     u = 0
-    others = 0  # values outside the table's columns other than their first one, as found
+    others = 0 if outside[0] or count else 1  # values outside unlike the first one, as found
     for j in range(0, V.shape[1], _BLOCK):
         end = min(j + _BLOCK, V.shape[1])
         rows = _rows_before(used, u, end)
@@ -656,8 +661,9 @@ def _momentum_out(V, SV1, table, batch, powers, runs, used, start, sums, outside
                     table[r, k], table[r, w] = v[q], velocity[q]
                     r += 1
                 else:  # without: from step 0
-                    others += not _same_zero(old, zeros[0, k])
-                    others += not _same_zero(velocity[q], zeros[1, k])
+                    if count:
+                        others += not _same_zero(old, zeros[0, k])
+                        others += not _same_zero(velocity[q], zeros[1, k])
                     v[q], velocity[q] = _catch_up(powers, runs, 0, batch, k, old, velocity[q])
             sums[k] += total
             _check_finite(v, j, end, sums)
