@@ -70,6 +70,10 @@ _LINE = 8
 # Plan._packed): below, both arrays stay in cache, and a stream's call makes no copy.
 _PACKED_ROWS = 1 << 15
 
+# Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
+# keeps two or three: see skgd._loop._spare)
+_CLEAN = 4
+
 # ------------------------------------------------------------------ codes
 
 
@@ -147,6 +151,14 @@ class Plan:
         self.scratch = None  # lazy momentum's room for a batch's columns, see _scratch
         self.rows = None  # the columns X stores, and its indices as rows of the table, see _rows
         self.packed = None  # the targets and weights side by side for dense X, see _packed
+        # V and the velocity known to hold one zero (by output) on the columns X does
+        # not store, and the start arrays known to hold V's: the lazy write-back then
+        # visits X's columns alone (see _outside)
+        self.zero, self.clean = None, []
+        # (only a fresh optimizer's training can start with them: a stream's later
+        # calls, and warm starts, need not count the columns unlike the first one)
+        self.counts = not hasattr(optimizer, "state_")
+        self.centred = None  # (x_mean, whether any column is centred), decided once
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
@@ -157,6 +169,10 @@ class Plan:
         not checked). The lazy kernels take all three in their last pass
         over the coefficients (see :func:`skgd._lazy_steps._write_back`);
         the other paths copy V before the batches, and the loop checks V.
+        A ``start`` array given before is taken to hold what this plan left
+        in it (on wide data, only X's columns are then written, see
+        :meth:`_outside`): only the plan writes it; whoever else writes V
+        calls :meth:`forget`.
         """
         o = self.objective
         params = [state.V, state.c] if self.fit_intercept else [state.V]
@@ -212,7 +228,7 @@ class Plan:
         # every coefficient at every step); momentum, also few runs of equal
         # steps (one map a run for every untouched step).
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
-        lazy = lazy and not (np.any(self.l1) or np.any(o.x_mean))
+        lazy = lazy and not (np.any(self.l1) or self._centred())
         lazy_sgd = lazy and self.opt == _SGD
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
@@ -229,15 +245,19 @@ class Plan:
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
             sums = np.zeros(state.V.shape[0] + 1)  # V's squares by output, then its finiteness
+            outside, zeros = self._outside(state.V, velocity, used, start)
             result = kernel(
-                X.data, rows, X.indptr, *common, table, used, *scratch, filled, start, sums
+                X.data, rows, X.indptr, *common, table, used, *scratch, filled, start, sums,
+                outside, zeros,
             )  # fmt: skip
             if result[1] == len(steps):
                 self.held = holding
+            self._zeros_left(state.V, velocity, used, start, outside, zeros)
             squares = sums[:-1].astype(state.V.dtype) if state.V.dtype != np.float64 else sums[:-1]
             penalty = o.penalty(state.V, squares=squares)  # (never L1: not lazy)
             finite = bool(sums[-1] == 0.0)
         else:
+            self.zero, self.clean = None, []  # (V moves everywhere, and start takes it)
             penalty = o.penalty(state.V, copy_to=start)
             if is_sparse:
                 result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
@@ -257,6 +277,47 @@ class Plan:
     def forget(self):
         """The loop wrote V or the velocities itself: the next lazy epoch fills its table afresh."""
         self.held = None
+        self.zero = None  # (and its write-back visits every column, which tells it anew)
+
+    def _outside(self, V, velocity, used, start):
+        """What the lazy write-back may take as known of the columns X does not store.
+
+        ``(outside, zeros)`` as :func:`skgd._lazy_steps._zeros_found` reads
+        them: known when the last lazy epoch left one zero (by output) on
+        those columns of V and ``velocity``; when ``start`` holds V's, the
+        write-back visits only X's columns. In a fit, from its second or
+        third epoch on; a warm start's V, or a stream's (whose earlier calls
+        stored other columns), holds other values there: every column is
+        visited, as before.
+        """
+        zeros = np.zeros((4, V.shape[0]))
+        known = self.zero is not None and all(
+            a is b for a, b in zip(self.zero[:3], (V, velocity, used), strict=True)
+        )
+        clean = False
+        if known:
+            zeros[:2] = self.zero[3]
+            held = zeros[0].tobytes()  # (the bits: a zero's sign counts)
+            clean = any(a is start and b is used and z == held for a, b, z in self.clean)
+        return np.array([known, clean, self.counts], dtype=np.int64), zeros
+
+    def _zeros_left(self, V, velocity, used, start, outside, zeros):
+        """Keep what the write-back found (see :meth:`_outside`) for the next epochs.
+
+        The start arrays are held, not their ids: the loop reuses them (see
+        :func:`skgd._loop._spare`) and writes them only through :meth:`run`.
+        """
+        self.zero = (V, velocity, used, zeros[2:].copy()) if outside[0] else None
+        self.clean = [entry for entry in self.clean if entry[0] is not start and entry[1] is used]
+        if outside[1]:
+            self.clean = [*self.clean[-(_CLEAN - 1) :], (start, used, zeros[0].tobytes())]
+
+    def _centred(self):
+        """Whether any column is centred (then no lazy epoch): a pass over x_mean once a fit."""
+        x_mean = self.objective.x_mean
+        if self.centred is None or self.centred[0] is not x_mean:
+            self.centred = x_mean, bool(np.any(x_mean))
+        return self.centred[1]
 
     def _packed(self, weights):
         """The targets and ``weights`` as views of one array, a row's side by side.

@@ -821,3 +821,121 @@ def test_lazy_sgd_on_every_width_of_its_table_as_on_the_numpy_path(n_classes, mo
     width = 2 if n_outputs == 1 else 4 if n_outputs < 4 else -(-(n_outputs + 1) // 8) * 8
     assert widths and set(widths) == {width}  # the lazy path ran
     same_model(compiled, numpy)
+
+
+def _hashed(rng, n_rows, n_features, columns=None):
+    """Rows of a few columns among many, most columns stored nowhere (hashed text's shape)."""
+    columns = np.arange(n_features) if columns is None else columns
+    indices = rng.choice(columns, size=(n_rows, 6))
+    X = sparse.csr_matrix(
+        (rng.uniform(0.5, 2.0, n_rows * 6), indices.ravel(), np.arange(0, n_rows * 6 + 1, 6)),
+        shape=(n_rows, n_features),
+    )
+    X.sum_duplicates()
+    return X
+
+
+def _without_the_skip(monkeypatch):
+    """Every lazy write-back visits every column, as before the plan knew of zeros."""
+    real = _kernel.Plan._outside
+
+    def unknown(plan, V, *args):
+        outside, zeros = real(plan, V, *args)
+        return np.zeros_like(outside), np.zeros_like(zeros)
+
+    monkeypatch.setattr(_kernel.Plan, "_outside", unknown)
+
+
+def _same_bits(a, b):
+    assert_array_equal(a.coef_, b.coef_)
+    assert_array_equal(np.signbit(a.coef_), np.signbit(b.coef_))
+    assert_array_equal(a.intercept_, b.intercept_)
+    assert_array_equal(a.loss_curve_, b.loss_curve_)
+    assert a.n_iter_ == b.n_iter_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("batch_size", [16, 400], ids=["batches", "exact"])
+def test_a_fits_lazy_write_back_visits_only_x_columns_once_v_is_zero_elsewhere(
+    optimizer, dtype, batch_size, monkeypatch
+):
+    # In a fit, a column X stores nowhere is constant and its coefficient
+    # (and velocity) stays +0.0: once an epoch has seen that, and the copy of
+    # V it is given was filled by such an epoch, the write-back visits only
+    # X's columns. The same model to the bit as visiting them all, and the
+    # numpy path's; a sentinel outside X's columns shows the skip was taken.
+    # Exact descent goes back to the lowest epoch's copy of V at times: that
+    # copy holds V's zeros too.
+    rng = np.random.RandomState(5)
+    X = _hashed(rng, 400, 3000).astype(dtype)
+    y = rng.randint(3, size=400)
+    unstored = np.setdiff1d(np.arange(3000), X.indices)
+    assert len(unstored) > 1000
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=batch_size, tol=1e-6, max_iter=12)
+    if batch_size == 400:
+        params.update(max_iter=60, learning_rate=0.9)
+    skipped, run, forget = [], _kernel.Plan.run, _kernel.Plan.forget
+    forgotten = []
+    monkeypatch.setattr(_kernel.Plan, "forget", lambda plan: forgotten.append(1) or forget(plan))
+
+    def sentinel(plan, state, *args):
+        start = args[-1]
+        if plan.zero is not None and any(entry[0] is start for entry in plan.clean):
+            start[:, unstored[::7]] = np.nan  # left alone by a write-back of X's columns only
+            result = run(plan, state, *args)
+            skipped.append(bool(np.isnan(start[:, unstored[::7]]).all()))
+            start[:, unstored[::7]] = 0.0
+            return result
+        skipped.append(False)
+        return run(plan, state, *args)
+
+    monkeypatch.setattr(_kernel.Plan, "run", sentinel)
+    fast = GDClassifier(**params, random_state=0).fit(X, y)
+    assert not any(skipped[:2]) and sum(skipped) >= len(skipped) - 3 - 2 * len(forgotten) >= 8
+    assert bool(forgotten) == (batch_size == 400)
+    monkeypatch.setattr(_kernel.Plan, "run", run)
+    _without_the_skip(monkeypatch)
+    _same_bits(fast, GDClassifier(**params, random_state=0).fit(X, y))
+    if dtype == np.float64 or batch_size == 16:  # (float32's exact descent: not to 1e-4)
+        monkeypatch.setattr(_kernel, "ENABLED", False)
+        numpy = GDClassifier(**params, random_state=0).fit(X, y)
+        same_model(fast, numpy, rtol=1e-7 if dtype == np.float64 else 1e-4)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("case", ["warm start", "stream", "coef_init"])
+def test_the_lazy_write_back_visits_every_column_where_v_is_not_zero_elsewhere(
+    optimizer, case, monkeypatch
+):
+    # A warm start on other columns, a stream's call on new ones, or a
+    # coef_init, leaves V (and the velocities) non-zero on columns this X
+    # stores nowhere: they follow the penalty, at every epoch's write-back.
+    # The numpy path's model, and the same to the bit as with no skip at all.
+    rng = np.random.RandomState(6)
+    first = _hashed(rng, 300, 3000, columns=np.arange(0, 1500))
+    second = _hashed(rng, 300, 3000, columns=np.arange(1000, 3000))
+    y1, y2 = rng.randint(3, size=300), rng.randint(3, size=300)
+    coef_init = np.where(rng.uniform(size=(3, 3000)) < 0.01, 1.0, 0.0)
+    params = dict(optimizer=optimizer, alpha=0.01, batch_size=16, tol=1e-6, max_iter=8)
+
+    def train():
+        model = GDClassifier(**params, random_state=0)
+        if case == "warm start":
+            model.fit(first, y1)
+            return model.set_params(warm_start=True).fit(second, y2)
+        if case == "coef_init":
+            return model.fit(second, y2, coef_init=coef_init)
+        for X, y in [(first, y1), (second, y2), (first[:40], y1[:40]), (second, y2)]:
+            model.partial_fit(X, y, classes=[0, 1, 2])
+        return model
+
+    model = train()
+    elsewhere = np.setdiff1d(np.arange(3000), second.indices)
+    assert np.count_nonzero(model.coef_[:, elsewhere]) > 30  # not stored, yet not zero
+    _without_the_skip(monkeypatch)
+    _same_bits(model, train())
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    same_model(model, train())
