@@ -517,6 +517,33 @@ def _standardization(mean, std, shift, scale, constant):
         shift[j] = mean[j]
 
 
+def sparse_standardization(mean, std, peak, dtype):
+    """Sparse X's ``(mean, scale)``: :func:`standardization`'s, or uncentred and by the peak.
+
+    A column with ``|mean| <= scale`` (cast to ``dtype``) and a positive
+    ``peak`` gets mean 0 and scale ``peak`` (cast to ``dtype``), as the numpy
+    of :meth:`skgd._base.BaseGD._objective` does with an intercept, to the
+    bit. numpy's mask, its two ``where`` and casts made about 40 MB of new
+    arrays on 2**20 columns (their page faults: most of their 11 ms).
+    """
+    n = mean.shape[0]
+    shift, scale = _columns(n, dtype=dtype), _columns(n, dtype=dtype)
+    _sparse_standardization(mean, std, peak, shift, scale)
+    return shift, scale
+
+
+@_exact
+def _sparse_standardization(mean, std, peak, shift, scale):
+    for j in range(mean.shape[0]):
+        deviation = std[j]
+        # (stored first, so that the test compares the values cast to dtype, as numpy's)
+        shift[j] = mean[j]
+        scale[j] = deviation if np.isfinite(deviation) and deviation != 0 else 1.0
+        if abs(shift[j]) <= scale[j] and peak[j] > 0:
+            shift[j] = 0.0
+            scale[j] = peak[j]
+
+
 def model_coefficients_serve(V, x_scale, y_scale):
     """Whether :func:`model_coefficients` gives numpy's ``y_scale[:, None] * (V / x_scale)``."""
     return (
