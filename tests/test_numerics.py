@@ -522,3 +522,42 @@ def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_fe
     assert_array_equal(used, expected_used)
     assert_array_equal(rows, expected_rows)
     assert rows.dtype == X.indices.dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
+    # The compiled pass BaseGD._objective takes for wide sparse X: the mean and
+    # deviation (1 where 0 or not finite) cast to dtype, then uncentred and scaled
+    # by the peak where |mean| <= scale in dtype and the peak is positive; a column
+    # left centred keeps its mean's sign, an uncentred one gets +0.0.
+    from skgd._passes import sparse_standardization
+
+    rng = np.random.RandomState(0)
+    n = 5000
+    mean = rng.normal(size=n) * 10.0 ** rng.uniform(-300, 300, size=n)
+    std = np.abs(rng.normal(size=n)) * 10.0 ** rng.uniform(-300, 300, size=n)
+    peak = np.abs(mean) + std * 10.0 ** rng.uniform(-1, 3, size=n)
+    std[:50], peak[50:100], std[100:110] = 0.0, 0.0, np.inf  # constant, not stored, overflowed
+    mean[110:120], mean[120:130] = 0.0, -0.0
+    mean[130:140], std[130:140] = -2.5, 2.5  # |mean| == scale: uncentred
+    # above the deviation in float64, equal to it once cast to float32
+    mean[140:150], std[140:150] = 1.0 + 2.0**-30, 1.0
+    peak[150:160] = 1e-310  # subnormal, positive
+    if dtype == np.float32:  # float32 X: its statistics and peaks within float32's range
+        limit = float(np.finfo(np.float32).max)
+        mean, std, peak = (np.clip(a, -limit, limit) for a in (mean, std, peak))
+        std[100:110] = np.inf
+
+    # what _objective did with numpy
+    scale = np.where(~np.isfinite(std) | (std == 0), 1.0, std)
+    x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
+    uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
+    expected_mean = np.where(uncentred, 0, x_mean).astype(dtype)
+    expected_scale = np.where(uncentred, peak, x_scale).astype(dtype)
+    assert 0 < uncentred.sum() < n - 100 and uncentred[130:140].all()
+    assert uncentred[140:150].all() == (dtype == np.float32)
+
+    shift, scale = sparse_standardization(mean, std, peak, dtype)
+    assert shift.dtype == scale.dtype == dtype
+    assert_array_equal(shift.view(np.uint8), expected_mean.view(np.uint8))
+    assert_array_equal(scale.view(np.uint8), expected_scale.view(np.uint8))
