@@ -543,10 +543,11 @@ def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
     # above the deviation in float64, equal to it once cast to float32
     mean[140:150], std[140:150] = 1.0 + 2.0**-30, 1.0
     peak[150:160] = 1e-310  # subnormal, positive
+    std[160:165], mean[165:170] = np.nan, np.nan
     if dtype == np.float32:  # float32 X: its statistics and peaks within float32's range
         limit = float(np.finfo(np.float32).max)
         mean, std, peak = (np.clip(a, -limit, limit) for a in (mean, std, peak))
-        std[100:110] = np.inf
+        std[100:110], std[160:165], mean[165:170] = np.inf, np.nan, np.nan
 
     # what _objective did with numpy
     scale = np.where(~np.isfinite(std) | (std == 0), 1.0, std)
