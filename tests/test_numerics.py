@@ -562,3 +562,41 @@ def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
     assert shift.dtype == scale.dtype == dtype
     assert_array_equal(shift.view(np.uint8), expected_mean.view(np.uint8))
     assert_array_equal(scale.view(np.uint8), expected_scale.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_model_coefficients_in_place_are_numpys_to_the_bit(dtype):
+    # The end of a fit writes the model over the iterate: numpy's
+    # y_scale[:, None] * (V / x_scale), in V's own memory.
+    from skgd._passes import model_coefficients_in_place
+
+    rng = np.random.RandomState(0)
+    V = (rng.normal(size=(3, 5000)) * 10.0 ** rng.uniform(-15, 15, size=(3, 5000))).astype(dtype)
+    V[:, :10] = -0.0
+    x_scale = (10.0 ** rng.uniform(-15, 15, size=5000)).astype(dtype)  # (float32: no overflow)
+    y_scale = np.array([1.0, 3.0, 1e-3], dtype=dtype)
+    expected = y_scale[:, None] * (V / x_scale)
+    W = model_coefficients_in_place(V, x_scale, y_scale)
+    assert W is V
+    assert_array_equal(W.view(np.uint8), expected.view(np.uint8))
+
+
+def test_a_fit_writes_its_model_over_no_iterate_a_user_optimizer_holds():
+    # An optimizer of the user's may keep the parameter arrays it was given:
+    # they stay the standardized iterate, not the model written over it.
+    from scipy import sparse
+
+    from skgd.optim import SGD
+
+    class Keeping(SGD):
+        def step(self, params, grads, learning_rate):
+            self.params_ = params
+            super().step(params, grads, learning_rate)
+
+    X_wide = sparse.random(120, 5000, density=0.01, format="csr", random_state=0)
+    X_wide.data *= 3.0
+    y = np.arange(120) % 3
+    est = GDClassifier(optimizer=Keeping(), max_iter=3, random_state=0).fit(X_wide, y)
+    V = est.optimizer_.params_[0]
+    assert not np.shares_memory(V, est.coef_)
+    assert not np.array_equal(V, est.coef_)  # (X's scale is not 1: V and coef_ differ)
