@@ -86,12 +86,20 @@ class Objective:
 
     # ----------------------------------------------------------- coordinates
 
-    def to_model(self, V, c):
-        """Standardized parameters -> ``(W, b)`` in the units of X and y."""
+    def to_model(self, V, c, overwrite=False):
+        """Standardized parameters -> ``(W, b)`` in the units of X and y.
+
+        ``overwrite``: nothing reads V afterwards, and W may be written over
+        it (wide data: 40 MB of new pages saved, see
+        :func:`skgd._passes.model_coefficients_in_place`).
+        """
         if V.size >= _COMPILED_TO_MODEL and _passes.model_coefficients_serve(
             V, self.x_scale, self.y_scale
         ):  # one pass, not two (wide data: 5 x 2**20 coefficients)
-            W = _passes.model_coefficients(V, self.x_scale, self.y_scale)
+            if overwrite:
+                W = _passes.model_coefficients_in_place(V, self.x_scale, self.y_scale)
+            else:
+                W = _passes.model_coefficients(V, self.x_scale, self.y_scale)
         else:
             W = V / self.x_scale
             y_scale = self.y_scale[:, None]

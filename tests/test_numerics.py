@@ -522,3 +522,81 @@ def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_fe
     assert_array_equal(used, expected_used)
     assert_array_equal(rows, expected_rows)
     assert rows.dtype == X.indices.dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
+    # The compiled pass BaseGD._objective takes for wide sparse X: the mean and
+    # deviation (1 where 0 or not finite) cast to dtype, then uncentred and scaled
+    # by the peak where |mean| <= scale in dtype and the peak is positive; a column
+    # left centred keeps its mean's sign, an uncentred one gets +0.0.
+    from skgd._passes import sparse_standardization
+
+    rng = np.random.RandomState(0)
+    n = 5000
+    mean = rng.normal(size=n) * 10.0 ** rng.uniform(-300, 300, size=n)
+    std = np.abs(rng.normal(size=n)) * 10.0 ** rng.uniform(-300, 300, size=n)
+    peak = np.abs(mean) + std * 10.0 ** rng.uniform(-1, 3, size=n)
+    std[:50], peak[50:100], std[100:110] = 0.0, 0.0, np.inf  # constant, not stored, overflowed
+    mean[110:120], mean[120:130] = 0.0, -0.0
+    mean[130:140], std[130:140] = -2.5, 2.5  # |mean| == scale: uncentred
+    # above the deviation in float64, equal to it once cast to float32
+    mean[140:150], std[140:150] = 1.0 + 2.0**-30, 1.0
+    peak[150:160] = 1e-310  # subnormal, positive
+    std[160:165], mean[165:170] = np.nan, np.nan
+    if dtype == np.float32:  # float32 X: its statistics and peaks within float32's range
+        limit = float(np.finfo(np.float32).max)
+        mean, std, peak = (np.clip(a, -limit, limit) for a in (mean, std, peak))
+        std[100:110], std[160:165], mean[165:170] = np.inf, np.nan, np.nan
+
+    # what _objective did with numpy
+    scale = np.where(~np.isfinite(std) | (std == 0), 1.0, std)
+    x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
+    uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
+    expected_mean = np.where(uncentred, 0, x_mean).astype(dtype)
+    expected_scale = np.where(uncentred, peak, x_scale).astype(dtype)
+    assert 0 < uncentred.sum() < n - 100 and uncentred[130:140].all()
+    assert uncentred[140:150].all() == (dtype == np.float32)
+
+    shift, scale = sparse_standardization(mean, std, peak, dtype)
+    assert shift.dtype == scale.dtype == dtype
+    assert_array_equal(shift.view(np.uint8), expected_mean.view(np.uint8))
+    assert_array_equal(scale.view(np.uint8), expected_scale.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_model_coefficients_in_place_are_numpys_to_the_bit(dtype):
+    # The end of a fit writes the model over the iterate: numpy's
+    # y_scale[:, None] * (V / x_scale), in V's own memory.
+    from skgd._passes import model_coefficients_in_place
+
+    rng = np.random.RandomState(0)
+    V = (rng.normal(size=(3, 5000)) * 10.0 ** rng.uniform(-15, 15, size=(3, 5000))).astype(dtype)
+    V[:, :10] = -0.0
+    x_scale = (10.0 ** rng.uniform(-15, 15, size=5000)).astype(dtype)  # (float32: no overflow)
+    y_scale = np.array([1.0, 3.0, 1e-3], dtype=dtype)
+    expected = y_scale[:, None] * (V / x_scale)
+    W = model_coefficients_in_place(V, x_scale, y_scale)
+    assert W is V
+    assert_array_equal(W.view(np.uint8), expected.view(np.uint8))
+
+
+def test_a_fit_writes_its_model_over_no_iterate_a_user_optimizer_holds():
+    # An optimizer of the user's may keep the parameter arrays it was given:
+    # they stay the standardized iterate, not the model written over it.
+    from scipy import sparse
+
+    from skgd.optim import SGD
+
+    class Keeping(SGD):
+        def step(self, params, grads, learning_rate):
+            self.params_ = params
+            super().step(params, grads, learning_rate)
+
+    X_wide = sparse.random(120, 5000, density=0.01, format="csr", random_state=0)
+    X_wide.data *= 3.0
+    y = np.arange(120) % 3
+    est = GDClassifier(optimizer=Keeping(), max_iter=3, random_state=0).fit(X_wide, y)
+    V = est.optimizer_.params_[0]
+    assert not np.shares_memory(V, est.coef_)
+    assert not np.array_equal(V, est.coef_)  # (X's scale is not 1: V and coef_ differ)
