@@ -712,7 +712,7 @@ def test_the_compiled_inverse_of_the_scales_is_numpys(dtype):
         expected = 1.0 / scale.astype(np.float64)
     found = _curvature_passes._inverse(scale)
     assert found is not None and found.tobytes() == expected.tobytes()
-    for bad in [0.0, 1e-310, np.inf, np.nan]:  # an inverse that overflows, or no number
+    for bad in [0.0, -0.0, 1e-310, -1e-310, np.inf, np.nan]:  # an inverse that overflows, or NaN
         broken = scale.copy()
         broken[7] = bad
         with np.errstate(all="ignore"):
