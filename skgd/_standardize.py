@@ -10,6 +10,7 @@ its chunk into running statistics, as ``StandardScaler.partial_fit`` does,
 so that the standardization follows a stream.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,8 @@ from . import _kernel, _passes
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
 _BLOCK_ELEMENTS = 2**17
+# the deviations that say "one row" to skgd._passes.merge_statistics
+_ONE_ROW = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class FeatureStats:
         user gave, divided by it, so that they sum without overflow).
         ``row_norms``: a :class:`RowNorms` of X, filled on the way if it can be.
         """
+        if X.shape[0] == 1 and self.weight != 0 and type(X) is np.ndarray:
+            merged = self._with_row(X[0], float(sample_weight[0]), weight_unit)
+            if merged is not None:
+                return merged
         mean, std, weight = _stats_of(X, sample_weight, row_norms)
         weight *= weight_unit
         if weight == 0:
@@ -65,6 +72,22 @@ class FeatureStats:
             var = (1 - share) * (self.std / unit) ** 2 + share * (std / unit) ** 2
             var += (delta / unit) ** 2 * share * (1 - share)
         return FeatureStats(self.mean + delta * share, unit * np.sqrt(var), self.weight + weight)
+
+    def _with_row(self, row, weight, weight_unit):
+        """:meth:`update` by one dense row of positive weight in one compiled call; else None.
+
+        What the general path gives, to the bit (the same merge, of the row's
+        values and deviations of 0), without its copies and calls: a
+        streamed row's call is all fixed costs.
+        """
+        if not (weight > 0 and _kernel.ENABLED and _kernel.numba is not None):
+            return None
+        weight *= weight_unit
+        if weight == 0:  # (a weight that underflows in the user's units: nothing to merge)
+            return self
+        share = weight / (self.weight + weight)
+        merged = _passes.merge_statistics(self.mean, self.std, row, _ONE_ROW, share)
+        return FeatureStats(*merged, self.weight + weight)
 
     def standardization(self, fit_intercept, dtype):
         """The ``(mean, scale)`` that standardize X, and which features are constant.
@@ -121,7 +144,7 @@ def _stats_of(X, sample_weight, row_norms=None):
         return row.astype(np.float64), np.zeros(n_features), total
     # ndarray.sum's and np.max's reductions without their wrappers (a stream's call feels them)
     total = float(np.add.reduce(sample_weight, dtype=np.float64))
-    weight_unit = _weight_unit(np.maximum.reduce(sample_weight, initial=0.0))
+    weight_unit = _weight_unit(sample_weight)
     rows = rows_per_block(X)
     if _compiled(X):
         return _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms)
@@ -166,16 +189,27 @@ def _stats_of(X, sample_weight, row_norms=None):
     return (*_in_units(mean, m2, weight, unit, low, high), total)
 
 
-def _weight_unit(peak):
-    """:func:`_power_of_two` of the largest weight ``peak``, as the 0-d array it gives.
+def _weight_unit(sample_weight):
+    """:func:`_power_of_two` of the largest weight (of 0 if none), as the 0-d array it gives.
 
-    By the compiled passes' own scalar function where they serve (numpy's
-    four calls cost a stream's call of a few rows microseconds); a 0-d
-    array either way, so that the passes keep the one compiled version.
+    Compiled where the passes are (numpy's max and four calls cost a
+    stream's call of a few rows microseconds); a 0-d array either way, so
+    that the passes keep the one compiled version.
     """
     if _kernel.ENABLED and _kernel.numba is not None:
-        return np.array(_passes._unit(float(peak)))
-    return _power_of_two(peak)
+        return np.array(_largest_power_of_two(sample_weight))
+    return _power_of_two(np.max(sample_weight, initial=0.0))
+
+
+@_passes._exact
+def _largest_power_of_two(weights):
+    """``_power_of_two(np.max(weights, initial=0.0))``, as a float: a NaN weight gives 1."""
+    peak = 0.0
+    for i in range(weights.shape[0]):
+        w = np.float64(weights[i])
+        if w > peak or w != w:  # (a NaN stays, as np.max keeps it)
+            peak = w
+    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
 
 
 def _in_units(mean, m2, weight, unit, low, high):
@@ -373,8 +407,11 @@ def rows_per_block(X):
     By the non-zeros for sparse X: wide sparse rows (2**18 columns, 30
     values) would otherwise make blocks of one row, a Python loop per row.
     """
-    stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
-    per_row = max(stored / max(X.shape[0], 1), 1.0)
+    if type(X) is np.ndarray and X.shape[0] > 0:  # (its columns: a call of few rows feels issparse)
+        per_row = max(float(X.shape[1]), 1.0)
+    else:
+        stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+        per_row = max(stored / max(X.shape[0], 1), 1.0)
     return max(1, int(_BLOCK_ELEMENTS // per_row))
 
 

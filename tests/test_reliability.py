@@ -676,11 +676,45 @@ def test_the_compiled_weight_unit_is_numpys_power_of_two():
     peaks = np.r_[10.0 ** rng.uniform(-323, 308, 2000), 0.0, 5e-324, 1.0, 0.75, np.inf, np.nan]
     float32 = (10.0 ** rng.uniform(-45, 38, 100)).astype(np.float32)  # (float32 weights' peak)
     for peak in [*peaks, *float32]:
-        with np.errstate(over="ignore"):  # (near the float limit the power of two is inf)
-            expected = _standardize._power_of_two(peak)
-        found = _standardize._weight_unit(peak)
-        assert isinstance(found, np.ndarray) and found.shape == () and found.dtype == np.float64
-        assert found.tobytes() == expected.tobytes(), peak
+        for weights in [np.array([peak]), np.array([0.0, peak, peak / 3, 0.0], dtype=type(peak))]:
+            with np.errstate(over="ignore"):  # (near the float limit the power of two is inf)
+                expected = _standardize._power_of_two(np.max(weights, initial=0.0))
+            found = _standardize._weight_unit(weights)
+            assert isinstance(found, np.ndarray) and found.shape == () and found.dtype == np.float64
+            assert found.tobytes() == expected.tobytes(), peak
+    for weights in [np.zeros(3), np.array([1.0, np.nan, 8.0]), np.array([np.nan, 8.0])]:
+        assert _standardize._weight_unit(weights) == _standardize._power_of_two(np.max(weights))
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "strided"])
+def test_a_streamed_rows_compiled_merge_is_the_general_paths(monkeypatch, kind):
+    # One dense row merges in one compiled call (FeatureStats._with_row): the
+    # general path's statistics of the row (its values, deviations of 0) and
+    # merge, to the bit, at any scale and weight.
+    from skgd._standardize import FeatureStats
+
+    rng = np.random.RandomState(1)
+    X = _extreme_columns(rng, 6)
+    if kind == "float32":
+        X = np.clip(X, -1e38, 1e38).astype(np.float32)
+    elif kind == "strided":
+        X = np.asfortranarray(X)  # (a row of it is not contiguous)
+    seen = FeatureStats.empty(X.shape[1]).update(X[:3], np.ones(3))
+    cases = [(1.0, 1.0), (2.5, 1.0), (1e-300, 1.0), (0.5, 2.0**900), (1e-300, 1e-30)]
+    for row in X[3:]:
+        for weight, unit in cases:
+            rows = row[None, :]
+            assert kind != "strided" or not row.flags.c_contiguous
+            fast = seen.update(rows, np.array([weight]), unit)
+            with monkeypatch.context() as patch:
+                patch.setattr(FeatureStats, "_with_row", lambda *args: None)
+                general = seen.update(rows, np.array([weight]), unit)
+            assert fast.mean.tobytes() == general.mean.tobytes()
+            assert fast.std.tobytes() == general.std.tobytes()
+            assert fast.weight == general.weight
+        seen = fast
+    assert (seen.std[2:4] == 0).all()  # constant columns stay constant
+    assert kind == "float32" or (seen.std[:2] > 0).all()  # (float32: 1e-300 is 0)
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
