@@ -620,19 +620,24 @@ def merge_statistics(mean, std, new_mean, new_std, share):
     arithmetic, in the same order, as the numpy path of
     :meth:`skgd._standardize.FeatureStats.update`; its twenty-odd numpy
     calls on arrays the size of a row cost a streamed row's call more than
-    this one. Returns the merged ``(mean, std)``.
+    this one. ``new_std`` empty: the new set is one row, ``new_mean`` (a row
+    of X, in its dtype), of deviation 0 (its copy in float64 and the zeros
+    cost a streamed row's call more than this pass). Returns the merged
+    ``(mean, std)``.
     """
     n = mean.shape[0]
     merged_mean, merged_std = np.empty(n), np.empty(n)
+    one_row = new_std.shape[0] == 0
     for j in range(n):
-        delta = new_mean[j] - mean[j]
+        new_deviation = 0.0 if one_row else new_std[j]
+        delta = np.float64(new_mean[j]) - mean[j]
         # the larger of the deviations and |delta|, a NaN winning (np.maximum's rule)
-        unit = std[j] if std[j] >= new_std[j] or std[j] != std[j] else new_std[j]
+        unit = std[j] if std[j] >= new_deviation or std[j] != std[j] else new_deviation
         spread = abs(delta)
         unit = unit if unit >= spread or unit != unit else spread
         if unit == 0:
             unit = 1.0
-        old, new, moved = std[j] / unit, new_std[j] / unit, delta / unit
+        old, new, moved = std[j] / unit, new_deviation / unit, delta / unit
         var = (1 - share) * (old * old) + share * (new * new)
         var += moved * moved * share * (1 - share)
         merged_mean[j] = mean[j] + delta * share

@@ -10,6 +10,7 @@ its chunk into running statistics, as ``StandardScaler.partial_fit`` does,
 so that the standardization follows a stream.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,8 +22,8 @@ from . import _kernel, _passes
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
 _BLOCK_ELEMENTS = 2**17
-# From this many features on, the standardization is one compiled pass
-_COMPILED_FEATURES = 4096
+# the deviations that say "one row" to skgd._passes.merge_statistics
+_ONE_ROW = np.zeros(0)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class FeatureStats:
         user gave, divided by it, so that they sum without overflow).
         ``row_norms``: a :class:`RowNorms` of X, filled on the way if it can be.
         """
+        if X.shape[0] == 1 and self.weight != 0 and type(X) is np.ndarray:
+            merged = self._with_row(X[0], float(sample_weight[0]), weight_unit)
+            if merged is not None:
+                return merged
         mean, std, weight = _stats_of(X, sample_weight, row_norms)
         weight *= weight_unit
         if weight == 0:
@@ -67,6 +72,22 @@ class FeatureStats:
             var = (1 - share) * (self.std / unit) ** 2 + share * (std / unit) ** 2
             var += (delta / unit) ** 2 * share * (1 - share)
         return FeatureStats(self.mean + delta * share, unit * np.sqrt(var), self.weight + weight)
+
+    def _with_row(self, row, weight, weight_unit):
+        """:meth:`update` by one dense row of positive weight in one compiled call; else None.
+
+        What the general path gives, to the bit (the same merge, of the row's
+        values and deviations of 0), without its copies and calls: a
+        streamed row's call is all fixed costs.
+        """
+        if not (weight > 0 and _kernel.ENABLED and _kernel.numba is not None):
+            return None
+        weight *= weight_unit
+        if weight == 0:  # (a weight that underflows in the user's units: nothing to merge)
+            return self
+        share = weight / (self.weight + weight)
+        merged = _passes.merge_statistics(self.mean, self.std, row, _ONE_ROW, share)
+        return FeatureStats(*merged, self.weight + weight)
 
     def standardization(self, fit_intercept, dtype):
         """The ``(mean, scale)`` that standardize X, and which features are constant.
@@ -112,16 +133,18 @@ def _stats_of(X, sample_weight, row_norms=None):
         if counted is not X:
             X, sample_weight = counted, sample_weight[sample_weight > 0]
     n_samples, n_features = X.shape
-    total = float(sample_weight.sum(dtype=np.float64))  # (np.sum's wrapper: a row's call feels it)
     if n_samples == 1:
         # A stream of single rows: each column takes one value, so what the
         # passes below would find is that value and a deviation of exactly 0,
         # without their fixed cost on every call.
+        total = float(sample_weight[0])  # (the sum of one weight, in float64: the weight)
         if not total > 0:
             return np.zeros(n_features), np.zeros(n_features), total
         row = X.toarray()[0] if sparse.issparse(X) else X[0]
         return row.astype(np.float64), np.zeros(n_features), total
-    weight_unit = _power_of_two(np.max(sample_weight, initial=0.0))
+    # ndarray.sum's and np.max's reductions without their wrappers (a stream's call feels them)
+    total = float(np.add.reduce(sample_weight, dtype=np.float64))
+    weight_unit = _weight_unit(sample_weight)
     rows = rows_per_block(X)
     if _compiled(X):
         return _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms)
@@ -166,6 +189,29 @@ def _stats_of(X, sample_weight, row_norms=None):
     return (*_in_units(mean, m2, weight, unit, low, high), total)
 
 
+def _weight_unit(sample_weight):
+    """:func:`_power_of_two` of the largest weight (of 0 if none), as the 0-d array it gives.
+
+    Compiled where the passes are (numpy's max and four calls cost a
+    stream's call of a few rows microseconds); a 0-d array either way, so
+    that the passes keep the one compiled version.
+    """
+    if _kernel.ENABLED and _kernel.numba is not None:
+        return np.array(_largest_power_of_two(sample_weight))
+    return _power_of_two(np.max(sample_weight, initial=0.0))
+
+
+@_passes._exact
+def _largest_power_of_two(weights):
+    """``_power_of_two(np.max(weights, initial=0.0))``, as a float: a NaN weight gives 1."""
+    peak = 0.0
+    for i in range(weights.shape[0]):
+        w = np.float64(weights[i])
+        if w > peak or w != w:  # (a NaN stays, as np.max keeps it)
+            peak = w
+    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+
+
 def _in_units(mean, m2, weight, unit, low, high):
     """Mean and deviation in X's units, from moments in ``unit``; exactly one value: std 0."""
     std = np.sqrt(np.maximum(m2, 0) / weight) * unit
@@ -176,13 +222,14 @@ def _in_units(mean, m2, weight, unit, low, high):
 
 
 def _compiled_standardization(mean, dtype):
-    """Whether :func:`skgd._passes.standardization` serves: many features, a float dtype.
+    """Whether :func:`skgd._passes.standardization` serves: compiled code, a float dtype.
 
     Its one pass took the place of eight (the where, the tests and the casts)
-    over wide data's columns; a stream's few features keep numpy's calls.
+    over wide data's columns, and of their eight calls' cost on a stream's
+    few features (about 5 us a call).
     """
     compiled = _kernel.ENABLED and _kernel.numba is not None
-    return compiled and len(mean) >= _COMPILED_FEATURES and dtype in (np.float32, np.float64)
+    return compiled and dtype in (np.float32, np.float64)
 
 
 def _compiled(X):
@@ -209,14 +256,37 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=Non
         )
         if row_norms is not None:
             row_norms.filled = True
-        if np.all(low > high):  # no row of non-zero weight (a column with a NaN: neither)
+        # mean and m2 become the mean and deviation in X's units, in place
+        if not _in_units_in_place(low, high, unit, mean, m2, weight):
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
-        return (*_in_units(mean, m2, weight, unit, low, high), total)
+        return mean, m2, total
     arrays = (X.data, X.indices, X.indptr, sample_weight)
     found = _passes.sparse_statistics(*arrays, weight_unit, X.shape[1])
     if found is None:  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
     return (*found, total)
+
+
+@_passes._exact
+def _in_units_in_place(low, high, unit, mean, m2, weight):
+    """:func:`_in_units` compiled, into ``mean`` and ``m2``; False if no row counted (low > high).
+
+    numpy's eight calls on arrays of a few columns cost a stream's call more
+    than its pass over the rows. Compiled without fast-math flags: each
+    value is numpy's, to the bit (``m2`` is never negative, nor -0).
+    """
+    counted = False
+    for j in range(low.shape[0]):
+        counted |= not low[j] > high[j]  # (a column with a NaN: counted, as np.all says)
+    if not counted:
+        return False
+    for j in range(low.shape[0]):
+        m = m2[j] if m2[j] >= 0 or m2[j] != m2[j] else 0.0  # np.maximum(m2, 0): NaN stays
+        if low[j] == high[j]:
+            mean[j], m2[j] = low[j], 0.0
+        else:
+            mean[j], m2[j] = mean[j] * unit[j], np.sqrt(m / weight) * unit[j]
+    return True
 
 
 class RowNorms:
@@ -337,8 +407,11 @@ def rows_per_block(X):
     By the non-zeros for sparse X: wide sparse rows (2**18 columns, 30
     values) would otherwise make blocks of one row, a Python loop per row.
     """
-    stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
-    per_row = max(stored / max(X.shape[0], 1), 1.0)
+    if type(X) is np.ndarray and X.shape[0] > 0:  # (its columns: a call of few rows feels issparse)
+        per_row = max(float(X.shape[1]), 1.0)
+    else:
+        stored = X.nnz if sparse.issparse(X) else X.shape[0] * X.shape[1]
+        per_row = max(stored / max(X.shape[0], 1), 1.0)
     return max(1, int(_BLOCK_ELEMENTS // per_row))
 
 

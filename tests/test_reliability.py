@@ -621,3 +621,142 @@ def test_skops_round_trip_trusting_only_skgd_types(model, tmp_path):
     loaded = sio.load(path, trusted=untrusted)
     assert_array_equal(loaded.predict(X), model.predict(X))
     assert_array_equal(loaded.coef_, model.coef_)
+
+
+# --------------------------------------------------------------------------
+# A stream's call of few rows: compiled shortcuts around the statistics and
+# the curvature, each the general (numpy) computation to the bit.
+
+
+def _extreme_columns(rng, n_rows):
+    """Rows whose columns span the float range, with constant and all-zero columns."""
+    X = rng.standard_normal((n_rows, 8))
+    X[:, 0] *= 1e-300
+    X[:, 1] *= 1e300
+    X[:, 2] = 7.0  # constant
+    X[:, 3] = 0.0
+    X[:, 4] = 5e-324 * (X[:, 4] > 0)  # the smallest subnormal, or 0
+    X[:, 5] = 8e307 * np.sign(X[:, 5])
+    X[:, 6] = 1.7e308 * np.sign(X[:, 6])  # above 2**1023: its unit overflows (a NaN deviation)
+    return X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_rows", [2, 5, 100])
+def test_the_compiled_moments_in_x_units_are_numpys_to_the_bit(dtype, n_rows):
+    from skgd import _passes, _standardize
+
+    rng = np.random.RandomState(n_rows)
+    X = _extreme_columns(rng, n_rows)
+    if dtype == np.float32:
+        X = np.clip(X, -1e38, 1e38).astype(np.float32)
+    for weights in [np.ones(n_rows), rng.uniform(0, 3, n_rows) * (rng.uniform(size=n_rows) > 0.3)]:
+        weights[0] = 1.0  # a row counts
+        unit = _standardize._power_of_two(np.max(weights, initial=0.0))
+        empty = np.empty(0)
+        moments = _passes.column_statistics(X, weights, unit, 64, empty, empty, empty)
+        low, high, unit_x, mean, m2, weight = moments
+        with np.errstate(all="ignore"):
+            expected = _standardize._in_units(mean, m2, weight, unit_x, low, high)
+        mean, m2 = mean.copy(), m2.copy()
+        assert _standardize._in_units_in_place(low, high, unit_x, mean, m2, weight)
+        assert mean.tobytes() == expected[0].tobytes() and m2.tobytes() == expected[1].tobytes()
+        assert (m2[2:4] == 0).all()  # constant: exactly 0
+        if dtype == np.float64 and (weights > 0).all():
+            assert (m2[:2] > 0).all()  # tiny and huge deviations stay
+    # no row counts: every low above its high
+    low, high = np.full(3, np.inf), np.full(3, -np.inf)
+    assert not _standardize._in_units_in_place(low, high, np.ones(3), *np.zeros((2, 3)), 0.0)
+
+
+def test_the_compiled_weight_unit_is_numpys_power_of_two():
+    from skgd import _standardize
+
+    rng = np.random.RandomState(0)
+    peaks = np.r_[10.0 ** rng.uniform(-323, 308, 2000), 0.0, 5e-324, 1.0, 0.75, np.inf, np.nan]
+    float32 = (10.0 ** rng.uniform(-45, 38, 100)).astype(np.float32)  # (float32 weights' peak)
+    for peak in [*peaks, *float32]:
+        for weights in [np.array([peak]), np.array([0.0, peak, peak / 3, 0.0], dtype=type(peak))]:
+            with np.errstate(over="ignore"):  # (near the float limit the power of two is inf)
+                expected = _standardize._power_of_two(np.max(weights, initial=0.0))
+            found = _standardize._weight_unit(weights)
+            assert isinstance(found, np.ndarray) and found.shape == () and found.dtype == np.float64
+            assert found.tobytes() == expected.tobytes(), peak
+    for weights in [np.zeros(3), np.array([1.0, np.nan, 8.0]), np.array([np.nan, 8.0])]:
+        assert _standardize._weight_unit(weights) == _standardize._power_of_two(np.max(weights))
+
+
+@pytest.mark.parametrize("kind", ["float64", "float32", "strided"])
+def test_a_streamed_rows_compiled_merge_is_the_general_paths(monkeypatch, kind):
+    # One dense row merges in one compiled call (FeatureStats._with_row): the
+    # general path's statistics of the row (its values, deviations of 0) and
+    # merge, to the bit, at any scale and weight.
+    from skgd._standardize import FeatureStats
+
+    rng = np.random.RandomState(1)
+    X = _extreme_columns(rng, 6)
+    if kind == "float32":
+        X = np.clip(X, -1e38, 1e38).astype(np.float32)
+    elif kind == "strided":
+        X = np.asfortranarray(X)  # (a row of it is not contiguous)
+    seen = FeatureStats.empty(X.shape[1]).update(X[:3], np.ones(3))
+    cases = [(1.0, 1.0), (2.5, 1.0), (1e-300, 1.0), (0.5, 2.0**900), (1e-300, 1e-30)]
+    for row in X[3:]:
+        for weight, unit in cases:
+            rows = row[None, :]
+            assert kind != "strided" or not row.flags.c_contiguous
+            fast = seen.update(rows, np.array([weight]), unit)
+            with monkeypatch.context() as patch:
+                patch.setattr(FeatureStats, "_with_row", lambda *args: None)
+                general = seen.update(rows, np.array([weight]), unit)
+            assert fast.mean.tobytes() == general.mean.tobytes()
+            assert fast.std.tobytes() == general.std.tobytes()
+            assert fast.weight == general.weight
+        seen = fast
+    assert (seen.std[2:4] == 0).all()  # constant columns stay constant
+    assert kind == "float32" or (seen.std[:2] > 0).all()  # (float32: 1e-300 is 0)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_few_features_compiled_standardization_is_numpys(monkeypatch, fit_intercept, dtype):
+    # Few features take the compiled pass too now: what numpy's calls give, to the bit.
+    from skgd import _kernel, _standardize
+
+    std = np.array([0.0, 1e-300, 1e300, 3.0, np.inf, np.nan, 5e-324, 1.7e308, 1e-40, 0.0])
+    mean = np.array([1.0, -1e300, 0.0, 2.0, 0.0, 1.0, 0.0, -1e-300, 4e38, 0.0])
+    stats = _standardize.FeatureStats(mean, std, 2.0)
+    found = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        with np.errstate(all="ignore"):  # (numpy's cast of 4e38 to float32 warns)
+            found.append(stats.standardization(fit_intercept, dtype))
+    for compiled, numpys in zip(*found, strict=True):
+        assert compiled.dtype == numpys.dtype and compiled.tobytes() == numpys.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_compiled_inverse_of_the_scales_is_numpys(dtype):
+    from skgd import _curvature_passes
+
+    rng = np.random.RandomState(0)
+    exponent = rng.uniform(-300, 300, 50) if dtype == np.float64 else rng.uniform(-44, 38, 50)
+    scale = (10.0**exponent * rng.choice([-1, 1], 50)).astype(dtype)
+    with np.errstate(all="ignore"):
+        expected = 1.0 / scale.astype(np.float64)
+    found = _curvature_passes._inverse(scale)
+    assert found is not None and found.tobytes() == expected.tobytes()
+    for bad in [0.0, -0.0, 1e-310, -1e-310, np.inf, np.nan]:  # an inverse that overflows, or NaN
+        broken = scale.copy()
+        broken[7] = bad
+        with np.errstate(all="ignore"):
+            finite = np.isfinite(1.0 / broken.astype(np.float64)).all()
+        assert (_curvature_passes._inverse(broken) is None) == (not finite)
+    # and the row norm it serves: numpy's, on one row and on a few
+    X = rng.standard_normal((5, 50)).astype(dtype)
+    mean = rng.standard_normal(50).astype(dtype)
+    scale = rng.uniform(0.5, 2, 50).astype(dtype)
+    for rows in [X[:1], X]:
+        z = (rows.astype(np.float64) - mean.astype(np.float64)) / scale.astype(np.float64)
+        norm = _curvature_passes.largest_squared_row_norm(rows, mean, scale)
+        assert_allclose(norm, (z * z).sum(axis=1).max(), rtol=1e-13)
