@@ -767,7 +767,18 @@ def _copy_optimizer(optimizer, restart):
 
 def _copy_generator(rng):
     """A new ``RandomState`` in ``rng``'s state."""
-    return _generator_in(rng.get_state())
+    return _generator_in(_state(rng))
+
+
+def _state(rng):
+    """``rng.get_state()``: a tuple for MT19937, else the dict ``legacy=False`` gives.
+
+    (A ``RandomState`` over another bit generator, PCG64's say, has no
+    tuple form: numpy warns and gives a dict, which a ``RandomState`` over
+    MT19937 cannot take.)
+    """
+    legacy = type(getattr(rng, "_bit_generator", None)) is np.random.MT19937
+    return rng.get_state(legacy=legacy)
 
 
 # MT19937's state as numpy keeps it in C: 624 32-bit words, then the position (an int)
@@ -790,7 +801,7 @@ def _snapshot(rng):
     if type(bit_generator) is np.random.MT19937:
         with bit_generator.lock:
             return ctypes.string_at(bit_generator.ctypes.state_address, _MT19937_BYTES)
-    return rng.get_state()
+    return _state(rng)
 
 
 def _restore(rng, snapshot):
@@ -814,8 +825,11 @@ def _state_of(rng, snapshot):
 
 
 def _generator_in(state):
-    """A new ``RandomState`` in ``state`` (one of ``RandomState.get_state``'s)."""
-    generator = np.random.RandomState()
+    """A new ``RandomState`` in ``state`` (one of :func:`_state`'s)."""
+    if isinstance(state, dict):  # another bit generator than MT19937: one of its kind
+        generator = np.random.RandomState(getattr(np.random, state["bit_generator"])())
+    else:
+        generator = np.random.RandomState()
     generator.set_state(state)
     return generator
 

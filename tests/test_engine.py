@@ -875,3 +875,25 @@ def test_a_stream_that_skips_the_rescaling_test_trains_as_one_that_takes_it(opti
         assert_array_equal(b, b_expected)
     assert type(got_optimizer) is type(expected_optimizer)
     assert got_optimizer.get_params() == expected_optimizer.get_params()
+
+
+@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox])
+def test_a_stream_takes_a_random_state_over_any_bit_generator(bit_generator):
+    # A RandomState over another bit generator than MT19937 has no tuple state:
+    # copying it for a stream's shuffled calls raised at the second call.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 3))
+    y = X @ [1.0, -2.0, 0.5] + 0.1 * rng.standard_normal(200)
+    user = np.random.RandomState(bit_generator(3))
+    model = GDRegressor(random_state=user, batch_size=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # (numpy's warning on a legacy state)
+        model.partial_fit(X[:100], y[:100])  # (the first call draws the random start from it)
+        before = user.get_state(legacy=False)
+        copy = pickle.loads(pickle.dumps(model))
+        model.partial_fit(X[100:], y[100:])
+        copy.partial_fit(X[100:], y[100:])
+    assert_array_equal(model.coef_, copy.coef_)  # the copy: a generator of its own, same state
+    assert model.score(X, y) > 0.9
+    after = user.get_state(legacy=False)  # later calls draw from a copy, not the user's
+    assert repr(after) == repr(before)
