@@ -156,7 +156,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         drawn = state.get("_rng_drawn")
         if drawn is not None:
             state = {key: value for key, value in state.items() if key != "_rng_drawn"}
-            state["_rng"] = _generator_in(_state_of(*drawn))
+            state["_rng"] = _generator_in(_state_of(*drawn), drawn[0])
         return state
 
     def __setstate__(self, state):
@@ -767,7 +767,7 @@ def _copy_optimizer(optimizer, restart):
 
 def _copy_generator(rng):
     """A new ``RandomState`` in ``rng``'s state."""
-    return _generator_in(_state(rng))
+    return _generator_in(_state(rng), rng)
 
 
 def _state(rng):
@@ -824,10 +824,15 @@ def _state_of(rng, snapshot):
     return (name, key, position, *normal)
 
 
-def _generator_in(state):
-    """A new ``RandomState`` in ``state`` (one of :func:`_state`'s)."""
-    if isinstance(state, dict):  # another bit generator than MT19937: one of its kind
-        generator = np.random.RandomState(getattr(np.random, state["bit_generator"])())
+def _generator_in(state, rng=None):
+    """A new ``RandomState`` in ``state``, one of :func:`_state`'s for ``rng`` (default MT19937).
+
+    Over another bit generator (PCG64, a user's subclass), the new one is of
+    ``rng``'s bit generator's own type: only it takes that state.
+    """
+    kind = type(getattr(rng, "_bit_generator", None))
+    if isinstance(state, dict) and kind is not np.random.MT19937:
+        generator = np.random.RandomState(kind())
     else:
         generator = np.random.RandomState()
     generator.set_state(state)

@@ -877,7 +877,17 @@ def test_a_stream_that_skips_the_rescaling_test_trains_as_one_that_takes_it(opti
     assert got_optimizer.get_params() == expected_optimizer.get_params()
 
 
-@pytest.mark.parametrize("bit_generator", [np.random.PCG64, np.random.Philox])
+class _UsersPCG64(np.random.PCG64):
+    """A user's bit generator: numpy names its state by this class, not one of its own."""
+
+
+class _UsersMT19937(np.random.MT19937):
+    pass
+
+
+@pytest.mark.parametrize(
+    "bit_generator", [np.random.PCG64, np.random.Philox, _UsersPCG64, _UsersMT19937]
+)
 def test_a_stream_takes_a_random_state_over_any_bit_generator(bit_generator):
     # A RandomState over another bit generator than MT19937 has no tuple state:
     # copying it for a stream's shuffled calls raised at the second call.
