@@ -391,6 +391,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
             curvature = objective.curvature(X, sample_weight, self.fit_intercept, row_norms)
+            if math.inf in curvature:
+                # (a step of 0, which training could not move by; a NaN, from
+                # statistics beyond the float range, meets the loop's own error)
+                raise ValueError(
+                    "The step size cannot be measured: the curvature of the standardized "
+                    "data overflows. The standardization's scales, from the data seen so "
+                    "far, are tiny against these rows (sample weights spanning hundreds "
+                    "of orders of magnitude do this: one row then outweighs all others). "
+                    "Rescale or clip sample_weight, or pass standardize=False."
+                )
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
         settings = Settings(
             learning_rate=self.learning_rate,

@@ -760,3 +760,18 @@ def test_the_compiled_inverse_of_the_scales_is_numpys(dtype):
         z = (rows.astype(np.float64) - mean.astype(np.float64)) / scale.astype(np.float64)
         norm = _curvature_passes.largest_squared_row_norm(rows, mean, scale)
         assert_allclose(norm, (z * z).sum(axis=1).max(), rtol=1e-13)
+
+
+def test_a_stream_whose_curvature_overflows_says_so_and_keeps_its_model():
+    # One row weighing 1e200 times the others leaves the stream's statistics
+    # those of that row: the next call's standardized rows are ~1e100, their
+    # curvature overflows, and the step would be 0 (it raised ZeroDivisionError).
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
+    model = GDRegressor(random_state=0)
+    model.partial_fit(X[:5], y[:5], sample_weight=np.r_[1.0, 1e-200, 1e200, 1.0, 1.0])
+    coef, intercept = model.coef_.copy(), model.intercept_.copy()
+    with pytest.raises(ValueError, match="curvature of the standardized data overflows"):
+        model.partial_fit(X[5:], y[5:])
+    assert_array_equal(model.coef_, coef)
+    assert_array_equal(model.intercept_, intercept)
