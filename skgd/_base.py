@@ -602,10 +602,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         n_outputs = len(self.intercept_) if hasattr(self, "coef_") else self._n_outputs(Y)
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
-        if y_stats is not None and y_loc is not None and self.fit_intercept:
-            # a stream's later call keeps its origin: only the unit is new
-            spread = _unit_of(y_stats.std)
-        elif y_stats is not None:
+        if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
         if y_loc is not None:  # a stream keeps its first origin: no need to search again
             center = np.asarray(y_loc, dtype=np.float64)
@@ -847,19 +844,6 @@ def _generator_in(state, rng=None):
         generator = np.random.RandomState()
     generator.set_state(state)
     return generator
-
-
-def _unit_of(std):
-    """The target's unit from its deviations, as ``FeatureStats.standardization`` gives it.
-
-    With an intercept the unit is the deviation, or 1 where it is 0 or not
-    finite. One output (a stream's row) takes a number's test, not the
-    five ufuncs of the general path on an array of one value.
-    """
-    if std.size == 1:
-        value = std.item()
-        return np.array([value if math.isfinite(value) and value != 0 else 1.0])
-    return np.where(~np.isfinite(std) | (std == 0), 1.0, std)
 
 
 def _as_tuple(stats):

@@ -775,21 +775,6 @@ def test_compiled_uniform_holds_the_generators_lock_as_numpy_does():
     assert rng.get_state()[2] == alone.get_state()[2]
 
 
-def test_a_streams_unit_of_y_is_the_standardizations():
-    # A stream's later calls take y's unit by a number's test (skgd._base._unit_of),
-    # not FeatureStats.standardization: the same unit for any deviation, 0 and
-    # non-finite ones too, for one output and several.
-    from skgd._base import _unit_of
-
-    for std in [[2.5], [0.0], [np.inf], [np.nan], [1e-310], [0.0, 3.0, np.inf, np.nan, 7.0]]:
-        std = np.array(std)
-        stats = FeatureStats(np.zeros(len(std)), std, 1.0)
-        expected = stats.standardization(True, np.float64)[1]
-        got = _unit_of(std)
-        assert got.dtype == expected.dtype and got.shape == expected.shape
-        assert_array_equal(got.view(np.int64), expected.view(np.int64))
-
-
 @pytest.mark.parametrize("normal_cached", [False, True])
 def test_a_rejected_shuffled_call_puts_the_generator_back_whole(normal_cached):
     # A shuffled call keeps MT19937's words in one piece (skgd._base._snapshot),
