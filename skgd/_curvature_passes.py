@@ -38,13 +38,12 @@ def _inverse_into(scale, inverse):
     return finite
 
 
-def largest_squared_row_norm(X, mean, scale, quiet=False):
+def largest_squared_row_norm(X, mean, scale):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64.
 
     Multiplied by ``1 / scale``: a division per value would make the pass
     several times slower than reading X (scales so small that their
-    inverse overflows divide). ``quiet``: the caller silenced numpy's
-    warnings (none are raised here either way).
+    inverse overflows divide). No numpy warning is raised.
     """
     mean = np.asarray(mean, dtype=np.float64)
     inverse = _inverse(scale)

@@ -516,7 +516,7 @@ def _largest_squared_row_norm(X, mean, scale, quiet=False):
     """
     compiled = _kernel.ENABLED and _kernel.numba is not None
     if compiled and quiet and not sparse.issparse(X):  # (a streamed row: no second errstate)
-        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale, quiet=True))
+        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
     shift = mean / scale
     if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
         arrays = X.data, X.indices, X.indptr
