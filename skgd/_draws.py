@@ -44,17 +44,10 @@ def permutation(rng, n):
     ):
         return rng.permutation(n)
     order = np.arange(n)
-    # numpy holds the generator's lock for a whole shuffle: so does this one
-    # (see uniform), from reading the state to writing it back
-    with rng._bit_generator.lock:
-        state = rng.get_state(legacy=False)
-        if state["bit_generator"] == "MT19937":
-            key = np.array(state["state"]["key"], dtype=np.uint32)  # (a copy, twisted here)
-            targets = np.empty(min(n, _TWISTED_CHUNK), dtype=np.int64)
-            state["state"]["pos"] = _twisted_shuffle(order, key, state["state"]["pos"], targets)
-            state["state"]["key"] = key
-            rng.set_state(state)
-            return order
+    if _twister(rng):
+        targets = np.empty(min(n, _TWISTED_CHUNK), dtype=np.int64)
+        _on_twister(rng, lambda key, word: _twisted_shuffle(order, key, word, targets))
+        return order
     targets = np.empty(min(n, _SHUFFLE_CHUNK), dtype=np.int64)
     left = n - 1  # the positions n - 1, ..., 1 swap in turn; left is the next one
     while left > _SHUFFLE_BY_NUMPY:
@@ -167,15 +160,13 @@ def uniform(rng, low, high, shape, dtype, zero=None):
     uniform leaves it. Any other generator, or few values, go to numpy.
     """
     n = math.prod(shape)
-    state = None
-    if (
+    if not (
         n >= _UNIFORM_BY_NUMPY
         and _kernel.ENABLED
         and _kernel.numba is not None
         and type(rng) is np.random.RandomState
+        and _twister(rng)
     ):
-        state = rng.get_state(legacy=False)
-    if state is None or state["bit_generator"] != "MT19937":
         values = rng.uniform(low, high, size=shape).astype(dtype, copy=False)
         if zero is not None:
             np.copyto(values, 0, where=zero)  # (a boolean index of columns: 3 times slower)
@@ -187,17 +178,31 @@ def uniform(rng, low, high, shape, dtype, zero=None):
     values = np.empty(shape, dtype=dtype)
     width = shape[-1] if len(shape) else 1
     zero = np.zeros(width, dtype=np.bool_) if zero is None else np.asarray(zero, dtype=np.bool_)
-    # numpy holds the generator's lock for a whole draw: so does this one, from
-    # reading the state to writing it back, or two threads sharing a generator
-    # (numpy's global one, a user's) would draw the same values
+    rows = values.reshape(-1, width)
+    _on_twister(rng, lambda key, word: _uniform(key, word, low, span, rows, zero))
+    return values
+
+
+def _twister(rng):
+    """Whether ``rng`` (a ``RandomState``) draws from numpy's own MT19937, as this module can."""
+    return type(rng._bit_generator) is np.random.MT19937
+
+
+def _on_twister(rng, run):
+    """``run(key, word)`` on ``rng``'s MT19937 state (a copy of its key, and its next word).
+
+    ``run`` twists ``key`` in place and returns the word it ends at; the
+    state is written back where numpy's own draw would leave it. numpy holds
+    the generator's lock for a whole draw: so does this, from reading the
+    state to writing it back, or two threads sharing a generator (numpy's
+    global one, a user's) would draw the same values.
+    """
     with rng._bit_generator.lock:
         state = rng.get_state(legacy=False)
-        key, position = state["state"]["key"], state["state"]["pos"]
-        key = np.array(key, dtype=np.uint32)  # (a copy, written by the twister)
-        state["state"]["pos"] = _uniform(key, position, low, span, values.reshape(-1, width), zero)
+        key = np.array(state["state"]["key"], dtype=np.uint32)  # (a copy, twisted by run)
+        state["state"]["pos"] = run(key, state["state"]["pos"])
         state["state"]["key"] = key
         rng.set_state(state)
-    return values
 
 
 # Fewer values than this are drawn by numpy (a stream's first call, small data)
