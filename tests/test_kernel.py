@@ -939,3 +939,76 @@ def test_the_lazy_write_back_visits_every_column_where_v_is_not_zero_elsewhere(
     _same_bits(model, train())
     monkeypatch.setattr(_kernel, "ENABLED", False)
     same_model(model, train())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_statistics_four_rows_at_a_time_are_one_row_at_a_times_to_the_bit(dtype):
+    # The statistics' pass takes four rows of positive weight at a time, and a
+    # row at a time next to a row of weight 0. Rows of weight 0 left out of X
+    # make other groups of four of the same rows, in the same order: the same
+    # range, sums and deviations, to the bit (one block: the same merges; no
+    # unit changes, so the range's read of X gives the sums).
+    # Signed zeros: np.minimum's order keeps the first of equal values.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-0.7, 0.7, (103, 9))
+    X[50] = 0.75  # each column's unit 1, as at the start: no sum taken again
+    X[:, 2], X[:, 3] = -0.0, 0.0
+    X[1, 2], X[1, 3] = 0.0, -0.0  # the first row of positive weight
+    X = X.astype(dtype)
+    weights = rng.uniform(0.5, 2.0, 103).astype(dtype)
+    weights[[0, 6, 7, 21, 51, 52, 53, 101]] = 0.0
+    kept = weights > 0
+    unit, none = np.array(2.0), np.empty(0)
+    whole = _passes.column_statistics(X, weights, unit, 1000, none, none, none)
+    compact = _passes.column_statistics(X[kept], weights[kept], unit, 1000, none, none, none)
+    for a, b in zip(whole, compact, strict=True):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+    low, high, units = whole[:3]
+    assert_array_equal(units, 1.0)
+    assert_array_equal(low[4:], X[kept][:, 4:].min(axis=0))
+    assert_array_equal(high[4:], X[kept][:, 4:].max(axis=0))
+    assert not np.signbit(low[2]) and not np.signbit(high[2])  # 0.0 met first: [0, 0]
+    assert np.signbit(low[3]) and np.signbit(high[3])  # -0.0 met first
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("row", [8, 9, 10, 11, 40])
+def test_the_statistics_range_keeps_a_nan_on_any_row_of_four(dtype, row):
+    # The range of four rows at a time is taken by selects, which pass a NaN
+    # by; a NaN on a row of positive weight makes the block's sum NaN, and
+    # the block's range is then taken again as np.minimum takes it: NaN.
+    rng = np.random.RandomState(1)
+    X = rng.standard_normal((45, 6)).astype(dtype)
+    X[row, 4] = np.nan
+    weights = np.ones(45, dtype)
+    unit, none = np.array(1.0), np.empty(0)
+    for block_rows in [1000, 16]:
+        low, high = _passes.column_statistics(X, weights, unit, block_rows, none, none, none)[:2]
+        assert np.isnan(low[4]) and np.isnan(high[4])
+        others = [0, 1, 2, 3, 5]
+        assert_array_equal(low[others], X[:, others].min(axis=0))
+        assert_array_equal(high[others], X[:, others].max(axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_rows", [1, 4, 13])
+def test_the_power_iterations_four_rows_at_a_time_add_each_row_in_turn(dtype, n_rows):
+    # The compiled power iteration takes four rows at a time, each row's
+    # product its own sum and the rows added one by one, in order. Rows of
+    # weight 0 put in front shift the groups of four but add exact zeros:
+    # the same eigenvalue, to the bit.
+    from skgd import _curvature_passes
+
+    rng = np.random.RandomState(2)
+    X = (rng.standard_normal((n_rows, 37)) * rng.uniform(0.1, 10.0, 37) + 3.0).astype(dtype)
+    weights = rng.uniform(0.5, 2.0, n_rows)
+    weights /= weights.sum()
+    mean, scale = X.mean(axis=0).astype(np.float64), X.std(axis=0).astype(np.float64) + 0.5
+    lam = _curvature_passes.gram_power_iteration(X, weights, mean, scale, True, 20)
+    for front in [1, 2, 3]:
+        shifted = np.concatenate([np.repeat(X[:1] * 7, front, axis=0), X])
+        shifted_weights = np.concatenate([np.zeros(front), weights])
+        again = _curvature_passes.gram_power_iteration(
+            shifted, shifted_weights, mean, scale, True, 20
+        )
+        assert np.float64(again).tobytes() == np.float64(lam).tobytes()
