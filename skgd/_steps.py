@@ -183,8 +183,6 @@ def _dense_epoch(
     g = np.empty((batch_size, n_outputs))
     gV = np.empty((n_outputs, n_features))
     gc = np.empty(n_outputs)
-    held_g = np.empty((4, n_outputs))  # rows whose backward pass waits (see below)
-    held_rows = np.empty(4, dtype=np.int64)
     total, first = 0.0, np.nan
     n_batches = (n + batch_size - 1) // batch_size
     for batch in range(n_batches):
@@ -209,7 +207,6 @@ def _dense_epoch(
         batch_loss = 0.0
         gV[:] = 0.0
         gc[:] = 0.0
-        n_held = 0
         for r in range(m):
             # The row ``ahead`` rows on, if scattered (see the comment above the loop).
             # Written here, not in an inlined helper: numba counts the references to
@@ -265,29 +262,6 @@ def _dense_epoch(
             for k in range(n_outputs):
                 gk = g[r, k] * (g_scale[k] * (weights[i] / m))
                 gc[k] += gk
-                held_g[n_held, k] = gk
-            # The row's backward pass waits for three more: gV then takes four
-            # rows in one pass, held in registers across them, not loaded and
-            # stored for each (an epoch's compute: 0.95x). It adds them one by
-            # one, in order: the same gradient to the bit.
-            held_rows[n_held] = i
-            n_held += 1
-            if n_held == 4:
-                i0, i1, i2, i3 = held_rows[0], held_rows[1], held_rows[2], held_rows[3]
-                for k in range(n_outputs):
-                    g0, g1, g2, g3 = held_g[0, k], held_g[1, k], held_g[2, k], held_g[3, k]
-                    for j in range(n_features):
-                        summed = gV[k, j]
-                        summed += X[i0, j] * g0
-                        summed += X[i1, j] * g1
-                        summed += X[i2, j] * g2
-                        summed += X[i3, j] * g3
-                        gV[k, j] = summed
-                n_held = 0
-        for h in range(n_held):  # the batch's last rows
-            i = held_rows[h]
-            for k in range(n_outputs):
-                gk = held_g[h, k]
                 for j in range(n_features):
                     gV[k, j] += X[i, j] * gk
         if not np.isfinite(batch_loss):
