@@ -63,7 +63,9 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
     them: one row at a time, loading and storing them for every value made
     the pass compute-bound (float32 X: 18 ms, three times a read of it;
     four at a time, 12). Each column's sums still add the rows one by one,
-    in order: the same numbers, to the bit.
+    in order: the same numbers, to the bit. (A row's provisional norm is a
+    sum over its columns, which the compiler orders its own way: within
+    1e-15 of a row at a time's, far inside the bound's slack.)
     """
     n_samples, n_features = X.shape
     with_norms = norms.shape[0] == n_samples
@@ -91,7 +93,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
                 # The next four rows asked for now: four rows read side by side
                 # are four streams, which the processor's own prefetcher served
-                # poorly (float64 X: the pass took 1.15x its time one row at a time).
+                # poorly (float64 X: 25 ms without this, 23 a row at a time, 17 with).
                 if i + 8 <= n_samples:
                     first = (i + 4) * n_features
                     for e in range(first, first + 4 * n_features, line):
