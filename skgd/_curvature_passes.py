@@ -170,34 +170,36 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
     part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
     of the shift), carried as two numbers. None if ``1 / scale`` overflows.
     """
-    # 1 / scale, mean / scale and the columns' places (-1: none yet) in one pass,
-    # not numpy's five over every column (2**20 of them on hashed text)
+    # mean / scale and the columns' places (-1: none yet) in one pass, not numpy's
+    # five over every column (2**20 of them on hashed text); 1 / scale is taken
+    # again at the stored columns alone: an array of it over every column took
+    # more of the call in its fresh pages than in its divisions
     n_features = len(mean)
-    shift, inverse = _columns(n_features), _columns(n_features)
+    shift = _columns(n_features)
     # a stored column's place, or -1 (int32 when it holds them: half the fresh pages)
     number = _columns(n_features, dtype=np.int32 if X.nnz < 2**31 else np.int64)
-    if not _shift_and_inverse(mean, scale, shift, inverse, number):
+    if not _shift_and_inverse(mean, scale, shift, number):
         return None
     return _sparse_gram_power_iteration(
-        X.data, X.indices, X.indptr, weights, shift, inverse, fit_intercept, iterations, number,
+        X.data, X.indices, X.indptr, weights, shift, scale, fit_intercept, iterations, number,
     )  # fmt: skip
 
 
 @_exact
-def _shift_and_inverse(mean, scale, shift, inverse, number):
-    """``1 / scale`` and ``mean * (1 / scale)`` in float64, as numpy's; False if one overflows."""
+def _shift_and_inverse(mean, scale, shift, number):
+    """``mean * (1 / scale)`` in float64, as numpy's; False if a ``1 / scale`` overflows."""
     finite = True
     for j in range(mean.shape[0]):
-        inverse[j] = 1.0 / np.float64(scale[j])
-        finite &= np.isfinite(inverse[j])
-        shift[j] = np.float64(mean[j]) * inverse[j]
+        inverse = 1.0 / np.float64(scale[j])
+        finite &= np.isfinite(inverse)
+        shift[j] = np.float64(mean[j]) * inverse
         number[j] = -1
     return finite
 
 
 @jit
 def _sparse_gram_power_iteration(
-    data, indices, indptr, weights, shift, inverse, fit_intercept, iterations, number
+    data, indices, indptr, weights, shift, scale, fit_intercept, iterations, number
 ):
     n_features = shift.shape[0]
     # the stored columns, numbered as first met, and each stored value's place;
@@ -217,7 +219,7 @@ def _sparse_gram_power_iteration(
     inv = np.empty(m)
     sh = np.empty(m)
     for p in range(m):
-        inv[p], sh[p] = inverse[columns[p]], shift[columns[p]]
+        inv[p], sh[p] = 1.0 / np.float64(scale[columns[p]]), shift[columns[p]]
     # the other columns: how many, and their shifts' sum and squared sum
     n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
     for j in range(n_features):

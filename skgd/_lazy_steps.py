@@ -501,6 +501,28 @@ def _alike(v, used, u, rows, zero):
 
 
 @jit
+def holds_zeros(start, used, zeros):
+    """Whether ``start`` holds ``zeros[k]`` (bits and all) on row k's columns not in ``used``.
+
+    A start array the plan did not write itself (the loop's copy of V from
+    before the first epoch, reused for the second) takes a write-back of
+    every column, unless it is known to hold V's zeros there already. A
+    read of it answers that, at a fraction of the write-back's traffic
+    (it reads V, and writes V and ``start``): each row's columns unlike
+    its zero, counted without a branch (a coin toss a column on hashed
+    text), less those of ``used``. Stops at the first row that differs.
+    """
+    for k in range(start.shape[0]):
+        v, zero = start[k], zeros[k]
+        others = 0
+        for j in range(v.shape[0]):
+            others += not _same_zero(v[j], zero)
+        if others != _alike(v, used, 0, used.shape[0], zero):
+            return False
+    return True
+
+
+@jit
 def _first_outside(used, n_features):
     """The first column without a table row (``n_features`` if every column has one)."""
     q = 0

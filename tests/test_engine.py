@@ -892,3 +892,67 @@ def test_a_stream_takes_a_random_state_over_any_bit_generator(bit_generator):
     assert model.score(X, y) > 0.9
     after = user.get_state(legacy=False)  # later calls draw from a copy, not the user's
     assert repr(after) == repr(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_start_array_is_read_for_v_zeros_outside_x_columns_bits_and_all(dtype):
+    # The lazy write-back visits only X's columns when the start array holds
+    # V's zeros elsewhere; an array the plan did not fill is read for them:
+    # anything on X's columns, but a zero of the other sign, a tiny value or
+    # a NaN on any other column says no.
+    from skgd._lazy_steps import holds_zeros
+
+    rng = np.random.RandomState(0)
+    used = np.sort(rng.choice(3000, 700, replace=False)).astype(np.intp)
+    zeros = np.array([0.0, -0.0, 0.0])
+    start = np.zeros((3, 3000), dtype=dtype)
+    start[1] = -0.0
+    start[:, used] = rng.standard_normal((3, 700))
+    start[:, used[::5]] = 0.0
+    assert holds_zeros(start, used, zeros)
+    outside = np.setdiff1d(np.arange(3000), used)
+    for k, value in [(0, -0.0), (1, 0.0), (2, 1e-30), (2, np.nan), (0, 1.0)]:
+        other = start.copy()
+        other[k, outside[-1 - 100 * k]] = value
+        assert not holds_zeros(other, used, zeros)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_the_second_epochs_write_back_on_the_loops_copy_visits_only_x_columns(
+    optimizer, monkeypatch
+):
+    # The loop's copy of V from before the first epoch serves the second as its
+    # start array: it holds V's zeros outside X's columns, and read, it shows it
+    # (its write-back then visits X's columns alone). The same model to the bit.
+    from skgd import _kernel
+
+    rng = np.random.RandomState(2)
+    indices = rng.choice(20_000, size=(300, 6))
+    X = sparse.csr_matrix(
+        (rng.uniform(0.5, 2.0, 1800), indices.ravel(), np.arange(0, 1801, 6)), shape=(300, 20_000)
+    )
+    X.sum_duplicates()
+    y = rng.randint(3, size=300)
+    params = dict(optimizer=optimizer, batch_size=16, max_iter=4, tol=None, random_state=0)
+    real, clean = _kernel.Plan._outside, []
+
+    def recorded(plan, *args):
+        outside, zeros = real(plan, *args)
+        clean.append(int(outside[1]))
+        return outside, zeros
+
+    monkeypatch.setattr(_kernel.Plan, "_outside", recorded)
+    fast = GDClassifier(**params).fit(X, y)
+    assert clean == [0, 1, 1, 1]
+
+    def unknown(plan, *args):
+        outside, zeros = real(plan, *args)
+        return np.zeros_like(outside), np.zeros_like(zeros)
+
+    monkeypatch.setattr(_kernel.Plan, "_outside", unknown)
+    slow = GDClassifier(**params).fit(X, y)
+    for a, b in [(fast.coef_, slow.coef_), (fast.intercept_, slow.intercept_)]:
+        assert_array_equal(a.view(np.uint8), b.view(np.uint8))
+    assert_array_equal(fast.loss_curve_, slow.loss_curve_)
+    assert fast.n_iter_ == slow.n_iter_
