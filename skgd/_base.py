@@ -37,7 +37,7 @@ from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
-from ._passes import sparse_standardization
+from ._passes import all_finite, sparse_standardization
 from ._standardize import FeatureStats, RowNorms, _compiled_standardization, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, SGD, Momentum, Nesterov, Optimizer
@@ -478,7 +478,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # after this, unless a callback's reconstruction or a user's
             # optimizer kept it: without them, the model is written over it.
             spent = not self.average and tasks is None and type(optimizer) in _BUILT_IN_OPTIMIZERS
-            W, b = objective.to_model(*state.model(), overwrite=spent)
+            with np.errstate(over="ignore", invalid="ignore"):  # (refused below, clearly)
+                W, b = objective.to_model(*state.model(), overwrite=spent)
+        if not (all_finite(W) and all_finite(b)):
+            # (training's checks read the standardized parameters: their model
+            # units, y's unit over X's, can pass the dtype's range on their own)
+            raise ValueError(
+                f"The trained model's coefficients overflow {np.dtype(W.dtype).name}: the "
+                "targets' scale over the features' is beyond its range. Rescale X or y "
+                "(StandardScaler), or pass X as float64."
+            )
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._iterate, self._average = None, None  # plain arrays, for persistence

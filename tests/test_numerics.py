@@ -677,3 +677,20 @@ def test_the_best_constant_of_one_class_is_no_underflowed_tail():
     # a finite minimiser, however far, is still found
     y = np.array([-1.0] * 999 + [1.0])
     assert_allclose(best_constant(LogLoss(), y, np.ones(1000)), np.log(1 / 999), rtol=1e-9)
+
+
+def test_a_model_beyond_float32s_range_is_refused_and_the_old_one_kept():
+    # X near float32's smallest normals, y in hundreds: coefficients near 1e39,
+    # past float32's largest (3.4e38). Training in standardized units saw no
+    # overflow; the model came back inf, its intercept NaN.
+    rng = np.random.RandomState(0)
+    X_small = rng.randn(400, 3)
+    y_large = X_small @ [1.0, 2.0, 3.0] + 1
+    X_small, y_large = (X_small * 1e-37).astype(np.float32), (y_large * 100).astype(np.float32)
+    model = GDRegressor(warm_start=True, random_state=0).fit(X_small * 1e30, y_large)
+    before = (model.coef_.copy(), model.intercept_.copy(), model.n_iter_)
+    with pytest.raises(ValueError, match="coefficients overflow float32"):
+        model.fit(X_small, y_large)
+    assert_array_equal(model.coef_, before[0])
+    assert_array_equal(model.intercept_, before[1])
+    assert model.n_iter_ == before[2]
