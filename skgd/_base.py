@@ -37,7 +37,7 @@ from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
-from ._passes import sparse_standardization
+from ._passes import all_finite, sparse_standardization
 from ._standardize import FeatureStats, RowNorms, _compiled_standardization, column_peak
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, SGD, Momentum, Nesterov, Optimizer
@@ -336,8 +336,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             *recent, recent_own = self._recent_targets(Y, sample_weight, weight_unit, streaming)
             recent = tuple(recent)
         objective = self._objective(
-            loss, Y, sample_weight, stats, single, X.dtype, peak, recent if streaming else None
-        )
+            loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
+            recent if streaming else None,
+        )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
         if not continuing:
@@ -352,9 +353,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
-                W = np.reshape(_as_init(coef_init, "coef_init", W.size), W.shape)
+                W = _as_init(coef_init, "coef_init", W.shape)
             if intercept_init is not None:
-                b = _as_init(intercept_init, "intercept_init", b.size)
+                b = _as_init(intercept_init, "intercept_init", b.shape)
             # (no copies: from_model makes new arrays of V and c)
             dtype = X.dtype
             V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
@@ -477,7 +478,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # after this, unless a callback's reconstruction or a user's
             # optimizer kept it: without them, the model is written over it.
             spent = not self.average and tasks is None and type(optimizer) in _BUILT_IN_OPTIMIZERS
-            W, b = objective.to_model(*state.model(), overwrite=spent)
+            with np.errstate(over="ignore", invalid="ignore"):  # (refused below, clearly)
+                W, b = objective.to_model(*state.model(), overwrite=spent)
+        if not (all_finite(W) and all_finite(b)):
+            # (training's checks read the standardized parameters: their model
+            # units, y's unit over X's, can pass the dtype's range on their own)
+            raise ValueError(
+                f"The trained model's coefficients overflow {np.dtype(W.dtype).name}: the "
+                "targets' scale over the features' is beyond its range. Rescale X or y "
+                "(StandardScaler), or pass X as float64."
+            )
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._iterate, self._average = None, None  # plain arrays, for persistence
@@ -581,7 +591,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return Y, w, True  # arrays of their own, of at most _RECENT_ROWS rows
         return Y, w, False
 
-    def _objective(self, loss, Y, sample_weight, stats, single, dtype, peak=None, recent=None):
+    def _objective(
+        self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None
+    ):
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
         ``peak`` (sparse X: each column's largest magnitude) says to scale
@@ -599,7 +611,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         row cannot tell, and a batch of few rows sees its largest row's too.
         """
         x_stats, y_stats, y_loc = stats
-        n_outputs = len(self.intercept_) if hasattr(self, "coef_") else self._n_outputs(Y)
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
@@ -860,10 +871,19 @@ def _kept(array, own):
     return array if own else np.array(array[-_RECENT_ROWS:])
 
 
-def _as_init(values, name, size):
+def _as_init(values, name, shape):
+    """``values`` as an array of ``shape``; one output's may also drop its first axis."""
     values = np.asarray(values, dtype=np.float64)
-    if values.size != size:
-        raise ValueError(f"{name} has {values.size} values; the model needs {size}.")
+    # (a same-sized array of another shape, such as coef_.T, would be reshaped
+    # into a scrambled model: refused, as scikit-learn's SGD does)
+    if values.shape == shape[1:] and shape[0] == 1:
+        values = values.reshape(shape)
+    if values.shape != shape:
+        accepted = f"{shape} or {shape[1:]}" if shape[0] == 1 else f"{shape}"
+        raise ValueError(
+            f"{name} has shape {values.shape}; the model needs shape {accepted} "
+            "(n_outputs, n_features) for coef_init, (n_outputs,) for intercept_init."
+        )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{name} contains NaN or infinity.")
     return values

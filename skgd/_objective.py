@@ -410,6 +410,7 @@ def _side_by_side(values):
 def _bisect(slope, lo, hi):
     """:func:`best_constant`'s search: where ``slope`` changes sign, 0.0 if nowhere finite."""
     lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)
+    widened = 0.0  # the last widening: -1 moved lo down, +1 moved hi up
     for _ in range(60):  # widen until the slope changes sign in [lo, hi]
         at_lo, at_hi = slope(lo), slope(hi)
         if not (math.isfinite(at_lo) and math.isfinite(at_hi)):
@@ -417,9 +418,18 @@ def _bisect(slope, lo, hi):
         if at_lo <= 0 <= at_hi:
             break
         width = hi - lo
-        lo, hi = (lo - width, hi) if at_lo > 0 else (lo, hi + width)
+        lo, hi, widened = (lo - width, hi, -1.0) if at_lo > 0 else (lo, hi + width, 1.0)
     else:
         return 0.0  # no finite minimiser (one class only, all-zero counts)
+    # A widened bound whose slope is 0, and still 0 as far again, is no
+    # minimiser but a tail where the gradient underflowed: the log loss of one
+    # class only (or Poisson's of counts all 0) flattens to 0 near -745, its
+    # infimum being at -inf. A "best constant" there would set a stream's
+    # origin, kept for the whole stream, hundreds of units from any model.
+    if widened:
+        bound, at_bound = (lo, at_lo) if widened < 0 else (hi, at_hi)
+        if at_bound == 0 and slope(bound + widened * (hi - lo)) == 0:
+            return 0.0
     for _ in range(100):
         mid = 0.5 * (lo + hi)
         if mid in (lo, hi):

@@ -250,9 +250,9 @@ def test_coef_init_and_intercept_init_are_used_on_a_warm_start():
 
 def test_coef_init_of_the_wrong_size_is_refused_on_a_warm_start():
     model = GDRegressor(warm_start=True, random_state=0, max_iter=5).fit(X, Y)
-    with pytest.raises(ValueError, match="coef_init has 2 values; the model needs 3"):
+    with pytest.raises(ValueError, match=r"coef_init has shape \(2,\); the model needs shape"):
         model.fit(X, Y, coef_init=[1.0, 2.0])
-    with pytest.raises(ValueError, match="intercept_init has 2 values"):
+    with pytest.raises(ValueError, match=r"intercept_init has shape \(2,\)"):
         model.fit(X, Y, intercept_init=[1.0, 2.0])
 
 
@@ -600,3 +600,97 @@ def test_a_fit_writes_its_model_over_no_iterate_a_user_optimizer_holds():
     V = est.optimizer_.params_[0]
     assert not np.shares_memory(V, est.coef_)
     assert not np.array_equal(V, est.coef_)  # (X's scale is not 1: V and coef_ differ)
+
+
+# ------------------------------- reported by a user's trial (2026-12-03)
+
+
+def test_coef_init_of_the_right_size_but_another_shape_is_refused():
+    # coef_.T has coef_'s size: reshaped, it would start a scrambled model
+    X_iris, y_iris = load_iris(return_X_y=True)
+    model = GDClassifier(random_state=0).fit(X_iris, y_iris)
+    for wrong in [model.coef_.T, model.coef_.ravel(), model.coef_[..., None]]:
+        with pytest.raises(ValueError, match=r"coef_init has shape .*needs shape \(3, 4\)"):
+            GDClassifier(random_state=0).fit(X_iris, y_iris, coef_init=wrong)
+    started = GDClassifier(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
+    started.fit(X_iris, y_iris, coef_init=model.coef_, intercept_init=model.intercept_)
+    assert_allclose(started.coef_, model.coef_, rtol=1e-6)
+    # one output: its row, or the row alone, and a number for its intercept
+    one = GDRegressor(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
+    for coef in [[[10.0, 20.0, 30.0]], [10.0, 20.0, 30.0]]:
+        assert_allclose(one.fit(X, Y, coef_init=coef, intercept_init=-7.0).coef_, [10, 20, 30])
+
+
+def test_fit_after_a_fit_with_another_number_of_classes_starts_afresh():
+    X_iris, y_iris = load_iris(return_X_y=True)
+    for first, second in [(slice(0, 100), slice(None)), (slice(None), slice(0, 100))]:
+        model = GDClassifier(random_state=0).fit(X_iris[first], y_iris[first])
+        model.fit(X_iris[second], y_iris[second])
+        fresh = GDClassifier(random_state=0).fit(X_iris[second], y_iris[second])
+        assert_array_equal(model.coef_, fresh.coef_)
+        assert_array_equal(model.intercept_, fresh.intercept_)
+
+
+def _digits_stream(first_rows):
+    from sklearn.datasets import load_digits
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    y_digits = (y_digits == 3).astype(int)  # binary, about a tenth of them 1
+    model = GDClassifier(random_state=0)
+    model.partial_fit(X_digits[:first_rows], y_digits[:first_rows], classes=[0, 1])
+    origin = model.intercept_.copy()
+    for start in range(first_rows, len(y_digits), 10):
+        model.partial_fit(X_digits[start : start + 10], y_digits[start : start + 10])
+    return model, origin, model.score(X_digits, y_digits), np.mean(y_digits == 0)
+
+
+@pytest.mark.parametrize("first_rows", [1, 3])  # (digits 0, 1, 2: none a 3)
+def test_a_log_loss_stream_whose_first_chunk_has_one_class_learns(first_rows):
+    # One class has no finite best constant (its log-odds are -inf): the
+    # search stopped where the gradient underflows, near -710, and the stream
+    # kept that origin: it predicted one class, or refused every later chunk.
+    model, origin, accuracy, majority = _digits_stream(first_rows)
+    assert np.all(np.abs(origin) < 20)
+    assert accuracy > majority + 0.05  # SGDClassifier: 0.97 here, the majority 0.90
+
+
+def test_a_poisson_stream_whose_first_row_counts_zero_learns():
+    rng = np.random.RandomState(0)
+    X_counts = rng.randn(2000, 3)
+    y_counts = rng.poisson(np.exp(X_counts @ [0.3, 0.2, 0.1])).astype(float)
+    y_counts[0] = 0
+    model = GDRegressor(loss="poisson", random_state=0).partial_fit(X_counts[:1], y_counts[:1])
+    assert abs(model.intercept_[0]) < 20
+    for start in range(1, 2000, 10):
+        model.partial_fit(X_counts[start : start + 10], y_counts[start : start + 10])
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.abs(model.coef_) < 1)
+    assert 0.5 < model.predict(X_counts).mean() / y_counts.mean() < 1.5
+
+
+def test_the_best_constant_of_one_class_is_no_underflowed_tail():
+    from skgd._objective import best_constant
+    from skgd.losses import LogLoss, Poisson
+
+    ones = np.ones(4)  # (the binary log loss's classes are -1 and 1)
+    for loss, y in [(LogLoss(), -ones), (LogLoss(), ones), (Poisson(), 0 * ones)]:
+        assert best_constant(loss, y, ones) == 0.0
+    # a finite minimiser, however far, is still found
+    y = np.array([-1.0] * 999 + [1.0])
+    assert_allclose(best_constant(LogLoss(), y, np.ones(1000)), np.log(1 / 999), rtol=1e-9)
+
+
+def test_a_model_beyond_float32s_range_is_refused_and_the_old_one_kept():
+    # X near float32's smallest normals, y in hundreds: coefficients near 1e39,
+    # past float32's largest (3.4e38). Training in standardized units saw no
+    # overflow; the model came back inf, its intercept NaN.
+    rng = np.random.RandomState(0)
+    X_small = rng.randn(400, 3)
+    y_large = X_small @ [1.0, 2.0, 3.0] + 1
+    X_small, y_large = (X_small * 1e-37).astype(np.float32), (y_large * 100).astype(np.float32)
+    model = GDRegressor(warm_start=True, random_state=0).fit(X_small * 1e30, y_large)
+    before = (model.coef_.copy(), model.intercept_.copy(), model.n_iter_)
+    with pytest.raises(ValueError, match="coefficients overflow float32"):
+        model.fit(X_small, y_large)
+    assert_array_equal(model.coef_, before[0])
+    assert_array_equal(model.intercept_, before[1])
+    assert model.n_iter_ == before[2]
