@@ -570,9 +570,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         if not streaming:
             Y, sample_weight = Y[-_RECENT_ROWS:], sample_weight[-_RECENT_ROWS:]
-        w = sample_weight.astype(np.float64)
+        # (no copy of float64 weights: the arrays returned are new, or copied when kept)
+        w = sample_weight.astype(np.float64, copy=False)
         if weight_unit != 1.0:  # (weights given in range: no second copy to multiply by 1)
-            w *= weight_unit
+            w = w * weight_unit
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
             kept = _RECENT_ROWS - len(Y)  # the stream's rows that stay
@@ -620,7 +621,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # the largest row's (a row of a kinked loss near its target) 1/b of the
             # way: as batch_curvature mixes the data's L and the largest row's.
             Y_recent, w_recent = recent
-            top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
+            # weights near the float limit: sums overflow (ndarray.max's reduction, unwrapped)
+            top = np.maximum.reduce(w_recent, initial=0.0)
             # (x / 1 is x: a stream without weights keeps its ones)
             w_recent = w_recent / top if top > 0 and top != 1 else w_recent
             _, loss_scale, reference, largest = target_scaling(

@@ -152,7 +152,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # not for averaging, which wants the iterates of one step)
     adapts = settings.schedule == "adaptive" and settings.stop and validate is None
     adapts = adapts and settings.curvature is not None and state.average_from == np.inf
-    search, searching = StepSearch(_LONGEST * settings.learning_rate), False
+    # (a stream's call, one epoch without a stop criterion, searches nothing)
+    search = StepSearch(_LONGEST * settings.learning_rate) if settings.stop else None
+    searching = False
     # A fit that reaches max_iter among batches, at the batches' noise floor,
     # ends its last epoch's steps falling by stairs: the model returned then
     # sits below that noise, not wherever the last step threw it (as averaging
@@ -554,8 +556,10 @@ def _spare(V, spares, *kept):
     Each epoch keeps where it started; on wide data a new array each epoch
     costs the system's zeroing of its pages more than the copy itself.
     """
-    held = [id(k[1]) for k in kept if k is not None]
-    spare = next((a for a in spares if id(a) not in held), None)
+    spare = None
+    if spares:  # (a stream's call, one epoch, keeps none: nothing to look through)
+        held = [id(k[1]) for k in kept if k is not None]
+        spare = next((a for a in spares if id(a) not in held), None)
     if spare is None:
         spare = np.empty_like(V)
         spares.append(spare)
