@@ -275,9 +275,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if streaming:
             self._check_stream_parameters()
         if continuing:
-            if self._W.shape != (n_outputs, n_features):
+            W_model = self._W
+            if W_model.shape != (n_outputs, n_features):
                 raise ValueError(
-                    f"The model has {self._W.shape[0]} output(s) and {self._W.shape[1]} "
+                    f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
                     f"feature(s) but the data has {n_outputs} and {n_features}; "
                     "call fit without warm_start to start a new model."
                 )
@@ -346,7 +347,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 V[...] = 0
         if continuing or coef_init is not None or intercept_init is not None:
             if continuing:  # from the last iterate (coef_ is the average when averaging)
-                W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
                 W = W.reshape(W_model.shape)
             else:  # (at random, V and c need no round trip: on wide data, two passes)

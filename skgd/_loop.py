@@ -282,13 +282,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # loss of the best constant on it: the rise of a diverging step
             # is many times that, a stable step's never.
             if not settings.stop:
-                # (a batch of every row takes them in order: no copies of X, Y and weights)
-                idx = order[:batch_size] if batch_size < n_samples else slice(None)
+                batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
+                if batch_size < n_samples:
+                    idx = order[:batch_size]
+                    batch = X[idx], Y[idx], weights[idx]
                 model = objective.to_model(state.V, state.c)
-                after = objective.batch_loss(
-                    X[idx], Y[idx], weights[idx], state.V, state.c, single, model
-                )
-                batch_weight = _sum(weights[idx])
+                after = objective.batch_loss(*batch, state.V, state.c, single, model)
+                batch_weight = _sum(batch[2])
                 floor = objective.reference_loss * batch_weight
                 # (and, as fit's epochs, a unit residual's loss of slack: the first
                 # call of a one-row stream starts at that row's own best constant,
