@@ -278,4 +278,3 @@ def test_the_estimators_tags_follow_its_loss_and_a_users_subclass_keeps_its_own(
     model.set_params(loss="squared_error")  # the cached tags were not changed by the reads
     tags = model.__sklearn_tags__()
     assert not tags.target_tags.positive_only and tags.target_tags.single_output
-
