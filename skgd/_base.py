@@ -275,9 +275,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if streaming:
             self._check_stream_parameters()
         if continuing:
-            if self._W.shape != (n_outputs, n_features):
+            W_model = self._W
+            if W_model.shape != (n_outputs, n_features):
                 raise ValueError(
-                    f"The model has {self._W.shape[0]} output(s) and {self._W.shape[1]} "
+                    f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
                     f"feature(s) but the data has {n_outputs} and {n_features}; "
                     "call fit without warm_start to start a new model."
                 )
@@ -347,7 +348,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 V[...] = 0
         if continuing or coef_init is not None or intercept_init is not None:
             if continuing:  # from the last iterate (coef_ is the average when averaging)
-                W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
                 W = W.reshape(W_model.shape)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
@@ -580,9 +580,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         if not streaming:
             Y, sample_weight = Y[-_RECENT_ROWS:], sample_weight[-_RECENT_ROWS:]
-        w = sample_weight.astype(np.float64)
+        # (no copy of float64 weights: the arrays returned are new, or copied when kept)
+        w = sample_weight.astype(np.float64, copy=False)
         if weight_unit != 1.0:  # (weights given in range: no second copy to multiply by 1)
-            w *= weight_unit
+            w = w * weight_unit
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
             kept = _RECENT_ROWS - len(Y)  # the stream's rows that stay
@@ -631,7 +632,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # the largest row's (a row of a kinked loss near its target) 1/b of the
             # way: as batch_curvature mixes the data's L and the largest row's.
             Y_recent, w_recent = recent
-            top = w_recent.max(initial=0.0)  # weights near the float limit: sums overflow
+            # weights near the float limit: sums overflow (ndarray.max's reduction, unwrapped)
+            top = np.maximum.reduce(w_recent, initial=0.0)
             # (x / 1 is x: a stream without weights keeps its ones)
             w_recent = w_recent / top if top > 0 and top != 1 else w_recent
             _, loss_scale, reference, largest = target_scaling(

@@ -152,7 +152,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # not for averaging, which wants the iterates of one step)
     adapts = settings.schedule == "adaptive" and settings.stop and validate is None
     adapts = adapts and settings.curvature is not None and state.average_from == np.inf
-    search, searching = StepSearch(_LONGEST * settings.learning_rate), False
+    # (a stream's call, one epoch without a stop criterion, searches nothing)
+    search = StepSearch(_LONGEST * settings.learning_rate) if settings.stop else None
+    searching = False
     # A fit that reaches max_iter among batches, at the batches' noise floor,
     # ends its last epoch's steps falling by stairs: the model returned then
     # sits below that noise, not wherever the last step threw it (as averaging
@@ -280,13 +282,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # loss of the best constant on it: the rise of a diverging step
             # is many times that, a stable step's never.
             if not settings.stop:
-                # (a batch of every row takes them in order: no copies of X, Y and weights)
-                idx = order[:batch_size] if batch_size < n_samples else slice(None)
+                batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
+                if batch_size < n_samples:
+                    idx = order[:batch_size]
+                    batch = X[idx], Y[idx], weights[idx]
                 model = objective.to_model(state.V, state.c)
-                after = objective.batch_loss(
-                    X[idx], Y[idx], weights[idx], state.V, state.c, single, model
-                )
-                batch_weight = _sum(weights[idx])
+                after = objective.batch_loss(*batch, state.V, state.c, single, model)
+                batch_weight = _sum(batch[2])
                 floor = objective.reference_loss * batch_weight
                 # (and, as fit's epochs, a unit residual's loss of slack: the first
                 # call of a one-row stream starts at that row's own best constant,
@@ -554,8 +556,10 @@ def _spare(V, spares, *kept):
     Each epoch keeps where it started; on wide data a new array each epoch
     costs the system's zeroing of its pages more than the copy itself.
     """
-    held = [id(k[1]) for k in kept if k is not None]
-    spare = next((a for a in spares if id(a) not in held), None)
+    spare = None
+    if spares:  # (a stream's call, one epoch, keeps none: nothing to look through)
+        held = [id(k[1]) for k in kept if k is not None]
+        spare = next((a for a in spares if id(a) not in held), None)
     if spare is None:
         spare = np.empty_like(V)
         spares.append(spare)

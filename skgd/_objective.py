@@ -203,9 +203,7 @@ class Objective:
             # One row z (standardized, with the intercept's 1): its Gram matrix
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power
             # iteration would find it (to rounding) in three products.
-            with np.errstate(all="ignore"):
-                L = _largest_squared_row_norm(X, self.x_mean, self.x_scale, quiet=True)
-            L += fit_intercept
+            L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
@@ -315,7 +313,8 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         reference = float(kappa.sum())
     if largest:
         counted = (w > 0)[:, None] & np.isfinite(rows)
-        return loc, kappa, reference, rows.max(axis=0, initial=0.0, where=counted)
+        # (ndarray.max's reduction, without its wrapper)
+        return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
 
 
@@ -483,7 +482,7 @@ def _weight_total(weights, dtype):
 
     Raises ZeroDivisionError, as np.average does, for weights that sum to 0.
     """
-    total = weights.sum(dtype=dtype)
+    total = np.add.reduce(weights, dtype=dtype)  # (ndarray.sum's reduction, without its wrapper)
     # (a weight of 0 in total: ndarray.all's wrapper costs a streamed row's call more)
     if total == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -519,26 +518,26 @@ def _compiled_sparse(X):
     return compiled and sparse.issparse(X) and X.format == "csr"
 
 
-def _largest_squared_row_norm(X, mean, scale, quiet=False):
+def _largest_squared_row_norm(X, mean, scale):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 
-    ``quiet``: the caller has silenced numpy's floating-point warnings already.
+    numpy's floating-point warnings are silenced here; the compiled pass over
+    dense X raises none, and takes no ``errstate`` (a streamed row's call).
     """
     compiled = _kernel.ENABLED and _kernel.numba is not None
-    if compiled and quiet and not sparse.issparse(X):  # (a streamed row: no second errstate)
+    if compiled and not sparse.issparse(X):
         return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
-    shift = mean / scale
-    if compiled and sparse.issparse(X) and X.format == "csr" and X.has_canonical_format:
-        arrays = X.data, X.indices, X.indptr
-        return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
-    if sparse.issparse(X):
-        Z = X.multiply(1.0 / scale).tocsr()
-        norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
-        return float(norms.max())
-    if compiled:  # dense, from here on
-        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
-    best = 0.0
-    for start in range(0, X.shape[0], 4096):
-        block = (X[start : start + 4096] - mean) / scale
-        best = max(best, float(np.einsum("ij,ij->i", block, block).max()))
-    return best
+    with np.errstate(all="ignore"):
+        shift = mean / scale
+        if compiled and X.format == "csr" and X.has_canonical_format:  # (X is sparse)
+            arrays = X.data, X.indices, X.indptr
+            return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
+        if sparse.issparse(X):
+            Z = X.multiply(1.0 / scale).tocsr()
+            norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
+            return float(norms.max())
+        best = 0.0
+        for start in range(0, X.shape[0], 4096):
+            block = (X[start : start + 4096] - mean) / scale
+            best = max(best, float(np.einsum("ij,ij->i", block, block).max()))
+        return best

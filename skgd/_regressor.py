@@ -306,7 +306,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         # vectors only for the embedding losses) and whether R^2 suits it. A
         # loss may not be valid yet: tags are read before fit validates it.
         try:
-            loss_tags = self._get_loss().__sklearn_tags__()
+            loss_tags = _loss_tags(self._get_loss())
         except (ValueError, AttributeError):
             return tags
         tags.target_tags.positive_only = loss_tags.target_tags.positive_only
@@ -446,6 +446,27 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             Predicted values.
         """
         return self._predict_from_raw(self._raw_prediction(X))
+
+
+def _loss_tags(loss):
+    """``loss.__sklearn_tags__()``, read only; a built-in loss's, made once for its class.
+
+    scikit-learn's validation reads the estimator's tags at every call: a
+    stream's one-row call felt the loss's tags built anew each time. A
+    built-in loss's tags depend on its class alone; a user's loss is asked.
+    """
+    kind = type(loss)
+    if kind in _BUILT_IN_LOSSES:
+        return _class_tags(kind)
+    return loss.__sklearn_tags__()
+
+
+_BUILT_IN_LOSSES = frozenset(REGRESSION_LOSSES.values())
+
+
+@functools.cache
+def _class_tags(kind):
+    return kind().__sklearn_tags__()
 
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDRegressor.

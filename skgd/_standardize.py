@@ -11,7 +11,7 @@ so that the standardization follows a stream.
 """
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -26,13 +26,14 @@ _BLOCK_ELEMENTS = 2**17
 _ONE_ROW = np.zeros(0)
 
 
-@dataclass(frozen=True)
-class FeatureStats:
+class FeatureStats(NamedTuple):
     """Weighted mean and standard deviation of each feature, and the weight they summarise.
 
     The standard deviation, not the variance, so that values near the float
-    limit keep finite statistics. Frozen: :meth:`update` returns new
+    limit keep finite statistics. Read-only: :meth:`update` returns new
     statistics, so a rejected ``partial_fit`` keeps the old ones untouched.
+    (A tuple, not a frozen dataclass, which sets each field through
+    ``object.__setattr__``: a stream's call makes four.)
     """
 
     mean: np.ndarray

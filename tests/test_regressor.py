@@ -252,3 +252,29 @@ def test_sparse_x_is_penalized_in_units_of_each_columns_largest_magnitude():
     ridge = Ridge(alpha=0.01 * 400).fit(X.toarray(), y)
     assert_allclose(model.coef_, ridge.coef_, atol=1e-3)
     assert_allclose(model.intercept_, ridge.intercept_, atol=1e-3)
+
+
+def test_the_estimators_tags_follow_its_loss_and_a_users_subclass_keeps_its_own():
+    # A built-in loss's tags are made once for its class (validation reads
+    # them at every partial_fit call): a changed loss still changes them, and
+    # a user's subclass of a built-in loss is asked for its own.
+    from skgd.losses import SquaredError
+
+    class Counts(SquaredError):
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.target_tags.positive_only = True
+            return tags
+
+    model = GDRegressor()
+    assert not model.__sklearn_tags__().target_tags.positive_only
+    model.set_params(loss="poisson")
+    assert model.__sklearn_tags__().target_tags.positive_only
+    model.set_params(loss="cosine")
+    assert not model.__sklearn_tags__().target_tags.single_output
+    assert model.__sklearn_tags__().regressor_tags.poor_score
+    model.set_params(loss=Counts())
+    assert model.__sklearn_tags__().target_tags.positive_only
+    model.set_params(loss="squared_error")  # the cached tags were not changed by the reads
+    tags = model.__sklearn_tags__()
+    assert not tags.target_tags.positive_only and tags.target_tags.single_output
