@@ -38,7 +38,13 @@ from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._passes import all_finite, sparse_standardization
-from ._standardize import FeatureStats, RowNorms, _compiled_standardization, column_peak
+from ._standardize import (
+    FeatureStats,
+    RowNorms,
+    _compiled_standardization,
+    _power_of_two,
+    column_peak,
+)
 from ._stopping import split_validation
 from .optim import OPTIMIZERS, SGD, Momentum, Nesterov, Optimizer
 
@@ -735,7 +741,7 @@ def _weights_in_range(sample_weight):
     largest = float(sample_weight.max(initial=0.0))
     if largest == 0 or 1 / safe < largest and total < safe:
         return sample_weight, 1.0
-    unit = float(np.ldexp(1.0, np.frexp(largest)[1]))
+    unit = float(_power_of_two(largest))  # (2**1023 at most: 2**1024 is no float)
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
 

@@ -157,7 +157,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
         for j in range(n_features):
             peak = max(abs(low[j]), abs(high[j]))
             if peak > 0 and low[j] <= high[j]:
-                new_unit = math.ldexp(1.0, math.frexp(peak)[1])
+                new_unit = math.ldexp(1.0, min(math.frexp(peak)[1], 1023))  # (see _unit)
             else:
                 new_unit = 1.0
             if new_unit != unit[j]:
@@ -339,8 +339,8 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)
 
 @jit
 def _unit(peak):
-    """``skgd._standardize._power_of_two`` of one value."""
-    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+    """``skgd._standardize._power_of_two`` of one value (2**1023 at most)."""
+    return math.ldexp(1.0, min(math.frexp(peak)[1], 1023)) if peak > 0 else 1.0
 
 
 if _kernel.numba is not None:
@@ -430,7 +430,8 @@ def _sparse_statistics(data, indices, indptr, weights, weight_unit, cursor, pair
         peak = max(abs(low), abs(high))
         if _SMALLEST_NORMAL <= peak < np.inf:  # _unit's power of two, from the exponent's bits
             bits[0] = peak
-            exponent = (bits.view(np.int64)[0] >> 52) + 1  # (2**1024: the bits of inf, as ldexp)
+            # (2**1023 at most, as _unit: 2047, one more, is the exponent of inf)
+            exponent = min((bits.view(np.int64)[0] >> 52) + 1, 2046)
             bits.view(np.int64)[0] = exponent << 52
             unit = bits[0]
         else:  # (libm's frexp and ldexp: 15 ns a call, a column)

@@ -210,7 +210,7 @@ def _largest_power_of_two(weights):
         w = np.float64(weights[i])
         if w > peak or w != w:  # (a NaN stays, as np.max keeps it)
             peak = w
-    return math.ldexp(1.0, math.frexp(peak)[1]) if peak > 0 else 1.0
+    return math.ldexp(1.0, min(math.frexp(peak)[1], 1023)) if peak > 0 else 1.0
 
 
 def _in_units(mean, m2, weight, unit, low, high):
@@ -426,6 +426,10 @@ def _column_range(block):
 
 
 def _power_of_two(values):
-    """A power of two near each value (1 for 0): dividing by it is exact and leaves 0.5..1."""
+    """A power of two near each value (1 for 0): dividing by it is exact and leaves 0.5..1.
+
+    At most 2**1023, the largest power of two a float holds (2**1024 would be
+    inf, and a column divided by it NaN): values past it are left in 1..2.
+    """
     exponent = np.frexp(np.asarray(values, dtype=np.float64))[1]
-    return np.where(np.asarray(values) > 0, np.ldexp(1.0, exponent), 1.0)
+    return np.where(np.asarray(values) > 0, np.ldexp(1.0, np.minimum(exponent, 1023)), 1.0)

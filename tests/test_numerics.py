@@ -694,3 +694,36 @@ def test_a_model_beyond_float32s_range_is_refused_and_the_old_one_kept():
     assert_array_equal(model.coef_, before[0])
     assert_array_equal(model.intercept_, before[1])
     assert model.n_iter_ == before[2]
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse", "stream"])
+def test_a_column_beyond_2_to_the_1023_trains_as_its_scaled_copy(form):
+    # A column's unit, a power of two near its largest magnitude, was 2**1024 =
+    # inf for values past 2**1023 (~9e307): its deviation came out NaN and the
+    # fit refused the data. Scaled by 2**-10 (exactly), the same column trains.
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X_big = rng.randn(200, 3)
+    y_big = X_big @ [1.0, 2.0, 3.0] + 1
+    X_big[:, 1] *= 2.0**1022
+    X_big[0, 1] = 1.7e308
+    X_small = X_big.copy()
+    X_small[:, 1] *= 2.0**-10
+
+    def trained(X_form):
+        X_form = sparse.csr_matrix(X_form) if form == "sparse" else X_form
+        model = GDRegressor(random_state=0)
+        if form != "stream":
+            return model.fit(X_form, y_big)
+        for start in range(0, 200, 20):
+            model.partial_fit(X_form[start : start + 20], y_big[start : start + 20])
+        return model
+
+    # (scikit-learn's finiteness test of sparse X, and of X at predict, sums X: inf - inf)
+    with np.errstate(over="ignore", invalid="ignore"):
+        big, small = trained(X_big), trained(X_small)
+        predictions = big.predict(X_big), small.predict(X_small)
+    assert np.all(np.isfinite(big.coef_))
+    assert_allclose(big.coef_ * [1.0, 2.0**10, 1.0], small.coef_, rtol=1e-9)
+    assert_allclose(*predictions, rtol=1e-9)

@@ -402,16 +402,21 @@ def test_fit_reads_dense_X_for_its_finiteness_only_in_the_statistics(Estimator, 
     assert "X" in checked
 
 
-def test_finite_x_beyond_the_statistics_range_gets_the_loops_error_as_before():
-    # Values above 2**1023 make the statistics' unit, and so their deviation,
-    # infinite on finite X: scikit-learn's check then finds nothing, and fit
-    # goes on to the loop's own error, as when scikit-learn checked first.
+def test_finite_x_beyond_2_to_the_1023_is_no_error_of_the_data():
+    # fit leaves X's finiteness to the statistics. Values above 2**1023 made
+    # their unit, and so their deviation, infinite on finite X: fit went on to
+    # the loop's error. Finite X is now trained, as its copy scaled by 2**-10.
     X = X_OK.copy()
     X[:, 1] = np.where(np.arange(20) % 2, 1.7e308, -1.7e308)
+    X_scaled = X.copy()
+    X_scaled[:, 1] *= 2.0**-10
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # (scikit-learn's sum overflows too)
-        with pytest.raises(ValueError, match="The loss is not finite"):
-            GDRegressor(max_iter=5, random_state=0).fit(X, Y_REG)
+        warnings.simplefilter("ignore", RuntimeWarning)  # (scikit-learn's sum overflows)
+        model = GDRegressor(max_iter=5, random_state=0).fit(X, Y_REG)
+        predictions = model.predict(X)
+    scaled = GDRegressor(max_iter=5, random_state=0).fit(X_scaled, Y_REG)
+    assert np.all(np.isfinite(model.coef_))
+    assert_allclose(predictions, scaled.predict(X_scaled), rtol=1e-9)
 
 
 @pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
