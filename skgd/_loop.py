@@ -44,6 +44,9 @@ _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiti
 _STREAM_DIVISION = float(_BATCH_GROWTH)
 _STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches ...
 _FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of the loss
+# The intercept's curvature, the objective's less L2's, is measured apart below this share
+# of it (the difference would keep fewer than about 6 of the data's 16 digits)
+_DIGITS_KEPT = 1e-6
 
 
 @dataclass
@@ -195,7 +198,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 if _at_noise_floor(state.loss_curve[first_epoch:]):
                     steps = _annealed(steps, getattr(state.optimizer, "noise_gain", 1.0))
             # The intercept is not penalized: its step leaves out L2's curvature.
-            c_ratio = _intercept_ratio(settings, objective, stable_step)
+            c_ratio = _intercept_ratio(
+                settings, objective, stable_step, n_samples, batch_size, state.optimizer
+            )
             if kernel is not None:  # the same batch steps, compiled
                 # (copying V to at_start, taking its penalty and checking V after
                 # on the way: on wide data, in the lazy kernels' last pass over V)
@@ -608,17 +613,23 @@ def _largest_stable_step(settings, n_samples, batch_size, optimizer):
     return 1.0 / L
 
 
-def _intercept_ratio(settings, objective, stable_step):
+def _intercept_ratio(settings, objective, stable_step, n_samples, batch_size, optimizer):
     """How much longer the intercept's stable step is than the coefficients'.
 
     L2 adds its curvature to every coefficient's, but not the intercept's,
-    which a strong penalty would otherwise leave where it started.
+    which a strong penalty would otherwise leave where it started. A penalty
+    that swamps the data's curvature leaves only rounding in the difference
+    (alpha=1e20: a step 1e12 times too short, the intercept at its random
+    start): the intercept's curvature is then the data's own, measured apart.
     """
     l2 = objective.l2
     l2 = l2.item() if l2.size == 1 else float(l2.max())  # (one output: its number)
     if settings.curvature is None or not l2:
         return 1.0
     curvature = 1.0 / stable_step
+    if curvature - l2 < _DIGITS_KEPT * curvature:
+        data = settings._replace(curvature=objective.data_curvature)
+        return curvature * _largest_stable_step(data, n_samples, batch_size, optimizer)
     return curvature / max(curvature - l2, 1e-12 * curvature)
 
 

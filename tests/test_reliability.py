@@ -775,3 +775,22 @@ def test_a_stream_whose_curvature_overflows_says_so_and_keeps_its_model():
         model.partial_fit(X[5:], y[5:])
     assert_array_equal(model.coef_, coef)
     assert_array_equal(model.intercept_, intercept)
+
+
+@pytest.mark.parametrize("alpha", [1e16, 1e20, 1e300])
+def test_a_huge_penalty_leaves_the_intercept_at_the_best_constant(alpha):
+    # The intercept is not penalized: whatever alpha, it is the best constant
+    # (the mean, the log-odds). Its step was the objective's curvature less
+    # L2's, a difference that L2 at 1e16 and above leaves to rounding: the
+    # intercept stayed near its random start, by seed (-0.97, -4.29, -1.01).
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.standard_normal(300)
+    labels = (y > 0.5).astype(int)
+    log_odds = np.log(labels.mean() / (1 - labels.mean()))
+    for seed in range(3):
+        model = GDRegressor(alpha=alpha, random_state=seed).fit(X, y)
+        assert_allclose(model.intercept_, [y.mean()], atol=1e-3)
+        assert np.abs(model.coef_).max() < 1e-6
+        model = GDClassifier(alpha=alpha, random_state=seed).fit(X, labels)
+        assert_allclose(model.intercept_, [log_odds], atol=1e-3)
