@@ -138,9 +138,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     streams = not settings.stop and settings.schedule == "adaptive"
     stream_step = state.stream.fraction if streams else 1.0
     momentum = None  # the optimizer's own, while a stream's call runs damped (see _damped)
-    if not settings.stop and settings.curvature is not None:
+    damps = not settings.stop and settings.curvature is not None
+    if damps and isinstance(state.optimizer, Momentum):
+        l2 = objective.l2
+        l2 = l2.item() if l2.size == 1 else float(l2.max())  # (one output: its number)
         first = _scheduled(rate, settings, state.t + 1) * stream_step * stable_step
-        momentum = _damped(state.optimizer, first * float(objective.l2.max()))
+        momentum = _damped(state.optimizer, first * l2)
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
     n_params = state.V.size + state.c.size
@@ -429,11 +432,9 @@ def _damped(optimizer, step_l2):
     before, held-out accuracy 0.07). Critically damped, the penalty shrinks
     them without a swing, and no slower. (A fit's epochs, and its restarts
     at a rise, end the swing: its momentum stays.) Returns the optimizer's
-    own momentum, to put back after the call; None if it was damped
-    already, or has none.
+    own momentum (a :class:`~skgd.optim.Momentum`'s), to put back after
+    the call; None if it was damped already.
     """
-    if not isinstance(optimizer, Momentum):
-        return None
     momentum = optimizer.momentum
     critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
     if momentum <= critical:
