@@ -196,7 +196,10 @@ class Objective:
         at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
         of a standardized row. The L2 penalty's curvature is added to both.
         ``row_norms`` (:class:`skgd._standardize.RowNorms`, filled by the
-        statistics' pass) names the rows that may hold ``L_max``.
+        statistics' pass) names the rows that may hold ``L_max``. The two
+        without L2's curvature are kept as ``data_curvature``: the
+        intercept's, which a huge penalty would leave to rounding in a
+        difference of the two.
         """
         l2 = self.l2.item() if self.l2.size == 1 else float(self.l2.max())  # (one output: a number)
         if X.shape[0] == 1 and sample_weight[0] > 0:
@@ -204,6 +207,7 @@ class Objective:
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power
             # iteration would find it (to rounding) in three products.
             L = _largest_squared_row_norm(X, self.x_mean, self.x_scale) + fit_intercept
+            self.data_curvature = (max(L, 1e-12), max(L, 1e-12))
             return max(L, 1e-12) + l2, max(L, 1e-12) + l2
         rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
@@ -214,6 +218,7 @@ class Objective:
             rows = None if row_norms is None else row_norms.candidates(self.x_mean, self.x_scale)
             counted = rows_that_count(X, sample_weight) if rows is None else X[rows]
             L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale) + fit_intercept
+        self.data_curvature = (max(lam, 1e-12), max(L_max, lam, 1e-12))
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
     def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None):

@@ -780,3 +780,45 @@ def test_a_stream_whose_curvature_overflows_says_so_and_keeps_its_model():
         model.partial_fit(X[5:], y[5:])
     assert_array_equal(model.coef_, coef)
     assert_array_equal(model.intercept_, intercept)
+
+
+@pytest.mark.parametrize("alpha", [1e16, 1e20, 1e300])
+def test_a_huge_penalty_leaves_the_intercept_at_the_best_constant(alpha):
+    # The intercept is not penalized: whatever alpha, it is the best constant
+    # (the mean, the log-odds). Its step was the objective's curvature less
+    # L2's, a difference that L2 at 1e16 and above leaves to rounding: the
+    # intercept stayed near its random start, by seed (-0.97, -4.29, -1.01).
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((300, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.standard_normal(300)
+    labels = (y > 0.5).astype(int)
+    log_odds = np.log(labels.mean() / (1 - labels.mean()))
+    for seed in range(3):
+        model = GDRegressor(alpha=alpha, random_state=seed).fit(X, y)
+        assert_allclose(model.intercept_, [y.mean()], atol=1e-3)
+        assert np.abs(model.coef_).max() < 1e-6
+        model = GDClassifier(alpha=alpha, random_state=seed).fit(X, labels)
+        assert_allclose(model.intercept_, [log_odds], atol=1e-3)
+
+
+def test_a_stronger_penalty_mid_stream_shrinks_the_coefficients_without_a_swing():
+    # set_params(alpha=1) after a stream at 1e-4: L2 then dominates every
+    # coefficient's curvature, and Nesterov's momentum of 0.9 swung them
+    # through 0 within the call's 7 batches (correlation -0.65 with the
+    # model before, held-out accuracy 0.07; the next calls 0.86, 0.56).
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = GDClassifier(random_state=0)
+    for start in range(0, 1200, 50):
+        model.partial_fit(X[start : start + 50], y[start : start + 50], classes=np.arange(10))
+    before = model.coef_.ravel().copy()
+    model.set_params(alpha=1.0)
+    shares = []
+    for _ in range(3):
+        model.partial_fit(X[1200:1400], y[1200:1400])
+        assert model.score(X[1400:], y[1400:]) > 0.7
+        shares.append(model.coef_.ravel() @ before / (before @ before))
+    assert np.corrcoef(before, model.coef_.ravel())[0, 1] > -0.1
+    assert 1 > shares[0] > shares[1] > shares[2] > -0.01  # shrinking, never through 0
+    assert model.optimizer_.momentum == 0.9  # the call's damping is the call's own
