@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch, _prefetch_item, aligned, jit
+from ._compiled import _prefetch, _prefetch_item, aligned, jit, jit_inline
 
 # The sparse statistics sort the stored values by column when that copy of them
 # (16 bytes a value) takes at most this many bytes; beyond, passes by row serve
@@ -86,10 +86,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
         high_before[:] = high
         i = start
         while i < stop:
-            w0 = w1 = w2 = w3 = 0.0  # (four rows of positive weight: see below)
-            if i + 4 <= stop:
-                w0, w1 = weights[i] / weight_unit, weights[i + 1] / weight_unit
-                w2, w3 = weights[i + 2] / weight_unit, weights[i + 3] / weight_unit
+            w0, w1, w2, w3 = _four_weights(weights, i, stop, weight_unit)
             if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
                 # The next four rows asked for now: four rows read side by side
                 # are four streams, which the processor's own prefetcher served
@@ -181,10 +178,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
         block_m2[:] = 0.0
         i = start
         while i < stop:
-            w0 = w1 = w2 = w3 = 0.0  # (four rows of positive weight: see below)
-            if i + 4 <= stop:
-                w0, w1 = weights[i] / weight_unit, weights[i + 1] / weight_unit
-                w2, w3 = weights[i + 2] / weight_unit, weights[i + 3] / weight_unit
+            w0, w1, w2, w3 = _four_weights(weights, i, stop, weight_unit)
             if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
                 if with_norms:
                     t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
@@ -251,6 +245,15 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             m2[j] += block_m2[j] + delta * delta * weight * share
         weight += block_weight
     return low, high, unit, mean, m2, weight
+
+
+@jit_inline
+def _four_weights(weights, i, stop, weight_unit):
+    """Rows ``i`` to ``i + 3``'s weights over ``weight_unit``; zeros if ``stop`` comes first."""
+    if i + 4 > stop:
+        return 0.0, 0.0, 0.0, 0.0
+    w = weights[i : i + 4]
+    return w[0] / weight_unit, w[1] / weight_unit, w[2] / weight_unit, w[3] / weight_unit
 
 
 def _columns(n_features, *shape, dtype=np.float64, fill=None):
