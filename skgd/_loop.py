@@ -460,7 +460,7 @@ class StreamStep:
         if self.last is None or self.last.shape != move.shape:
             self.drift, self.rows, self.last = 0.0, 0, np.zeros(move.shape)
         self.drift += square
-        self.last += move
+        self.last = self.last + move  # (a new array: the model's, from its last call, stays)
         self.rows += n_rows
         spread = float(self.last @ self.last) / self.drift
         # (a call of many rows: as many of its size as a call of one row)
