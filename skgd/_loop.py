@@ -40,8 +40,14 @@ _GROWTH = 1.1  # after the doubling, the growth at each fall ...
 _CALM = 5  # ... once this many epochs in a row have fallen
 _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
-# A stream's step shrinks by the factor the fit's batch grows by, at its plateaus
+# A stream's step shrinks by the factor the fit's batch grows by, at its plateaus,
+# and grows back by it (:class:`StreamStep`): |D|² / the sum of |move|² below this
+# is a plateau, above that a walk away; a phase lasts at most this many times the
+# rows a step takes to reach its floor
 _STREAM_DIVISION = float(_BATCH_GROWTH)
+_STREAM_STILL = 0.5
+_STREAM_AWAY = 16.0
+_STREAM_PHASE = 16
 _STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches ...
 _FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of the loss
 # The intercept's curvature, the objective's less L2's, is measured apart below this share
@@ -447,44 +453,64 @@ def _damped(optimizer, step_l2):
 
 @dataclass
 class StreamStep:
-    """The "adaptive" schedule of a stream: a shorter step at each plateau, by Pflug's test.
+    """The "adaptive" schedule of a stream: a shorter step at each plateau, a longer one off it.
 
     ``partial_fit`` calls show no plateau of the loss (one epoch each, no
     stop criterion), yet a constant step keeps each row's noise: a row of a
     kinked loss (absolute error) moves the model by a fixed length, however
-    near its target it was. While the model is far from the optimum, each
-    call moves it on the way the last one did; at the noise floor, each call
-    undoes part of the last one, and the cosine of successive moves turns
-    negative on average (Pflug, 1990; Chee and Toulis, 2018, on successive
-    gradients, which a call of one step without momentum follows). When the
-    sum of these cosines falls below 0, once the phase has seen as many rows
-    as the model has parameters (before, a few rows' noise could tip it),
-    the step shrinks fourfold, as fit's batch grows fourfold at a plateau,
-    and a new phase begins. Nearly noiseless data, or the same data passed
-    again, keeps its step until the model is near the optimum. (Momentum
-    aligns successive moves: a call of one small batch starts without it.)
+    near its target it was. While the model is far from the optimum, the
+    calls move it on one way; at the noise floor, each call undoes part of
+    those before (Pflug, 1990; Chee and Toulis, 2018).
+
+    Successive moves alone tell these apart too weakly: a one-row move
+    points along its own row, so two rows' moves have a cosine of random
+    sign (on diabetes a spread of 0.39 about a mean of -0.02 at the floor),
+    and a sum of a few fell below 0 by chance, far from the optimum: the
+    step froze at 1/1024. So the test takes all the moves of a phase as a
+    walk, ``D`` their sum (Pesme, Dieuleveut and Flammarion, 2020, watch the
+    distance walked likewise): ``|D|²`` over the sum of the moves' ``|move|²``
+    grows with the phase's length on one way, stays near 1 for independent
+    moves, and falls as ``n_params / (rows * step)`` about the optimum,
+    whose spread bounds ``|D|``. Below ``_STREAM_STILL``: a plateau, and
+    the step shrinks fourfold, as fit's batch grows fourfold at a plateau.
+    Not before ``n_params / step`` rows, the time a step takes to reach its
+    floor (a shorter walk near its start is chance, or the rows of a pass,
+    whose gradients sum to about 0 near the optimum): the step falls as
+    1/rows at most. Above ``_STREAM_AWAY``, or still a random walk at the
+    phase's end (``_STREAM_PHASE`` times longer: the floor was not reached),
+    the step is too short for where the model is (the data, alpha or the
+    loss changed), and it grows back fourfold, up to γ/L. Either way a new
+    phase begins. Nearly noiseless data keeps its step until the model is
+    near the optimum. (Momentum aligns successive moves: a call of one
+    small batch starts without it.)
     """
 
     fraction: float = 1.0  # of γ/L
-    drift: float = 0.0  # the sum of the cosines of successive moves, this phase
+    drift: float = 0.0  # the sum of the moves' |move|², this phase
     rows: int = 0  # seen this phase
-    last: np.ndarray = None  # the direction of the last move
+    last: np.ndarray = None  # the sum of the moves this phase: D
 
     def observe(self, move, n_params, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
-        # np.linalg.norm's arithmetic, without its overhead (in float64, math's root is
-        # numpy's: both correctly rounded; float32's is rounded to float32 by numpy)
-        square = move @ move
-        norm = math.sqrt(square) if move.dtype == np.float64 else float(np.sqrt(square))
-        if not norm > 0 or not math.isfinite(norm):  # (a float: math's test, not a ufunc's)
+        # (a float: math's test, not a ufunc's)
+        square = float(move @ move)
+        if not square > 0 or not math.isfinite(square):
             return  # a call of zero weights, or at a flat point: no evidence
-        move = move / norm
-        if self.last is not None and self.last.shape == move.shape:
-            self.drift += float(move @ self.last)
-        self.last, self.rows = move, self.rows + n_rows
-        if self.drift < 0 and self.rows >= n_params:
+        if self.last is None or self.last.shape != move.shape:
+            self.drift, self.rows, self.last = 0.0, 0, np.zeros(move.shape)
+        self.drift += square
+        self.last = self.last + move  # (a new array: the model's, from its last call, stays)
+        self.rows += n_rows
+        spread = float(self.last @ self.last) / self.drift
+        # (a call of many rows: as many of its size as a call of one row)
+        longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
+        if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
             self.fraction /= _STREAM_DIVISION
-            self.drift, self.rows = 0.0, 0
+        elif spread > _STREAM_AWAY or (self.rows >= longest and spread >= 1.0):
+            self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
+        elif self.rows < longest:
+            return
+        self.drift, self.rows, self.last = 0.0, 0, np.zeros(move.shape)
 
 
 class StepSearch:
