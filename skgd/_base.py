@@ -516,7 +516,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._trained_fit_intercept = self.fit_intercept
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
-        self._stream_step = (stream.fraction, stream.drift, stream.rows, stream.last)
+        self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
         # Bounded, so that endless streams of partial_fit do not grow it (in place:
         # the list is this call's own copy, see above).
         n_kept = min(len(curve), max(self.max_iter, _LOSS_CURVE_KEEP))

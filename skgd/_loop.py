@@ -486,9 +486,9 @@ class StreamStep:
     """
 
     fraction: float = 1.0  # of γ/L
-    drift: float = 0.0  # the sum of the moves' |move|², this phase
+    squares: float = 0.0  # the sum of the moves' |move|², this phase
     rows: int = 0  # seen this phase
-    last: np.ndarray = None  # the sum of the moves this phase: D
+    walk: np.ndarray = None  # the sum of the moves this phase: D
 
     def observe(self, move, n_params, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
@@ -496,12 +496,12 @@ class StreamStep:
         square = float(move @ move)
         if not square > 0 or not math.isfinite(square):
             return  # a call of zero weights, or at a flat point: no evidence
-        if self.last is None or self.last.shape != move.shape:
-            self.drift, self.rows, self.last = 0.0, 0, np.zeros(move.shape)
-        self.drift += square
-        self.last = self.last + move  # (a new array: the model's, from its last call, stays)
+        if self.walk is None or self.walk.shape != move.shape:
+            self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
+        self.squares += square
+        self.walk = self.walk + move  # (a new array: the model's, from its last call, stays)
         self.rows += n_rows
-        spread = float(self.last @ self.last) / self.drift
+        spread = float(self.walk @ self.walk) / self.squares
         # (a call of many rows: as many of its size as a call of one row)
         longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
         if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
@@ -510,7 +510,7 @@ class StreamStep:
             self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
         elif self.rows < longest:
             return
-        self.drift, self.rows, self.last = 0.0, 0, np.zeros(move.shape)
+        self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
 
 
 class StepSearch:
