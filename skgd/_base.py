@@ -880,11 +880,12 @@ def _kept(array, own):
 
 
 def _as_init(values, name, shape):
-    """``values`` as an array of ``shape``; one output's may also drop its first axis."""
+    """``values`` as an array of ``shape``: one output's in any shape of its size."""
     values = np.asarray(values, dtype=np.float64)
-    # (a same-sized array of another shape, such as coef_.T, would be reshaped
-    # into a scrambled model: refused, as scikit-learn's SGD does)
-    if values.shape == shape[1:] and shape[0] == 1:
+    # One output's values take any shape of its size, as scikit-learn's SGD
+    # takes them; several outputs' must be the model's (a same-sized array of
+    # another shape, such as coef_.T, would be reshaped into a scrambled model).
+    if shape[0] == 1 and values.size == math.prod(shape):
         values = values.reshape(shape)
     if values.shape != shape:
         accepted = f"{shape} or {shape[1:]}" if shape[0] == 1 else f"{shape}"

@@ -83,6 +83,12 @@ class Objective:
         self.penalty_unit = penalty_unit
         self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
         self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
+        self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
+
+    @property
+    def largest_l2(self):
+        """L2's curvature, the largest over the outputs, as a float."""
+        return self.l2.item() if self.l2.size == 1 else float(self.l2.max())  # (one: its number)
 
     # ----------------------------------------------------------- coordinates
 
@@ -201,7 +207,7 @@ class Objective:
         intercept's, which a huge penalty would leave to rounding in a
         difference of the two.
         """
-        l2 = self.l2.item() if self.l2.size == 1 else float(self.l2.max())  # (one output: a number)
+        l2 = self.largest_l2
         if X.shape[0] == 1 and sample_weight[0] > 0:
             # One row z (standardized, with the intercept's 1): its Gram matrix
             # z z' has the one eigenvalue ||z||^2, which is L_max; the power

@@ -615,9 +615,9 @@ def test_coef_init_of_the_right_size_but_another_shape_is_refused():
     started = GDClassifier(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
     started.fit(X_iris, y_iris, coef_init=model.coef_, intercept_init=model.intercept_)
     assert_allclose(started.coef_, model.coef_, rtol=1e-6)
-    # one output: its row, or the row alone, and a number for its intercept
+    # one output: its row, the row alone or as a column, and a number for its intercept
     one = GDRegressor(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
-    for coef in [[[10.0, 20.0, 30.0]], [10.0, 20.0, 30.0]]:
+    for coef in [[[10.0, 20.0, 30.0]], [10.0, 20.0, 30.0], [[10.0], [20.0], [30.0]]]:
         assert_allclose(one.fit(X, Y, coef_init=coef, intercept_init=-7.0).coef_, [10, 20, 30])
 
 
