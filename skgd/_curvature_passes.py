@@ -178,7 +178,7 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
     shift = _columns(n_features)
     # a stored column's place, or -1 (int32 when it holds them: half the fresh pages)
     number = _columns(n_features, dtype=np.int32 if X.nnz < 2**31 else np.int64)
-    if not _shift_and_inverse(mean, scale, shift, number):
+    if not _shifts(mean, scale, shift, number):
         return None
     return _sparse_gram_power_iteration(
         X.data, X.indices, X.indptr, weights, shift, scale, fit_intercept, iterations, number,
@@ -186,7 +186,7 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
 
 
 @_exact
-def _shift_and_inverse(mean, scale, shift, number):
+def _shifts(mean, scale, shift, number):
     """``mean * (1 / scale)`` in float64, as numpy's; False if a ``1 / scale`` overflows."""
     finite = True
     for j in range(mean.shape[0]):
