@@ -188,12 +188,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                         v, centre = inverse[j], block_mean[j]
                         d0, d1 = x0 * v - centre, x1 * v - centre
                         d2, d3 = x2 * v - centre, x3 * v - centre
-                        total = block_m2[j]
-                        total += w0 * d0 * d0
-                        total += w1 * d1 * d1
-                        total += w2 * d2 * d2
-                        total += w3 * d3 * d3
-                        block_m2[j] = total
+                        block_m2[j] = _four_squares(block_m2[j], w0, d0, w1, d1, w2, d2, w3, d3)
                         a, b = inverse_scale[j], shift[j]
                         z0, z1, z2, z3 = x0 * a - b, x1 * a - b, x2 * a - b, x3 * a - b
                         t0 += z0 * z0
@@ -206,12 +201,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                         v, centre = inverse[j], block_mean[j]
                         d0, d1 = X[i, j] * v - centre, X[i + 1, j] * v - centre
                         d2, d3 = X[i + 2, j] * v - centre, X[i + 3, j] * v - centre
-                        total = block_m2[j]
-                        total += w0 * d0 * d0
-                        total += w1 * d1 * d1
-                        total += w2 * d2 * d2
-                        total += w3 * d3 * d3
-                        block_m2[j] = total
+                        block_m2[j] = _four_squares(block_m2[j], w0, d0, w1, d1, w2, d2, w3, d3)
                 i += 4
                 continue
             w = weights[i] / weight_unit
@@ -254,6 +244,16 @@ def _four_weights(weights, i, stop, weight_unit):
         return 0.0, 0.0, 0.0, 0.0
     w = weights[i : i + 4]
     return w[0] / weight_unit, w[1] / weight_unit, w[2] / weight_unit, w[3] / weight_unit
+
+
+@jit_inline
+def _four_squares(total, w0, d0, w1, d1, w2, d2, w3, d3):
+    """``total`` plus four rows' weighted squared deviations, added in the rows' order."""
+    total += w0 * d0 * d0
+    total += w1 * d1 * d1
+    total += w2 * d2 * d2
+    total += w3 * d3 * d3
+    return total
 
 
 def _columns(n_features, *shape, dtype=np.float64, fill=None):
