@@ -23,7 +23,9 @@ every step, and L1 and averaging touch every coefficient: those cost
 O(n_outputs × n_features) per batch on sparse data too.
 
 The batch steps themselves are in :mod:`skgd._steps` (dense X, and sparse
-X updating every coefficient) and :mod:`skgd._lazy_steps`; what they share
+X updating every coefficient) and the lazy ones (:mod:`skgd._lazy_sgd`,
+:mod:`skgd._lazy_momentum`, their table :mod:`skgd._lazy_table` and
+write-back :mod:`skgd._writeback`); what they share
 (numba's ``jit``, a prefetch hint, the codes of losses and optimizers) in
 :mod:`skgd._compiled`. The compiled passes over X that come before
 training, and the per-epoch passes over the coefficients, are in
@@ -58,8 +60,10 @@ from ._compiled import (
     aligned,
     numba,
 )
-from ._lazy_steps import _sparse_momentum_epoch, _sparse_sgd_epoch, holds_zeros, step_runs
+from ._lazy_momentum import _sparse_momentum_epoch, step_runs
+from ._lazy_sgd import _sparse_sgd_epoch
 from ._steps import _dense_epoch, _sparse_epoch
+from ._writeback import holds_zeros
 
 # Set to False to train every model on the numpy path (the tests compare both).
 ENABLED = True
@@ -167,7 +171,7 @@ class Plan:
         batch's loss)`` as :func:`skgd._loop.descend` does, then the penalty
         of V as the epoch found it, and whether V is finite after it (None:
         not checked). The lazy kernels take all three in their last pass
-        over the coefficients (see :func:`skgd._lazy_steps._write_back`);
+        over the coefficients (see :func:`skgd._writeback._write_back`);
         the other paths copy V before the batches, and the loop checks V.
         A ``start`` array given before is taken to hold what this plan left
         in it (on wide data, only X's columns are then written, see
@@ -282,7 +286,7 @@ class Plan:
     def _outside(self, V, velocity, used, start):
         """What the lazy write-back may take as known of the columns X does not store.
 
-        ``(outside, zeros)`` as :func:`skgd._lazy_steps._zeros_found` reads
+        ``(outside, zeros)`` as :func:`skgd._writeback._zeros_found` reads
         them: known when the last lazy epoch left one zero (by output) on
         those columns of V and ``velocity``; when ``start`` holds V's, the
         write-back visits only X's columns. In a fit, from its second or

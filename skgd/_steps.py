@@ -4,7 +4,7 @@ Forward, loss, backward and update, batch after batch, in the arithmetic
 and order of :func:`skgd._loop.descend` (see :mod:`skgd._kernel`, which
 chooses and calls them). The loss of one element or row and the
 optimizers' update are shared with the lazy sparse steps of
-:mod:`skgd._lazy_steps`.
+:mod:`skgd._lazy_sgd` and :mod:`skgd._lazy_momentum`.
 """
 
 import math

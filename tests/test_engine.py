@@ -888,7 +888,7 @@ def test_a_start_array_is_read_for_v_zeros_outside_x_columns_bits_and_all(dtype)
     # V's zeros elsewhere; an array the plan did not fill is read for them:
     # anything on X's columns, but a zero of the other sign, a tiny value or
     # a NaN on any other column says no.
-    from skgd._lazy_steps import holds_zeros
+    from skgd._writeback import holds_zeros
 
     rng = np.random.RandomState(0)
     used = np.sort(rng.choice(3000, 700, replace=False)).astype(np.intp)

@@ -732,15 +732,15 @@ def test_lazy_momentum_catches_up_across_runs_of_steps_as_step_by_step():
     # A column untouched from step a to step b follows one map a run of
     # equal steps it crosses; a == b (a column the last batch updated, at
     # the epoch's end) leaves it as it is.
-    from skgd import _lazy_steps
+    from skgd import _lazy_momentum
     from skgd._compiled import _MOMENTUM, _NESTEROV
 
     steps = np.array([0.3] * 5 + [0.2] * 4 + [0.1] * 3)
-    runs = _lazy_steps.step_runs(steps)
+    runs = _lazy_momentum.step_runs(steps)
     assert_array_equal(runs, [0, 5, 9, 12])
     l2 = np.array([0.5, 2.0])
     for opt in [_MOMENTUM, _NESTEROV]:
-        powers = _lazy_steps._momentum_powers(opt, 0.9, steps, runs, l2)
+        powers = _lazy_momentum._momentum_powers(opt, 0.9, steps, runs, l2)
         for a in range(13):
             for b in range(a, 13):
                 for k in range(2):
@@ -750,9 +750,9 @@ def test_lazy_momentum_catches_up_across_runs_of_steps_as_step_by_step():
                         v_next = 0.9 * v - steps[s] * g
                         p = p + (v_next if opt == _MOMENTUM else 0.9 * v_next - steps[s] * g)
                         v = v_next
-                    caught = _lazy_steps._catch_up.py_func(powers, runs, a, b, k, 1.5, -0.25)
+                    caught = _lazy_momentum._catch_up.py_func(powers, runs, a, b, k, 1.5, -0.25)
                     assert_allclose(caught, (p, v), rtol=1e-12, atol=1e-15)
-    assert _lazy_steps.step_runs(np.arange(40.0)) is None  # a step a batch: not lazy
+    assert _lazy_momentum.step_runs(np.arange(40.0)) is None  # a step a batch: not lazy
 
 
 @pytest.mark.filterwarnings("ignore:Maximum number of epochs")  # (early stopping's few epochs)

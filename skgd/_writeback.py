@@ -1,0 +1,219 @@
+"""The lazy epochs' write-back: V from the table, where each epoch started, the sums.
+
+A lazy epoch (:mod:`skgd._lazy_sgd`, :mod:`skgd._lazy_momentum`) writes V
+nowhere but here, at its end: V back from the table, a copy of V as the
+epoch found it (``start``), the sums of squares the loop's penalty reads
+and a check that V stayed finite, a block of columns at a time. A column
+without a table row follows the penalty alone; in a fit it holds a zero
+all along (a constant column starts at 0), and once the plan knows it
+(see :func:`_zeros_found`) the write-back visits only X's columns. Apart
+from the epochs since this pass is over every column, theirs over
+non-zeros. (Lazy momentum's own write-back, which catches each column up
+on the way, is :func:`skgd._lazy_momentum._momentum_out`.)
+"""
+
+import math
+
+import numpy as np
+
+from ._compiled import jit, jit_inline
+from ._lazy_table import _add_product
+
+# The write-back takes V this many columns at a time, output by output (see _unscale).
+_BLOCK = 512
+
+
+@jit
+def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
+    """Back from the lazy form ``V = scale * U``, U in the table's first columns.
+
+    The table is left holding V (as rounded in V's dtype), as a fresh fill
+    would: the next epoch can start from it. A column without a row in it
+    was only shrunk, by ``unused``. On the way, as :func:`_write_back`
+    says, V as the epoch found it goes to ``start``.
+
+    ``outside`` and ``zeros`` say what the columns without a row hold (see
+    :func:`_zeros_found`): when V and ``start`` hold the same zero on
+    them, which the shrinks keep, only the columns with a row are visited.
+    """
+    n_outputs = V.shape[0]
+    if outside[0] and outside[1]:
+        kept = True
+        for k in range(n_outputs):
+            zeros[2, k] = unused[k] * zeros[0, k]  # (as the pass below would shrink each)
+            kept = kept and _same_zero(zeros[2, k], zeros[0, k])
+        if kept:
+            _unscale_stored(V, table, scale, used, start, sums)
+            return
+    first = _first_outside(used, V.shape[1])
+    for k in range(n_outputs):
+        zeros[0, k] = V[k, first] if first < V.shape[1] else 0.0
+    count = outside[2] and not outside[0]
+    u = 0
+    others = 0 if outside[0] or count else 1  # values outside unlike the first one, as found
+    for j in range(0, V.shape[1], _BLOCK):
+        end = min(j + _BLOCK, V.shape[1])
+        rows = _rows_before(used, u, end)
+        for k in range(n_outputs):
+            others += _write_back(V[k], j, end, unused[k], start[k], sums, k, zeros[0, k], count)
+            if count:
+                others -= _alike(start[k], used, u, rows, zeros[0, k])  # (counted above)
+            for r in range(u, rows):  # the columns with a row: from the table
+                V[k, used[r]] = scale[k] * table[r, k]
+                table[r, k] = V[k, used[r]]
+            _check_finite(V[k], j, end, sums)
+        u = rows
+    for k in range(n_outputs):
+        zeros[2, k] = V[k, first] if first < V.shape[1] else 0.0
+    _zeros_found(outside, zeros, others == 0)
+
+
+@jit
+def _unscale_stored(V, table, scale, used, start, sums):
+    """:func:`_unscale` when V and ``start`` hold one zero outside the table's columns, kept.
+
+    Those columns add exactly 0 to the squares (each block's sum is taken
+    in order, fused as :func:`_write_back`'s: the same sum without its
+    zeros) and to the finiteness sum, and their copy would copy a zero
+    onto the same zero: only the columns with a row are visited. On hashed
+    text at 2**20 columns, a quarter of them (the write-back's time halved).
+    """
+    u = 0
+    while u < used.shape[0]:
+        rows = _rows_before(used, u, (used[u] // _BLOCK + 1) * _BLOCK)  # the block's rows
+        for k in range(V.shape[0]):
+            total, finite = 0.0, 0.0
+            for r in range(u, rows):
+                j = used[r]
+                old = np.float64(V[k, j])
+                start[k, j] = V[k, j]
+                total = _add_product(total, old, old)
+                V[k, j] = scale[k] * table[r, k]
+                table[r, k] = V[k, j]
+                finite += np.float64(V[k, j]) * 0.0
+            sums[k] += total
+            sums[-1] += finite
+        u = rows
+
+
+@jit
+def _rows_before(used, u, end):
+    """The first table row from ``u`` on whose column is ``end`` or past: a block's rows end there.
+
+    ``used`` holds the columns with a row, in order; the write-back takes the
+    columns by blocks, and the rows of a block follow those of the one before.
+    """
+    rows = u
+    while rows < used.shape[0] and used[rows] < end:
+        rows += 1
+    return rows
+
+
+@jit
+def _write_back(v, j, end, factor, start, sums, k, zero, count):
+    """``start[j:end] = v[j:end]``, ``v[j:end] *= factor``, and ``sums[k]`` adds the squares.
+
+    The loop keeps where each epoch started (and its penalty, from the sums
+    of squares), and checks that V stayed finite: on wide data, passes over
+    V each epoch, which the lazy kernels' write-back (V is written nowhere
+    else in a lazy epoch) takes on its way, a block of columns at a time
+    (one output's row of a block: contiguous). The squares are summed in
+    order (never regrouped: :func:`_unscale_stored` takes the same sum
+    without its zeros). With ``count``, returns how many of ``v[j:end]``
+    were not ``zero`` (else 0).
+    """
+    total = 0.0
+    others = 0
+    for q in range(j, end):
+        old = np.float64(v[q])
+        start[q] = v[q]
+        total = _add_product(total, old, old)
+        if count:  # (a tenth of the loop's time: asked only when it can serve)
+            others += not _same_zero(old, zero)
+        v[q] = factor * old
+    sums[k] += total
+    return others
+
+
+@jit
+def _check_finite(v, j, end, sums):
+    """``sums[-1]`` adds ``v[j:end]`` times 0: NaN once any is not finite."""
+    total = 0.0
+    for q in range(j, end):
+        total += np.float64(v[q]) * 0.0
+    sums[-1] += total
+
+
+@jit_inline
+def _same_zero(x, zero):
+    """Whether ``x`` is a zero of ``zero``'s sign (``zero`` a zero; the bits of both the same).
+
+    Without a branch (``&``, not ``and``): the write-back of every column
+    asks it of each column.
+    """
+    return (x == 0.0) & (math.copysign(1.0, x) == math.copysign(1.0, zero))
+
+
+@jit
+def _alike(v, used, u, rows, zero):
+    """How many of ``v``'s columns ``used[u:rows]`` are not ``zero`` (bits and all)."""
+    others = 0
+    for r in range(u, rows):
+        others += not _same_zero(v[used[r]], zero)
+    return others
+
+
+@jit
+def holds_zeros(start, used, zeros):
+    """Whether ``start`` holds ``zeros[k]`` (bits and all) on row k's columns not in ``used``.
+
+    A start array the plan did not write itself (the loop's copy of V from
+    before the first epoch, reused for the second) takes a write-back of
+    every column, unless it is known to hold V's zeros there already. A
+    read of it answers that, at a fraction of the write-back's traffic
+    (it reads V, and writes V and ``start``): each row's columns unlike
+    its zero, counted without a branch (a coin toss a column on hashed
+    text), less those of ``used``. Stops at the first row that differs.
+    """
+    for k in range(start.shape[0]):
+        v, zero = start[k], zeros[k]
+        others = 0
+        for j in range(v.shape[0]):
+            others += not _same_zero(v[j], zero)
+        if others != _alike(v, used, 0, used.shape[0], zero):
+            return False
+    return True
+
+
+@jit
+def _first_outside(used, n_features):
+    """The first column without a table row (``n_features`` if every column has one)."""
+    q = 0
+    while q < used.shape[0] and used[q] == q:
+        q += 1
+    return q if q < n_features else n_features
+
+
+@jit
+def _zeros_found(outside, zeros, alike):
+    """After a write-back of every column: what the columns without a table row hold.
+
+    In a fresh fit a column X never stores is constant and starts at 0
+    (``skgd._base``): V, and the velocities, hold zeros there all fit long.
+    ``zeros[0]`` (V) and ``zeros[1]`` (the velocities) hold, by output,
+    the values of the first such column as the epoch found them,
+    ``zeros[2]`` and ``zeros[3]`` as it left them; ``alike``: every such
+    column held the first one's (the maps that move them, one by output,
+    then left them alike too). ``outside[1]``: ``start``, which took V as
+    the epoch found it, holds ``zeros[0]`` on them; ``outside[0]``: V and
+    the velocities hold ``zeros[2]`` and ``zeros[3]``, all zeros. The
+    caller sets ``outside[0]`` (and ``zeros[0]``, ``zeros[1]``) when V and
+    the velocities held them as the epoch began, ``outside[1]`` when
+    ``start`` did too (the write-back may then visit only the table's
+    columns), and ``outside[2]`` when a write-back of every column that
+    does not know them is to count the columns unlike the first one.
+    """
+    outside[1] = int(alike)
+    for k in range(zeros.shape[1]):
+        alike = alike and zeros[2, k] == 0.0 and zeros[3, k] == 0.0
+    outside[0] = int(alike)
