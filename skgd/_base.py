@@ -37,7 +37,8 @@ from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
-from ._passes import all_finite, sparse_standardization
+from ._passes import all_finite
+from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     FeatureStats,
     RowNorms,

@@ -1,5 +1,7 @@
-"""What the compiled code shares: numba's jit, a prefetch hint, aligned arrays, the codes.
+"""What the compiled code shares: numba's jits, a prefetch hint, aligned arrays, the codes.
 
+``_exact`` compiles numpy's elementwise arithmetic to the bit, with no
+fast-math flag (for the passes and draws that numpy paths match).
 numba is a dependency; without it (a safety net) ``jit`` returns the
 function as it is and the estimators train on the numpy path
 (``skgd._kernel.ENABLED`` and ``numba`` decide). The codes are how
@@ -47,6 +49,10 @@ if numba is not None:
     jit_inline = numba.njit(
         cache=True, nogil=True, fastmath={"reassoc", "contract"}, inline="always"
     )
+    # numpy's elementwise arithmetic to the bit: no fast-math flag (a contracted
+    # multiply-add rounds once where numpy rounds twice), and numpy's division by
+    # 0 (an infinity or NaN, not Python's ZeroDivisionError)
+    _exact = numba.njit(cache=True, nogil=True, error_model="numpy")
     from llvmlite import binding as _llvm
     from llvmlite import ir as _ir
     from numba.core import cgutils as _cgutils
@@ -96,6 +102,7 @@ else:  # pragma: no cover
         return function
 
     jit_inline = jit
+    _exact = jit
 
     def _prefetch(array, row, column):
         pass

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from ._compiled import _prefetch_item, jit
-from ._passes import _STORED_AHEAD, _columns, _exact
+from ._compiled import _exact, _prefetch_item, jit
+from ._sparse_statistics_passes import _STORED_AHEAD, _columns
 
 
 def _inverse(scale):

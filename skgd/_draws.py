@@ -13,8 +13,7 @@ import math
 import numpy as np
 
 from . import _kernel
-from ._compiled import _prefetch_item, jit
-from ._passes import _exact
+from ._compiled import _exact, _prefetch_item, jit
 
 
 def permutation(rng, n):

@@ -28,8 +28,9 @@ X updating every coefficient) and the lazy ones (:mod:`skgd._lazy_sgd`,
 write-back :mod:`skgd._writeback`); what they share
 (numba's ``jit``, a prefetch hint, the codes of losses and optimizers) in
 :mod:`skgd._compiled`. The compiled passes over X that come before
-training, and the per-epoch passes over the coefficients, are in
-:mod:`skgd._passes`.
+training are in :mod:`skgd._statistics_passes` and
+:mod:`skgd._sparse_statistics_passes`, the per-epoch passes over the
+coefficients in :mod:`skgd._passes`.
 """
 
 import numpy as np
@@ -62,6 +63,7 @@ from ._compiled import (
 )
 from ._lazy_momentum import _sparse_momentum_epoch, step_runs
 from ._lazy_sgd import _sparse_sgd_epoch
+from ._sparse_statistics_passes import stored_columns
 from ._steps import _dense_epoch, _sparse_epoch
 from ._writeback import holds_zeros
 
@@ -381,8 +383,6 @@ class Plan:
                 used, rows = np.unique(X.indices, return_inverse=True)
                 used, rows = used.astype(np.intp), rows.astype(X.indices.dtype, copy=False)
             else:
-                from ._passes import stored_columns  # (_passes imports this module)
-
                 used, rows = stored_columns(X.indices, X.shape[1])
             self.rows = X.indices, used, rows
         return self.rows[1:]

@@ -17,12 +17,13 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.sparsefuncs import mean_variance_axis, min_max_axis
 
-from . import _kernel, _passes
+from . import _kernel, _sparse_statistics_passes, _statistics_passes
+from ._compiled import _exact
 
 # Statistics are accumulated over blocks of rows of about this many values,
 # in float64: a temporary of 1 MB, whatever the size of X or its dtype.
 _BLOCK_ELEMENTS = 2**17
-# the deviations that say "one row" to skgd._passes.merge_statistics
+# the deviations that say "one row" to skgd._statistics_passes.merge_statistics
 _ONE_ROW = np.zeros(0)
 
 
@@ -64,7 +65,7 @@ class FeatureStats(NamedTuple):
             return FeatureStats(mean, std, weight)
         share = weight / (self.weight + weight)
         if _kernel.ENABLED and _kernel.numba is not None:  # one compiled call, to the bit the same
-            merged = _passes.merge_statistics(self.mean, self.std, mean, std, share)
+            merged = _statistics_passes.merge_statistics(self.mean, self.std, mean, std, share)
             return FeatureStats(*merged, self.weight + weight)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             delta = mean - self.mean
@@ -87,7 +88,7 @@ class FeatureStats(NamedTuple):
         if weight == 0:  # (a weight that underflows in the user's units: nothing to merge)
             return self
         share = weight / (self.weight + weight)
-        merged = _passes.merge_statistics(self.mean, self.std, row, _ONE_ROW, share)
+        merged = _statistics_passes.merge_statistics(self.mean, self.std, row, _ONE_ROW, share)
         return FeatureStats(*merged, self.weight + weight)
 
     def standardization(self, fit_intercept, dtype):
@@ -101,7 +102,7 @@ class FeatureStats(NamedTuple):
         scale that varies, however little, is a feature.
         """
         if fit_intercept and _compiled_standardization(self.mean, dtype):
-            return _passes.standardization(self.mean, self.std, dtype)
+            return _statistics_passes.standardization(self.mean, self.std, dtype)
         constant = self.constant(fit_intercept)
         scale = self.std if fit_intercept else np.hypot(self.std, self.mean)
         # (a constant feature's scale is 0 already: std 0, or std and mean 0)
@@ -202,7 +203,7 @@ def _weight_unit(sample_weight):
     return _power_of_two(np.max(sample_weight, initial=0.0))
 
 
-@_passes._exact
+@_exact
 def _largest_power_of_two(weights):
     """``_power_of_two(np.max(weights, initial=0.0))``, as a float: a NaN weight gives 1."""
     peak = 0.0
@@ -223,7 +224,7 @@ def _in_units(mean, m2, weight, unit, low, high):
 
 
 def _compiled_standardization(mean, dtype):
-    """Whether :func:`skgd._passes.standardization` serves: compiled code, a float dtype.
+    """Whether :func:`skgd._statistics_passes.standardization` serves: compiled code, a float dtype.
 
     Its one pass took the place of eight (the where, the tests and the casts)
     over wide data's columns, and of their eight calls' cost on a stream's
@@ -246,13 +247,13 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=Non
     For sparse X, the numpy path's scipy and scikit-learn calls convert
     each block to columns: about 0.2 s on 15,000 rows of 2**18 columns,
     a quarter of SGDClassifier's whole fit. The compiled passes
-    (:func:`skgd._passes.sparse_statistics`) cost O(the stored values)
+    (:func:`skgd._sparse_statistics_passes.sparse_statistics`) cost O(the stored values)
     and a few passes over the columns in all.
     """
     if not sparse.issparse(X):  # one pass: the range found block by block
         none = np.empty(0)
         shift, inverse, norms = (none, none, none) if row_norms is None else row_norms.arrays()
-        low, high, unit, mean, m2, weight = _passes.column_statistics(
+        low, high, unit, mean, m2, weight = _statistics_passes.column_statistics(
             X, sample_weight, weight_unit, rows, shift, inverse, norms
         )
         if row_norms is not None:
@@ -262,13 +263,13 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=Non
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
         return mean, m2, total
     arrays = (X.data, X.indices, X.indptr, sample_weight)
-    found = _passes.sparse_statistics(*arrays, weight_unit, X.shape[1])
+    found = _sparse_statistics_passes.sparse_statistics(*arrays, weight_unit, X.shape[1])
     if found is None:  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
     return (*found, total)
 
 
-@_passes._exact
+@_exact
 def _in_units_in_place(low, high, unit, mean, m2, weight):
     """:func:`_in_units` compiled, into ``mean`` and ``m2``; False if no row counted (low > high).
 
@@ -397,7 +398,7 @@ def column_peak(X, sample_weight=None):
     """The largest magnitude of each column of sparse X over its rows of positive weight."""
     X = rows_that_count(X, sample_weight)
     if _compiled(X):
-        return _passes.sparse_column_peak(X.data, X.indices, X.shape[1])
+        return _sparse_statistics_passes.sparse_column_peak(X.data, X.indices, X.shape[1])
     low, high = min_max_axis(X, axis=0)
     return np.maximum(np.abs(low), np.abs(high)).astype(np.float64)
 

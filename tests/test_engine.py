@@ -718,7 +718,7 @@ def test_sparse_statistics_sorted_by_column_are_those_by_row_to_the_bit(
     # The stored values sorted by column give the passes by row's numbers (which
     # serve beyond the sorted copy's budget), weights, zeros, tiny and huge values
     # included; wider than the values stored, too.
-    from skgd import _passes
+    from skgd import _sparse_statistics_passes
 
     rng = np.random.RandomState(1)
     X = sparse.random(2000, n_features, density=density, format="csr", random_state=rng)
@@ -727,9 +727,9 @@ def test_sparse_statistics_sorted_by_column_are_those_by_row_to_the_bit(
     X.data[1::11] = 3.0
     weights = rng.uniform(0, 2, 2000) * (rng.uniform(size=2000) > 0.2)
     arrays = (X.data, X.indices, X.indptr, weights, 0.5, n_features)
-    sorted_by_column = _passes.sparse_statistics(*arrays)
-    monkeypatch.setattr(_passes, "_SORTED_BUDGET", 0)
-    by_row = _passes.sparse_statistics(*arrays)
+    sorted_by_column = _sparse_statistics_passes.sparse_statistics(*arrays)
+    monkeypatch.setattr(_sparse_statistics_passes, "_SORTED_BUDGET", 0)
+    by_row = _sparse_statistics_passes.sparse_statistics(*arrays)
     for a, b in zip(sorted_by_column, by_row, strict=True):
         assert_array_equal(a.view(np.int64), b.view(np.int64))
     assert np.count_nonzero(by_row[1]) > 100

@@ -6,7 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
-from skgd import GDClassifier, GDRegressor, _draws, _kernel, _passes
+from skgd import GDClassifier, GDRegressor, _draws, _kernel, _passes, _statistics_passes
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
 from skgd.optim import OPTIMIZERS
 
@@ -959,8 +959,10 @@ def test_the_statistics_four_rows_at_a_time_are_one_row_at_a_times_to_the_bit(dt
     weights[[0, 6, 7, 21, 51, 52, 53, 101]] = 0.0
     kept = weights > 0
     unit, none = np.array(2.0), np.empty(0)
-    whole = _passes.column_statistics(X, weights, unit, 1000, none, none, none)
-    compact = _passes.column_statistics(X[kept], weights[kept], unit, 1000, none, none, none)
+    whole = _statistics_passes.column_statistics(X, weights, unit, 1000, none, none, none)
+    compact = _statistics_passes.column_statistics(
+        X[kept], weights[kept], unit, 1000, none, none, none
+    )
     for a, b in zip(whole, compact, strict=True):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
     low, high, units = whole[:3]
@@ -983,7 +985,9 @@ def test_the_statistics_range_keeps_a_nan_on_any_row_of_four(dtype, row):
     weights = np.ones(45, dtype)
     unit, none = np.array(1.0), np.empty(0)
     for block_rows in [1000, 16]:
-        low, high = _passes.column_statistics(X, weights, unit, block_rows, none, none, none)[:2]
+        low, high = _statistics_passes.column_statistics(
+            X, weights, unit, block_rows, none, none, none
+        )[:2]
         assert np.isnan(low[4]) and np.isnan(high[4])
         others = [0, 1, 2, 3, 5]
         assert_array_equal(low[others], X[:, others].min(axis=0))

@@ -514,7 +514,7 @@ def test_stored_columns_are_numpys_unique_columns_and_their_inverse(n_rows, n_fe
     # left out or added, on data with every column stored, none, or few.
     from scipy import sparse
 
-    from skgd._passes import stored_columns
+    from skgd._sparse_statistics_passes import stored_columns
 
     X = sparse.random(n_rows, n_features, density=density, format="csr", random_state=0)
     used, rows = stored_columns(X.indices, n_features)
@@ -530,7 +530,7 @@ def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
     # deviation (1 where 0 or not finite) cast to dtype, then uncentred and scaled
     # by the peak where |mean| <= scale in dtype and the peak is positive; a column
     # left centred keeps its mean's sign, an uncentred one gets +0.0.
-    from skgd._passes import sparse_standardization
+    from skgd._sparse_statistics_passes import sparse_standardization
 
     rng = np.random.RandomState(0)
     n = 5000

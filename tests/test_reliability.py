@@ -649,7 +649,7 @@ def _extreme_columns(rng, n_rows):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_rows", [2, 5, 100])
 def test_the_compiled_moments_in_x_units_are_numpys_to_the_bit(dtype, n_rows):
-    from skgd import _passes, _standardize
+    from skgd import _standardize, _statistics_passes
 
     rng = np.random.RandomState(n_rows)
     X = _extreme_columns(rng, n_rows)
@@ -659,7 +659,7 @@ def test_the_compiled_moments_in_x_units_are_numpys_to_the_bit(dtype, n_rows):
         weights[0] = 1.0  # a row counts
         unit = _standardize._power_of_two(np.max(weights, initial=0.0))
         empty = np.empty(0)
-        moments = _passes.column_statistics(X, weights, unit, 64, empty, empty, empty)
+        moments = _statistics_passes.column_statistics(X, weights, unit, 64, empty, empty, empty)
         low, high, unit_x, mean, m2, weight = moments
         with np.errstate(all="ignore"):
             expected = _standardize._in_units(mean, m2, weight, unit_x, low, high)

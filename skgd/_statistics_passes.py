@@ -1,0 +1,301 @@
+"""Compiled passes for the statistics of dense X, and for what follows from them.
+
+Before training: each column's range and weighted moments, one pass over X
+by row blocks (:func:`column_statistics`); a running statistic's merge with
+a new set's (:func:`merge_statistics`); and the standardization's arrays
+from the statistics (:func:`standardization`). Each is one pass with no
+temporary the size of X (issue 11's memory point), reading X in its own
+dtype and summing in float64. The numpy paths in :mod:`skgd._standardize`
+give the same results (the tests compare both); ``skgd._kernel.ENABLED =
+False`` selects them. Sparse X's statistics, which sort or number its
+stored values by column, are in :mod:`skgd._sparse_statistics_passes`.
+"""
+
+import math
+
+import numpy as np
+
+from ._compiled import _exact, _prefetch, jit, jit_inline
+
+
+@jit
+def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale, norms):
+    """Each column's range, and the weighted mean and squared deviations of ``X / unit``.
+
+    One pass over X, by row blocks of ``block_rows``, in float64. Each
+    block is read from memory once, for its range (over the rows of
+    non-zero ``weights``) and its weighted sum (with ``weights /
+    weight_unit``); its squared deviations then take a second pass over it
+    in cache (and its sum too, when the block changed a unit), and are merged
+    into the running ones by Chan, Golub and LeVeque's formula, as the
+    numpy path of :func:`skgd._standardize._stats_of` does.
+
+    ``unit`` is a power of two near each column's largest magnitude (the
+    numpy path's ``_power_of_two``), so that no square under- or
+    overflows. The numpy path finds it in a pass of its own first; here it
+    is that of the blocks read so far, and when a block raises it, the
+    running mean and squared deviations are rescaled by the ratio of the
+    two powers of two. Scaling by a power of two is exact, so the result
+    is, to the bit, that of the same blocks with the final unit known from
+    the start (unless a ratio beyond 2**500 takes a running sum below the
+    smallest float: a part far under the rounding of the new block's); the
+    numpy path's sums differ from it by rounding (about 1e-15). Returns
+    ``(low, high, unit, mean, m2, weight)``.
+
+    ``norms``, if it has a place for every row, receives each row's squared
+    norm standardized provisionally, ``||x_i * inverse_scale - shift||^2``
+    (-inf on rows of weight 0), in the second pass over the block, in
+    cache: the curvature's largest row norm then needs no read of X of its
+    own (see :class:`skgd._standardize.RowNorms`).
+
+    Both passes take four rows of positive weight at a time, in one pass
+    over the columns, each column's range and sums held in registers across
+    them: one row at a time, loading and storing them for every value made
+    the pass compute-bound (float32 X: 18 ms, three times a read of it;
+    four at a time, 12). Each column's sums still add the rows one by one,
+    in order: the same numbers, to the bit. (A row's provisional norm is a
+    sum over its columns, which the compiler orders its own way: within
+    1e-15 of a row at a time's, far inside the bound's slack.)
+    """
+    n_samples, n_features = X.shape
+    with_norms = norms.shape[0] == n_samples
+    low, high = np.full(n_features, np.inf), np.full(n_features, -np.inf)
+    unit, inverse = np.ones(n_features), np.ones(n_features)
+    mean, m2, weight = np.zeros(n_features), np.zeros(n_features), 0.0
+    block_mean, block_m2 = np.empty(n_features), np.empty(n_features)
+    low_before, high_before = np.empty(n_features), np.empty(n_features)
+    line = max(1, 64 // X.itemsize)  # values a cache line
+    for start in range(0, n_samples, block_rows):
+        stop = min(start + block_rows, n_samples)
+        # the range, and the block's sum in the units so far: once the first
+        # blocks have set them, they rarely change, and the sum is then done
+        # in the same read of the row (else it is summed again below)
+        block_weight = 0.0
+        block_mean[:] = 0.0
+        low_before[:] = low
+        high_before[:] = high
+        i = start
+        while i < stop:
+            w0, w1, w2, w3 = _four_weights(weights, i, stop, weight_unit)
+            if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
+                # The next four rows asked for now: four rows read side by side
+                # are four streams, which the processor's own prefetcher served
+                # poorly (float64 X: 25 ms without this, 23 a row at a time, 17 with).
+                if i + 8 <= n_samples:
+                    first = (i + 4) * n_features
+                    for e in range(first, first + 4 * n_features, line):
+                        _prefetch(X, e // n_features, e % n_features)
+                block_weight += w0
+                block_weight += w1
+                block_weight += w2
+                block_weight += w3
+                for j in range(n_features):
+                    x0, x1 = np.float64(X[i, j]), np.float64(X[i + 1, j])
+                    x2, x3 = np.float64(X[i + 2, j]), np.float64(X[i + 3, j])
+                    # np.minimum's order (the first of equal values, so a zero's
+                    # sign stays), as selects: no NaN test (a NaN is met below)
+                    lo, hi = low[j], high[j]
+                    lo, hi = x0 if x0 < lo else lo, x0 if x0 > hi else hi
+                    lo, hi = x1 if x1 < lo else lo, x1 if x1 > hi else hi
+                    lo, hi = x2 if x2 < lo else lo, x2 if x2 > hi else hi
+                    lo, hi = x3 if x3 < lo else lo, x3 if x3 > hi else hi
+                    low[j], high[j] = lo, hi
+                    v, total = inverse[j], block_mean[j]
+                    total += w0 * (x0 * v)
+                    total += w1 * (x1 * v)
+                    total += w2 * (x2 * v)
+                    total += w3 * (x3 * v)
+                    block_mean[j] = total
+                i += 4
+                continue
+            w = weights[i] / weight_unit
+            if w > 0:
+                block_weight += w
+                for j in range(n_features):
+                    value = np.float64(X[i, j])
+                    low[j] = np.minimum(low[j], value)
+                    high[j] = np.maximum(high[j], value)
+                    block_mean[j] += w * (X[i, j] * inverse[j])
+            elif weights[i] > 0:  # (a weight below weight_unit's reach still counts here)
+                for j in range(n_features):
+                    value = np.float64(X[i, j])
+                    low[j] = np.minimum(low[j], value)
+                    high[j] = np.maximum(high[j], value)
+            i += 1
+        # (np.minimum, not min: numba's min stores only when the value is lower,
+        # which vectorizes to masked stores, microcoded on AMD's processors: the
+        # range took 2-3 times a read of X there)
+        # A NaN on a row of positive weight makes its column's sum NaN; the
+        # selects above may have passed it by, so the block's range is taken
+        # again as np.minimum takes it (a NaN stays): the same range, to the bit.
+        nan = False
+        for j in range(n_features):
+            nan |= block_mean[j] != block_mean[j]
+        if nan:
+            low[:] = low_before
+            high[:] = high_before
+            for i in range(start, stop):
+                if weights[i] > 0:
+                    for j in range(n_features):
+                        value = np.float64(X[i, j])
+                        low[j] = np.minimum(low[j], value)
+                        high[j] = np.maximum(high[j], value)
+        changed = False
+        for j in range(n_features):
+            peak = max(abs(low[j]), abs(high[j]))
+            if peak > 0 and low[j] <= high[j]:
+                # (see skgd._sparse_statistics_passes._unit)
+                new_unit = math.ldexp(1.0, min(math.frexp(peak)[1], 1023))
+            else:
+                new_unit = 1.0
+            if new_unit != unit[j]:
+                # A unit only grows, once a column has a non-zero value: before
+                # that (the first 1), its mean and squared deviations are 0.
+                if new_unit > unit[j]:
+                    ratio = unit[j] / new_unit
+                    mean[j] *= ratio
+                    m2[j] *= ratio * ratio
+                unit[j], inverse[j] = new_unit, 1.0 / new_unit
+                changed = True
+        if changed:  # the sum again, in the new units
+            block_mean[:] = 0.0
+            for i in range(start, stop):
+                w = weights[i] / weight_unit
+                if w > 0:
+                    for j in range(n_features):
+                        block_mean[j] += w * (X[i, j] * inverse[j])
+        if block_weight > 0:
+            block_mean /= block_weight
+        block_m2[:] = 0.0
+        i = start
+        while i < stop:
+            w0, w1, w2, w3 = _four_weights(weights, i, stop, weight_unit)
+            if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
+                if with_norms:
+                    t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
+                    for j in range(n_features):
+                        x0, x1 = np.float64(X[i, j]), np.float64(X[i + 1, j])
+                        x2, x3 = np.float64(X[i + 2, j]), np.float64(X[i + 3, j])
+                        v, centre = inverse[j], block_mean[j]
+                        d0, d1 = x0 * v - centre, x1 * v - centre
+                        d2, d3 = x2 * v - centre, x3 * v - centre
+                        block_m2[j] = _four_squares(block_m2[j], w0, d0, w1, d1, w2, d2, w3, d3)
+                        a, b = inverse_scale[j], shift[j]
+                        z0, z1, z2, z3 = x0 * a - b, x1 * a - b, x2 * a - b, x3 * a - b
+                        t0 += z0 * z0
+                        t1 += z1 * z1
+                        t2 += z2 * z2
+                        t3 += z3 * z3
+                    norms[i], norms[i + 1], norms[i + 2], norms[i + 3] = t0, t1, t2, t3
+                else:
+                    for j in range(n_features):
+                        v, centre = inverse[j], block_mean[j]
+                        d0, d1 = X[i, j] * v - centre, X[i + 1, j] * v - centre
+                        d2, d3 = X[i + 2, j] * v - centre, X[i + 3, j] * v - centre
+                        block_m2[j] = _four_squares(block_m2[j], w0, d0, w1, d1, w2, d2, w3, d3)
+                i += 4
+                continue
+            w = weights[i] / weight_unit
+            if w > 0 and with_norms:
+                total = 0.0
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif w > 0:
+                for j in range(n_features):
+                    deviation = X[i, j] * inverse[j] - block_mean[j]
+                    block_m2[j] += w * deviation * deviation
+            elif with_norms and weights[i] > 0:
+                total = 0.0
+                for j in range(n_features):
+                    z = X[i, j] * inverse_scale[j] - shift[j]
+                    total += z * z
+                norms[i] = total
+            elif with_norms:
+                norms[i] = -np.inf  # a row of weight 0 is never a batch's gradient
+            i += 1
+        if block_weight == 0:
+            continue
+        share = block_weight / (weight + block_weight)
+        for j in range(n_features):
+            delta = block_mean[j] - mean[j]
+            mean[j] += delta * share
+            m2[j] += block_m2[j] + delta * delta * weight * share
+        weight += block_weight
+    return low, high, unit, mean, m2, weight
+
+
+@jit_inline
+def _four_weights(weights, i, stop, weight_unit):
+    """Rows ``i`` to ``i + 3``'s weights over ``weight_unit``; zeros if ``stop`` comes first."""
+    if i + 4 > stop:
+        return 0.0, 0.0, 0.0, 0.0
+    w = weights[i : i + 4]
+    return w[0] / weight_unit, w[1] / weight_unit, w[2] / weight_unit, w[3] / weight_unit
+
+
+@jit_inline
+def _four_squares(total, w0, d0, w1, d1, w2, d2, w3, d3):
+    """``total`` plus four rows' weighted squared deviations, added in the rows' order."""
+    total += w0 * d0 * d0
+    total += w1 * d1 * d1
+    total += w2 * d2 * d2
+    total += w3 * d3 * d3
+    return total
+
+
+@_exact
+def merge_statistics(mean, std, new_mean, new_std, share):
+    """Chan, Golub and LeVeque's merge of two sets' means and deviations, column by column.
+
+    ``share`` is the new set's share of the total weight. The same
+    arithmetic, in the same order, as the numpy path of
+    :meth:`skgd._standardize.FeatureStats.update`; its twenty-odd numpy
+    calls on arrays the size of a row cost a streamed row's call more than
+    this one. ``new_std`` empty: the new set is one row, ``new_mean`` (a row
+    of X, in its dtype), of deviation 0 (its copy in float64 and the zeros
+    cost a streamed row's call more than this pass). Returns the merged
+    ``(mean, std)``.
+    """
+    n = mean.shape[0]
+    merged_mean, merged_std = np.empty(n), np.empty(n)
+    one_row = new_std.shape[0] == 0
+    for j in range(n):
+        new_deviation = 0.0 if one_row else new_std[j]
+        delta = np.float64(new_mean[j]) - mean[j]
+        # the larger of the deviations and |delta|, a NaN winning (np.maximum's rule)
+        unit = std[j] if std[j] >= new_deviation or std[j] != std[j] else new_deviation
+        spread = abs(delta)
+        unit = unit if unit >= spread or unit != unit else spread
+        if unit == 0:
+            unit = 1.0
+        old, new, moved = std[j] / unit, new_deviation / unit, delta / unit
+        var = (1 - share) * (old * old) + share * (new * new)
+        var += moved * moved * share * (1 - share)
+        merged_mean[j] = mean[j] + delta * share
+        merged_std[j] = unit * np.sqrt(var)
+    return merged_mean, merged_std
+
+
+def standardization(mean, std, dtype):
+    """:meth:`skgd._standardize.FeatureStats.standardization` with an intercept, in one pass.
+
+    ``(mean, scale, constant)``: the mean and the deviation (1 where it is 0
+    or not finite) cast to ``dtype``, and where the deviation is 0.
+    """
+    n = mean.shape[0]
+    shift, scale, constant = np.empty(n, dtype), np.empty(n, dtype), np.empty(n, np.bool_)
+    _standardization(mean, std, shift, scale, constant)
+    return shift, scale, constant
+
+
+@_exact
+def _standardization(mean, std, shift, scale, constant):
+    for j in range(mean.shape[0]):
+        deviation = std[j]
+        constant[j] = deviation == 0
+        scale[j] = deviation if np.isfinite(deviation) and deviation != 0 else 1.0
+        shift[j] = mean[j]
