@@ -38,10 +38,10 @@ from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
 from ._objective import Objective, target_scaling
 from ._passes import all_finite
+from ._row_norms import RowNorms
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     FeatureStats,
-    RowNorms,
     _compiled_standardization,
     _power_of_two,
     column_peak,

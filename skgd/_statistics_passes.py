@@ -46,7 +46,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
     norm standardized provisionally, ``||x_i * inverse_scale - shift||^2``
     (-inf on rows of weight 0), in the second pass over the block, in
     cache: the curvature's largest row norm then needs no read of X of its
-    own (see :class:`skgd._standardize.RowNorms`).
+    own (see :class:`skgd._row_norms.RowNorms`).
 
     Both passes take four rows of positive weight at a time, in one pass
     over the columns, each column's range and sums held in registers across

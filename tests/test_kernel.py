@@ -385,10 +385,10 @@ def test_the_largest_row_norm_from_the_statistics_pass_is_the_full_passes(dtype,
     # standardization (a sample's); the rows that may hold the largest norm
     # under the final one are then computed exactly: the full pass's L_max,
     # to the bit, and numpy's. A row of weight 0, however long, is left out.
-    from skgd import _objective, _standardize
+    from skgd import _objective, _row_norms, _standardize
 
     monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 600)  # blocks of 50 rows
-    monkeypatch.setattr(_standardize.RowNorms, "_SAMPLE_ROWS", 1000)  # every 3rd row
+    monkeypatch.setattr(_row_norms.RowNorms, "_SAMPLE_ROWS", 1000)  # every 3rd row
     rng = np.random.RandomState(0)
     X = rng.standard_normal((3000, 12)) * rng.uniform(0.1, 10.0, 12) + rng.normal(0, 5.0, 12)
     weights = rng.uniform(0.5, 2.0, 3000)
@@ -401,7 +401,7 @@ def test_the_largest_row_norm_from_the_statistics_pass_is_the_full_passes(dtype,
         X[:, 4], X[:, 5] = 0.0, 3.0
     X = X.astype(dtype)
     fit_intercept = case != "no intercept"
-    row_norms = _standardize.RowNorms.of(X, weights, fit_intercept)
+    row_norms = _row_norms.RowNorms.of(X, weights, fit_intercept)
     mean, std, _ = _standardize._stats_of(X, weights, row_norms)
     x_mean, x_scale, _ = _standardize.FeatureStats(mean, std, 1.0).standardization(
         fit_intercept, dtype
@@ -430,7 +430,7 @@ def test_the_statistics_pass_row_norms_hold_on_columns_far_from_zero(seed):
     # At 1e14 + N(0, 1) the provisional norms and the bound lose digits to the
     # offset they subtract: the shortcut missed the longest row (a near tie,
     # in another direction) and gave L_max 20.589 against the full pass's 20.689.
-    from skgd import _objective, _standardize
+    from skgd import _objective, _row_norms, _standardize
 
     rng = np.random.RandomState(seed)
     B = np.round(rng.standard_normal((10000, 2)) * 64) / 64
@@ -438,7 +438,7 @@ def test_the_statistics_pass_row_norms_hold_on_columns_far_from_zero(seed):
     longest = np.argmax(((B - center) ** 2).sum(axis=1))
     B[(longest + 1) % len(B)] = center + (B[longest] - center)[::-1] * (1 + 1e-7)
     X, weights = 1e14 + np.repeat(B, 10, axis=0), np.ones(100000)
-    row_norms = _standardize.RowNorms.of(X, weights, True)
+    row_norms = _row_norms.RowNorms.of(X, weights, True)
     mean, std, _ = _standardize._stats_of(X, weights, row_norms)
     x_mean, x_scale, _ = _standardize.FeatureStats(mean, std, 1.0).standardization(True, X.dtype)
     ones = np.ones(1)
@@ -453,22 +453,22 @@ def test_the_statistics_pass_row_norms_hold_on_columns_far_from_zero(seed):
 def test_the_statistics_pass_row_norms_change_no_model(dtype, monkeypatch):
     # A fit whose L_max comes from the statistics' pass is the fit that reads X
     # once more for it, to the bit.
-    from skgd import _standardize
+    from skgd import _row_norms, _standardize
 
     monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", 600)
-    monkeypatch.setattr(_standardize.RowNorms, "_SAMPLE_ROWS", 500)  # (the power iteration's: all)
+    monkeypatch.setattr(_row_norms.RowNorms, "_SAMPLE_ROWS", 500)  # (the power iteration's: all)
     X, y = make_regression(n_samples=2000, n_features=12, noise=5.0, random_state=0)
     X = (X * np.arange(1, 13) + 3.0).astype(dtype)
     found = []
-    real_candidates = _standardize.RowNorms.candidates
+    real_candidates = _row_norms.RowNorms.candidates
     monkeypatch.setattr(
-        _standardize.RowNorms,
+        _row_norms.RowNorms,
         "candidates",
         lambda self, *args: found.append(real_candidates(self, *args)) or found[-1],
     )
     shortcut = GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0).fit(X, y)
     assert found and found[0] is not None and len(found[0]) < 200, "the shortcut did not serve"
-    monkeypatch.setattr(_standardize.RowNorms, "of", classmethod(lambda cls, *args: None))
+    monkeypatch.setattr(_row_norms.RowNorms, "of", classmethod(lambda cls, *args: None))
     full = GDRegressor(batch_size=64, max_iter=3, tol=None, random_state=0).fit(X, y)
     assert_array_equal(shortcut.coef_, full.coef_)
     assert_array_equal(shortcut.intercept_, full.intercept_)
