@@ -6,7 +6,8 @@ numba is a dependency; without it (a safety net) ``jit`` returns the
 function as it is and the estimators train on the numpy path
 (``skgd._kernel.ENABLED`` and ``numba`` decide). The codes are how
 :class:`skgd._kernel.Plan` names a built-in loss or optimizer to the
-compiled batch steps, which branch on them.
+compiled batch steps, which branch on them (:mod:`skgd._codes` maps the
+classes to them).
 """
 
 import numpy as np
