@@ -13,6 +13,9 @@ ValueError naming the class and the shape it expected.
 The built-in losses and optimizers are trusted: they are tested, and the
 check is not run for them, so that they pay nothing. A subclass of a
 built-in written by a user is checked, since it may override anything.
+Every loss's hyper-parameters are checked, built-in or not, against its
+``_parameter_constraints`` (as ``Huber(delta=-1)``'s), as scikit-learn
+checks an estimator's.
 
 Here too: X's finiteness in ``fit``, taken from the statistics' pass
 instead of a read of X of its own (:class:`FiniteLater`).
@@ -23,6 +26,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from .optim import OPTIMIZERS, Optimizer
@@ -39,12 +43,16 @@ _CHECK_ROWS = 5
 
 
 def check_user_loss(loss, Y, n_outputs, *, single, dtype):
-    """Raise ValueError if a user's loss returns what training cannot use.
+    """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
-    Called before anything evaluates the loss (the target's statistics do):
-    the loss and its gradient are evaluated on the first targets, with raw
+    Called before anything evaluates the loss (the target's statistics do).
+    Any loss's hyper-parameters are checked against its
+    ``_parameter_constraints``, as the optimizer's are (``Huber(delta=-1)``
+    would train an exploded model, ``delta=0`` none at all). A user's loss
+    and its gradient are then evaluated on the first targets, with raw
     predictions spread over [-1, 1] in the shape the estimator will pass.
     """
+    _check_parameters(loss)
     if type(loss) in _BUILT_IN_LOSSES:
         return
     rows = _rows(len(Y), n_outputs)
@@ -81,6 +89,20 @@ def check_user_objects(
             params, grads = [V, c], [grad_V, grad_c]
             n_params = 2 if fit_intercept else 1
             _check_optimizer(optimizer, params[:n_params], grads[:n_params], step)
+
+
+def _check_parameters(loss):
+    """scikit-learn's ``InvalidParameterError`` for a hyper-parameter out of its range.
+
+    ``validate_parameter_constraints`` on the constrained attributes, not
+    ``BaseEstimator._validate_params``: its ``get_params`` reads the
+    signature of ``__init__``, five times the cost of the check, on every
+    ``partial_fit`` call of a stream.
+    """
+    constraints = getattr(loss, "_parameter_constraints", None)
+    if constraints:  # (the losses without hyper-parameters pay nothing)
+        params = {name: getattr(loss, name) for name in constraints if hasattr(loss, name)}
+        validate_parameter_constraints(constraints, params, caller_name=type(loss).__name__)
 
 
 def _rows(n_samples, n_outputs):
