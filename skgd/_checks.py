@@ -190,7 +190,7 @@ def _check_loss(loss, Y, raw):
 def _check_optimizer(optimizer, params, grads, step):
     name = type(optimizer).__name__
     trial = copy.deepcopy(optimizer)  # its state (momenta) stays as it was
-    params = [param.copy() for param in params]
+    start, params = params, [param.copy() for param in params]
     shapes = [param.shape for param in params]
     if type(optimizer).step is Optimizer.step:
         # The base step subtracts whatever update returns: check that, before
@@ -214,7 +214,7 @@ def _check_optimizer(optimizer, params, grads, step):
             _check_finite(name, "update()", np.asarray(update, dtype=float))
         return
     try:
-        trial.step(params, grads, step)
+        returned = trial.step(params, grads, step)
     except Exception as error:
         raise ValueError(
             f"{name}.step() raised {type(error).__name__}: {error}, given parameter arrays "
@@ -227,6 +227,32 @@ def _check_optimizer(optimizer, params, grads, step):
         )
     for param in params:
         _check_finite(name, "step()", param)
+    _check_moved(name, returned, trial, params, start, grads)
+
+
+def _check_moved(name, returned, trial, params, start, grads):
+    """Raise ValueError if a step moved no parameter, although a gradient is not zero.
+
+    The loop keeps the arrays it passes and ignores what ``step`` returns:
+    a step that returns new arrays (``p - lr * g``), or rebinds its loop
+    variable (``p = p - lr * g``), would train nothing, and ``fit`` would
+    return the random initial model without a word. Where every gradient is
+    0, a step of 0 is right.
+    """
+    if not any(np.any(grad != 0) for grad in grads):
+        return
+    if any(not np.array_equal(param, before) for param, before in zip(params, start, strict=True)):
+        return
+    what = ""
+    if returned is not None and returned is not trial:
+        what = f" (it returned {_describe(returned)}, which the training loop ignores)"
+    raise ValueError(
+        f"{name}.step() moved no parameter in a trial step before training, although the "
+        f"gradients are not zero{what}: training would keep the initial model. step() "
+        "must update each array of params in place (param -= ..., or param[...] = ...; "
+        "param = param - ... makes a new array). A step meant to be 0 at first (a warm-up "
+        "from 0) must start above 0."
+    )
 
 
 def _check_finite(name, method, values):

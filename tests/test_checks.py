@@ -259,3 +259,64 @@ def test_a_user_optimizer_overriding_step_gets_one_learning_rate(regression):
     X, y = regression
     model = GDRegressor(optimizer=SignStep(), alpha=0.01, random_state=0).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+# ------------------------------- reported by a user's trial (2026-12-03)
+
+
+class FunctionalStep(Optimizer):
+    """Returns new arrays, as a functional optimizer would: the loop's arrays never move."""
+
+    def step(self, params, grads, learning_rate):
+        return [param - learning_rate * grad for param, grad in zip(params, grads, strict=True)]
+
+
+class RebindingStep(Optimizer):
+    """Rebinds its loop variable instead of writing into the array."""
+
+    def step(self, params, grads, learning_rate):
+        for param, grad in zip(params, grads, strict=True):
+            param = param - learning_rate * grad  # (the user's slip: a new array)
+
+
+class ChainedSignStep(SignStep):
+    """A working step that returns the optimizer, for chaining."""
+
+    def step(self, params, grads, learning_rate):
+        super().step(params, grads, learning_rate)
+        return self
+
+
+@pytest.mark.parametrize(
+    "optimizer, words",
+    [
+        (
+            FunctionalStep(),
+            r"FunctionalStep.step\(\) moved no parameter.*returned a list.*in place",
+        ),
+        (RebindingStep(), r"RebindingStep.step\(\) moved no parameter.*not zero: .*in place"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Optimizer) else "",
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_user_step_that_moves_nothing_is_refused(regression, optimizer, words, method):
+    # before, fit returned the random initial model, with a flat loss_curve_ and no word
+    X, y = regression
+    with pytest.raises(ValueError, match=words):
+        getattr(GDRegressor(optimizer=optimizer, random_state=0), method)(X, y)
+    model = GDRegressor(optimizer=SignStep(), random_state=0).partial_fit(X, y)
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match="moved no parameter"):
+        model.set_params(optimizer=optimizer).partial_fit(X, y)
+    assert pickle.dumps(model.set_params(optimizer=SignStep())) == before
+
+
+def test_a_step_returning_itself_or_of_zero_at_a_zero_gradient_is_accepted(regression):
+    X, y = regression
+    model = GDRegressor(optimizer=ChainedSignStep(), alpha=0.01, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.9
+    # where every gradient is 0, a step of 0 is right
+    for optimizer in [FunctionalStep(), RebindingStep(), SignStep()]:
+        _checks._check_optimizer(
+            optimizer, [np.ones((1, 3)), np.ones(1)], [np.zeros((1, 3)), np.zeros(1)], 0.1
+        )
