@@ -39,7 +39,12 @@ _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
 _AS_IN_TRAINING = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 # The rows the check evaluates: enough to tell samples from outputs.
-_CHECK_ROWS = 5
+CHECK_ROWS = 5
+
+
+def is_users_loss(loss):
+    """Whether ``loss`` is a user's (checked, and named by errors), not a built-in one."""
+    return type(loss) not in _BUILT_IN_LOSSES
 
 
 def check_user_loss(loss, Y, n_outputs, *, single, dtype):
@@ -53,7 +58,7 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
     predictions spread over [-1, 1] in the shape the estimator will pass.
     """
     _check_parameters(loss)
-    if type(loss) in _BUILT_IN_LOSSES:
+    if not is_users_loss(loss):
         return
     rows = _rows(len(Y), n_outputs)
     n = rows.stop
@@ -72,7 +77,7 @@ def check_user_objects(
     ``step`` on copies of itself and of the parameters.
     """
     loss = objective.loss
-    user_loss = type(loss) not in _BUILT_IN_LOSSES
+    user_loss = is_users_loss(loss)
     user_optimizer = type(optimizer) not in _BUILT_IN_OPTIMIZERS
     if not (user_loss or user_optimizer):
         return
@@ -110,7 +115,7 @@ def _rows(n_samples, n_outputs):
 
     A gradient transposed to (n_outputs, n_rows) then has the wrong shape.
     """
-    k = min(n_samples, _CHECK_ROWS)
+    k = min(n_samples, CHECK_ROWS)
     if k == n_outputs and k > 1:
         k -= 1
     return slice(0, k)

@@ -320,3 +320,32 @@ def test_a_step_returning_itself_or_of_zero_at_a_zero_gradient_is_accepted(regre
         _checks._check_optimizer(
             optimizer, [np.ones((1, 3)), np.ones(1)], [np.zeros((1, 3)), np.zeros(1)], 0.1
         )
+
+
+class LogLink(Loss):
+    """NaN where a prediction is below -2: beyond the rows the check evaluates, here."""
+
+    def loss(self, y_true, raw_prediction):
+        return (np.log(raw_prediction + 2) - y_true) ** 2
+
+    def gradient(self, y_true, raw_prediction):
+        return 2 * (np.log(raw_prediction + 2) - y_true) / (raw_prediction + 2)
+
+
+def test_a_divergence_names_a_users_loss_as_a_possible_cause():
+    from skgd._stopping import check_diverging, diverged_error
+
+    for before_any_step in [True, False]:
+        message = str(diverged_error(1, np.nan, before_any_step, loss=LogLink()))
+        assert "Rescale X and y" in message or "smaller learning_rate" in message
+        assert "Or LogLink, your loss, gives NaN or infinity" in message
+        assert "first 5 rows" in message
+        # a built-in loss is finite wherever the predictions are: the data's scale, or the step
+        assert "your loss" not in str(diverged_error(1, np.nan, before_any_step, SquaredError()))
+    with pytest.raises(ValueError, match=r"diverged.*Or LogLink, your loss, gives NaN"):
+        check_diverging([1.0, np.nan], 2, loss=LogLink())
+    # a finite loss that grew: a gradient that climbs it
+    with pytest.raises(ValueError, match=r"diverged.*Or UserSquaredError, your loss, has a grad"):
+        check_diverging([1.0, 1e6], 2, loss=UserSquaredError())
+    with pytest.raises(ValueError, match=r"StandardScaler \(in a Pipeline\)\.\Z"):
+        check_diverging([1.0, 1e6], 2, loss=SquaredError())
