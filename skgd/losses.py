@@ -121,7 +121,11 @@ class Loss(BaseEstimator):
 
     Subclass it and implement :meth:`loss` and :meth:`gradient`; put the
     loss's hyper-parameters in ``__init__`` as keyword arguments stored
-    unchanged, as for any scikit-learn estimator.
+    unchanged, as for any scikit-learn estimator. Their ranges, if any, go
+    in ``_parameter_constraints``, in scikit-learn's form (as
+    :class:`Huber`'s ``delta``, above 0): the estimators check them when
+    training starts, and refuse a value out of its range with scikit-learn's
+    ``InvalidParameterError``.
 
     Examples
     --------
@@ -141,9 +145,9 @@ class Loss(BaseEstimator):
     array([0.9, 0.1])
     """
 
-    # Hyper-parameter constraints, checked when an estimator starts training
-    # (scikit-learn's form, as the optimizers'); a user's loss may declare its
-    # own, such as ``{"quantile": [Interval(Real, 0, 1, closed="neither")]}``.
+    # Hyper-parameter constraints, checked when an estimator starts training,
+    # as the optimizers' are; a user's pinball loss might declare
+    # {"quantile": [Interval(Real, 0, 1, closed="neither")]}.
     _parameter_constraints: dict = {}
 
     def loss(self, y_true, raw_prediction):
