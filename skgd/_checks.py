@@ -13,6 +13,9 @@ ValueError naming the class and the shape it expected.
 The built-in losses and optimizers are trusted: they are tested, and the
 check is not run for them, so that they pay nothing. A subclass of a
 built-in written by a user is checked, since it may override anything.
+Every loss's hyper-parameters are checked, built-in or not, against its
+``_parameter_constraints`` (as ``Huber(delta=-1)``'s), as scikit-learn
+checks an estimator's.
 
 Here too: X's finiteness in ``fit``, taken from the statistics' pass
 instead of a read of X of its own (:class:`FiniteLater`).
@@ -23,6 +26,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils._param_validation import validate_parameter_constraints
 
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from .optim import OPTIMIZERS, Optimizer
@@ -35,17 +39,26 @@ _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
 _AS_IN_TRAINING = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 # The rows the check evaluates: enough to tell samples from outputs.
-_CHECK_ROWS = 5
+CHECK_ROWS = 5
+
+
+def is_users_loss(loss):
+    """Whether ``loss`` is a user's (checked, and named by errors), not a built-in one."""
+    return type(loss) not in _BUILT_IN_LOSSES
 
 
 def check_user_loss(loss, Y, n_outputs, *, single, dtype):
-    """Raise ValueError if a user's loss returns what training cannot use.
+    """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
-    Called before anything evaluates the loss (the target's statistics do):
-    the loss and its gradient are evaluated on the first targets, with raw
+    Called before anything evaluates the loss (the target's statistics do).
+    Any loss's hyper-parameters are checked against its
+    ``_parameter_constraints``, as the optimizer's are (``Huber(delta=-1)``
+    would train an exploded model, ``delta=0`` none at all). A user's loss
+    and its gradient are then evaluated on the first targets, with raw
     predictions spread over [-1, 1] in the shape the estimator will pass.
     """
-    if type(loss) in _BUILT_IN_LOSSES:
+    _check_parameters(loss)
+    if not is_users_loss(loss):
         return
     rows = _rows(len(Y), n_outputs)
     n = rows.stop
@@ -64,7 +77,7 @@ def check_user_objects(
     ``step`` on copies of itself and of the parameters.
     """
     loss = objective.loss
-    user_loss = type(loss) not in _BUILT_IN_LOSSES
+    user_loss = is_users_loss(loss)
     user_optimizer = type(optimizer) not in _BUILT_IN_OPTIMIZERS
     if not (user_loss or user_optimizer):
         return
@@ -83,12 +96,26 @@ def check_user_objects(
             _check_optimizer(optimizer, params[:n_params], grads[:n_params], step)
 
 
+def _check_parameters(loss):
+    """scikit-learn's ``InvalidParameterError`` for a hyper-parameter out of its range.
+
+    ``validate_parameter_constraints`` on the constrained attributes, not
+    ``BaseEstimator._validate_params``: its ``get_params`` reads the
+    signature of ``__init__``, five times the cost of the check, on every
+    ``partial_fit`` call of a stream.
+    """
+    constraints = getattr(loss, "_parameter_constraints", None)
+    if constraints:  # (the losses without hyper-parameters pay nothing)
+        params = {name: getattr(loss, name) for name in constraints if hasattr(loss, name)}
+        validate_parameter_constraints(constraints, params, caller_name=type(loss).__name__)
+
+
 def _rows(n_samples, n_outputs):
     """How many first rows to evaluate: a number other than the number of outputs.
 
     A gradient transposed to (n_outputs, n_rows) then has the wrong shape.
     """
-    k = min(n_samples, _CHECK_ROWS)
+    k = min(n_samples, CHECK_ROWS)
     if k == n_outputs and k > 1:
         k -= 1
     return slice(0, k)
@@ -168,7 +195,7 @@ def _check_loss(loss, Y, raw):
 def _check_optimizer(optimizer, params, grads, step):
     name = type(optimizer).__name__
     trial = copy.deepcopy(optimizer)  # its state (momenta) stays as it was
-    params = [param.copy() for param in params]
+    start, params = params, [param.copy() for param in params]
     shapes = [param.shape for param in params]
     if type(optimizer).step is Optimizer.step:
         # The base step subtracts whatever update returns: check that, before
@@ -192,7 +219,7 @@ def _check_optimizer(optimizer, params, grads, step):
             _check_finite(name, "update()", np.asarray(update, dtype=float))
         return
     try:
-        trial.step(params, grads, step)
+        returned = trial.step(params, grads, step)
     except Exception as error:
         raise ValueError(
             f"{name}.step() raised {type(error).__name__}: {error}, given parameter arrays "
@@ -205,6 +232,32 @@ def _check_optimizer(optimizer, params, grads, step):
         )
     for param in params:
         _check_finite(name, "step()", param)
+    _check_moved(name, returned, trial, params, start, grads)
+
+
+def _check_moved(name, returned, trial, params, start, grads):
+    """Raise ValueError if a step moved no parameter, although a gradient is not zero.
+
+    The loop keeps the arrays it passes and ignores what ``step`` returns:
+    a step that returns new arrays (``p - lr * g``), or rebinds its loop
+    variable (``p = p - lr * g``), would train nothing, and ``fit`` would
+    return the random initial model without a word. Where every gradient is
+    0, a step of 0 is right.
+    """
+    if not any(np.any(grad != 0) for grad in grads):
+        return
+    if any(not np.array_equal(param, before) for param, before in zip(params, start, strict=True)):
+        return
+    what = ""
+    if returned is not None and returned is not trial:
+        what = f" (it returned {_describe(returned)}, which the training loop ignores)"
+    raise ValueError(
+        f"{name}.step() moved no parameter in a trial step before training, although the "
+        f"gradients are not zero{what}: training would keep the initial model. step() "
+        "must update each array of params in place (param -= ..., or param[...] = ...; "
+        "param = param - ... makes a new array). A step meant to be 0 at first (a warm-up "
+        "from 0) must start above 0."
+    )
 
 
 def _check_finite(name, method, values):

@@ -5,6 +5,7 @@ import math
 import numpy as np
 from scipy import sparse
 
+from ._checks import CHECK_ROWS, is_users_loss
 from ._standardize import rows_per_block
 
 # A loss this many times above its best, and above where the run started,
@@ -110,7 +111,7 @@ def better(progress, than, tol):
     return neg_loss > than[1]
 
 
-def check_diverging(curve, epoch, slack=0.0, floor=0.0):
+def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None):
     """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
@@ -121,23 +122,48 @@ def check_diverging(curve, epoch, slack=0.0, floor=0.0):
     Huber on one-row batches). ``slack`` is added to the bound, for losses
     that may start at 0. A NaN loss is divergence. ``floor``, in the units of
     the loss, is the least the bound counts the start as: a rise from near 0
-    is judged against it.
+    is judged against it. ``loss``: the loss trained, named by the error if
+    it is a user's (see :func:`diverged_error`).
     """
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
     if math.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
-        raise diverged_error(epoch, now)
+        raise diverged_error(epoch, now, loss=loss)
 
 
-def diverged_error(epoch, value, before_any_step=False):
+def diverged_error(epoch, value, before_any_step=False, loss=None):
+    """The error of a loss that grew or is not finite, with what to do.
+
+    A built-in loss is finite wherever the model's predictions are, and its
+    gradient is tested, so its NaN, overflow or growth comes from the data's
+    scale or too long a step. A user's loss may be NaN on its own (a log of
+    a negative prediction) on rows that the check before training did not
+    evaluate, or its gradient may climb it: then ``loss``, if given, is named
+    as a possible cause too.
+    """
     if before_any_step:
-        return ValueError(
+        message = (
             f"The loss is not finite (loss={value}) before any step of this call: X or y "
             "holds values too large for the loss in this floating-point type, or the "
             "model's predictions on this data overflow. Rescale X and y."
         )
-    return ValueError(
-        f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
-        "learning_rate, or scale X with StandardScaler (in a Pipeline)."
-    )
+    else:
+        message = (
+            f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
+            "learning_rate, or scale X with StandardScaler (in a Pipeline)."
+        )
+    if loss is not None and is_users_loss(loss):
+        name = type(loss).__name__
+        if math.isfinite(value):  # it grew: a gradient that does not descend it?
+            message += (
+                f" Or {name}, your loss, has a gradient that does not match its value "
+                "(a wrong sign or scale): check it against finite differences."
+            )
+        else:
+            message += (
+                f" Or {name}, your loss, gives NaN or infinity for some of these targets and "
+                f"predictions (the check before training evaluated it on the first "
+                f"{CHECK_ROWS} rows only): check its formula and domain on all of them."
+            )
+    return ValueError(message)

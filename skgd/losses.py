@@ -54,10 +54,13 @@ are visible to ``get_params`` and reachable by grid searches as
 ``gdregressor__loss__delta``.
 """
 
+from numbers import Real
+
 import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.utils import RegressorTags
+from sklearn.utils._param_validation import Interval
 
 __all__ = [
     "Loss",
@@ -118,7 +121,11 @@ class Loss(BaseEstimator):
 
     Subclass it and implement :meth:`loss` and :meth:`gradient`; put the
     loss's hyper-parameters in ``__init__`` as keyword arguments stored
-    unchanged, as for any scikit-learn estimator.
+    unchanged, as for any scikit-learn estimator. Their ranges, if any, go
+    in ``_parameter_constraints``, in scikit-learn's form (as
+    :class:`Huber`'s ``delta``, above 0): the estimators check them when
+    training starts, and refuse a value out of its range with scikit-learn's
+    ``InvalidParameterError``.
 
     Examples
     --------
@@ -137,6 +144,11 @@ class Loss(BaseEstimator):
     >>> Pinball(quantile=0.9).loss(np.array([1.0, 2.0]), np.array([0.0, 3.0]))
     array([0.9, 0.1])
     """
+
+    # Hyper-parameter constraints, checked when an estimator starts training,
+    # as the optimizers' are; a user's pinball loss might declare
+    # {"quantile": [Interval(Real, 0, 1, closed="neither")]}.
+    _parameter_constraints: dict = {}
 
     def loss(self, y_true, raw_prediction):
         """Loss of each sample.
@@ -311,7 +323,9 @@ class Huber(_ResidualLoss):
     Parameters
     ----------
     delta : float, default=1.0
-        Where the loss turns from quadratic to linear, in units of the target.
+        Where the loss turns from quadratic to linear, in units of the target;
+        positive and finite. (At 0 the loss and its gradient are 0 everywhere:
+        training would not move the model.)
 
     Examples
     --------
@@ -320,6 +334,8 @@ class Huber(_ResidualLoss):
     >>> Huber(delta=1.0).loss(np.zeros(2), np.array([0.5, 3.0]))
     array([0.125, 2.5  ])
     """
+
+    _parameter_constraints = {"delta": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, delta=1.0):
         self.delta = delta
@@ -338,7 +354,8 @@ class EpsilonInsensitive(_ResidualLoss):
     Parameters
     ----------
     epsilon : float, default=0.1
-        Residuals smaller than this cost nothing.
+        Residuals smaller than this cost nothing; non-negative and finite, as
+        scikit-learn's ``SGDRegressor`` takes it (0 is the absolute error).
 
     Examples
     --------
@@ -347,6 +364,8 @@ class EpsilonInsensitive(_ResidualLoss):
     >>> EpsilonInsensitive(epsilon=0.5).loss(np.zeros(2), np.array([0.2, 2.0]))
     array([0. , 1.5])
     """
+
+    _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
         self.epsilon = epsilon
@@ -368,7 +387,8 @@ class SquaredEpsilonInsensitive(_ResidualLoss):
     Parameters
     ----------
     epsilon : float, default=0.1
-        Residuals smaller than this cost nothing.
+        Residuals smaller than this cost nothing; non-negative and finite, as
+        scikit-learn's ``SGDRegressor`` takes it (0 is twice the squared error).
 
     Examples
     --------
@@ -377,6 +397,8 @@ class SquaredEpsilonInsensitive(_ResidualLoss):
     >>> SquaredEpsilonInsensitive(epsilon=0.5).loss(np.zeros(2), np.array([0.2, -2.0]))
     array([0.  , 2.25])
     """
+
+    _parameter_constraints = {"epsilon": [Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, epsilon=0.1):
         self.epsilon = epsilon

@@ -132,7 +132,12 @@ class ConvergenceDisplay:
         ax : matplotlib Axes, default=None
             Where to draw; a new figure if None.
         log_scale : bool, default=False
-            Whether the loss axis is logarithmic (the loss must be positive).
+            Whether the loss axis is logarithmic. A ``ValueError`` if the loss
+            curve has a negative value: a loss known up to a constant, as
+            :class:`~skgd.losses.Poisson`'s, can be negative, and its
+            logarithm means nothing. (Drawing it above its minimum instead
+            would put the best epoch at 0, off a log axis, and draw a curve
+            that changes with the epochs run; ``log_scale=False`` shows it.)
         **kwargs : dict
             Passed to matplotlib's ``plot`` for the loss curve; the
             validation curve takes its colour, dashed.
@@ -142,10 +147,17 @@ class ConvergenceDisplay:
         display : ConvergenceDisplay
             This display, with its artists as attributes.
         """
+        loss_curve = np.asarray(self.loss_curve, dtype=float)
+        if log_scale and np.any(loss_curve < 0):  # before any figure is made
+            raise ValueError(
+                f"log_scale=True needs a loss that is not negative, but the loss curve goes "
+                f"as low as {loss_curve.min():.6g}: a loss known up to a constant (Poisson's, "
+                "e^raw - y * raw) can be negative, and its logarithm means nothing. "
+                "Plot it with log_scale=False."
+            )
         plt = _pyplot()
         if ax is None:
             _, ax = plt.subplots(layout="constrained")  # makes room for the legend
-        loss_curve = np.asarray(self.loss_curve, dtype=float)
         epochs = np.arange(1, len(loss_curve) + 1)
         name = self.estimator_name
         label = "training loss" if name is None else f"{name}"
@@ -184,11 +196,14 @@ class ConvergenceDisplay:
         Parameters
         ----------
         estimator : GDRegressor, GDClassifier or Pipeline
-            A fitted estimator, or a fitted pipeline whose last step is one.
+            A fitted estimator, or a fitted pipeline whose last step is one;
+            any fitted estimator with a ``loss_curve_`` (scikit-learn's MLPs
+            trained by ``"sgd"`` or ``"adam"``) will do. One that keeps none
+            (scikit-learn's ``SGDRegressor``) is a ``ValueError``.
         ax : matplotlib Axes, default=None
             Where to draw; a new figure if None.
         log_scale : bool, default=False
-            Whether the loss axis is logarithmic.
+            Whether the loss axis is logarithmic (see :meth:`plot`).
         name : str, default=None
             The name in the legend; the estimator's class name if None.
         **kwargs : dict
@@ -202,7 +217,14 @@ class ConvergenceDisplay:
         _pyplot()  # fail early, with the install hint, before any work
         if isinstance(estimator, Pipeline):
             estimator = estimator[-1]
-        check_is_fitted(estimator, "loss_curve_")
+        check_is_fitted(estimator)
+        if not hasattr(estimator, "loss_curve_"):  # fitted: it keeps no loss curve
+            raise ValueError(
+                "ConvergenceDisplay plots the loss_curve_ of a skgd estimator "
+                "(GDRegressor, GDClassifier) or of any estimator that keeps one; this "
+                f"fitted {type(estimator).__name__} has no loss_curve_. Train a skgd "
+                "estimator, or pass a loss curve of your own to ConvergenceDisplay(...).plot()."
+            )
         display = cls(
             estimator.loss_curve_,
             validation_scores=getattr(estimator, "validation_scores_", None),

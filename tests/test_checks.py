@@ -259,3 +259,93 @@ def test_a_user_optimizer_overriding_step_gets_one_learning_rate(regression):
     X, y = regression
     model = GDRegressor(optimizer=SignStep(), alpha=0.01, random_state=0).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+# ------------------------------- reported by a user's trial (2026-12-03)
+
+
+class FunctionalStep(Optimizer):
+    """Returns new arrays, as a functional optimizer would: the loop's arrays never move."""
+
+    def step(self, params, grads, learning_rate):
+        return [param - learning_rate * grad for param, grad in zip(params, grads, strict=True)]
+
+
+class RebindingStep(Optimizer):
+    """Rebinds its loop variable instead of writing into the array."""
+
+    def step(self, params, grads, learning_rate):
+        for param, grad in zip(params, grads, strict=True):
+            param = param - learning_rate * grad  # (the user's slip: a new array)
+
+
+class ChainedSignStep(SignStep):
+    """A working step that returns the optimizer, for chaining."""
+
+    def step(self, params, grads, learning_rate):
+        super().step(params, grads, learning_rate)
+        return self
+
+
+@pytest.mark.parametrize(
+    "optimizer, words",
+    [
+        (
+            FunctionalStep(),
+            r"FunctionalStep.step\(\) moved no parameter.*returned a list.*in place",
+        ),
+        (RebindingStep(), r"RebindingStep.step\(\) moved no parameter.*not zero: .*in place"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Optimizer) else "",
+)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_user_step_that_moves_nothing_is_refused(regression, optimizer, words, method):
+    # before, fit returned the random initial model, with a flat loss_curve_ and no word
+    X, y = regression
+    with pytest.raises(ValueError, match=words):
+        getattr(GDRegressor(optimizer=optimizer, random_state=0), method)(X, y)
+    model = GDRegressor(optimizer=SignStep(), random_state=0).partial_fit(X, y)
+    before = pickle.dumps(model)
+    with pytest.raises(ValueError, match="moved no parameter"):
+        model.set_params(optimizer=optimizer).partial_fit(X, y)
+    assert pickle.dumps(model.set_params(optimizer=SignStep())) == before
+
+
+def test_a_step_returning_itself_or_of_zero_at_a_zero_gradient_is_accepted(regression):
+    X, y = regression
+    model = GDRegressor(optimizer=ChainedSignStep(), alpha=0.01, random_state=0).fit(X, y)
+    assert model.score(X, y) > 0.9
+    # where every gradient is 0, a step of 0 is right
+    for optimizer in [FunctionalStep(), RebindingStep(), SignStep()]:
+        _checks._check_optimizer(
+            optimizer, [np.ones((1, 3)), np.ones(1)], [np.zeros((1, 3)), np.zeros(1)], 0.1
+        )
+
+
+class LogLink(Loss):
+    """NaN where a prediction is below -2: beyond the rows the check evaluates, here."""
+
+    def loss(self, y_true, raw_prediction):
+        return (np.log(raw_prediction + 2) - y_true) ** 2
+
+    def gradient(self, y_true, raw_prediction):
+        return 2 * (np.log(raw_prediction + 2) - y_true) / (raw_prediction + 2)
+
+
+def test_a_divergence_names_a_users_loss_as_a_possible_cause():
+    from skgd._stopping import check_diverging, diverged_error
+
+    for before_any_step in [True, False]:
+        message = str(diverged_error(1, np.nan, before_any_step, loss=LogLink()))
+        assert "Rescale X and y" in message or "smaller learning_rate" in message
+        assert "Or LogLink, your loss, gives NaN or infinity" in message
+        assert "first 5 rows" in message
+        # a built-in loss is finite wherever the predictions are: the data's scale, or the step
+        assert "your loss" not in str(diverged_error(1, np.nan, before_any_step, SquaredError()))
+    with pytest.raises(ValueError, match=r"diverged.*Or LogLink, your loss, gives NaN"):
+        check_diverging([1.0, np.nan], 2, loss=LogLink())
+    # a finite loss that grew: a gradient that climbs it
+    with pytest.raises(ValueError, match=r"diverged.*Or UserSquaredError, your loss, has a grad"):
+        check_diverging([1.0, 1e6], 2, loss=UserSquaredError())
+    with pytest.raises(ValueError, match=r"StandardScaler \(in a Pipeline\)\.\Z"):
+        check_diverging([1.0, 1e6], 2, loss=SquaredError())

@@ -320,3 +320,83 @@ def test_modified_huber_probabilities_agree_with_the_largest_raw_prediction():
     assert_allclose(proba.sum(axis=1), 1.0)
     assert_allclose(proba[0], [0.5, 0.5, 0.0])
     assert_allclose(proba[1], 1 / 3)
+
+
+# ------------------------------- reported by a user's trial (2026-12-03)
+
+
+@pytest.mark.parametrize(
+    "loss, words",
+    [
+        (Huber(delta=-1.0), r"'delta' parameter of Huber must be a float in the range \(0.0, inf"),
+        # 0: the loss and its gradient are 0 everywhere, and the model would not move
+        (Huber(delta=0.0), r"'delta' parameter of Huber .*Got 0.0 instead"),
+        (Huber(delta=np.nan), r"'delta' parameter of Huber .*Got nan instead"),
+        (Huber(delta=np.inf), r"'delta' parameter of Huber .*Got inf instead"),
+        (Huber(delta="1.0"), r"'delta' parameter of Huber .*Got '1.0' instead"),
+        (
+            EpsilonInsensitive(epsilon=-1.0),
+            r"'epsilon' parameter of EpsilonInsensitive must be a float in the range \[0.0, inf\)",
+        ),
+        (SquaredEpsilonInsensitive(epsilon=-0.1), r"'epsilon' parameter of SquaredEpsilon"),
+        (EpsilonInsensitive(epsilon=np.inf), r"'epsilon' parameter of EpsilonInsensitive"),
+    ],
+    ids=lambda value: repr(value) if isinstance(value, Loss) else "",
+)
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_loss_hyper_parameter_out_of_its_range_is_refused_as_scikit_learn_does(
+    loss, words, Estimator, method
+):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = np.arange(8.0).reshape(4, 2), np.array([0.0, 1.0, 0.0, 1.0])
+    classifying = method == "partial_fit" and Estimator is GDClassifier
+    classes = {"classes": [0.0, 1.0]} if classifying else {}
+    with pytest.raises(InvalidParameterError, match=words):
+        getattr(Estimator(loss=loss, random_state=0), method)(X, y, **classes)
+
+
+def test_a_rejected_loss_hyper_parameter_leaves_a_stream_as_it_was():
+    import pickle
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    model = GDRegressor(loss=Huber(delta=0.5), random_state=0).partial_fit(X, y)
+    before = pickle.dumps(model)
+    model.set_params(loss__delta=-0.5)
+    with pytest.raises(ValueError, match="delta"):
+        model.partial_fit(X, y)
+    assert pickle.dumps(model.set_params(loss__delta=0.5)) == before
+
+
+def test_loss_hyper_parameters_at_their_bounds_and_a_users_constraints():
+    from numbers import Real
+
+    from sklearn.utils._param_validation import Interval, InvalidParameterError
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    y = X @ [1.0, 2.0, 3.0]
+    # epsilon=0, as scikit-learn's SGDRegressor takes it: the absolute error, which trains
+    for loss in [EpsilonInsensitive(epsilon=0), SquaredEpsilonInsensitive(epsilon=0.0)]:
+        assert GDRegressor(loss=loss, random_state=0).fit(X, y).score(X, y) > 0.99
+    assert GDRegressor(loss=Huber(delta=1e-3), random_state=0).fit(X, y).score(X, y) > 0.99
+
+    class Pinball(Loss):  # a user's loss declares its own, in scikit-learn's form
+        _parameter_constraints = {"quantile": [Interval(Real, 0, 1, closed="neither")]}
+
+        def __init__(self, quantile=0.5):
+            self.quantile = quantile
+
+        def loss(self, y_true, raw_prediction):
+            diff = y_true - raw_prediction
+            return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
+
+        def gradient(self, y_true, raw_prediction):
+            return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+
+    with pytest.raises(InvalidParameterError, match="'quantile' parameter of Pinball"):
+        GDRegressor(loss=Pinball(quantile=1.5)).fit(X, y)
+    assert GDRegressor(loss=Pinball(quantile=0.5), random_state=0).fit(X, y).score(X, y) > 0.99

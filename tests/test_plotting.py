@@ -155,3 +155,36 @@ def test_a_new_figure_has_room_for_the_legend_above_the_plot():
     figure = display.figure_.bbox
     legend = display.ax_.get_legend().get_window_extent()
     assert figure.x0 <= legend.x0 and legend.x1 <= figure.x1 and legend.y1 <= figure.y1
+
+
+# ------------------------------- reported by a user's trial (2026-12-03)
+
+
+def test_a_negative_loss_on_a_log_scale_is_a_clear_error_before_any_figure():
+    # Poisson's loss is known up to a constant in y: here it is negative
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = rng.poisson(20 * np.exp(X @ [0.5, 0.3, 0.2, 0.1]))
+    reg = GDRegressor(loss="poisson", random_state=0).fit(X, y)
+    assert min(reg.loss_curve_) < 0
+    with pytest.raises(ValueError, match=r"log_scale=True needs a loss that is not negative"):
+        ConvergenceDisplay.from_estimator(reg, log_scale=True)
+    assert plt.get_fignums() == []  # nothing drawn, nothing left open
+    display = ConvergenceDisplay.from_estimator(reg)  # the linear scale shows it
+    assert np.array_equal(display.line_.get_ydata(), reg.loss_curve_)
+    # a loss that reaches 0 (a separable hinge) still goes on a log scale
+    display = ConvergenceDisplay([1.0, 0.1, 0.0]).plot(log_scale=True)
+    assert display.ax_.get_yscale() == "log"
+
+
+def test_an_estimator_without_a_loss_curve_is_named_not_called_unfitted():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.linear_model import SGDRegressor
+
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    with pytest.raises(ValueError, match=r"fitted SGDRegressor has no loss_curve_.*skgd"):
+        ConvergenceDisplay.from_estimator(SGDRegressor().fit(X, y))
+    with pytest.raises(ValueError, match="SGDRegressor has no loss_curve_"):
+        ConvergenceDisplay.from_estimator(make_pipeline(StandardScaler(), SGDRegressor()).fit(X, y))
+    with pytest.raises(NotFittedError, match="not fitted"):
+        ConvergenceDisplay.from_estimator(SGDRegressor())
