@@ -528,6 +528,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.early_stopping:
             self.validation_scores_ = history["validation_scores"]
             self.best_validation_score_ = max(self.validation_scores_)
+        else:  # an earlier fit's scores describe another model's epochs (SGD drops them too)
+            self.__dict__.pop("validation_scores_", None)
+            self.__dict__.pop("best_validation_score_", None)
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
         if tasks is not None:
@@ -652,6 +655,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are
+            # (a stream standardized until set_params(standardize=False) has y_stats)
+            ones = np.ones(n_outputs)
             zeros = np.zeros(len(x_stats.mean), dtype=dtype)
             x_mean, x_scale, y_loc, spread, loss_scale = zeros, zeros + 1, 0 * ones, ones, ones
         else:

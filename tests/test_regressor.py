@@ -278,3 +278,32 @@ def test_the_estimators_tags_follow_its_loss_and_a_users_subclass_keeps_its_own(
     model.set_params(loss="squared_error")  # the cached tags were not changed by the reads
     tags = model.__sklearn_tags__()
     assert not tags.target_tags.positive_only and tags.target_tags.single_output
+
+
+def test_a_stream_goes_on_after_set_params_standardize_false_and_back():
+    # set_params takes effect at the next partial_fit call: a stream standardized
+    # until then keeps the target's statistics, which the plain descent must not need.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 3))
+    y = X @ [1.0, 2.0, 3.0] + 0.1 * rng.normal(size=300)
+    model = GDRegressor(learning_rate=0.05, random_state=0).partial_fit(X[:100], y[:100])
+    model.set_params(standardize=False)
+    for start in range(100, 200, 10):
+        model.partial_fit(X[start : start + 10], y[start : start + 10])
+    assert np.all(np.isfinite(model.coef_)) and model.score(X, y) > 0.9
+    model.set_params(standardize=True)
+    for start in range(200, 300, 10):
+        model.partial_fit(X[start : start + 10], y[start : start + 10])
+    assert model.score(X, y) > 0.9
+
+
+def test_a_refit_without_early_stopping_drops_the_earlier_validation_scores():
+    # they described another fit's epochs (SGDRegressor drops them too)
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0] + rng.normal(size=300)
+    model = GDRegressor(early_stopping=True, random_state=0).fit(X, y)
+    assert len(model.validation_scores_) == model.n_iter_
+    model.set_params(early_stopping=False).fit(X, y)
+    assert not hasattr(model, "validation_scores_")
+    assert not hasattr(model, "best_validation_score_")
