@@ -190,6 +190,34 @@ def _check_loss(loss, Y, raw):
             f"{expected}it returned NaN at the initial predictions, before any training "
             "step; check the formula for these targets and predictions."
         )
+    _check_slope(loss, Y, raw, gradient)
+
+
+def _check_slope(loss, Y, raw, gradient):
+    """Raise if the loss rises along -gradient: a gradient of the wrong sign.
+
+    A central difference of the summed loss along the gradient's direction
+    is compared with the slope the gradient claims: a gradient that points
+    up the loss (``-(raw - y)`` for the squared error) would train the
+    model away from the targets, silently. Only the sign is judged: a
+    gradient off by a factor still descends, and a loss with kinks meets
+    its subgradient's slope only on one side.
+    """
+    gradient = gradient.astype(raw.dtype, copy=False)
+    size = np.abs(gradient).max(initial=0.0)
+    if not (np.isfinite(size) and size > 0):
+        return  # flat here: nothing to compare
+    direction = gradient / size
+    h = float(np.sqrt(np.finfo(raw.dtype).eps))  # (raw spans [-1, 1])
+    claimed = float(np.sum(gradient * direction))
+    rise = np.sum(loss.loss(Y, raw + h * direction)) - np.sum(loss.loss(Y, raw - h * direction))
+    if np.isfinite(rise) and rise / (2 * h) < -0.5 * claimed:
+        raise ValueError(
+            f"{type(loss).__name__}.gradient() must return d loss_i / d raw_prediction_i; "
+            "the loss falls where the gradient says it rises (a slope of "
+            f"{rise / (2 * h):.3g} by finite differences where the gradient claims "
+            f"{claimed:.3g}): check the gradient's sign."
+        )
 
 
 def _check_optimizer(optimizer, params, grads, step):

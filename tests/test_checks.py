@@ -349,3 +349,25 @@ def test_a_divergence_names_a_users_loss_as_a_possible_cause():
         check_diverging([1.0, 1e6], 2, loss=UserSquaredError())
     with pytest.raises(ValueError, match=r"StandardScaler \(in a Pipeline\)\.\Z"):
         check_diverging([1.0, 1e6], 2, loss=SquaredError())
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_a_users_gradient_of_the_wrong_sign_is_refused_before_training(Estimator):
+    # it would train the model away from the targets, silently (R² -0.29 on this fit)
+    class Climb(Loss):
+        def loss(self, y_true, raw_prediction):
+            return 0.5 * (raw_prediction - y_true) ** 2
+
+        def gradient(self, y_true, raw_prediction):
+            return -(raw_prediction - y_true)
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0]
+    y = y if Estimator is GDRegressor else (y > 0).astype(int)
+    with pytest.raises(ValueError, match=r"Climb.gradient\(\).*check the gradient's sign"):
+        Estimator(loss=Climb(), random_state=0).fit(X, y)
+    model = Estimator(loss=Climb(), random_state=0)
+    with pytest.raises(ValueError, match="check the gradient's sign"):
+        model.partial_fit(X, y, **({} if Estimator is GDRegressor else {"classes": [0, 1]}))
+    assert not hasattr(model, "coef_")
