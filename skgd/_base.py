@@ -36,7 +36,7 @@ from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._loop import Settings, StreamStep, TrainingState, train
-from ._objective import Objective, target_scaling
+from ._objective import Objective, curves_with_prediction, target_scaling
 from ._passes import all_finite
 from ._row_norms import RowNorms
 from ._sparse_statistics_passes import sparse_standardization
@@ -345,7 +345,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             recent = tuple(recent)
         objective = self._objective(
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
-            recent if streaming else None,
+            recent if streaming else None, streaming=streaming,
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
@@ -603,8 +603,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return Y, w, False
 
     def _objective(
-        self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None
-    ):
+        self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
+        streaming=False,
+    ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
         ``peak`` (sparse X: each column's largest magnitude) says to scale
@@ -620,6 +621,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         chunk's among them) is where the loss scale is measured: the curvature
         of a kinked loss is the share of the targets near the model, which one
         row cannot tell, and a batch of few rows sees its largest row's too.
+        ``streaming``: a stream's later call, whose step, for a loss with a
+        link, is capped where the model is (:meth:`skgd._objective.Objective.step_cap`).
         """
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
@@ -633,7 +636,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         else:  # the origin: the best constant (or the mean of several outputs)
             one = n_outputs == 1  # a column y too: the same model as a 1-D y
             center = None if one else (y_mean if y_mean is not None else 0 * ones)
-        if recent is None:
+        # a stream's later call of a loss with a link: its step is capped where the model is
+        capped = streaming and self.standardize and curves_with_prediction(loss)
+        largest = None  # the most curved row's curvature at the origin, for that cap
+        if recent is None and capped:
+            center, loss_scale, reference, largest = target_scaling(
+                loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True
+            )
+        elif recent is None:
             center, loss_scale, reference = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center
             )
@@ -673,7 +683,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
-        return Objective(
+        objective = Objective(
             loss,
             x_mean=x_mean,
             x_scale=x_scale,
@@ -687,6 +697,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # suits any scale of y (for the squared error: exactly Ridge's).
             penalty_unit=loss_scale if y_stats is not None else 1.0,
         )
+        if capped:
+            # (what a stream's step is capped against where the model is: Objective.step_cap)
+            objective.largest_curvature = largest
+        return objective
 
     def _initial_params(self, rng, n_outputs, stats, dtype):
         """Random parameters (Glorot-uniform scale, as sklearn's MLP).

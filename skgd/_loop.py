@@ -143,6 +143,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a stream's "adaptive" schedule: a shorter step at each of its plateaus
     streams = not settings.stop and settings.schedule == "adaptive"
     stream_step = state.stream.fraction if streams else 1.0
+    if not settings.stop and objective.largest_curvature is not None:
+        # a stream's call: no longer a step than the loss's curvature where the model is allows
+        rows = slice(0, batch_size)  # (the call's first rows: all of a call of one batch)
+        planned = _scheduled(rate, settings, state.t + 1) * stream_step
+        stream_step *= objective.step_cap(
+            X[rows], Y[rows], weights[rows], state.V, state.c, single,
+            min(batch_size, n_samples), planned,
+        )  # fmt: skip
     momentum = None  # the optimizer's own, while a stream's call runs damped (see _damped)
     # (a call of one batch takes a single step: no swing within it to damp, and
     # its momentum's longer first step is what carries a stream of such calls)

@@ -31,6 +31,7 @@ from scipy import sparse
 
 from . import _curvature_passes, _kernel, _passes
 from ._standardize import rows_that_count
+from .losses import Loss
 
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
@@ -38,6 +39,11 @@ _SAMPLE_ROWS = 10_000
 _POWER_ITERATIONS = 20
 # to_model's coefficients from this many on are made in one compiled pass
 _COMPILED_TO_MODEL = 4096
+# A stream's step cap (Objective.step_cap): at most this many halvings; a cap within
+# this share of 1 is rounding (a secant of the squared error's, taken elsewhere)
+_BACKTRACKS = 16
+_BACKTRACK = 4.0  # a step that lands too curved is this many times shorter at most
+_CAP_ROUNDING = 1e-6
 
 
 class Objective:
@@ -84,6 +90,9 @@ class Objective:
         self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
         self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
         self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
+        # a stream's: the most curved recent row's curvature at the origin, per output
+        # (see :meth:`step_cap`); None: no cap
+        self.largest_curvature = None
 
     @property
     def largest_l2(self):
@@ -188,6 +197,70 @@ class Objective:
         l2 = 0.5 * squares
         return float((unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
+    def step_cap(self, X, Y, weights, V, c, single, batch_size, planned):
+        """How much of its ``planned`` step (a fraction of the stable step) a stream's batch takes.
+
+        The loss scale is the loss's curvature at the origin ``y_loc``, over
+        one spread, on the stream's recent targets (its most curved row's
+        ``largest_curvature`` 1/b of the way). A loss whose curvature grows
+        without bound away from its targets (Poisson's exp(raw)) is more
+        curved where the model predicts more: a row predicted e^5 above the
+        origin is e^5 times more curved, and a stable step at the origin
+        moves its prediction by hundreds of e-folds (a stream of one row at
+        a time ended at coefficients of 1e216). So each row's curvature is
+        measured where the model is, over one spread as the loss scale is,
+        and where the step would land it (the whole stable step of the unit
+        curvature: Newton's, which a loss that curves up along the way
+        overshoots), and what exceeds the largest curvature the scale has
+        seen (none for a loss whose curvature is bounded by its curvature
+        near a target: squared error, Huber, absolute error) lengthens the
+        curvature the step is taken for, the batch's largest row 1/b of the
+        way. The step is shortened until it fits where it lands, halving at
+        most, as a backtracking line search does. Returns the share of
+        ``planned`` to take (1 when it fits: a stream at its noise floor,
+        whose step is short, keeps it, and its rows are not weighted by
+        their predictions, which would bias the model it settles at).
+        """
+        largest, scale, loss = self.largest_curvature, self.loss_scale, self.loss
+        n = X.shape[0]
+        with np.errstate(all="ignore"):
+            raw = self.raw_prediction(X, V, c, single)
+            shape = raw.shape
+            # each row's move at the whole stable step of unit curvature (Newton's)
+            reach = loss.gradient(Y, raw) * (-self.y_scale * self.y_scale / scale)
+            # as loss_curvature measures (several outputs move with alternating signs)
+            spread = self.y_scale.astype(np.float64)
+            direction = spread if len(spread) == 1 else spread * _alternating_signs(len(spread))
+            direction = direction[0] if single else direction
+            share = (weights / weights.sum())[:, None]
+            counted = (weights > 0)[:, None]
+
+            def excess(points):  # each row's curvature over one spread there, past `largest`
+                change = loss.gradient(Y, points + direction) - loss.gradient(Y, points - direction)
+                over = (change * direction / 2).reshape(n, -1) - largest
+                return np.where(counted & (over > 0), over, 0.0)  # (NaN: not over)
+
+            def fraction(over):  # the step that over's curvature allows, the batch's
+                mean = (share * over).sum(axis=0)
+                curvature = scale + mean + (over.max(axis=0) - mean) / batch_size
+                cap = float(np.min(scale / curvature))
+                return cap if math.isfinite(cap) else 0.0
+
+            here = excess(raw)
+            step = min(fraction(here), planned)
+            # (in spreads: a landing within one of the row, `here` measured already)
+            farthest = float(np.max(np.abs(reach).reshape(n, -1) / spread))
+            for _ in range(_BACKTRACKS):  # where the step lands, the row may curve more
+                if not step * farthest > 1.0:
+                    break
+                landing = (raw + step * reach).reshape(shape)
+                landed = fraction(np.maximum(here, excess(landing)))
+                if step <= landed * (1.0 + _CAP_ROUNDING):
+                    break
+                step = max(landed, step / _BACKTRACK)
+        cap = step / planned
+        return 1.0 if cap > 1.0 - _CAP_ROUNDING else cap
+
     def soft_threshold(self, V, step):
         """The L1 part by its proximal step, in place: coefficients become exactly 0."""
         if self.alpha_l1:
@@ -201,7 +274,7 @@ class Objective:
         (with the intercept's column of ones), found by power iteration on
         at most ``_SAMPLE_ROWS`` rows, and ``L_max`` the largest squared norm
         of a standardized row. The L2 penalty's curvature is added to both.
-        ``row_norms`` (:class:`skgd._standardize.RowNorms`, filled by the
+        ``row_norms`` (:class:`skgd._row_norms.RowNorms`, filled by the
         statistics' pass) names the rows that may hold ``L_max``. The two
         without L2's curvature are kept as ``data_curvature``: the
         intercept's, which a huge penalty would leave to rounding in a
@@ -264,6 +337,17 @@ class Objective:
             if lam - previous <= 1e-7 * lam:  # settled (at once for one row)
                 break
         return lam
+
+
+def curves_with_prediction(loss):
+    """Whether the loss's curvature may grow where the model predicts more: it has a link.
+
+    A loss of the residual ``raw - y`` (squared error, Huber, absolute error,
+    a pinball) has, at any prediction, the curvature of some residual, which
+    a stream's recent targets around the origin sample; a link's (Poisson's
+    exp) depends on the prediction itself, without bound.
+    """
+    return type(loss).inverse_link is not Loss.inverse_link
 
 
 def _one_double(value):

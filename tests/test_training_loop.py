@@ -454,3 +454,45 @@ def test_a_stream_follows_a_new_alpha():
         model.partial_fit(X[300:360], y[300:360])
     fitted = GDRegressor(alpha=100.0, random_state=0).fit(X[:360], y[:360])
     assert abs(np.linalg.norm(model.coef_) - np.linalg.norm(fitted.coef_)) < 2.0
+
+
+@pytest.mark.parametrize(
+    "first_zeros, chunk", [(0, 1), (40, 1), (0, 2)], ids=["rows", "zeros-first", "pairs"]
+)
+@pytest.mark.parametrize("seed", [7, 9])
+def test_a_poisson_stream_of_single_rows_stays_near_the_optimum(seed, first_zeros, chunk):
+    # Each call's step was sized by the curvature at the stream's origin,
+    # exp(loc); a row predicted e^5 above it is e^5 times more curved, and
+    # one step moved it by hundreds of e-folds: coefficients of 1e216, and
+    # every later call refused (its loss overflows before any step).
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import mean_poisson_deviance
+
+    rng = np.random.RandomState(seed)
+    X = rng.randn(600, 3)
+    y = rng.poisson(np.exp(X @ [0.3, 0.2, 0.1])).astype(float)
+    y[:first_zeros] = 0
+    model = GDRegressor(loss="poisson", random_state=seed)
+    for i in range(0, 600, chunk):
+        model.partial_fit(X[i : i + chunk], y[i : i + chunk])  # none refused
+    exact = PoissonRegressor(alpha=0).fit(X, y)
+    optimum = mean_poisson_deviance(y, exact.predict(X))
+    assert mean_poisson_deviance(y, model.predict(X)) <= 1.1 * optimum
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+def test_a_poisson_row_far_above_its_count_moves_its_prediction_by_an_e_fold_or_so(optimizer):
+    # A row predicted e^6 above its count of 0, with the stream's origin at
+    # exp(0): its curvature is e^6 times the loss scale's, and the step at
+    # the origin's curvature moved its prediction by about e^6 e-folds.
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3)
+    y = rng.poisson(np.exp(X @ [0.3, 0.2, 0.1])).astype(float)
+    model = GDRegressor(loss="poisson", optimizer=optimizer, random_state=0)
+    model.partial_fit(X, y)
+    row = np.array([[0.5, -0.2, 0.1]])
+    model.intercept_ = model.intercept_ + 6.0  # (as a drifting stream would leave it)
+    before = np.log(model.predict(row))[0]
+    model.partial_fit(row, [0.0])
+    after = np.log(model.predict(row))[0]
+    assert -2.0 <= after - before < 0
