@@ -242,17 +242,20 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             rate_t = steps[max(done - 1, 0)] / stable_step
             if done < n_batches:  # a batch's loss overflowed: diverging
                 if state.t == first_t or not recoverable():
-                    raise diverged_error(epoch, failed, before_any_step=state.t == first_t)
+                    raise diverged_error(
+                        epoch, failed, before_any_step=state.t == first_t, loss=objective.loss
+                    )
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
             finite = finite if finite is not None else _passes.all_finite(state.V)
             finite = finite and _passes.all_finite(state.c)
             try:
                 if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
-                    raise diverged_error(epoch, epoch_loss)
+                    raise diverged_error(epoch, epoch_loss, loss=objective.loss)
                 if settings.stop:
                     slack = float(np.sum(objective.loss_scale))
-                    check_diverging(state.loss_curve[first_epoch:] + [epoch_loss], epoch, slack)
+                    curve = state.loss_curve[first_epoch:] + [epoch_loss]
+                    check_diverging(curve, epoch, slack, loss=objective.loss)
             except ValueError:
                 if not recoverable():
                     raise
@@ -321,7 +324,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 # a loss of 0, which Adam's first step, of a fixed length whatever
                 # the gradient, leaves by a unit's fraction)
                 slack = _sum(objective.loss_scale) * batch_weight
-                check_diverging([first_loss, after], epoch, slack=slack, floor=floor)
+                check_diverging(
+                    [first_loss, after], epoch, slack=slack, floor=floor, loss=objective.loss
+                )
             if streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
                 state.stream.observe(move, n_params, n_samples)

@@ -371,3 +371,13 @@ def test_a_users_gradient_of_the_wrong_sign_is_refused_before_training(Estimator
     with pytest.raises(ValueError, match="check the gradient's sign"):
         model.partial_fit(X, y, **({} if Estimator is GDRegressor else {"classes": [0, 1]}))
     assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_users_loss_nan_beyond_the_checked_rows_is_named_by_the_error(method):
+    # before, fit blamed the data's scale and partial_fit the learning rate, alone
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.randn(300)
+    with pytest.raises(ValueError, match=r"Or LogLink, your loss, gives NaN or infinity"):
+        getattr(GDRegressor(loss=LogLink(), random_state=0), method)(X, y)
