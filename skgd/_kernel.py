@@ -208,13 +208,15 @@ class Plan:
                 result = _dense_epoch(X, *common)
             finite = None
         total, done, first, failed, adam_t = result
-        state.seen, state.n_averaged = int(averaging[1]), int(averaging[2])
-        # (slots has an unused intercept's entry when fit_intercept=False)
-        for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
-            for key, array in zip(self.keys, param_slots, strict=False):
-                kept[key] = array
-            if self.opt == _ADAM:
-                kept["t"] = adam_t
+        _, seen, n_averaged = averaging.tolist()  # (one call, not two items' numpy scalars)
+        state.seen, state.n_averaged = int(seen), int(n_averaged)
+        if self.keys:  # (plain SGD keeps no state)
+            # (slots has an unused intercept's entry when fit_intercept=False)
+            for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
+                for key, array in zip(self.keys, param_slots, strict=False):
+                    kept[key] = array
+                if self.opt == _ADAM:
+                    kept["t"] = adam_t
         return (total, done, first, failed), penalty, finite
 
     def forget(self):
