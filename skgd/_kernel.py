@@ -66,8 +66,9 @@ _PACKED_ROWS = 1 << 15
 # of dimensions. No kernel reads or writes them for those optimizers (see
 # skgd._steps._update; the lazy kernels read the velocity alone), so an empty
 # array serves, of the types numba compiled for: no allocation. A zero array of
-# V's shape each epoch cost wide data (5 x 2**18 float64) 10 MB that calloc
-# zeroed once glibc kept freed blocks that large: a fifth of a lazy SGD epoch.
+# V's shape each epoch cost wide data (5 x 2**18 float64: 10 MB, which calloc
+# zeroes once glibc keeps freed blocks that large) about 2 ms an epoch, a tenth
+# of a lazy SGD fit (none seen at 2**20: 40 MB, fresh pages never touched).
 _UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
 
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
