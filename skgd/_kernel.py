@@ -61,6 +61,16 @@ _LINE = 8
 # Plan._packed): below, both arrays stay in cache, and a stream's call makes no copy.
 _PACKED_ROWS = 1 << 15
 
+# The kernels' unused optimizer slots (both of plain SGD's, the second of a
+# one-state optimizer's, the intercept's without one), by the parameter's number
+# of dimensions. No kernel reads or writes them for those optimizers (see
+# skgd._steps._update; the lazy kernels read the velocity alone), so an empty
+# array serves, of the types numba compiled for: no allocation. A zero array of
+# V's shape each epoch cost wide data (5 x 2**18 float64: 10 MB, which calloc
+# zeroes once glibc keeps freed blocks that large) about 2 ms an epoch, a tenth
+# of a lazy SGD fit (none seen at 2**20: 40 MB, fresh pages never touched).
+_UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
+
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
 # keeps two or three: see skgd._loop._spare)
 _CLEAN = 4
@@ -117,11 +127,9 @@ class Plan:
         slots = []  # the optimizer's state, as float64 arrays shaped like the parameters
         for param, kept in zip(params, self.optimizer.state_, strict=True):
             arrays = [_slot(kept.get(key), param.shape) for key in self.keys]
-            if len(arrays) < 2:  # (the kernel's unused slots: one array serves both)
-                arrays += [np.zeros(param.shape)] * (2 - len(arrays))
-            slots.append(arrays)
+            slots.append(arrays + [_UNUSED[param.ndim]] * (2 - len(arrays)))
         if not self.fit_intercept:
-            slots.append([np.zeros(state.c.shape)] * 2)
+            slots.append([_UNUSED[1]] * 2)
         adam_t = int(self.optimizer.state_[0].get("t", 0))
         # [samples before averaging, samples seen, iterates averaged], updated in place
         averaging = np.array([state.average_from, state.seen, state.n_averaged], dtype=float)
@@ -201,13 +209,15 @@ class Plan:
                 result = _dense_epoch(X, *common)
             finite = None
         total, done, first, failed, adam_t = result
-        state.seen, state.n_averaged = int(averaging[1]), int(averaging[2])
-        # (slots has an unused intercept's entry when fit_intercept=False)
-        for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
-            for key, array in zip(self.keys, param_slots, strict=False):
-                kept[key] = array
-            if self.opt == _ADAM:
-                kept["t"] = adam_t
+        _, seen, n_averaged = averaging.tolist()  # (one call, not two items' numpy scalars)
+        state.seen, state.n_averaged = int(seen), int(n_averaged)
+        if self.keys:  # (plain SGD keeps no state)
+            # (slots has an unused intercept's entry when fit_intercept=False)
+            for param_slots, kept in zip(slots, self.optimizer.state_, strict=False):
+                for key, array in zip(self.keys, param_slots, strict=False):
+                    kept[key] = array
+                if self.opt == _ADAM:
+                    kept["t"] = adam_t
         return (total, done, first, failed), penalty, finite
 
     def forget(self):

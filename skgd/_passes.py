@@ -33,7 +33,7 @@ def copy_and_sums(V, out, absolute):
         np.copyto(out, V)
         magnitudes = np.abs(V).sum(axis=1) if absolute else 0.0
         return magnitudes, np.einsum("ij,ij->i", V, V)
-    magnitudes, squares = np.zeros(V.shape[0]), np.zeros(V.shape[0])
+    magnitudes, squares = np.zeros((2, V.shape[0]))  # (one allocation: a streamed row's call)
     _copy_and_sums(V, out, magnitudes, squares)
     if V.dtype != np.float64:  # in V's dtype, as numpy's: float32 sums beyond it overflow
         with np.errstate(over="ignore"):
@@ -108,7 +108,7 @@ def all_finite(A):
     """``np.isfinite(A).all()``, without its boolean temporary the size of A."""
     if not _kernel.ENABLED or _kernel.numba is None or not A.flags.c_contiguous:
         return bool(np.isfinite(A).all())
-    return bool(_all_finite(A.reshape(-1)))
+    return bool(_all_finite(A if A.ndim == 1 else A.reshape(-1)))  # (c and b: no reshape to pay)
 
 
 @jit
