@@ -14,6 +14,7 @@ import numpy as np
 from ._compiled import (
     _ABSOLUTE,
     _ADAGRAD,
+    _ADAM,
     _CRAMMER_SINGER,
     _EPSILON,
     _HINGE,
@@ -159,11 +160,46 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit
         _update(opt, hyper, c, gc, Sc1, Sc2, c_step, t)
     for k in range(V.shape[0]):
         if l1[k] > 0:
-            threshold = step * l1[k]
-            for j in range(V.shape[1]):
-                v = V[k, j]
-                shrunk = max(abs(v) - threshold, 0.0)
-                V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+            if opt == _SGD:  # one threshold for the row, no state
+                threshold = step * l1[k]
+                for j in range(V.shape[1]):
+                    v = V[k, j]
+                    shrunk = max(abs(v) - threshold, 0.0)
+                    V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+            else:
+                for j in range(V.shape[1]):
+                    _proximal(opt, hyper, V, SV1, SV2, k, j, step, t, l1[k])
+
+
+@jit
+def _proximal(opt, hyper, V, SV1, SV2, k, j, step, t, l1):
+    """L1's proximal step on ``V[k, j]`` as skgd.optim's built-ins take it (see
+    ``Optimizer.proximal_step`` and ``_proximal_moved``): at the step the
+    update gave the current gradient, the momentum then told of L1's part."""
+    decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
+    if opt == _MOMENTUM:
+        gain = step
+    elif opt == _NESTEROV:
+        gain = step * (1 + decay)
+    elif opt == _ADAGRAD or opt == _RMSPROP:
+        gain = step / (math.sqrt(SV1[k, j]) + epsilon)
+    else:  # Adam
+        gain = (step * (1 - decay)) / (
+            (1 - decay**t) * (math.sqrt(SV2[k, j] / (1 - decay_2**t)) + epsilon)
+        )
+    v = V[k, j]
+    threshold = gain * l1
+    shrunk = max(abs(v) - threshold, 0.0)
+    V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+    # L1's subgradient that lands the move there: its sign, or what zeroes v
+    if abs(v) > threshold:
+        subgradient = l1 if v > 0 else -l1
+    else:
+        subgradient = v / gain if v != 0 else 0.0
+    if opt == _MOMENTUM or opt == _NESTEROV:
+        SV1[k, j] -= step * subgradient
+    elif opt == _ADAM:
+        SV1[k, j] += (1 - decay) * subgradient
 
 
 @jit
