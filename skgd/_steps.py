@@ -167,39 +167,40 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit
                     shrunk = max(abs(v) - threshold, 0.0)
                     V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
             else:
-                for j in range(V.shape[1]):
-                    _proximal(opt, hyper, V, SV1, SV2, k, j, step, t, l1[k])
+                _proximal_row(opt, hyper, V[k], SV1[k], SV2[k], step, t, l1[k])
 
 
 @jit
-def _proximal(opt, hyper, V, SV1, SV2, k, j, step, t, l1):
-    """L1's proximal step on ``V[k, j]`` as skgd.optim's built-ins take it (see
-    ``Optimizer.proximal_step`` and ``_proximal_moved``): at the step the
-    update gave the current gradient, the momentum then told of L1's part."""
+def _proximal_row(opt, hyper, v_row, s1_row, s2_row, step, t, l1):
+    """L1's proximal step on one output's coefficients, as skgd.optim's built-ins take it.
+
+    The threshold is ``l1`` times the step the update gave the current
+    gradient (``Optimizer.proximal_step``); the momentum then takes in the
+    L1 subgradient that the move stood for (``_proximal_moved``). The same
+    arithmetic as those methods, the constants of the step taken once.
+    """
     decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
-    if opt == _MOMENTUM:
-        gain = step
-    elif opt == _NESTEROV:
-        gain = step * (1 + decay)
-    elif opt == _ADAGRAD or opt == _RMSPROP:
-        gain = step / (math.sqrt(SV1[k, j]) + epsilon)
-    else:  # Adam
-        gain = (step * (1 - decay)) / (
-            (1 - decay**t) * (math.sqrt(SV2[k, j] / (1 - decay_2**t)) + epsilon)
-        )
-    v = V[k, j]
-    threshold = gain * l1
-    shrunk = max(abs(v) - threshold, 0.0)
-    V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
-    # L1's subgradient that lands the move there: its sign, or what zeroes v
-    if abs(v) > threshold:
-        subgradient = l1 if v > 0 else -l1
-    else:
-        subgradient = v / gain if v != 0 else 0.0
-    if opt == _MOMENTUM or opt == _NESTEROV:
-        SV1[k, j] -= step * subgradient
-    elif opt == _ADAM:
-        SV1[k, j] += (1 - decay) * subgradient
+    gain = step * (1 + decay) if opt == _NESTEROV else step  # (momentum's: step)
+    adam_step = step * (1 - decay)  # Adam's share of the current gradient, and
+    first, second = 1 - decay**t, 1 - decay_2**t  # its bias corrections
+    for j in range(v_row.shape[0]):
+        if opt == _ADAGRAD or opt == _RMSPROP:
+            gain = step / (math.sqrt(s1_row[j]) + epsilon)
+        elif opt == _ADAM:
+            gain = adam_step / (first * (math.sqrt(s2_row[j] / second) + epsilon))
+        v = v_row[j]
+        threshold = gain * l1
+        shrunk = max(abs(v) - threshold, 0.0)
+        v_row[j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+        # L1's subgradient that lands the move there: its sign's, or what zeroes v
+        if abs(v) > threshold:
+            subgradient = l1 if v > 0 else -l1
+        else:
+            subgradient = v / gain if v != 0 else 0.0
+        if opt == _MOMENTUM or opt == _NESTEROV:
+            s1_row[j] -= step * subgradient
+        elif opt == _ADAM:
+            s1_row[j] += (1 - decay) * subgradient
 
 
 @jit
