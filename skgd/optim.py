@@ -22,6 +22,7 @@ gradient, its state dict (empty on the first step) and the learning rate::
             return learning_rate * np.sign(grad)
 """
 
+import functools
 from numbers import Real
 
 import numpy as np
@@ -161,11 +162,12 @@ class Optimizer(BaseEstimator):
         training loop after :meth:`step`, with the same rate.
         """
         state = self.state_[0] if getattr(self, "state_", None) else {}
-        gain = self.proximal_step(state, learning_rate)
+        own = _own_proximal_step(type(self))
+        gain = self.proximal_step(state, learning_rate) if own else learning_rate
         threshold = gain * l1
         magnitude, sign = np.abs(param), np.sign(param)
         shrunk = sign * np.maximum(magnitude - threshold, 0)
-        if type(self)._proximal_moved is not Optimizer._proximal_moved:
+        if own and type(self)._proximal_moved is not Optimizer._proximal_moved:
             # the subgradient that lands the move there: its sign's, or what zeroes it
             zeroed = np.divide(param, gain, out=np.zeros(shrunk.shape), where=param != 0)
             subgradient = np.where(magnitude > threshold, sign * l1, zeroed)
@@ -184,6 +186,19 @@ class Optimizer(BaseEstimator):
         a valley (O'Donoghue and Candès's adaptive restart). Nothing here;
         optimizers with momentum zero it.
         """
+
+
+@functools.cache
+def _own_proximal_step(cls):
+    """Whether ``cls.proximal_step`` was written for ``cls.update``.
+
+    A subclass that writes its own update under a class's proximal step
+    (a user's variant of Momentum) takes the plain step, ``learning_rate``,
+    until it writes its proximal step too.
+    """
+    owner = next(k for k in cls.__mro__ if "proximal_step" in vars(k))
+    updater = next((k for k in cls.__mro__ if "update" in vars(k)), owner)
+    return not (updater is not owner and issubclass(updater, owner))
 
 
 class SGD(Optimizer):
@@ -233,6 +248,9 @@ class Momentum(Optimizer):
     def noise_gain(self):
         """How many batches' gradients (and noise) a step sums: ``1 / (1 - momentum)``."""
         return 1.0 / (1.0 - self.momentum)
+
+    def proximal_step(self, state, learning_rate):
+        return learning_rate  # the velocity's gradient step
 
     def _proximal_moved(self, state, learning_rate, subgradient):
         # Proximal heavy ball (iPiano, Ochs et al., 2014): the velocity is the

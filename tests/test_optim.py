@@ -397,11 +397,17 @@ def test_a_users_optimizer_keeps_the_plain_threshold_unless_it_gives_its_own():
         def proximal_step(self, state, learning_rate):
             return learning_rate / 2
 
+    class PlainMomentum(Momentum):  # its own update under Momentum's proximal step
+        def update(self, grad, state, learning_rate):
+            return learning_rate * grad
+
     def fit(optimizer, alpha=0.2):
         params = dict(penalty="l1", schedule="constant", max_iter=30, tol=None, random_state=0)
         return GDRegressor(optimizer=optimizer, alpha=alpha, **params).fit(X, y).coef_
 
     assert_allclose(fit(Plain()), fit("sgd"), rtol=1e-12, atol=1e-14)  # step * alpha
+    # (momentum 0: the step of plain descent; without the rule: no velocity to tell)
+    assert_allclose(fit(PlainMomentum(momentum=0.0)), fit("sgd"), rtol=1e-12, atol=1e-14)
     # its own step, half the update's: the threshold of half the penalty
     assert_allclose(fit(Halved()), fit("sgd", alpha=0.1), rtol=1e-9, atol=1e-12)
     assert not np.allclose(fit(Halved()), fit("sgd"), atol=1e-3)
