@@ -175,9 +175,9 @@ def _proximal_row(opt, hyper, v_row, s1_row, s2_row, step, t, l1):
     """L1's proximal step on one output's coefficients, as skgd.optim's built-ins take it.
 
     The threshold is ``l1`` times the step the update gave the current
-    gradient (``Optimizer.proximal_step``); the momentum then takes in the
-    L1 subgradient that the move stood for (``_proximal_moved``). The same
-    arithmetic as those methods, the constants of the step taken once.
+    gradient (``Optimizer.proximal_step``); the momentum then takes in L1's
+    gradient, or stops where the coefficient is set to 0 (``_proximal_moved``).
+    The same arithmetic as those methods, the constants of the step taken once.
     """
     decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
     gain = step * (1 + decay) if opt == _NESTEROV else step  # (momentum's: step)
@@ -192,15 +192,13 @@ def _proximal_row(opt, hyper, v_row, s1_row, s2_row, step, t, l1):
         threshold = gain * l1
         shrunk = max(abs(v) - threshold, 0.0)
         v_row[j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
-        # L1's subgradient that lands the move there: its sign's, or what zeroes v
-        if abs(v) > threshold:
-            subgradient = l1 if v > 0 else -l1
-        else:
-            subgradient = v / gain if v != 0 else 0.0
-        if opt == _MOMENTUM or opt == _NESTEROV:
-            s1_row[j] -= step * subgradient
+        if not abs(v) > threshold:  # set to 0 (or kept there): its momentum stops
+            if opt == _MOMENTUM or opt == _NESTEROV or opt == _ADAM:
+                s1_row[j] = 0.0
+        elif opt == _MOMENTUM or opt == _NESTEROV:
+            s1_row[j] -= step * (l1 if v > 0 else -l1)
         elif opt == _ADAM:
-            s1_row[j] += (1 - decay) * subgradient
+            s1_row[j] += (1 - decay) * (l1 if v > 0 else -l1)
 
 
 @jit
