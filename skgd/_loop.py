@@ -602,7 +602,7 @@ def descend(
         if type(state.optimizer).step is Optimizer.step:  # (a user's step takes one rate)
             rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
         state.optimizer.step(params, [grad_V, grad_c][: len(params)], rates)  # update
-        objective.soft_threshold(state.V, steps[batch])
+        objective.soft_threshold(state.V, steps[batch], state.optimizer)
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
 

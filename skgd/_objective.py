@@ -261,9 +261,16 @@ class Objective:
         cap = step / planned
         return 1.0 if cap > 1.0 - _CAP_ROUNDING else cap
 
-    def soft_threshold(self, V, step):
-        """The L1 part by its proximal step, in place: coefficients become exactly 0."""
+    def soft_threshold(self, V, step, optimizer=None):
+        """The L1 part by its proximal step, in place: coefficients become exactly 0.
+
+        With ``optimizer``, the one whose update of V came just before, at its
+        own step (:meth:`skgd.optim.Optimizer.proximal_step`).
+        """
         if self.alpha_l1:
+            if optimizer is not None:
+                optimizer._soft_threshold(V, step, self.l1)
+                return
             V[...] = np.sign(V) * np.maximum(np.abs(V) - step * self.l1, 0)
 
     def curvature(self, X, sample_weight, fit_intercept, row_norms=None):

@@ -118,8 +118,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         The regularisation term, on the coefficients of the standardized
         features: ``alpha / 2 * ||V||^2`` for ``"l2"``; ``alpha * ||V||_1``
         for ``"l1"``, applied by a proximal (soft-thresholding) step so that
-        coefficients become exactly zero; ``"elasticnet"`` mixes the two by
-        ``l1_ratio``. ``None`` ignores ``alpha``.
+        coefficients become exactly zero; its threshold is ``alpha`` times
+        the step the optimizer's update gave the current gradient (see
+        :meth:`skgd.optim.Optimizer.proximal_step`), so that every
+        optimizer ends at the same L1 optimum; ``"elasticnet"`` mixes the
+        two by ``l1_ratio``. ``None`` ignores ``alpha``.
     l1_ratio : float or None, default=0.15
         The L1 share of the ``"elasticnet"`` penalty, in [0, 1]. ``None``
         is accepted when the penalty is not ``"elasticnet"``, which ignores it.

@@ -14,6 +14,7 @@ import numpy as np
 from ._compiled import (
     _ABSOLUTE,
     _ADAGRAD,
+    _ADAM,
     _CRAMMER_SINGER,
     _EPSILON,
     _HINGE,
@@ -159,11 +160,45 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit
         _update(opt, hyper, c, gc, Sc1, Sc2, c_step, t)
     for k in range(V.shape[0]):
         if l1[k] > 0:
-            threshold = step * l1[k]
-            for j in range(V.shape[1]):
-                v = V[k, j]
-                shrunk = max(abs(v) - threshold, 0.0)
-                V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+            if opt == _SGD:  # one threshold for the row, no state
+                threshold = step * l1[k]
+                for j in range(V.shape[1]):
+                    v = V[k, j]
+                    shrunk = max(abs(v) - threshold, 0.0)
+                    V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+            else:
+                _proximal_row(opt, hyper, V[k], SV1[k], SV2[k], step, t, l1[k])
+
+
+@jit
+def _proximal_row(opt, hyper, v_row, s1_row, s2_row, step, t, l1):
+    """L1's proximal step on one output's coefficients, as skgd.optim's built-ins take it.
+
+    The threshold is ``l1`` times the step the update gave the current
+    gradient (``Optimizer.proximal_step``); the momentum then takes in L1's
+    gradient, or stops where the coefficient is set to 0 (``_proximal_moved``).
+    The same arithmetic as those methods, the constants of the step taken once.
+    """
+    decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
+    gain = step * (1 + decay) if opt == _NESTEROV else step  # (momentum's: step)
+    adam_step = step * (1 - decay)  # Adam's share of the current gradient, and
+    first, second = 1 - decay**t, 1 - decay_2**t  # its bias corrections
+    for j in range(v_row.shape[0]):
+        if opt == _ADAGRAD or opt == _RMSPROP:
+            gain = step / (math.sqrt(s1_row[j]) + epsilon)
+        elif opt == _ADAM:
+            gain = adam_step / (first * (math.sqrt(s2_row[j] / second) + epsilon))
+        v = v_row[j]
+        threshold = gain * l1
+        shrunk = max(abs(v) - threshold, 0.0)
+        v_row[j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
+        if not abs(v) > threshold:  # set to 0 (or kept there): its momentum stops
+            if opt == _MOMENTUM or opt == _NESTEROV or opt == _ADAM:
+                s1_row[j] = 0.0
+        elif opt == _MOMENTUM or opt == _NESTEROV:
+            s1_row[j] -= step * (l1 if v > 0 else -l1)
+        elif opt == _ADAM:
+            s1_row[j] += (1 - decay) * (l1 if v > 0 else -l1)
 
 
 @jit

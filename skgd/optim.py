@@ -22,6 +22,7 @@ gradient, its state dict (empty on the first step) and the learning rate::
             return learning_rate * np.sign(grad)
 """
 
+import functools
 from numbers import Real
 
 import numpy as np
@@ -100,6 +101,78 @@ class Optimizer(BaseEstimator):
         for param, grad, state, rate in zip(params, grads, self.state_, rates, strict=True):
             param -= self.update(grad, state, rate)
 
+    def proximal_step(self, state, learning_rate):
+        """The step of L1's proximal step on a parameter array just updated.
+
+        With ``penalty="l1"`` or ``"elasticnet"``, after each update every
+        coefficient moves toward 0 by this step times L1's strength, and
+        stops at 0 (soft-thresholding). The model it ends at is L1's optimum
+        only if this is the step the update gave the current gradient: the
+        default, ``learning_rate``, is that of an update ``learning_rate *
+        grad``. An optimizer whose update scales the gradient otherwise (a
+        momentum's look-ahead, a division by a running size) returns its
+        own. Without L1 it is never called.
+
+        Parameters
+        ----------
+        state : dict
+            This array's state, as :meth:`update` just left it.
+        learning_rate : float
+            The step size γ of this step.
+
+        Returns
+        -------
+        step : float or ndarray of the array's shape
+            The step of each coefficient's proximal step.
+
+        Examples
+        --------
+        An update that divides the gradient by its running root-mean-square
+        (as :class:`RMSprop`) takes L1's step divided by it too:
+
+        >>> import numpy as np
+        >>> from skgd.optim import Optimizer
+        >>> class Scaled(Optimizer):
+        ...     def update(self, grad, state, learning_rate):
+        ...         state["rms"] = np.sqrt(0.9 * state.get("rms", 0.0) ** 2 + 0.1 * grad**2)
+        ...         return learning_rate * grad / (state["rms"] + 1e-8)
+        ...     def proximal_step(self, state, learning_rate):
+        ...         return learning_rate / (state["rms"] + 1e-8)
+        >>> opt, state = Scaled(), {}
+        >>> opt.update(np.array([2.0]), state, 0.1).round(6)
+        array([0.316228])
+        >>> opt.proximal_step(state, 0.1).round(6)
+        array([0.158114])
+        """
+        return learning_rate
+
+    def _proximal_moved(self, state, learning_rate, subgradient, held):
+        """After L1's proximal step: the state takes in L1's part of the move.
+
+        ``held``: the coefficients it moved toward 0 but not to it, whose
+        L1 gradient is ``subgradient`` (the sign times the strength); the
+        others it set to 0 (or kept there). A built-in with momentum adds
+        L1's gradient to the gradient its momentum carries, and stops the
+        momentum of a coefficient set to 0 (see :meth:`Momentum._proximal_moved`).
+        Nothing here.
+        """
+
+    def _soft_threshold(self, param, learning_rate, l1):
+        """L1's proximal step on the first parameter array (the coefficients), in place.
+
+        ``l1`` is the penalty's strength of each row. Called by the
+        training loop after :meth:`step`, with the same rate.
+        """
+        state = self.state_[0] if getattr(self, "state_", None) else {}
+        own = _own_proximal_step(type(self))
+        gain = self.proximal_step(state, learning_rate) if own else learning_rate
+        threshold = gain * l1
+        magnitude, sign = np.abs(param), np.sign(param)
+        shrunk = sign * np.maximum(magnitude - threshold, 0)
+        if own and type(self)._proximal_moved is not Optimizer._proximal_moved:
+            self._proximal_moved(state, learning_rate, sign * l1, magnitude > threshold)
+        param[...] = shrunk
+
     def reset(self):
         """Forget the state, so that the next step starts afresh."""
         if hasattr(self, "state_"):
@@ -112,6 +185,19 @@ class Optimizer(BaseEstimator):
         a valley (O'Donoghue and Candès's adaptive restart). Nothing here;
         optimizers with momentum zero it.
         """
+
+
+@functools.cache
+def _own_proximal_step(cls):
+    """Whether ``cls.proximal_step`` was written for ``cls.update``.
+
+    A subclass that writes its own update under a class's proximal step
+    (a user's variant of Momentum) takes the plain step, ``learning_rate``,
+    until it writes its proximal step too.
+    """
+    owner = next(k for k in cls.__mro__ if "proximal_step" in vars(k))
+    updater = next((k for k in cls.__mro__ if "update" in vars(k)), owner)
+    return not (updater is not owner and issubclass(updater, owner))
 
 
 class SGD(Optimizer):
@@ -162,6 +248,25 @@ class Momentum(Optimizer):
         """How many batches' gradients (and noise) a step sums: ``1 / (1 - momentum)``."""
         return 1.0 / (1.0 - self.momentum)
 
+    def proximal_step(self, state, learning_rate):
+        return learning_rate  # the velocity's gradient step
+
+    def _proximal_moved(self, state, learning_rate, subgradient, held):
+        # Where the coefficient keeps its sign, the velocity takes in L1's
+        # gradient as the update's: the descent is heavy ball on the whole
+        # objective (a proximal heavy ball, as iPiano, Ochs et al., 2014), and
+        # its fixed point L1's optimum, whatever the momentum and the step: a
+        # restart (velocity 0), a stream's damped momentum or a new step leave
+        # it where it is. Thresholding instead at the velocity's gain, step /
+        # (1 - momentum), with the velocity of the gradient alone, puts the
+        # optimum at a velocity that L1 alone holds back: each restart of exact
+        # descent then threw the coefficients toward 0 (the tester's problem:
+        # 0.13-0.35 away). A coefficient set to 0 stops there, its velocity
+        # dropped: kept (the move it made), the iterates parted with rounding
+        # (compiled and numpy paths 1e-3 apart after 40 epochs on breast_cancer).
+        velocity = state["velocity"] - learning_rate * subgradient
+        state["velocity"] = np.where(held, velocity, 0.0)
+
     def update(self, grad, state, learning_rate):
         velocity = state.get("velocity", 0.0)
         state["velocity"] = self.momentum * velocity - learning_rate * grad
@@ -183,6 +288,10 @@ class Nesterov(Momentum):
     >>> Nesterov(momentum=0.5).update(np.array([1.0]), {}, 1.0)
     array([1.5])
     """
+
+    def proximal_step(self, state, learning_rate):
+        # the update's gradient step: the velocity's and the look-ahead's
+        return learning_rate * (1 + self.momentum)
 
     def update(self, grad, state, learning_rate):
         super().update(grad, state, learning_rate)  # the velocity, as Momentum
@@ -209,6 +318,10 @@ class Adagrad(Optimizer):
 
     def __init__(self, epsilon=1e-8):
         self.epsilon = epsilon
+
+    def proximal_step(self, state, learning_rate):
+        # each coordinate's own step (proximal Adagrad: Duchi, Hazan and Singer, 2011)
+        return learning_rate / (np.sqrt(state["sum_sq"]) + self.epsilon)
 
     def update(self, grad, state, learning_rate):
         state["sum_sq"] = state.get("sum_sq", 0.0) + grad * grad
@@ -241,6 +354,9 @@ class RMSprop(Optimizer):
     def __init__(self, rho=0.9, epsilon=1e-8):
         self.rho = rho
         self.epsilon = epsilon
+
+    def proximal_step(self, state, learning_rate):
+        return learning_rate / (np.sqrt(state["mean_sq"]) + self.epsilon)
 
     def update(self, grad, state, learning_rate):
         mean_sq = state.get("mean_sq", 0.0)
@@ -282,6 +398,17 @@ class Adam(Optimizer):
     def restart(self):
         for state in getattr(self, "state_", []):  # the direction goes, the scale stays
             state.pop("m", None)
+
+    def proximal_step(self, state, learning_rate):
+        # the current gradient's share of the step: (1 - beta_1) of the mean, then
+        # its bias correction, over each coordinate's running size
+        t = state["t"]
+        scale = np.sqrt(state["v"] / (1 - self.beta_2**t)) + self.epsilon
+        return (learning_rate * (1 - self.beta_1)) / ((1 - self.beta_1**t) * scale)
+
+    def _proximal_moved(self, state, learning_rate, subgradient, held):
+        # the mean takes in L1's gradient too (see Momentum._proximal_moved)
+        state["m"] = np.where(held, state["m"] + (1 - self.beta_1) * subgradient, 0.0)
 
     def update(self, grad, state, learning_rate):
         t = state["t"] = state.get("t", 0) + 1

@@ -321,3 +321,93 @@ def test_divergence_under_any_optimizer_is_the_clear_error_with_no_model_left(op
         assert not must_diverge, "this step size must diverge"
         # adaptive steps are bounded by the learning rate: they cannot blow up
         assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+
+
+@pytest.fixture(scope="module")
+def l1_problem():
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 4)
+    y = X @ [1.0, 2.0, 3.0, 4.0] + 0.5 * rng.randn(400) + 3
+    return X, y
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("kind", ["dense", "sparse", "dense, numpy path"])
+def test_every_optimizer_reaches_the_lasso_and_elastic_net_optima(
+    optimizer, kind, l1_problem, monkeypatch
+):
+    from scipy import sparse
+    from sklearn.linear_model import ElasticNet, Lasso
+
+    from skgd import _kernel
+
+    X, y = l1_problem
+    if kind == "dense, numpy path":
+        monkeypatch.setattr(_kernel, "ENABLED", False)
+    # skgd's objective on standardized coefficients: X over its std (sparse X: over
+    # its largest magnitude, uncentred), y over its std
+    scale = np.abs(X).max(axis=0) if kind == "sparse" else X.std(axis=0)
+    data = sparse.csr_matrix(X) if kind == "sparse" else X
+    for penalty, reference in [
+        ("l1", Lasso(alpha=0.1, tol=1e-12, max_iter=100_000)),
+        ("elasticnet", ElasticNet(alpha=0.1, l1_ratio=0.5, tol=1e-12, max_iter=100_000)),
+    ]:
+        optimum = reference.fit(X / scale, y / y.std()).coef_ / scale * y.std()
+        model = GDRegressor(
+            penalty=penalty,
+            alpha=0.1,
+            l1_ratio=0.5 if penalty == "elasticnet" else None,
+            optimizer=optimizer,
+            tol=1e-6,
+            max_iter=5000,
+            random_state=0,
+        ).fit(data, y)
+        # (with momentum or an adaptive step, a threshold of step * alpha stopped
+        # 0.1-1.9 away, at the optimum of a weaker penalty)
+        assert_allclose(model.coef_, optimum, atol=1e-2)
+        assert_array_equal(model.coef_ == 0, optimum == 0)
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "adam"])
+def test_l1_classifier_keeps_the_support_of_logistic_regression(optimizer):
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    alpha = 0.01  # skgd's mean loss + alpha * |w|_1 is LogisticRegression's at C = 1 / (alpha n)
+    exact = LogisticRegression(
+        l1_ratio=1.0, C=1 / (alpha * len(y)), solver="saga", tol=1e-10, max_iter=100_000
+    ).fit(X, y)
+    assert np.count_nonzero(exact.coef_) == 9
+    model = GDClassifier(
+        penalty="l1", alpha=alpha, optimizer=optimizer, tol=1e-6, max_iter=5000, random_state=0
+    ).fit(X, y)
+    # (a threshold of step * alpha kept 22-25 of the 30 coefficients, up to 2.6 away)
+    assert_array_equal(model.coef_ != 0, exact.coef_ != 0)
+    assert_allclose(model.coef_, exact.coef_, atol=2e-2)
+
+
+def test_a_users_optimizer_keeps_the_plain_threshold_unless_it_gives_its_own():
+    X, y = make_regression(n_samples=200, n_features=6, noise=1.0, random_state=0)
+    y = y / y.std()
+
+    class Plain(Optimizer):
+        def update(self, grad, state, learning_rate):
+            return learning_rate * grad
+
+    class Halved(Plain):
+        def proximal_step(self, state, learning_rate):
+            return learning_rate / 2
+
+    class PlainMomentum(Momentum):  # its own update under Momentum's proximal step
+        def update(self, grad, state, learning_rate):
+            return learning_rate * grad
+
+    def fit(optimizer, alpha=0.2):
+        params = dict(penalty="l1", schedule="constant", max_iter=30, tol=None, random_state=0)
+        return GDRegressor(optimizer=optimizer, alpha=alpha, **params).fit(X, y).coef_
+
+    assert_allclose(fit(Plain()), fit("sgd"), rtol=1e-12, atol=1e-14)  # step * alpha
+    # (momentum 0: the step of plain descent; without the rule: no velocity to tell)
+    assert_allclose(fit(PlainMomentum(momentum=0.0)), fit("sgd"), rtol=1e-12, atol=1e-14)
+    # its own step, half the update's: the threshold of half the penalty
+    assert_allclose(fit(Halved()), fit("sgd", alpha=0.1), rtol=1e-9, atol=1e-12)
+    assert not np.allclose(fit(Halved()), fit("sgd"), atol=1e-3)
