@@ -264,27 +264,37 @@ def _check_optimizer(optimizer, params, grads, step):
 
 
 def _check_moved(name, returned, trial, params, start, grads):
-    """Raise ValueError if a step moved no parameter, although a gradient is not zero.
+    """Refuse a step that returned new arrays and moved nothing; warn of one that moved nothing.
 
     The loop keeps the arrays it passes and ignores what ``step`` returns:
     a step that returns new arrays (``p - lr * g``), or rebinds its loop
     variable (``p = p - lr * g``), would train nothing, and ``fit`` would
-    return the random initial model without a word. Where every gradient is
-    0, a step of 0 is right.
+    return the random initial model without a word. The first is certain,
+    and refused; the second looks like an optimizer that accumulates
+    gradients over several steps before it moves, and is warned of. Where
+    every gradient is 0, a step of 0 is right.
     """
     if not any(np.any(grad != 0) for grad in grads):
         return
     if any(not np.array_equal(param, before) for param, before in zip(params, start, strict=True)):
         return
-    what = ""
+    advice = (
+        "step() must update each array of params in place (param -= ..., or "
+        "param[...] = ...; param = param - ... makes a new array)"
+    )
     if returned is not None and returned is not trial:
-        what = f" (it returned {_describe(returned)}, which the training loop ignores)"
-    raise ValueError(
+        raise ValueError(
+            f"{name}.step() moved no parameter in a trial step before training, although the "
+            f"gradients are not zero (it returned {_describe(returned)}, which the training "
+            f"loop ignores): training would keep the initial model. {advice}."
+        )
+    warnings.warn(
         f"{name}.step() moved no parameter in a trial step before training, although the "
-        f"gradients are not zero{what}: training would keep the initial model. step() "
-        "must update each array of params in place (param -= ..., or param[...] = ...; "
-        "param = param - ... makes a new array). A step meant to be 0 at first (a warm-up "
-        "from 0) must start above 0."
+        f"gradients are not zero. If it does not move until later steps (it accumulates "
+        f"gradients), this warning can be ignored; otherwise training will keep the initial "
+        f"model: {advice}.",
+        UserWarning,
+        stacklevel=2,
     )
 
 

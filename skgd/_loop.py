@@ -143,14 +143,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a stream's "adaptive" schedule: a shorter step at each of its plateaus
     streams = not settings.stop and settings.schedule == "adaptive"
     stream_step = state.stream.fraction if streams else 1.0
-    if not settings.stop and objective.largest_curvature is not None:
-        # a stream's call: no longer a step than the loss's curvature where the model is allows
-        rows = slice(0, batch_size)  # (the call's first rows: all of a call of one batch)
-        planned = _scheduled(rate, settings, state.t + 1) * stream_step
-        stream_step *= objective.step_cap(
-            X[rows], Y[rows], weights[rows], state.V, state.c, single,
-            min(batch_size, n_samples), planned,
-        )  # fmt: skip
+    # a stream's call of a loss with a link: each batch's step no longer than the
+    # loss's curvature where the model is allows (see Objective.step_cap)
+    capped = not settings.stop and objective.largest_curvature is not None
     momentum = None  # the optimizer's own, while a stream's call runs damped (see _damped)
     # (a call of one batch takes a single step: no swing within it to damp, and
     # its momentum's longer first step is what carries a stream of such calls)
@@ -217,6 +212,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 _scheduled(rate, settings, state.t + k) * stream_step * stable_step
                 for k in range(1, n_batches + 1)
             ]
+            if capped:
+                steps = _capped(
+                    steps, stable_step, objective, state, X, Y, weights, order, batch_size, single
+                )
             if anneals and epoch == settings.max_epochs and batch_size < n_samples:
                 if _at_noise_floor(state.loss_curve[first_epoch:]):
                     steps = _annealed(steps, getattr(state.optimizer, "noise_gain", 1.0))
@@ -605,6 +604,23 @@ def descend(
         objective.soft_threshold(state.V, steps[batch], state.optimizer)
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
+    """Each batch's step, shortened where its rows are more curved than the loss scale saw.
+
+    Measured where the model starts the call, for every batch of it: a row
+    far from the others in any batch would overshoot (see
+    :meth:`skgd._objective.Objective.step_cap`).
+    """
+    capped = []
+    for batch, step in enumerate(steps):
+        idx = order[batch * batch_size : (batch + 1) * batch_size]
+        share = objective.step_cap(
+            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx), step / stable_step
+        )
+        capped.append(step * share)
+    return capped
 
 
 def _floor_left(best, stage_best, noise, stage_noise):

@@ -221,6 +221,8 @@ class Objective:
         whose step is short, keeps it, and its rows are not weighted by
         their predictions, which would bias the model it settles at).
         """
+        if not weights.sum() > 0:  # (rows of weight 0 alone: no curvature to cap by)
+            return 1.0
         largest, scale, loss = self.largest_curvature, self.loss_scale, self.loss
         n = X.shape[0]
         with np.errstate(all="ignore"):
@@ -261,17 +263,14 @@ class Objective:
         cap = step / planned
         return 1.0 if cap > 1.0 - _CAP_ROUNDING else cap
 
-    def soft_threshold(self, V, step, optimizer=None):
+    def soft_threshold(self, V, step, optimizer):
         """The L1 part by its proximal step, in place: coefficients become exactly 0.
 
-        With ``optimizer``, the one whose update of V came just before, at its
-        own step (:meth:`skgd.optim.Optimizer.proximal_step`).
+        At the step ``optimizer``, whose update of V came just before, gave
+        the gradient (:meth:`skgd.optim.Optimizer.proximal_step`).
         """
         if self.alpha_l1:
-            if optimizer is not None:
-                optimizer._soft_threshold(V, step, self.l1)
-                return
-            V[...] = np.sign(V) * np.maximum(np.abs(V) - step * self.l1, 0)
+            optimizer._soft_threshold(V, step, self.l1)
 
     def curvature(self, X, sample_weight, fit_intercept, row_norms=None):
         """The curvature of the objective: ``(L, L_max)`` for whole-data and one-row steps.

@@ -176,7 +176,7 @@ def _proximal_row(opt, hyper, v_row, s1_row, s2_row, step, t, l1):
 
     The threshold is ``l1`` times the step the update gave the current
     gradient (``Optimizer.proximal_step``); the momentum then takes in L1's
-    gradient, or stops where the coefficient is set to 0 (``_proximal_moved``).
+    gradient, or stops where the coefficient is set to 0 (``Optimizer.proximal_moved``).
     The same arithmetic as those methods, the constants of the step taken once.
     """
     decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]

@@ -111,7 +111,9 @@ class Optimizer(BaseEstimator):
         default, ``learning_rate``, is that of an update ``learning_rate *
         grad``. An optimizer whose update scales the gradient otherwise (a
         momentum's look-ahead, a division by a running size) returns its
-        own. Without L1 it is never called.
+        own; one whose state carries past gradients (a momentum) must also
+        take L1's into it, in :meth:`proximal_moved`. Without L1 it is never
+        called.
 
         Parameters
         ----------
@@ -146,15 +148,49 @@ class Optimizer(BaseEstimator):
         """
         return learning_rate
 
-    def _proximal_moved(self, state, learning_rate, subgradient, held):
-        """After L1's proximal step: the state takes in L1's part of the move.
+    def proximal_moved(self, state, learning_rate, subgradient, held):
+        """Take L1's part of the move into the state, after L1's proximal step.
 
-        ``held``: the coefficients it moved toward 0 but not to it, whose
-        L1 gradient is ``subgradient`` (the sign times the strength); the
-        others it set to 0 (or kept there). A built-in with momentum adds
-        L1's gradient to the gradient its momentum carries, and stops the
-        momentum of a coefficient set to 0 (see :meth:`Momentum._proximal_moved`).
-        Nothing here.
+        An optimizer whose state carries past gradients (a momentum) must
+        carry L1's gradient too: the proximal step moved the coefficients by
+        it, and a momentum of the loss's gradient alone would keep pushing
+        against it, so that the model ends short of L1's optimum. The
+        built-ins with momentum add it to what they carry, and drop the
+        momentum of a coefficient set to 0. The default does nothing, which
+        is right for a state without past gradients. Without L1 it is never
+        called.
+
+        Parameters
+        ----------
+        state : dict
+            This array's state, as :meth:`update` just left it.
+        learning_rate : float
+            The step size γ of this step.
+        subgradient : ndarray of the array's shape
+            L1's gradient of each coefficient: its sign times L1's strength.
+        held : ndarray of bool, of the array's shape
+            The coefficients the proximal step moved toward 0 but not to it
+            (the others it set to 0, or kept there).
+
+        Examples
+        --------
+        A heavy-ball momentum adds L1's gradient to its velocity, as it adds
+        the loss's in :meth:`update`:
+
+        >>> import numpy as np
+        >>> from skgd.optim import Optimizer
+        >>> class HeavyBall(Optimizer):
+        ...     def update(self, grad, state, learning_rate):
+        ...         state["v"] = 0.9 * state.get("v", 0.0) - learning_rate * grad
+        ...         return -state["v"]
+        ...     def proximal_moved(self, state, learning_rate, subgradient, held):
+        ...         state["v"] = np.where(held, state["v"] - learning_rate * subgradient, 0.0)
+        >>> opt, state = HeavyBall(), {}
+        >>> opt.update(np.array([1.0, 0.1]), state, 0.5)
+        array([0.5 , 0.05])
+        >>> opt.proximal_moved(state, 0.5, np.array([0.2, 0.2]), np.array([True, False]))
+        >>> state["v"]
+        array([-0.6,  0. ])
         """
 
     def _soft_threshold(self, param, learning_rate, l1):
@@ -164,13 +200,15 @@ class Optimizer(BaseEstimator):
         training loop after :meth:`step`, with the same rate.
         """
         state = self.state_[0] if getattr(self, "state_", None) else {}
-        own = _own_proximal_step(type(self))
+        cls = type(self)
+        own = _own_proximal_step(cls)
         gain = self.proximal_step(state, learning_rate) if own else learning_rate
         threshold = gain * l1
         magnitude, sign = np.abs(param), np.sign(param)
         shrunk = sign * np.maximum(magnitude - threshold, 0)
-        if own and type(self)._proximal_moved is not Optimizer._proximal_moved:
-            self._proximal_moved(state, learning_rate, sign * l1, magnitude > threshold)
+        # (a state told of L1 is the state of the update the proximal step was written for)
+        if own and cls.proximal_moved is not Optimizer.proximal_moved:
+            self.proximal_moved(state, learning_rate, sign * l1, magnitude > threshold)
         param[...] = shrunk
 
     def reset(self):
@@ -189,14 +227,18 @@ class Optimizer(BaseEstimator):
 
 @functools.cache
 def _own_proximal_step(cls):
-    """Whether ``cls.proximal_step`` was written for ``cls.update``.
+    """Whether ``cls.proximal_step`` was written for ``cls.update`` (or ``cls.step``).
 
-    A subclass that writes its own update under a class's proximal step
-    (a user's variant of Momentum) takes the plain step, ``learning_rate``,
-    until it writes its proximal step too.
+    A subclass that writes its own update or step under a class's proximal
+    step (a user's variant of Momentum, whose state is not Momentum's)
+    takes the plain step, ``learning_rate``, and tells its state nothing,
+    until it writes its proximal step too. The base class's default, the
+    plain step, serves any update.
     """
     owner = next(k for k in cls.__mro__ if "proximal_step" in vars(k))
-    updater = next((k for k in cls.__mro__ if "update" in vars(k)), owner)
+    if owner is Optimizer:
+        return True
+    updater = next((k for k in cls.__mro__ if "update" in vars(k) or "step" in vars(k)), owner)
     return not (updater is not owner and issubclass(updater, owner))
 
 
@@ -251,7 +293,7 @@ class Momentum(Optimizer):
     def proximal_step(self, state, learning_rate):
         return learning_rate  # the velocity's gradient step
 
-    def _proximal_moved(self, state, learning_rate, subgradient, held):
+    def proximal_moved(self, state, learning_rate, subgradient, held):
         # Where the coefficient keeps its sign, the velocity takes in L1's
         # gradient as the update's: the descent is heavy ball on the whole
         # objective (a proximal heavy ball, as iPiano, Ochs et al., 2014), and
@@ -406,8 +448,8 @@ class Adam(Optimizer):
         scale = np.sqrt(state["v"] / (1 - self.beta_2**t)) + self.epsilon
         return (learning_rate * (1 - self.beta_1)) / ((1 - self.beta_1**t) * scale)
 
-    def _proximal_moved(self, state, learning_rate, subgradient, held):
-        # the mean takes in L1's gradient too (see Momentum._proximal_moved)
+    def proximal_moved(self, state, learning_rate, subgradient, held):
+        # the mean takes in L1's gradient too (see Momentum.proximal_moved)
         state["m"] = np.where(held, state["m"] + (1 - self.beta_1) * subgradient, 0.0)
 
     def update(self, grad, state, learning_rate):

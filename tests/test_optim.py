@@ -411,3 +411,52 @@ def test_a_users_optimizer_keeps_the_plain_threshold_unless_it_gives_its_own():
     # its own step, half the update's: the threshold of half the penalty
     assert_allclose(fit(Halved()), fit("sgd", alpha=0.1), rtol=1e-9, atol=1e-12)
     assert not np.allclose(fit(Halved()), fit("sgd"), atol=1e-3)
+
+
+def test_a_users_step_under_a_builtins_proximal_step_keeps_the_plain_threshold():
+    # a Momentum subclass writing its own step() keeps no Momentum state: L1 raised
+    # KeyError 'velocity' at the first proximal step (reviewer)
+    X, y = make_regression(n_samples=200, n_features=6, noise=1.0, random_state=0)
+
+    class StepMomentum(Momentum):
+        def step(self, params, grads, learning_rate):
+            if not hasattr(self, "velocities"):
+                self.velocities = [np.zeros_like(p) for p in params]
+            for param, grad, velocity in zip(params, grads, self.velocities, strict=True):
+                velocity *= self.momentum
+                velocity -= learning_rate * grad
+                param += velocity
+
+    params = dict(penalty="l1", alpha=0.2, max_iter=5, tol=None, random_state=0)
+    model = GDRegressor(optimizer=StepMomentum(), **params).fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+
+
+def test_a_users_heavy_ball_with_proximal_moved_reaches_the_lasso_optimum(l1_problem):
+    # proximal_step alone leaves a momentum of the loss's gradient pushing against L1:
+    # the optimum of a weaker penalty (0.5 away here); proximal_moved tells it of L1's
+    from sklearn.linear_model import Lasso
+
+    X, y = l1_problem
+
+    class HeavyBall(Optimizer):
+        def update(self, grad, state, learning_rate):
+            state["velocity"] = 0.9 * state.get("velocity", 0.0) - learning_rate * grad
+            return -state["velocity"]
+
+    class ToldHeavyBall(HeavyBall):
+        def proximal_moved(self, state, learning_rate, subgradient, held):
+            velocity = state["velocity"] - learning_rate * subgradient
+            state["velocity"] = np.where(held, velocity, 0.0)
+
+    scale = X.std(axis=0)
+    optimum = Lasso(alpha=0.1, tol=1e-12, max_iter=100_000).fit(X / scale, y / y.std())
+    optimum = optimum.coef_ / scale * y.std()
+
+    def fit(optimizer):  # exact descent at a constant step: its fixed point
+        params = dict(penalty="l1", alpha=0.1, schedule="constant", learning_rate=0.1)
+        params.update(batch_size=len(y), tol=None, max_iter=3000, random_state=0)
+        return GDRegressor(optimizer=optimizer, **params).fit(X, y).coef_
+
+    assert_allclose(fit(ToldHeavyBall()), optimum, atol=1e-9)
+    assert np.abs(fit(HeavyBall()) - optimum).max() > 0.1

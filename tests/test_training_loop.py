@@ -496,3 +496,21 @@ def test_a_poisson_row_far_above_its_count_moves_its_prediction_by_an_e_fold_or_
     model.partial_fit(row, [0.0])
     after = np.log(model.predict(row))[0]
     assert -2.0 <= after - before < 0
+
+
+def test_a_poisson_stream_call_whose_first_batch_weighs_nothing_still_steps():
+    # the step cap measured its first batch's rows: weights all 0 there made it 0/0,
+    # a cap of 0, and a call that did not move at all (reviewer)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 5))
+    y = rng.poisson(np.exp(X @ np.array([0.5, -0.3, 0.2, 0.0, 0.1]) + 1)).astype(float)
+    moves = []
+    for first_weight in (1.0, 0.0):
+        model = GDRegressor(loss="poisson", batch_size=4, random_state=0)
+        model.partial_fit(X[:32], y[:32])
+        before = model.coef_.copy()
+        weights = np.ones(32)
+        weights[:4] = first_weight
+        model.partial_fit(X[32:], y[32:], sample_weight=weights)
+        moves.append(np.abs(model.coef_ - before).max())
+    assert moves[1] > 0.5 * moves[0] > 0
