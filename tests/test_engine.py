@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _user_losses import Pinball
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import (
@@ -29,21 +30,7 @@ from skgd import GDClassifier, GDRegressor
 from skgd._objective import Objective, _weighted_mean
 from skgd._standardize import FeatureStats
 from skgd._stopping import split_validation
-from skgd.losses import Loss, SquaredError
-
-
-class Pinball(Loss):
-    """The README's user-written quantile loss: it says nothing about its scale."""
-
-    def __init__(self, quantile=0.5):
-        self.quantile = quantile
-
-    def loss(self, y_true, raw_prediction):
-        diff = y_true - raw_prediction
-        return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
-
-    def gradient(self, y_true, raw_prediction):
-        return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+from skgd.losses import SquaredError
 
 
 def scaled_split(load):

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _user_losses import Pinball
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import make_regression
@@ -14,7 +15,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDRegressor
-from skgd.losses import Loss
 
 
 @pytest.fixture
@@ -62,20 +62,6 @@ def test_poisson_matches_sklearn_poisson_regressor():
     assert_allclose(gd.coef_, exact.coef_, rtol=1e-6)
     assert_allclose(gd.predict(X), exact.predict(X), rtol=1e-6)
     assert np.all(gd.predict(X) > 0)
-
-
-class Pinball(Loss):
-    """A user's quantile loss: only the two methods of the contract."""
-
-    def __init__(self, quantile=0.5):
-        self.quantile = quantile
-
-    def loss(self, y_true, raw_prediction):
-        diff = y_true - raw_prediction
-        return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
-
-    def gradient(self, y_true, raw_prediction):
-        return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
 
 
 @pytest.mark.parametrize("quantile", [0.1, 0.5, 0.9])
