@@ -194,14 +194,15 @@ def _check_loss(loss, Y, raw):
 
 
 def _check_slope(loss, Y, raw, gradient):
-    """Raise if the loss rises along -gradient: a gradient of the wrong sign.
+    """Raise if the loss falls along the gradient: a gradient of the wrong sign.
 
-    A central difference of the summed loss along the gradient's direction
+    A forward difference of the summed loss along the gradient's direction
     is compared with the slope the gradient claims: a gradient that points
-    up the loss (``-(raw - y)`` for the squared error) would train the
+    down the loss (``-(raw - y)`` for the squared error) would train the
     model away from the targets, silently. Only the sign is judged: a
-    gradient off by a factor still descends, and a loss with kinks meets
-    its subgradient's slope only on one side.
+    gradient off by a factor still descends. Forward, not central: at a
+    kink (a target on the grid of predictions), a convex loss rises along
+    any of its subgradients, though its two sides' mean may not.
     """
     gradient = gradient.astype(raw.dtype, copy=False)
     size = np.abs(gradient).max(initial=0.0)
@@ -210,12 +211,12 @@ def _check_slope(loss, Y, raw, gradient):
     direction = gradient / size
     h = float(np.sqrt(np.finfo(raw.dtype).eps))  # (raw spans [-1, 1])
     claimed = float(np.sum(gradient * direction))
-    rise = np.sum(loss.loss(Y, raw + h * direction)) - np.sum(loss.loss(Y, raw - h * direction))
-    if np.isfinite(rise) and rise / (2 * h) < -0.5 * claimed:
+    rise = np.sum(loss.loss(Y, raw + h * direction)) - np.sum(loss.loss(Y, raw))
+    if np.isfinite(rise) and rise / h < -0.5 * claimed:
         raise ValueError(
             f"{type(loss).__name__}.gradient() must return d loss_i / d raw_prediction_i; "
             "the loss falls where the gradient says it rises (a slope of "
-            f"{rise / (2 * h):.3g} by finite differences where the gradient claims "
+            f"{rise / h:.3g} by finite differences where the gradient claims "
             f"{claimed:.3g}): check the gradient's sign."
         )
 

@@ -399,3 +399,19 @@ def test_a_users_loss_nan_beyond_the_checked_rows_is_named_by_the_error(method):
     y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.randn(300)
     with pytest.raises(ValueError, match=r"Or LogLink, your loss, gives NaN or infinity"):
         getattr(GDRegressor(loss=LogLink(), random_state=0), method)(X, y)
+
+
+@pytest.mark.parametrize("quantile", [0.1, 0.5, 0.9])
+def test_a_kinked_users_loss_at_its_kink_passes_the_sign_check(quantile):
+    # One row of target -1 is checked at a prediction of -1, on the kink: the central
+    # difference's slope, (1 - 2q) / 2, and the README's subgradient there, 1 - q,
+    # have opposite signs for q > 2/3, and a stream of the README's loss was refused
+    from _user_losses import Pinball
+
+    loss = Pinball(quantile)
+    for y in (np.array([-1.0]), np.array([-1.0, -0.5, 0.0, 0.5, 1.0])):
+        _checks.check_user_loss(loss, y, 1, single=True, dtype=np.float64)
+    X = np.linspace(-1, 1, 40)[:, None]
+    model = GDRegressor(loss=loss, random_state=0)
+    for start in range(40):  # a target of -1 on the grid, one row at a time
+        model.partial_fit(X[start : start + 1], np.round(2 * X[start]) / 2)
