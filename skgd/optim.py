@@ -112,8 +112,11 @@ class Optimizer(BaseEstimator):
         grad``. An optimizer whose update scales the gradient otherwise (a
         momentum's look-ahead, a division by a running size) returns its
         own; one whose state carries past gradients (a momentum) must also
-        take L1's into it, in :meth:`proximal_moved`. Without L1 it is never
-        called.
+        take L1's into it, in :meth:`proximal_moved`. A subclass of a
+        built-in that writes its own ``update`` or ``step`` (a clipped Adam)
+        takes the plain step, and tells its state nothing, until it writes
+        its own ``proximal_step``: its state and step may not be the
+        built-in's. Without L1 it is never called.
 
         Parameters
         ----------
