@@ -166,8 +166,9 @@ def _step_all(opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, c_step, t, fit
                     v = V[k, j]
                     shrunk = max(abs(v) - threshold, 0.0)
                     V[k, j] = shrunk if v > 0 else (-shrunk if v < 0 else 0.0)
-            else:
-                _proximal_row(opt, hyper, V[k], SV1[k], SV2[k], step, t, l1[k])
+            else:  # (only Adam has a second slot: the others' is empty, see Plan.run)
+                second = SV2[k] if opt == _ADAM else SV1[k]
+                _proximal_row(opt, hyper, V[k], SV1[k], second, step, t, l1[k])
 
 
 @jit
