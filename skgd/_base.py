@@ -638,14 +638,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             center = None if one else (y_mean if y_mean is not None else 0 * ones)
         # a stream's later call of a loss with a link: its step is capped where the model is
         capped = streaming and self.standardize and curves_with_prediction(loss)
-        largest = None  # the most curved row's curvature at the origin, for that cap
-        if recent is None and capped:
+        if recent is None:  # (largest: the most curved row's curvature, for that cap)
             center, loss_scale, reference, largest = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True
-            )
-        elif recent is None:
-            center, loss_scale, reference = target_scaling(
-                loss, Y, sample_weight, single=single, spread=spread, loc=center
             )
         else:
             # A stream's batch of b rows sees the recent targets' mean curvature, and
@@ -683,7 +678,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
-        objective = Objective(
+        return Objective(
             loss,
             x_mean=x_mean,
             x_scale=x_scale,
@@ -696,11 +691,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # With a rescaled target, alpha is in its units, so that one alpha
             # suits any scale of y (for the squared error: exactly Ridge's).
             penalty_unit=loss_scale if y_stats is not None else 1.0,
+            largest_curvature=largest if capped else None,
         )
-        if capped:
-            # (what a stream's step is capped against where the model is: Objective.step_cap)
-            objective.largest_curvature = largest
-        return objective
 
     def _initial_params(self, rng, n_outputs, stats, dtype):
         """Random parameters (Glorot-uniform scale, as sklearn's MLP).

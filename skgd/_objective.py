@@ -63,6 +63,12 @@ class Objective:
         The strengths of the L1 and L2 parts of the penalty.
     reference_loss : float
         The mean loss of the best constant prediction: the stop criterion's unit.
+    penalty_unit : float or ndarray of shape (n_outputs,), default=1.0
+        The unit alpha is in (the loss scale, for a rescaled target).
+    largest_curvature : ndarray of shape (n_outputs,), default=None
+        A stream's call of a loss with a link: its most curved row's
+        curvature at the origin, which caps its step (:meth:`step_cap`).
+        None: no cap.
     """
 
     def __init__(
@@ -78,6 +84,7 @@ class Objective:
         alpha_l2,
         reference_loss,
         penalty_unit=1.0,
+        largest_curvature=None,
     ):
         self.loss = loss
         self.x_mean, self.x_scale = x_mean, x_scale
@@ -92,7 +99,7 @@ class Objective:
         self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
         # a stream's: the most curved recent row's curvature at the origin, per output
         # (see :meth:`step_cap`); None: no cap
-        self.largest_curvature = None
+        self.largest_curvature = largest_curvature
 
     @property
     def largest_l2(self):
