@@ -35,10 +35,11 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
-from ._loop import Settings, StreamStep, TrainingState, train
+from ._loop import Settings, TrainingState, train
 from ._objective import Objective, curves_with_prediction, target_scaling
 from ._passes import all_finite
 from ._row_norms import RowNorms
+from ._schedules import StreamStep
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     FeatureStats,

@@ -258,17 +258,18 @@ def test_a_fit_still_walking_down_keeps_its_last_epochs_step(monkeypatch):
 
 
 def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
-    from skgd import _loop
+    from skgd import _schedules
 
-    monkeypatch.setattr(_loop, "_STAIRS", 4)
-    assert_allclose(_loop._annealed([2.0] * 8), [2.0, 2.0, 1.5, 1.5, 1.0, 1.0, 0.5, 0.5])
-    assert_allclose(_loop._annealed([1.0, 2.0]), [1.0, 1.0])
+    monkeypatch.setattr(_schedules, "_STAIRS", 4)
+    assert_allclose(_schedules._annealed([2.0] * 8), [2.0, 2.0, 1.5, 1.5, 1.0, 1.0, 0.5, 0.5])
+    assert_allclose(_schedules._annealed([1.0, 2.0]), [1.0, 1.0])
     # a stair lasts as long as momentum's memory at least (its velocity, in
     # the parameters' units, carries that many batches' steps)
     assert_allclose(
-        _loop._annealed([2.0] * 8, memory=2.5), [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
+        _schedules._annealed([2.0] * 8, memory=2.5), [2.0, 2.0, 2.0, 2.0, 1.0, 1.0, 1.0, 1.0]
     )
-    assert _loop._annealed([2.0] * 14, memory=10.0) == [2.0] * 14  # not two stairs: as they are
+    # not two stairs: as they are
+    assert _schedules._annealed([2.0] * 14, memory=10.0) == [2.0] * 14
 
 
 # A stream's one-row call takes some of its numbers without numpy's reductions
