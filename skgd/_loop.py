@@ -21,28 +21,15 @@ import numpy as np
 
 from . import _draws, _kernel, _passes
 from ._schedules import (
-    _BATCH_GROWTH,
-    _LONGEST,
-    _MANY_BATCHES,
-    _PLATEAUS,
     _ROUNDING,
-    _SHORT_PATIENCE,
-    _STEP_DIVISION,
-    _WORTH,
-    StepSearch,
+    ExactDescent,
+    Schedule,
     StreamStep,
-    _annealed,
-    _at_noise_floor,
-    _damped,
-    _floor_left,
-    _forget,
-    _intercept_ratio,
-    _largest_stable_step,
-    _rounding,
-    _scheduled,
+    _back_to,
+    damp_stream_momentum,
 )
 from ._stopping import better, check_diverging, diverged_error
-from .optim import SGD, Momentum, Optimizer
+from .optim import Optimizer
 
 _RECOVERIES = 3
 
@@ -123,70 +110,22 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     of each epoch (the estimators' callbacks, :mod:`skgd._callbacks`).
     """
     n_samples = X.shape[0]
-    batch_size = settings.batch_size
-    # the course's γ, as a fraction of the largest stable step 1/L
-    rate = settings.learning_rate
-    stable_step = _largest_stable_step(settings, n_samples, batch_size, state.optimizer)
     # each batch: an unbiased gradient (the mean as np.mean takes it, without its overhead;
     # a row's weight is its sum, a number: see _sum)
     total = _sum(sample_weight) if n_samples == 1 else sample_weight.sum()
     weights = sample_weight / (total / n_samples)
-    # the batch steps compiled, for built-in losses and optimizers; else numpy's
-    # a stream's "adaptive" schedule: a shorter step at each of its plateaus
-    streams = not settings.stop and settings.schedule == "adaptive"
-    stream_step = state.stream.fraction if streams else 1.0
+    schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
+    descent = ExactDescent(settings, state, objective, validate, X.dtype)
+    stop = StopCriterion(settings, objective, validate)
+    recovery = Recovery(settings, state)
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
     capped = not settings.stop and objective.largest_curvature is not None
-    momentum = None  # the optimizer's own, while a stream's call runs damped (see _damped)
-    # (a call of one batch takes a single step: no swing within it to damp, and
-    # its momentum's longer first step is what carries a stream of such calls)
-    damps = not settings.stop and settings.curvature is not None and batch_size < n_samples
-    if damps and isinstance(state.optimizer, Momentum):
-        first = _scheduled(rate, settings, state.t + 1) * stream_step * stable_step
-        momentum = _damped(state.optimizer, first * objective.largest_l2)
+    momentum = damp_stream_momentum(settings, schedule, state, objective)
+    # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     first_t, first_epoch = state.t, len(state.loss_curve)
-    n_params = state.V.size + state.c.size
-    rounding = _rounding(X.dtype)
-    # tol=None runs every epoch, yet the "adaptive" schedule still adapts
-    tol, stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
-    plateaus = 0  # seen by the "adaptive" schedule
-    best, kept, no_improvement, converged = None, None, 0, False
-    last = None  # the last epoch's progress
-    stage_best = None  # the best progress of the last stage of the "adaptive" schedule
-    stage_noise = None  # and its step / batch size, which sets its noise floor
-    lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
-    # the "adaptive" schedule's exact descent, in fit: its step follows the loss
-    # (not for early stopping, which wants the best held-out score, not the
-    # optimum; not without standardization, where γ is the user's own step;
-    # not for averaging, which wants the iterates of one step)
-    adapts = settings.schedule == "adaptive" and settings.stop and validate is None
-    adapts = adapts and settings.curvature is not None and state.average_from == np.inf
-    # (a stream's call, one epoch without a stop criterion, searches nothing)
-    search = StepSearch(_LONGEST * settings.learning_rate) if settings.stop else None
-    searching = False
-    # A fit that reaches max_iter among batches, at the batches' noise floor,
-    # ends its last epoch's steps falling by stairs: the model returned then
-    # sits below that noise, not wherever the last step threw it (as averaging
-    # would, without averaging's other epochs; not for averaging, which wants
-    # the iterates of one step). Stairs, not a line: lazy momentum on sparse X
-    # maps a column's untouched steps one run of equal steps at a time.
-    anneals = settings.schedule == "adaptive" and settings.stop and state.average_from == np.inf
-    # the same over all epochs (at first, the start), and recoveries from divergence
-    # (only fit recovers: a stream's call, one epoch, needs no copy of its start)
-    start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
-    safest, recoveries = (np.inf, *start), 0
-    # copies of V that neither safest nor lowest holds any more, to reuse (the
-    # start's too: on wide data a new array costs the system's zeroing of its pages)
-    spares = [safest[1]] if settings.stop else []
-
-    def recoverable():
-        """Whether a divergence of this fit is the measured step's fault, and can be undone."""
-        standardized = settings.curvature is not None  # else γ is the user's step
-        return settings.stop and standardized and recoveries < _RECOVERIES
-
-    validation_scores = []
+    converged, model = False, None
     if settings.verbose:
         print(_log_header(validate is not None))
 
@@ -197,239 +136,241 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             tic = time.perf_counter()
             # where the epoch starts, kept (V is copied there below, with its
             # penalty: the epoch's first loss)
-            at_start = (_spare(state.V, spares, safest, lowest), state.c.copy())
+            at_start = (recovery.spare(state.V, descent.lowest), state.c.copy())
+            batch_size = schedule.batch_size
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
-            steps = [
-                _scheduled(rate, settings, state.t + k) * stream_step * stable_step
-                for k in range(1, n_batches + 1)
-            ]
+            steps = schedule.steps(state.t, n_batches)
             if capped:
                 steps = _capped(
-                    steps, stable_step, objective, state, X, Y, weights, order, batch_size, single
-                )
-            if anneals and epoch == settings.max_epochs and batch_size < n_samples:
-                if _at_noise_floor(state.loss_curve[first_epoch:]):
-                    steps = _annealed(steps, getattr(state.optimizer, "noise_gain", 1.0))
-            # The intercept is not penalized: its step leaves out L2's curvature.
-            c_ratio = _intercept_ratio(
-                settings, objective, stable_step, n_samples, batch_size, state.optimizer
-            )
-            if kernel is not None:  # the same batch steps, compiled
-                # (copying V to at_start, taking its penalty and checking V after
-                # on the way: on wide data, in the lazy kernels' last pass over V)
-                sweep, penalty, finite = kernel.run(
-                    state, X, weights, order, batch_size, steps, c_ratio, at_start[0]
+                    steps, schedule.stable_step, objective, state, X, Y, weights, order,
+                    batch_size, single,
                 )  # fmt: skip
-            else:
-                penalty = objective.penalty(state.V, copy_to=at_start[0])
-                sweep = descend(
-                    objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single,
-                    settings.fit_intercept,
-                )  # fmt: skip
-                finite = None
-            epoch_loss, done, first_loss, failed = sweep
+            steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
+            c_ratio = schedule.intercept_ratio(objective)
+            epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
+                kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio,
+                at_start, single, settings.fit_intercept,
+            )  # fmt: skip
             state.t += done
-            rate_t = steps[max(done - 1, 0)] / stable_step
             if done < n_batches:  # a batch's loss overflowed: diverging
-                if state.t == first_t or not recoverable():
+                if state.t == first_t or not recovery.possible():
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss
                     )
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / n_samples + penalty
-            finite = finite if finite is not None else _passes.all_finite(state.V)
-            finite = finite and _passes.all_finite(state.c)
             try:
-                if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
-                    raise diverged_error(epoch, epoch_loss, loss=objective.loss)
-                if settings.stop:
-                    slack = float(np.sum(objective.loss_scale))
-                    curve = state.loss_curve[first_epoch:] + [epoch_loss]
-                    check_diverging(curve, epoch, slack, loss=objective.loss)
+                _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
             except ValueError:
-                if not recoverable():
+                if not recovery.possible():
                     raise
-                # The step was measured where training started; a loss whose
-                # curvature grows as the model moves (Poisson's) outgrew it.
-                # Back to the lowest epoch so far, with a step 5 times shorter.
-                state.V[...], state.c[...] = safest[1:]
-                state.optimizer.restart()
-                _forget(kernel)
-                rate /= _STEP_DIVISION
-                recoveries += 1
-                search = StepSearch(search.longest, doubling=False)
+                recovery.undo(state, kernel)
+                schedule.shorter_step()
+                descent.search_afresh()
                 continue
-            if epoch_loss < safest[0]:
-                safest = (epoch_loss, *at_start)
+            recovery.note(epoch_loss, at_start)
+            previous = state.loss_curve[-1] if len(state.loss_curve) > first_epoch else None
             exact = batch_size == n_samples  # then the epoch's loss is that of at_start
-            # (by more than X's rounding, so that weights and repeated rows, and
-            # the compiled and numpy sums, decide alike)
-            rose = len(state.loss_curve) > first_epoch and (
-                epoch_loss - state.loss_curve[-1] > rounding * objective.reference_loss
+            descent.after_epoch(
+                exact, epoch_loss, previous, at_start, state, kernel, schedule, stop
             )
-            if rose and exact:
-                state.optimizer.restart()  # exact descent rose: momentum overshot
             state.loss_curve.append(float(epoch_loss))
-            if exact and (lowest is None or epoch_loss < lowest[0]):
-                lowest = (epoch_loss, *at_start)
-            hopeless = False  # see below
-            if exact and adapts:
-                fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
-                # The bound L holds everywhere; where the model is, the curvature
-                # is often far lower (a logistic loss flattens as the classes
-                # separate), and exact descent can follow it.
-                rate, back, searching = search.update(
-                    epoch_loss, rate, rounding * objective.reference_loss,
-                    _WORTH * tol * objective.reference_loss,
-                )  # fmt: skip
-                # Along a descent direction the loss is convex in the step, so
-                # twice the step gains at most twice as much. A fall so small that
-                # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
-                # times the momentum's gain, would still not reach tol, shows the
-                # plateau now.
-                if doubled and search.doubling and not searching and fall > 0:
-                    window = (2.0 ** (settings.n_iter_no_change + 1) - 2.0) * getattr(
-                        state.optimizer, "noise_gain", 1.0
-                    )
-                    hopeless = fall * window <= tol * objective.reference_loss
-                if back:  # to the lowest point, with a shorter step
-                    state.V[...], state.c[...] = lowest[1:]
-                    _forget(kernel)
-            # A fit is judged on its epochs (above), a stream's call on its first
-            # batch. A batch near its targets (one row of a kinked loss, which a
-            # stable step can carry past its target) is judged against the
-            # loss of the best constant on it: the rise of a diverging step
-            # is many times that, a stable step's never.
-            if not settings.stop:
-                batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
-                if batch_size < n_samples:
-                    idx = order[:batch_size]
-                    batch = X[idx], Y[idx], weights[idx]
-                model = objective.to_model(state.V, state.c)
-                after = objective.batch_loss(*batch, state.V, state.c, single, model)
-                batch_weight = _sum(batch[2])
-                floor = objective.reference_loss * batch_weight
-                # (and, as fit's epochs, a unit residual's loss of slack: the first
-                # call of a one-row stream starts at that row's own best constant,
-                # a loss of 0, which Adam's first step, of a fixed length whatever
-                # the gradient, leaves by a unit's fraction)
-                slack = _sum(objective.loss_scale) * batch_weight
-                check_diverging(
-                    [first_loss, after], epoch, slack=slack, floor=floor, loss=objective.loss
+            if not settings.stop:  # a stream's call: judged on its first batch
+                model = _check_stream_batch(
+                    objective, X, Y, weights, order, batch_size, state, single, first_loss, epoch
                 )
-            if streams:  # how far this call moved, for the stream's schedule
+            if schedule.streams:  # how far this call moved, for the stream's schedule
                 move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
-                state.stream.observe(move, n_params, n_samples)
+                state.stream.observe(move, state.V.size + state.c.size, n_samples)
 
-            # the stop criterion, in units of the best constant model's loss
-            if validate is not None:
-                score, validation_loss = validate(*state.model())
-                validation_scores.append(score)
-                # A coarse score (accuracy on few samples) can stall while the
-                # model still learns; the validation loss shows that progress.
-                progress = (score, -validation_loss / objective.reference_loss)
-                if kept is None or better(progress, kept[0], tol):
-                    kept = (progress, state.V.copy(), state.c.copy())
-                    kept += (state.V_average.copy(), state.c_average.copy(), state.n_averaged)
-            else:
-                progress = (-epoch_loss / objective.reference_loss,)
+            progress = stop.progress(state, epoch_loss)
             if settings.verbose:
-                print(_log_row(len(state.loss_curve), epoch_loss, validation_scores, rate_t, tic))
+                rate = steps[max(done - 1, 0)] / schedule.stable_step
+                print(
+                    _log_row(len(state.loss_curve), epoch_loss, stop.validation_scores, rate, tic)
+                )
             if on_epoch is not None:
                 on_epoch(len(state.loss_curve), state, epoch_loss)
             if not settings.stop:
                 state.in_model_units = model  # (V and c as this call leaves them)
                 continue
-            improved = best is None or any(
-                now > then + tol for now, then in zip(progress, best, strict=True)
-            )
-            if not searching:
-                no_improvement = 0 if improved else no_improvement + 1
-            best = progress if best is None else tuple(map(max, progress, best))
-            patience = settings.n_iter_no_change
-            if settings.schedule == "adaptive" and batch_size < n_samples:
-                # An epoch of many batches averages their noise away: its loss
-                # shows a noisy stage's plateau sooner (a plateau there costs
-                # only a larger batch, never the stop).
-                if n_samples // batch_size >= _MANY_BATCHES:
-                    patience = min(patience, _SHORT_PATIENCE)
-                    # Its progress is smooth too: an epoch that gained less than
-                    # tol / patience shows the plateau now, not patience epochs on.
-                    if last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
-                        no_improvement = max(no_improvement, patience)
-            last = progress
-            if hopeless:
-                no_improvement = max(no_improvement, patience)
-            if no_improvement >= patience and search.started:
-                converged = stops  # exact descent, whose step adapts, is flat: the optimum
-                if stops:
-                    # back to the lowest point if the loss drifted above it (by
-                    # less than a rise); loss_curve_ keeps the epochs as they were
-                    if epoch_loss > lowest[0]:
-                        state.V[...], state.c[...] = lowest[1:]
-                        _forget(kernel)
-                    break
-                continue  # tol=None: on, and patience stays run out
-            if no_improvement >= patience:
-                if settings.schedule == "adaptive" and plateaus < _PLATEAUS:
-                    # Less noise, then go on: a larger batch, whose stable step is
-                    # longer. At the whole data the descent is exact, and a loss
-                    # that still rises is crossing a kink (absolute error, hinge):
-                    # a shorter step. A plateau that needs neither is convergence.
-                    plateaus, no_improvement = plateaus + 1, 0
-                    if batch_size < n_samples:
-                        # A stage that gained less than tol on the one before it
-                        # shows the batches' noise no longer matters: on to the
-                        # whole data at once, whose exact descent finds the optimum.
-                        stalled = stage_best is not None and not any(
-                            now > then + tol for now, then in zip(best, stage_best, strict=True)
-                        )
-                        # At stages of many batches, so does one whose noise floor
-                        # left is under tol, whatever it gained (see _floor_left; a
-                        # floor of the training loss, not of a held-out score; and of
-                        # steps in proportion to the gradient, which Adagrad's,
-                        # RMSprop's and Adam's, divided by its running size, are not).
-                        noise = rate * stable_step / batch_size
-                        many = n_samples // batch_size >= _MANY_BATCHES
-                        proportional = isinstance(state.optimizer, (SGD, Momentum))
-                        if stage_best is not None and many and validate is None and proportional:
-                            left = _floor_left(best, stage_best, noise, stage_noise)
-                            stalled = stalled or left <= tol
-                        stage_best, stage_noise = best, noise
-                        batch_size = min(n_samples, batch_size * _BATCH_GROWTH)
-                        if stalled:
-                            batch_size = n_samples
-                        stable_step = _largest_stable_step(
-                            settings, n_samples, batch_size, state.optimizer
-                        )
-                        best = None  # a new footing: progress is measured afresh
-                        continue
-                    recent = state.loss_curve[-settings.n_iter_no_change :]
-                    if max(recent) <= lowest[0] + tol * objective.reference_loss:
-                        converged = stops  # flat at its lowest: the optimum
-                        if stops:
-                            break
-                        continue
-                    # Exact descent, momentum restarted at every rise, and still it
-                    # wanders above its lowest: a kink (absolute error, hinge) or an
-                    # adaptive optimizer's constant stride. Back to the lowest loss,
-                    # with a shorter step.
-                    state.V[...], state.c[...] = lowest[1:]
-                    state.optimizer.restart()
-                    _forget(kernel)
-                    rate /= _STEP_DIVISION
-                    continue
-                if stops:
+            if stop.plateau(progress, descent, schedule):
+                # The schedule says what next: on with a change, or the optimum
+                if schedule.at_plateau(stop, descent, state, kernel) and stop.stops:
                     converged = True
                     break
 
-    if kept is not None:  # early stopping keeps the best model seen
-        state.V[...], state.c[...], state.V_average[...], state.c_average[...] = kept[1:5]
-        state.n_averaged = kept[5]
+    stop.keep_best(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
-    return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
+    return {"epochs": epoch, "converged": converged, "validation_scores": stop.validation_scores}
+
+
+class Recovery:
+    """A fit's way back from divergence: to its safest epoch, with a shorter step.
+
+    The step was measured where training started; a loss whose curvature
+    grows as the model moves (Poisson's) outgrew it. Back to the lowest
+    epoch so far (at first, the start), with a step 5 times shorter, at
+    most ``_RECOVERIES`` times. Only fit recovers (a stream's call, one
+    epoch, needs no copy of its start), and only a standardized one: else
+    γ is the user's step, and a divergence the user's to see.
+    """
+
+    def __init__(self, settings, state):
+        start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
+        self.safest, self.count = (np.inf, *start), 0
+        self.allowed = settings.stop and settings.curvature is not None
+        # copies of V that neither safest nor lowest holds any more, to reuse (the
+        # start's too: on wide data a new array costs the system's zeroing of its pages)
+        self.spares = [self.safest[1]] if settings.stop else []
+
+    def possible(self):
+        """Whether a divergence of this fit is the measured step's fault, and can be undone."""
+        return self.allowed and self.count < _RECOVERIES
+
+    def spare(self, V, lowest):
+        """An array to copy V to, which neither the safest epoch nor ``lowest`` holds."""
+        return _spare(V, self.spares, self.safest, lowest)
+
+    def note(self, epoch_loss, at_start):
+        """After an epoch that did not diverge: the safest so far, if its loss is the lowest."""
+        if epoch_loss < self.safest[0]:
+            self.safest = (epoch_loss, *at_start)
+
+    def undo(self, state, kernel):
+        """Back to the safest epoch (the loop then shortens the step)."""
+        _back_to(state, self.safest[1:], kernel, restart=True)
+        self.count += 1
+
+
+class StopCriterion:
+    """The course's stop criterion: no progress by more than tol in ``n_iter_no_change`` epochs.
+
+    Progress is in units of the best constant model's loss: the training
+    loss's, or for early stopping the held-out score, and the best model
+    seen is kept. ``tol=None`` runs every epoch, yet the "adaptive"
+    schedule still adapts at its plateaus (measured with a tol of rounding).
+    """
+
+    def __init__(self, settings, objective, validate):
+        self.tol, self.stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
+        self.objective, self.validate = objective, validate
+        self.n_iter_no_change = settings.n_iter_no_change
+        self.best, self.kept, self.no_improvement = None, None, 0
+        self.last = None  # the last epoch's progress
+        self.validation_scores = []
+
+    def progress(self, state, epoch_loss):
+        """The epoch's progress (with early stopping, keeping the best model seen)."""
+        reference = self.objective.reference_loss
+        if self.validate is None:
+            return (-epoch_loss / reference,)
+        score, validation_loss = self.validate(*state.model())
+        self.validation_scores.append(score)
+        # A coarse score (accuracy on few samples) can stall while the
+        # model still learns; the validation loss shows that progress.
+        progress = (score, -validation_loss / reference)
+        if self.kept is None or better(progress, self.kept[0], self.tol):
+            self.kept = (progress, state.V.copy(), state.c.copy())
+            self.kept += (state.V_average.copy(), state.c_average.copy(), state.n_averaged)
+        return progress
+
+    def plateau(self, progress, descent, schedule):
+        """Whether the epochs without progress have run out the patience: a plateau.
+
+        The epochs of exact descent's step search (``descent.searching``)
+        count neither way; a fall too small to reach tol (``descent.hopeless``)
+        shows the plateau now.
+        """
+        tol, best = self.tol, self.best
+        improved = best is None or any(
+            now > then + tol for now, then in zip(progress, best, strict=True)
+        )
+        if not descent.searching:
+            self.no_improvement = 0 if improved else self.no_improvement + 1
+        self.best = progress if best is None else tuple(map(max, progress, best))
+        patience, smooth = schedule.patience(self.n_iter_no_change)
+        # Its progress is smooth too: an epoch that gained less than
+        # tol / patience shows the plateau now, not patience epochs on.
+        last = self.last
+        if smooth and last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
+            self.no_improvement = max(self.no_improvement, patience)
+        self.last = progress
+        if descent.hopeless:
+            self.no_improvement = max(self.no_improvement, patience)
+        return self.no_improvement >= patience
+
+    def keep_best(self, state):
+        """Early stopping keeps the best model seen."""
+        if self.kept is not None:
+            state.V[...], state.c[...], state.V_average[...], state.c_average[...] = self.kept[1:5]
+            state.n_averaged = self.kept[5]
+
+
+def _run_epoch(
+    kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio, at_start, single,
+    fit_intercept,
+):  # fmt: skip
+    """The epoch's batch steps, compiled if they can be, else numpy's :func:`descend`.
+
+    Returns the summed loss of the batches, the number done, the first
+    batch's loss, the loss that overflowed, the penalty where the epoch
+    started (V is copied to ``at_start[0]`` on the way), and whether V is
+    finite after (None: not checked yet).
+    """
+    if kernel is not None:  # the same batch steps, compiled
+        # (copying V to at_start, taking its penalty and checking V after
+        # on the way: on wide data, in the lazy kernels' last pass over V)
+        sweep, penalty, finite = kernel.run(
+            state, X, weights, order, batch_size, steps, c_ratio, at_start[0]
+        )  # fmt: skip
+        return (*sweep, penalty, finite)
+    penalty = objective.penalty(state.V, copy_to=at_start[0])
+    sweep = descend(
+        objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
+    )
+    return (*sweep, penalty, None)
+
+
+def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective):
+    """Raise if the epoch diverged: its loss or parameters overflowed, or a fit's loss rose so."""
+    finite = finite if finite is not None else _passes.all_finite(state.V)
+    finite = finite and _passes.all_finite(state.c)
+    if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
+        raise diverged_error(epoch, epoch_loss, loss=objective.loss)
+    if settings.stop:
+        slack = float(np.sum(objective.loss_scale))
+        curve = state.loss_curve[first_epoch:] + [epoch_loss]
+        check_diverging(curve, epoch, slack, loss=objective.loss)
+
+
+def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):
+    """Raise if a stream's call diverged, judged on its first batch; else return the model.
+
+    A fit is judged on its epochs, a stream's call on its first batch. A
+    batch near its targets (one row of a kinked loss, which a stable step
+    can carry past its target) is judged against the loss of the best
+    constant on it: the rise of a diverging step is many times that, a
+    stable step's never. Returns ``objective.to_model(V, c)``, which the
+    check computes (the estimator reports it without a second conversion).
+    """
+    batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
+    if batch_size < X.shape[0]:
+        idx = order[:batch_size]
+        batch = X[idx], Y[idx], weights[idx]
+    model = objective.to_model(state.V, state.c)
+    after = objective.batch_loss(*batch, state.V, state.c, single, model)
+    batch_weight = _sum(batch[2])
+    floor = objective.reference_loss * batch_weight
+    # (and, as fit's epochs, a unit residual's loss of slack: the first
+    # call of a one-row stream starts at that row's own best constant,
+    # a loss of 0, which Adam's first step, of a fixed length whatever
+    # the gradient, leaves by a unit's fraction)
+    slack = _sum(objective.loss_scale) * batch_weight
+    check_diverging([first, after], epoch, slack=slack, floor=floor, loss=objective.loss)
+    return model
 
 
 def descend(

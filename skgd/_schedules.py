@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._objective import batch_curvature
-from .optim import invscaling
+from .optim import SGD, Momentum, invscaling
 
 # The "adaptive" schedule grows the batch by this factor at a plateau, or
 # at the whole data divides the step by this one, at this many plateaus at most.
@@ -284,3 +284,239 @@ def _scheduled(rate, settings, t):
     if settings.schedule == "invscaling":
         return invscaling(rate, t, settings.power_t)
     return rate
+
+
+class Schedule:
+    """The steps and batch size of each epoch; the "adaptive" schedule's stages.
+
+    The course's γ (``rate``) is a fraction of the largest stable step 1/L
+    of the batch size (``stable_step``): fixed for "constant", decaying for
+    "invscaling". The "adaptive" schedule starts at the batch size given and
+    at each plateau of the stop criterion takes the next stage
+    (:meth:`at_plateau`): less noise, a larger batch, whose stable step is
+    longer; at the whole data exact descent (:class:`ExactDescent`), then a
+    shorter step; a plateau that needs none of these is the optimum. A
+    stream's call of it takes the stream's step (:class:`StreamStep`).
+    """
+
+    def __init__(self, settings, state, n_samples):
+        self.settings, self.n_samples, self.optimizer = settings, n_samples, state.optimizer
+        self.adaptive = settings.schedule == "adaptive"
+        self.batch_size = settings.batch_size
+        # the course's γ, as a fraction of the largest stable step 1/L
+        self.rate = settings.learning_rate
+        self.stable_step = _largest_stable_step(
+            settings, n_samples, self.batch_size, self.optimizer
+        )
+        # a stream's "adaptive" schedule: a shorter step at each of its plateaus
+        self.streams = not settings.stop and self.adaptive
+        self.stream_step = state.stream.fraction if self.streams else 1.0
+        # A fit that reaches max_iter among batches, at the batches' noise floor,
+        # ends its last epoch's steps falling by stairs: the model returned then
+        # sits below that noise, not wherever the last step threw it (as averaging
+        # would, without averaging's other epochs; not for averaging, which wants
+        # the iterates of one step). Stairs, not a line: lazy momentum on sparse X
+        # maps a column's untouched steps one run of equal steps at a time.
+        self.anneals = self.adaptive and settings.stop and state.average_from == np.inf
+        self.plateaus = 0  # seen by the "adaptive" schedule
+        self.stage_best = None  # the best progress of its last stage
+        self.stage_noise = None  # and its step / batch size, which sets its noise floor
+
+    def steps(self, t, n_batches):
+        """The steps of the next ``n_batches`` batches, after ``t`` updates."""
+        rate, settings, stream_step, stable_step = (
+            self.rate, self.settings, self.stream_step, self.stable_step,
+        )  # fmt: skip
+        return [
+            _scheduled(rate, settings, t + k) * stream_step * stable_step
+            for k in range(1, n_batches + 1)
+        ]
+
+    def last_epoch(self, steps, epoch, curve, first_epoch):
+        """The epoch's steps, annealed if it is a fit's last among batches at its noise floor.
+
+        ``curve[first_epoch:]`` holds this fit's epochs so far.
+        """
+        last = epoch == self.settings.max_epochs and self.batch_size < self.n_samples
+        if self.anneals and last and _at_noise_floor(curve[first_epoch:]):
+            return _annealed(steps, getattr(self.optimizer, "noise_gain", 1.0))
+        return steps
+
+    def intercept_ratio(self, objective):
+        """How much longer the intercept's step is (see :func:`_intercept_ratio`)."""
+        return _intercept_ratio(
+            self.settings, objective, self.stable_step, self.n_samples, self.batch_size,
+            self.optimizer,
+        )  # fmt: skip
+
+    def shorter_step(self):
+        """After a recovery from divergence, or a kink: γ divided by _STEP_DIVISION."""
+        self.rate /= _STEP_DIVISION
+
+    def patience(self, n_iter_no_change):
+        """The stop criterion's patience, and whether the epochs' progress is smooth.
+
+        An epoch of many batches averages their noise away: its loss shows
+        a noisy stage's plateau sooner (a plateau there costs only a larger
+        batch, never the stop), and its progress is smooth.
+        """
+        if self.adaptive and self.batch_size < self.n_samples:
+            if self.n_samples // self.batch_size >= _MANY_BATCHES:
+                return min(n_iter_no_change, _SHORT_PATIENCE), True
+        return n_iter_no_change, False
+
+    def at_plateau(self, stop, descent, state, kernel):
+        """At a plateau of the stop criterion: what next. True: the optimum, where a fit stops.
+
+        (With ``tol=None`` the loop goes on even then: a plateau whose
+        stages are spent is then no change, and patience stays run out.)
+        Else the "adaptive" schedule changes something and goes on: a larger
+        batch, or at the whole data a shorter step, at ``_PLATEAUS`` at most.
+        """
+        if descent.search.started:
+            # exact descent, whose step adapts, is flat: the optimum
+            if stop.stops and state.loss_curve[-1] > descent.lowest[0]:
+                # back to the lowest point if the loss drifted above it (by
+                # less than a rise); loss_curve_ keeps the epochs as they were
+                _back_to(state, descent.lowest[1:], kernel)
+            return True
+        if not self.adaptive or self.plateaus >= _PLATEAUS:
+            return True
+        # Less noise, then go on: a larger batch, whose stable step is
+        # longer. At the whole data the descent is exact, and a loss
+        # that still rises is crossing a kink (absolute error, hinge):
+        # a shorter step. A plateau that needs neither is convergence.
+        self.plateaus, stop.no_improvement = self.plateaus + 1, 0
+        if self.batch_size < self.n_samples:
+            self._next_stage(stop)
+            return False
+        recent = state.loss_curve[-stop.n_iter_no_change :]
+        if max(recent) <= descent.lowest[0] + stop.tol * stop.objective.reference_loss:
+            return True  # flat at its lowest: the optimum
+        # Exact descent, momentum restarted at every rise, and still it
+        # wanders above its lowest: a kink (absolute error, hinge) or an
+        # adaptive optimizer's constant stride. Back to the lowest loss,
+        # with a shorter step.
+        _back_to(state, descent.lowest[1:], kernel, restart=True)
+        self.shorter_step()
+        return False
+
+    def _next_stage(self, stop):
+        """A larger batch, or the whole data at once if the stage just ended stalled."""
+        tol, best, n_samples = stop.tol, stop.best, self.n_samples
+        # A stage that gained less than tol on the one before it
+        # shows the batches' noise no longer matters: on to the
+        # whole data at once, whose exact descent finds the optimum.
+        stalled = self.stage_best is not None and not any(
+            now > then + tol for now, then in zip(best, self.stage_best, strict=True)
+        )
+        # At stages of many batches, so does one whose noise floor
+        # left is under tol, whatever it gained (see _floor_left; a
+        # floor of the training loss, not of a held-out score; and of
+        # steps in proportion to the gradient, which Adagrad's,
+        # RMSprop's and Adam's, divided by its running size, are not).
+        noise = self.rate * self.stable_step / self.batch_size
+        many = n_samples // self.batch_size >= _MANY_BATCHES
+        proportional = isinstance(self.optimizer, (SGD, Momentum))
+        if self.stage_best is not None and many and stop.validate is None and proportional:
+            left = _floor_left(best, self.stage_best, noise, self.stage_noise)
+            stalled = stalled or left <= tol
+        self.stage_best, self.stage_noise = best, noise
+        self.batch_size = min(n_samples, self.batch_size * _BATCH_GROWTH)
+        if stalled:
+            self.batch_size = n_samples
+        self.stable_step = _largest_stable_step(
+            self.settings, n_samples, self.batch_size, self.optimizer
+        )
+        stop.best = None  # a new footing: progress is measured afresh
+
+
+class ExactDescent:
+    """Epochs of the whole data at once: their lowest point, and the adaptive step search.
+
+    Exact descent's epoch loss is that of where the epoch started, which it
+    keeps as the lowest point (the "adaptive" schedule's way back), and a
+    rise shows momentum overshot (it restarts). In a fit of the "adaptive"
+    schedule its step follows the loss (:class:`StepSearch`): not for early
+    stopping, which wants the best held-out score, not the optimum; not
+    without standardization, where γ is the user's own step; not for
+    averaging, which wants the iterates of one step.
+    """
+
+    def __init__(self, settings, state, objective, validate, dtype):
+        adapts = settings.schedule == "adaptive" and settings.stop and validate is None
+        self.adapts = adapts and settings.curvature is not None and state.average_from == np.inf
+        # (a stream's call, one epoch without a stop criterion, searches nothing)
+        self.search = StepSearch(_LONGEST * settings.learning_rate) if settings.stop else None
+        self.searching = False  # the last exact epoch searched: no plateau
+        self.hopeless = False  # this epoch's fall shows the plateau now
+        self.lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
+        self.objective, self.rounding = objective, _rounding(dtype)
+        self.memory = getattr(state.optimizer, "noise_gain", 1.0)
+        self.n_iter_no_change = settings.n_iter_no_change
+
+    def search_afresh(self):
+        """After a recovery from divergence: a search without the doubling."""
+        self.search = StepSearch(self.search.longest, doubling=False)
+
+    def after_epoch(self, exact, epoch_loss, previous, at_start, state, kernel, schedule, stop):
+        """After an epoch at ``epoch_loss`` (``previous``: this fit's epoch before, or None).
+
+        ``exact``: it took the whole data in one batch. Sets
+        ``schedule.rate`` to the search's next step, and goes back to the
+        lowest point where the search says so.
+        """
+        self.hopeless = False
+        if not exact:
+            return
+        reference = self.objective.reference_loss
+        # (by more than X's rounding, so that weights and repeated rows, and
+        # the compiled and numpy sums, decide alike)
+        if previous is not None and epoch_loss - previous > self.rounding * reference:
+            state.optimizer.restart()  # exact descent rose: momentum overshot
+        if self.lowest is None or epoch_loss < self.lowest[0]:
+            self.lowest = (epoch_loss, *at_start)
+        if not self.adapts:
+            return
+        search, tol = self.search, stop.tol
+        fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
+        # The bound L holds everywhere; where the model is, the curvature
+        # is often far lower (a logistic loss flattens as the classes
+        # separate), and exact descent can follow it.
+        schedule.rate, back, self.searching = search.update(
+            epoch_loss, schedule.rate, self.rounding * reference, _WORTH * tol * reference
+        )
+        # Along a descent direction the loss is convex in the step, so
+        # twice the step gains at most twice as much. A fall so small that
+        # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
+        # times the momentum's gain, would still not reach tol, shows the
+        # plateau now.
+        if doubled and search.doubling and not self.searching and fall > 0:
+            window = (2.0 ** (self.n_iter_no_change + 1) - 2.0) * self.memory
+            self.hopeless = fall * window <= tol * reference
+        if back:  # to the lowest point, with a shorter step
+            _back_to(state, self.lowest[1:], kernel)
+
+
+def damp_stream_momentum(settings, schedule, state, objective):
+    """A stream's call of several batches: its momentum damped (see :func:`_damped`).
+
+    Returns the optimizer's own momentum, to put back after the call, or
+    None. (A call of one batch takes a single step: no swing within it to
+    damp, and its momentum's longer first step is what carries a stream of
+    such calls.)
+    """
+    damps = not settings.stop and settings.curvature is not None
+    damps = damps and schedule.batch_size < schedule.n_samples
+    if not (damps and isinstance(state.optimizer, Momentum)):
+        return None
+    first = schedule.steps(state.t, 1)[0]
+    return _damped(state.optimizer, first * objective.largest_l2)
+
+
+def _back_to(state, point, kernel, restart=False):
+    """The parameters back to ``point`` (V, c), and the optimizer restarted if ``restart``."""
+    state.V[...], state.c[...] = point
+    if restart:
+        state.optimizer.restart()
+    _forget(kernel)

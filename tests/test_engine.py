@@ -616,7 +616,7 @@ def test_a_stage_whose_noise_floor_left_is_under_tol_goes_on_to_the_whole_data(m
 
 
 def test_the_noise_floor_left_is_the_last_fall_scaled_by_step_over_batch():
-    from skgd._loop import _floor_left
+    from skgd._schedules import _floor_left
 
     # the floor fell from 0.008 to 0.003 (step / batch) and gained 0.001: 0.0006 is left
     assert_allclose(_floor_left((-0.139,), (-0.140,), 0.003, 0.008), 0.001 * 0.003 / 0.005)

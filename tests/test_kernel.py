@@ -711,16 +711,16 @@ def test_the_annealed_last_epoch_of_a_sparse_fit_stays_lazy(optimizer, max_iter,
     # lazy momentum maps a column's untouched steps one stair at a time
     # (columns read in one stair and next in a later one, or never again),
     # and trains as the numpy path does; no batch updates every column.
-    from skgd import _loop
+    from skgd import _schedules
 
     rng = np.random.RandomState(0)
     X = sparse.random(600, 80, density=0.05, format="csr", random_state=rng)
     X.data *= rng.uniform(0.5, 5.0, X.nnz)
     y = (X @ rng.standard_normal(80) > 0).astype(int)
     annealed = []
-    real = _loop._annealed
-    monkeypatch.setattr(_loop, "_annealed", lambda *args: annealed.append(1) or real(*args))
-    monkeypatch.setattr(_loop, "_at_noise_floor", lambda curve: True)  # even epoch 1's
+    real = _schedules._annealed
+    monkeypatch.setattr(_schedules, "_annealed", lambda *args: annealed.append(1) or real(*args))
+    monkeypatch.setattr(_schedules, "_at_noise_floor", lambda curve: True)  # even epoch 1's
     monkeypatch.setattr(_kernel, "_sparse_epoch", None)  # not the path of every column
     params = dict(optimizer=optimizer, alpha=0.01, batch_size=8, max_iter=max_iter, tol=None)
     compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)

@@ -196,7 +196,7 @@ def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
     # Momentum sums about 1 / (1 - momentum) batches' noise: the batches'
     # extra curvature counts that many times, for the adaptive schedule at
     # stages of 100 batches or more an epoch (for a fixed schedule, always).
-    from skgd import _loop
+    from skgd import _loop, _schedules
     from skgd._objective import batch_curvature
     from skgd.optim import SGD, Nesterov
 
@@ -209,10 +209,10 @@ def test_momentums_noise_counts_in_the_step_at_stages_of_many_batches(schedule):
         noisy = batch_curvature(L, L_max, n, 32)
         counted = noisy + 9.0 * (noisy - L)  # Nesterov(momentum=0.9) sums ten batches
         expected = counted if (n_batches >= 100 or schedule == "constant") else noisy
-        assert_allclose(_loop._largest_stable_step(settings, n, 32, Nesterov()), 1 / expected)
-        assert_allclose(_loop._largest_stable_step(settings, n, 32, SGD()), 1 / noisy)
+        assert_allclose(_schedules._largest_stable_step(settings, n, 32, Nesterov()), 1 / expected)
+        assert_allclose(_schedules._largest_stable_step(settings, n, 32, SGD()), 1 / noisy)
         # the whole data is exact descent: no noise to count
-        assert_allclose(_loop._largest_stable_step(settings, n, n, Nesterov()), 1 / L)
+        assert_allclose(_schedules._largest_stable_step(settings, n, n, Nesterov()), 1 / L)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -224,7 +224,7 @@ def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, mon
     # constant length) last threw it.
     from sklearn.linear_model import LinearRegression
 
-    from skgd import _loop
+    from skgd import _schedules
 
     X, y = make_regression(n_samples=20000, n_features=20, noise=20.0, random_state=0)
     optimum = np.mean((LinearRegression().fit(X, y).predict(X) - y) ** 2)
@@ -234,7 +234,7 @@ def test_a_fit_out_of_epochs_among_batches_ends_below_their_noise(optimizer, mon
         return np.mean((model.fit(X, y).predict(X) - y) ** 2) / optimum - 1
 
     annealed = excess()
-    monkeypatch.setattr(_loop, "_annealed", lambda steps, memory: steps)
+    monkeypatch.setattr(_schedules, "_annealed", lambda steps, memory: steps)
     assert annealed < 0.5 * excess()
 
 
@@ -245,7 +245,7 @@ def test_a_fit_still_walking_down_keeps_its_last_epochs_step(monkeypatch):
     # cost half an epoch's progress; the last epoch keeps its step.
     from sklearn.datasets import load_digits
 
-    from skgd import _loop
+    from skgd import _schedules
 
     X, y = load_digits(return_X_y=True)
     X = StandardScaler().fit_transform(X)
@@ -253,7 +253,7 @@ def test_a_fit_still_walking_down_keeps_its_last_epochs_step(monkeypatch):
     fitted = GDClassifier(**params).fit(X, y)
     curve = fitted.loss_curve_
     assert np.all(np.subtract(curve[:-1], curve[1:]) > 0.01 * np.abs(curve[1:]))
-    monkeypatch.setattr(_loop, "_annealed", lambda steps, memory: [0.0] * len(steps))
+    monkeypatch.setattr(_schedules, "_annealed", lambda steps, memory: [0.0] * len(steps))
     assert_array_equal(GDClassifier(**params).fit(X, y).coef_, fitted.coef_)
 
 
