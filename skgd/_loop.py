@@ -10,28 +10,24 @@ Everything problem-specific (the loss, the standardization, the penalty)
 is in the :class:`~skgd._objective.Objective`; everything that carries over
 between calls (the parameters, the optimizer's state, the random generator,
 the update count, the loss curve, a stream's step) is in a :class:`TrainingState`.
+What an epoch's end decides is in named objects, each saying why: the
+:class:`StopCriterion`; the steps and batch size of each epoch, and what a
+plateau brings (:class:`~skgd._schedules.Schedule`); exact descent's lowest
+point and step search (:class:`~skgd._schedules.ExactDescent`); the checks
+for divergence and a fit's way back (:class:`~skgd._divergence.Recovery`).
 """
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from . import _draws, _kernel, _passes
-from ._schedules import (
-    _ROUNDING,
-    ExactDescent,
-    Schedule,
-    StreamStep,
-    _back_to,
-    damp_stream_momentum,
-)
-from ._stopping import better, check_diverging, diverged_error
+from . import _draws, _kernel
+from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
+from ._schedules import _ROUNDING, ExactDescent, Schedule, StreamStep, _capped, damp_stream_momentum
+from ._stopping import better, diverged_error
 from .optim import Optimizer
-
-_RECOVERIES = 3
 
 
 @dataclass
@@ -136,7 +132,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             tic = time.perf_counter()
             # where the epoch starts, kept (V is copied there below, with its
             # penalty: the epoch's first loss)
-            at_start = (recovery.spare(state.V, descent.lowest), state.c.copy())
+            at_start = (
+                _spare(state.V, recovery.spares, recovery.safest, descent.lowest),
+                state.c.copy(),
+            )
             batch_size = schedule.batch_size
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
@@ -162,7 +161,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             epoch_loss = epoch_loss / n_samples + penalty
             try:
                 _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
-            except ValueError:
+            except ValueError:  # diverged: back to the safest epoch, with a shorter step
                 if not recovery.possible():
                     raise
                 recovery.undo(state, kernel)
@@ -170,11 +169,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 descent.search_afresh()
                 continue
             recovery.note(epoch_loss, at_start)
-            previous = state.loss_curve[-1] if len(state.loss_curve) > first_epoch else None
-            exact = batch_size == n_samples  # then the epoch's loss is that of at_start
-            descent.after_epoch(
-                exact, epoch_loss, previous, at_start, state, kernel, schedule, stop
-            )
+            descent.after_epoch(epoch_loss, at_start, first_epoch, state, kernel, schedule, stop)
             state.loss_curve.append(float(epoch_loss))
             if not settings.stop:  # a stream's call: judged on its first batch
                 model = _check_stream_batch(
@@ -205,44 +200,6 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
     return {"epochs": epoch, "converged": converged, "validation_scores": stop.validation_scores}
-
-
-class Recovery:
-    """A fit's way back from divergence: to its safest epoch, with a shorter step.
-
-    The step was measured where training started; a loss whose curvature
-    grows as the model moves (Poisson's) outgrew it. Back to the lowest
-    epoch so far (at first, the start), with a step 5 times shorter, at
-    most ``_RECOVERIES`` times. Only fit recovers (a stream's call, one
-    epoch, needs no copy of its start), and only a standardized one: else
-    γ is the user's step, and a divergence the user's to see.
-    """
-
-    def __init__(self, settings, state):
-        start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
-        self.safest, self.count = (np.inf, *start), 0
-        self.allowed = settings.stop and settings.curvature is not None
-        # copies of V that neither safest nor lowest holds any more, to reuse (the
-        # start's too: on wide data a new array costs the system's zeroing of its pages)
-        self.spares = [self.safest[1]] if settings.stop else []
-
-    def possible(self):
-        """Whether a divergence of this fit is the measured step's fault, and can be undone."""
-        return self.allowed and self.count < _RECOVERIES
-
-    def spare(self, V, lowest):
-        """An array to copy V to, which neither the safest epoch nor ``lowest`` holds."""
-        return _spare(V, self.spares, self.safest, lowest)
-
-    def note(self, epoch_loss, at_start):
-        """After an epoch that did not diverge: the safest so far, if its loss is the lowest."""
-        if epoch_loss < self.safest[0]:
-            self.safest = (epoch_loss, *at_start)
-
-    def undo(self, state, kernel):
-        """Back to the safest epoch (the loop then shortens the step)."""
-        _back_to(state, self.safest[1:], kernel, restart=True)
-        self.count += 1
 
 
 class StopCriterion:
@@ -334,45 +291,6 @@ def _run_epoch(
     return (*sweep, penalty, None)
 
 
-def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective):
-    """Raise if the epoch diverged: its loss or parameters overflowed, or a fit's loss rose so."""
-    finite = finite if finite is not None else _passes.all_finite(state.V)
-    finite = finite and _passes.all_finite(state.c)
-    if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
-        raise diverged_error(epoch, epoch_loss, loss=objective.loss)
-    if settings.stop:
-        slack = float(np.sum(objective.loss_scale))
-        curve = state.loss_curve[first_epoch:] + [epoch_loss]
-        check_diverging(curve, epoch, slack, loss=objective.loss)
-
-
-def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):
-    """Raise if a stream's call diverged, judged on its first batch; else return the model.
-
-    A fit is judged on its epochs, a stream's call on its first batch. A
-    batch near its targets (one row of a kinked loss, which a stable step
-    can carry past its target) is judged against the loss of the best
-    constant on it: the rise of a diverging step is many times that, a
-    stable step's never. Returns ``objective.to_model(V, c)``, which the
-    check computes (the estimator reports it without a second conversion).
-    """
-    batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
-    if batch_size < X.shape[0]:
-        idx = order[:batch_size]
-        batch = X[idx], Y[idx], weights[idx]
-    model = objective.to_model(state.V, state.c)
-    after = objective.batch_loss(*batch, state.V, state.c, single, model)
-    batch_weight = _sum(batch[2])
-    floor = objective.reference_loss * batch_weight
-    # (and, as fit's epochs, a unit residual's loss of slack: the first
-    # call of a one-row stream starts at that row's own best constant,
-    # a loss of 0, which Adam's first step, of a fixed length whatever
-    # the gradient, leaves by a unit's fraction)
-    slack = _sum(objective.loss_scale) * batch_weight
-    check_diverging([first, after], epoch, slack=slack, floor=floor, loss=objective.loss)
-    return model
-
-
 def descend(
     objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
 ):
@@ -403,23 +321,6 @@ def descend(
         objective.soft_threshold(state.V, steps[batch], state.optimizer)
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
-
-
-def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
-    """Each batch's step, shortened where its rows are more curved than the loss scale saw.
-
-    Measured where the model starts the call, for every batch of it: a row
-    far from the others in any batch would overshoot (see
-    :meth:`skgd._objective.Objective.step_cap`).
-    """
-    capped = []
-    for batch, step in enumerate(steps):
-        idx = order[batch * batch_size : (batch + 1) * batch_size]
-        share = objective.step_cap(
-            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx), step / stable_step
-        )
-        capped.append(step * share)
-    return capped
 
 
 def _spare(V, spares, *kept):
@@ -454,18 +355,6 @@ def _epoch_order(shuffle, rng, n_samples, batch_size):
         order = (starts[:, None] + np.arange(batch_size)).ravel()
         return order[order < n_samples] if n_samples % batch_size else order
     return _draws.permutation(rng, n_samples)  # (rng.permutation's, compiled)
-
-
-def _sum(values):
-    """``float(values.sum())``: for one value, numpy's sum (0.0 + it) without its call.
-
-    A stream's one-row call takes a few such sums of one value (its weight,
-    one output's loss scale), where the reduction's set-up costs more than
-    the sum.
-    """
-    if values.size == 1:
-        return 0.0 + values.item()  # (as numpy's sum: from 0.0, so -0.0 sums to 0.0)
-    return float(values.sum())
 
 
 def _log_header(with_validation):

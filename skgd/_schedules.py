@@ -459,20 +459,21 @@ class ExactDescent:
         """After a recovery from divergence: a search without the doubling."""
         self.search = StepSearch(self.search.longest, doubling=False)
 
-    def after_epoch(self, exact, epoch_loss, previous, at_start, state, kernel, schedule, stop):
-        """After an epoch at ``epoch_loss`` (``previous``: this fit's epoch before, or None).
+    def after_epoch(self, epoch_loss, at_start, first_epoch, state, kernel, schedule, stop):
+        """After an epoch at ``epoch_loss``, before the loss curve takes it.
 
-        ``exact``: it took the whole data in one batch. Sets
-        ``schedule.rate`` to the search's next step, and goes back to the
-        lowest point where the search says so.
+        An epoch of the whole data in one batch is exact: its loss is that
+        of ``at_start``. Sets ``schedule.rate`` to the search's next step,
+        and goes back to the lowest point where the search says so.
+        (``state.loss_curve[first_epoch:]``: this fit's epochs before.)
         """
         self.hopeless = False
-        if not exact:
+        if schedule.batch_size != schedule.n_samples:
             return
-        reference = self.objective.reference_loss
+        reference, curve = self.objective.reference_loss, state.loss_curve
         # (by more than X's rounding, so that weights and repeated rows, and
         # the compiled and numpy sums, decide alike)
-        if previous is not None and epoch_loss - previous > self.rounding * reference:
+        if len(curve) > first_epoch and epoch_loss - curve[-1] > self.rounding * reference:
             state.optimizer.restart()  # exact descent rose: momentum overshot
         if self.lowest is None or epoch_loss < self.lowest[0]:
             self.lowest = (epoch_loss, *at_start)
@@ -520,3 +521,20 @@ def _back_to(state, point, kernel, restart=False):
     if restart:
         state.optimizer.restart()
     _forget(kernel)
+
+
+def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
+    """Each batch's step, shortened where its rows are more curved than the loss scale saw.
+
+    Measured where the model starts the call, for every batch of it: a row
+    far from the others in any batch would overshoot (see
+    :meth:`skgd._objective.Objective.step_cap`).
+    """
+    capped = []
+    for batch, step in enumerate(steps):
+        idx = order[batch * batch_size : (batch + 1) * batch_size]
+        share = objective.step_cap(
+            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx), step / stable_step
+        )
+        capped.append(step * share)
+    return capped

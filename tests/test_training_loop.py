@@ -279,7 +279,7 @@ def test_the_annealed_steps_fall_by_stairs_from_the_whole_step(monkeypatch):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("value", [2.5, -0.0, 0.0, np.inf, np.nan, 1e-300])
 def test_a_sum_of_one_value_is_numpys_sum_to_the_bit(dtype, value):
-    from skgd._loop import _sum
+    from skgd._divergence import _sum
 
     values = np.array([value], dtype=dtype)
     expected = float(values.sum())  # numpy's sum starts from 0.0: -0.0 sums to 0.0

@@ -1,0 +1,103 @@
+"""Divergence, as the training loop meets it: each epoch's checks, and a fit's recovery.
+
+Overflow is how divergence shows: the loop (:func:`skgd._loop.train`)
+checks each epoch's loss and parameters, a fit's loss curve and a stream
+call's first batch (with :mod:`skgd._stopping`'s tests), and raises a clear
+error instead, unless a fit can go back to its safest epoch
+(:class:`Recovery`).
+"""
+
+import math
+
+import numpy as np
+
+from . import _passes
+from ._schedules import _back_to
+from ._stopping import check_diverging, diverged_error
+
+_RECOVERIES = 3  # a fit's recoveries at most
+
+
+class Recovery:
+    """A fit's way back from divergence: to its safest epoch, with a shorter step.
+
+    The step was measured where training started; a loss whose curvature
+    grows as the model moves (Poisson's) outgrew it. Back to the lowest
+    epoch so far (at first, the start), with a step 5 times shorter, at
+    most ``_RECOVERIES`` times. Only fit recovers (a stream's call, one
+    epoch, needs no copy of its start), and only a standardized one: else
+    γ is the user's step, and a divergence the user's to see.
+    """
+
+    def __init__(self, settings, state):
+        start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
+        self.safest, self.count = (np.inf, *start), 0
+        self.allowed = settings.stop and settings.curvature is not None
+        # copies of V that neither safest nor lowest holds any more, to reuse (the
+        # start's too: on wide data a new array costs the system's zeroing of its pages)
+        self.spares = [self.safest[1]] if settings.stop else []
+
+    def possible(self):
+        """Whether a divergence of this fit is the measured step's fault, and can be undone."""
+        return self.allowed and self.count < _RECOVERIES
+
+    def note(self, epoch_loss, at_start):
+        """After an epoch that did not diverge: the safest so far, if its loss is the lowest."""
+        if epoch_loss < self.safest[0]:
+            self.safest = (epoch_loss, *at_start)
+
+    def undo(self, state, kernel):
+        """Back to the safest epoch (the loop then shortens the step)."""
+        _back_to(state, self.safest[1:], kernel, restart=True)
+        self.count += 1
+
+
+def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective):
+    """Raise if the epoch diverged: its loss or parameters overflowed, or a fit's loss rose so."""
+    finite = finite if finite is not None else _passes.all_finite(state.V)
+    finite = finite and _passes.all_finite(state.c)
+    if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
+        raise diverged_error(epoch, epoch_loss, loss=objective.loss)
+    if settings.stop:
+        slack = float(np.sum(objective.loss_scale))
+        curve = state.loss_curve[first_epoch:] + [epoch_loss]
+        check_diverging(curve, epoch, slack, loss=objective.loss)
+
+
+def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):
+    """Raise if a stream's call diverged, judged on its first batch; else return the model.
+
+    A fit is judged on its epochs, a stream's call on its first batch. A
+    batch near its targets (one row of a kinked loss, which a stable step
+    can carry past its target) is judged against the loss of the best
+    constant on it: the rise of a diverging step is many times that, a
+    stable step's never. Returns ``objective.to_model(V, c)``, which the
+    check computes (the estimator reports it without a second conversion).
+    """
+    batch = X, Y, weights  # (a batch of every row takes them in order: no copies)
+    if batch_size < X.shape[0]:
+        idx = order[:batch_size]
+        batch = X[idx], Y[idx], weights[idx]
+    model = objective.to_model(state.V, state.c)
+    after = objective.batch_loss(*batch, state.V, state.c, single, model)
+    batch_weight = _sum(batch[2])
+    floor = objective.reference_loss * batch_weight
+    # (and, as fit's epochs, a unit residual's loss of slack: the first
+    # call of a one-row stream starts at that row's own best constant,
+    # a loss of 0, which Adam's first step, of a fixed length whatever
+    # the gradient, leaves by a unit's fraction)
+    slack = _sum(objective.loss_scale) * batch_weight
+    check_diverging([first, after], epoch, slack=slack, floor=floor, loss=objective.loss)
+    return model
+
+
+def _sum(values):
+    """``float(values.sum())``: for one value, numpy's sum (0.0 + it) without its call.
+
+    A stream's one-row call takes a few such sums of one value (its weight,
+    one output's loss scale), where the reduction's set-up costs more than
+    the sum.
+    """
+    if values.size == 1:
+        return 0.0 + values.item()  # (as numpy's sum: from 0.0, so -0.0 sums to 0.0)
+    return float(values.sum())
