@@ -2,12 +2,14 @@
 
 The training loop (:func:`skgd._loop.train`) asks, for each epoch, which
 steps its batches take, and at a plateau of the stop criterion what next.
-This module answers: the largest stable step 1/L of a batch size and the
-intercept's; the "invscaling" decay; the "adaptive" schedule's stages (a
-larger batch at each plateau, then exact descent, whose step follows the
-loss (:class:`StepSearch`), then a shorter step); the annealed last epoch
-of a fit that runs out of epochs among batches; and a stream's schedule
-across ``partial_fit`` calls (:class:`StreamStep`), with its damped momentum.
+:class:`Schedule` answers both: its :meth:`~Schedule.at_plateau` is the one
+place that decides what a plateau brings (a larger batch, exact descent, a
+shorter step, or the stop). With it here: exact descent's lowest point and
+its step, which follows the loss (:class:`ExactDescent`, :class:`StepSearch`);
+the largest stable step 1/L of a batch size and the intercept's; the
+"invscaling" decay; the annealed last epoch of a fit that runs out of
+epochs among batches; and a stream's schedule across ``partial_fit`` calls
+(:class:`StreamStep`), with its damped momentum and its step cap.
 """
 
 import functools
@@ -46,244 +48,6 @@ _FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of 
 # The intercept's curvature, the objective's less L2's, is measured apart below this share
 # of it (the difference would keep fewer than about 6 of the data's 16 digits)
 _DIGITS_KEPT = 1e-6
-
-
-def _damped(optimizer, step_l2):
-    """A stream's call of several batches: momentum at most critically damped for L2.
-
-    A stream reports its model after each call, a few batches. Where L2
-    dominates a coefficient's curvature (``step_l2``: the step times it),
-    momentum above ``(1 - sqrt(step_l2))**2`` swings past the optimum
-    (Polyak's critical damping; Nesterov's look-ahead damps more), and a
-    call ends mid-swing: alpha set from 1e-4 to 1 in a stream on digits
-    carried the coefficients through 0 (correlation -0.65 with the model
-    before, held-out accuracy 0.07). Critically damped, the penalty shrinks
-    them without a swing, and no slower (the intercept, unpenalized, loses
-    momentum's gain on such a call). With Nesterov's 0.9 it acts from a step
-    times L2 of 0.0026: alpha of 0.01 and more, or a rare class's small loss
-    scale at the default alpha (a stream of 60 classes). (A fit's epochs,
-    and its restarts at a rise, end the swing: its momentum stays.)
-    Returns the optimizer's own momentum (a :class:`~skgd.optim.Momentum`'s),
-    to put back after the call; None if it was damped already.
-    """
-    momentum = optimizer.momentum
-    critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
-    if momentum <= critical:
-        return None
-    optimizer.momentum = critical
-    return momentum
-
-
-@dataclass
-class StreamStep:
-    """The "adaptive" schedule of a stream: a shorter step at each plateau, a longer one off it.
-
-    ``partial_fit`` calls show no plateau of the loss (one epoch each, no
-    stop criterion), yet a constant step keeps each row's noise: a row of a
-    kinked loss (absolute error) moves the model by a fixed length, however
-    near its target it was. While the model is far from the optimum, the
-    calls move it on one way; at the noise floor, each call undoes part of
-    those before (Pflug, 1990; Chee and Toulis, 2018).
-
-    Successive moves alone tell these apart too weakly: a one-row move
-    points along its own row, so two rows' moves have a cosine of random
-    sign (on diabetes a spread of 0.39 about a mean of -0.02 at the floor),
-    and a sum of a few fell below 0 by chance, far from the optimum: the
-    step froze at 1/1024. So the test takes all the moves of a phase as a
-    walk, ``D`` their sum (Pesme, Dieuleveut and Flammarion, 2020, watch the
-    distance walked likewise): ``|D|²`` over the sum of the moves' ``|move|²``
-    grows with the phase's length on one way, stays near 1 for independent
-    moves, and falls as ``n_params / (rows * step)`` about the optimum,
-    whose spread bounds ``|D|``. Below ``_STREAM_STILL``: a plateau, and
-    the step shrinks fourfold, as fit's batch grows fourfold at a plateau.
-    Not before ``n_params / step`` rows, the time a step takes to reach its
-    floor (a shorter walk near its start is chance, or the rows of a pass,
-    whose gradients sum to about 0 near the optimum): the step falls as
-    1/rows at most. Above ``_STREAM_AWAY``, or still a random walk at the
-    phase's end (``_STREAM_PHASE`` times longer: the floor was not reached),
-    the step is too short for where the model is (the data, alpha or the
-    loss changed), and it grows back fourfold, up to γ/L. Either way a new
-    phase begins. Nearly noiseless data keeps its step until the model is
-    near the optimum. (Momentum aligns successive moves: a call of one
-    small batch starts without it.)
-    """
-
-    fraction: float = 1.0  # of γ/L
-    squares: float = 0.0  # the sum of the moves' |move|², this phase
-    rows: int = 0  # seen this phase
-    walk: np.ndarray = None  # the sum of the moves this phase: D
-
-    def observe(self, move, n_params, n_rows):
-        """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
-        # (a float: math's test, not a ufunc's)
-        square = float(move @ move)
-        if not square > 0 or not math.isfinite(square):
-            return  # a call of zero weights, or at a flat point: no evidence
-        if self.walk is None or self.walk.shape != move.shape:
-            self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
-        self.squares += square
-        self.walk = self.walk + move  # (a new array: the model's, from its last call, stays)
-        self.rows += n_rows
-        spread = float(self.walk @ self.walk) / self.squares
-        # (a call of many rows: as many of its size as a call of one row)
-        longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
-        if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
-            self.fraction /= _STREAM_DIVISION
-        elif spread > _STREAM_AWAY or (self.rows >= longest and spread >= 1.0):
-            self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
-        elif self.rows < longest:
-            return
-        self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
-
-
-class StepSearch:
-    """Exact descent's step, following the curvature where the model is.
-
-    After each epoch whose loss fell, the step doubles, until a first rise or
-    flat epoch; from then on it grows by a tenth at each fall once five in a
-    row have fallen. A rise goes back to the lowest point with half the
-    step. The epochs of this search (a doubled step that bought a fall worth
-    having, a rise, the lowest point seen again) are not a plateau.
-    """
-
-    def __init__(self, longest, doubling=True):
-        self.longest = longest  # the longest step allowed
-        self.doubling, self.retrying, self.calm = doubling, False, 0
-        self.last = None  # the last exact epoch's loss
-
-    @property
-    def started(self):
-        return self.last is not None
-
-    def update(self, loss, rate, rounding, worth):
-        """After an exact epoch at ``loss``, with the step ``rate``.
-
-        Returns the next step, whether to go back to the lowest point, and
-        whether this epoch searched. Changes within ``rounding`` are neither
-        rises nor falls; a doubled step's fall under ``worth`` is no search.
-        """
-        if self.last is None:
-            self.last = loss
-            return rate, False, False
-        change, self.last, doubling = loss - self.last, loss, self.doubling
-        rose, fell = change > rounding, change < -rounding
-        searching = self.retrying or rose or (doubling and -change > worth)
-        back = rose
-        if rose:
-            rate, self.doubling, self.retrying = rate / _BACKOFF, False, True
-        elif self.retrying:  # the lowest point seen again
-            self.retrying = False
-        elif fell and (doubling or self.calm >= _CALM):
-            rate = min(rate * (2.0 if doubling else _GROWTH), self.longest)
-            self.doubling = doubling and rate < self.longest
-        elif doubling:  # flat: a longer step no longer helps
-            self.doubling = False
-        self.calm = self.calm + 1 if fell else 0
-        return rate, back, searching
-
-
-def _floor_left(best, stage_best, noise, stage_noise):
-    """What all the stages to come could still gain, from the one that just ended.
-
-    A stage of many batches ends at its noise floor, which a constant step
-    sets in proportion to step / batch size (``noise``, the stage before's
-    ``stage_noise``). The stage's gain on the one before is the fall of that
-    floor, from ``stage_noise`` to ``noise``; the floor left, ``noise`` in
-    the same units, is the most that larger batches and exact descent can
-    gain on it.
-    """
-    gain = max(map(np.subtract, best, stage_best))
-    if not stage_noise > noise:  # (a shorter step after a recovery): no measure of it
-        return np.inf
-    return gain * noise / (stage_noise - noise)
-
-
-def _forget(kernel):
-    """After the loop writes V itself: the compiled plan's lazy table no longer holds it."""
-    if kernel is not None:
-        kernel.forget()
-
-
-@functools.cache
-def _rounding(dtype):
-    """The relative change of a loss that is X's rounding, not progress (made once a dtype)."""
-    return max(_ROUNDING, 64 * np.finfo(dtype).eps)
-
-
-def _largest_stable_step(settings, n_samples, batch_size, optimizer):
-    """1/L for batches of this size; 1 (the course's plain γ) without standardization.
-
-    A momentum that sums about ``1 / (1 - momentum)`` batches' gradients
-    sums their noise too, and the batches' extra curvature (their noise)
-    then counts that many times. Always for a fixed schedule, which never
-    grows the batch; for the "adaptive" one, at stages of many batches an
-    epoch (``_MANY_BATCHES``), where a stage's constant step would
-    otherwise end each epoch at its noise floor (200,000 x 100 after 5
-    epochs: training mse 1.22x SGDRegressor's, 1.11x with it). Not at
-    fewer: the toy sets would take more epochs, and diabetes would miss
-    Ridge's R².
-    """
-    if settings.curvature is None:
-        return 1.0
-    L = batch_curvature(*settings.curvature, n_samples, batch_size)
-    many = n_samples // batch_size >= _MANY_BATCHES
-    if settings.schedule != "adaptive" or many:
-        L += (L - settings.curvature[0]) * (getattr(optimizer, "noise_gain", 1.0) - 1.0)
-    return 1.0 / L
-
-
-def _intercept_ratio(settings, objective, stable_step, n_samples, batch_size, optimizer):
-    """How much longer the intercept's stable step is than the coefficients'.
-
-    L2 adds its curvature to every coefficient's, but not the intercept's,
-    which a strong penalty would otherwise leave where it started. A penalty
-    that swamps the data's curvature leaves only rounding in the difference
-    (alpha=1e20: a step 1e12 times too short, the intercept at its random
-    start): the intercept's curvature is then the data's own, measured apart.
-    """
-    l2 = objective.largest_l2
-    if settings.curvature is None or not l2:
-        return 1.0
-    curvature = 1.0 / stable_step
-    if curvature - l2 < _DIGITS_KEPT * curvature:
-        data = settings._replace(curvature=objective.data_curvature)
-        return curvature * _largest_stable_step(data, n_samples, batch_size, optimizer)
-    return curvature / max(curvature - l2, 1e-12 * curvature)
-
-
-def _at_noise_floor(curve):
-    """Whether an epoch of this fit has gained less than _FLAT of its loss.
-
-    The walk down from the start is then over (a stage's plateau, or a
-    rise): what is left is the floor of the batches' noise, which annealing
-    lowers. While every epoch still gains more (the first epochs from the
-    start on the toy sets), annealing would cost about half an epoch's
-    progress for little.
-    """
-    gains = np.subtract(curve[:-1], curve[1:])
-    return bool(np.any(gains < _FLAT * np.abs(curve[1:])))
-
-
-def _annealed(steps, memory=1.0):
-    """The steps falling in up to _STAIRS equal stairs, from the whole step to 1/stairs of it.
-
-    A stair lasts at least ``memory`` batches: momentum's velocity, in the
-    parameters' units, carries about that many batches' steps, and on
-    shorter stairs the model would coast on the longer steps before
-    (diabetes' 14 batches an epoch, heavy-ball momentum: a worse model).
-    Too few batches for two stairs: the steps as they are.
-    """
-    n = len(steps)
-    stairs = min(_STAIRS, int(n // np.ceil(memory)))
-    if stairs < 2:
-        return steps
-    return [step * (stairs - stairs * k // n) / stairs for k, step in enumerate(steps)]
-
-
-def _scheduled(rate, settings, t):
-    if settings.schedule == "invscaling":
-        return invscaling(rate, t, settings.power_t)
-    return rate
 
 
 class Schedule:
@@ -499,6 +263,52 @@ class ExactDescent:
             _back_to(state, self.lowest[1:], kernel)
 
 
+class StepSearch:
+    """Exact descent's step, following the curvature where the model is.
+
+    After each epoch whose loss fell, the step doubles, until a first rise or
+    flat epoch; from then on it grows by a tenth at each fall once five in a
+    row have fallen. A rise goes back to the lowest point with half the
+    step. The epochs of this search (a doubled step that bought a fall worth
+    having, a rise, the lowest point seen again) are not a plateau.
+    """
+
+    def __init__(self, longest, doubling=True):
+        self.longest = longest  # the longest step allowed
+        self.doubling, self.retrying, self.calm = doubling, False, 0
+        self.last = None  # the last exact epoch's loss
+
+    @property
+    def started(self):
+        return self.last is not None
+
+    def update(self, loss, rate, rounding, worth):
+        """After an exact epoch at ``loss``, with the step ``rate``.
+
+        Returns the next step, whether to go back to the lowest point, and
+        whether this epoch searched. Changes within ``rounding`` are neither
+        rises nor falls; a doubled step's fall under ``worth`` is no search.
+        """
+        if self.last is None:
+            self.last = loss
+            return rate, False, False
+        change, self.last, doubling = loss - self.last, loss, self.doubling
+        rose, fell = change > rounding, change < -rounding
+        searching = self.retrying or rose or (doubling and -change > worth)
+        back = rose
+        if rose:
+            rate, self.doubling, self.retrying = rate / _BACKOFF, False, True
+        elif self.retrying:  # the lowest point seen again
+            self.retrying = False
+        elif fell and (doubling or self.calm >= _CALM):
+            rate = min(rate * (2.0 if doubling else _GROWTH), self.longest)
+            self.doubling = doubling and rate < self.longest
+        elif doubling:  # flat: a longer step no longer helps
+            self.doubling = False
+        self.calm = self.calm + 1 if fell else 0
+        return rate, back, searching
+
+
 def damp_stream_momentum(settings, schedule, state, objective):
     """A stream's call of several batches: its momentum damped (see :func:`_damped`).
 
@@ -515,12 +325,92 @@ def damp_stream_momentum(settings, schedule, state, objective):
     return _damped(state.optimizer, first * objective.largest_l2)
 
 
-def _back_to(state, point, kernel, restart=False):
-    """The parameters back to ``point`` (V, c), and the optimizer restarted if ``restart``."""
-    state.V[...], state.c[...] = point
-    if restart:
-        state.optimizer.restart()
-    _forget(kernel)
+def _damped(optimizer, step_l2):
+    """A stream's call of several batches: momentum at most critically damped for L2.
+
+    A stream reports its model after each call, a few batches. Where L2
+    dominates a coefficient's curvature (``step_l2``: the step times it),
+    momentum above ``(1 - sqrt(step_l2))**2`` swings past the optimum
+    (Polyak's critical damping; Nesterov's look-ahead damps more), and a
+    call ends mid-swing: alpha set from 1e-4 to 1 in a stream on digits
+    carried the coefficients through 0 (correlation -0.65 with the model
+    before, held-out accuracy 0.07). Critically damped, the penalty shrinks
+    them without a swing, and no slower (the intercept, unpenalized, loses
+    momentum's gain on such a call). With Nesterov's 0.9 it acts from a step
+    times L2 of 0.0026: alpha of 0.01 and more, or a rare class's small loss
+    scale at the default alpha (a stream of 60 classes). (A fit's epochs,
+    and its restarts at a rise, end the swing: its momentum stays.)
+    Returns the optimizer's own momentum (a :class:`~skgd.optim.Momentum`'s),
+    to put back after the call; None if it was damped already.
+    """
+    momentum = optimizer.momentum
+    critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
+    if momentum <= critical:
+        return None
+    optimizer.momentum = critical
+    return momentum
+
+
+@dataclass
+class StreamStep:
+    """The "adaptive" schedule of a stream: a shorter step at each plateau, a longer one off it.
+
+    ``partial_fit`` calls show no plateau of the loss (one epoch each, no
+    stop criterion), yet a constant step keeps each row's noise: a row of a
+    kinked loss (absolute error) moves the model by a fixed length, however
+    near its target it was. While the model is far from the optimum, the
+    calls move it on one way; at the noise floor, each call undoes part of
+    those before (Pflug, 1990; Chee and Toulis, 2018).
+
+    Successive moves alone tell these apart too weakly: a one-row move
+    points along its own row, so two rows' moves have a cosine of random
+    sign (on diabetes a spread of 0.39 about a mean of -0.02 at the floor),
+    and a sum of a few fell below 0 by chance, far from the optimum: the
+    step froze at 1/1024. So the test takes all the moves of a phase as a
+    walk, ``D`` their sum (Pesme, Dieuleveut and Flammarion, 2020, watch the
+    distance walked likewise): ``|D|²`` over the sum of the moves' ``|move|²``
+    grows with the phase's length on one way, stays near 1 for independent
+    moves, and falls as ``n_params / (rows * step)`` about the optimum,
+    whose spread bounds ``|D|``. Below ``_STREAM_STILL``: a plateau, and
+    the step shrinks fourfold, as fit's batch grows fourfold at a plateau.
+    Not before ``n_params / step`` rows, the time a step takes to reach its
+    floor (a shorter walk near its start is chance, or the rows of a pass,
+    whose gradients sum to about 0 near the optimum): the step falls as
+    1/rows at most. Above ``_STREAM_AWAY``, or still a random walk at the
+    phase's end (``_STREAM_PHASE`` times longer: the floor was not reached),
+    the step is too short for where the model is (the data, alpha or the
+    loss changed), and it grows back fourfold, up to γ/L. Either way a new
+    phase begins. Nearly noiseless data keeps its step until the model is
+    near the optimum. (Momentum aligns successive moves: a call of one
+    small batch starts without it.)
+    """
+
+    fraction: float = 1.0  # of γ/L
+    squares: float = 0.0  # the sum of the moves' |move|², this phase
+    rows: int = 0  # seen this phase
+    walk: np.ndarray = None  # the sum of the moves this phase: D
+
+    def observe(self, move, n_params, n_rows):
+        """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
+        # (a float: math's test, not a ufunc's)
+        square = float(move @ move)
+        if not square > 0 or not math.isfinite(square):
+            return  # a call of zero weights, or at a flat point: no evidence
+        if self.walk is None or self.walk.shape != move.shape:
+            self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
+        self.squares += square
+        self.walk = self.walk + move  # (a new array: the model's, from its last call, stays)
+        self.rows += n_rows
+        spread = float(self.walk @ self.walk) / self.squares
+        # (a call of many rows: as many of its size as a call of one row)
+        longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
+        if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
+            self.fraction /= _STREAM_DIVISION
+        elif spread > _STREAM_AWAY or (self.rows >= longest and spread >= 1.0):
+            self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
+        elif self.rows < longest:
+            return
+        self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
 
 
 def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
@@ -538,3 +428,115 @@ def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_si
         )
         capped.append(step * share)
     return capped
+
+
+def _largest_stable_step(settings, n_samples, batch_size, optimizer):
+    """1/L for batches of this size; 1 (the course's plain γ) without standardization.
+
+    A momentum that sums about ``1 / (1 - momentum)`` batches' gradients
+    sums their noise too, and the batches' extra curvature (their noise)
+    then counts that many times. Always for a fixed schedule, which never
+    grows the batch; for the "adaptive" one, at stages of many batches an
+    epoch (``_MANY_BATCHES``), where a stage's constant step would
+    otherwise end each epoch at its noise floor (200,000 x 100 after 5
+    epochs: training mse 1.22x SGDRegressor's, 1.11x with it). Not at
+    fewer: the toy sets would take more epochs, and diabetes would miss
+    Ridge's R².
+    """
+    if settings.curvature is None:
+        return 1.0
+    L = batch_curvature(*settings.curvature, n_samples, batch_size)
+    many = n_samples // batch_size >= _MANY_BATCHES
+    if settings.schedule != "adaptive" or many:
+        L += (L - settings.curvature[0]) * (getattr(optimizer, "noise_gain", 1.0) - 1.0)
+    return 1.0 / L
+
+
+def _intercept_ratio(settings, objective, stable_step, n_samples, batch_size, optimizer):
+    """How much longer the intercept's stable step is than the coefficients'.
+
+    L2 adds its curvature to every coefficient's, but not the intercept's,
+    which a strong penalty would otherwise leave where it started. A penalty
+    that swamps the data's curvature leaves only rounding in the difference
+    (alpha=1e20: a step 1e12 times too short, the intercept at its random
+    start): the intercept's curvature is then the data's own, measured apart.
+    """
+    l2 = objective.largest_l2
+    if settings.curvature is None or not l2:
+        return 1.0
+    curvature = 1.0 / stable_step
+    if curvature - l2 < _DIGITS_KEPT * curvature:
+        data = settings._replace(curvature=objective.data_curvature)
+        return curvature * _largest_stable_step(data, n_samples, batch_size, optimizer)
+    return curvature / max(curvature - l2, 1e-12 * curvature)
+
+
+def _scheduled(rate, settings, t):
+    if settings.schedule == "invscaling":
+        return invscaling(rate, t, settings.power_t)
+    return rate
+
+
+def _at_noise_floor(curve):
+    """Whether an epoch of this fit has gained less than _FLAT of its loss.
+
+    The walk down from the start is then over (a stage's plateau, or a
+    rise): what is left is the floor of the batches' noise, which annealing
+    lowers. While every epoch still gains more (the first epochs from the
+    start on the toy sets), annealing would cost about half an epoch's
+    progress for little.
+    """
+    gains = np.subtract(curve[:-1], curve[1:])
+    return bool(np.any(gains < _FLAT * np.abs(curve[1:])))
+
+
+def _annealed(steps, memory=1.0):
+    """The steps falling in up to _STAIRS equal stairs, from the whole step to 1/stairs of it.
+
+    A stair lasts at least ``memory`` batches: momentum's velocity, in the
+    parameters' units, carries about that many batches' steps, and on
+    shorter stairs the model would coast on the longer steps before
+    (diabetes' 14 batches an epoch, heavy-ball momentum: a worse model).
+    Too few batches for two stairs: the steps as they are.
+    """
+    n = len(steps)
+    stairs = min(_STAIRS, int(n // np.ceil(memory)))
+    if stairs < 2:
+        return steps
+    return [step * (stairs - stairs * k // n) / stairs for k, step in enumerate(steps)]
+
+
+def _floor_left(best, stage_best, noise, stage_noise):
+    """What all the stages to come could still gain, from the one that just ended.
+
+    A stage of many batches ends at its noise floor, which a constant step
+    sets in proportion to step / batch size (``noise``, the stage before's
+    ``stage_noise``). The stage's gain on the one before is the fall of that
+    floor, from ``stage_noise`` to ``noise``; the floor left, ``noise`` in
+    the same units, is the most that larger batches and exact descent can
+    gain on it.
+    """
+    gain = max(map(np.subtract, best, stage_best))
+    if not stage_noise > noise:  # (a shorter step after a recovery): no measure of it
+        return np.inf
+    return gain * noise / (stage_noise - noise)
+
+
+@functools.cache
+def _rounding(dtype):
+    """The relative change of a loss that is X's rounding, not progress (made once a dtype)."""
+    return max(_ROUNDING, 64 * np.finfo(dtype).eps)
+
+
+def _back_to(state, point, kernel, restart=False):
+    """The parameters back to ``point`` (V, c), and the optimizer restarted if ``restart``."""
+    state.V[...], state.c[...] = point
+    if restart:
+        state.optimizer.restart()
+    _forget(kernel)
+
+
+def _forget(kernel):
+    """After the loop writes V itself: the compiled plan's lazy table no longer holds it."""
+    if kernel is not None:
+        kernel.forget()
