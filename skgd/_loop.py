@@ -249,8 +249,9 @@ class StopCriterion:
             self.no_improvement = 0 if improved else self.no_improvement + 1
         self.best = progress if best is None else tuple(map(max, progress, best))
         patience, smooth = schedule.patience(self.n_iter_no_change)
-        # Its progress is smooth too: an epoch that gained less than
-        # tol / patience shows the plateau now, not patience epochs on.
+        # An epoch of many batches (``smooth``, see Schedule.patience) progresses
+        # smoothly: one that gained less than tol / patience shows the plateau
+        # now, not patience epochs on.
         last = self.last
         if smooth and last is not None and max(map(np.subtract, progress, last)) * patience <= tol:
             self.no_improvement = max(self.no_improvement, patience)
