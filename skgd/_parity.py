@@ -48,7 +48,18 @@ def _sgd_hint(name, value):
             "loss=EpsilonInsensitive(epsilon=...) from skgd.losses (in a grid search, "
             "loss__delta or loss__epsilon)."
         )
+    if name == "n_jobs":
+        return (
+            "skgd trains on one core (its batch steps are compiled, and SGDClassifier's "
+            "n_jobs only splits the one-versus-all problems of several classes); to use "
+            "more cores, give n_jobs to the search: GridSearchCV(..., n_jobs=-1) or "
+            "cross_validate(..., n_jobs=-1)."
+        )
     return None
+
+
+# Loss names scikit-learn's SGD took once (before 1.2 and 1.3) and spells as skgd now.
+_OLD_LOSS_NAMES = {"log": "log_loss", "squared_loss": "squared_error"}
 
 
 class _AvailableWithReason(_AvailableIfDescriptor):
@@ -251,5 +262,12 @@ class SGDParityMixin(SparseCoefMixin):
             raise InvalidParameterError(
                 f"The 'learning_rate' parameter of {type(self).__name__} must be a float "
                 f"in the range (0.0, 1.0). Got {rate!r} instead. {_LEARNING_RATE_HINT} {fix}"
+            )
+        loss = self.loss
+        if isinstance(loss, str) and loss in _OLD_LOSS_NAMES:
+            raise InvalidParameterError(
+                f"The 'loss' parameter of {type(self).__name__} got {loss!r}, a name "
+                "scikit-learn's SGD estimators no longer take; pass "
+                f"loss={_OLD_LOSS_NAMES[loss]!r}, as they now do."
             )
         super()._validate_params()

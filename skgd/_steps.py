@@ -128,6 +128,9 @@ def _row_loss(kind, param, Y, indexed, i, raw, g):
 def _update(opt, hyper, P, G, S1, S2, step, t):
     """One optimizer step on a flat parameter array, as the classes in skgd.optim do it."""
     decay, decay_2, epsilon = hyper[0], hyper[1], hyper[2]
+    # Adam's bias corrections, once a step: two powers a coefficient made its
+    # updates 5-7 times slower than the other optimizers' (the same values)
+    first, second = (1 - decay**t, 1 - decay_2**t) if opt == _ADAM else (1.0, 1.0)
     for q in range(P.shape[0]):
         g = G[q]
         if opt == _SGD:
@@ -147,8 +150,8 @@ def _update(opt, hyper, P, G, S1, S2, step, t):
         else:  # Adam
             S1[q] = decay * S1[q] + (1 - decay) * g
             S2[q] = decay_2 * S2[q] + (1 - decay_2) * g * g
-            m_hat = S1[q] / (1 - decay**t)
-            v_hat = S2[q] / (1 - decay_2**t)
+            m_hat = S1[q] / first
+            v_hat = S2[q] / second
             P[q] -= step * m_hat / (math.sqrt(v_hat) + epsilon)
 
 

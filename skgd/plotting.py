@@ -195,11 +195,13 @@ class ConvergenceDisplay:
 
         Parameters
         ----------
-        estimator : GDRegressor, GDClassifier or Pipeline
-            A fitted estimator, or a fitted pipeline whose last step is one;
-            any fitted estimator with a ``loss_curve_`` (scikit-learn's MLPs
-            trained by ``"sgd"`` or ``"adam"``) will do. One that keeps none
-            (scikit-learn's ``SGDRegressor``) is a ``ValueError``.
+        estimator : GDRegressor, GDClassifier, Pipeline or a fitted search
+            A fitted estimator, a fitted pipeline whose last step is one, or a
+            fitted search (``GridSearchCV``) whose ``best_estimator_`` is
+            either; any fitted estimator with a ``loss_curve_``
+            (scikit-learn's MLPs trained by ``"sgd"`` or ``"adam"``) will do.
+            One that keeps none (scikit-learn's ``SGDRegressor``) is a
+            ``ValueError``.
         ax : matplotlib Axes, default=None
             Where to draw; a new figure if None.
         log_scale : bool, default=False
@@ -215,6 +217,9 @@ class ConvergenceDisplay:
             The display, drawn.
         """
         _pyplot()  # fail early, with the install hint, before any work
+        # a search refitted on the best parameters: the curve of that refit
+        # (a search without refit keeps no estimator, and no loss_curve_ below)
+        estimator = getattr(estimator, "best_estimator_", estimator)
         if isinstance(estimator, Pipeline):
             estimator = estimator[-1]
         check_is_fitted(estimator)

@@ -342,3 +342,19 @@ def test_the_twisted_shuffle_draws_from_the_generator_it_is_given():
     assert_array_equal(first, numpys.permutation(5000))
     assert_array_equal(second, numpys.permutation(5000))
     assert_array_equal(np.sort(first), np.arange(5000))
+
+
+def test_n_jobs_in_the_constructor_says_where_cores_help():
+    with pytest.raises(TypeError, match="unexpected keyword argument 'n_jobs'") as error:
+        GDClassifier(n_jobs=2)
+    assert "GridSearchCV(..., n_jobs=-1)" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "Estimator, old, new",
+    [(GDClassifier, "log", "log_loss"), (GDRegressor, "squared_loss", "squared_error")],
+)
+def test_an_old_sgd_loss_name_says_the_new_one(iris, Estimator, old, new):
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match=f"pass loss='{new}'"):
+        Estimator(loss=old).fit(X, y)

@@ -188,3 +188,16 @@ def test_an_estimator_without_a_loss_curve_is_named_not_called_unfitted():
         ConvergenceDisplay.from_estimator(make_pipeline(StandardScaler(), SGDRegressor()).fit(X, y))
     with pytest.raises(NotFittedError, match="not fitted"):
         ConvergenceDisplay.from_estimator(SGDRegressor())
+
+
+def test_a_fitted_grid_search_plots_its_best_estimator():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), GDClassifier(random_state=0))
+    grid = {"gdclassifier__learning_rate": [0.05, 0.5]}
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+    display = ConvergenceDisplay.from_estimator(search)
+    best = search.best_estimator_[-1]
+    assert np.array_equal(display.line_.get_ydata(), best.loss_curve_)
+    assert display.ax_.get_legend().get_texts()[0].get_text() == "GDClassifier"
