@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _draws, _kernel, _passes
 from ._objective import batch_curvature
-from ._stopping import better, check_diverging, diverged_error
+from ._stopping import Progress, better, check_diverging, diverged_error
 from .optim import SGD, Momentum, Optimizer, invscaling
 
 # The "adaptive" schedule grows the batch by this factor at a plateau, or
@@ -194,6 +194,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         standardized = settings.curvature is not None  # else γ is the user's step
         return settings.stop and standardized and recoveries < _RECOVERIES
 
+    # (a homogeneous loss's, the perceptron's, is measured apart: see Progress)
+    measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
     validation_scores = []
     if settings.verbose:
         print(_log_header(validate is not None))
@@ -336,12 +338,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 validation_scores.append(score)
                 # A coarse score (accuracy on few samples) can stall while the
                 # model still learns; the validation loss shows that progress.
-                progress = (score, -validation_loss / objective.reference_loss)
+                progress = (score, -validation_loss / measure.unit(*state.model()))
                 if kept is None or better(progress, kept[0], tol):
                     kept = (progress, state.V.copy(), state.c.copy())
                     kept += (state.V_average.copy(), state.c_average.copy(), state.n_averaged)
             else:
-                progress = (-epoch_loss / objective.reference_loss,)
+                progress = (measure(epoch_loss, *state.model()),)
             if settings.verbose:
                 print(_log_row(len(state.loss_curve), epoch_loss, validation_scores, rate_t, tic))
             if on_epoch is not None:
@@ -435,6 +437,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     if kept is not None:  # early stopping keeps the best model seen
         state.V[...], state.c[...], state.V_average[...], state.c_average[...] = kept[1:5]
         state.n_averaged = kept[5]
+    else:  # (a homogeneous loss's best epoch: see Progress)
+        measure.keep_best(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
     return {"epochs": epoch, "converged": converged, "validation_scores": validation_scores}
