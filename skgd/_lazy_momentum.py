@@ -78,7 +78,7 @@ def step_runs(steps):
     """Where the runs of equal steps start in ``steps``, then its length; None beyond _RUNS runs.
 
     Lazy momentum maps a column's untouched steps one run at a time: the
-    few runs of an annealed epoch (see :func:`skgd._loop._annealed`) cost
+    few runs of an annealed epoch (see :func:`skgd._schedules._annealed`) cost
     little, a step that changes at every batch (``"invscaling"``) would
     cost a map a batch for every column read.
     """

@@ -26,7 +26,7 @@ import numpy as np
 from . import _draws, _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
 from ._schedules import _ROUNDING, ExactDescent, Schedule, StreamStep, _capped, damp_stream_momentum
-from ._stopping import better, diverged_error
+from ._stopping import Progress, better, diverged_error
 from .optim import Optimizer
 
 
@@ -112,7 +112,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     weights = sample_weight / (total / n_samples)
     schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
-    stop = StopCriterion(settings, objective, validate)
+    measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
+    stop = StopCriterion(settings, objective, validate, measure)
     recovery = Recovery(settings, state)
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
@@ -211,7 +212,10 @@ class StopCriterion:
     schedule still adapts at its plateaus (measured with a tol of rounding).
     """
 
-    def __init__(self, settings, objective, validate):
+    def __init__(self, settings, objective, validate, measure=None):
+        # an epoch's progress (the perceptron's apart: see Progress); by default
+        # minus its loss in the reference loss's units
+        self.measure = measure or Progress(objective, None, None, None, None, stop=False)
         self.tol, self.stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
         self.objective, self.validate = objective, validate
         self.n_iter_no_change = settings.n_iter_no_change
@@ -221,14 +225,13 @@ class StopCriterion:
 
     def progress(self, state, epoch_loss):
         """The epoch's progress (with early stopping, keeping the best model seen)."""
-        reference = self.objective.reference_loss
         if self.validate is None:
-            return (-epoch_loss / reference,)
+            return (self.measure(epoch_loss, *state.model()),)
         score, validation_loss = self.validate(*state.model())
         self.validation_scores.append(score)
         # A coarse score (accuracy on few samples) can stall while the
         # model still learns; the validation loss shows that progress.
-        progress = (score, -validation_loss / reference)
+        progress = (score, -validation_loss / self.measure.unit(*state.model()))
         if self.kept is None or better(progress, self.kept[0], self.tol):
             self.kept = (progress, state.V.copy(), state.c.copy())
             self.kept += (state.V_average.copy(), state.c_average.copy(), state.n_averaged)
@@ -261,10 +264,12 @@ class StopCriterion:
         return self.no_improvement >= patience
 
     def keep_best(self, state):
-        """Early stopping keeps the best model seen."""
+        """Early stopping keeps the best model seen (and a homogeneous loss its pocket's)."""
         if self.kept is not None:
             state.V[...], state.c[...], state.V_average[...], state.c_average[...] = self.kept[1:5]
             state.n_averaged = self.kept[5]
+        else:
+            self.measure.keep_best(state)
 
 
 def _run_epoch(

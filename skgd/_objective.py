@@ -482,8 +482,11 @@ def best_constant(loss, y, w):
     The mean for the squared error, the median for the absolute error, the
     quantile for the pinball loss, the log-odds for the log loss: found by
     bisection on the sign of the mean gradient, which any convex loss
-    changes once.
+    changes once. 0 for a positively homogeneous loss (the perceptron's),
+    whose loss at ``c`` is ``|c|`` times that at ``sign(c)``.
     """
+    if getattr(loss, "homogeneous", False):
+        return 0.0  # exactly (the search stops 2**-100 away: a loss of 1e-31, no unit)
 
     # About 60 evaluations on up to 10,000 targets, so each is kept to its numpy
     # calls: one errstate for all, one array of the constant, refilled, and the

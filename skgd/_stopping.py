@@ -6,6 +6,7 @@ import numpy as np
 from scipy import sparse
 
 from ._checks import CHECK_ROWS, is_users_loss
+from ._objective import _sample_rows
 from ._standardize import rows_per_block
 
 # A loss this many times above its best, and above where the run started,
@@ -167,3 +168,63 @@ def diverged_error(epoch, value, before_any_step=False, loss=None):
                 f"{CHECK_ROWS} rows only): check its formula and domain on all of them."
             )
     return ValueError(message)
+
+
+class Progress:
+    """The stop criterion's measure of an epoch: minus its loss, in the reference loss's units.
+
+    Not so for a loss positively homogeneous of degree 1 (the perceptron's,
+    whose ``homogeneous`` is True): it scales with the predictions, and
+    shrinking them towards 0, its optimum with a penalty or on classes no
+    plane separates, lowers it and changes no class (on breast_cancer 250
+    to 540 epochs went on so, SGDClassifier's 13 to 32). Its progress is
+    the parting of the classes: its loss over the loss of predictions of
+    the same size all on the wrong side (their mean absolute value, summed
+    over outputs), both at the epoch's model, on up to ``_SAMPLE_ROWS``
+    evenly spaced rows. (Not the loss over the parameters' norm: columns
+    that repeat others, make_classification's, keep the norm while the
+    predictions shrink.) Nor do its updates settle where no plane separates
+    the classes: each epoch's model is a draw about the best one (held-out
+    accuracy 0.51 to 0.78 epoch to epoch on make_classification), so a fit
+    keeps the best seen, the pocket algorithm's way (Gallant, 1990): see
+    :meth:`keep_best`. ``stop``: False for a stream's call, which has no
+    stop criterion and measures nothing.
+    """
+
+    def __init__(self, objective, X, Y, sample_weight, single, stop=True):
+        self.objective, self.single = objective, single
+        self.homogeneous = stop and getattr(objective.loss, "homogeneous", False)
+        self.pocket = None  # (wrong share, V, c) of the best epoch so far
+        if self.homogeneous:
+            rows = _sample_rows(X.shape[0], sample_weight)
+            self.X, self.Y = X[rows], Y[rows]
+            self.weights = sample_weight[rows] / np.sum(sample_weight[rows])
+
+    def __call__(self, epoch_loss, V, c):
+        """The progress of an epoch of loss ``epoch_loss`` that ends at ``(V, c)``."""
+        if not self.homogeneous:
+            return -epoch_loss / self.objective.reference_loss
+        loss, size = self._loss_and_size(V, c)
+        share = loss / size if size > 0 else 1.0  # (predictions all 0: nothing parted)
+        if self.pocket is None or share < self.pocket[0]:
+            self.pocket = (share, V.copy(), c.copy())
+        return -share
+
+    def unit(self, V, c):
+        """What a validation loss is divided by at ``(V, c)``: as :meth:`__call__` divides."""
+        if not self.homogeneous:
+            return self.objective.reference_loss
+        size = self._loss_and_size(V, c)[1]
+        return size if math.isfinite(size) and size > 0 else self.objective.reference_loss
+
+    def keep_best(self, state):
+        """At the end of a fit, a homogeneous loss's model is the pocket's (unless averaged)."""
+        if self.pocket is not None and not state.n_averaged:
+            state.V[...], state.c[...] = self.pocket[1:]
+
+    def _loss_and_size(self, V, c):
+        """The loss at ``(V, c)`` and the mean size of its predictions, on the sampled rows."""
+        raw = self.objective.raw_prediction(self.X, V, c, self.single)
+        sizes = np.abs(raw) if raw.ndim == 1 else np.abs(raw).sum(axis=1)
+        losses = self.objective.loss.loss(self.Y, raw)
+        return float(self.weights @ losses), float(self.weights @ sizes)

@@ -795,6 +795,14 @@ class Perceptron(_MarginLoss):
     array([0., 3.])
     """
 
+    # Positively homogeneous of degree 1: ``loss(y, s * raw) = s * loss(y, raw)``
+    # for ``s >= 0``. Its best constant is 0, where its loss is 0 (no unit: the
+    # curvature's is taken, see target_scaling), and its loss falls as the
+    # predictions shrink towards 0, its optimum with a penalty or on classes
+    # no plane separates: the stop criterion measures its progress apart, and
+    # a fit keeps its best epoch (see _stopping.Progress).
+    homogeneous = True
+
     def _loss(self, z):
         return np.maximum(0.0, -z)
 

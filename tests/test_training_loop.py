@@ -515,3 +515,58 @@ def test_a_poisson_stream_call_whose_first_batch_weighs_nothing_still_steps():
         model.partial_fit(X[32:], y[32:], sample_weight=weights)
         moves.append(np.abs(model.coef_ - before).max())
     assert moves[1] > 0.5 * moves[0] > 0
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "make_classification"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_binary_perceptron_stops_as_soon_and_as_accurate_as_sgdclassifier(data, seed):
+    # Its best constant, 0, has loss 0: the search for it ended 2**-100 away, and
+    # that loss of 1e-31 was the stop criterion's unit (250-540 epochs on
+    # breast_cancer, SGDClassifier's 13-32). With a unit, its loss still fell as
+    # the predictions shrank towards 0, its optimum, and the model there, whose
+    # held-out accuracy swung 0.51-0.78 epoch to epoch on make_classification,
+    # was the one returned. Its progress is now the share of the predictions'
+    # size on the wrong side, and the fit keeps its best epoch (the pocket).
+    from sklearn.datasets import load_breast_cancer, make_classification
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.model_selection import train_test_split
+
+    if data == "breast_cancer":
+        X, y = load_breast_cancer(return_X_y=True)
+    else:
+        X, y = make_classification(2000, 20, n_informative=10, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
+    model = GDClassifier(loss="perceptron", random_state=seed).fit(X_train, y_train)
+    sgd = SGDClassifier(loss="perceptron", random_state=seed).fit(X_train, y_train)
+    assert model.n_iter_ <= 60
+    assert model.score(X_test, y_test) >= sgd.score(X_test, y_test)
+
+
+def test_a_perceptrons_progress_does_not_count_its_predictions_shrinking():
+    # The perceptron's loss is homogeneous: the same model at a tenth of its
+    # size has a tenth of its loss, the same classes, and no more progress;
+    # its best constant is 0 exactly, where its loss is 0 (no unit).
+    from types import SimpleNamespace
+
+    from skgd._objective import best_constant
+    from skgd._stopping import Progress
+    from skgd.losses import Hinge, Perceptron
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 4)
+    y = np.where(X[:, 0] + rng.randn(300) > 0, 1.0, -1.0)
+    w = np.ones(300)
+    assert best_constant(Perceptron(), y, w) == 0.0
+
+    def objective(loss):
+        raw = lambda X, V, c, single: X @ V[0] + c[0]  # noqa: E731
+        return SimpleNamespace(loss=loss, reference_loss=0.5, raw_prediction=raw)
+
+    V, c = np.array([[1.0, 0.5, -0.3, 0.2]]), np.array([0.1])
+    measure = Progress(objective(Perceptron()), X, y, w, single=True)
+    loss = np.mean(Perceptron().loss(y, X @ V[0] + c[0]))
+    assert measure(loss, V, c) == pytest.approx(measure(loss / 10, V / 10, c / 10), rel=1e-12)
+    assert -1 < measure(loss, V, c) < 0
+    # other losses: minus the loss in the reference loss's units, as before
+    assert Progress(objective(Hinge()), X, y, w, single=True)(0.25, V, c) == -0.5
