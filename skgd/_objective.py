@@ -426,6 +426,18 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         kappa, rows = loss_curvature(loss, Y, w, base, spread, single, total=total)
         losses = loss.loss(Y, base[:, 0] if single else base)
         reference = float(_weighted_mean(losses, w, total=total))
+        if not (math.isfinite(reference) and reference > 0):
+            # A loss whose value is no unit (Poisson's omits a term in y, and goes
+            # negative above a mean of e): the best constant's distance to each
+            # row's own optimum instead, to second order, g² / 2h (the squared
+            # error's own loss; Poisson's deviance, as a chi-square)
+            # (no looser than the curvature's unit, which it replaces: the
+            # constant model of strong counts is so far off that its gap is
+            # no measure of what is left near the optimum)
+            reference = min(
+                _second_order_gap(loss, Y, w, base, spread, rows, single, total),
+                float(kappa.sum()),
+            )
     if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
@@ -433,6 +445,22 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         # (ndarray.max's reduction, without its wrapper)
         return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
+
+
+def _second_order_gap(loss, Y, w, base, spread, rows, single, total):
+    """The mean over rows of g² / 2h at ``base``, summed over outputs; NaN where a row is flat.
+
+    ``rows``: each row's secant curvature over one spread (:func:`loss_curvature`),
+    h times spread². A kinked loss's rows are flat away from their kink: no
+    measure then (the caller falls back on the curvature).
+    """
+    n = len(Y)
+    slope = loss.gradient(Y, base[:, 0] if single else base).reshape(n, -1) * spread
+    counted = w > 0
+    if not np.all(rows[counted] > 0):
+        return math.nan
+    gaps = np.where(counted[:, None], slope * slope / (2 * rows), 0.0)
+    return float(_weighted_mean(gaps, w, total=total).sum())
 
 
 def loss_curvature(loss, Y, w, base, spread, single, total=None):
