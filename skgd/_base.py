@@ -36,7 +36,7 @@ from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._loop import Settings, TrainingState, train
-from ._objective import Objective, curves_with_prediction, target_scaling
+from ._objective import Objective, curves_with_prediction, link_outputs_apart, target_scaling
 from ._passes import all_finite
 from ._row_norms import RowNorms
 from ._schedules import StreamStep
@@ -623,22 +623,31 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         of a kinked loss is the share of the targets near the model, which one
         row cannot tell, and a batch of few rows sees its largest row's too.
         ``streaming``: a stream's later call, whose step, for a loss with a
-        link, is capped where the model is (:meth:`skgd._objective.Objective.step_cap`).
+        link, is capped where the model is (:meth:`skgd._objective.Objective.step_cap`),
+        as is that of a first call of several batches.
         """
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
+        # Several outputs of a link that the loss treats apart (Poisson's): each its own
+        # origin and scale, as each alone has (one origin at 0 for counts near 180
+        # measured a curvature 180 times too small: a stream's first call diverged)
+        apart = y_stats is None and link_outputs_apart(loss, Y, n_outputs, single)
         if y_loc is not None:  # a stream keeps its first origin: no need to search again
             center = np.asarray(y_loc, dtype=np.float64)
         elif not self.fit_intercept:
             center = 0 * ones
         else:  # the origin: the best constant (or the mean of several outputs)
-            one = n_outputs == 1  # a column y too: the same model as a 1-D y
+            one = n_outputs == 1 or apart  # a column y too: the same model as a 1-D y
             center = None if one else (y_mean if y_mean is not None else 0 * ones)
-        # a stream's later call of a loss with a link: its step is capped where the model is
-        capped = streaming and self.standardize and curves_with_prediction(loss)
+        # a stream's call of a loss with a link: its step is capped where the model is (the
+        # loop caps no fit's). Its first call too, of several batches: the first starts where
+        # every row is as curved as the scale measured, the later ones where the model moved
+        # (400 rows of counts up to 100: its 13th batch diverged)
+        several = self._batch_size(len(Y)) < len(Y)
+        capped = (streaming or several) and self.standardize and curves_with_prediction(loss)
         if recent is None:  # (largest: the most curved row's curvature, for that cap)
             center, loss_scale, reference, largest = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True
@@ -658,7 +667,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             batch = self._batch_size(len(Y))
             share = np.maximum(largest - loss_scale, 0)
             loss_scale = loss_scale + (share / batch if batch > 1 else share)  # (x / 1 is x)
-        if y_stats is None:  # outputs in no unit of y (classes, a link): one scale for all
+        if y_stats is None and not apart:  # outputs in no unit of y (classes): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are
             # (a stream standardized until set_params(standardize=False) has y_stats)

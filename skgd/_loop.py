@@ -25,7 +25,15 @@ import numpy as np
 
 from . import _draws, _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
-from ._schedules import _ROUNDING, ExactDescent, Schedule, StreamStep, _capped, damp_stream_momentum
+from ._schedules import (
+    _ROUNDING,
+    ExactDescent,
+    Schedule,
+    StreamStep,
+    _capped,
+    _forget,
+    damp_stream_momentum,
+)
 from ._stopping import Progress, better, diverged_error
 from .optim import Optimizer
 
@@ -121,6 +129,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     momentum = damp_stream_momentum(settings, schedule, state, objective)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
+    if capped:  # each batch's step capped where the batches before it left the model
+        kernel = _CappedRun(
+            kernel, objective, schedule.stable_step, Y, single, settings.fit_intercept
+        )
     first_t, first_epoch = state.t, len(state.loss_curve)
     converged, model = False, None
     if settings.verbose:
@@ -141,11 +153,6 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             n_batches = -(-n_samples // batch_size)
             steps = schedule.steps(state.t, n_batches)
-            if capped:
-                steps = _capped(
-                    steps, schedule.stable_step, objective, state, X, Y, weights, order,
-                    batch_size, single,
-                )  # fmt: skip
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
             c_ratio = schedule.intercept_ratio(objective)
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
@@ -295,6 +302,64 @@ def _run_epoch(
         objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
     )
     return (*sweep, penalty, None)
+
+
+class _CappedRun:
+    """A stream's call of a loss with a link, each batch capped where the model then is.
+
+    Stands for the compiled plan (its :meth:`run` and :meth:`forget`), or
+    for :func:`descend` without one. The cap of a batch measured where the
+    call starts holds for its first batch only: a call of 13 batches of
+    Poisson counts moved the model, batch after batch, where later rows
+    were far more curved, and diverged (``exp`` of the prediction). So
+    each batch runs alone, its cap measured where the batches before left
+    the model (:func:`_capped`).
+    """
+
+    def __init__(self, kernel, objective, stable_step, Y, single, fit_intercept):
+        self.kernel, self.objective, self.stable_step = kernel, objective, stable_step
+        self.Y, self.single, self.fit_intercept = Y, single, fit_intercept
+        self.scratch = None  # where the later batches' runs copy V (only the first's is kept)
+
+    def forget(self):
+        _forget(self.kernel)
+
+    def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
+        """As the compiled plan's ``run``: the summed loss, batches done, ..., penalty, finite."""
+        total, done, first, failed = 0.0, 0, np.nan, np.nan
+        penalty, finite = None, None
+        for batch in range(len(steps)):
+            rows = order[batch * batch_size : (batch + 1) * batch_size]
+            step = _capped(
+                steps[batch : batch + 1], self.stable_step, self.objective, state, X, self.Y,
+                weights, rows, batch_size, self.single,
+            )  # fmt: skip
+            steps[batch] = step[0]  # (the step taken, as the loop's log shows it)
+            if batch == 0:
+                into = start
+            elif self.scratch is None or self.scratch.shape != state.V.shape:
+                into = self.scratch = np.empty_like(state.V)
+            else:
+                into = self.scratch
+            (loss, ran, loss_first, failed), taken, finite = self._one(
+                state, X, weights, rows, batch_size, step, c_ratio, into
+            )  # fmt: skip
+            penalty = taken if batch == 0 else penalty  # (V as the call found it)
+            first = loss_first if batch == 0 else first
+            if not ran:  # its loss overflowed: diverging, the batches after it not run
+                return (total, done, first, failed), penalty, finite
+            total, done = total + loss, done + 1
+        return (total, done, first, failed), penalty, finite
+
+    def _one(self, state, X, weights, rows, batch_size, step, c_ratio, start):
+        if self.kernel is not None:
+            return self.kernel.run(state, X, weights, rows, batch_size, step, c_ratio, start)
+        penalty = self.objective.penalty(state.V, copy_to=start)
+        sweep = descend(
+            self.objective, state, X, self.Y, weights, rows, batch_size, step, c_ratio,
+            self.single, self.fit_intercept,
+        )  # fmt: skip
+        return sweep, penalty, None
 
 
 def descend(

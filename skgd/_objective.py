@@ -44,6 +44,8 @@ _COMPILED_TO_MODEL = 4096
 _BACKTRACKS = 16
 _BACKTRACK = 4.0  # a step that lands too curved is this many times shorter at most
 _CAP_ROUNDING = 1e-6
+# link_outputs_apart's probe: rows enough to see outputs move each other
+_PROBE_ROWS = 64
 
 
 class Objective:
@@ -397,8 +399,10 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
 
     ``spread`` is the spread of each output (ones for classification and for
     losses with a link). ``loc`` defaults to the loss's best constant for a
-    single output and to 0 otherwise (the caller passes the mean of a
-    multi-output target). Returns ``(loc, loss_scale, reference_loss)``, and
+    single output; for several, to each output's best constant where the
+    loss treats them apart (:func:`outputs_apart`), else to 0 (the caller
+    passes the mean of a multi-output target). Returns ``(loc,
+    loss_scale, reference_loss)``, and
     with ``largest`` the largest curvature of one row (rows of weight 0
     aside), per output: near its target, a row of a kinked loss (absolute
     error) is far more curved than the data on average.
@@ -410,6 +414,11 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
     n_outputs = len(spread)
     if loc is None:
         loc = np.array([best_constant(loss, Y, w)]) if n_outputs == 1 else np.zeros(n_outputs)
+        if n_outputs > 1 and outputs_apart(loss, Y, loc, spread, single):
+            # Poisson's counts near 180: an origin at 0 measured a curvature
+            # e^0, 180 times too small, and a stream's first step diverged
+            with np.errstate(all="ignore"):
+                loc = np.array([best_constant(loss, Y[:, k], w) for k in range(n_outputs)])
     with np.errstate(all="ignore"):
         base = np.full((len(Y), n_outputs), loc)
         # (the weights' total, for both means: one sum, as each would take it)
@@ -417,6 +426,18 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         kappa, rows = loss_curvature(loss, Y, w, base, spread, single, total=total)
         losses = loss.loss(Y, base[:, 0] if single else base)
         reference = float(_weighted_mean(losses, w, total=total))
+        if not (math.isfinite(reference) and reference > 0):
+            # A loss whose value is no unit (Poisson's omits a term in y, and goes
+            # negative above a mean of e): the best constant's distance to each
+            # row's own optimum instead, to second order, g² / 2h (the squared
+            # error's own loss; Poisson's deviance, as a chi-square)
+            # (no looser than the curvature's unit, which it replaces: the
+            # constant model of strong counts is so far off that its gap is
+            # no measure of what is left near the optimum)
+            reference = min(
+                _second_order_gap(loss, Y, w, base, spread, rows, single, total),
+                float(kappa.sum()),
+            )
     if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
@@ -424,6 +445,22 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         # (ndarray.max's reduction, without its wrapper)
         return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
+
+
+def _second_order_gap(loss, Y, w, base, spread, rows, single, total):
+    """The mean over rows of g² / 2h at ``base``, summed over outputs; NaN where a row is flat.
+
+    ``rows``: each row's secant curvature over one spread (:func:`loss_curvature`),
+    h times spread². A kinked loss's rows are flat away from their kink: no
+    measure then (the caller falls back on the curvature).
+    """
+    n = len(Y)
+    slope = loss.gradient(Y, base[:, 0] if single else base).reshape(n, -1) * spread
+    counted = w > 0
+    if not np.all(rows[counted] > 0):
+        return math.nan
+    gaps = np.where(counted[:, None], slope * slope / (2 * rows), 0.0)
+    return float(_weighted_mean(gaps, w, total=total).sum())
 
 
 def loss_curvature(loss, Y, w, base, spread, single, total=None):
@@ -449,10 +486,8 @@ def loss_curvature(loss, Y, w, base, spread, single, total=None):
 
     change = (gradient(base + direction) - gradient(base - direction)) * direction / 2
     kappa = _weighted_mean(change, w, total=total)
-    if len(spread) > 1:  # outputs that move each other's gradient share one scale
-        moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
-        if np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300)):
-            kappa = np.full_like(kappa, kappa.mean())
+    if len(spread) > 1 and not outputs_apart(loss, Y, base, spread, single):
+        kappa = np.full_like(kappa, kappa.mean())  # outputs that move each other share one scale
     if len(kappa) == 1:  # (one output: a number's tests, not four ufuncs' on an array)
         value = kappa.item()
         if math.isfinite(value) and value > 0:
@@ -466,6 +501,37 @@ def loss_curvature(loss, Y, w, base, spread, single, total=None):
     slope = _weighted_mean(np.abs(gradient(base)), w, total=total) * spread
     kappa[flat] = slope[flat]
     return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
+
+
+def link_outputs_apart(loss, Y, n_outputs, single):
+    """Whether the loss has a link and several outputs it treats apart (:func:`outputs_apart`).
+
+    Then each output has its own origin and loss scale, as it would alone
+    (not one origin at 0 and the outputs' mean curvature there, which is
+    Poisson's at 1 for counts near 180). Probed on the first few rows.
+    """
+    if n_outputs == 1 or not curves_with_prediction(loss):
+        return False
+    return outputs_apart(loss, Y[:_PROBE_ROWS], np.zeros(n_outputs), np.ones(n_outputs), single)
+
+
+def outputs_apart(loss, Y, base, spread, single):
+    """Whether moving the first output's raw prediction leaves the others' gradients alone.
+
+    The loss then treats its outputs apart (Poisson's, or squared error's,
+    columns), and each has its own best constant and curvature; a softmax's
+    (the multinomial log loss) move together. ``base``: the raw predictions
+    (or one row of them, for every row) moved from.
+    """
+    n = len(Y)
+    base = np.broadcast_to(base, (n, len(spread)))
+
+    def gradient(raw):
+        return loss.gradient(Y, raw[:, 0] if single else raw).reshape(n, -1)
+
+    with np.errstate(all="ignore"):
+        moved = gradient(base + np.eye(len(spread))[0] * spread) - gradient(base)
+        return not np.any(np.abs(moved[:, 1:]) > 1e-9 * np.abs(moved[:, :1]).max(initial=1e-300))
 
 
 @functools.cache

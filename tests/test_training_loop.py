@@ -570,3 +570,54 @@ def test_a_perceptrons_progress_does_not_count_its_predictions_shrinking():
     assert -1 < measure(loss, V, c) < 0
     # other losses: minus the loss in the reference loss's units, as before
     assert Progress(objective(Hinge()), X, y, w, single=True)(0.25, V, c) == -0.5
+
+
+@pytest.mark.parametrize("chunk", [1, 20])
+def test_a_poisson_stream_of_several_outputs_is_scaled_as_each_output_alone(chunk):
+    # Several outputs of a link had one origin at 0 and the outputs' mean curvature
+    # there, e^0, for counts near 180: 180 times too small a scale, and the first
+    # call diverged (loss 4.7e+66) where each output alone streamed fine.
+    from sklearn.datasets import load_linnerud
+
+    X, Y = load_linnerud(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = GDRegressor(loss="poisson", random_state=0)
+    for i in range(0, 20, chunk):
+        model.partial_fit(X[i : i + chunk], Y[i : i + chunk])  # none refused
+    assert np.all(np.isfinite(model.coef_))
+    # each output's prediction stays within its counts' range (not e^66 away)
+    prediction = model.predict(X)
+    assert np.all((prediction > 0.5 * Y.min(axis=0)) & (prediction < 2 * Y.max(axis=0)))
+
+
+def test_several_poisson_outputs_start_each_at_its_own_best_constant():
+    # ...as each output alone does (log of its mean); the multinomial log loss's
+    # outputs, which move each other, keep their shared origin at 0
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 2)
+    Y = np.column_stack([rng.poisson(180, 300), rng.poisson(2, 300)]).astype(float)
+    model = GDRegressor(loss="poisson", random_state=0).partial_fit(X[:1], Y[:1])
+    assert_allclose(model._y_loc, np.log(Y[0]), rtol=1e-6)
+    classes = GDClassifier(loss="log_loss", random_state=0)
+    classes.partial_fit(X, np.arange(300) % 3, classes=[0, 1, 2])
+    assert_array_equal(classes._y_loc, 0.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("chunk", [100, 400, 1000])
+def test_a_poisson_stream_in_chunks_of_many_batches_never_diverges(seed, chunk):
+    # The step cap was measured where the call started, for all its batches: later
+    # batches moved the model where their rows were far more curved (exp), and a
+    # call of 13 batches diverged; a first call of several batches was not capped.
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import mean_poisson_deviance
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(4000, 3))
+    y = rng.poisson(np.exp(1.0 + 1.2 * X[:, 0])).astype(float)
+    model = GDRegressor(loss="poisson", random_state=seed)
+    for _ in range(3):
+        for i in range(0, 4000, chunk):
+            model.partial_fit(X[i : i + chunk], y[i : i + chunk])  # none refused
+    optimum = mean_poisson_deviance(y, PoissonRegressor(alpha=0).fit(X, y).predict(X))
+    assert mean_poisson_deviance(y, model.predict(X)) <= 2.0 * optimum
