@@ -91,10 +91,19 @@ class Schedule:
         rate, settings, stream_step, stable_step = (
             self.rate, self.settings, self.stream_step, self.stable_step,
         )  # fmt: skip
-        return [
+        steps = [
             _scheduled(rate, settings, t + k) * stream_step * stable_step
             for k in range(1, n_batches + 1)
         ]
+        # A stream's call of several batches: a last batch of fewer rows takes
+        # its rows' share of a step. At a full step, a last batch of 4 rows (of
+        # 100, in batches of 32) moved the model as far as 32 rows, on 8 times
+        # their noise; with momentum, three calls of 100 raw diabetes rows ended
+        # at held-out R² from -0.14 to 0.47 by the seed (0.38 to 0.48 so).
+        last = self.n_samples - (n_batches - 1) * self.batch_size
+        if not settings.stop and n_batches > 1 and last < self.batch_size:
+            steps[-1] *= last / self.batch_size
+        return steps
 
     def last_epoch(self, steps, epoch, curve, first_epoch):
         """The epoch's steps, annealed if it is a fit's last among batches at its noise floor.
