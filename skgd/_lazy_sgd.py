@@ -11,7 +11,7 @@ nothing of its row work: each row's is written out in the epoch's loop.
 import numpy as np
 
 from ._compiled import _prefetch, _prefetch_item, jit
-from ._lazy_table import _AHEAD, _add_product, _product
+from ._lazy_table import _AHEAD, _add_product, _add_products, _product
 from ._steps import _row_loss
 from ._writeback import _unscale
 
@@ -21,6 +21,10 @@ _ROWS_AHEAD = 16
 # A batch of at most this many rows is still in cache when its update starts: the
 # update asks for nothing ahead.
 _CACHED_ROWS = 128
+# Offsets within a table row, unsigned as the places they add to (numba types a sum
+# of signed and unsigned integers as a float)
+_ONE, _TWO, _THREE, _FOUR = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
+_FIVE, _SIX, _SEVEN = np.uint64(5), np.uint64(6), np.uint64(7)
 
 
 @jit
@@ -48,12 +52,21 @@ def _sparse_sgd_epoch(
     local variables, reading padding as well: no test for the last output
     in the loop over the row's non-zeros. Each output's sum has the order
     and roundings of ``raw[k] += x * table[j, k]`` (see :func:`_add_product`),
-    and the update adds 0 times x to the padding.
+    and the update adds 0 times x to the padding, a row's lanes at once
+    (:func:`_add_products`). A non-zero's row is found as a place in the
+    table taken flat, unsigned: one multiply, and its values at fixed
+    offsets from it (indexed ``table[j, base + 1]``, each value took its
+    own address and register, and a test for a negative index; the forward
+    pass took 30 instructions a non-zero where it now takes 12).
     """
     n_outputs = V.shape[0]
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
     width = table.shape[1]  # 2 (one output), 4 (two or three), or a multiple of 8
+    # The table's rows as places in one flat array, unsigned (no test for a negative
+    # index): a non-zero's values are then found from one register, at fixed offsets
+    stride, at_inverse = np.uint64(width), np.uint64(inverse)
+    flat = table.reshape(table.size)
     if not filled:  # (else the table holds V as the last epoch left it, see Plan.run)
         for u in range(used.shape[0]):
             j = used[u]
@@ -94,43 +107,44 @@ def _sparse_sgd_epoch(
                 _prefetch_item(weights, i)
             for ahead in range(position + _AHEAD if position else 0, min(position + _AHEAD + 1, n)):
                 i = order[ahead]
-                for q in range(indptr[i], indptr[i + 1]):
+                for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     for column in range(0, width, 8):
                         _prefetch(table, np.uint64(indices[q]), column)
-            # forward (indices as unsigned: no test for a negative index)
+            # forward (indices and positions as unsigned: no test for a negative index)
             i = order[position]
-            lo, hi = indptr[i], indptr[i + 1]
+            lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
             for base in range(0, n_outputs, 8):
                 if width >= 8:
                     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        x = data[q] * table[j, inverse]
-                        a0 = _add_product(a0, x, table[j, base])
-                        a1 = _add_product(a1, x, table[j, base + 1])
-                        a2 = _add_product(a2, x, table[j, base + 2])
-                        a3 = _add_product(a3, x, table[j, base + 3])
-                        a4 = _add_product(a4, x, table[j, base + 4])
-                        a5 = _add_product(a5, x, table[j, base + 5])
-                        a6 = _add_product(a6, x, table[j, base + 6])
-                        a7 = _add_product(a7, x, table[j, base + 7])
+                        o = np.uint64(indices[q]) * stride  # (the row's place in flat)
+                        x = data[q] * flat[o + at_inverse]
+                        o += np.uint64(base)
+                        a0 = _add_product(a0, x, flat[o])
+                        a1 = _add_product(a1, x, flat[o + _ONE])
+                        a2 = _add_product(a2, x, flat[o + _TWO])
+                        a3 = _add_product(a3, x, flat[o + _THREE])
+                        a4 = _add_product(a4, x, flat[o + _FOUR])
+                        a5 = _add_product(a5, x, flat[o + _FIVE])
+                        a6 = _add_product(a6, x, flat[o + _SIX])
+                        a7 = _add_product(a7, x, flat[o + _SEVEN])
                     lanes[0], lanes[1], lanes[2], lanes[3] = a0, a1, a2, a3
                     lanes[4], lanes[5], lanes[6], lanes[7] = a4, a5, a6, a7
                 elif width == 4:
                     a0 = a1 = a2 = a3 = 0.0
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        x = data[q] * table[j, inverse]
-                        a0 = _add_product(a0, x, table[j, 0])
-                        a1 = _add_product(a1, x, table[j, 1])
-                        a2 = _add_product(a2, x, table[j, 2])
-                        a3 = _add_product(a3, x, table[j, 3])
+                        o = np.uint64(indices[q]) * stride
+                        x = data[q] * flat[o + at_inverse]
+                        a0 = _add_product(a0, x, flat[o])
+                        a1 = _add_product(a1, x, flat[o + _ONE])
+                        a2 = _add_product(a2, x, flat[o + _TWO])
+                        a3 = _add_product(a3, x, flat[o + _THREE])
                     lanes[0], lanes[1], lanes[2], lanes[3] = a0, a1, a2, a3
                 else:
                     a0 = 0.0
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        a0 = _add_product(a0, data[q] * table[j, inverse], table[j, 0])
+                        o = np.uint64(indices[q]) * stride
+                        a0 = _add_product(a0, data[q] * flat[o + at_inverse], flat[o])
                     lanes[0] = a0
                 for k in range(base, min(base + 8, n_outputs)):
                     raw[k] = lanes[k - base]
@@ -184,11 +198,11 @@ def _sparse_sgd_epoch(
                     position + _AHEAD if r else position, min(position + _AHEAD + 1, start + m)
                 ):
                     i = order[ahead]
-                    for q in range(indptr[i], indptr[i + 1]):
+                    for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                         for column in range(0, width, 8):
                             _prefetch(table, np.uint64(indices[q]), column)
             i = order[position]
-            lo, hi = indptr[i], indptr[i + 1]
+            lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
             for base in range(0, n_outputs, 8):
                 lanes[:] = 0.0  # the padding's lanes take 0 times x: their values stay
                 for k in range(base, min(base + 8, n_outputs)):
@@ -196,31 +210,23 @@ def _sparse_sgd_epoch(
                 if width >= 8:
                     g0, g1, g2, g3 = -lanes[0], -lanes[1], -lanes[2], -lanes[3]
                     g4, g5, g6, g7 = -lanes[4], -lanes[5], -lanes[6], -lanes[7]
+                    factors = (g0, g1, g2, g3, g4, g5, g6, g7)
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        x = data[q] * table[j, inverse]
-                        table[j, base] = _add_product(table[j, base], g0, x)
-                        table[j, base + 1] = _add_product(table[j, base + 1], g1, x)
-                        table[j, base + 2] = _add_product(table[j, base + 2], g2, x)
-                        table[j, base + 3] = _add_product(table[j, base + 3], g3, x)
-                        table[j, base + 4] = _add_product(table[j, base + 4], g4, x)
-                        table[j, base + 5] = _add_product(table[j, base + 5], g5, x)
-                        table[j, base + 6] = _add_product(table[j, base + 6], g6, x)
-                        table[j, base + 7] = _add_product(table[j, base + 7], g7, x)
+                        o = np.uint64(indices[q]) * stride
+                        x = data[q] * flat[o + at_inverse]
+                        _add_products(flat, o + np.uint64(base), factors, x)
                 elif width == 4:
                     g0, g1, g2, g3 = -lanes[0], -lanes[1], -lanes[2], -lanes[3]
+                    factors4 = (g0, g1, g2, g3)
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        x = data[q] * table[j, inverse]
-                        table[j, 0] = _add_product(table[j, 0], g0, x)
-                        table[j, 1] = _add_product(table[j, 1], g1, x)
-                        table[j, 2] = _add_product(table[j, 2], g2, x)
-                        table[j, 3] = _add_product(table[j, 3], g3, x)
+                        o = np.uint64(indices[q]) * stride
+                        x = data[q] * flat[o + at_inverse]
+                        _add_products(flat, o, factors4, x)
                 else:
                     g0 = -lanes[0]
                     for q in range(lo, hi):
-                        j = np.uint64(indices[q])
-                        table[j, 0] = _add_product(table[j, 0], g0, data[q] * table[j, inverse])
+                        o = np.uint64(indices[q]) * stride
+                        flat[o] = _add_product(flat[o], g0, data[q] * flat[o + at_inverse])
         if fit_intercept:
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
