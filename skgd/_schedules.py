@@ -19,13 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._objective import batch_curvature
+from ._stopping import _ROUNDING
 from .optim import SGD, Momentum, invscaling
 
 # The "adaptive" schedule grows the batch by this factor at a plateau, or
 # at the whole data divides the step by this one, at this many plateaus at most.
 _BATCH_GROWTH = 4
 _STEP_DIVISION = 5.0
-_ROUNDING = 1e-9
 _PLATEAUS = 8
 _MANY_BATCHES = 100
 _SHORT_PATIENCE = 2
@@ -425,7 +425,8 @@ class StreamStep:
 def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
     """Each batch's step, shortened where its rows are more curved than the loss scale saw.
 
-    Measured where the model starts the call, for every batch of it: a row
+    Measured where the model is now, for every batch of ``order`` (a capped
+    call passes one batch at a time, see :class:`skgd._loop._CappedRun`): a row
     far from the others in any batch would overshoot (see
     :meth:`skgd._objective.Objective.step_cap`).
     """

@@ -603,9 +603,10 @@ def test_several_poisson_outputs_start_each_at_its_own_best_constant():
     assert_array_equal(classes._y_loc, 0.0)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("chunk", [100, 400, 1000])
-def test_a_poisson_stream_in_chunks_of_many_batches_never_diverges(seed, chunk):
+# (the streams that diverged before the per-batch cap; chunk 100 with seed 0 and
+# chunk 1000 did not, and could not fail this test)
+@pytest.mark.parametrize("chunk, seed", [(100, 1), (400, 0), (400, 1)])
+def test_a_poisson_stream_in_chunks_of_many_batches_never_diverges(chunk, seed):
     # The step cap was measured where the call started, for all its batches: later
     # batches moved the model where their rows were far more curved (exp), and a
     # call of 13 batches diverged; a first call of several batches was not capped.
