@@ -227,7 +227,8 @@ class ConvergenceDisplay:
             raise ValueError(
                 "ConvergenceDisplay plots the loss_curve_ of a skgd estimator "
                 "(GDRegressor, GDClassifier) or of any estimator that keeps one; this "
-                f"fitted {type(estimator).__name__} has no loss_curve_. Train a skgd "
+                f"fitted {type(estimator).__name__} has no loss_curve_ (a search fitted "
+                "with refit=False keeps no best_estimator_ to plot). Train a skgd "
                 "estimator, or pass a loss curve of your own to ConvergenceDisplay(...).plot()."
             )
         display = cls(
