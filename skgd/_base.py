@@ -39,7 +39,6 @@ from ._loop import Settings, TrainingState, train
 from ._objective import Objective, curves_with_prediction, link_outputs_apart, target_scaling
 from ._passes import all_finite
 from ._row_norms import RowNorms
-from ._schedules import StreamStep
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     FeatureStats,
@@ -48,6 +47,7 @@ from ._standardize import (
     column_peak,
 )
 from ._stopping import split_validation
+from ._stream_steps import StreamStep
 from .optim import OPTIMIZERS, SGD, Momentum, Nesterov, Optimizer
 
 _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())

@@ -25,16 +25,9 @@ import numpy as np
 
 from . import _draws, _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
-from ._schedules import (
-    _ROUNDING,
-    ExactDescent,
-    Schedule,
-    StreamStep,
-    _capped,
-    _forget,
-    damp_stream_momentum,
-)
+from ._schedules import _ROUNDING, ExactDescent, Schedule, _forget
 from ._stopping import Progress, better, diverged_error
+from ._stream_steps import StreamStep, _capped, damp_stream_momentum
 from .optim import Optimizer
 
 

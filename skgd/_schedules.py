@@ -8,13 +8,11 @@ shorter step, or the stop). With it here: exact descent's lowest point and
 its step, which follows the loss (:class:`ExactDescent`, :class:`StepSearch`);
 the largest stable step 1/L of a batch size and the intercept's; the
 "invscaling" decay; the annealed last epoch of a fit that runs out of
-epochs among batches; and a stream's schedule across ``partial_fit`` calls
-(:class:`StreamStep`), with its damped momentum and its step cap.
+epochs among batches. A stream's schedule across ``partial_fit`` calls is
+in :mod:`skgd._stream_steps`.
 """
 
 import functools
-import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,14 +33,6 @@ _GROWTH = 1.1  # after the doubling, the growth at each fall ...
 _CALM = 5  # ... once this many epochs in a row have fallen
 _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
-# A stream's step shrinks by the factor the fit's batch grows by, at its plateaus,
-# and grows back by it (:class:`StreamStep`): |D|² / the sum of |move|² below this
-# is a plateau, above that a walk away; a phase lasts at most this many times the
-# rows a step takes to reach its floor
-_STREAM_DIVISION = float(_BATCH_GROWTH)
-_STREAM_STILL = 0.5
-_STREAM_AWAY = 16.0
-_STREAM_PHASE = 16
 _STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches ...
 _FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of the loss
 # The intercept's curvature, the objective's less L2's, is measured apart below this share
@@ -60,7 +50,7 @@ class Schedule:
     (:meth:`at_plateau`): less noise, a larger batch, whose stable step is
     longer; at the whole data exact descent (:class:`ExactDescent`), then a
     shorter step; a plateau that needs none of these is the optimum. A
-    stream's call of it takes the stream's step (:class:`StreamStep`).
+    stream's call of it takes the stream's step (:class:`~skgd._stream_steps.StreamStep`).
     """
 
     def __init__(self, settings, state, n_samples):
@@ -318,128 +308,6 @@ class StepSearch:
             self.doubling = False
         self.calm = self.calm + 1 if fell else 0
         return rate, back, searching
-
-
-def damp_stream_momentum(settings, schedule, state, objective):
-    """A stream's call of several batches: its momentum damped (see :func:`_damped`).
-
-    Returns the optimizer's own momentum, to put back after the call, or
-    None. (A call of one batch takes a single step: no swing within it to
-    damp, and its momentum's longer first step is what carries a stream of
-    such calls.)
-    """
-    damps = not settings.stop and settings.curvature is not None
-    damps = damps and schedule.batch_size < schedule.n_samples
-    if not (damps and isinstance(state.optimizer, Momentum)):
-        return None
-    first = schedule.steps(state.t, 1)[0]
-    return _damped(state.optimizer, first * objective.largest_l2)
-
-
-def _damped(optimizer, step_l2):
-    """A stream's call of several batches: momentum at most critically damped for L2.
-
-    A stream reports its model after each call, a few batches. Where L2
-    dominates a coefficient's curvature (``step_l2``: the step times it),
-    momentum above ``(1 - sqrt(step_l2))**2`` swings past the optimum
-    (Polyak's critical damping; Nesterov's look-ahead damps more), and a
-    call ends mid-swing: alpha set from 1e-4 to 1 in a stream on digits
-    carried the coefficients through 0 (correlation -0.65 with the model
-    before, held-out accuracy 0.07). Critically damped, the penalty shrinks
-    them without a swing, and no slower (the intercept, unpenalized, loses
-    momentum's gain on such a call). With Nesterov's 0.9 it acts from a step
-    times L2 of 0.0026: alpha of 0.01 and more, or a rare class's small loss
-    scale at the default alpha (a stream of 60 classes). (A fit's epochs,
-    and its restarts at a rise, end the swing: its momentum stays.)
-    Returns the optimizer's own momentum (a :class:`~skgd.optim.Momentum`'s),
-    to put back after the call; None if it was damped already.
-    """
-    momentum = optimizer.momentum
-    critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
-    if momentum <= critical:
-        return None
-    optimizer.momentum = critical
-    return momentum
-
-
-@dataclass
-class StreamStep:
-    """The "adaptive" schedule of a stream: a shorter step at each plateau, a longer one off it.
-
-    ``partial_fit`` calls show no plateau of the loss (one epoch each, no
-    stop criterion), yet a constant step keeps each row's noise: a row of a
-    kinked loss (absolute error) moves the model by a fixed length, however
-    near its target it was. While the model is far from the optimum, the
-    calls move it on one way; at the noise floor, each call undoes part of
-    those before (Pflug, 1990; Chee and Toulis, 2018).
-
-    Successive moves alone tell these apart too weakly: a one-row move
-    points along its own row, so two rows' moves have a cosine of random
-    sign (on diabetes a spread of 0.39 about a mean of -0.02 at the floor),
-    and a sum of a few fell below 0 by chance, far from the optimum: the
-    step froze at 1/1024. So the test takes all the moves of a phase as a
-    walk, ``D`` their sum (Pesme, Dieuleveut and Flammarion, 2020, watch the
-    distance walked likewise): ``|D|²`` over the sum of the moves' ``|move|²``
-    grows with the phase's length on one way, stays near 1 for independent
-    moves, and falls as ``n_params / (rows * step)`` about the optimum,
-    whose spread bounds ``|D|``. Below ``_STREAM_STILL``: a plateau, and
-    the step shrinks fourfold, as fit's batch grows fourfold at a plateau.
-    Not before ``n_params / step`` rows, the time a step takes to reach its
-    floor (a shorter walk near its start is chance, or the rows of a pass,
-    whose gradients sum to about 0 near the optimum): the step falls as
-    1/rows at most. Above ``_STREAM_AWAY``, or still a random walk at the
-    phase's end (``_STREAM_PHASE`` times longer: the floor was not reached),
-    the step is too short for where the model is (the data, alpha or the
-    loss changed), and it grows back fourfold, up to γ/L. Either way a new
-    phase begins. Nearly noiseless data keeps its step until the model is
-    near the optimum. (Momentum aligns successive moves: a call of one
-    small batch starts without it.)
-    """
-
-    fraction: float = 1.0  # of γ/L
-    squares: float = 0.0  # the sum of the moves' |move|², this phase
-    rows: int = 0  # seen this phase
-    walk: np.ndarray = None  # the sum of the moves this phase: D
-
-    def observe(self, move, n_params, n_rows):
-        """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
-        # (a float: math's test, not a ufunc's)
-        square = float(move @ move)
-        if not square > 0 or not math.isfinite(square):
-            return  # a call of zero weights, or at a flat point: no evidence
-        if self.walk is None or self.walk.shape != move.shape:
-            self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
-        self.squares += square
-        self.walk = self.walk + move  # (a new array: the model's, from its last call, stays)
-        self.rows += n_rows
-        spread = float(self.walk @ self.walk) / self.squares
-        # (a call of many rows: as many of its size as a call of one row)
-        longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
-        if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
-            self.fraction /= _STREAM_DIVISION
-        elif spread > _STREAM_AWAY or (self.rows >= longest and spread >= 1.0):
-            self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
-        elif self.rows < longest:
-            return
-        self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
-
-
-def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):
-    """Each batch's step, shortened where its rows are more curved than the loss scale saw.
-
-    Measured where the model is now, for every batch of ``order`` (a capped
-    call passes one batch at a time, see :class:`skgd._loop._CappedRun`): a row
-    far from the others in any batch would overshoot (see
-    :meth:`skgd._objective.Objective.step_cap`).
-    """
-    capped = []
-    for batch, step in enumerate(steps):
-        idx = order[batch * batch_size : (batch + 1) * batch_size]
-        share = objective.step_cap(
-            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx), step / stable_step
-        )
-        capped.append(step * share)
-    return capped
 
 
 def _largest_stable_step(settings, n_samples, batch_size, optimizer):
