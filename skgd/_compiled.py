@@ -10,12 +10,82 @@ compiled batch steps, which branch on them (:mod:`skgd._codes` maps the
 classes to them).
 """
 
+import hashlib
+import os
+
 import numpy as np
 
 try:
     import numba
 except ImportError:  # pragma: no cover - numba is a dependency; this is a safety net
     numba = None
+
+# Beside numba's cache files: the hash of the compiled sources they were made from
+_SOURCES_STAMP = "skgd-compiled-sources.sha1"
+
+
+def _cache_directory():
+    """Where numba keeps this package's cache files (beside the sources, or NUMBA_CACHE_DIR)."""
+    from numba.core.caching import CacheImpl
+
+    for locator in CacheImpl._locator_classes:
+        found = locator.from_function(aligned, __file__)
+        if found is not None:
+            return found.get_cache_path()
+    return None
+
+
+def _compiled_sources_hash(directory):
+    """The hash of the package's modules that hold compiled code (their names and bytes)."""
+    digest = hashlib.sha1()
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".py"):
+            continue
+        with open(os.path.join(directory, name), "rb") as source:
+            text = source.read()
+        if name == "_compiled.py" or b"from ._compiled import" in text:
+            digest.update(name.encode() + b"\0" + text)
+    return digest.hexdigest()
+
+
+def clear_stale_caches():
+    """Drop numba's cache files of this package when any of its compiled sources changed.
+
+    numba keys a cached function on its own file's stamp only. A function
+    compiled with another module's function in it (a batch step's loss, an
+    inlined helper) keeps its cached machine code when only that module
+    changed: after a ``git pull`` or an upgrade in place, the old arithmetic
+    ran, silently (models of this package's own tree differed from a fresh
+    clone's in 63 of 207 cases). So the cache holds the hash of the sources
+    it was compiled from, and is emptied, once, when they differ: the next
+    fits compile afresh. Returns whether it was emptied.
+    """
+    if numba is None:  # pragma: no cover - no compiled code, no cache
+        return False
+    try:
+        cache = _cache_directory()
+        if cache is None:
+            return False
+        stamp = _compiled_sources_hash(os.path.dirname(os.path.abspath(__file__)))
+        marker = os.path.join(cache, _SOURCES_STAMP)
+        try:
+            with open(marker) as kept:
+                if kept.read() == stamp:
+                    return False
+        except OSError:
+            pass
+        os.makedirs(cache, exist_ok=True)
+        for name in os.listdir(cache):
+            if name.endswith((".nbi", ".nbc")):
+                try:
+                    os.remove(os.path.join(cache, name))
+                except OSError:  # another process's, just compiled: also current
+                    pass
+        with open(marker, "w") as kept:
+            kept.write(stamp)
+        return True
+    except OSError:  # a read-only install: numba then keeps its cache elsewhere, or none
+        return False
 
 
 def aligned(shape, boundary):
@@ -37,6 +107,8 @@ _LOGISTIC, _HINGE, _SQUARED_HINGE, _MODIFIED_HUBER, _PERCEPTRON = 10, 11, 12, 13
 _SOFTMAX, _CRAMMER_SINGER = 20, 21
 # Optimizers
 _SGD, _MOMENTUM, _NESTEROV, _ADAGRAD, _RMSPROP, _ADAM = range(6)
+
+clear_stale_caches()
 
 if numba is not None:
     # reassociation lets sums vectorize; no "fast" flags that assume finite values,
