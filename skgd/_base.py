@@ -16,10 +16,8 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 """
 
 import copy
-import ctypes
 import functools
 import math
-import sys
 import warnings
 from numbers import Integral, Real
 
@@ -35,6 +33,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
+from ._generators import copy_generator, generator_in, restore, state_of, take_snapshot
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, curves_with_prediction, link_outputs_apart, target_scaling
 from ._passes import all_finite
@@ -104,7 +103,7 @@ def keep_state_on_error(method):
             # (see BaseGD._fit): back to its state before the call
             drawn = self.__dict__.get("_rng_drawn")
             if drawn is not None:
-                _restore(*drawn)
+                restore(*drawn)
             self.__dict__.clear()
             self.__dict__.update(saved)
             raise
@@ -164,7 +163,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         drawn = state.get("_rng_drawn")
         if drawn is not None:
             state = {key: value for key, value in state.items() if key != "_rng_drawn"}
-            state["_rng"] = _generator_in(_state_of(*drawn), drawn[0])
+            state["_rng"] = generator_in(state_of(*drawn), drawn[0])
         return state
 
     def __setstate__(self, state):
@@ -176,7 +175,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         super().__setstate__(state)
         if self.__dict__.get("_rng_own"):
-            self._rng = _copy_generator(self._rng)
+            self._rng = copy_generator(self._rng)
 
     # ------------------------------------------------- the swappable objects
 
@@ -317,9 +316,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # and the copy is the estimator's own from then on.
             if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
                 if rng_own:
-                    self._rng_drawn = (rng, _snapshot(rng))
+                    self._rng_drawn = (rng, take_snapshot(rng))
                 else:
-                    rng, rng_own = _copy_generator(rng), True
+                    rng, rng_own = copy_generator(rng), True
         else:
             rng = check_random_state(self.random_state)
             rng_own = isinstance(self.random_state, Integral)  # (None: numpy's global one)
@@ -811,80 +810,6 @@ def _copy_optimizer(optimizer, restart):
                 if isinstance(value, np.ndarray):
                     state[key] = value.copy()
     return new
-
-
-def _copy_generator(rng):
-    """A new ``RandomState`` in ``rng``'s state."""
-    return _generator_in(_state(rng), rng)
-
-
-def _state(rng):
-    """``rng.get_state()``: a tuple for MT19937, else the dict ``legacy=False`` gives.
-
-    (A ``RandomState`` over another bit generator, PCG64's say, has no
-    tuple form: numpy warns and gives a dict, which a ``RandomState`` over
-    MT19937 cannot take.)
-    """
-    legacy = type(getattr(rng, "_bit_generator", None)) is np.random.MT19937
-    return rng.get_state(legacy=legacy)
-
-
-# MT19937's state as numpy keeps it in C: 624 32-bit words, then the position (an int)
-_MT19937_WORDS = 624
-_MT19937_BYTES = 4 * _MT19937_WORDS + 4
-
-
-def _snapshot(rng):
-    """What :func:`_restore` needs to put ``rng`` back in its state of now.
-
-    ``RandomState.get_state`` copies MT19937's 624 words one at a time (40
-    us: a tenth of a shuffled 100-row ``partial_fit`` call, which keeps the
-    state only in case it fails); here they are copied in one piece from
-    where numpy keeps them (``BitGenerator.ctypes``), under the generator's
-    lock as numpy's own copy. The legacy generator's cached normal value is
-    not among them: training draws no normal values, so it stays as it is.
-    Any other bit generator: ``get_state``.
-    """
-    bit_generator = getattr(rng, "_bit_generator", None)
-    if type(bit_generator) is np.random.MT19937:
-        with bit_generator.lock:
-            return ctypes.string_at(bit_generator.ctypes.state_address, _MT19937_BYTES)
-    return _state(rng)
-
-
-def _restore(rng, snapshot):
-    """``rng`` back in the state :func:`_snapshot` took."""
-    if not isinstance(snapshot, bytes):
-        rng.set_state(snapshot)
-        return
-    bit_generator = rng._bit_generator
-    with bit_generator.lock:
-        ctypes.memmove(bit_generator.ctypes.state_address, snapshot, _MT19937_BYTES)
-
-
-def _state_of(rng, snapshot):
-    """The state :func:`_snapshot` took, as ``rng.get_state()`` would have given it."""
-    if not isinstance(snapshot, bytes):
-        return snapshot
-    name, _, _, *normal = rng.get_state()  # (the cached normal value: unchanged since)
-    key = np.frombuffer(snapshot, dtype=np.uint32, count=_MT19937_WORDS).copy()
-    position = int.from_bytes(snapshot[4 * _MT19937_WORDS :], sys.byteorder, signed=True)
-    return (name, key, position, *normal)
-
-
-def _generator_in(state, rng=None):
-    """A new ``RandomState`` in ``state``, one of :func:`_state`'s for ``rng`` (default MT19937).
-
-    Over another bit generator (PCG64, a user's subclass), the new one is of
-    ``rng``'s bit generator's own type: only it takes that state.
-    """
-    kind = type(getattr(rng, "_bit_generator", None))
-    if isinstance(state, dict) and kind is not np.random.MT19937:
-        generator = np.random.RandomState(kind())
-    else:
-        generator = np.random.RandomState()
-    generator.set_state(state)
-    return generator
 
 
 def _as_tuple(stats):

@@ -752,23 +752,23 @@ def test_compiled_uniform_holds_the_generators_lock_as_numpy_does():
 
 @pytest.mark.parametrize("normal_cached", [False, True])
 def test_a_rejected_shuffled_call_puts_the_generator_back_whole(normal_cached):
-    # A shuffled call keeps MT19937's words in one piece (skgd._base._snapshot),
+    # A shuffled call keeps MT19937's words in one piece (skgd._generators.take_snapshot),
     # not by get_state: a rejected call puts back the words, the position in
     # them and a cached Gaussian, and a copy taken during a call gets them too.
-    from skgd._base import _restore, _snapshot, _state_of
+    from skgd._generators import restore, state_of, take_snapshot
 
     rng = np.random.RandomState(7)
     rng.permutation(1000)  # a position inside the block of words
     if normal_cached:
         rng.standard_normal()  # numpy caches the second Gaussian
     before = rng.get_state()
-    snapshot = _snapshot(rng)
+    snapshot = take_snapshot(rng)
     assert isinstance(snapshot, bytes)  # (MT19937: the quick copy, not get_state's)
     rng.permutation(5000)  # the twister refills its block on the way
     rng.uniform(size=300)
-    for kept, got in zip(before, _state_of(rng, snapshot), strict=True):
+    for kept, got in zip(before, state_of(rng, snapshot), strict=True):
         assert_array_equal(got, kept)
-    _restore(rng, snapshot)
+    restore(rng, snapshot)
     for kept, got in zip(before, rng.get_state(), strict=True):
         assert_array_equal(got, kept)
     expected = np.random.RandomState(7)
