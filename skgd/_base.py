@@ -271,10 +271,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         (``_scales_target``) and how raw predictions become predictions
         (``_predict_from_raw``). ``finite``: a :class:`skgd._checks.FiniteLater`
         when ``fit`` left X's finiteness to the statistics.
+
+        The steps are the course's: the training set's statistics (and the
+        objective in their coordinates), the parameters (at random, or
+        continued), the loop (:func:`skgd._loop.train`), then the model in
+        the data's units.
         """
         loss = self._get_loss()
         loss.check_target(Y)
-        n_outputs, n_features = self._n_outputs(Y), X.shape[1]
+        n_outputs = self._n_outputs(Y)
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype)
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
@@ -282,148 +287,44 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if streaming:
             self._check_stream_parameters()
         if continuing:
-            W_model = self._W
-            if W_model.shape != (n_outputs, n_features):
-                raise ValueError(
-                    f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
-                    f"feature(s) but the data has {n_outputs} and {n_features}; "
-                    "call fit without warm_start to start a new model."
-                )
-            X = X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
+            X = self._continued_data(X, n_outputs)
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
-        weighted = sample_weight is not None
-        if weighted:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-        else:  # _check_sample_weight's ones, without its checks (a tenth of a one-row call)
-            sample_weight = np.empty(X.shape[0], dtype=X.dtype)
-            sample_weight.fill(1)  # (np.ones' own steps, without its Python wrapper)
-        weight_unit = 1.0  # ones are in range: a stream of calls without weights skips the check
-        if weighted:
-            sample_weight, weight_unit = _weights_in_range(sample_weight)
-        if continuing:
-            rng, rng_own = self._rng, self.__dict__.get("_rng_own", False)
-            # A partial_fit call of a single batch draws nothing from the
-            # generator (one batch is not shuffled). Otherwise, the estimator's
-            # own generator (one it made, not the user's nor numpy's global
-            # one) is drawn from in place: its state is kept, so that a
-            # rejected call puts it back (keep_state_on_error), and a copy of
-            # the estimator gets a generator of its own (__setstate__). Any
-            # other is copied first (numpy's RandomState() seeds itself from
-            # the system, then set_state: 0.2 ms, a fifth of a 100-row call),
-            # and the copy is the estimator's own from then on.
-            if not (incremental and self._batch_size(X.shape[0]) >= X.shape[0]):
-                if rng_own:
-                    self._rng_drawn = (rng, take_snapshot(rng))
-                else:
-                    rng, rng_own = copy_generator(rng), True
-        else:
-            rng = check_random_state(self.random_state)
-            rng_own = isinstance(self.random_state, Integral)  # (None: numpy's global one)
-
+        sample_weight, weighted, weight_unit = _training_weights(sample_weight, X)
+        rng, rng_own = self._generator(X.shape[0], incremental, continuing)
         validation = None
         if self.early_stopping:
             X, Y, sample_weight, validation = split_validation(
                 X, Y, sample_weight, rng, self.validation_fraction, self._stratify
             )
 
-        # each row's norm, taken in the statistics' pass for the curvature's L_max
+        # the training set's statistics, and the objective in their coordinates
+        # (each row's norm, taken in the statistics' pass for the curvature's L_max)
         row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
         stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms, loss)
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
-        peak = None  # sparse X: the largest |value| of each column, over the stream
-        if not isinstance(X, np.ndarray) and sparse.issparse(X):  # (an ndarray: no ABC's test)
-            peak = column_peak(X, sample_weight)
-            if streaming and getattr(self, "_x_peak", None) is not None:
-                peak = np.maximum(peak, self._x_peak)
-        recent = None  # a stream's recent targets, whose loss scale a chunk continues
+        peak = self._column_peak(X, sample_weight, streaming)
+        recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
-            *recent, recent_own = self._recent_targets(Y, sample_weight, weight_unit, streaming)
-            recent = tuple(recent)
+            recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
         objective = self._objective(
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
-            recent if streaming else None, streaming=streaming,
+            recent[:2] if streaming and recent is not None else None, streaming=streaming,
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
-        if not continuing:
-            V, c = self._initial_params(rng, n_outputs, stats, X.dtype)
-            if incremental:  # one chunk's statistics may be far from the stream's
-                V[...] = 0
-        if continuing or coef_init is not None or intercept_init is not None:
-            if continuing:  # from the last iterate (coef_ is the average when averaging)
-                W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
-                W = W.reshape(W_model.shape)
-            else:  # (at random, V and c need no round trip: on wide data, two passes)
-                W, b = objective.to_model(V, c)
-            if coef_init is not None:
-                W = _as_init(coef_init, "coef_init", W.shape)
-            if intercept_init is not None:
-                b = _as_init(intercept_init, "intercept_init", b.shape)
-            # (no copies: from_model makes new arrays of V and c)
-            dtype = X.dtype
-            V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
-        if not self.fit_intercept:
-            c[:] = 0
-        # A chunk of at most 64 rows ("auto" takes it in one batch): its
-        # step fits this chunk, not the momentum gathered on others
-        # (one-row streams would overshoot, and moves aligned by
-        # momentum would hide the stream's plateaus).
-        restart = X.shape[0] <= _FULL_BATCH_UP_TO
-        # (a restart that forgets all the state starts as afresh: the statistics
-        # need no test then, a tenth of a one-row call)
-        forgets_all = restart and type(self.__dict__.get("optimizer_")) in _RESTART_FORGETS_ALL
-        if streaming and self._same_optimizer() and (forgets_all or not self._rescaled(stats)):
-            optimizer = _copy_optimizer(self.optimizer_, restart=restart)
-        else:  # momenta in the old coordinates would point the wrong way
-            # (and a new optimizer set between partial_fit calls starts afresh)
-            optimizer = self._new_optimizer()
-        curve = list(self.loss_curve_) if continuing else []
-        n_earlier = len(curve)
-        stream = None  # a stream's schedule, continued
-        if streaming and getattr(self, "_stream_step", None) is not None:
-            stream = StreamStep(*self._stream_step)
-        state = TrainingState(
-            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream
-        )
-        if self.average:  # averaged SGD: the mean of the iterates after `average` samples
-            state.average_from = int(self.average)
-            if continuing and getattr(self, "_average", None) is not None:
-                W_average, b_average, state.n_averaged, state.seen = self._average
-                V_average, c_average = objective.from_model(W_average, b_average)
-                state.V_average[...], state.c_average[...] = V_average, c_average
-
+        V, c = self._start(
+            objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
+            coef_init, intercept_init,
+        )  # fmt: skip
+        optimizer = self._call_optimizer(X.shape[0], stats, streaming)
+        state = self._training_state(objective, V, c, optimizer, rng, continuing, streaming)
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
-            curvature = objective.curvature(X, sample_weight, self.fit_intercept, row_norms)
-            if math.inf in curvature:
-                # (a step of 0, which training could not move by; a NaN, from
-                # statistics beyond the float range, meets the loop's own error)
-                raise ValueError(
-                    "The step size cannot be measured: the curvature of the standardized "
-                    "data overflows. The standardization's scales, from the data seen so "
-                    "far, are tiny against these rows (sample weights spanning hundreds "
-                    "of orders of magnitude do this: one row then outweighs all others). "
-                    "Rescale or clip sample_weight, or pass standardize=False."
-                )
+            curvature = _curvature(objective, X, sample_weight, self.fit_intercept, row_norms)
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
-        settings = Settings(
-            learning_rate=self.learning_rate,
-            curvature=curvature,
-            batch_size=self._batch_size(X.shape[0]),
-            max_epochs=1 if incremental else self.max_iter,
-            shuffle=self.shuffle,
-            schedule=self.schedule,
-            power_t=self.power_t,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            stop=not incremental,
-            fit_intercept=self.fit_intercept,
-            verbose=self.verbose,
-        )
+        settings = self._settings(curvature, X.shape[0], incremental)
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -440,23 +341,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         validate = None
         if validation is not None:
             validate = functools.partial(self._validate, objective, validation, single)
-        tasks, on_epoch = None, None
-        if CALLBACKS_SUPPORTED and EpochTasks.wanted(self):
-            tasks = EpochTasks(
-                self,
-                X,
-                lambda: self._decode_targets(Y),
-                sample_weight if weighted else None,
-                settings.max_epochs,
-            )
-            if tasks.any:
+        tasks, on_epoch = self._epoch_tasks(
+            X, Y, sample_weight if weighted else None, settings.max_epochs, objective, state
+        )
 
-                def model(state=state):
-                    W, b = objective.to_model(state.V, state.c)
-                    return {"coef_": W[0] if self._squeeze_coef(Y) else W, "intercept_": b}
-
-                tasks.begin_training(model)
-                on_epoch = lambda epoch, state, loss: tasks.end_epoch(model)  # noqa: E731
+        # the course's loop
         history = train(
             objective,
             state,
@@ -477,6 +366,169 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
 
+        # the model in the data's units, and what a stream's next call continues from
+        W, b = self._trained_model(objective, state, optimizer, tasks)
+        self.coef_ = W[0] if self._squeeze_coef(Y) else W
+        self.intercept_ = b
+        self._keep_average(objective, state)
+        self._keep_stream(objective, stats, peak, recent, rng, rng_own)
+        self.optimizer_ = optimizer
+        # the name, if one was given, of the optimizer_ just trained (with its defaults)
+        self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
+        self._trained_fit_intercept = self.fit_intercept
+        self.t_ = state.t
+        stream = state.stream  # plain values, for persistence
+        self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
+        self._keep_history(state.loss_curve, history, continuing, streaming)
+        if tasks is not None:
+            tasks.end()
+        self.__dict__.pop("_rng_drawn", None)  # (the call succeeded: its draws stand)
+        return self
+
+    def _continued_data(self, X, n_outputs):
+        """``X`` in the model's dtype, after checking it has the model's shape."""
+        W_model = self._W
+        if W_model.shape != (n_outputs, X.shape[1]):
+            raise ValueError(
+                f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
+                f"feature(s) but the data has {n_outputs} and {X.shape[1]}; "
+                "call fit without warm_start to start a new model."
+            )
+        return X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
+
+    def _generator(self, n_samples, incremental, continuing):
+        """The random generator this call draws from, and whether it is the estimator's own.
+
+        A partial_fit call of a single batch draws nothing from the
+        generator (one batch is not shuffled). Otherwise, the estimator's
+        own generator (one it made, not the user's nor numpy's global one)
+        is drawn from in place: its state is kept, so that a rejected call
+        puts it back (keep_state_on_error), and a copy of the estimator gets
+        a generator of its own (__setstate__). Any other is copied first
+        (numpy's RandomState() seeds itself from the system, then set_state:
+        0.2 ms, a fifth of a 100-row call), and the copy is the estimator's
+        own from then on.
+        """
+        if not continuing:
+            rng = check_random_state(self.random_state)
+            return rng, isinstance(self.random_state, Integral)  # (None: numpy's global one)
+        rng, rng_own = self._rng, self.__dict__.get("_rng_own", False)
+        if not (incremental and self._batch_size(n_samples) >= n_samples):
+            if rng_own:
+                self._rng_drawn = (rng, take_snapshot(rng))
+            else:
+                rng, rng_own = copy_generator(rng), True
+        return rng, rng_own
+
+    def _column_peak(self, X, sample_weight, streaming):
+        """Sparse X: the largest |value| of each column, over the stream; else None."""
+        if isinstance(X, np.ndarray) or not sparse.issparse(X):  # (an ndarray: no ABC's test)
+            return None
+        peak = column_peak(X, sample_weight)
+        if streaming and getattr(self, "_x_peak", None) is not None:
+            peak = np.maximum(peak, self._x_peak)
+        return peak
+
+    def _start(
+        self, objective, rng, stats, dtype, n_outputs, continuing, incremental, coef_init,
+        intercept_init,
+    ):  # fmt: skip
+        """The parameters training starts from, ``(V, c)`` in standardized coordinates.
+
+        At random (the course's step 1), unless the model is continued or
+        ``coef_init``/``intercept_init`` are given.
+        """
+        if not continuing:
+            V, c = self._initial_params(rng, n_outputs, stats, dtype)
+            if incremental:  # one chunk's statistics may be far from the stream's
+                V[...] = 0
+        if continuing or coef_init is not None or intercept_init is not None:
+            if continuing:  # from the last iterate (coef_ is the average when averaging)
+                W_model = self._W
+                W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
+                W = W.reshape(W_model.shape)
+            else:  # (at random, V and c need no round trip: on wide data, two passes)
+                W, b = objective.to_model(V, c)
+            if coef_init is not None:
+                W = _as_init(coef_init, "coef_init", W.shape)
+            if intercept_init is not None:
+                b = _as_init(intercept_init, "intercept_init", b.shape)
+            # (no copies: from_model makes new arrays of V and c)
+            V, c = objective.from_model(W.astype(dtype, copy=False), b.astype(dtype, copy=False))
+        if not self.fit_intercept:
+            c[:] = 0
+        return V, c
+
+    def _call_optimizer(self, n_samples, stats, streaming):
+        """The optimizer this call trains with: the stream's, continued, or a new one."""
+        # A chunk of at most 64 rows ("auto" takes it in one batch): its
+        # step fits this chunk, not the momentum gathered on others
+        # (one-row streams would overshoot, and moves aligned by
+        # momentum would hide the stream's plateaus).
+        restart = n_samples <= _FULL_BATCH_UP_TO
+        # (a restart that forgets all the state starts as afresh: the statistics
+        # need no test then, a tenth of a one-row call)
+        forgets_all = restart and type(self.__dict__.get("optimizer_")) in _RESTART_FORGETS_ALL
+        if streaming and self._same_optimizer() and (forgets_all or not self._rescaled(stats)):
+            return _copy_optimizer(self.optimizer_, restart=restart)
+        # momenta in the old coordinates would point the wrong way
+        # (and a new optimizer set between partial_fit calls starts afresh)
+        return self._new_optimizer()
+
+    def _training_state(self, objective, V, c, optimizer, rng, continuing, streaming):
+        """What the loop trains: parameters, optimizer, generator, step count, curve, averages."""
+        curve = list(self.loss_curve_) if continuing else []  # (the call's own copy)
+        stream = None  # a stream's schedule, continued
+        if streaming and getattr(self, "_stream_step", None) is not None:
+            stream = StreamStep(*self._stream_step)
+        state = TrainingState(
+            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream
+        )
+        if self.average:  # averaged SGD: the mean of the iterates after `average` samples
+            state.average_from = int(self.average)
+            if continuing and getattr(self, "_average", None) is not None:
+                W_average, b_average, state.n_averaged, state.seen = self._average
+                V_average, c_average = objective.from_model(W_average, b_average)
+                state.V_average[...], state.c_average[...] = V_average, c_average
+        return state
+
+    def _settings(self, curvature, n_samples, incremental):
+        """The loop's settings for this call (one epoch for ``partial_fit``)."""
+        return Settings(
+            learning_rate=self.learning_rate,
+            curvature=curvature,
+            batch_size=self._batch_size(n_samples),
+            max_epochs=1 if incremental else self.max_iter,
+            shuffle=self.shuffle,
+            schedule=self.schedule,
+            power_t=self.power_t,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            stop=not incremental,
+            fit_intercept=self.fit_intercept,
+            verbose=self.verbose,
+        )
+
+    def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state):
+        """scikit-learn's callbacks for this fit, and what the loop calls after each epoch.
+
+        ``(None, None)`` when no callback is set (or scikit-learn has none).
+        """
+        if not (CALLBACKS_SUPPORTED and EpochTasks.wanted(self)):
+            return None, None
+        tasks = EpochTasks(self, X, lambda: self._decode_targets(Y), sample_weight, max_epochs)
+        if not tasks.any:
+            return tasks, None
+
+        def model(state=state):
+            W, b = objective.to_model(state.V, state.c)
+            return {"coef_": W[0] if self._squeeze_coef(Y) else W, "intercept_": b}
+
+        tasks.begin_training(model)
+        return tasks, lambda epoch, state, loss: tasks.end_epoch(model)
+
+    def _trained_model(self, objective, state, optimizer, tasks):
+        """The trained model ``(W, b)`` in the data's units; refused if it overflows."""
         units = state.in_model_units  # (a stream's call has its iterate in these units already)
         if units and not self.average:
             W, b = units
@@ -495,13 +547,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "targets' scale over the features' is beyond its range. Rescale X or y "
                 "(StandardScaler), or pass X as float64."
             )
-        self.coef_ = W[0] if self._squeeze_coef(Y) else W
-        self.intercept_ = b
+        return W, b
+
+    def _keep_average(self, objective, state):
+        """Averaged SGD: keep the last iterate and the average, to continue from."""
         self._iterate, self._average = None, None  # plain arrays, for persistence
         if self.average:
-            self._iterate = units or objective.to_model(state.V, state.c)
+            self._iterate = state.in_model_units or objective.to_model(state.V, state.c)
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
+
+    def _keep_stream(self, objective, stats, peak, recent, rng, rng_own):
+        """What a stream's next call continues from: statistics, origin, recent targets."""
         # plain arrays, so that persisted models name no private type
         self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
@@ -509,17 +566,17 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_peak = peak
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
-        self._y_recent = None if recent is None else tuple(_kept(a, recent_own) for a in recent)
+        self._y_recent = None
+        if recent is not None:  # (targets, weights, whether they are arrays of their own)
+            Y_recent, w_recent, own = recent
+            self._y_recent = (_kept(Y_recent, own), _kept(w_recent, own))
         self._rng, self._rng_own = rng, rng_own
-        self.optimizer_ = optimizer
-        # the name, if one was given, of the optimizer_ just trained (with its defaults)
-        self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
-        self._trained_fit_intercept = self.fit_intercept
-        self.t_ = state.t
-        stream = state.stream  # plain values, for persistence
-        self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
+
+    def _keep_history(self, curve, history, continuing, streaming):
+        """``loss_curve_``, ``best_loss_``, the validation scores and ``n_iter_``."""
         # Bounded, so that endless streams of partial_fit do not grow it (in place:
-        # the list is this call's own copy, see above).
+        # the list is this call's own copy, see _training_state).
+        n_earlier = len(self.loss_curve_) if continuing else 0
         n_kept = min(len(curve), max(self.max_iter, _LOSS_CURVE_KEEP))
         earlier = (n_earlier, self.__dict__.get("_curve_min")) if continuing else (0, None)
         self.best_loss_, self._curve_min = _least_losses(curve, n_kept, *earlier)
@@ -533,10 +590,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             self.__dict__.pop("best_validation_score_", None)
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
-        if tasks is not None:
-            tasks.end()
-        self.__dict__.pop("_rng_drawn", None)  # (the call succeeded: its draws stand)
-        return self
 
     def _rescaled(self, stats):
         """Whether a stream's new statistics move its coordinates by more than 10%."""
@@ -740,6 +793,38 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "auto":
             return n_samples if n_samples <= _FULL_BATCH_UP_TO else _AUTO_BATCH_SIZE
         return min(self.batch_size, n_samples)
+
+
+def _training_weights(sample_weight, X):
+    """The weights training uses: ``(weights, weighted, unit)``.
+
+    Given weights are checked (scikit-learn's ``_check_sample_weight``) and
+    brought into range (:func:`_weights_in_range`, which divided them by
+    ``unit``); without weights, ones.
+    """
+    if sample_weight is None:  # _check_sample_weight's ones, without its checks (a tenth
+        ones = np.empty(X.shape[0], dtype=X.dtype)  # of a one-row call)
+        ones.fill(1)  # (np.ones' own steps, without its Python wrapper)
+        return ones, False, 1.0  # ones are in range: a stream without weights skips the check
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    sample_weight, unit = _weights_in_range(sample_weight)
+    return sample_weight, True, unit
+
+
+def _curvature(objective, X, sample_weight, fit_intercept, row_norms):
+    """The curvature of the standardized objective on this data, which sets the step."""
+    curvature = objective.curvature(X, sample_weight, fit_intercept, row_norms)
+    if math.inf in curvature:
+        # (a step of 0, which training could not move by; a NaN, from
+        # statistics beyond the float range, meets the loop's own error)
+        raise ValueError(
+            "The step size cannot be measured: the curvature of the standardized "
+            "data overflows. The standardization's scales, from the data seen so "
+            "far, are tiny against these rows (sample weights spanning hundreds "
+            "of orders of magnitude do this: one row then outweighs all others). "
+            "Rescale or clip sample_weight, or pass standardize=False."
+        )
+    return curvature
 
 
 def _weights_in_range(sample_weight):
