@@ -359,9 +359,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
         if not incremental and not history["converged"] and self.tol is not None:
             warnings.warn(
-                f"Maximum number of epochs ({self.max_iter}) reached and the "
-                f"{'validation score' if self.early_stopping else 'training loss'} is "
-                "still improving; increase max_iter, the learning_rate, or tol.",
+                f"Maximum number of epochs ({self.max_iter}) reached before the stop "
+                f"criterion on the {'validation score' if self.early_stopping else 'training loss'}"
+                " held (no gain above tol for n_iter_no_change epochs); increase max_iter, "
+                "the learning_rate, or tol.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -391,7 +392,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if W_model.shape != (n_outputs, X.shape[1]):
             raise ValueError(
                 f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
-                f"feature(s) but the data has {n_outputs} and {X.shape[1]}; "
+                f"feature(s) but the data has {n_outputs} output(s) and {X.shape[1]} feature(s); "
                 "call fit without warm_start to start a new model."
             )
         return X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype

@@ -92,6 +92,31 @@ def test_a_slow_run_warns_whatever_the_scale(regression):
         GDRegressor(max_iter=2, random_state=0).fit(X_train, y_train * 1e-4)
 
 
+def test_the_max_iter_warning_claims_no_trend_the_scores_do_not_show():
+    # (a user trial: early stopping on digits, the validation score falling from
+    # 0.986 to 0.971 by max_iter, and the warning said it was "still improving")
+    X, y = load_digits(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(X, y, random_state=0)
+    model = GDClassifier(early_stopping=True, max_iter=8, random_state=0)
+    with pytest.warns(ConvergenceWarning) as caught:
+        model.fit(X_train, y_train)
+    scores = model.validation_scores_
+    assert scores[-1] < max(scores)  # the score did fall at the end
+    (message,) = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert "still improving" not in message
+    assert "validation score" in message and "n_iter_no_change" in message
+
+
+def test_a_wrong_width_names_what_each_number_counts():
+    X, y = load_digits(return_X_y=True)
+    model = GDClassifier(warm_start=True, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        with pytest.raises(ValueError, match=r"10 output\(s\) and 10 feature\(s\)"):
+            model.fit(X[:, :10], y)
+
+
 def test_the_readme_pinball_covers_its_quantile_on_diabetes():
     X, y = load_diabetes(return_X_y=True)
     model = GDRegressor(loss=Pinball(0.9), random_state=0).fit(X, y)
