@@ -86,16 +86,35 @@ def gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
     it is, and summed in float64. None if ``1 / scale`` overflows. Compiled,
     the iteration calls no multithreaded BLAS: on a loaded machine numpy's
     forty small products took 30 times their quiet time, 0.6 s a fit.
+
+    The rows are centred once, in float64, before the iterations: each
+    iteration subtracted the mean twice from every value (and converted
+    float32 to float64 twice), the same differences every time. Stored,
+    they are the same numbers, so the iteration's result is the same to the
+    bit; the twenty iterations took a fifth less (float64 sample of 10,000
+    rows of 100: 5.9 ms to 4.7 with the centring). The copy is the sample's
+    (at most ``skgd._objective._SAMPLE_ROWS`` rows), not X's.
     """
     mean = np.asarray(mean, dtype=np.float64)
     inverse = _inverse(scale)
     if inverse is None:
         return None
-    return _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations)
+    centred = np.empty(X.shape)
+    _centre(X, mean, centred)
+    return _gram_power_iteration(centred, weights, inverse, fit_intercept, iterations)
 
 
 @jit
-def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
+def _centre(X, mean, centred):
+    """``centred = X - mean``, row by row, in float64 (a difference rounds the same anywhere)."""
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            centred[i, j] = X[i, j] - mean[j]
+
+
+@jit
+def _gram_power_iteration(X, weights, inverse, fit_intercept, iterations):
+    """The power iteration on X's rows, centred already (see :func:`gram_power_iteration`)."""
     n_features = X.shape[1]
     v = np.ones(n_features + 1)
     a = np.empty(n_features)
@@ -116,16 +135,16 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
             # the rows one by one, in order: the same numbers to the bit.
             u0 = 0.0
             for j in range(n_features):
-                u0 += (X[i, j] - mean[j]) * a[j]
+                u0 += X[i, j] * a[j]
             u1 = 0.0
             for j in range(n_features):
-                u1 += (X[i + 1, j] - mean[j]) * a[j]
+                u1 += X[i + 1, j] * a[j]
             u2 = 0.0
             for j in range(n_features):
-                u2 += (X[i + 2, j] - mean[j]) * a[j]
+                u2 += X[i + 2, j] * a[j]
             u3 = 0.0
             for j in range(n_features):
-                u3 += (X[i + 3, j] - mean[j]) * a[j]
+                u3 += X[i + 3, j] * a[j]
             u0 = (u0 + last) * weights[i]
             u1 = (u1 + last) * weights[i + 1]
             u2 = (u2 + last) * weights[i + 2]
@@ -136,19 +155,19 @@ def _gram_power_iteration(X, weights, mean, inverse, fit_intercept, iterations):
             total += u3
             for j in range(n_features):
                 summed = top[j]
-                summed += u0 * (X[i, j] - mean[j])
-                summed += u1 * (X[i + 1, j] - mean[j])
-                summed += u2 * (X[i + 2, j] - mean[j])
-                summed += u3 * (X[i + 3, j] - mean[j])
+                summed += u0 * X[i, j]
+                summed += u1 * X[i + 1, j]
+                summed += u2 * X[i + 2, j]
+                summed += u3 * X[i + 3, j]
                 top[j] = summed
         for i in range(n_four, X.shape[0]):
             u = 0.0
             for j in range(n_features):
-                u += (X[i, j] - mean[j]) * a[j]
+                u += X[i, j] * a[j]
             u = (u + last) * weights[i]
             total += u
             for j in range(n_features):
-                top[j] += u * (X[i, j] - mean[j])
+                top[j] += u * X[i, j]
         for j in range(n_features):
             v[j] = top[j] * inverse[j]
         v[n_features] = total if fit_intercept else 0.0
