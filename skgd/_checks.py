@@ -401,7 +401,8 @@ class FiniteLater:
 # A stream's chunk up to this many values is checked here (two small reads); a
 # larger one goes through scikit-learn's validation, whose cost it hardly feels.
 _SMALL_CHUNK = 1 << 16
-_FLOAT_TYPES = (np.float64, np.float32)
+# (native byte order: a big-endian float64 is no np.float64 to validation, which converts it)
+_FLOAT_TYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def valid_as_is(estimator, X, y, y_kinds, y_ndims):
@@ -420,7 +421,7 @@ def valid_as_is(estimator, X, y, y_kinds, y_ndims):
     """
     if type(X) is not np.ndarray or type(y) is not np.ndarray:
         return False
-    if X.ndim != 2 or X.dtype.type not in _FLOAT_TYPES or not X.flags.c_contiguous:
+    if X.ndim != 2 or X.dtype not in _FLOAT_TYPES or not X.flags.c_contiguous:
         return False
     n_samples, n_features = X.shape
     if not 0 < n_samples * n_features <= _SMALL_CHUNK or len(y) != n_samples:

@@ -347,11 +347,11 @@ def test_stream_chunk_checked_by_skgd_errs_as_scikit_learn_does(change, error):
 
 
 def test_stream_chunk_of_any_layout_trains_the_same_model():
-    # A Fortran-ordered, strided, listed or integer chunk is validated by scikit-learn;
-    # a plain one is not: each trains the same model
+    # A Fortran-ordered, strided, listed, big-endian or integer chunk is validated by
+    # scikit-learn; a plain one is not: each trains the same model
     X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
     y = np.round(y)
-    models = [_stream_started(GDRegressor(random_state=0), X, y) for _ in range(5)]
+    models = [_stream_started(GDRegressor(random_state=0), X, y) for _ in range(6)]
     for start in range(50, 60, 2):
         rows, targets = X[start : start + 2], y[start : start + 2]
         models[0].partial_fit(rows, targets)
@@ -359,6 +359,7 @@ def test_stream_chunk_of_any_layout_trains_the_same_model():
         models[2].partial_fit(np.repeat(rows, 2, axis=1)[:, ::2], targets)
         models[3].partial_fit(rows.tolist(), targets.tolist())
         models[4].partial_fit(rows, targets.astype(int))
+        models[5].partial_fit(rows.astype(rows.dtype.newbyteorder()), targets)
     for model in models[1:]:
         assert_array_equal(model.coef_, models[0].coef_)
         assert_array_equal(model.intercept_, models[0].intercept_)
