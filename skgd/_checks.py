@@ -396,3 +396,42 @@ class FiniteLater:
             self.pending, self._X, self._y = False, None, None
         else:
             self._check()
+
+
+# A stream's chunk up to this many values is checked here (two small reads); a
+# larger one goes through scikit-learn's validation, whose cost it hardly feels.
+_SMALL_CHUNK = 1 << 16
+# (native byte order: a big-endian float64 is no np.float64 to validation, which converts it)
+_FLOAT_TYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def valid_as_is(estimator, X, y, y_kinds, y_ndims):
+    """Whether ``validate_data(estimator, X, y, reset=False, ...)`` returns X and y as they are.
+
+    scikit-learn's validation of a one-row ``partial_fit`` call costs more
+    than the call's training (dataframe libraries probed, tags built,
+    config read): a third of the call. A later call of a stream whose X is
+    a small C-ordered float ndarray of the fitted width, its y a finite
+    ndarray of ``y_kinds`` dtype and ``y_ndims`` dimensions, and the
+    estimator fitted without feature names, passes every one of its checks
+    unchanged: it is checked here, and the caller skips that validation.
+    Anything else (NaN, another width, a list, a DataFrame, a sparse
+    matrix) answers False, and the caller's validation raises, warns or
+    converts in scikit-learn's own words.
+    """
+    if type(X) is not np.ndarray or type(y) is not np.ndarray:
+        return False
+    if X.ndim != 2 or X.dtype not in _FLOAT_TYPES or not X.flags.c_contiguous:
+        return False
+    n_samples, n_features = X.shape
+    if not 0 < n_samples * n_features <= _SMALL_CHUNK or len(y) != n_samples:
+        return False
+    state = estimator.__dict__
+    if state.get("n_features_in_") != n_features or "feature_names_in_" in state:
+        return False
+    if y.ndim not in y_ndims or y.dtype.kind not in y_kinds or y.size == 0:
+        return False  # (y.size: a 2-D y of no column is an error)
+    # all finite (np.isfinite, not a sum: sklearn's sum under its errstate, else an overflow warns)
+    if not np.logical_and.reduce(np.isfinite(X), axis=None):
+        return False
+    return y.dtype.kind != "f" or bool(np.logical_and.reduce(np.isfinite(y), axis=None))

@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import FiniteLater
+from ._checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
     available_with_reason,
@@ -378,6 +378,11 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         return self.classes_[indices]
 
     def _validate_Xy(self, X, y, reset, ensure_all_finite=True):
+        # a stream's later call of a small, plain, finite chunk of labels in a contiguous
+        # 1-D array (as column_or_1d returns them): what validation would return
+        if not reset and y.__class__ is np.ndarray and y.flags.c_contiguous:
+            if valid_as_is(self, X, y, y_kinds="iuf", y_ndims=(1,)):
+                return X, y
         X, y = validate_data(
             self,
             X,

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import FiniteLater
+from ._checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
     available_with_reason,
@@ -324,6 +324,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         return tags
 
     def _validate_Xy(self, X, y, reset, ensure_all_finite=True):
+        # a stream's later call of a small, plain, finite chunk: what validation would return
+        if not reset and valid_as_is(self, X, y, y_kinds="f", y_ndims=(1, 2)):
+            return X, y
         X, y = validate_data(
             self,
             X,

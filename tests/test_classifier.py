@@ -5,6 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import train_test_split
@@ -216,3 +217,32 @@ def test_class_weight_with_a_bad_sample_weight_names_the_problem(iris):
     X, y = iris
     with pytest.raises(ValueError, match="sample_weight"):
         GDClassifier(class_weight="balanced").fit(X, y, sample_weight=np.ones(7))
+
+
+def test_stream_of_plain_rows_skips_scikit_learns_validation(monkeypatch):
+    # A later call's small chunk with 1-D numeric labels is checked by skgd itself, and
+    # still refuses what scikit-learn's validation or the classes refuse. (Fails on d470004.)
+    import skgd._classifier
+
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    model = GDClassifier(random_state=0).partial_fit(X[:50], y[:50], classes=[0, 1])
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return validate_data(*args, **kwargs)
+
+    validate_data = skgd._classifier.validate_data
+    monkeypatch.setattr(skgd._classifier, "validate_data", counted)
+    model.partial_fit(X[50:51], y[50:51])
+    assert calls == []
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match=r"labels \[2\] that are not in classes"):
+        model.partial_fit(X[51:52], np.array([2]))
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        model.partial_fit(X[51:52], np.array([np.nan]))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.partial_fit(np.full((1, 4), np.nan), y[51:52])
+    assert_array_equal(model.coef_, coef)
+    with pytest.warns(DataConversionWarning):  # a column of labels: validated, and warned of
+        model.partial_fit(X[51:52], y[51:52, None])

@@ -293,3 +293,82 @@ def test_a_refit_without_early_stopping_drops_the_earlier_validation_scores():
     model.set_params(early_stopping=False).fit(X, y)
     assert not hasattr(model, "validation_scores_")
     assert not hasattr(model, "best_validation_score_")
+
+
+def _stream_started(model, X, y):
+    """``model`` after a first partial_fit call on 50 rows."""
+    return model.partial_fit(X[:50], y[:50])
+
+
+def test_stream_of_plain_rows_skips_scikit_learns_validation(monkeypatch):
+    # A later call's small C-ordered finite float chunk is checked by skgd itself:
+    # scikit-learn's validation cost a third of a one-row call. (Fails on d470004.)
+    import skgd._regressor
+
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    model = _stream_started(GDRegressor(random_state=0), X, y)
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return validate_data(*args, **kwargs)
+
+    validate_data = skgd._regressor.validate_data
+    monkeypatch.setattr(skgd._regressor, "validate_data", counted)
+    model.partial_fit(X[50:51], y[50:51])
+    model.partial_fit(X[51:53], y[51:53, None][:, 0].astype(np.float32))
+    assert calls == []
+    model.partial_fit(X[53:54].tolist(), y[53:54])  # not an ndarray: validated
+    assert calls == [1]
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        (lambda X, y: (np.where(X == X[0, 0], np.nan, X), y), "Input X contains NaN"),
+        (lambda X, y: (np.where(X == X[0, 0], np.inf, X), y), "Input X contains infinity"),
+        (lambda X, y: (X, np.full_like(y, np.nan)), "Input y contains NaN"),
+        (lambda X, y: (X[:, :3], y), "X has 3 features"),
+        (lambda X, y: (X[0], y), "Expected 2D array"),
+        (lambda X, y: (X, y[:1]), "inconsistent numbers of samples"),
+        (lambda X, y: (X[:0], y[:0]), "0 sample"),
+        (lambda X, y: (X, y[:, None][:, :0]), "0 feature"),
+    ],
+)
+def test_stream_chunk_checked_by_skgd_errs_as_scikit_learn_does(change, error):
+    # The check skgd makes itself on a stream's small chunks hands anything it does not
+    # accept to scikit-learn's validation: the same errors, and the model is unchanged
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    model = _stream_started(GDRegressor(random_state=0), X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match=error):
+        model.partial_fit(*change(X[50:52], y[50:52]))
+    assert_array_equal(model.coef_, coef)
+
+
+def test_stream_chunk_of_any_layout_trains_the_same_model():
+    # A Fortran-ordered, strided, listed, big-endian or integer chunk is validated by
+    # scikit-learn; a plain one is not: each trains the same model
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    y = np.round(y)
+    models = [_stream_started(GDRegressor(random_state=0), X, y) for _ in range(6)]
+    for start in range(50, 60, 2):
+        rows, targets = X[start : start + 2], y[start : start + 2]
+        models[0].partial_fit(rows, targets)
+        models[1].partial_fit(np.asfortranarray(rows), targets)
+        models[2].partial_fit(np.repeat(rows, 2, axis=1)[:, ::2], targets)
+        models[3].partial_fit(rows.tolist(), targets.tolist())
+        models[4].partial_fit(rows, targets.astype(int))
+        models[5].partial_fit(rows.astype(rows.dtype.newbyteorder()), targets)
+    for model in models[1:]:
+        assert_array_equal(model.coef_, models[0].coef_)
+        assert_array_equal(model.intercept_, models[0].intercept_)
+
+
+def test_stream_fitted_with_feature_names_still_warns_on_plain_rows():
+    pd = pytest.importorskip("pandas")
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    model = GDRegressor(random_state=0).partial_fit(frame[:50], y[:50])
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        model.partial_fit(X[50:51], y[50:51])
