@@ -264,8 +264,9 @@ class Plan:
             # (else a start array from elsewhere, e.g. the loop's copy of V before the
             # first epoch: read, it may show it holds them; on hashed text the second
             # epoch's write-back of every column took 2.7 ms at 2**18, 7.6 at 2**20)
-            clean = clean or holds_zeros(start, used, zeros[0])
-        swap = swap and known and clean
+            if not (clean or swap):  # (a swap writes them: no read, see _fill_outside)
+                clean = holds_zeros(start, used, zeros[0])
+        swap = swap and known
         return np.array([known, clean, self.counts, swap], dtype=np.int64), zeros, squares
 
     def _zeros_left(self, V, velocity, used, start, outside, zeros):

@@ -38,16 +38,18 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
     """
     n_outputs = V.shape[0]
     zeros[4] = 0.0  # the squares of V as left (see _swapped)
-    if outside[0] and outside[1]:
+    if outside[0] and (outside[1] or outside[3]):
         kept = True
         for k in range(n_outputs):
             zeros[2, k] = unused[k] * zeros[0, k]  # (as the pass below would shrink each)
             kept = kept and _same_zero(zeros[2, k], zeros[0, k])
         if kept and outside[3]:
-            _swapped(table, scale, used, start, sums, zeros[4])
+            # (a start array not known to hold V's zeros: they are written there too)
+            _swapped(table, scale, used, start, sums, zeros[4], zeros[2], not outside[1])
+            outside[1] = 1  # (V, the epoch's start now, holds them)
             return
         outside[3] = 0
-        if kept:
+        if kept and outside[1]:
             _unscale_stored(V, table, scale, used, start, sums, zeros[4])
             return
     outside[3] = 0
@@ -78,7 +80,7 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
 
 
 @jit
-def _swapped(table, scale, used, start, sums, left):
+def _swapped(table, scale, used, start, sums, left, fill, whole):
     """:func:`_unscale_stored`, V as the epoch leaves it written to ``start``, not over V.
 
     V keeps the values the epoch found (the loop takes it as the epoch's
@@ -90,22 +92,35 @@ def _swapped(table, scale, used, start, sums, left):
     the same sums: the same values in the same order); ``left`` sums those
     of V as this epoch leaves it, for the next. ``sums[-1]``: whether
     they are finite, as :func:`_unscale_stored`.
+
+    ``whole``: ``start`` is not known to hold V's zeros (``fill``, by
+    output) on the columns without a row (the loop's copy of V before the
+    first epoch): each block of it is first set to them. A read of it to
+    show it holds them (:func:`holds_zeros`) cost as much as this write,
+    whose lines the rows' writes then find in cache (on hashed text, most
+    lines of V hold one of X's columns).
     """
-    u = 0
-    while u < used.shape[0]:
-        rows = _rows_before(used, u, (used[u] // _BLOCK + 1) * _BLOCK)  # the block's rows
+    n_features = start.shape[1]
+    u, j = 0, 0
+    while u < used.shape[0] or (whole and j < n_features):
+        # the block's rows: of the next block of columns (whole), or of the next row's
+        end = min(j + _BLOCK, n_features) if whole else (used[u] // _BLOCK + 1) * _BLOCK
+        rows = _rows_before(used, u, end)
         for k in range(start.shape[0]):
+            if whole:
+                for q in range(j, end):
+                    start[k, q] = fill[k]
             total, finite = 0.0, 0.0
             for r in range(u, rows):
-                j = used[r]
-                start[k, j] = scale[k] * table[r, k]
-                new = np.float64(start[k, j])
-                table[r, k] = start[k, j]
+                q = used[r]
+                start[k, q] = scale[k] * table[r, k]
+                new = np.float64(start[k, q])
+                table[r, k] = start[k, q]
                 total = _add_product(total, new, new)
                 finite += new * 0.0
             left[k] += total
             sums[-1] += finite
-        u = rows
+        u, j = rows, end
 
 
 @jit
