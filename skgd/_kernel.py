@@ -105,6 +105,9 @@ class Plan:
         # calls, and warm starts, need not count the columns unlike the first one)
         self.counts = not hasattr(optimizer, "state_")
         self.centred = None  # (x_mean, whether any column is centred), decided once
+        # whether the caller takes a swap of V and the start array (see run): the loop
+        # does; a stream's capped batches, each run copying V to scratch, do not
+        self.swaps = False
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
@@ -119,6 +122,12 @@ class Plan:
         in it (on wide data, only X's columns are then written, see
         :meth:`_outside`): only the plan writes it; whoever else writes V
         calls :meth:`forget`.
+
+        With ``swaps`` set, a lazy SGD epoch may instead write V as it leaves
+        it to ``start`` and make that array ``state.V``: the array V was
+        then holds V as the epoch found it, and the caller takes it as the
+        epoch's start (see :func:`skgd._writeback._swapped`). The caller
+        sees it by ``state.V`` being another array.
         """
         o = self.objective
         params = [state.V, state.c] if self.fit_intercept else [state.V]
@@ -189,15 +198,20 @@ class Plan:
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
             sums = np.zeros(state.V.shape[0] + 1)  # V's squares by output, then its finiteness
-            outside, zeros = self._outside(state.V, velocity, used, start)
+            swap = self.swaps and lazy_sgd  # (lazy momentum's catches V up in place)
+            outside, zeros, squares = self._outside(state.V, velocity, used, start, swap)
             result = kernel(
                 X.data, rows, X.indptr, *common, table, used, *scratch, filled, start, sums,
                 outside, zeros,
             )  # fmt: skip
+            if outside[3]:  # V as the epoch left it is in start; the epoch's start, in V
+                state.V, start = start, state.V
+            else:
+                squares = sums[:-1]
             if result[1] == len(steps):
-                self.held = holding
+                self.held = (kernel, state.V, velocity, table)
             self._zeros_left(state.V, velocity, used, start, outside, zeros)
-            squares = sums[:-1].astype(state.V.dtype) if state.V.dtype != np.float64 else sums[:-1]
+            squares = squares.astype(state.V.dtype) if state.V.dtype != np.float64 else squares
             penalty = o.penalty(state.V, squares=squares)  # (never L1: not lazy)
             finite = bool(sums[-1] == 0.0)
         else:
@@ -225,7 +239,7 @@ class Plan:
         self.held = None
         self.zero = None  # (and its write-back visits every column, which tells it anew)
 
-    def _outside(self, V, velocity, used, start):
+    def _outside(self, V, velocity, used, start, swap=False):
         """What the lazy write-back may take as known of the columns X does not store.
 
         ``(outside, zeros)`` as :func:`skgd._writeback._zeros_found` reads
@@ -234,22 +248,26 @@ class Plan:
         write-back visits only X's columns. In a fit, from its second or
         third epoch on; a warm start's V, or a stream's (whose earlier calls
         stored other columns), holds other values there: every column is
-        visited, as before.
+        visited, as before. ``outside[3]``: whether the write-back may
+        swap V and ``start`` (``swap``, and V's squares known: the last
+        epoch's write-back summed them, ``zeros[4]`` then, returned third).
         """
-        zeros = np.zeros((4, V.shape[0]))
+        zeros = np.zeros((5, V.shape[0]))  # (row 4: the squares of V as the epoch leaves it)
         known = self.zero is not None and all(
             a is b for a, b in zip(self.zero[:3], (V, velocity, used), strict=True)
         )
-        clean = False
+        clean, squares = False, None
         if known:
-            zeros[:2] = self.zero[3]
+            zeros[:2], squares = self.zero[3], self.zero[4]
             held = zeros[0].tobytes()  # (the bits: a zero's sign counts)
             clean = any(a is start and b is used and z == held for a, b, z in self.clean)
             # (else a start array from elsewhere, e.g. the loop's copy of V before the
             # first epoch: read, it may show it holds them; on hashed text the second
             # epoch's write-back of every column took 2.7 ms at 2**18, 7.6 at 2**20)
-            clean = clean or holds_zeros(start, used, zeros[0])
-        return np.array([known, clean, self.counts], dtype=np.int64), zeros
+            if not (clean or swap):  # (a swap writes them: no read, see _fill_outside)
+                clean = holds_zeros(start, used, zeros[0])
+        swap = swap and known
+        return np.array([known, clean, self.counts, swap], dtype=np.int64), zeros, squares
 
     def _zeros_left(self, V, velocity, used, start, outside, zeros):
         """Keep what the write-back found (see :meth:`_outside`) for the next epochs.
@@ -257,8 +275,11 @@ class Plan:
         The start arrays are held, not their ids: the loop reuses them (see
         :func:`skgd._loop._spare`) and writes them only through :meth:`run`.
         """
-        self.zero = (V, velocity, used, zeros[2:].copy()) if outside[0] else None
-        self.clean = [entry for entry in self.clean if entry[0] is not start and entry[1] is used]
+        self.zero = (V, velocity, used, zeros[2:4].copy(), zeros[4].copy()) if outside[0] else None
+        self.clean = [
+            entry for entry in self.clean
+            if entry[0] is not start and entry[0] is not V and entry[1] is used
+        ]  # fmt: skip
         if outside[1]:
             self.clean = [*self.clean[-(_CLEAN - 1) :], (start, used, zeros[0].tobytes())]
 

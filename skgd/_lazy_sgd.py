@@ -160,6 +160,7 @@ def _sparse_sgd_epoch(
                     g[r, k] = 0.0
             batch_loss += weights[i] * loss
         if not np.isfinite(batch_loss):
+            outside[3] = 0  # (V stays where it is: the loop sees it as the batches left it)
             _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
             return total, batch, first, batch_loss, t
         if batch == 0:

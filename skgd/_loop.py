@@ -126,6 +126,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         kernel = _CappedRun(
             kernel, objective, schedule.stable_step, Y, single, settings.fit_intercept
         )
+    elif kernel is not None:  # V may come back in the start array (see _swapped)
+        kernel.swaps = True
     first_t, first_epoch = state.t, len(state.loss_curve)
     converged, model = False, None
     if settings.verbose:
@@ -148,10 +150,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             steps = schedule.steps(state.t, n_batches)
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
             c_ratio = schedule.intercept_ratio(objective)
+            V_before = state.V
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
                 kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio,
                 at_start, single, settings.fit_intercept,
             )  # fmt: skip
+            if state.V is not V_before:  # the plan swapped V and the start (see Plan.run)
+                at_start = _swapped(recovery.spares, V_before, at_start)
             state.t += done
             if done < n_batches:  # a batch's loss overflowed: diverging
                 if state.t == first_t or not recovery.possible():
@@ -385,6 +390,16 @@ def descend(
         objective.soft_threshold(state.V, steps[batch], state.optimizer)
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
+
+
+def _swapped(spares, V_before, at_start):
+    """The epoch's start after the plan swapped V and the start array: ``V_before``.
+
+    The start array the loop gave is V now; among the spares, ``V_before``
+    takes its place (it holds the epoch's start, which only the plan writes).
+    """
+    spares[:] = [V_before if spare is at_start[0] else spare for spare in spares]
+    return V_before, at_start[1]
 
 
 def _spare(V, spares, *kept):

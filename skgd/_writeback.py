@@ -37,14 +37,22 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
     them, which the shrinks keep, only the columns with a row are visited.
     """
     n_outputs = V.shape[0]
-    if outside[0] and outside[1]:
+    zeros[4] = 0.0  # the squares of V as left (see _swapped)
+    if outside[0] and (outside[1] or outside[3]):
         kept = True
         for k in range(n_outputs):
             zeros[2, k] = unused[k] * zeros[0, k]  # (as the pass below would shrink each)
             kept = kept and _same_zero(zeros[2, k], zeros[0, k])
-        if kept:
-            _unscale_stored(V, table, scale, used, start, sums)
+        if kept and outside[3]:
+            # (a start array not known to hold V's zeros: they are written there too)
+            _swapped(table, scale, used, start, sums, zeros[4], zeros[2], not outside[1])
+            outside[1] = 1  # (V, the epoch's start now, holds them)
             return
+        outside[3] = 0
+        if kept and outside[1]:
+            _unscale_stored(V, table, scale, used, start, sums, zeros[4])
+            return
+    outside[3] = 0
     first = _first_outside(used, V.shape[1])
     for k in range(n_outputs):
         zeros[0, k] = V[k, first] if first < V.shape[1] else 0.0
@@ -58,9 +66,12 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
             others += _write_back(V[k], j, end, unused[k], start[k], sums, k, zeros[0, k], count)
             if count:
                 others -= _alike(start[k], used, u, rows, zeros[0, k])  # (counted above)
+            left = 0.0
             for r in range(u, rows):  # the columns with a row: from the table
                 V[k, used[r]] = scale[k] * table[r, k]
                 table[r, k] = V[k, used[r]]
+                left = _add_product(left, np.float64(table[r, k]), np.float64(table[r, k]))
+            zeros[4, k] += left
             _check_finite(V[k], j, end, sums)
         u = rows
     for k in range(n_outputs):
@@ -69,7 +80,51 @@ def _unscale(V, table, scale, used, unused, start, sums, outside, zeros):
 
 
 @jit
-def _unscale_stored(V, table, scale, used, start, sums):
+def _swapped(table, scale, used, start, sums, left, fill, whole):
+    """:func:`_unscale_stored`, V as the epoch leaves it written to ``start``, not over V.
+
+    V keeps the values the epoch found (the loop takes it as the epoch's
+    start, and ``start`` as V: see :meth:`skgd._kernel.Plan.run`), so V is
+    neither read nor written: on hashed text at 2**20 columns, V (42 MB)
+    is past the cache, and its read and write-back were half of this
+    pass's traffic. The squares of V as the epoch found it, which the
+    penalty takes, were summed by the write-back before (``left`` there,
+    the same sums: the same values in the same order); ``left`` sums those
+    of V as this epoch leaves it, for the next. ``sums[-1]``: whether
+    they are finite, as :func:`_unscale_stored`.
+
+    ``whole``: ``start`` is not known to hold V's zeros (``fill``, by
+    output) on the columns without a row (the loop's copy of V before the
+    first epoch): each block of it is first set to them. A read of it to
+    show it holds them (:func:`holds_zeros`) cost as much as this write,
+    whose lines the rows' writes then find in cache (on hashed text, most
+    lines of V hold one of X's columns).
+    """
+    n_features = start.shape[1]
+    u, j = 0, 0
+    while u < used.shape[0] or (whole and j < n_features):
+        # the block's rows: of the next block of columns (whole), or of the next row's
+        end = min(j + _BLOCK, n_features) if whole else (used[u] // _BLOCK + 1) * _BLOCK
+        rows = _rows_before(used, u, end)
+        for k in range(start.shape[0]):
+            if whole:
+                for q in range(j, end):
+                    start[k, q] = fill[k]
+            total, finite = 0.0, 0.0
+            for r in range(u, rows):
+                q = used[r]
+                start[k, q] = scale[k] * table[r, k]
+                new = np.float64(start[k, q])
+                table[r, k] = start[k, q]
+                total = _add_product(total, new, new)
+                finite += new * 0.0
+            left[k] += total
+            sums[-1] += finite
+        u, j = rows, end
+
+
+@jit
+def _unscale_stored(V, table, scale, used, start, sums, left):
     """:func:`_unscale` when V and ``start`` hold one zero outside the table's columns, kept.
 
     Those columns add exactly 0 to the squares (each block's sum is taken
@@ -82,7 +137,7 @@ def _unscale_stored(V, table, scale, used, start, sums):
     while u < used.shape[0]:
         rows = _rows_before(used, u, (used[u] // _BLOCK + 1) * _BLOCK)  # the block's rows
         for k in range(V.shape[0]):
-            total, finite = 0.0, 0.0
+            total, finite, squares = 0.0, 0.0, 0.0
             for r in range(u, rows):
                 j = used[r]
                 old = np.float64(V[k, j])
@@ -90,9 +145,12 @@ def _unscale_stored(V, table, scale, used, start, sums):
                 total = _add_product(total, old, old)
                 V[k, j] = scale[k] * table[r, k]
                 table[r, k] = V[k, j]
-                finite += np.float64(V[k, j]) * 0.0
+                new = np.float64(V[k, j])
+                finite += new * 0.0
+                squares = _add_product(squares, new, new)
             sums[k] += total
             sums[-1] += finite
+            left[k] += squares
         u = rows
 
 

@@ -633,14 +633,15 @@ def test_the_lazy_epochs_copy_penalty_and_finiteness_as_the_loops_passes(
     seen, run = [], _kernel.Plan.run
 
     def checked(plan, state, *args):
-        start = args[-1]
+        start, V = args[-1], state.V
         if len(seen) == 5:  # an infinite coefficient, which the table takes in afresh
             state.V[1, 3] = np.inf
             plan.forget()
         before = state.V.copy()
         start[...] = np.nan  # each epoch writes it afresh
         sweep, penalty, finite = run(plan, state, *args)
-        assert_array_equal(start, before)
+        # (lazy SGD hands V's array back as the epoch's start, once it swaps them)
+        assert_array_equal(start if state.V is V else V, before)
         expected = plan.objective.penalty(before)
         assert penalty == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-6)
         assert finite == bool(np.isfinite(state.V).all())
@@ -840,8 +841,8 @@ def _without_the_skip(monkeypatch):
     real = _kernel.Plan._outside
 
     def unknown(plan, V, *args):
-        outside, zeros = real(plan, V, *args)
-        return np.zeros_like(outside), np.zeros_like(zeros)
+        outside, zeros, squares = real(plan, V, *args)
+        return np.zeros_like(outside), np.zeros_like(zeros), squares
 
     monkeypatch.setattr(_kernel.Plan, "_outside", unknown)
 
@@ -1016,3 +1017,41 @@ def test_the_power_iterations_four_rows_at_a_time_add_each_row_in_turn(dtype, n_
             shifted, shifted_weights, mean, scale, True, 20
         )
         assert np.float64(again).tobytes() == np.float64(lam).tobytes()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lazy_sgd_writes_v_into_the_start_array_and_keeps_vs_array_as_start(dtype, monkeypatch):
+    # Once the write-back visits only X's columns, lazy SGD writes V as the
+    # epoch leaves it into the start array the loop gave, which becomes V;
+    # V's array, left alone, holds the epoch's start. No array is ever both
+    # V and a start the loop keeps; the penalty of V as found is the sum the
+    # last write-back took. The same model to the bit as copying V over.
+    rng = np.random.RandomState(7)
+    X = _hashed(rng, 600, 4000).astype(dtype)
+    y = rng.randint(4, size=600)
+    params = dict(optimizer="sgd", alpha=1e-3, batch_size=16, tol=None, max_iter=9)
+    swapped, run = [], _kernel.Plan.run
+
+    def watched(plan, state, *args):
+        start, V = args[-1], state.V
+        assert start is not V
+        before = V.copy()
+        result = run(plan, state, *args)
+        swapped.append(state.V is start)
+        if swapped[-1]:
+            assert_array_equal(V, before)  # not written: the epoch's start
+            expected = plan.objective.penalty(before)
+            assert result[1] == pytest.approx(expected, rel=1e-12 if dtype == np.float64 else 1e-6)
+        return result
+
+    monkeypatch.setattr(_kernel.Plan, "run", watched)
+    fast = GDClassifier(**params, random_state=0).fit(X, y)
+    assert not swapped[0] and all(swapped[1:])  # (from the second: see the test above)
+
+    def copied(plan, *args):
+        plan.swaps = False
+        return run(plan, *args)
+
+    monkeypatch.setattr(_kernel.Plan, "run", copied)
+    _same_bits(fast, GDClassifier(**params, random_state=0).fit(X, y))
