@@ -2,9 +2,9 @@
 
 Overflow is how divergence shows: the loop (:func:`skgd._loop.train`)
 checks each epoch's loss and parameters, a fit's loss curve and a stream
-call's first batch (with :mod:`skgd._stopping`'s tests), and raises a clear
-error instead, unless a fit can go back to its safest epoch
-(:class:`Recovery`).
+call's first batch (every batch of a capped call: a loss with a link), with
+:mod:`skgd._stopping`'s tests, and raises a clear error instead, unless a
+fit can go back to its safest epoch (:class:`Recovery`).
 """
 
 import math
@@ -89,6 +89,36 @@ def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, sing
     slack = _sum(objective.loss_scale) * batch_weight
     check_diverging([first, after], epoch, slack=slack, floor=floor, loss=objective.loss)
     return model
+
+
+def _check_capped_batches(objective, X, Y, weights, order, batch_size, state, single, met):
+    """Raise if any batch of a capped stream call ended far above the loss it met its step at.
+
+    :func:`_check_stream_batch` judges a call on its first batch; a call of
+    a loss with a link runs batch by batch (:class:`skgd._loop._CappedRun`),
+    each batch's step capped for its own rows where the model then is, and
+    a later batch can carry the rows of another far up the exponential while
+    the first batch stays put (momentum's drift on sparse columns no later
+    batch held: a call of 400 Poisson counts ended at a mean loss of 4e7 on
+    its own rows, its first batch unharmed, and no error). So each batch is
+    judged as the first is: ``met`` its loss when its step was taken, against
+    its loss where the call leaves the model, by one pass over the call's
+    rows (a call of one batch, as a one-row call, is not judged twice).
+    """
+    model = objective.to_model(state.V, state.c)
+    raw = objective.raw_prediction(X, state.V, state.c, single, model)
+    losses = weights * objective.loss.loss(Y, raw)  # each row's (1-D: one loss a row)
+    losses[weights == 0] = 0.0  # (a row of weight 0 adds 0, even if its loss is inf)
+    starts = np.arange(0, len(order), batch_size)
+    after = np.add.reduceat(losses[order], starts)
+    batch_weights = np.add.reduceat(weights[order], starts)
+    floors = objective.reference_loss * batch_weights
+    slacks = _sum(objective.loss_scale) * batch_weights
+    for batch, first in enumerate(met):
+        check_diverging(
+            [first, float(after[batch])], 1, slack=float(slacks[batch]),
+            floor=float(floors[batch]), loss=objective.loss,
+        )  # fmt: skip
 
 
 def _sum(values):

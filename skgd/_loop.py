@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _draws, _kernel
-from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
+from ._divergence import Recovery, _check_capped_batches, _check_epoch, _check_stream_batch, _sum
 from ._schedules import _ROUNDING, ExactDescent, Schedule, _forget
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, _capped, damp_stream_momentum
@@ -311,7 +311,9 @@ class _CappedRun:
     Poisson counts moved the model, batch after batch, where later rows
     were far more curved, and diverged (``exp`` of the prediction). So
     each batch runs alone, its cap measured where the batches before left
-    the model (:func:`_capped`).
+    the model (:func:`_capped`). A batch's cap fits its own rows, not
+    those of the batches before it, which its step moves too: a call of
+    several batches is judged on each (:func:`_check_capped_batches`).
     """
 
     def __init__(self, kernel, objective, stable_step, Y, single, fit_intercept):
@@ -326,6 +328,7 @@ class _CappedRun:
         """As the compiled plan's ``run``: the summed loss, batches done, ..., penalty, finite."""
         total, done, first, failed = 0.0, 0, np.nan, np.nan
         penalty, finite = None, None
+        met = []  # each batch's loss where its step was taken, to judge it by after the call
         for batch in range(len(steps)):
             rows = order[batch * batch_size : (batch + 1) * batch_size]
             step = _capped(
@@ -347,6 +350,11 @@ class _CappedRun:
             if not ran:  # its loss overflowed: diverging, the batches after it not run
                 return (total, done, first, failed), penalty, finite
             total, done = total + loss, done + 1
+            met.append(loss_first)
+        if done > 1:  # every batch judged, not only the first (see _check_capped_batches)
+            _check_capped_batches(
+                self.objective, X, self.Y, weights, order, batch_size, state, self.single, met
+            )  # fmt: skip
         return (total, done, first, failed), penalty, finite
 
     def _one(self, state, X, weights, rows, batch_size, step, c_ratio, start):

@@ -830,3 +830,61 @@ def test_a_stronger_penalty_mid_stream_shrinks_the_coefficients_without_a_swing(
     assert np.corrcoef(before, model.coef_.ravel())[0, 1] > -0.1
     assert 1 > shares[0] > shares[1] > shares[2] > -0.01  # shrinking, never through 0
     assert model.optimizer_.momentum == 0.9  # the call's damping is the call's own
+
+
+def _wide_sparse_counts(seed):
+    """600 x 2000 CSR, 20 counts a row (1 and up), and Poisson counts of a log-linear mean."""
+    rng = np.random.default_rng(seed)
+    X = sparse.random(
+        600, 2000, density=0.01, format="csr", random_state=seed,
+        data_rvs=lambda k: 1.0 + rng.poisson(1.0, k),
+    )  # fmt: skip
+    w, informative = np.zeros(2000), rng.choice(2000, 200, replace=False)
+    w[informative] = rng.normal(0, 0.25, 200)  # (a tenth of the columns: 2 a row)
+    return X, rng.poisson(np.exp(0.3 + X @ w)).astype(float)
+
+
+@pytest.mark.parametrize("chunk, seed", [(100, 0), (100, 1), (400, 1), (400, 2)])
+def test_a_wide_sparse_poisson_stream_of_many_batches_ends_near_the_optimum(chunk, seed):
+    # Nesterov's momentum was not damped in a stream's call: each batch's step was
+    # capped where the model was, but the velocity it left was not, and on sparse
+    # X a column no later batch held drifted on for ten steps' worth. A call of
+    # 400 rows ended at a training deviance of 2e7 (no error: the first batch,
+    # all that was judged, stood still), a call of 100 was refused.
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import mean_poisson_deviance
+
+    X, y = _wide_sparse_counts(seed)
+    train, test = slice(0, 480), slice(480, 600)
+    model = GDRegressor(loss="poisson", batch_size=16, random_state=seed)
+    for _ in range(3):
+        for i in range(0, 480, chunk):
+            model.partial_fit(X[i : min(i + chunk, 480)], y[i : min(i + chunk, 480)])
+    exact = PoissonRegressor().fit(X[train], y[train])
+    optimum = mean_poisson_deviance(y[test], exact.predict(X[test]))
+    constant = mean_poisson_deviance(y[train], np.full(480, y[train].mean()))
+    assert mean_poisson_deviance(y[train], model.predict(X[train])) < constant
+    assert mean_poisson_deviance(y[test], model.predict(X[test])) <= 1.2 * optimum
+
+
+def test_a_poisson_stream_call_whose_later_batches_diverge_is_refused_and_loses_nothing():
+    # A user's heavy ball (which skgd does not damp) on a call of 400 sparse rows:
+    # the later batches carried the rows of the earlier ones up the exponential
+    # (the call's rows ended at a deviance of 21.8, the constant's 3.8), and the
+    # call was accepted, judged on its first batch only
+    from skgd.optim import Optimizer
+
+    class HeavyBall(Optimizer):
+        def update(self, grad, state, learning_rate):
+            state["v"] = 0.9 * state.get("v", 0.0) + learning_rate * grad
+            return state["v"]
+
+    X, y = _wide_sparse_counts(0)
+    model = GDRegressor(loss="poisson", batch_size=16, optimizer=HeavyBall(), random_state=0)
+    model.partial_fit(X[:16], y[:16])
+    before = copy.deepcopy(model.__dict__)
+    with pytest.raises(ValueError, match="diverged"):
+        model.partial_fit(X[16:416], y[16:416])
+    assert_array_equal(model.coef_, before["coef_"])
+    assert_array_equal(model.intercept_, before["intercept_"])
+    assert model.t_ == before["t_"] and model.loss_curve_ == before["loss_curve_"]
