@@ -95,7 +95,7 @@ def _check_capped_batches(objective, X, Y, weights, order, batch_size, state, si
     """Raise if any batch of a capped stream call ended far above the loss it met its step at.
 
     :func:`_check_stream_batch` judges a call on its first batch; a call of
-    a loss with a link runs batch by batch (:class:`skgd._loop._CappedRun`),
+    a loss with a link runs batch by batch (:class:`skgd._epoch._CappedRun`),
     each batch's step capped for its own rows where the model then is, and
     a later batch can carry the rows of another far up the exponential while
     the first batch stays put (momentum's drift on sparse columns no later

@@ -1,8 +1,8 @@
 """The compiled path: one epoch's batch steps for the built-in losses and optimizers.
 
 The loop in :mod:`skgd._loop` asks, for each epoch, "run these batches":
-forward, loss, backward and update, batch after batch. :func:`descend` in
-that module answers in numpy, for any loss and optimizer. This module gives
+forward, loss, backward and update, batch after batch.
+:func:`skgd._epoch.descend` answers in numpy, for any loss and optimizer. This module gives
 the same answer, compiled with numba, when the loss and the optimizer are
 built-in ones: the same arithmetic in the same order, one call per epoch
 instead of some twenty numpy calls per batch. The epochs, the stop
@@ -72,7 +72,7 @@ _PACKED_ROWS = 1 << 15
 _UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
 
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
-# keeps two or three: see skgd._loop._spare)
+# keeps two or three: see skgd._epoch._spare)
 _CLEAN = 4
 
 
@@ -113,7 +113,7 @@ class Plan:
         """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
 
         Returns ``(summed loss, batches done, first batch's loss, failed
-        batch's loss)`` as :func:`skgd._loop.descend` does, then the penalty
+        batch's loss)`` as :func:`skgd._epoch.descend` does, then the penalty
         of V as the epoch found it, and whether V is finite after it (None:
         not checked). The lazy kernels take all three in their last pass
         over the coefficients (see :func:`skgd._writeback._write_back`);
@@ -273,7 +273,7 @@ class Plan:
         """Keep what the write-back found (see :meth:`_outside`) for the next epochs.
 
         The start arrays are held, not their ids: the loop reuses them (see
-        :func:`skgd._loop._spare`) and writes them only through :meth:`run`.
+        :func:`skgd._epoch._spare`) and writes them only through :meth:`run`.
         """
         self.zero = (V, velocity, used, zeros[2:4].copy(), zeros[4].copy()) if outside[0] else None
         self.clean = [

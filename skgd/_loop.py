@@ -23,12 +23,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _draws, _kernel
-from ._divergence import Recovery, _check_capped_batches, _check_epoch, _check_stream_batch, _sum
-from ._schedules import _ROUNDING, ExactDescent, Schedule, _forget
+from . import _kernel
+from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
+from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _swapped
+from ._schedules import _ROUNDING, ExactDescent, Schedule
 from ._stopping import Progress, better, diverged_error
-from ._stream_steps import StreamStep, _capped, damp_stream_momentum
-from .optim import Optimizer
+from ._stream_steps import StreamStep, damp_stream_momentum
 
 
 @dataclass
@@ -275,173 +275,6 @@ class StopCriterion:
             state.n_averaged = self.kept[5]
         else:
             self.measure.keep_best(state)
-
-
-def _run_epoch(
-    kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio, at_start, single,
-    fit_intercept,
-):  # fmt: skip
-    """The epoch's batch steps, compiled if they can be, else numpy's :func:`descend`.
-
-    Returns the summed loss of the batches, the number done, the first
-    batch's loss, the loss that overflowed, the penalty where the epoch
-    started (V is copied to ``at_start[0]`` on the way), and whether V is
-    finite after (None: not checked yet).
-    """
-    if kernel is not None:  # the same batch steps, compiled
-        # (copying V to at_start, taking its penalty and checking V after
-        # on the way: on wide data, in the lazy kernels' last pass over V)
-        sweep, penalty, finite = kernel.run(
-            state, X, weights, order, batch_size, steps, c_ratio, at_start[0]
-        )  # fmt: skip
-        return (*sweep, penalty, finite)
-    penalty = objective.penalty(state.V, copy_to=at_start[0])
-    sweep = descend(
-        objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
-    )
-    return (*sweep, penalty, None)
-
-
-class _CappedRun:
-    """A stream's call of a loss with a link, each batch capped where the model then is.
-
-    Stands for the compiled plan (its :meth:`run` and :meth:`forget`), or
-    for :func:`descend` without one. The cap of a batch measured where the
-    call starts holds for its first batch only: a call of 13 batches of
-    Poisson counts moved the model, batch after batch, where later rows
-    were far more curved, and diverged (``exp`` of the prediction). So
-    each batch runs alone, its cap measured where the batches before left
-    the model (:func:`_capped`). A batch's cap fits its own rows, not
-    those of the batches before it, which its step moves too: a call of
-    several batches is judged on each (:func:`_check_capped_batches`).
-    """
-
-    def __init__(self, kernel, objective, stable_step, Y, single, fit_intercept):
-        self.kernel, self.objective, self.stable_step = kernel, objective, stable_step
-        self.Y, self.single, self.fit_intercept = Y, single, fit_intercept
-        self.scratch = None  # where the later batches' runs copy V (only the first's is kept)
-
-    def forget(self):
-        _forget(self.kernel)
-
-    def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
-        """As the compiled plan's ``run``: the summed loss, batches done, ..., penalty, finite."""
-        total, done, first, failed = 0.0, 0, np.nan, np.nan
-        penalty, finite = None, None
-        met = []  # each batch's loss where its step was taken, to judge it by after the call
-        for batch in range(len(steps)):
-            rows = order[batch * batch_size : (batch + 1) * batch_size]
-            step = _capped(
-                steps[batch : batch + 1], self.stable_step, self.objective, state, X, self.Y,
-                weights, rows, batch_size, self.single,
-            )  # fmt: skip
-            steps[batch] = step[0]  # (the step taken, as the loop's log shows it)
-            if batch == 0:
-                into = start
-            elif self.scratch is None or self.scratch.shape != state.V.shape:
-                into = self.scratch = np.empty_like(state.V)
-            else:
-                into = self.scratch
-            (loss, ran, loss_first, failed), taken, finite = self._one(
-                state, X, weights, rows, batch_size, step, c_ratio, into
-            )  # fmt: skip
-            penalty = taken if batch == 0 else penalty  # (V as the call found it)
-            first = loss_first if batch == 0 else first
-            if not ran:  # its loss overflowed: diverging, the batches after it not run
-                return (total, done, first, failed), penalty, finite
-            total, done = total + loss, done + 1
-            met.append(loss_first)
-        if done > 1:  # every batch judged, not only the first (see _check_capped_batches)
-            _check_capped_batches(
-                self.objective, X, self.Y, weights, order, batch_size, state, self.single, met
-            )  # fmt: skip
-        return (total, done, first, failed), penalty, finite
-
-    def _one(self, state, X, weights, rows, batch_size, step, c_ratio, start):
-        if self.kernel is not None:
-            return self.kernel.run(state, X, weights, rows, batch_size, step, c_ratio, start)
-        penalty = self.objective.penalty(state.V, copy_to=start)
-        sweep = descend(
-            self.objective, state, X, self.Y, weights, rows, batch_size, step, c_ratio,
-            self.single, self.fit_intercept,
-        )  # fmt: skip
-        return sweep, penalty, None
-
-
-def descend(
-    objective, state, X, Y, weights, order, batch_size, steps, c_ratio, single, fit_intercept
-):
-    """The batch steps of one epoch, in place: the course's inner loop.
-
-    Batch after batch of ``order``: forward, loss, backward, then the
-    update ``w <- w - step * grad`` by the optimizer (the intercept's step
-    is ``c_ratio`` times longer). Returns the summed weighted loss of the
-    batches, the number of batches done, the first batch's loss, and the
-    loss of the batch that overflowed (if one did, training stops there:
-    it is diverging).
-    """
-    params = [state.V, state.c] if fit_intercept else [state.V]
-    total, first = 0.0, np.nan
-    for batch, start in enumerate(range(0, len(order), batch_size)):
-        idx = order[start : start + batch_size]
-        batch_loss, grad_V, grad_c = objective.loss_and_gradient(
-            X[idx], Y[idx], weights[idx], state.V, state.c, single
-        )  # forward, loss, backward
-        if not np.isfinite(batch_loss):
-            return total, batch, first, batch_loss
-        first = batch_loss if batch == 0 else first
-        total += batch_loss
-        rates = steps[batch]
-        if type(state.optimizer).step is Optimizer.step:  # (a user's step takes one rate)
-            rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
-        state.optimizer.step(params, [grad_V, grad_c][: len(params)], rates)  # update
-        objective.soft_threshold(state.V, steps[batch], state.optimizer)
-        state.step_taken(len(idx))
-    return total, len(steps), first, np.nan
-
-
-def _swapped(spares, V_before, at_start):
-    """The epoch's start after the plan swapped V and the start array: ``V_before``.
-
-    The start array the loop gave is V now; among the spares, ``V_before``
-    takes its place (it holds the epoch's start, which only the plan writes).
-    """
-    spares[:] = [V_before if spare is at_start[0] else spare for spare in spares]
-    return V_before, at_start[1]
-
-
-def _spare(V, spares, *kept):
-    """An array for a copy of V: an earlier copy that none of ``kept`` holds, if there is one.
-
-    Each epoch keeps where it started; on wide data a new array each epoch
-    costs the system's zeroing of its pages more than the copy itself.
-    """
-    spare = None
-    if spares:  # (a stream's call, one epoch, keeps none: nothing to look through)
-        held = [id(k[1]) for k in kept if k is not None]
-        spare = next((a for a in spares if id(a) not in held), None)
-    if spare is None:
-        spare = np.empty_like(V)
-        spares.append(spare)
-    return spare
-
-
-def _epoch_order(shuffle, rng, n_samples, batch_size):
-    """The rows of an epoch, in the order the batches take them.
-
-    ``True``: every row in a random order. ``"blocks"``: contiguous blocks of
-    ``batch_size`` rows, the blocks in a random order, so that a batch
-    reads one stretch of memory (less mixed, if the rows are sorted).
-    ``False``, or a single batch: the rows as they are.
-    """
-    if not shuffle or batch_size >= n_samples:
-        return np.arange(n_samples)
-    if shuffle == "blocks":
-        # (the blocks' rows at once, not a concatenation of 782 slices: 3 ms to 0.5 ms)
-        starts = rng.permutation(np.arange(0, n_samples, batch_size))
-        order = (starts[:, None] + np.arange(batch_size)).ravel()
-        return order[order < n_samples] if n_samples % batch_size else order
-    return _draws.permutation(rng, n_samples)  # (rng.permutation's, compiled)
 
 
 def _log_header(with_validation):

@@ -1,7 +1,7 @@
 """The compiled batch steps of one epoch: dense X, and sparse X with every coefficient updated.
 
 Forward, loss, backward and update, batch after batch, in the arithmetic
-and order of :func:`skgd._loop.descend` (see :mod:`skgd._kernel`, which
+and order of :func:`skgd._epoch.descend` (see :mod:`skgd._kernel`, which
 chooses and calls them). The loss of one element or row and the
 optimizers' update are shared with the lazy sparse steps of
 :mod:`skgd._lazy_sgd` and :mod:`skgd._lazy_momentum`.

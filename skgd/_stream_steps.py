@@ -6,7 +6,7 @@ schedule does at a fit's plateaus, :class:`StreamStep` does across calls
 several batches, momentum is at most critically damped
 (:func:`damp_stream_momentum`), and a loss with a link has each batch's
 step capped where the model is (:func:`_capped`, run batch by batch by
-:class:`skgd._loop._CappedRun`).
+:class:`skgd._epoch._CappedRun`).
 """
 
 import math
@@ -149,7 +149,7 @@ def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_si
     """Each batch's step, shortened where its rows are more curved than the loss scale saw.
 
     Measured where the model is now, for every batch of ``order`` (a capped
-    call passes one batch at a time, see :class:`skgd._loop._CappedRun`): a row
+    call passes one batch at a time, see :class:`skgd._epoch._CappedRun`): a row
     far from the others in any batch would overshoot (see
     :meth:`skgd._objective.Objective.step_cap`).
     """

@@ -582,7 +582,7 @@ def test_a_shuffled_fit_is_the_same_on_both_paths_of_the_shuffle(monkeypatch):
 def test_the_blocks_order_is_the_blocks_in_numpys_order_of_their_starts():
     # shuffle="blocks": contiguous blocks of batch_size rows (the last one
     # shorter), in the order RandomState.permutation gives their starts.
-    from skgd._loop import _epoch_order
+    from skgd._epoch import _epoch_order
 
     for n, batch_size in [(1000, 7), (1001, 1000), (999, 1), (5, 2), (256 * 40, 256)]:
         ours, numpys = np.random.RandomState(n), np.random.RandomState(n)
