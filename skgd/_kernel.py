@@ -71,9 +71,15 @@ _PACKED_ROWS = 1 << 15
 # of a lazy SGD fit (none seen at 2**20: 40 MB, fresh pages never touched).
 _UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
 
-# The lazy kernels take at most this share of the columns centred (see Plan._centred);
-# beyond, every batch updates every coefficient. MEASURED BELOW
-_CENTRED_SHARE = 0.25
+# Lazy momentum takes at most this share of the columns centred (see Plan._centred);
+# beyond, every batch updates every coefficient. A centred column is in most rows, so
+# many of them make the batches dense, where lazy momentum's work a non-zero (its
+# catch-up, its touched list) costs more than the dense epoch's passes over V: an
+# epoch with 1% of 20,000 columns centred took the same time both ways (2 outputs;
+# at 5% lazy took 1.6x the dense time; 5 outputs: 0.27x at 1%, 1.1x at 25%).
+# Lazy plain SGD was quicker at every share measured (0.1-0.66x, up to all
+# columns centred), so it takes any.
+_CENTRED_SHARE = 0.01
 
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
 # keeps two or three: see skgd._loop._spare)
@@ -108,7 +114,7 @@ class Plan:
         # (only a fresh optimizer's training can start with them: a stream's later
         # calls, and warm starts, need not count the columns unlike the first one)
         self.counts = not hasattr(optimizer, "state_")
-        self.centred = None  # (x_mean, its centred columns or None), see _centred
+        self.centred = None  # (x_mean, its centred columns and centres), see _centred
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """Run the batches of one epoch on ``state``, in place; V as it found it goes to ``start``.
@@ -177,7 +183,7 @@ class Plan:
         # at every step); momentum, also few runs of equal steps (one map a run
         # for every untouched step).
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
-        lazy = lazy and not np.any(self.l1) and self._centred() is not None
+        lazy = lazy and not np.any(self.l1) and self._few_centred()
         lazy_sgd = lazy and self.opt == _SGD
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
@@ -272,8 +278,13 @@ class Plan:
         if outside[1]:
             self.clean = [*self.clean[-(_CLEAN - 1) :], (start, used, zeros[0].tobytes())]
 
+    def _few_centred(self):
+        """Whether the lazy kernels take this many centred columns (see _CENTRED_SHARE)."""
+        n_centred, n_features = len(self._centred()[0]), len(self.objective.x_mean)
+        return self.opt == _SGD or n_centred <= _CENTRED_SHARE * n_features
+
     def _centred(self):
-        """The centred columns and their ``x_mean / x_scale``; None when too many to be lazy.
+        """The centred columns, ascending, and their ``x_mean / x_scale`` (float64).
 
         Sparse X's columns are not centred, but for those whose mean
         outweighs their spread (see :meth:`skgd._base.BaseGD._objective`):
@@ -289,8 +300,7 @@ class Plan:
             x_scale = self.objective.x_scale
             # (the ratio as the dense steps take it: of the float64 values)
             centres = x_mean[columns].astype(np.float64) / x_scale[columns].astype(np.float64)
-            few = len(columns) <= _CENTRED_SHARE * len(x_mean)
-            self.centred = x_mean, (columns, centres) if few else None
+            self.centred = x_mean, (columns, centres)
         return self.centred[1]
 
     def _centred_rows(self, used):
