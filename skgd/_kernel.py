@@ -10,14 +10,16 @@ criterion and early stopping stay in the loop, in plain Python.
 
 Sparse X is usually not centred (its columns are divided by their largest
 magnitude, see ``skgd._base``), so a batch touches only the coefficients of
-its non-zero columns. With plain ``"sgd"`` the L2 penalty is a scale factor
-of each output's coefficients (scikit-learn's ``wscale``); with momentum or
-Nesterov at a step constant over runs of batches (the epoch, or the stairs
-of an annealed last epoch), a coefficient no batch touches follows a fixed
-linear map a run, applied when a batch next reads it. Either way a batch costs
-O(its non-zeros). On wide data those reads land anywhere in the model, a
-cache miss each, so these two paths keep all that a non-zero needs (its
-column's coefficients, velocities and scale) in one row of a table.
+its non-zero columns, and of the few centred ones (non-zero in every row in
+standardized coordinates, see ``Plan._centred``). With plain ``"sgd"`` the
+L2 penalty is a scale factor of each output's coefficients (scikit-learn's
+``wscale``); with momentum or Nesterov at a step constant over runs of
+batches (the epoch, or the stairs of an annealed last epoch), a coefficient
+no batch touches follows a fixed linear map a run, applied when a batch next
+reads it. Either way a batch costs O(its non-zeros + n_outputs × the centred
+columns). On wide data those reads land anywhere in the model, a cache miss
+each, so these two paths keep all that a non-zero needs (its column's
+coefficients, velocities and scale) in one row of a table.
 Adagrad, RMSprop and Adam keep a state that moves every coefficient at
 every step, and L1 and averaging touch every coefficient: those cost
 O(n_outputs × n_features) per batch on sparse data too.
