@@ -10,14 +10,16 @@ criterion and early stopping stay in the loop, in plain Python.
 
 Sparse X is usually not centred (its columns are divided by their largest
 magnitude, see ``skgd._base``), so a batch touches only the coefficients of
-its non-zero columns. With plain ``"sgd"`` the L2 penalty is a scale factor
-of each output's coefficients (scikit-learn's ``wscale``); with momentum or
-Nesterov at a step constant over runs of batches (the epoch, or the stairs
-of an annealed last epoch), a coefficient no batch touches follows a fixed
-linear map a run, applied when a batch next reads it. Either way a batch costs
-O(its non-zeros). On wide data those reads land anywhere in the model, a
-cache miss each, so these two paths keep all that a non-zero needs (its
-column's coefficients, velocities and scale) in one row of a table.
+its non-zero columns, and of the few centred ones (non-zero in every row in
+standardized coordinates, see ``Plan._centred``). With plain ``"sgd"`` the
+L2 penalty is a scale factor of each output's coefficients (scikit-learn's
+``wscale``); with momentum or Nesterov at a step constant over runs of
+batches (the epoch, or the stairs of an annealed last epoch), a coefficient
+no batch touches follows a fixed linear map a run, applied when a batch next
+reads it. Either way a batch costs O(its non-zeros + n_outputs × the centred
+columns). On wide data those reads land anywhere in the model, a cache miss
+each, so these two paths keep all that a non-zero needs (its column's
+coefficients, velocities and scale) in one row of a table.
 Adagrad, RMSprop and Adam keep a state that moves every coefficient at
 every step, and L1 and averaging touch every coefficient: those cost
 O(n_outputs × n_features) per batch on sparse data too.
@@ -71,6 +73,16 @@ _PACKED_ROWS = 1 << 15
 # of a lazy SGD fit (none seen at 2**20: 40 MB, fresh pages never touched).
 _UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
 
+# Lazy momentum takes at most this share of the columns centred (see Plan._centred);
+# beyond, every batch updates every coefficient. A centred column is in most rows, so
+# many of them make the batches dense, where lazy momentum's work a non-zero (its
+# catch-up, its touched list) costs more than the dense epoch's passes over V: an
+# epoch with 1% of 20,000 columns centred took the same time both ways (2 outputs;
+# at 5% lazy took 1.6x the dense time; 5 outputs: 0.27x at 1%, 1.1x at 25%).
+# Lazy plain SGD was quicker at every share measured (0.1-0.66x, up to all
+# columns centred), so it takes any.
+_CENTRED_SHARE = 0.01
+
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
 # keeps two or three: see skgd._epoch._spare)
 _CLEAN = 4
@@ -104,7 +116,7 @@ class Plan:
         # (only a fresh optimizer's training can start with them: a stream's later
         # calls, and warm starts, need not count the columns unlike the first one)
         self.counts = not hasattr(optimizer, "state_")
-        self.centred = None  # (x_mean, whether any column is centred), decided once
+        self.centred = None  # (x_mean, its centred columns and centres), see _centred
         # whether the caller takes a swap of V and the start array (see run): the loop
         # does; a stream's capped batches, each run copying V to scratch, do not
         self.swaps = False
@@ -177,11 +189,12 @@ class Plan:
             state.c_average,
             averaging,
         )
-        # Lazy updates need uncentred columns, no L1 and no average (each moves
-        # every coefficient at every step); momentum, also few runs of equal
-        # steps (one map a run for every untouched step).
+        # Lazy updates need few centred columns (each is read and moved at every
+        # step, see _centred), no L1 and no average (each moves every coefficient
+        # at every step); momentum, also few runs of equal steps (one map a run
+        # for every untouched step).
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
-        lazy = lazy and not (np.any(self.l1) or self._centred())
+        lazy = lazy and not np.any(self.l1) and self._few_centred()
         lazy_sgd = lazy and self.opt == _SGD
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
@@ -193,7 +206,12 @@ class Plan:
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             used, rows = self._rows(X)
             table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2)
-            scratch = () if lazy_sgd else (runs, *self._scratch(X, batch_size, state.V.shape[0]))
+            centred = self._centred_rows(used)  # (the kernels' last two arguments)
+            scratch = (
+                centred
+                if lazy_sgd
+                else (runs, *self._scratch(X, batch_size, state.V.shape[0]), *centred)
+            )
             velocity = None if lazy_sgd else slots[0][0]  # (restart() makes a new one)
             holding = (kernel, state.V, velocity, table)
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
@@ -283,12 +301,35 @@ class Plan:
         if outside[1]:
             self.clean = [*self.clean[-(_CLEAN - 1) :], (start, used, zeros[0].tobytes())]
 
+    def _few_centred(self):
+        """Whether the lazy kernels take this many centred columns (see _CENTRED_SHARE)."""
+        n_centred, n_features = len(self._centred()[0]), len(self.objective.x_mean)
+        return self.opt == _SGD or n_centred <= _CENTRED_SHARE * n_features
+
     def _centred(self):
-        """Whether any column is centred (then no lazy epoch): a pass over x_mean once a fit."""
+        """The centred columns, ascending, and their ``x_mean / x_scale`` (float64).
+
+        Sparse X's columns are not centred, but for those whose mean
+        outweighs their spread (see :meth:`skgd._base.BaseGD._objective`):
+        a stop word of hashed text, in most rows. In standardized
+        coordinates such a column is non-zero in every row, so the lazy
+        kernels read and move it at every batch, as if every row held it:
+        a batch costs O(its non-zeros + K × the centred columns). Found
+        once a fit (a pass over x_mean).
+        """
         x_mean = self.objective.x_mean
         if self.centred is None or self.centred[0] is not x_mean:
-            self.centred = x_mean, bool(np.any(x_mean))
+            columns = np.flatnonzero(x_mean)
+            x_scale = self.objective.x_scale
+            # (the ratio as the dense steps take it: of the float64 values)
+            centres = x_mean[columns].astype(np.float64) / x_scale[columns].astype(np.float64)
+            self.centred = x_mean, (columns, centres)
         return self.centred[1]
+
+    def _centred_rows(self, used):
+        """The centred columns as rows of the lazy table (``used``), and their centres."""
+        columns, centres = self._centred()
+        return np.searchsorted(used, columns).astype(np.int64), centres
 
     def _packed(self, weights):
         """The targets and ``weights`` as views of one array, a row's side by side.
@@ -330,7 +371,7 @@ class Plan:
         return self.table
 
     def _rows(self, X):
-        """The columns X stores, ascending, and X's indices as rows of the lazy table.
+        """The columns X stores (and the centred ones), ascending; X's indices as rows of the table.
 
         Only these columns have a row: on hashed text, a table of every
         column (2**20 columns, 5 outputs: 50 MB) is read at random far
@@ -345,6 +386,10 @@ class Plan:
                 used, rows = used.astype(np.intp), rows.astype(X.indices.dtype, copy=False)
             else:
                 used, rows = stored_columns(X.indices, X.shape[1])
+            columns = self._centred()[0]  # (a stream's may be stored by its earlier calls only)
+            if not _holds(used, columns):
+                used = np.union1d(used, columns).astype(np.intp)  # each a row of the table
+                rows = np.searchsorted(used, X.indices).astype(X.indices.dtype, copy=False)
             self.rows = X.indices, used, rows
         return self.rows[1:]
 
@@ -356,11 +401,20 @@ class Plan:
         would fault in again, about as slow as the epoch's own work there).
         """
         widest = int(np.diff(X.indptr).max(initial=0))
-        size = max(1, min(X.shape[1], batch_size * widest))
+        n_centred = len(self._centred()[0])  # (a batch touches every centred column)
+        size = max(1, min(X.shape[1], batch_size * widest + n_centred))
         kept = self.scratch
         if kept is None or kept[0].shape[0] < size or kept[1].shape[1] != n_outputs:
             kept = self.scratch = np.empty(size, dtype=np.int64), np.empty((size, n_outputs))
         return kept[0][:size], kept[1][:size]
+
+
+def _holds(used, columns):
+    """Whether ascending ``used`` holds every one of ``columns``."""
+    if len(columns) == 0:
+        return True
+    places = np.searchsorted(used, columns)
+    return bool(np.all(places < len(used)) and np.all(used[places] == columns))
 
 
 def _slot(value, shape):

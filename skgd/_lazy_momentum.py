@@ -30,7 +30,7 @@ _RUNS = 32
 
 @jit_inline
 def _sparse_row(
-    data, indices, indptr, i, table, inverse, scale, c, y_loc, y_scale,
+    data, indices, indptr, i, table, inverse, scale, shift, c, y_loc, y_scale,
     kind, param, Y, indexed, g_scale, g_weight, raw, g, powers, runs, batch,
 ):  # fmt: skip
     """Forward and loss of sparse row i from its columns' rows of ``table``, in O(its non-zeros).
@@ -38,7 +38,8 @@ def _sparse_row(
     ``table[j, :K]`` holds column j's coefficients (times ``scale`` per
     output), ``table[j, inverse]`` the column's inverse scale. Fills ``raw``
     and ``g`` (the loss's gradient, times ``g_scale * g_weight``) and
-    returns the row's loss. For lazy momentum (``powers`` not None), each
+    returns the row's loss. ``shift``: the centred columns' means' share
+    of each output (see :func:`_centred_shift`). For lazy momentum (``powers`` not None), each
     column is brought to step ``batch`` on the way (its untouched steps
     as one map a run of equal steps, see :func:`_momentum_powers`;
     ``table[j, 2 * K + 1]`` is the step it is up to).
@@ -64,7 +65,7 @@ def _sparse_row(
         for k in range(n_outputs):
             raw[k] = _add_product(raw[k], x, table[j, k])
     for k in range(n_outputs):
-        raw[k] = y_loc[k] + y_scale[k] * (scale[k] * raw[k] + c[k])
+        raw[k] = y_loc[k] + y_scale[k] * (scale[k] * (raw[k] - shift[k]) + c[k])
     loss = _row_loss(kind, param, Y, indexed, i, raw, g)
     if g_weight == 0.0:  # a row of weight 0 counts for nothing, even where its loss overflows
         g[:] = 0.0
@@ -248,20 +249,52 @@ def _momentum_stored(V, SV1, table, batch, powers, runs, used, start, sums):
 
 
 @jit
+def _centred_shift(table, centred, centres, shift, powers, runs, batch):
+    """The centred columns brought to step ``batch``; ``shift[k]``: their values times centres.
+
+    Summed in the columns' order. Every batch touches them: only the
+    epoch's first finds them behind.
+    """
+    n_outputs = shift.shape[0]
+    up_to = 2 * n_outputs + 1
+    for u in range(centred.shape[0]):
+        j = centred[u]
+        a = int(table[j, up_to])
+        if a < batch:
+            for k in range(n_outputs):
+                table[j, k], table[j, n_outputs + k] = _catch_up(
+                    powers, runs, a, batch, k, table[j, k], table[j, n_outputs + k]
+                )
+            table[j, up_to] = batch
+    for k in range(n_outputs):
+        total = 0.0
+        for u in range(centred.shape[0]):
+            total = _add_product(total, table[centred[u], k], centres[u])
+        shift[k] = total
+
+
+@jit
 def _sparse_momentum_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, table,
-    used, runs, touched, grad, filled, at_start, sums, outside, zeros,
+    used, runs, touched, grad, centred, centres, filled, at_start, sums, outside, zeros,
 ):  # fmt: skip
-    """Momentum on sparse X at steps in few runs, lazily: a batch costs O(its non-zeros).
+    """Momentum on sparse X at steps in few runs, lazily: O(its non-zeros + K × centred columns).
 
     A column no batch touches follows a fixed linear map (see
     :func:`_momentum_powers`), applied all at once when a batch next reads
     it, and to every column at the end of the epoch. Row u of ``table``
     holds column ``used[u]``'s coefficients, their velocities, the column's
     inverse scale and the step the row is up to: a non-zero reads one place.
+
+    The few centred columns (table rows ``centred``, their ``x_mean /
+    x_scale`` in ``centres``; see Plan._centred) are non-zero in every row
+    in standardized coordinates: each batch brings them up to date and
+    reads them for the means' share of each output (the numpy path's
+    shift), and touches them with the means' share of the gradient. None:
+    the same arithmetic as without them.
     """
     n_outputs = V.shape[0]
     n = order.shape[0]
@@ -283,16 +316,19 @@ def _sparse_momentum_epoch(
     g = np.empty((batch_size, n_outputs))
     gc = np.empty(n_outputs)
     unscaled = np.ones(n_outputs)
+    shift = np.zeros(n_outputs)  # the centred columns' means' share of each output
     total, first = 0.0, np.nan
     for batch in range(n_batches):
         start = batch * batch_size
         m = min(batch_size, n - start)
+        if centred.shape[0]:
+            _centred_shift(table, centred, centres, shift, powers, runs, batch)
         batch_loss = 0.0
         for r in range(m):
             _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
             i = order[start + r]
             batch_loss += weights[i] * _sparse_row(  # the row's columns brought up to date
-                data, indices, indptr, i, table, inverse, unscaled, c, y_loc, y_scale,
+                data, indices, indptr, i, table, inverse, unscaled, shift, c, y_loc, y_scale,
                 kind, param, Y, indexed, g_scale, weights[i] / m, raw[r], g[r], powers, runs,
                 batch,
             )  # fmt: skip
@@ -323,6 +359,18 @@ def _sparse_momentum_epoch(
                 x = data[q] * table[j, inverse]
                 for k in range(n_outputs):
                     grad[slot, k] += g[r, k] * x
+        for u in range(centred.shape[0]):  # the means' share: -gc[k] times the centre
+            j = centred[u]
+            if table[j, up_to] == batch:  # (not in the batch's rows)
+                slot = n_touched
+                table[j, up_to] = -1.0 - slot
+                touched[slot] = j
+                grad[slot] = 0.0
+                n_touched += 1
+            else:
+                slot = int(-1.0 - table[j, up_to])
+            for k in range(n_outputs):
+                grad[slot, k] -= gc[k] * centres[u]
         t += 1
         step = steps[batch]
         # update: the touched columns as momentum does it, the others later

@@ -1055,3 +1055,92 @@ def test_lazy_sgd_writes_v_into_the_start_array_and_keeps_vs_array_as_start(dtyp
 
     monkeypatch.setattr(_kernel.Plan, "run", copied)
     _same_bits(fast, GDClassifier(**params, random_state=0).fit(X, y))
+
+
+def _text_with_stop_words(n_rows, n_features, frequent, n_classes, seed):
+    """Sparse rows of a few columns, plus ``frequent`` columns held by most rows (stop words)."""
+    rng = np.random.RandomState(seed)
+    X = sparse.random(n_rows, n_features, density=0.02, random_state=rng).toarray()
+    columns = rng.choice(n_features, frequent, replace=False)
+    for j in columns:  # in 60-90% of the rows, values about 1: the mean outweighs the spread
+        held = rng.rand(n_rows) < rng.uniform(0.6, 0.9)
+        X[:, j] = np.where(held, rng.uniform(0.8, 1.5, n_rows), 0.0)
+    X = sparse.csr_matrix(X)
+    scores = X @ rng.standard_normal((n_features, n_classes)) + rng.standard_normal(n_classes)
+    return X, np.argmax(scores + 0.3 * rng.standard_normal(scores.shape), axis=1), columns
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov"])
+@pytest.mark.parametrize("n_classes", [2, 5])
+@pytest.mark.parametrize("frequent", [1, 3])
+def test_sparse_centred_columns_train_lazily_as_the_numpy_path(
+    optimizer, n_classes, frequent, monkeypatch
+):
+    # A column in most rows (a stop word) is centred: in standardized
+    # coordinates it is non-zero in every row. The lazy kernels read and
+    # move it at every batch, every other column only where a batch holds
+    # it: the numpy path's model, through stages of the adaptive schedule,
+    # with weights; not the epoch that updates every coefficient.
+    X, y, columns = _text_with_stop_words(300, 400, frequent, n_classes, seed=frequent)
+    weights = np.random.RandomState(5).uniform(0.2, 3.0, len(y))
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=16, tol=1e-4, max_iter=30)
+    tables, table = [], _kernel.Plan._table
+    monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
+    monkeypatch.setattr(_kernel, "_sparse_epoch", None)  # not the path of every column
+    compiled, numpy = both_paths(
+        lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch, sample_weight=weights
+    )
+    assert tables  # the lazy path
+    assert compiled.n_iter_ > 5
+    same_model(compiled, numpy)
+
+
+def test_the_centred_columns_are_the_frequent_ones(monkeypatch):
+    # (what the test above takes for granted: its frequent columns, and only
+    # those, are centred, so the lazy kernels see them)
+    X, y, columns = _text_with_stop_words(300, 400, 3, 2, seed=3)
+    centred = []
+    real = _kernel.Plan._centred
+    monkeypatch.setattr(_kernel.Plan, "_centred", lambda p: centred.append(real(p)) or centred[-1])
+    GDClassifier(optimizer="sgd", max_iter=2, tol=None, random_state=0).fit(X, y)
+    assert centred and all(set(c[0]) == set(columns) for c in centred)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_many_centred_columns_lazy_for_sgd_dense_for_momentum(optimizer, monkeypatch):
+    # Beyond _CENTRED_SHARE of the columns centred, lazy momentum gives way
+    # to the epoch that updates every coefficient (quicker on such dense
+    # batches); plain SGD stays lazy. Either way the numpy path's model.
+    X, y, columns = _text_with_stop_words(200, 60, 12, 3, seed=7)
+    tables, table = [], _kernel.Plan._table
+    monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
+    params = dict(optimizer=optimizer, alpha=1e-3, batch_size=16, tol=None, max_iter=4)
+    compiled, numpy = both_paths(lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch)
+    assert bool(tables) == (optimizer == "sgd")
+    same_model(compiled, numpy)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
+def test_a_streams_centred_column_its_call_does_not_store_still_moves(optimizer, monkeypatch):
+    # A stream's centring comes from all its calls: a one-row call whose row
+    # lacks a centred column still moves it (the row's value there is
+    # -mean / scale), from a row of the lazy table the call gives it.
+    X, y, columns = _text_with_stop_words(300, 2000, 2, 2, seed=11)
+    assert any(not set(columns) <= set(X[i].indices) for i in range(100, 300))
+    tables, table = [], _kernel.Plan._table
+    monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
+    models = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        model = GDClassifier(optimizer=optimizer, random_state=0)
+        model.partial_fit(X[:100], y[:100], classes=[0, 1])
+        for i in range(100, 300):
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        models.append(model)
+    assert len(tables) >= 201  # the lazy path, each call
+    assert_allclose(
+        models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
+    )
+    assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-9, atol=1e-9)
