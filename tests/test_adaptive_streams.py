@@ -1,0 +1,94 @@
+"""Adagrad, RMSprop and Adam in partial_fit streams: a step for each coordinate, not the gradient's.
+
+Their update divides the gradient by its running size, so a fresh one's first
+step is a sign step of the learning rate on every coordinate; a stream's
+call has no step search to back off from a step too long for the data.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+from sklearn.datasets import make_regression
+
+from skgd import GDRegressor
+
+ADAPTIVE = ["adam", "rmsprop", "adagrad"]
+# Known, not fixed: a stream whose statistics move at each call gets a new Adagrad
+# each time (its sum, kept, decays its steps from the first rows), each call a sign step
+WALKS = pytest.mark.xfail(strict=True, reason="a new Adagrad at each rescale: sign steps")
+STREAMS = ["adam", "rmsprop", pytest.param("adagrad", marks=WALKS)]
+
+
+@pytest.fixture(scope="module")
+def regression():
+    return make_regression(
+        n_samples=2000, n_features=50, n_informative=20, noise=10, random_state=0
+    )
+
+
+@pytest.fixture(scope="module")
+def sparse_rows():
+    rng = np.random.RandomState(0)
+    X = sparse.random(300, 400, density=0.03, random_state=0, format="csr")
+    y = X @ rng.randn(400) + 0.1 * rng.randn(300)
+    return X, y
+
+
+def _stream(optimizer, X, y, chunk, passes):
+    """The training mse after each pass of ``chunk``-row partial_fit calls."""
+    model, mse = GDRegressor(optimizer=optimizer, random_state=0), []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(passes):
+            for start in range(0, X.shape[0], chunk):
+                model.partial_fit(X[start : start + chunk], y[start : start + chunk])
+            mse.append(float(np.mean((model.predict(X) - y) ** 2)))
+    return mse
+
+
+@pytest.mark.parametrize("optimizer", ADAPTIVE)
+@pytest.mark.parametrize("n", [10, 40, 50, 64])
+def test_an_adaptive_optimizers_first_partial_fit_beats_the_constant_model(
+    regression, optimizer, n
+):
+    # A first call of at most 64 rows is one batch: a sign step on 50 features.
+    # At the gradient's step 1/L, RMSprop's diverged (40-64 rows) and Adam's and
+    # Adagrad's ended below the constant model (R² < 0) on the rows it had not seen.
+    X, y = regression
+    model = GDRegressor(optimizer=optimizer, random_state=0).partial_fit(X[:n], y[:n])
+    assert model.score(X[n:], y[n:]) > 0.0  # the constant model (the mean): 0
+
+
+def test_the_first_call_of_rmsprop_adam_and_adagrad_is_the_same_sign_step(regression):
+    # Each takes lr * g / |g| on its first step, RMSprop's mean square
+    # bias-corrected as Adam's is (uncorrected it is 3.16 times longer)
+    X, y = regression
+    models = [
+        GDRegressor(optimizer=name, random_state=0).partial_fit(X[:50], y[:50]) for name in ADAPTIVE
+    ]
+    for model in models[1:]:  # (to epsilon's share: 1e-8 against RMSprop's 0.32 |g|)
+        assert_allclose(model.coef_, models[0].coef_, rtol=1e-4)
+        assert_allclose(model.intercept_, models[0].intercept_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("optimizer", STREAMS)
+def test_an_adaptive_stream_of_densified_sparse_rows_does_not_walk_away(sparse_rows, optimizer):
+    # The stream's statistics move at each call; a new optimizer each time made
+    # each call a sign step of every coordinate, and the model walked away pass
+    # after pass (training mse 267, 343, 437 with Adam; var(y) is 4.2)
+    X, y = sparse_rows
+    mse = _stream(optimizer, X.toarray(), y, chunk=10, passes=3)
+    assert np.all(np.isfinite(mse))
+    assert mse[-1] <= mse[0]
+
+
+@pytest.mark.parametrize("optimizer", STREAMS)
+def test_an_adaptive_stream_of_sparse_rows_fits_as_well_as_nesterovs(sparse_rows, optimizer):
+    # (RMSprop's first call diverged; Adam and Adagrad ended at training mse 5.2
+    # and 4.4, above var(y) = 4.2, where Nesterov's momentum reaches 1.5)
+    X, y = sparse_rows
+    reference = _stream("nesterov", X, y, chunk=10, passes=3)[-1]
+    assert _stream(optimizer, X, y, chunk=10, passes=3)[-1] <= reference
