@@ -68,6 +68,10 @@ _AUTO_BATCH_SIZE = 32
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
 
+# A stream's column whose scale grows more than this many times at once keeps its
+# standardized coefficient (see BaseGD._kept_in_scale).
+_SCALE_GROWTH = 4.0
+
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
 
@@ -452,6 +456,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
                 W = W.reshape(W_model.shape)
+                if incremental:
+                    W = self._kept_in_scale(W, objective)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
@@ -463,6 +469,32 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if not self.fit_intercept:
             c[:] = 0
         return V, c
+
+    def _kept_in_scale(self, W, objective):
+        """A stream's coefficients, those of columns whose scale grew many times shrunk with it.
+
+        A column's scale taken from its first values can be far too small (a
+        sparse column seen once, at 3e-4: its largest magnitude so far). Its
+        standardized steps were then that many times too long in X's units,
+        and its coefficient (933, from one row) predicted wildly on the rows
+        to come, which hold it at its true size: 10-row calls of sparse rows
+        ended at a training mse 1250 times var(y), silently. A column whose
+        scale grows more than ``_SCALE_GROWTH`` times keeps its standardized
+        coefficient instead: its share of a prediction stays the size it
+        had, in the new units. (Moderate changes of a scale, as a stream's
+        statistics settle, keep the model as it is.)
+        """
+        old = self.__dict__.get("_x_scale")
+        if old is None or not self.standardize or old.shape != objective.x_scale.shape:
+            return W
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = old / objective.x_scale
+        grown = ratio < 1 / _SCALE_GROWTH  # (NaN: never)
+        if not np.logical_or.reduce(grown, axis=None):
+            return W
+        W = W.copy()  # (coef_'s view, or the kept iterate: never written in place)
+        W[:, grown] *= ratio[grown].astype(W.dtype)
+        return W
 
     def _call_optimizer(self, n_samples, stats, streaming):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
@@ -575,6 +607,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
+        # (a new array each call, never changed in place; X's own units: no scale to keep)
+        self._x_scale = objective.x_scale if self.standardize else None
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
