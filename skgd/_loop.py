@@ -13,7 +13,7 @@ the update count, the loss curve, a stream's step) is in a :class:`TrainingState
 What an epoch's end decides is in named objects, each saying why: the
 :class:`StopCriterion`; the steps and batch size of each epoch, and what a
 plateau brings (:class:`~skgd._schedules.Schedule`); exact descent's lowest
-point and step search (:class:`~skgd._schedules.ExactDescent`); the checks
+point and step search (:class:`~skgd._exact_descent.ExactDescent`); the checks
 for divergence and a fit's way back (:class:`~skgd._divergence.Recovery`).
 """
 
@@ -26,7 +26,8 @@ import numpy as np
 from . import _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
 from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _swapped
-from ._schedules import _ROUNDING, ExactDescent, Schedule
+from ._exact_descent import ExactDescent
+from ._schedules import _ROUNDING, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, damp_stream_momentum
 

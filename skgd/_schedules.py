@@ -5,7 +5,7 @@ steps its batches take, and at a plateau of the stop criterion what next.
 :class:`Schedule` answers both: its :meth:`~Schedule.at_plateau` is the one
 place that decides what a plateau brings (a larger batch, exact descent, a
 shorter step, or the stop). With it here: exact descent's lowest point and
-its step, which follows the loss (:class:`ExactDescent`, :class:`StepSearch`);
+its step, which follows the loss (:mod:`skgd._exact_descent`);
 the largest stable step 1/L of a batch size and the intercept's; the
 "invscaling" decay; the annealed last epoch of a fit that runs out of
 epochs among batches. A stream's schedule across ``partial_fit`` calls is
@@ -28,12 +28,6 @@ _STEP_DIVISION = 5.0
 _PLATEAUS = 8
 _MANY_BATCHES = 100
 _SHORT_PATIENCE = 2
-# Exact descent's step search (:class:`StepSearch`):
-_BACKOFF = 2.0  # a rise halves the step
-_GROWTH = 1.1  # after the doubling, the growth at each fall ...
-_CALM = 5  # ... once this many epochs in a row have fallen
-_LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
-_WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
 _STAIRS = 16  # the last epoch's steps, when a fit runs out of epochs among batches ...
 _FLAT = 0.01  # ... at its noise floor: an epoch gained less than this share of the loss
 # The intercept's curvature, the objective's less L2's, is measured apart below this share
@@ -51,7 +45,7 @@ class Schedule:
     "invscaling". The "adaptive" schedule starts at the batch size given and
     at each plateau of the stop criterion takes the next stage
     (:meth:`at_plateau`): less noise, a larger batch, whose stable step is
-    longer; at the whole data exact descent (:class:`ExactDescent`), then a
+    longer; at the whole data exact descent (:class:`~skgd._exact_descent.ExactDescent`), then a
     shorter step; a plateau that needs none of these is the optimum. A
     stream's call of it takes the stream's step (:class:`~skgd._stream_steps.StreamStep`).
     """
@@ -206,120 +200,6 @@ class Schedule:
             self.settings, n_samples, self.batch_size, self.optimizer
         )
         stop.best = None  # a new footing: progress is measured afresh
-
-
-class ExactDescent:
-    """Epochs of the whole data at once: their lowest point, and the adaptive step search.
-
-    Exact descent's epoch loss is that of where the epoch started, which it
-    keeps as the lowest point (the "adaptive" schedule's way back), and a
-    rise shows momentum overshot (it restarts). In a fit of the "adaptive"
-    schedule its step follows the loss (:class:`StepSearch`): not for early
-    stopping, which wants the best held-out score, not the optimum; not
-    without standardization, where γ is the user's own step; not for
-    averaging, which wants the iterates of one step.
-    """
-
-    def __init__(self, settings, state, objective, validate, dtype):
-        adapts = settings.schedule == "adaptive" and settings.stop and validate is None
-        self.adapts = adapts and settings.curvature is not None and state.average_from == np.inf
-        # (a stream's call, one epoch without a stop criterion, searches nothing)
-        self.search = StepSearch(_LONGEST * settings.learning_rate) if settings.stop else None
-        self.searching = False  # the last exact epoch searched: no plateau
-        self.hopeless = False  # this epoch's fall shows the plateau now
-        self.lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
-        self.objective, self.rounding = objective, _rounding(dtype)
-        self.memory = getattr(state.optimizer, "noise_gain", 1.0)
-        self.n_iter_no_change = settings.n_iter_no_change
-
-    def search_afresh(self):
-        """After a recovery from divergence: a search without the doubling."""
-        self.search = StepSearch(self.search.longest, doubling=False)
-
-    def after_epoch(self, epoch_loss, at_start, first_epoch, state, kernel, schedule, stop):
-        """After an epoch at ``epoch_loss``, before the loss curve takes it.
-
-        An epoch of the whole data in one batch is exact: its loss is that
-        of ``at_start``. Sets ``schedule.rate`` to the search's next step,
-        and goes back to the lowest point where the search says so.
-        (``state.loss_curve[first_epoch:]``: this fit's epochs before.)
-        """
-        self.hopeless = False
-        if schedule.batch_size != schedule.n_samples:
-            return
-        reference, curve = self.objective.reference_loss, state.loss_curve
-        # (by more than X's rounding, so that weights and repeated rows, and
-        # the compiled and numpy sums, decide alike)
-        if len(curve) > first_epoch and epoch_loss - curve[-1] > self.rounding * reference:
-            state.optimizer.restart()  # exact descent rose: momentum overshot
-        if self.lowest is None or epoch_loss < self.lowest[0]:
-            self.lowest = (epoch_loss, *at_start)
-        if not self.adapts:
-            return
-        search, tol = self.search, stop.tol
-        fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
-        # The bound L holds everywhere; where the model is, the curvature
-        # is often far lower (a logistic loss flattens as the classes
-        # separate), and exact descent can follow it.
-        schedule.rate, back, self.searching = search.update(
-            epoch_loss, schedule.rate, self.rounding * reference, _WORTH * tol * reference
-        )
-        # Along a descent direction the loss is convex in the step, so
-        # twice the step gains at most twice as much. A fall so small that
-        # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
-        # times the momentum's gain, would still not reach tol, shows the
-        # plateau now.
-        if doubled and search.doubling and not self.searching and fall > 0:
-            window = (2.0 ** (self.n_iter_no_change + 1) - 2.0) * self.memory
-            self.hopeless = fall * window <= tol * reference
-        if back:  # to the lowest point, with a shorter step
-            _back_to(state, self.lowest[1:], kernel)
-
-
-class StepSearch:
-    """Exact descent's step, following the curvature where the model is.
-
-    After each epoch whose loss fell, the step doubles, until a first rise or
-    flat epoch; from then on it grows by a tenth at each fall once five in a
-    row have fallen. A rise goes back to the lowest point with half the
-    step. The epochs of this search (a doubled step that bought a fall worth
-    having, a rise, the lowest point seen again) are not a plateau.
-    """
-
-    def __init__(self, longest, doubling=True):
-        self.longest = longest  # the longest step allowed
-        self.doubling, self.retrying, self.calm = doubling, False, 0
-        self.last = None  # the last exact epoch's loss
-
-    @property
-    def started(self):
-        return self.last is not None
-
-    def update(self, loss, rate, rounding, worth):
-        """After an exact epoch at ``loss``, with the step ``rate``.
-
-        Returns the next step, whether to go back to the lowest point, and
-        whether this epoch searched. Changes within ``rounding`` are neither
-        rises nor falls; a doubled step's fall under ``worth`` is no search.
-        """
-        if self.last is None:
-            self.last = loss
-            return rate, False, False
-        change, self.last, doubling = loss - self.last, loss, self.doubling
-        rose, fell = change > rounding, change < -rounding
-        searching = self.retrying or rose or (doubling and -change > worth)
-        back = rose
-        if rose:
-            rate, self.doubling, self.retrying = rate / _BACKOFF, False, True
-        elif self.retrying:  # the lowest point seen again
-            self.retrying = False
-        elif fell and (doubling or self.calm >= _CALM):
-            rate = min(rate * (2.0 if doubling else _GROWTH), self.longest)
-            self.doubling = doubling and rate < self.longest
-        elif doubling:  # flat: a longer step no longer helps
-            self.doubling = False
-        self.calm = self.calm + 1 if fell else 0
-        return rate, back, searching
 
 
 def _largest_stable_step(settings, n_samples, batch_size, optimizer):

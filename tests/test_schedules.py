@@ -9,8 +9,9 @@ import pytest
 from numpy.testing import assert_array_equal
 
 from skgd._divergence import Recovery
+from skgd._exact_descent import ExactDescent, StepSearch
 from skgd._loop import Settings, StopCriterion, TrainingState
-from skgd._schedules import _BATCH_GROWTH, _PLATEAUS, ExactDescent, Schedule, StepSearch
+from skgd._schedules import _BATCH_GROWTH, _PLATEAUS, Schedule
 from skgd.optim import SGD, Adam
 
 
