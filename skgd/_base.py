@@ -68,9 +68,11 @@ _AUTO_BATCH_SIZE = 32
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
 
-# A stream's column whose scale grows more than this many times at once keeps its
-# standardized coefficient (see BaseGD._kept_in_scale).
+# A stream's column whose scale grows more than this many times at once, while it
+# had shown fewer non-zero values than this, keeps its standardized coefficient
+# (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
+_FEW_VALUES = 10
 
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
@@ -313,6 +315,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming)
+        counts = self._value_counts(X, streaming) if self.standardize else None
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -322,12 +325,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
+        kept = self._kept_scales(objective) if streaming else None
         V, c = self._start(
             objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
-            coef_init, intercept_init,
+            coef_init, intercept_init, kept,
         )  # fmt: skip
         optimizer = self._call_optimizer(X.shape[0], stats, streaming)
-        state = self._training_state(objective, V, c, optimizer, rng, continuing, streaming)
+        state = self._training_state(objective, V, c, optimizer, rng, continuing, streaming, kept)
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
             curvature = _curvature(objective, X, sample_weight, self.fit_intercept, row_norms)
@@ -380,7 +384,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._keep_average(objective, state)
-        self._keep_stream(objective, stats, peak, recent, rng, rng_own)
+        self._keep_stream(objective, stats, peak, counts, recent, rng, rng_own)
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
@@ -440,12 +444,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _start(
         self, objective, rng, stats, dtype, n_outputs, continuing, incremental, coef_init,
-        intercept_init,
+        intercept_init, kept=None,
     ):  # fmt: skip
         """The parameters training starts from, ``(V, c)`` in standardized coordinates.
 
         At random (the course's step 1), unless the model is continued or
-        ``coef_init``/``intercept_init`` are given.
+        ``coef_init``/``intercept_init`` are given. ``kept``: a stream's
+        factors for the columns that keep their standardized coefficient
+        (:meth:`_kept_scales`), or None.
         """
         if not continuing:
             V, c = self._initial_params(rng, n_outputs, stats, dtype)
@@ -456,8 +462,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
                 W = W.reshape(W_model.shape)
-                if incremental:
-                    W = self._kept_in_scale(W, objective)
+                if kept is not None:  # (a new array: coef_'s view is never written)
+                    W = W * kept.astype(W.dtype)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
@@ -470,31 +476,45 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         return V, c
 
-    def _kept_in_scale(self, W, objective):
-        """A stream's coefficients, those of columns whose scale grew many times shrunk with it.
+    def _value_counts(self, X, streaming):
+        """How many non-zero values each column has shown: in this data, or the stream's so far."""
+        if isinstance(X, np.ndarray):
+            counts = np.count_nonzero(X, axis=0)
+        else:  # (CSR: a stored value's column is in indices)
+            counts = np.bincount(X.indices, minlength=X.shape[1])
+        previous = self.__dict__.get("_x_counts") if streaming else None
+        if previous is not None and previous.shape == counts.shape:
+            counts = counts + previous
+        return counts
 
-        A column's scale taken from its first values can be far too small (a
-        sparse column seen once, at 3e-4: its largest magnitude so far). Its
-        standardized steps were then that many times too long in X's units,
-        and its coefficient (933, from one row) predicted wildly on the rows
-        to come, which hold it at its true size: 10-row calls of sparse rows
-        ended at a training mse 1250 times var(y), silently. A column whose
-        scale grows more than ``_SCALE_GROWTH`` times keeps its standardized
-        coefficient instead: its share of a prediction stays the size it
-        had, in the new units. (Moderate changes of a scale, as a stream's
-        statistics settle, keep the model as it is.)
+    def _kept_scales(self, objective):
+        """A stream's factors from coefficients to the columns' kept ones, or None if none moves.
+
+        A column's scale taken from its first few values can be far too small
+        (a sparse column seen once, at 3e-4: its largest magnitude so far).
+        Its standardized steps were then that many times too long in X's
+        units, and its coefficient (933, from one row) predicted wildly on
+        the rows to come, which hold it at its true size: 10-row calls of
+        sparse rows ended at a training mse 1250 times var(y), silently. A
+        column whose scale grows more than ``_SCALE_GROWTH`` times, having
+        shown fewer than ``_FEW_VALUES`` non-zero values before, keeps its
+        standardized coefficient: its share of a prediction keeps its size,
+        in the new units. A column known from more values keeps its
+        coefficient whatever the new rows: an outlier says nothing of what
+        the stream has learned of it (one row of x0 = 2000 after 10,000
+        rows took a coefficient of 3.00 to 0.28 otherwise).
         """
-        old = self.__dict__.get("_x_scale")
-        if old is None or not self.standardize or old.shape != objective.x_scale.shape:
-            return W
+        old, counts = self.__dict__.get("_x_scale"), self.__dict__.get("_x_counts")
+        if old is None or counts is None or not self.standardize:
+            return None
+        if old.shape != objective.x_scale.shape:
+            return None
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = old / objective.x_scale
-        grown = ratio < 1 / _SCALE_GROWTH  # (NaN: never)
+        grown = (ratio < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
-            return W
-        W = W.copy()  # (coef_'s view, or the kept iterate: never written in place)
-        W[:, grown] *= ratio[grown].astype(W.dtype)
-        return W
+            return None
+        return np.where(grown, ratio, 1.0)
 
     def _call_optimizer(self, n_samples, stats, streaming):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
@@ -518,8 +538,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (and a new optimizer set between partial_fit calls starts afresh)
         return self._new_optimizer()
 
-    def _training_state(self, objective, V, c, optimizer, rng, continuing, streaming):
-        """What the loop trains: parameters, optimizer, generator, step count, curve, averages."""
+    def _training_state(self, objective, V, c, optimizer, rng, continuing, streaming, kept=None):
+        """What the loop trains: parameters, optimizer, generator, step count, curve, averages.
+
+        ``kept``: as for :meth:`_start`, for the average's coefficients too.
+        """
         curve = list(self.loss_curve_) if continuing else []  # (the call's own copy)
         stream = None  # a stream's schedule, continued
         if streaming and getattr(self, "_stream_step", None) is not None:
@@ -531,6 +554,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             state.average_from = int(self.average)
             if continuing and getattr(self, "_average", None) is not None:
                 W_average, b_average, state.n_averaged, state.seen = self._average
+                if kept is not None:
+                    W_average = W_average * kept.astype(W_average.dtype)
                 V_average, c_average = objective.from_model(W_average, b_average)
                 state.V_average[...], state.c_average[...] = V_average, c_average
         return state
@@ -600,7 +625,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
 
-    def _keep_stream(self, objective, stats, peak, recent, rng, rng_own):
+    def _keep_stream(self, objective, stats, peak, counts, recent, rng, rng_own):
         """What a stream's next call continues from: statistics, origin, recent targets."""
         # plain arrays, so that persisted models name no private type
         self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
@@ -609,6 +634,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_peak = peak
         # (a new array each call, never changed in place; X's own units: no scale to keep)
         self._x_scale = objective.x_scale if self.standardize else None
+        self._x_counts = counts  # (each column's non-zero values so far)
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None

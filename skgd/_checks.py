@@ -424,8 +424,8 @@ def valid_as_is(estimator, X, y, y_kinds, y_ndims):
     if X.ndim != 2 or X.dtype not in _FLOAT_TYPES or not X.flags.c_contiguous:
         return False
     n_samples, n_features = X.shape
-    if not 0 < n_samples * n_features <= _SMALL_CHUNK or len(y) != n_samples:
-        return False
+    if not 0 < n_samples * n_features <= _SMALL_CHUNK or y.shape[:1] != (n_samples,):
+        return False  # (a 0-d y has no length: validation says so in its words)
     state = estimator.__dict__
     if state.get("n_features_in_") != n_features or "feature_names_in_" in state:
         return False

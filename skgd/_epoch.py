@@ -7,7 +7,7 @@ inner loop in numpy (any loss, any optimizer). A stream's call of a loss
 with a link runs batch by batch, each batch's step capped where the model
 then is (:class:`_CappedRun`). Also here: the rows of an epoch in the order
 its batches take them (:func:`_epoch_order`), and the arrays an epoch keeps
-its start in (:func:`_spare`, :func:`_swapped`).
+its start in (:func:`_spare`, :func:`_start_swapped`).
 """
 
 import numpy as np
@@ -142,7 +142,7 @@ def descend(
     return total, len(steps), first, np.nan
 
 
-def _swapped(spares, V_before, at_start):
+def _start_swapped(spares, V_before, at_start):
     """The epoch's start after the plan swapped V and the start array: ``V_before``.
 
     The start array the loop gave is V now; among the spares, ``V_before``

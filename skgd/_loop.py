@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
-from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _swapped
+from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _start_swapped
 from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, Schedule
 from ._stopping import Progress, better, diverged_error
@@ -127,7 +127,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         kernel = _CappedRun(
             kernel, objective, schedule.stable_step, Y, single, settings.fit_intercept
         )
-    elif kernel is not None:  # V may come back in the start array (see _swapped)
+    elif kernel is not None:  # V may come back in the start array (see skgd._epoch._start_swapped)
         kernel.swaps = True
     first_t, first_epoch = state.t, len(state.loss_curve)
     converged, model = False, None
@@ -157,7 +157,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 at_start, single, settings.fit_intercept,
             )  # fmt: skip
             if state.V is not V_before:  # the plan swapped V and the start (see Plan.run)
-                at_start = _swapped(recovery.spares, V_before, at_start)
+                at_start = _start_swapped(recovery.spares, V_before, at_start)
             state.t += done
             if done < n_batches:  # a batch's loss overflowed: diverging
                 if state.t == first_t or not recovery.possible():

@@ -65,10 +65,10 @@ class Schedule:
         # a stream's call of an adaptive optimizer: its step is a length for each
         # coordinate, not a multiple of the gradient (see SignStepLength)
         self.length = None
-        if isinstance(self.optimizer, _SIZES_GRADIENT) and settings.curvature is not None:
+        adaptive_optimizer = isinstance(self.optimizer, _SIZES_GRADIENT)
+        if adaptive_optimizer and settings.curvature is not None and not settings.stop:
             n_params = state.V.shape[1] + settings.fit_intercept
-            length = SignStepLength(self.optimizer, state.t, self.stable_step, n_params)
-            self.length = length if not settings.stop else None
+            self.length = SignStepLength(self.optimizer, state.t, self.stable_step, n_params)
         # A fit that reaches max_iter among batches, at the batches' noise floor,
         # ends its last epoch's steps falling by stairs: the model returned then
         # sits below that noise, not wherever the last step threw it (as averaging
