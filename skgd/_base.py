@@ -315,7 +315,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming)
-        counts = self._value_counts(X, streaming) if self.standardize else None
+        counts = self._value_counts(X, incremental, streaming) if self.standardize else None
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -476,16 +476,23 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         return V, c
 
-    def _value_counts(self, X, streaming):
-        """How many non-zero values each column has shown: in this data, or the stream's so far."""
-        if isinstance(X, np.ndarray):
-            counts = np.count_nonzero(X, axis=0)
-        else:  # (CSR: a stored value's column is in indices)
-            counts = np.bincount(X.indices, minlength=X.shape[1])
+    def _value_counts(self, X, incremental, streaming):
+        """How many non-zero values each column has shown, in this data or the stream's so far.
+
+        None stands for many: a dense ``fit``'s scales rest on all its rows
+        (and counting them would take a temporary of X's size), and so do
+        those of a stream that continues one.
+        """
         previous = self.__dict__.get("_x_counts") if streaming else None
-        if previous is not None and previous.shape == counts.shape:
-            counts = counts + previous
-        return counts
+        if streaming and previous is None:  # (a dense fit's stream, or a model from before)
+            return None
+        if isinstance(X, np.ndarray):
+            if not incremental:
+                return None
+            counts = np.count_nonzero(X, axis=0)  # (a stream's chunk)
+        else:  # (CSR: a stored value's column is in indices; O(non-zeros), no copy)
+            counts = np.bincount(X.indices, minlength=X.shape[1])
+        return counts if previous is None else counts + previous
 
     def _kept_scales(self, objective):
         """A stream's factors from coefficients to the columns' kept ones, or None if none moves.
