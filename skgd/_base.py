@@ -315,7 +315,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming)
-        counts = self._value_counts(X, incremental, streaming) if self.standardize else None
+        counts = self._value_counts(X, streaming) if self.standardize else None
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -325,7 +325,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
-        kept = self._kept_scales(objective) if streaming else None
+        kept = self._kept_scales(objective, stats) if streaming else None
         V, c = self._start(
             objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
             coef_init, intercept_init, kept,
@@ -462,8 +462,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 W_model = self._W
                 W, b = getattr(self, "_iterate", None) or (W_model, self.intercept_)
                 W = W.reshape(W_model.shape)
-                if kept is not None:  # (a new array: coef_'s view is never written)
-                    W = W * kept.astype(W.dtype)
+                if kept is not None:  # (new arrays: coef_'s view is never written)
+                    W, b = _kept_model(W, b, *kept, self.fit_intercept)
             else:  # (at random, V and c need no round trip: on wide data, two passes)
                 W, b = objective.to_model(V, c)
             if coef_init is not None:
@@ -476,26 +476,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         return V, c
 
-    def _value_counts(self, X, incremental, streaming):
+    def _value_counts(self, X, streaming):
         """How many non-zero values each column has shown, in this data or the stream's so far.
 
-        None stands for many: a dense ``fit``'s scales rest on all its rows
-        (and counting them would take a temporary of X's size), and so do
-        those of a stream that continues one.
+        Sparse X only (see :meth:`_kept_scales`); None for dense X, and for
+        a stream that continues a model from before the counts.
         """
         previous = self.__dict__.get("_x_counts") if streaming else None
-        if streaming and previous is None:  # (a dense fit's stream, or a model from before)
+        if isinstance(X, np.ndarray) or (streaming and previous is None):
             return None
-        if isinstance(X, np.ndarray):
-            if not incremental:
-                return None
-            counts = np.count_nonzero(X, axis=0)  # (a stream's chunk)
-        else:  # (CSR: a stored value's column is in indices; O(non-zeros), no copy)
-            counts = np.bincount(X.indices, minlength=X.shape[1])
+        counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return counts if previous is None else counts + previous
 
-    def _kept_scales(self, objective):
-        """A stream's factors from coefficients to the columns' kept ones, or None if none moves.
+    def _kept_scales(self, objective, stats):
+        """A stream's factors from coefficients to the columns' kept ones, and the columns' means.
+
+        None if no column's coefficient moves.
 
         A column's scale taken from its first few values can be far too small
         (a sparse column seen once, at 3e-4: its largest magnitude so far).
@@ -509,7 +505,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         in the new units. A column known from more values keeps its
         coefficient whatever the new rows: an outlier says nothing of what
         the stream has learned of it (one row of x0 = 2000 after 10,000
-        rows took a coefficient of 3.00 to 0.28 otherwise).
+        rows took a coefficient of 3.00 to 0.28 otherwise). Sparse X only:
+        a dense column's scale is its deviation, which a few rows of raw
+        data can make grow fourfold while its coefficient is right (a
+        user trial: one-row streams of raw wine, held-out accuracy 0.95 ->
+        0.88). The intercept takes the change at the columns' means (see
+        :func:`_kept_model`).
         """
         old, counts = self.__dict__.get("_x_scale"), self.__dict__.get("_x_counts")
         if old is None or counts is None or not self.standardize:
@@ -521,7 +522,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         grown = (ratio < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
             return None
-        return np.where(grown, ratio, 1.0)
+        return np.where(grown, ratio, 1.0), stats[0].mean
 
     def _call_optimizer(self, n_samples, stats, streaming):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
@@ -562,7 +563,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             if continuing and getattr(self, "_average", None) is not None:
                 W_average, b_average, state.n_averaged, state.seen = self._average
                 if kept is not None:
-                    W_average = W_average * kept.astype(W_average.dtype)
+                    W_average, b_average = _kept_model(
+                        W_average, b_average, *kept, self.fit_intercept
+                    )
                 V_average, c_average = objective.from_model(W_average, b_average)
                 state.V_average[...], state.c_average[...] = V_average, c_average
         return state
@@ -928,6 +931,18 @@ def _weights_in_range(sample_weight):
     unit = float(_power_of_two(largest))  # (2**1023 at most: 2**1024 is no float)
     # in float64: the power of two above float32's largest weight is no float32
     return (sample_weight.astype(np.float64) / unit).astype(sample_weight.dtype), unit
+
+
+def _kept_model(W, b, factors, mean, fit_intercept):
+    """``(W * factors, b)`` with the predictions at the columns' means unchanged.
+
+    Shrinking a coefficient alone would move every prediction by its share
+    at the column's mean: the model would depend on where X's origin is.
+    """
+    W_kept = W * factors.astype(W.dtype)
+    if fit_intercept:  # (without an intercept the model's origin is X's own)
+        b = b + ((W - W_kept) @ mean).astype(b.dtype)
+    return W_kept, b
 
 
 def _least_losses(curve, n_kept, n_earlier, earlier_least):

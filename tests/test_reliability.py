@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import load_wine, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 
@@ -938,3 +938,43 @@ def test_a_0d_target_chunk_gets_scikit_learns_error():
     model = GDRegressor(random_state=0).partial_fit(X, y)
     with pytest.raises(TypeError, match="at least 1 dimension"):  # (as validate_data says)
         model.partial_fit(X[:1], np.array(y[0]))
+
+
+@pytest.mark.parametrize("shift", [0.0, 100.0])
+def test_a_one_row_stream_of_raw_data_is_the_same_model_wherever_x_is(shift):
+    # (a user trial: the stream-scale rule once shrank dense coefficients on
+    # their first rows and left the intercept: wine's one-row stream scored
+    # 0.978 on X and 0.378 on X + 100)
+    X, y = load_wine(return_X_y=True)
+    order = np.random.RandomState(1).permutation(len(y))
+    train, test = order[:130], order[130:]
+    X_train, y_train, X_test, y_test = X[train], y[train], X[test], y[test]
+    models = []
+    for offset in [0.0, shift]:
+        model = GDClassifier(random_state=0)
+        for i in range(len(y_train)):
+            model.partial_fit(X_train[i : i + 1] + offset, y_train[i : i + 1], classes=[0, 1, 2])
+        models.append(model)
+    assert_allclose(
+        models[1].decision_function(X_test + shift),
+        models[0].decision_function(X_test),
+        rtol=1e-6,
+        atol=1e-6,
+    )
+    assert models[0].score(X_test, y_test) > 0.9
+
+
+def test_a_sparse_streams_frequent_column_keeps_the_predictions_at_its_mean():
+    # A centred sparse column (in 80% of the rows) first seen at small values:
+    # its coefficient follows its scale, and the intercept its share at the mean
+    rng = np.random.RandomState(0)
+    X = sparse.random(600, 400, density=0.03, random_state=0, format="csr").toarray()
+    X[:, 7] = np.where(rng.rand(600) < 0.8, 1 + rng.rand(600), 0)
+    y = X @ rng.standard_normal(400) + 0.1 * rng.standard_normal(600)
+    X = sparse.csr_matrix(X)
+    model = GDRegressor(random_state=0)
+    for _ in range(3):
+        for start in range(0, 300, 10):
+            model.partial_fit(X[start : start + 10], y[start : start + 10])
+    assert np.mean((model.predict(X[:300]) - y[:300]) ** 2) < 0.5 * np.var(y[:300])
+    assert model.score(X[300:], y[300:]) > 0.5
