@@ -248,6 +248,22 @@ def _momentum_stored(V, SV1, table, batch, powers, runs, used, start, sums):
         u = rows
 
 
+@jit_inline
+def _slot(table, j, up_to, batch, touched, grad, n_touched):
+    """Column j's place in the batch's gradient, and the number of places taken.
+
+    The first time a backward pass meets j (its table entry still holds the
+    batch's number), j takes the next place, zeroed, and the table marks it.
+    """
+    if table[j, up_to] == batch:
+        slot = n_touched
+        table[j, up_to] = -1.0 - slot
+        touched[slot] = j
+        grad[slot] = 0.0
+        return slot, n_touched + 1
+    return int(-1.0 - table[j, up_to]), n_touched
+
+
 @jit
 def _centred_shift(table, centred, centres, shift, powers, runs, batch):
     """The centred columns brought to step ``batch``; ``shift[k]``: their values times centres.
@@ -348,27 +364,13 @@ def _sparse_momentum_epoch(
                 gc[k] += g[r, k]
             for q in range(indptr[i], indptr[i + 1]):
                 j = indices[q]
-                if table[j, up_to] == batch:  # first seen in this backward pass:
-                    slot = n_touched  # its place in grad, marked in the table
-                    table[j, up_to] = -1.0 - slot
-                    touched[slot] = j
-                    grad[slot] = 0.0
-                    n_touched += 1
-                else:
-                    slot = int(-1.0 - table[j, up_to])
+                slot, n_touched = _slot(table, j, up_to, batch, touched, grad, n_touched)
                 x = data[q] * table[j, inverse]
                 for k in range(n_outputs):
                     grad[slot, k] += g[r, k] * x
         for u in range(centred.shape[0]):  # the means' share: -gc[k] times the centre
-            j = centred[u]
-            if table[j, up_to] == batch:  # (not in the batch's rows)
-                slot = n_touched
-                table[j, up_to] = -1.0 - slot
-                touched[slot] = j
-                grad[slot] = 0.0
-                n_touched += 1
-            else:
-                slot = int(-1.0 - table[j, up_to])
+            j = centred[u]  # (its slot is new if no row of the batch holds it)
+            slot, n_touched = _slot(table, j, up_to, batch, touched, grad, n_touched)
             for k in range(n_outputs):
                 grad[slot, k] -= gc[k] * centres[u]
         t += 1

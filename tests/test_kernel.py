@@ -679,6 +679,19 @@ def test_the_lazy_tables_columns_x_does_not_store_follow_the_penalty(optimizer, 
     same_model(compiled, numpy)
 
 
+def _one_row_streams_both_paths(X, y, optimizer, monkeypatch):
+    """A 100-row call, then one row a call up to row 300: compiled, then numpy's."""
+    models = []
+    for enabled in [True, False]:
+        monkeypatch.setattr(_kernel, "ENABLED", enabled)
+        model = GDClassifier(optimizer=optimizer, random_state=0)
+        model.partial_fit(X[:100], y[:100], classes=[0, 1])
+        for i in range(100, 300):
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        models.append(model)
+    return models
+
+
 @pytest.mark.parametrize("optimizer", ["sgd", "nesterov"])
 def test_a_sparse_streams_lazy_calls_take_only_their_rows_columns(optimizer, monkeypatch):
     # A one-row partial_fit call on wide sparse X gives the lazy table a row
@@ -689,14 +702,7 @@ def test_a_sparse_streams_lazy_calls_take_only_their_rows_columns(optimizer, mon
     y = (X @ rng.standard_normal(5000) > 0).astype(int)
     sizes, rows = [], _kernel.Plan._rows
     monkeypatch.setattr(_kernel.Plan, "_rows", lambda p, X: sizes.append(X.nnz) or rows(p, X))
-    models = []
-    for enabled in [True, False]:
-        monkeypatch.setattr(_kernel, "ENABLED", enabled)
-        model = GDClassifier(optimizer=optimizer, random_state=0)
-        model.partial_fit(X[:100], y[:100], classes=[0, 1])
-        for i in range(100, 300):
-            model.partial_fit(X[i : i + 1], y[i : i + 1])
-        models.append(model)
+    models = _one_row_streams_both_paths(X, y, optimizer, monkeypatch)
     assert sizes[1:] == [X[i].nnz for i in range(100, 300)]  # the lazy path, each call
     assert_allclose(
         models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
@@ -1131,14 +1137,7 @@ def test_a_streams_centred_column_its_call_does_not_store_still_moves(optimizer,
     assert any(not set(columns) <= set(X[i].indices) for i in range(100, 300))
     tables, table = [], _kernel.Plan._table
     monkeypatch.setattr(_kernel.Plan, "_table", lambda *a: tables.append(table(*a)) or tables[-1])
-    models = []
-    for enabled in [True, False]:
-        monkeypatch.setattr(_kernel, "ENABLED", enabled)
-        model = GDClassifier(optimizer=optimizer, random_state=0)
-        model.partial_fit(X[:100], y[:100], classes=[0, 1])
-        for i in range(100, 300):
-            model.partial_fit(X[i : i + 1], y[i : i + 1])
-        models.append(model)
+    models = _one_row_streams_both_paths(X, y, optimizer, monkeypatch)
     assert len(tables) >= 201  # the lazy path, each call
     assert_allclose(
         models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
