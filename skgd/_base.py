@@ -325,7 +325,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
-        kept = self._kept_scales(objective, stats) if streaming else None
+        kept = self._kept_scales(objective) if streaming else None
         V, c = self._start(
             objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
             coef_init, intercept_init, kept,
@@ -488,7 +488,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return counts if previous is None else counts + previous
 
-    def _kept_scales(self, objective, stats):
+    def _kept_scales(self, objective):
         """A stream's factors from coefficients to the columns' kept ones, and the columns' means.
 
         None if no column's coefficient moves.
@@ -509,7 +509,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         a dense column's scale is its deviation, which a few rows of raw
         data can make grow fourfold while its coefficient is right (a
         user trial: one-row streams of raw wine, held-out accuracy 0.95 ->
-        0.88). The intercept takes the change at the columns' means (see
+        0.88). The intercept takes the change at the columns' origins (see
         :func:`_kept_model`).
         """
         old, counts = self.__dict__.get("_x_scale"), self.__dict__.get("_x_counts")
@@ -522,7 +522,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         grown = (ratio < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
             return None
-        return np.where(grown, ratio, 1.0), stats[0].mean
+        # (the origin of each column: its mean where centred, else 0, the value
+        # most rows hold, whose predictions a rare column's new scale must not move)
+        return np.where(grown, ratio, 1.0), objective.x_mean.astype(np.float64)
 
     def _call_optimizer(self, n_samples, stats, streaming):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
@@ -934,10 +936,11 @@ def _weights_in_range(sample_weight):
 
 
 def _kept_model(W, b, factors, mean, fit_intercept):
-    """``(W * factors, b)`` with the predictions at the columns' means unchanged.
+    """``(W * factors, b)`` with the predictions at the columns' origins unchanged.
 
-    Shrinking a coefficient alone would move every prediction by its share
-    at the column's mean: the model would depend on where X's origin is.
+    ``mean``: where each column is centred (0 where it is not). Shrinking a
+    centred column's coefficient alone would move every prediction by its
+    share at the column's mean.
     """
     W_kept = W * factors.astype(W.dtype)
     if fit_intercept:  # (without an intercept the model's origin is X's own)
