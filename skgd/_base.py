@@ -489,7 +489,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return counts if previous is None else counts + previous
 
     def _kept_scales(self, objective):
-        """A stream's factors from coefficients to the columns' kept ones, and the columns' means.
+        """A stream's factors from coefficients to the columns' kept ones, and the columns' origins.
 
         None if no column's coefficient moves.
 
