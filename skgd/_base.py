@@ -733,7 +733,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         previous = getattr(self, "_y_recent", None) if streaming else None
         if previous is not None and len(Y) < _RECENT_ROWS:
             kept = _RECENT_ROWS - len(Y)  # the stream's rows that stay
-            Y = np.concatenate([previous[0][-kept:], Y])
+            # (in this chunk's shape: a one-output stream may pass y as (n,) or (n, 1))
+            Y = np.concatenate([previous[0][-kept:].reshape((-1, *Y.shape[1:])), Y])
             w = np.concatenate([previous[1][-kept:], w])
             return Y, w, True  # arrays of their own, of at most _RECENT_ROWS rows
         return Y, w, False

@@ -365,6 +365,22 @@ def test_stream_chunk_of_any_layout_trains_the_same_model():
         assert_array_equal(model.intercept_, models[0].intercept_)
 
 
+@pytest.mark.parametrize("shapes", [("1d", "column"), ("column", "1d")])
+def test_one_output_stream_takes_y_as_a_vector_or_a_column(shapes):
+    # y from df["target"] in one chunk and df[["target"]] in the next: one output either
+    # way. The stream's small calls carry its recent targets on, whatever their shape
+    X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
+    as_shape = {"1d": lambda t: t, "column": lambda t: t[:, None]}
+    mixed, plain = GDRegressor(random_state=0), GDRegressor(random_state=0)
+    for start in range(0, 60, 3):
+        rows, targets = X[start : start + 3], y[start : start + 3]
+        first, later = shapes if start < 30 else shapes[::-1]
+        mixed.partial_fit(rows, as_shape[first if start % 2 else later](targets))
+        plain.partial_fit(rows, targets)
+    assert_array_equal(mixed.coef_.ravel(), plain.coef_)
+    assert_array_equal(mixed.intercept_, plain.intercept_)
+
+
 def test_stream_fitted_with_feature_names_still_warns_on_plain_rows():
     pd = pytest.importorskip("pandas")
     X, y = make_regression(n_samples=60, n_features=4, noise=1.0, random_state=0)
