@@ -215,7 +215,8 @@ class CappedGradient:
 
     def taken(self):
         """After the batch: the gradient's part of the state, ``share`` of it."""
-        for i, kept in enumerate(self.optimizer.state_):
+        # (no state: the batch overflowed before its step)
+        for i, kept in enumerate(getattr(self.optimizer, "state_", ())):
             before = self.before[i] if i < len(self.before) else {}
             for key, decay, power in self.keys:
                 if key not in kept:
