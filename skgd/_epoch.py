@@ -15,7 +15,7 @@ import numpy as np
 from . import _draws
 from ._divergence import _check_capped_batches
 from ._schedules import _forget
-from ._stream_steps import _capped
+from ._stream_steps import CappedGradient, _capped
 from .optim import Optimizer
 
 
@@ -77,6 +77,8 @@ class _CappedRun:
                 steps[batch : batch + 1], self.stable_step, self.objective, state, X, self.Y,
                 weights, rows, batch_size, self.single,
             )  # fmt: skip
+            # (an adaptive optimizer's state takes in the gradient of the step taken)
+            clip = CappedGradient.of(state.optimizer, steps[batch], step[0])
             steps[batch] = step[0]  # (the step taken, as the loop's log shows it)
             if batch == 0:
                 into = start
@@ -87,6 +89,8 @@ class _CappedRun:
             (loss, ran, loss_first, failed), taken, finite = self._one(
                 state, X, weights, rows, batch_size, step, c_ratio, into
             )  # fmt: skip
+            if clip is not None:
+                clip.taken()
             penalty = taken if batch == 0 else penalty  # (V as the call found it)
             first = loss_first if batch == 0 else first
             if not ran:  # its loss overflowed: diverging, the batches after it not run
