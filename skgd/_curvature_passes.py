@@ -271,7 +271,7 @@ def _sparse_gram_power_iteration(
     # without a branch (a column seen before or not: a coin toss on hashed text,
     # whose mispredictions made half of this setup's time)
     columns = np.empty(min(n_features, data.shape[0]) + 1, dtype=np.int64)
-    local = np.empty(data.shape[0], dtype=np.int64)
+    local = np.empty(data.shape[0], dtype=number.dtype)
     m = 0
     for q in range(data.shape[0]):
         if q + _STORED_AHEAD < data.shape[0]:  # (a miss a value on wide X: overlapped)
