@@ -179,7 +179,41 @@ def _gram_power_iteration(X, weights, inverse, fit_intercept, iterations):
     return lam
 
 
-def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):
+# The smallest scale whose inverse is finite in float64: 1 / 2**-1024 overflows.
+_TINY_SCALE = float(np.nextafter(2.0**-1024, 1.0))
+# unshifted's block of columns, read before it looks whether one was shifted
+_UNSHIFTED_BLOCK = 4096
+
+
+def unshifted(mean, scale):
+    """Whether every column's shift ``mean / scale`` is 0 and its ``1 / scale`` finite.
+
+    Sparse X's columns are centred only where their mean outweighs their
+    spread (a stop word of hashed text): often none. Then the sparse passes
+    below need ``1 / scale`` at the columns X stores alone, and nothing of
+    the others, whose standardized values are all 0: their shifts' sums,
+    taken over every column in an order the compiler picks, are sums of
+    zeros, exactly 0 in any order. One read of ``mean`` and ``scale``,
+    stopped at the first block with a shifted column.
+    """
+    return bool(_unshifted(mean, scale))
+
+
+@_exact
+def _unshifted(mean, scale):
+    for start in range(0, mean.shape[0], _UNSHIFTED_BLOCK):
+        shifted = 0
+        for j in range(start, min(start + _UNSHIFTED_BLOCK, mean.shape[0])):
+            # (a NaN scale fails the comparison: its inverse is not finite)
+            shifted += (mean[j] != 0) | (not abs(np.float64(scale[j])) >= _TINY_SCALE)
+        if shifted:
+            return False
+    return True
+
+
+def sparse_gram_power_iteration(
+    X, weights, mean, scale, fit_intercept, iterations, unshifted=False
+):  # fmt: skip
     """:func:`gram_power_iteration` for CSR X (canonical), in O(its stored values) an iteration.
 
     The numpy path's products on sparse X touch every column twice an
@@ -188,17 +222,29 @@ def sparse_gram_power_iteration(X, weights, mean, scale, fit_intercept, iteratio
     column's standardized values are its constant ``-mean / scale``, so its
     part of v stays ``alpha + beta * shift`` (ones at first, then a multiple
     of the shift), carried as two numbers. None if ``1 / scale`` overflows.
+
+    ``unshifted`` (:func:`unshifted` of ``mean`` and ``scale``, True): every
+    shift is 0 and every ``1 / scale`` finite, so the shifts are not made:
+    the pass reads numpy's zeros, pages the system has not given (they all
+    read its one page of zeros), and the places start at -1 by numpy's fill.
     """
     # mean / scale and the columns' places (-1: none yet) in one pass, not numpy's
     # five over every column (2**20 of them on hashed text); 1 / scale is taken
     # again at the stored columns alone: an array of it over every column took
     # more of the call in its fresh pages than in its divisions
     n_features = len(mean)
-    shift = _columns(n_features)
     # a stored column's place, or -1 (int32 when it holds them: half the fresh pages)
-    number = _columns(n_features, dtype=np.int32 if X.nnz < 2**31 else np.int64)
-    if not _shifts(mean, scale, shift, number):
-        return None
+    index = np.int32 if X.nnz < 2**31 else np.int64
+    if unshifted:
+        # (+0 where mean / scale may be -0: no sum, product or maximum of the pass
+        # tells them apart from the other values they meet)
+        shift = np.zeros(n_features)
+        number = _columns(n_features, dtype=index, fill=-1)
+    else:
+        shift = _columns(n_features)
+        number = _columns(n_features, dtype=index)
+        if not _shifts(mean, scale, shift, number):
+            return None
     return _sparse_gram_power_iteration(
         X.data, X.indices, X.indptr, weights, shift, scale, fit_intercept, iterations, number,
     )  # fmt: skip
@@ -225,9 +271,11 @@ def _sparse_gram_power_iteration(
     # without a branch (a column seen before or not: a coin toss on hashed text,
     # whose mispredictions made half of this setup's time)
     columns = np.empty(min(n_features, data.shape[0]) + 1, dtype=np.int64)
-    local = np.empty(data.shape[0], dtype=np.int64)
+    local = np.empty(data.shape[0], dtype=number.dtype)
     m = 0
     for q in range(data.shape[0]):
+        if q + _STORED_AHEAD < data.shape[0]:  # (a miss a value on wide X: overlapped)
+            _prefetch_item(number, indices[q + _STORED_AHEAD])
         j = indices[q]
         place = number[j]
         fresh = place < 0
@@ -238,6 +286,9 @@ def _sparse_gram_power_iteration(
     inv = np.empty(m)
     sh = np.empty(m)
     for p in range(m):
+        if p + _STORED_AHEAD < m:
+            _prefetch_item(scale, columns[p + _STORED_AHEAD])
+            _prefetch_item(shift, columns[p + _STORED_AHEAD])
         inv[p], sh[p] = 1.0 / np.float64(scale[columns[p]]), shift[columns[p]]
     # the other columns: how many, and their shifts' sum and squared sum
     n_other, other_sum, other_squares = n_features - m, 0.0, 0.0
@@ -297,7 +348,7 @@ def _sparse_gram_power_iteration(
     return lam
 
 
-def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
+def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale, unshifted=False):
     """:func:`largest_squared_row_norm` for CSR X, in one pass over its stored values.
 
     With ``z = x / scale`` and ``s = mean / scale``, a row's
@@ -305,8 +356,14 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale):
     plus ``||s||^2`` (the same for every row). On wide data each stored
     value's scale and shift are cache misses: asked for ahead, they
     overlap (on hashed text, 2**18 columns, the pass took a quarter of its
-    time; 2**20, 0.4 of it).
+    time; 2**20, 0.4 of it). ``unshifted`` (:func:`unshifted`, True): every
+    ``s`` is 0, and the shifts are neither made nor read (on hashed text,
+    2**20 columns, making them took as long as the pass).
     """
+    if unshifted:
+        # the same arithmetic with the shifts' zero, of the dtype numpy's division gives
+        zero = (mean[:0] / scale[:0]).dtype.type(0)
+        return _sparse_largest_unshifted_squared_row_norm(data, indices, indptr, scale, zero)
     shift = mean / scale  # (by numpy: see _columns)
     return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
 
@@ -329,3 +386,25 @@ def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
     for j in range(shift.shape[0]):
         squares += shift[j] * shift[j]
     return best + squares
+
+
+@jit
+def _sparse_largest_unshifted_squared_row_norm(data, indices, indptr, scale, zero):
+    """:func:`_sparse_largest_squared_row_norm` with every shift ``zero``, to the bit the same.
+
+    Its sum and rounding, term for term: ``z * z - 2.0 * z * zero`` is
+    ``z * z`` but for a NaN or infinite ``z`` (a NaN either way), and
+    ``||s||^2`` is ``zero * zero``.
+    """
+    best = -np.inf
+    n_stored = indices.shape[0]
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            if q + _STORED_AHEAD < n_stored:
+                _prefetch_item(scale, indices[q + _STORED_AHEAD])
+            j = indices[q]
+            z = data[q] / scale[j]
+            total += z * z - 2.0 * z * zero
+        best = max(best, total)
+    return best + zero * zero

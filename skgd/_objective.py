@@ -306,19 +306,24 @@ class Objective:
         rows = _sample_rows(X.shape[0], sample_weight)
         w = sample_weight[rows] / sample_weight[rows].sum()
         sample = None if row_norms is None else row_norms.sample_of(rows)
+        # sparse X's columns are rarely centred: then both passes skip the shifts
+        unshifted = _compiled_sparse(X) and _curvature_passes.unshifted(self.x_mean, self.x_scale)
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
-            lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample)
+            lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample, unshifted)
             # (a row of weight 0 is never a batch's gradient, however long it is)
             rows = None if row_norms is None else row_norms.candidates(self.x_mean, self.x_scale)
             counted = rows_that_count(X, sample_weight) if rows is None else X[rows]
-            L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale) + fit_intercept
+            L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale, unshifted)
+            L_max += fit_intercept
         self.data_curvature = (max(lam, 1e-12), max(L_max, lam, 1e-12))
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
-    def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None):
+    def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None, unshifted=False):
         """The power iteration on the standardized Gram matrix of ``X[rows]``, weighted by ``w``.
 
         ``sample``: ``X[rows]`` as a contiguous copy, if one was made already.
+        ``unshifted``: sparse X's columns are all uncentred, of finite inverse
+        scales (:func:`skgd._curvature_passes.unshifted`).
         """
         Xs = X[rows] if sample is None else sample
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
@@ -327,7 +332,9 @@ class Objective:
         if _compiled_dense(Xs):
             compiled = _curvature_passes.gram_power_iteration
         elif _compiled_sparse(Xs):
-            compiled = _curvature_passes.sparse_gram_power_iteration
+            compiled = functools.partial(
+                _curvature_passes.sparse_gram_power_iteration, unshifted=unshifted
+            )
         if compiled is not None:
             lam = compiled(
                 Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
@@ -695,20 +702,22 @@ def _compiled_sparse(X):
     return compiled and sparse.issparse(X) and X.format == "csr"
 
 
-def _largest_squared_row_norm(X, mean, scale):
+def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 
     numpy's floating-point warnings are silenced here; the compiled pass over
     dense X raises none, and takes no ``errstate`` (a streamed row's call).
+    ``unshifted``: :func:`skgd._curvature_passes.unshifted` of ``mean`` and
+    ``scale``, if known (the compiled pass over CSR X then skips the shifts).
     """
     compiled = _kernel.ENABLED and _kernel.numba is not None
     if compiled and not sparse.issparse(X):
         return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
     with np.errstate(all="ignore"):
-        shift = mean / scale
         if compiled and X.format == "csr" and X.has_canonical_format:  # (X is sparse)
-            arrays = X.data, X.indices, X.indptr
-            return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays, mean, scale))
+            arrays = X.data, X.indices, X.indptr, mean, scale, unshifted
+            return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays))
+        shift = mean / scale  # (not before: the compiled pass takes it if it needs it)
         if sparse.issparse(X):
             Z = X.multiply(1.0 / scale).tocsr()
             norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
