@@ -117,21 +117,39 @@ class Objective:
         it (wide data: 40 MB of new pages saved, see
         :func:`skgd._passes.model_coefficients_in_place`).
         """
-        if V.size >= _COMPILED_TO_MODEL and _passes.model_coefficients_serve(
-            V, self.x_scale, self.y_scale
+        return self.to_model_checked(V, c, overwrite)[:2]
+
+    def to_model_checked(self, V, c, overwrite=False):
+        """:meth:`to_model`, and whether W is finite: True or False, or None if not checked.
+
+        On wide data the compiled pass that makes W also tells whether it
+        overflowed, and whether X has a centred column: if none, and W is
+        finite, ``W @ x_mean`` is 0 (+0.0: BLAS sums the products from +0.0,
+        and with finite W they are zeros), and the intercept takes no pass
+        over W for it. The same ``b``, to the bit (b - +0.0 is b, -0.0 too).
+        """
+        x_mean = self.x_mean
+        if (
+            V.size >= _COMPILED_TO_MODEL
+            and _passes.model_coefficients_serve(V, self.x_scale, self.y_scale)
+            and isinstance(x_mean, np.ndarray)
+            and x_mean.shape == self.x_scale.shape
         ):  # one pass, not two (wide data: 5 x 2**20 coefficients)
-            if overwrite:
-                W = _passes.model_coefficients_in_place(V, self.x_scale, self.y_scale)
-            else:
-                W = _passes.model_coefficients(V, self.x_scale, self.y_scale)
-        else:
-            W = V / self.x_scale
-            y_scale = self.y_scale[:, None]
-            # in place when the dtype allows: on wide data a second temporary costs its pages
-            # (promote_types: result_type's answer for two arrays, at a fraction of its cost)
-            in_place = np.promote_types(y_scale.dtype, W.dtype) == W.dtype
-            W = np.multiply(y_scale, W, out=W if in_place else None)
-        return W, self.y_loc + self.y_scale * c - W @ self.x_mean
+            W, finite, centred = _passes.model_coefficients_checked(
+                V, self.x_scale, self.y_scale, x_mean, in_place=overwrite
+            )
+            if finite and not centred:
+                shift = np.zeros(len(W), dtype=np.result_type(W.dtype, x_mean.dtype))
+            else:  # (a W that overflowed: NaN in b too, as the product gives it)
+                shift = W @ x_mean
+            return W, self.y_loc + self.y_scale * c - shift, finite
+        W = V / self.x_scale
+        y_scale = self.y_scale[:, None]
+        # in place when the dtype allows: on wide data a second temporary costs its pages
+        # (promote_types: result_type's answer for two arrays, at a fraction of its cost)
+        in_place = np.promote_types(y_scale.dtype, W.dtype) == W.dtype
+        W = np.multiply(y_scale, W, out=W if in_place else None)
+        return W, self.y_loc + self.y_scale * c - W @ x_mean, None
 
     def from_model(self, W, b):
         """``(W, b)`` in the units of X and y -> standardized parameters."""
