@@ -104,7 +104,7 @@ def model_coefficients_checked(V, x_scale, y_scale, x_mean, in_place=False):
     else:
         W = np.empty_like(V)  # (by numpy: see skgd._sparse_statistics_passes._columns)
         _model_coefficients(V, x_scale, y_scale, x_mean, W, flags)
-    return W, flags[0] == 0, flags[1] != 0
+    return W, bool(flags[0] == 0), bool(flags[1] != 0)
 
 
 @_exact
