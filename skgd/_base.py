@@ -611,15 +611,17 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """The trained model ``(W, b)`` in the data's units; refused if it overflows."""
         units = state.in_model_units  # (a stream's call has its iterate in these units already)
         if units and not self.average:
-            W, b = units
+            (W, b), finite = units, None
         else:
             # Without averaging, the model is the iterate V, which no one reads
             # after this, unless a callback's reconstruction or a user's
             # optimizer kept it: without them, the model is written over it.
             spent = not self.average and tasks is None and type(optimizer) in _BUILT_IN_OPTIMIZERS
             with np.errstate(over="ignore", invalid="ignore"):  # (refused below, clearly)
-                W, b = objective.to_model(*state.model(), overwrite=spent)
-        if not (all_finite(W) and all_finite(b)):
+                W, b, finite = objective.to_model_checked(*state.model(), overwrite=spent)
+        # (wide data: the pass that made W checked it, see Objective.to_model_checked)
+        finite = all_finite(W) if finite is None else finite
+        if not (finite and all_finite(b)):
             # (training's checks read the standardized parameters: their model
             # units, y's unit over X's, can pass the dtype's range on their own)
             raise ValueError(

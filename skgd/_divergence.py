@@ -30,12 +30,15 @@ class Recovery:
     """
 
     def __init__(self, settings, state):
-        start = (state.V.copy(), state.c.copy()) if settings.stop else (None, None)
-        self.safest, self.count = (np.inf, *start), 0
+        # No copy of the start: until an epoch is noted, every epoch starts there
+        # (the first; each after an undo to it), and its own copy, ``at_start``,
+        # which the loop makes anyway, is the start's (on wide data a copy of V
+        # costs a pass over it, 5 x 2**20 values, beside the first epoch's own)
+        self.safest, self.count = (np.inf, None, None), 0
         self.allowed = settings.stop and settings.curvature is not None
-        # copies of V that neither safest nor lowest holds any more, to reuse (the
-        # start's too: on wide data a new array costs the system's zeroing of its pages)
-        self.spares = [self.safest[1]] if settings.stop else []
+        # copies of V that neither safest nor lowest holds any more, to reuse (on
+        # wide data a new array costs the system's zeroing of its pages)
+        self.spares = []
 
     def possible(self):
         """Whether a divergence of this fit is the measured step's fault, and can be undone."""
@@ -46,9 +49,14 @@ class Recovery:
         if epoch_loss < self.safest[0]:
             self.safest = (epoch_loss, *at_start)
 
-    def undo(self, state, kernel):
-        """Back to the safest epoch (the loop then shortens the step)."""
-        _back_to(state, self.safest[1:], kernel, restart=True)
+    def undo(self, state, kernel, at_start=None):
+        """Back to the safest epoch (the loop then shortens the step).
+
+        ``at_start``: where the epoch that diverged started, the start of
+        training itself while no epoch is noted (see ``__init__``).
+        """
+        point = at_start if self.safest[1] is None else self.safest[1:]
+        _back_to(state, point, kernel, restart=True)
         self.count += 1
 
 

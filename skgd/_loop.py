@@ -171,7 +171,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             except ValueError:  # diverged: back to the safest epoch, with a shorter step
                 if not recovery.possible():
                     raise
-                recovery.undo(state, kernel)
+                recovery.undo(state, kernel, at_start)
                 schedule.shorter_step()
                 descent.search_afresh()
                 continue

@@ -73,16 +73,7 @@ def model_coefficients(V, x_scale, y_scale):
     numpy's two operations made a pass each over a new array the size of V
     (on wide data, 5 x 2**20 coefficients: 40 MB).
     """
-    W = np.empty_like(V)  # (by numpy: see skgd._sparse_statistics_passes._columns)
-    _model_coefficients(V, x_scale, y_scale, W)
-    return W
-
-
-@_exact
-def _model_coefficients(V, x_scale, y_scale, W):
-    for k in range(V.shape[0]):
-        for j in range(V.shape[1]):
-            W[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
+    return model_coefficients_checked(V, x_scale, y_scale, x_scale)[0]
 
 
 def model_coefficients_in_place(V, x_scale, y_scale):
@@ -93,15 +84,66 @@ def model_coefficients_in_place(V, x_scale, y_scale):
     with V and W both its arguments, ran unvectorized once they were one array
     (its check of their overlap): 7.5 ms on 5 x 2**20 coefficients, this 2.7.
     """
-    _model_coefficients_in_place(V, x_scale, y_scale)
-    return V
+    return model_coefficients_checked(V, x_scale, y_scale, x_scale, in_place=True)[0]
+
+
+def model_coefficients_checked(V, x_scale, y_scale, x_mean, in_place=False):
+    """:func:`model_coefficients` (over V if ``in_place``), whether W is finite, and x_mean's use.
+
+    Returns ``(W, finite, centred)``: ``centred``, whether ``x_mean`` holds a
+    non-zero value. The model's intercept takes ``W @ x_mean``, and the end of
+    a fit checks W for overflow: on wide data, two more passes over W (5 x
+    2**20 coefficients: 40 MB each, about as long as this one), both taken
+    here on the way. On sparse X, whose columns are rarely centred, ``W @
+    x_mean`` is then known to be 0 (see :meth:`skgd._objective.Objective.to_model`).
+    """
+    flags = np.zeros(2, dtype=np.int64)  # overflowed values, centred columns
+    if in_place:
+        _model_coefficients_in_place(V, x_scale, y_scale, x_mean, flags)
+        W = V
+    else:
+        W = np.empty_like(V)  # (by numpy: see skgd._sparse_statistics_passes._columns)
+        _model_coefficients(V, x_scale, y_scale, x_mean, W, flags)
+    return W, bool(flags[0] == 0), bool(flags[1] != 0)
 
 
 @_exact
-def _model_coefficients_in_place(V, x_scale, y_scale):
+def _model_coefficients(V, x_scale, y_scale, x_mean, W, flags):
     for k in range(V.shape[0]):
+        overflowed = False
         for j in range(V.shape[1]):
-            V[k, j] = y_scale[k] * (V[k, j] / x_scale[j])
+            w = y_scale[k] * (V[k, j] / x_scale[j])
+            W[k, j] = w
+            overflowed |= _not_finite(w)
+        flags[0] += overflowed
+    flags[1] = _any_non_zero(x_mean)
+
+
+@_exact
+def _model_coefficients_in_place(V, x_scale, y_scale, x_mean, flags):
+    for k in range(V.shape[0]):
+        overflowed = False
+        for j in range(V.shape[1]):
+            w = y_scale[k] * (V[k, j] / x_scale[j])
+            V[k, j] = w
+            overflowed |= _not_finite(w)
+        flags[0] += overflowed
+    flags[1] = _any_non_zero(x_mean)
+
+
+@_exact
+def _not_finite(w):
+    """Whether ``w`` is an infinity or a NaN: ``w - w`` is NaN then, else 0 (no branch)."""
+    d = w - w
+    return d != d
+
+
+@_exact
+def _any_non_zero(a):
+    found = False
+    for j in range(a.shape[0]):
+        found |= a[j] != 0
+    return found
 
 
 def all_finite(A):
