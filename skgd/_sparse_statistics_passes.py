@@ -87,7 +87,8 @@ def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features, p
     # the stored columns, ascending, then in place those of one value; the others
     # and where their values start (arrays written only as far as there are such)
     places = np.promote_types(indices.dtype, indptr.dtype)  # (holds a column and a place)
-    used, others = _columns(n_features, dtype=places), _columns(n_features, 2, dtype=places)
+    n_room = min(n_features, indices.shape[0]) + 1  # (at most a column a value, and one more)
+    used, others = np.empty(n_room, dtype=places), np.empty((n_room, 2), dtype=places)
     # each value, and its row's weight if the weights differ, by column (8 or 16 bytes)
     uniform = weights.shape[0] > 0 and weights.min() == weights.max()
     pairs = aligned((indices.shape[0], 1 if uniform else 2), 8 if uniform else 16)
