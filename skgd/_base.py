@@ -44,6 +44,7 @@ from ._standardize import (
     _compiled_standardization,
     _power_of_two,
     column_peak,
+    value_counts,
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
@@ -485,7 +486,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         previous = self.__dict__.get("_x_counts") if streaming else None
         if isinstance(X, np.ndarray) or (streaming and previous is None):
             return None
-        counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
+        counts = value_counts(X)  # (the statistics' pass counted them, when it could)
         return counts if previous is None else counts + previous
 
     def _kept_scales(self, objective):

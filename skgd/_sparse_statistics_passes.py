@@ -41,7 +41,7 @@ def _columns(n_features, *shape, dtype=np.float64, fill=None):
     return np.full((n_features, *shape), fill, dtype=dtype)
 
 
-def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
+def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features, peaks=False):
     """Each column's weighted mean and deviation for CSR X, as :func:`skgd._standardize._stats_of`.
 
     Each column's range over the rows of non-zero weight (implicit zeros
@@ -55,7 +55,10 @@ def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
     blocks merged by Chan, Golub and LeVeque's formula as the numpy path
     does (its blocks bound the size of its temporaries): the same sums,
     rounded differently. Returns ``(mean, std)`` in X's units, or None when
-    no row has a non-zero weight.
+    no row has a non-zero weight. With ``peaks``, returns
+    ``(statistics, peak, counts)``: those (or None), each column's largest
+    magnitude over all its stored values (:func:`sparse_column_peak`'s) and
+    its number of stored values (``np.bincount(indices)``), from the same pass.
 
     On wide data each stored value's column is a cache miss: three passes
     over the stored values, each reading and writing a table of the
@@ -64,22 +67,37 @@ def sparse_statistics(data, indices, indptr, weights, weight_unit, n_features):
     values are first sorted by column, in row order (a counting sort: one
     pass to count, one to place each value and its row's weight), and each
     column's three sums are then taken from its own values, in cache, in
-    the same order as the passes by row: the same numbers, to the bit, in
-    half the time. No numbering of the stored columns is needed on data
-    wider than it stores values: an empty column is 0 on every row. The
+    the same order as the passes by row: the same numbers, to the bit. The
     sorted copy (16 bytes a value) is kept under ``_SORTED_BUDGET``; beyond
-    (more than 4 million values), :func:`_statistics_by_rows` serves, with
+    (more than 4 million values), or for a ``weight_unit`` that is no power
+    of two with an exact inverse, :func:`_statistics_by_rows` serves, with
     no temporary the size of X.
     """
-    if indices.shape[0] * 16 > _SORTED_BUDGET:
-        return _statistics_by_rows(data, indices, indptr, weights, weight_unit, n_features)
-    # (a column's place in the sorted values: indptr's dtype holds their count)
-    cursor = _columns(n_features, dtype=indptr.dtype, fill=0)
-    pairs = aligned((indices.shape[0], 2), 16)  # each value and its row's weight, by column
-    mean, std = _columns(n_features), _columns(n_features)
-    arrays = (data, indices, indptr, weights)
-    found = _sparse_statistics(*arrays, weight_unit, cursor, pairs, mean, std)
-    return (mean, std) if found else None
+    inverse_unit = 1.0 / float(weight_unit)
+    exact = math.isfinite(inverse_unit) and math.frexp(float(weight_unit))[0] == 0.5
+    if indices.shape[0] * 16 > _SORTED_BUDGET or not exact:
+        statistics = _statistics_by_rows(data, indices, indptr, weights, weight_unit, n_features)
+        if not peaks:
+            return statistics
+        counts = np.bincount(indices, minlength=n_features)
+        return statistics, sparse_column_peak(data, indices, n_features), counts
+    # Each column's count, then where its values start, then end, then its count
+    # again: the array the counts are returned in (no other of the columns' size)
+    counts = _columns(n_features, dtype=np.intp, fill=0)
+    # the stored columns, ascending, then in place those of one value; the others
+    # and where their values start (arrays written only as far as there are such)
+    places = np.promote_types(indices.dtype, indptr.dtype)  # (holds a column and a place)
+    n_room = min(n_features, indices.shape[0]) + 1  # (at most a column a value, and one more)
+    used, others = np.empty(n_room, dtype=places), np.empty((n_room, 2), dtype=places)
+    # each value, and its row's weight if the weights differ, by column (8 or 16 bytes)
+    uniform = weights.shape[0] > 0 and weights.min() == weights.max()
+    pairs = aligned((indices.shape[0], 1 if uniform else 2), 8 if uniform else 16)
+    # (zeros from numpy, of pages it has touched: a column with no value stored is never written)
+    mean, std, peak = (_columns(n_features, fill=0.0) for _ in range(3))
+    arrays = (data, indices, indptr, weights, float(weight_unit), inverse_unit)
+    found = _sparse_statistics(*arrays, counts, used, others, pairs, mean, std, peak)
+    statistics = (mean, std) if found else None
+    return (statistics, peak, counts) if peaks else statistics
 
 
 def stored_columns(indices, n_features):
@@ -141,24 +159,66 @@ if numba is not None:
         float64 = numba.types.float64
         return float64(float64, float64, float64), codegen
 
+    @_intrinsic
+    def _exponent_bits(typingctx, x):
+        """The biased exponent of a double (0: zero or subnormal; 2047: inf or NaN).
+
+        A bit cast, which numba has no name for: a view of a one-value array
+        per column took a reference count's atomic adds each.
+        """
+
+        def codegen(context, builder, signature, args):
+            int64 = _ir.IntType(64)
+            bits = builder.bitcast(args[0], int64)
+            return builder.and_(builder.lshr(bits, int64(52)), int64(2047))
+
+        return numba.types.int64(numba.types.float64), codegen
+
+    @_intrinsic
+    def _power_of_exponent(typingctx, exponent):
+        """The double ``2**(exponent - 1023)`` for a biased exponent in 1..2046, from its bits."""
+
+        def codegen(context, builder, signature, args):
+            int64 = _ir.IntType(64)
+            bits = builder.shl(args[0], int64(52))
+            return builder.bitcast(bits, _ir.DoubleType())
+
+        return numba.types.float64(numba.types.int64), codegen
+
 else:  # pragma: no cover
 
     def _fmuladd(a, b, c):
         return a * b + c
 
+    def _exponent_bits(x):
+        return (int(np.float64(x).view(np.int64)) >> 52) & 2047
+
+    def _power_of_exponent(exponent):
+        return float(np.int64(exponent << 52).view(np.float64))
+
 
 @_exact
-def _sparse_statistics(data, indices, indptr, weights, weight_unit, cursor, pairs, mean, std):
+def _sparse_statistics(
+    data, indices, indptr, weights, weight_unit, inverse_unit, cursor, used, others, pairs,
+    mean, std, peak,
+):  # fmt: skip
     n_samples, n_features = indptr.shape[0] - 1, cursor.shape[0]
     n_stored = indices.shape[0]
-    for q in range(n_stored):  # each column's count, then where its values start
+    for q in range(n_stored):  # each column's count
         if q + _STORED_AHEAD < n_stored:
             _prefetch_item(cursor, indices[q + _STORED_AHEAD])
         cursor[indices[q]] += 1
-    start = 0
+    # where each column's values start, and the stored columns (no branch: whether
+    # a column is stored is a coin toss on hashed text, see _number_stored)
+    start, n_used = 0, 0
     for j in range(n_features):
-        start, cursor[j] = start + cursor[j], start
+        count = cursor[j]
+        used[n_used] = j
+        n_used += count > 0
+        cursor[j], start = start, start + count
     n_rows, weight = 0, 0.0
+    weighted = pairs.shape[1] == 2  # (else every row's weight is weights[0])
+    half = _STORED_AHEAD // 2
     for i in range(n_samples):
         if weights[i] > 0:
             n_rows += 1
@@ -166,58 +226,107 @@ def _sparse_statistics(data, indices, indptr, weights, weight_unit, cursor, pair
         for q in range(indptr[i], indptr[i + 1]):
             if q + _STORED_AHEAD < n_stored:  # (a column's cursor: a cache miss on wide data)
                 _prefetch_item(cursor, indices[q + _STORED_AHEAD])
+            if q + half < n_stored:  # (and where its value goes, read from the cursor asked for)
+                _prefetch(pairs, cursor[indices[q + half]], 0)
             p = cursor[indices[q]]  # (from here, cursor[j] is where column j's values end)
-            pairs[p, 0], pairs[p, 1] = data[q], weights[i]
+            pairs[p, 0] = data[q]
+            if weighted:
+                pairs[p, 1] = weights[i]
             cursor[indices[q]] = p + 1
-    if n_rows == 0:
+    row_weight = np.float64(weights[0]) if n_samples > 0 else 0.0
+    # The columns of one value, of positive weight, a normal number, among implicit
+    # zeros (most of hashed text's), apart: their arithmetic below needs no loop nor
+    # branch, so that the processor overlaps the columns' divisions, where a
+    # column's loops of a random length (a mispredicted branch each) kept them in turn.
+    n_singles, n_others, stop = 0, 0, 0
+    for k in range(n_used):
+        j = used[k]
+        start, stop = stop, cursor[j]
+        exponent = _exponent_bits(pairs[start, 0])
+        w = pairs[start, 1] if weighted else row_weight
+        single = (stop - start == 1) & (w > 0) & (n_rows > 1)
+        single &= (exponent > 0) & (exponent < 2045)
+        used[n_singles] = j  # (read at k, written at n_singles <= k)
+        others[n_others, 0], others[n_others, 1] = j, start
+        n_singles += single
+        n_others += not single
+    if n_rows == 0:  # no statistics: the peaks alone (every column is among the others)
+        for k in range(n_others):
+            j, start = others[k, 0], others[k, 1]
+            largest = 0.0
+            for p in range(start, cursor[j]):
+                largest = max(largest, abs(pairs[p, 0]))
+            peak[j] = largest
+        _ends_to_counts(cursor)
         return False
     # The arithmetic of the passes by row that this replaced, as numba compiled
     # them with jit's flags (here spelt out, and compiled without them, so that
     # the sums by column are not reordered): the two multiply-adds fused, and a
-    # squared deviation times the row's weight before the division by the unit.
-    bits = np.empty(1)  # (a double's bits: numba has no view of a number)
-    stop = 0
-    for j in range(n_features):
-        start, stop = stop, cursor[j]
-        if start == stop:  # (0 on every row: its range is [0, 0], below)
-            mean[j], std[j] = 0.0, 0.0
-            continue
+    # squared deviation times the row's weight before the division by the unit
+    # (here times its inverse, a power of two whose inverse is exact: the same number).
+    for j in used[:n_singles]:
+        p = cursor[j] - 1
+        row_w = pairs[p, 1] if weighted else row_weight
+        value, w = pairs[p, 0], row_w * inverse_unit
+        # the steps below for one value v != 0 among zeros: its range [min(v, 0),
+        # max(v, 0)], whose peak is |v|; its unit's inverse is normal (exponent < 2045)
+        exponent = _exponent_bits(value) + 1
+        unit, inverse = _power_of_exponent(exponent), _power_of_exponent(2046 - exponent)
+        total = _fmuladd(w, value * inverse, 0.0)
+        centre = total / weight
+        deviation = _fmuladd(value, inverse, -centre)
+        m2 = 0.0 + deviation * deviation * row_w * inverse_unit
+        m2 = _fmuladd(centre * centre, weight - (0.0 + w), m2)
+        mean[j] = centre * unit
+        std[j] = math.sqrt(max(m2, 0.0) / weight) * unit
+        peak[j] = abs(value)
+    for k in range(n_others):
+        j, start = others[k, 0], others[k, 1]
+        stop = cursor[j]
+        largest = 0.0  # (as _sparse_column_peak takes it: every value, in row order)
         low, high, count = np.inf, -np.inf, 0.0
         for p in range(start, stop):
-            if pairs[p, 1] > 0:
+            largest = max(largest, abs(pairs[p, 0]))
+            if (pairs[p, 1] if weighted else row_weight) > 0:
                 low = min(low, pairs[p, 0])
                 high = max(high, pairs[p, 0])
                 count += 1.0
+        peak[j] = largest
         if count < n_rows:  # implicit zeros on rows that count
             low = min(low, 0.0)
             high = max(high, 0.0)
         if low == high:  # one value: it is the mean, and there is no deviation
             mean[j], std[j] = low, 0.0
             continue
-        peak = max(abs(low), abs(high))
-        if _SMALLEST_NORMAL <= peak < np.inf:  # _unit's power of two, from the exponent's bits
-            bits[0] = peak
+        largest = max(abs(low), abs(high))
+        if _SMALLEST_NORMAL <= largest < np.inf:  # _unit's power of two, from the exponent
             # (2**1023 at most, as _unit: 2047, one more, is the exponent of inf)
-            exponent = min((bits.view(np.int64)[0] >> 52) + 1, 2046)
-            bits.view(np.int64)[0] = exponent << 52
-            unit = bits[0]
+            unit = _power_of_exponent(min(_exponent_bits(largest) + 1, 2046))
         else:  # (libm's frexp and ldexp: 15 ns a call, a column)
-            unit = _unit(peak)
+            unit = _unit(largest)
         inverse = 1.0 / unit  # (a power of two: multiplying is exact)
         total, stored = 0.0, 0.0  # the sum of X / unit, and the weight of the stored values
         for p in range(start, stop):
-            w = pairs[p, 1] / weight_unit
+            w = (pairs[p, 1] if weighted else row_weight) * inverse_unit
             total = _fmuladd(w, pairs[p, 0] * inverse, total)
             stored += w
         centre = total / weight
         m2 = 0.0
         for p in range(start, stop):
             deviation = _fmuladd(pairs[p, 0], inverse, -centre)
-            m2 += deviation * deviation * pairs[p, 1] / weight_unit
+            m2 += deviation * deviation * (pairs[p, 1] if weighted else row_weight) * inverse_unit
         m2 = _fmuladd(centre * centre, weight - stored, m2)  # the implicit zeros' deviations
         mean[j] = centre * unit
         std[j] = math.sqrt(max(m2, 0.0) / weight) * unit
+    _ends_to_counts(cursor)
     return True
+
+
+@_exact
+def _ends_to_counts(cursor):
+    """Where each column's sorted values end, made in place their count."""
+    for j in range(cursor.shape[0] - 1, 0, -1):
+        cursor[j] -= cursor[j - 1]
 
 
 def _statistics_by_rows(data, indices, indptr, weights, weight_unit, n_features):
