@@ -11,12 +11,18 @@ nothing of its row work: each row's is written out in the epoch's loop.
 import numpy as np
 
 from ._compiled import _prefetch, _prefetch_item, jit
-from ._lazy_table import _AHEAD, _add_product, _add_products, _product
+from ._lazy_table import _add_product, _add_products, _product
 from ._steps import _row_loss
 from ._writeback import _unscale
 
 # Lazy SGD asks for the table rows of the row _AHEAD ahead in the epoch's order,
 # and for X's row, target and weight of the row _ROWS_AHEAD ahead (see _sparse_sgd_epoch).
+# Nearer than lazy momentum's (skgd._lazy_table._AHEAD, 8; its table rows are two lines):
+# asked 8 rows ahead (240 lines on hashed text), lazy SGD's took longer than 3 (90): alone,
+# 2**18 columns, 0.92x (2**20: 0.98x; 2 and 4 alike, 12 and 16 worse: interleaved variants
+# of the kernel in one process, medians of 30). _ROWS_AHEAD must stay past it: X's indices
+# are read to ask for the table's rows (at 8 and 8, 1.1x).
+_AHEAD = 3
 _ROWS_AHEAD = 16
 # A batch of at most this many rows is still in cache when its update starts: the
 # update asks for nothing ahead.
