@@ -40,11 +40,11 @@ from ._passes import all_finite
 from ._row_norms import RowNorms
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
+    ColumnFinds,
     FeatureStats,
     _compiled_standardization,
     _power_of_two,
     column_peak,
-    value_counts,
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
@@ -312,11 +312,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the training set's statistics, and the objective in their coordinates
         # (each row's norm, taken in the statistics' pass for the curvature's L_max)
         row_norms = RowNorms.of(X, sample_weight, self.fit_intercept) if self.standardize else None
-        stats = self._statistics(X, Y, sample_weight, streaming, weight_unit, row_norms, loss)
+        finds = ColumnFinds()  # (sparse X: its columns' peaks and counts, from that pass)
+        stats = self._statistics(
+            X, Y, sample_weight, streaming, weight_unit, row_norms, loss, finds
+        )
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
-        peak = self._column_peak(X, sample_weight, streaming)
-        counts = self._value_counts(X, streaming) if self.standardize else None
+        peak = self._column_peak(X, sample_weight, streaming, finds.peak)
+        counts = self._value_counts(X, streaming, finds.counts) if self.standardize else None
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -434,11 +437,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 rng, rng_own = copy_generator(rng), True
         return rng, rng_own
 
-    def _column_peak(self, X, sample_weight, streaming):
-        """Sparse X: the largest |value| of each column, over the stream; else None."""
+    def _column_peak(self, X, sample_weight, streaming, found=None):
+        """Sparse X: the largest |value| of each column, over the stream; else None.
+
+        ``found``: this data's, from the statistics' pass (None: a pass of its own).
+        """
         if isinstance(X, np.ndarray) or not sparse.issparse(X):  # (an ndarray: no ABC's test)
             return None
-        peak = column_peak(X, sample_weight)
+        peak = found if found is not None else column_peak(X, sample_weight)
         if streaming and getattr(self, "_x_peak", None) is not None:
             peak = np.maximum(peak, self._x_peak)
         return peak
@@ -477,16 +483,20 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             c[:] = 0
         return V, c
 
-    def _value_counts(self, X, streaming):
+    def _value_counts(self, X, streaming, found=None):
         """How many non-zero values each column has shown, in this data or the stream's so far.
 
         Sparse X only (see :meth:`_kept_scales`); None for dense X, and for
-        a stream that continues a model from before the counts.
+        a stream that continues a model from before the counts. ``found``:
+        this data's, from the statistics' pass (None: counted here).
         """
         previous = self.__dict__.get("_x_counts") if streaming else None
         if isinstance(X, np.ndarray) or (streaming and previous is None):
             return None
-        counts = value_counts(X)  # (the statistics' pass counted them, when it could)
+        if found is not None:
+            counts = found
+        else:
+            counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return counts if previous is None else counts + previous
 
     def _kept_scales(self, objective):
@@ -693,8 +703,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return False
 
     def _statistics(
-        self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None, loss=None
-    ):
+        self, X, Y, sample_weight, streaming, weight_unit=1.0, row_norms=None, loss=None,
+        finds=None,
+    ):  # fmt: skip
         """The statistics of X and of the target: this data's, or the stream's so far.
 
         Returns ``(x_stats, y_stats, y_loc)``; ``y_stats`` is None when the
@@ -703,14 +714,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         was divided by ``weight_unit`` (:func:`_weights_in_range`); the
         statistics keep the weight in the units the user gave, which a
         stream's later chunks are merged in. ``loss``: the loss object, if
-        the caller has made it already.
+        the caller has made it already. ``row_norms`` and ``finds`` are
+        filled by X's pass, as :meth:`FeatureStats.update` says.
         """
         if streaming:
             x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
             y_stats = None if y_stats is None else FeatureStats(*y_stats)
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
-        x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms)
+        x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms, finds)
         if self._scales_target(loss or self._get_loss()) and self.standardize:
             Y_2d = Y.reshape(len(Y), -1)
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(

@@ -11,8 +11,6 @@ so that the standardization follows a stream.
 """
 
 import math
-import threading
-import weakref
 from typing import NamedTuple
 
 import numpy as np
@@ -27,9 +25,25 @@ from ._compiled import _exact
 _BLOCK_ELEMENTS = 2**17
 # the deviations that say "one row" to skgd._statistics_passes.merge_statistics
 _ONE_ROW = np.zeros(0)
-# What the last compiled pass over sparse X's stored values found beside the
-# statistics, in this thread, for the fit that took them (see _by_product)
-_last_pass = threading.local()
+
+
+class ColumnFinds:
+    """What the statistics' pass over sparse X finds beside them: each column's peak and count.
+
+    A sparse fit hands one to :meth:`FeatureStats.update` and takes them
+    for its column peaks and value counts, instead of two more passes over
+    X (hashed text at 2**20 columns: ~5 ms of a ~150 ms fit, page faults
+    included). ``peak``: each column's largest magnitude over the rows of
+    positive weight (:func:`column_peak`'s); ``counts``: its number of
+    stored values (``np.bincount(X.indices)``), None when rows of weight 0
+    were left out (the counts are over every row). Both None until a
+    compiled sparse pass fills them.
+    """
+
+    __slots__ = ("peak", "counts")
+
+    def __init__(self):
+        self.peak = self.counts = None
 
 
 class FeatureStats(NamedTuple):
@@ -51,18 +65,19 @@ class FeatureStats(NamedTuple):
         zeros = np.zeros(n_features)
         return cls(zeros, zeros, 0.0)
 
-    def update(self, X, sample_weight, weight_unit=1.0, row_norms=None):
+    def update(self, X, sample_weight, weight_unit=1.0, row_norms=None, finds=None):
         """These statistics merged with those of ``X`` (Chan, Golub and LeVeque).
 
         ``weight_unit``: ``sample_weight`` is in units of it (the weights the
         user gave, divided by it, so that they sum without overflow).
-        ``row_norms``: a :class:`skgd._row_norms.RowNorms` of X, filled on the way if it can be.
+        ``row_norms``: a :class:`skgd._row_norms.RowNorms` of X, filled on the way if it can be;
+        ``finds``: a :class:`ColumnFinds` of sparse X, likewise.
         """
         if X.shape[0] == 1 and self.weight != 0 and type(X) is np.ndarray:
             merged = self._with_row(X[0], float(sample_weight[0]), weight_unit)
             if merged is not None:
                 return merged
-        mean, std, weight = _stats_of(X, sample_weight, row_norms)
+        mean, std, weight = _stats_of(X, sample_weight, row_norms, finds)
         weight *= weight_unit
         if weight == 0:
             return self
@@ -122,7 +137,7 @@ class FeatureStats(NamedTuple):
         return (self.std == 0) & (self.mean == 0)
 
 
-def _stats_of(X, sample_weight, row_norms=None):
+def _stats_of(X, sample_weight, row_norms=None, finds=None):
     """Weighted mean, standard deviation and total weight of the columns of ``X``, in float64.
 
     Two passes over row blocks, so that no temporary the size of X is made
@@ -133,14 +148,14 @@ def _stats_of(X, sample_weight, row_norms=None):
     under- or overflows. A column that takes a single value on the rows of
     non-zero weight is constant: its mean is that value and its deviation
     exactly 0; only such columns have a deviation of 0. ``row_norms`` (a
-    :class:`skgd._row_norms.RowNorms` of dense X) is filled by the compiled pass.
+    :class:`skgd._row_norms.RowNorms` of dense X) is filled by the compiled pass,
+    and ``finds`` (a :class:`ColumnFinds` of sparse X) by the sparse one.
     """
-    source = None
+    whole = True  # (every row of X counts: the pass's counts are X's own)
     if sparse.issparse(X):  # (its compiled pass reads every stored value, of any weight)
-        _last_pass.found = None  # (a fit's peaks and counts are this call's, or taken anew)
-        source = X, sample_weight
         counted = rows_that_count(X, sample_weight)
-        if counted is not X:
+        whole = counted is X
+        if not whole:
             X, sample_weight = counted, sample_weight[sample_weight > 0]
     n_samples, n_features = X.shape
     if n_samples == 1:
@@ -157,7 +172,9 @@ def _stats_of(X, sample_weight, row_norms=None):
     weight_unit = _weight_unit(sample_weight)
     rows = rows_per_block(X)
     if _compiled(X):
-        return _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms, source)
+        return _compiled_stats_of(
+            X, sample_weight, weight_unit, total, rows, row_norms, finds, whole
+        )
     blocks = [slice(start, start + rows) for start in range(0, n_samples, rows)]
     blocks = [b for b in blocks if np.any(sample_weight[b] > 0)]  # the others add nothing
 
@@ -249,17 +266,18 @@ def _compiled(X):
     return not sparse.issparse(X) or (X.format == "csr" and X.has_canonical_format)
 
 
-def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=None, source=None):
+def _compiled_stats_of(
+    X, sample_weight, weight_unit, total, rows, row_norms=None, finds=None, whole=True
+):
     """:func:`_stats_of` compiled: one pass over dense X, three over sparse X's stored values.
 
     For sparse X, the numpy path's scipy and scikit-learn calls convert
     each block to columns: about 0.2 s on 15,000 rows of 2**18 columns,
     a quarter of SGDClassifier's whole fit. The compiled passes
     (:func:`skgd._sparse_statistics_passes.sparse_statistics`) cost O(the stored values)
-    and a few passes over the columns in all. They also find each column's
-    peak and count of values, kept for :func:`column_peak` and
-    :func:`value_counts` of ``source`` (the X and weights given to
-    :func:`_stats_of`, before its rows of weight 0 were left out).
+    and a few passes over the columns in all. Given ``finds``, they also
+    find each column's peak and count of values (the counts only if
+    ``whole``: X is the caller's, no row left out).
     """
     if not sparse.issparse(X):  # one pass: the range found block by block
         none = np.empty(0)
@@ -274,11 +292,13 @@ def _compiled_stats_of(X, sample_weight, weight_unit, total, rows, row_norms=Non
             return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
         return mean, m2, total
     arrays = (X.data, X.indices, X.indptr, sample_weight)
-    found, peak, counts = _sparse_statistics_passes.sparse_statistics(
-        *arrays, weight_unit, X.shape[1], peaks=True
-    )
-    if source is not None:
-        _keep_by_products(*source, peak, counts if X is source[0] else None)
+    if finds is None:
+        found = _sparse_statistics_passes.sparse_statistics(*arrays, weight_unit, X.shape[1])
+    else:
+        found, finds.peak, counts = _sparse_statistics_passes.sparse_statistics(
+            *arrays, weight_unit, X.shape[1], peaks=True
+        )
+        finds.counts = counts if whole else None
     if found is None:  # no row of non-zero weight
         return np.zeros(X.shape[1]), np.zeros(X.shape[1]), total
     return (*found, total)
@@ -321,52 +341,8 @@ def rows_that_count(X, sample_weight):
     return X[counts]
 
 
-def _keep_by_products(X, sample_weight, peak, counts):
-    """Keep what the statistics' pass found beside them, for the same fit's next calls.
-
-    ``peak``: each column's largest magnitude over the rows of positive
-    weight; ``counts``: its number of stored values (None: rows were left
-    out). A sparse fit takes both right after the statistics, and their own
-    passes cost it as much again on wide data (hashed text, 2**20 columns: 5 ms
-    of a 150 ms fit, their new arrays' page faults included). Known by the
-    very arrays they were found in (weak references: X is not kept alive),
-    and taken once: a later call takes them anew.
-    """
-    arrays = (X, X.data, X.indices, X.indptr, sample_weight)
-    _last_pass.found = [tuple(weakref.ref(a) for a in arrays), peak, counts]
-
-
-def _by_product(X, sample_weight, which):
-    """What :func:`_keep_by_products` kept for these arrays (1: peak, 2: counts), or None.
-
-    ``sample_weight`` None: any weights (the counts do not depend on them).
-    """
-    found = getattr(_last_pass, "found", None)
-    if found is None or found[which] is None:
-        return None
-    X_ref, data_ref, indices_ref, indptr_ref, weights_ref = found[0]
-    same = X_ref() is X and data_ref() is X.data and indices_ref() is X.indices
-    same = same and indptr_ref() is X.indptr
-    if not same or (sample_weight is not None and weights_ref() is not sample_weight):
-        return None
-    kept, found[which] = found[which], None
-    return kept
-
-
-def value_counts(X):
-    """How many values CSR X stores in each column (explicit zeros too): ``np.bincount``'s."""
-    counts = _by_product(X, None, 2)
-    if counts is not None:
-        return counts
-    return np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
-
-
 def column_peak(X, sample_weight=None):
     """The largest magnitude of each column of sparse X over its rows of positive weight."""
-    if sample_weight is not None:  # (from the statistics' pass, if it was over the same rows)
-        peak = _by_product(X, sample_weight, 1)
-        if peak is not None:
-            return peak
     X = rows_that_count(X, sample_weight)
     if _compiled(X):
         return _sparse_statistics_passes.sparse_column_peak(X.data, X.indices, X.shape[1])

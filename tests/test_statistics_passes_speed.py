@@ -103,45 +103,34 @@ def test_a_fit_takes_the_statistics_passes_peaks_and_counts(monkeypatch):
     assert_array_equal(model._x_counts, np.bincount(X.indices, minlength=5000))
 
 
-def test_the_passes_by_products_serve_only_the_arrays_they_were_found_in():
+def test_the_statistics_pass_finds_peaks_and_counts_over_the_rows_that_count():
     rng = np.random.RandomState(1)
     X = _hashed(300, 2000, np.float64, rng)
     X.data = rng.uniform(-3.0, 3.0, X.nnz)
     weights = np.ones(300)
-    _standardize._stats_of(X, weights)
-    other = X.copy()
-    other.data *= 2.0
-    # another matrix, or other weights: their own passes
-    assert_array_equal(_standardize.value_counts(other), np.bincount(other.indices, minlength=2000))
+    finds = _standardize.ColumnFinds()
+    _standardize._stats_of(X, weights, finds=finds)
     assert_array_equal(
-        _standardize.column_peak(other, weights),
-        _sparse_statistics_passes.sparse_column_peak(other.data, other.indices, 2000),
+        finds.peak, _sparse_statistics_passes.sparse_column_peak(X.data, X.indices, 2000)
     )
-    assert _standardize._by_product(X, np.ones(300), 1) is None  # (equal, not the same, weights)
-    peak = _standardize.column_peak(X, weights)
-    assert_array_equal(peak, _sparse_statistics_passes.sparse_column_peak(X.data, X.indices, 2000))
-    # taken once: the data changed in place afterwards is passed over anew
-    X.data *= 3.0
-    assert_array_equal(
-        _standardize.column_peak(X, weights),
-        _sparse_statistics_passes.sparse_column_peak(X.data, X.indices, 2000),
-    )
-    # rows of weight 0 left out: the peak is over the others, and the counts are X's own
+    assert_array_equal(finds.counts, np.bincount(X.indices, minlength=2000))
+    # rows of weight 0 left out: the peak is over the others; the counts, of every row,
+    # are not this pass's to give
     weights[::3] = 0.0
-    _standardize._stats_of(X, weights)
+    finds = _standardize.ColumnFinds()
+    _standardize._stats_of(X, weights, finds=finds)
     kept = X[weights > 0]
     assert_array_equal(
-        _standardize.column_peak(X, weights),
-        _sparse_statistics_passes.sparse_column_peak(kept.data, kept.indices, 2000),
+        finds.peak, _sparse_statistics_passes.sparse_column_peak(kept.data, kept.indices, 2000)
     )
-    assert_array_equal(_standardize.value_counts(X), np.bincount(X.indices, minlength=2000))
+    assert_array_equal(finds.peak, _standardize.column_peak(X, weights))
+    assert finds.counts is None
 
 
-def test_the_numpy_path_keeps_no_by_products(monkeypatch):
+def test_the_numpy_path_finds_nothing(monkeypatch):
     monkeypatch.setattr(_kernel, "ENABLED", False)
     rng = np.random.RandomState(2)
     X = _hashed(200, 500, np.float64, rng)
-    weights = np.ones(200)
-    _standardize._stats_of(X, weights)
-    assert _standardize._by_product(X, weights, 1) is None
-    assert _standardize._by_product(X, None, 2) is None
+    finds = _standardize.ColumnFinds()
+    _standardize._stats_of(X, np.ones(200), finds=finds)
+    assert finds.peak is None and finds.counts is None
