@@ -535,7 +535,7 @@ def test_the_streams_compiled_merge_of_statistics_is_numpys_to_the_bit(monkeypat
     new_mean[12:16] = old_mean[12:16]
     old = _standardize.FeatureStats(old_mean, old_std, 3.0)
     # the chunk's own statistics, as given: only the merge is compared
-    monkeypatch.setattr(_standardize, "_stats_of", lambda X, w, _=None: (new_mean, new_std, 1.5))
+    monkeypatch.setattr(_standardize, "_stats_of", lambda X, w, *_: (new_mean, new_std, 1.5))
     found = []
     for enabled in [True, False]:
         monkeypatch.setattr(_kernel, "ENABLED", enabled)
