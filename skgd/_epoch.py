@@ -89,12 +89,12 @@ class _CappedRun:
             (loss, ran, loss_first, failed), taken, finite = self._one(
                 state, X, weights, rows, batch_size, step, c_ratio, into
             )  # fmt: skip
-            if clip is not None:
-                clip.taken()
             penalty = taken if batch == 0 else penalty  # (V as the call found it)
             first = loss_first if batch == 0 else first
             if not ran:  # its loss overflowed: diverging, the batches after it not run
                 return (total, done, first, failed), penalty, finite
+            if clip is not None:  # (a batch that overflowed took no step to rescale)
+                clip.taken()
             total, done = total + loss, done + 1
             met.append(loss_first)
         if done > 1:  # every batch judged, not only the first (see _check_capped_batches)

@@ -215,7 +215,7 @@ class CappedGradient:
 
     def taken(self):
         """After the batch: the gradient's part of the state, ``share`` of it."""
-        # (no state: the batch overflowed before its step)
+        # (no state yet: an optimizer's first batch; the caller skips a batch that overflowed)
         for i, kept in enumerate(getattr(self.optimizer, "state_", ())):
             before = self.before[i] if i < len(self.before) else {}
             for key, decay, power in self.keys:

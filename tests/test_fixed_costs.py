@@ -136,7 +136,7 @@ class _EveryRow:
         return self.loss_.gradient(y_true, raw_prediction)
 
 
-def test_a_regressors_targets_are_never_taken_by_value():
+def test_float_targets_and_user_losses_are_never_taken_by_value():
     rng = np.random.RandomState(0)
     y = rng.normal(size=1000)
     assert _DistinctTargets.of(SquaredError(), y) is not None
