@@ -494,7 +494,7 @@ class _DistinctTargets:
 
     @classmethod
     def of(cls, loss, Y):
-        """``loss`` wrapped for ``Y`` if it is built-in and ``Y`` classes or integers; else ``loss``."""
+        """``loss`` wrapped for ``Y`` if built-in and ``Y`` classes or integers; else ``loss``."""
         classes = Y.ndim == 1 and (Y.dtype.kind in "iu" or isinstance(loss, ClassificationLoss))
         if not (classes and type(loss).__module__ == Loss.__module__ and len(Y) > _FEW_TARGETS):
             return loss
