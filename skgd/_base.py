@@ -34,6 +34,7 @@ from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects
 from ._draws import uniform
 from ._generators import copy_generator, generator_in, restore, state_of, take_snapshot
+from ._held_out import HeldOut
 from ._loop import Settings, TrainingState, train
 from ._objective import Objective, curves_with_prediction, link_outputs_apart, target_scaling
 from ._passes import all_finite
@@ -356,6 +357,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
         validate = None
         if validation is not None:
+            X_val, Y_val, w_val = validation  # (predicted at every epoch: see HeldOut)
+            validation = (HeldOut(X_val), Y_val, w_val)
             validate = functools.partial(self._validate, objective, validation, single)
         tasks, on_epoch = self._epoch_tasks(
             X, Y, sample_weight if weighted else None, settings.max_epochs, objective, state
@@ -873,8 +876,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _validate(self, objective, validation, single, V, c):
         """The estimator's score and the mean loss on the held-out data."""
-        X_val, Y_val, w_val = validation
-        raw = objective.raw_prediction(X_val, V, c, single=False)
+        X_val, Y_val, w_val = validation  # (X_val: a HeldOut)
+        raw = X_val.raw_prediction(objective, V, c, single=False)
         y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
         score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
         losses = objective.loss.loss(Y_val, raw[:, 0] if single else raw)

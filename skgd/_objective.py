@@ -151,6 +151,26 @@ class Objective:
         W = np.multiply(y_scale, W, out=W if in_place else None)
         return W, self.y_loc + self.y_scale * c - W @ x_mean, None
 
+    def to_model_at(self, V, c, columns):
+        """:meth:`to_model`'s ``(W[:, columns], b)``, without the other columns' coefficients.
+
+        Each coefficient is its own product, as there, to the bit. The
+        intercept's ``W @ x_mean`` runs over the centred columns alone (few on
+        sparse X): the same sum, to rounding (to the bit with none or one).
+        None if ``x_mean`` is not one value per column.
+        """
+        x_mean = self.x_mean
+        if not isinstance(x_mean, np.ndarray) or x_mean.shape != self.x_scale.shape:
+            return None
+        y_scale = self.y_scale[:, None]
+        W = y_scale * (V[:, columns] / self.x_scale[columns])
+        centred = np.flatnonzero(x_mean)
+        # (to_model's zeros of W @ x_mean when no column is centred: b - 0 in W's dtype)
+        shift = np.zeros(len(W), dtype=np.result_type(W.dtype, x_mean.dtype))
+        if len(centred):
+            shift += (y_scale * (V[:, centred] / self.x_scale[centred])) @ x_mean[centred]
+        return W, self.y_loc + self.y_scale * c - shift
+
     def from_model(self, W, b):
         """``(W, b)`` in the units of X and y -> standardized parameters."""
         V = W * self.x_scale / self.y_scale[:, None]

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import sparse
 
 from ._checks import CHECK_ROWS, is_users_loss
+from ._held_out import HeldOut
 from ._objective import _sample_rows
 from ._standardize import rows_per_block
 
@@ -197,7 +198,7 @@ class Progress:
         self.pocket = None  # (wrong share, V, c) of the best epoch so far
         if self.homogeneous:
             rows = _sample_rows(X.shape[0], sample_weight)
-            self.X, self.Y = X[rows], Y[rows]
+            self.X, self.Y = HeldOut(X[rows]), Y[rows]  # (predicted at every epoch)
             self.weights = sample_weight[rows] / np.sum(sample_weight[rows])
 
     def __call__(self, epoch_loss, V, c):
@@ -224,7 +225,7 @@ class Progress:
 
     def _loss_and_size(self, V, c):
         """The loss at ``(V, c)`` and the mean size of its predictions, on the sampled rows."""
-        raw = self.objective.raw_prediction(self.X, V, c, self.single)
+        raw = self.X.raw_prediction(self.objective, V, c, self.single)
         sizes = np.abs(raw) if raw.ndim == 1 else np.abs(raw).sum(axis=1)
         losses = self.objective.loss.loss(self.Y, raw)
         return float(self.weights @ losses), float(self.weights @ sizes)

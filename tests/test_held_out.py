@@ -1,0 +1,70 @@
+"""Early stopping's validation rows on wide sparse X are predicted from their own columns."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+
+from skgd import GDClassifier, GDRegressor
+from skgd._held_out import HeldOut
+
+
+def _wide(n_samples=400, n_features=2**14, centred=False, seed=0):
+    rng = np.random.RandomState(seed)
+    columns = rng.randint(n_features, size=(n_samples, 6))
+    values = rng.uniform(0.5, 2.0, size=(n_samples, 6))
+    X = sparse.csr_matrix(
+        (values.ravel(), columns.ravel(), np.arange(0, 6 * n_samples + 1, 6)),
+        shape=(n_samples, n_features),
+    )
+    X.sum_duplicates()
+    y = (X @ rng.normal(size=n_features) > 0).astype(int) + 2 * (rng.uniform(size=n_samples) < 0.3)
+    if centred:  # a column every row stores, of one value but for a few: centred
+        dense = np.full(n_samples, 3.0) + (rng.uniform(size=n_samples) < 0.1)
+        X = sparse.hstack([X, sparse.csr_matrix(dense[:, None])], format="csr")
+    return X, y
+
+
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("estimator", [GDClassifier, GDRegressor])
+def test_validation_rows_predicted_as_by_the_whole_model(monkeypatch, centred, estimator):
+    # (Fails if HeldOut's model on the rows' columns differs from Objective.raw_prediction's.)
+    X, y = _wide(centred=centred)
+    calls = []
+    restricted = HeldOut.raw_prediction
+
+    def compared(self, objective, V, c, single):
+        raw = restricted(self, objective, V, c, single)
+        whole = objective.raw_prediction(self.full, V, c, single)
+        if centred:  # the intercept's sum over the centred column: to rounding
+            assert_allclose(raw, whole, rtol=1e-12, atol=1e-12)
+        else:
+            assert_array_equal(raw, whole)
+        calls.append(self.columns is not None)
+        return raw
+
+    monkeypatch.setattr(HeldOut, "raw_prediction", compared)
+    model = estimator(early_stopping=True, max_iter=8, tol=None, random_state=0).fit(X, y)
+    assert len(calls) == 8 and all(calls)  # every epoch, on the rows' columns alone
+    assert len(model.validation_scores_) == 8
+
+
+def test_perceptron_sample_predicted_as_by_the_whole_model(monkeypatch):
+    X, y = _wide(n_features=2**16)
+    restricted, calls = HeldOut.raw_prediction, []
+
+    def compared(self, objective, V, c, single):
+        raw = restricted(self, objective, V, c, single)
+        assert_array_equal(raw, objective.raw_prediction(self.full, V, c, single))
+        calls.append(self.columns is not None)
+        return raw
+
+    monkeypatch.setattr(HeldOut, "raw_prediction", compared)
+    GDClassifier(loss="perceptron", max_iter=5, tol=None, random_state=0).fit(X, y)
+    assert len(calls) >= 5 and all(calls)
+
+
+def test_held_out_keeps_dense_and_narrow_rows_whole():
+    X, _ = _wide(n_samples=50, n_features=20)  # stores more than half its columns
+    assert HeldOut(X).columns is None and HeldOut(X.toarray()).columns is None
+    assert HeldOut(X).shape == X.shape
