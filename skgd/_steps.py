@@ -246,63 +246,95 @@ def _dense_epoch(
         batch_loss = 0.0
         gV[:] = 0.0
         gc[:] = 0.0
-        for r in range(m):
-            # The row ``ahead`` rows on, if scattered (see the comment above the loop).
-            # Written here, not in an inlined helper: numba counts the references to
-            # each array a helper takes, in and out, four atomic adds a row each way
-            # (a fifth of an epoch's compute with X in cache).
-            later = start + r + ahead
-            if later < n and (later == 0 or order[later] != order[later - 1] + 1):
-                ahead_row = order[later]
-                for q in range(n_lines):
-                    _prefetch(X, ahead_row, q * line)
-                _prefetch(X, ahead_row, n_features - 1)
-                _prefetch(Y, ahead_row, 0)
-                _prefetch_item(weights, ahead_row)
-            i = order[start + r]
-            if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
-                continue
-            for k in range(n_outputs):
-                acc = 0.0
-                for j in range(n_features):
-                    acc += X[i, j] * W[k, j]
-                raw[r, k] = acc + b[k]
-            if kind < _SOFTMAX:  # one output at a time: no call per row
-                row_loss = 0.0
+        r = 0
+        while r < m:
+            # Four rows of non-zero weight at a time (else one): their forward
+            # passes and losses one after the other, then one backward pass for
+            # the four, each coefficient's gradient held in a register across
+            # them, not loaded and stored for every row. Each gradient still adds
+            # the rows one by one, in order: the same numbers, to the bit.
+            size = 1
+            if r + 4 <= m:
+                i0, i1 = order[start + r], order[start + r + 1]
+                i2, i3 = order[start + r + 2], order[start + r + 3]
+                if weights[i0] != 0 and weights[i1] != 0 and weights[i2] != 0 and weights[i3] != 0:
+                    size = 4
+            for s in range(r, r + size):
+                # The row ``ahead`` rows on, if scattered (see the comment above the loop).
+                # Written here, not in an inlined helper: numba counts the references to
+                # each array a helper takes, in and out, four atomic adds a row each way
+                # (a fifth of an epoch's compute with X in cache).
+                later = start + s + ahead
+                if later < n and (later == 0 or order[later] != order[later - 1] + 1):
+                    ahead_row = order[later]
+                    for q in range(n_lines):
+                        _prefetch(X, ahead_row, q * line)
+                    _prefetch(X, ahead_row, n_features - 1)
+                    _prefetch(Y, ahead_row, 0)
+                    _prefetch_item(weights, ahead_row)
+                i = order[start + s]
+                if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
+                    continue
                 for k in range(n_outputs):
-                    y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
-                    value, g[r, k] = _element_inlined(kind, param, y, raw[r, k])
-                    row_loss += value
-            elif kind == _SOFTMAX:  # _row_loss's two, written here (a call's arrays: see _compiled)
-                label = int(Y[i, 0])
-                top = raw[r, 0]
-                for k in range(1, n_outputs):
-                    top = max(top, raw[r, k])
-                total_exp = 0.0
+                    acc = 0.0
+                    for j in range(n_features):
+                        acc += X[i, j] * W[k, j]
+                    raw[s, k] = acc + b[k]
+                if kind < _SOFTMAX:  # one output at a time: no call per row
+                    row_loss = 0.0
+                    for k in range(n_outputs):
+                        y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
+                        value, g[s, k] = _element_inlined(kind, param, y, raw[s, k])
+                        row_loss += value
+                elif kind == _SOFTMAX:  # _row_loss's two, written here (see _compiled)
+                    label = int(Y[i, 0])
+                    top = raw[s, 0]
+                    for k in range(1, n_outputs):
+                        top = max(top, raw[s, k])
+                    total_exp = 0.0
+                    for k in range(n_outputs):
+                        g[s, k] = math.exp(raw[s, k] - top)
+                        total_exp += g[s, k]
+                    for k in range(n_outputs):
+                        g[s, k] /= total_exp
+                    g[s, label] -= 1.0
+                    row_loss = top + math.log(total_exp) - raw[s, label]
+                else:  # _CRAMMER_SINGER, as in _row_loss
+                    label = int(Y[i, 0])
+                    rival = -1
+                    for k in range(n_outputs):
+                        g[s, k] = 0.0
+                        if k != label and (rival < 0 or raw[s, k] > raw[s, rival]):
+                            rival = k
+                    margin = 1.0 + raw[s, rival] - raw[s, label]
+                    if margin > 0:
+                        g[s, rival], g[s, label] = 1.0, -1.0
+                    row_loss = max(0.0, margin)
+                batch_loss += weights[i] * row_loss
+                if size == 1:
+                    for k in range(n_outputs):
+                        gk = g[s, k] * (g_scale[k] * (weights[i] / m))
+                        gc[k] += gk
+                        for j in range(n_features):
+                            gV[k, j] += X[i, j] * gk
+            if size == 4:
                 for k in range(n_outputs):
-                    g[r, k] = math.exp(raw[r, k] - top)
-                    total_exp += g[r, k]
-                for k in range(n_outputs):
-                    g[r, k] /= total_exp
-                g[r, label] -= 1.0
-                row_loss = top + math.log(total_exp) - raw[r, label]
-            else:  # _CRAMMER_SINGER, as in _row_loss
-                label = int(Y[i, 0])
-                rival = -1
-                for k in range(n_outputs):
-                    g[r, k] = 0.0
-                    if k != label and (rival < 0 or raw[r, k] > raw[r, rival]):
-                        rival = k
-                margin = 1.0 + raw[r, rival] - raw[r, label]
-                if margin > 0:
-                    g[r, rival], g[r, label] = 1.0, -1.0
-                row_loss = max(0.0, margin)
-            batch_loss += weights[i] * row_loss
-            for k in range(n_outputs):
-                gk = g[r, k] * (g_scale[k] * (weights[i] / m))
-                gc[k] += gk
-                for j in range(n_features):
-                    gV[k, j] += X[i, j] * gk
+                    gk0 = g[r, k] * (g_scale[k] * (weights[i0] / m))
+                    gk1 = g[r + 1, k] * (g_scale[k] * (weights[i1] / m))
+                    gk2 = g[r + 2, k] * (g_scale[k] * (weights[i2] / m))
+                    gk3 = g[r + 3, k] * (g_scale[k] * (weights[i3] / m))
+                    gc[k] += gk0
+                    gc[k] += gk1
+                    gc[k] += gk2
+                    gc[k] += gk3
+                    for j in range(n_features):
+                        summed = gV[k, j]
+                        summed += X[i0, j] * gk0
+                        summed += X[i1, j] * gk1
+                        summed += X[i2, j] * gk2
+                        summed += X[i3, j] * gk3
+                        gV[k, j] = summed
+            r += size
         if not np.isfinite(batch_loss):
             return total, batch, first, batch_loss, t
         if batch == 0:
