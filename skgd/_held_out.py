@@ -34,10 +34,6 @@ class HeldOut:
             )
             self.columns = columns
 
-    @property
-    def shape(self):
-        return self.full.shape
-
     def raw_prediction(self, objective, V, c, single):
         """:meth:`skgd._objective.Objective.raw_prediction` of the rows at ``(V, c)``.
 

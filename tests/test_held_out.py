@@ -67,4 +67,3 @@ def test_perceptron_sample_predicted_as_by_the_whole_model(monkeypatch):
 def test_held_out_keeps_dense_and_narrow_rows_whole():
     X, _ = _wide(n_samples=50, n_features=20)  # stores more than half its columns
     assert HeldOut(X).columns is None and HeldOut(X.toarray()).columns is None
-    assert HeldOut(X).shape == X.shape
