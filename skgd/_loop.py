@@ -18,10 +18,12 @@ for divergence and a fit's way back (:class:`~skgd._divergence.Recovery`).
 """
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from . import _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
@@ -131,6 +133,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         kernel.swaps = True
     first_t, first_epoch = state.t, len(state.loss_curve)
     converged, model = False, None
+    undone = None  # the divergence of the last epoch, if it was undone
     if settings.verbose:
         print(_log_header(validate is not None))
 
@@ -168,13 +171,15 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             epoch_loss = epoch_loss / n_samples + penalty
             try:
                 _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
-            except ValueError:  # diverged: back to the safest epoch, with a shorter step
+            except ValueError as error:  # diverged: back to the safest epoch, with a shorter step
                 if not recovery.possible():
                     raise
                 recovery.undo(state, kernel, at_start)
                 schedule.shorter_step()
                 descent.search_afresh()
+                undone = error
                 continue
+            undone = None
             recovery.note(epoch_loss, at_start)
             descent.after_epoch(epoch_loss, at_start, first_epoch, state, kernel, schedule, stop)
             state.loss_curve.append(float(epoch_loss))
@@ -203,10 +208,37 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     converged = True
                     break
 
+    if undone is not None and stop.kept is None:  # (early stopping keeps its best model)
+        _ended_undone(undone, settings.max_epochs, len(state.loss_curve) > first_epoch)
     stop.keep_best(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
     return {"epochs": epoch, "converged": converged, "validation_scores": stop.validation_scores}
+
+
+def _ended_undone(error, max_epochs, any_epoch):
+    """A fit whose last epoch diverged, and went back: its model is an earlier one. Say so.
+
+    The way back is to where the lowest epoch started (:class:`Recovery`),
+    with a shorter step; when max_iter ends the fit there, the epochs after
+    that point are lost. Silently, Adam's two epochs on hashed text
+    (2**18 columns, ``tol=None``) returned its random start: accuracy 0.20,
+    0.91 after one epoch. If no epoch held, the model is the random start:
+    an error (a fit of one epoch crashed on its empty loss curve).
+    """
+    if not any_epoch:
+        raise ValueError(
+            f"{error} Every epoch diverged, and went back to the start with a 5 times "
+            f"shorter step: max_iter={max_epochs} ended the fit untrained. Increase max_iter, "
+            "or lower learning_rate."
+        )
+    warnings.warn(
+        f"{error} The fit went back to where its lowest epoch started, with a 5 times "
+        f"shorter step, and max_iter={max_epochs} ended it there: the model is that earlier "
+        "one, not the last epoch's. Increase max_iter, or lower learning_rate.",
+        ConvergenceWarning,
+        stacklevel=2,
+    )
 
 
 class StopCriterion:

@@ -1,10 +1,13 @@
 """The training loop of skgd/_base.py: the course's update, batching, stopping, logging."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from sklearn.datasets import make_regression
+from sklearn.datasets import load_iris, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
@@ -622,3 +625,54 @@ def test_a_poisson_stream_in_chunks_of_many_batches_never_diverges(chunk, seed):
             model.partial_fit(X[i : i + chunk], y[i : i + chunk])  # none refused
     optimum = mean_poisson_deviance(y, PoissonRegressor(alpha=0).fit(X, y).predict(X))
     assert mean_poisson_deviance(y, model.predict(X)) <= 2.0 * optimum
+
+
+def _diverging_counts():
+    """Diabetes turned into counts whose log-mean is steep: momentum's first epoch diverges."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    rng = np.random.RandomState(0)
+    return X, rng.poisson(np.exp(X @ (3 * rng.randn(10)) * 3 + 2))
+
+
+@pytest.mark.parametrize("tol", [None, 1e-3])
+def test_a_fit_whose_every_epoch_diverged_raises_rather_than_return_its_start(tol):
+    # One epoch, undone: the model would be the random start (it crashed on the
+    # empty loss curve instead). Two epochs: the second holds.
+    X, y = _diverging_counts()
+    params = dict(loss="poisson", optimizer="momentum", tol=tol, random_state=0)
+    with pytest.raises(ValueError, match="Every epoch diverged.*max_iter=1"):
+        GDRegressor(max_iter=1, **params).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GDRegressor(max_iter=2, **params).fit(X, y)
+    assert len(model.loss_curve_) == 1 and model.score(X, y) > 0.5
+
+
+def test_a_fit_whose_last_epoch_is_undone_warns_that_its_model_is_older(monkeypatch):
+    # Adam's two epochs on hashed text (2**18 columns, tol=None) diverged in the
+    # second, went back to the first's start, and returned that random start,
+    # silently: accuracy 0.20 (0.91 after one epoch). Here the second of two
+    # epochs is made to diverge.
+    from skgd import _loop
+
+    X, y = load_iris(return_X_y=True)
+    check = _loop._check_epoch
+
+    def second_diverges(epoch, *args):
+        if epoch == 2:
+            raise ValueError("Training diverged at epoch 2 (loss=inf).")
+        return check(epoch, *args)
+
+    monkeypatch.setattr(_loop, "_check_epoch", second_diverges)
+    with pytest.warns(ConvergenceWarning, match="the model is that earlier one"):
+        model = GDClassifier(max_iter=2, tol=None, random_state=0).fit(X, y)
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 1
+    with warnings.catch_warnings():  # a third epoch holds: no word of it
+        warnings.simplefilter("error", ConvergenceWarning)
+        GDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
+    # early stopping returns its best validated model, whatever the last epoch did
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        GDClassifier(max_iter=2, tol=None, early_stopping=True, random_state=0).fit(X, y)
