@@ -253,6 +253,7 @@ def wide_sparse(row, repeat, n_samples):
         t_sgd, sgd = best_time(partial(sgd.fit, X[train], y[train]), repeat)
         gd = GDClassifier(optimizer="sgd", random_state=0)
         t_gd, gd = best_time(partial(gd.fit, X[train], y[train]), repeat)
+        gd_sgd_epochs = gd.n_iter_
         scores = gd.score(X[test], y[test]), sgd.score(X[test], y[test])
         row(
             f"wide sparse 2**{n_features.bit_length() - 1}: GD(sgd) / SGDClassifier (time)",
@@ -268,6 +269,27 @@ def wide_sparse(row, repeat, n_samples):
             t_default / t_sgd,
             None,
             f"lazy Nesterov; accuracy {gd.score(X[test], y[test]):.3f}, epochs {gd.n_iter_}",
+        )
+        if n_features == 2**18:  # (seconds an epoch: once, at the smaller width)
+            adaptive_optimizers_epoch(row, X[train], y[train], t_sgd, t_gd / gd_sgd_epochs)
+
+
+def adaptive_optimizers_epoch(row, X, y, t_sgd, t_sgd_epoch):
+    """Adam's, Adagrad's and RMSprop's epoch on wide sparse X: dense by nature.
+
+    Their state moves every coefficient at every step, so a batch costs
+    O(n_features x n_outputs), not its non-zeros (documented in the user
+    guide): one epoch, beside SGDClassifier's whole fit and lazy SGD's epoch.
+    """
+    for optimizer in ["adam", "adagrad", "rmsprop"]:
+        model = GDClassifier(optimizer=optimizer, max_iter=1, tol=None, random_state=0)
+        t_epoch, _ = best_time(partial(model.fit, X, y), 1)
+        row(
+            f"wide sparse 2**18: GD({optimizer}) 1 epoch / SGDClassifier fit",
+            t_epoch / t_sgd,
+            None,
+            f"dense by nature: every coefficient a batch; {t_epoch / t_sgd_epoch:.0f}x "
+            "lazy SGD's fit time per epoch",
         )
 
 
