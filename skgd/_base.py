@@ -70,9 +70,9 @@ _AUTO_BATCH_SIZE = 32
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
 
-# A stream's column whose scale grows more than this many times at once, while it
-# had shown fewer non-zero values than this, keeps its standardized coefficient
-# (see BaseGD._kept_scales).
+# A stream's column whose scale grows more than this many times over the one its
+# coefficient was learned at, while it had shown fewer values away from its origin
+# than this, keeps its standardized coefficient (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
@@ -320,9 +320,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming, finds.peak)
-        counts = None
+        counts = first = None
         if self.standardize:
-            counts = self._value_counts(X, incremental, streaming, finds.counts)
+            counts, first = self._value_counts(X, incremental, streaming, finds.counts)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -393,7 +393,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._keep_average(objective, state)
-        self._keep_stream(objective, stats, peak, counts, recent, rng, rng_own)
+        scale = self._learned_scale(objective, streaming, kept)
+        self._keep_stream(objective, stats, peak, (counts, first), scale, recent, rng, rng_own)
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
@@ -489,27 +490,43 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return V, c
 
     def _value_counts(self, X, incremental, streaming, found=None):
-        """How many non-zero values each column has shown, in this data or the stream's so far.
+        """How many values away from its origin each column has shown, here or in the stream.
 
         For :meth:`_kept_scales`: sparse X, and a dense stream's calls (a
         dense fit's scales rest on all its rows: None, and so for a stream
         that continues a model from before the counts). ``found``: this
-        data's, from the statistics' pass (None: counted here).
+        data's, from the statistics' pass (None: counted here). Returns the
+        counts and the dense stream's first row (None for sparse X).
+
+        A sparse column's origin is 0. A dense column's is the value most
+        of its rows hold, which a stream cannot know yet: its values away
+        from 0 and those away from the stream's first value are counted
+        apart (two rows), and :func:`_values_known` reads the fewer. A
+        column that repeats one value teaches its coefficient nothing
+        (RAND HIE's rows come a person at a time: a chronic-disease index
+        of 13.73 on 21 rows, 13.0 on the next 4, counted as 25 non-zero
+        values, set a coefficient whose rows far from 13 predicted exp(10)).
         """
         previous = self.__dict__.get("_x_counts") if streaming else None
+        first = self.__dict__.get("_x_first") if streaming else None
         if streaming and previous is None:
-            return None
+            return None, None
         if isinstance(X, np.ndarray):
             if not incremental:
-                return None
-            if previous is not None and previous.min(initial=_FEW_VALUES) >= _FEW_VALUES:
-                return previous  # (every column known: no count can change the rule, no pass)
-            counts = np.count_nonzero(X, axis=0)  # (a stream's chunk, often one row)
+                return None, None
+            known = _values_known(previous) if previous is not None else None
+            if known is not None and known.min(initial=_FEW_VALUES) >= _FEW_VALUES:
+                # (every column known: no count can change the rule, no pass)
+                return previous, first
+            # (a copy: the caller may refill X for the stream's next chunk)
+            first = np.array(X[0]) if first is None else first
+            # (a stream's chunk, often one row)
+            counts = np.stack([np.count_nonzero(X, axis=0), np.count_nonzero(X != first, axis=0)])
         elif found is not None:
             counts = found
         else:
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
-        return counts if previous is None else counts + previous
+        return (counts if previous is None else counts + previous), first
 
     def _kept_scales(self, objective):
         """A stream's factors from coefficients to the columns' kept ones, and the columns' origins.
@@ -522,10 +539,19 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         units, and its coefficient (933, from one row) predicted wildly on
         the rows to come, which hold it at its true size: 10-row calls of
         sparse rows ended at a training mse 1250 times var(y), silently. A
-        column whose scale grows more than ``_SCALE_GROWTH`` times, having
-        shown fewer than ``_FEW_VALUES`` non-zero values before, keeps its
-        standardized coefficient: its share of a prediction keeps its size,
-        in the new units. A column known from more values keeps its
+        column whose scale grows more than ``_SCALE_GROWTH`` times over the
+        one its coefficient was learned at (``_x_scale``: the least since its
+        coefficient was last kept), having shown fewer than ``_FEW_VALUES``
+        values away from its origin before (:meth:`_value_counts`), keeps its
+        standardized coefficient at that scale: its share of a prediction
+        keeps its size, in the new units. The growth is measured from that
+        scale, not the last call's: a scale that grows over several calls
+        (RAND HIE's rows in file order: 0.15 to 0.27 while its coefficient
+        was learned, then 0.77, 1.3, 3.1, never 4 times at once) held a
+        coefficient learned at a fifth of it, whose rows far from the
+        column's mean predicted exp(10) for counts near 3 (held-out
+        deviance 1000 times PoissonRegressor's, the stream frozen by
+        RMSprop's running size). A column known from more values keeps its
         coefficient whatever the new rows: an outlier says nothing of what
         the stream has learned of it (one row of x0 = 2000 after 10,000
         rows took a coefficient of 3.00 to 0.28 otherwise).
@@ -558,7 +584,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return None
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = old / objective.x_scale
-        grown = (ratio < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
+        grown = (ratio < 1 / _SCALE_GROWTH) & (_values_known(counts) < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
             return None
         # (the stream's mean before this call where centred: _x_stats, a plain tuple)
@@ -678,16 +704,19 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             W_average, b_average = objective.to_model(state.V_average, state.c_average)
             self._average = (W_average, b_average, state.n_averaged, state.seen)
 
-    def _keep_stream(self, objective, stats, peak, counts, recent, rng, rng_own):
-        """What a stream's next call continues from: statistics, origin, recent targets."""
+    def _keep_stream(self, objective, stats, peak, counts, scale, recent, rng, rng_own):
+        """What a stream's next call continues from: statistics, origin, recent targets.
+
+        ``counts``: :meth:`_value_counts`' counts and first row; ``scale``:
+        :meth:`_learned_scale`'s.
+        """
         # plain arrays, so that persisted models name no private type
         self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
-        # (a new array each call, never changed in place; X's own units: no scale to keep)
-        self._x_scale = objective.x_scale if self.standardize else None
-        self._x_counts = counts  # (each column's non-zero values so far)
+        self._x_scale = scale
+        self._x_counts, self._x_first = counts  # (each column's values away from its origin)
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
@@ -695,6 +724,23 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             Y_recent, w_recent, own = recent
             self._y_recent = (_kept(Y_recent, own), _kept(w_recent, own))
         self._rng, self._rng_own = rng, rng_own
+
+    def _learned_scale(self, objective, streaming, kept):
+        """The scale each column's coefficient was learned at, for :meth:`_kept_scales`.
+
+        The least scale of the stream's calls since its coefficient was last
+        kept (``kept``: :meth:`_kept_scales`' factors and origins, or None):
+        a coefficient learned at a small scale took long steps in X's units,
+        whichever calls it was learned in. None without standardization
+        (X's own units: no scale to keep).
+        """
+        if not self.standardize:
+            return None
+        new, old = objective.x_scale, self.__dict__.get("_x_scale") if streaming else None
+        if old is None or old.shape != new.shape:
+            return new  # (a new array each call, never changed in place)
+        least = np.minimum(old, new)
+        return least if kept is None else np.where(kept[0] != 1, new, least).astype(new.dtype)
 
     def _keep_history(self, curve, history, continuing, streaming):
         """``loss_curve_``, ``best_loss_``, the validation scores and ``n_iter_``."""
@@ -990,6 +1036,15 @@ def _kept_model(W, b, factors, mean, fit_intercept):
     if fit_intercept:  # (without an intercept the model's origin is X's own)
         b = b + ((W - W_kept) @ mean).astype(b.dtype)
     return W_kept, b
+
+
+def _values_known(counts):
+    """How many values away from its origin each column has shown (see BaseGD._value_counts).
+
+    A dense stream's counts are two rows (away from 0, away from its first
+    value): the fewer.
+    """
+    return counts if counts.ndim == 1 else counts.min(axis=0)
 
 
 def _least_losses(curve, n_kept, n_earlier, earlier_least):
