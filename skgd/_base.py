@@ -71,8 +71,8 @@ _AUTO_BATCH_SIZE = 32
 _TEN_PERCENT = float(np.log(1.1))
 
 # A stream's column whose scale grows more than this many times over the one its
-# coefficient was learned at, while it had shown fewer values away from its origin
-# than this, keeps its standardized coefficient (see BaseGD._kept_scales).
+# coefficient was learned at, while it had shown fewer values than this (see
+# BaseGD._value_counts), keeps its standardized coefficient (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
@@ -320,9 +320,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming, finds.peak)
-        counts = first = None
+        counts = last = None
         if self.standardize:
-            counts, first = self._value_counts(X, incremental, streaming, finds.counts)
+            counts, last = self._value_counts(X, incremental, streaming, finds.counts)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -394,7 +394,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.intercept_ = b
         self._keep_average(objective, state)
         scale = self._learned_scale(objective, streaming, kept)
-        self._keep_stream(objective, stats, peak, (counts, first), scale, recent, rng, rng_own)
+        self._keep_stream(objective, stats, peak, (counts, last), scale, recent, rng, rng_own)
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
@@ -490,43 +490,42 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return V, c
 
     def _value_counts(self, X, incremental, streaming, found=None):
-        """How many values away from its origin each column has shown, here or in the stream.
+        """How many values each column has shown, in this data or the stream's so far.
 
         For :meth:`_kept_scales`: sparse X, and a dense stream's calls (a
         dense fit's scales rest on all its rows: None, and so for a stream
         that continues a model from before the counts). ``found``: this
         data's, from the statistics' pass (None: counted here). Returns the
-        counts and the dense stream's first row (None for sparse X).
+        counts and, for dense X, the stream's last row (else None).
 
-        A sparse column's origin is 0. A dense column's is the value most
-        of its rows hold, which a stream cannot know yet: its values away
-        from 0 and those away from the stream's first value are counted
-        apart (two rows), and :func:`_values_known` reads the fewer. A
-        column that repeats one value teaches its coefficient nothing
-        (RAND HIE's rows come a person at a time: a chronic-disease index
-        of 13.73 on 21 rows, 13.0 on the next 4, counted as 25 non-zero
-        values, set a coefficient whose rows far from 13 predicted exp(10)).
+        A sparse column's values are its non-zero ones. A dense column's
+        are the rows where it differs from the row before: a column that
+        repeats one value teaches its coefficient nothing new (RAND HIE's
+        rows come a person at a time: a chronic-disease index of 13.73 on
+        21 rows, 13.0 on the next 4, then 17.4, counted as 26 non-zero
+        values, had set a coefficient on two values whose rows far from 13
+        then predicted exp(10)). Rows drawn at random change at almost
+        every row, a rare dummy's at twice its rare values.
         """
         previous = self.__dict__.get("_x_counts") if streaming else None
-        first = self.__dict__.get("_x_first") if streaming else None
+        last = self.__dict__.get("_x_last") if streaming else None
         if streaming and previous is None:
             return None, None
         if isinstance(X, np.ndarray):
             if not incremental:
                 return None, None
-            known = _values_known(previous) if previous is not None else None
-            if known is not None and known.min(initial=_FEW_VALUES) >= _FEW_VALUES:
-                # (every column known: no count can change the rule, no pass)
-                return previous, first
-            # (a copy: the caller may refill X for the stream's next chunk)
-            first = np.array(X[0]) if first is None else first
+            if previous is not None and previous.min(initial=_FEW_VALUES) >= _FEW_VALUES:
+                return previous, last  # (every column known: no count can change the rule, no pass)
             # (a stream's chunk, often one row)
-            counts = np.stack([np.count_nonzero(X, axis=0), np.count_nonzero(X != first, axis=0)])
+            counts = np.count_nonzero(X[1:] != X[:-1], axis=0)
+            if last is not None:
+                counts = counts + (X[0] != last)
+            last = np.array(X[-1])  # (a copy: the caller may refill X for the next chunk)
         elif found is not None:
             counts = found
         else:
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
-        return (counts if previous is None else counts + previous), first
+        return (counts if previous is None else counts + previous), last
 
     def _kept_scales(self, objective):
         """A stream's factors from coefficients to the columns' kept ones, and the columns' origins.
@@ -542,7 +541,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         column whose scale grows more than ``_SCALE_GROWTH`` times over the
         one its coefficient was learned at (``_x_scale``: the least since its
         coefficient was last kept), having shown fewer than ``_FEW_VALUES``
-        values away from its origin before (:meth:`_value_counts`), keeps its
+        values before (:meth:`_value_counts`), keeps its
         standardized coefficient at that scale: its share of a prediction
         keeps its size, in the new units. The growth is measured from that
         scale, not the last call's: a scale that grows over several calls
@@ -584,7 +583,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return None
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = old / objective.x_scale
-        grown = (ratio < 1 / _SCALE_GROWTH) & (_values_known(counts) < _FEW_VALUES)  # (NaN: never)
+        grown = (ratio < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
             return None
         # (the stream's mean before this call where centred: _x_stats, a plain tuple)
@@ -707,7 +706,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
     def _keep_stream(self, objective, stats, peak, counts, scale, recent, rng, rng_own):
         """What a stream's next call continues from: statistics, origin, recent targets.
 
-        ``counts``: :meth:`_value_counts`' counts and first row; ``scale``:
+        ``counts``: :meth:`_value_counts`' counts and last row; ``scale``:
         :meth:`_learned_scale`'s.
         """
         # plain arrays, so that persisted models name no private type
@@ -716,7 +715,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
         self._x_peak = peak
         self._x_scale = scale
-        self._x_counts, self._x_first = counts  # (each column's values away from its origin)
+        self._x_counts, self._x_last = counts  # (each column's values so far, see _value_counts)
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
@@ -1036,15 +1035,6 @@ def _kept_model(W, b, factors, mean, fit_intercept):
     if fit_intercept:  # (without an intercept the model's origin is X's own)
         b = b + ((W - W_kept) @ mean).astype(b.dtype)
     return W_kept, b
-
-
-def _values_known(counts):
-    """How many values away from its origin each column has shown (see BaseGD._value_counts).
-
-    A dense stream's counts are two rows (away from 0, away from its first
-    value): the fewer.
-    """
-    return counts if counts.ndim == 1 else counts.min(axis=0)
 
 
 def _least_losses(curve, n_kept, n_earlier, earlier_least):
