@@ -168,3 +168,41 @@ def test_a_streams_second_call_leaves_no_exploded_model_once_the_scales_grow(opt
     for i in range(3):
         model.partial_fit(X_train[i : i + 1], y_train[i : i + 1])
     assert model.predict(X_test).max() < 10 * y_train.max()
+
+
+# A panel: the rows come a person at a time, and the columns that describe the
+# person (a chronic-disease index, an age) hold one value on all their rows, as
+# in RAND's Health Insurance Experiment (statsmodels' randhie: doctor visits a
+# year, in file order). There, the first person's index was 13.73 on 21 rows,
+# the next one's 13.0 on 4 rows of more visits, then 17.4 and 4.3: at 0312a23
+# the index's coefficient, learned on those two values at a scale of 0.15-0.27,
+# stayed in X's units as the scale grew to 3 over several calls, never 4 times
+# at once, and counted 26 non-zero values: the intercept at 10.5, predictions
+# of exp(10), held-out deviance 1000 (RMSprop) and 7.6 (Adagrad) times
+# PoissonRegressor's after 1500 calls; rows sorted by coinsurance, 1.5e6 and
+# 2500. Here: the same start (a person of few visits on 21 rows, one of many on
+# 4, at a near index), then 100 people drawn at random. At 0312a23: RMSprop at
+# 4.9e5, 9.2e6, 2800, 2.0e5 times on these seeds, Adagrad at 12, 8.4e4, 13, 5.9.
+def _panel(seed, n_people=100):
+    rng = np.random.RandomState(seed)
+    levels = [0.0, 4.3, 8.7, 13.0, 13.7, 17.4, 21.7, 26.1, 30.4]
+    index = np.concatenate([[13.73, 13.0], rng.choice(levels, n_people)])
+    frailty = np.concatenate([[-1.0, 1.0], rng.normal(0, 0.5, n_people)])
+    n_rows = np.concatenate([[21, 4], rng.randint(1, 25, n_people)])
+    person = np.repeat(np.arange(len(n_rows)), n_rows)
+    age = rng.uniform(20, 60, len(n_rows))
+    n = len(person)
+    X = np.column_stack([index[person], age[person], rng.randint(0, 2, n), rng.normal(0, 1, n)])
+    raw = -0.5 + 0.03 * (X[:, 0] - 13) + 0.01 * (X[:, 1] - 40) + 0.3 * X[:, 2] + frailty[person]
+    return X, rng.poisson(np.exp(raw)).astype(float)
+
+
+@pytest.mark.parametrize("seed", [1, 11, 14, 15])
+@pytest.mark.parametrize("optimizer", ["rmsprop", "adagrad", "adam"])
+def test_one_row_streams_of_a_panel_in_file_order_reach_the_exact_solver(optimizer, seed):
+    X, y = _panel(seed)
+    n_train = 3 * len(y) // 4  # the later people held out, X as the user has it
+    X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    exact = PoissonRegressor(alpha=1e-4, max_iter=1000).fit(X_train, y_train)
+    factor = _FACTOR_OTHER_COUNTS_ADAGRAD if optimizer == "adagrad" else _FACTOR_OTHER_COUNTS
+    assert _stream_ratio(exact, optimizer, 1, X_train, y_train, X_test, y_test) < factor
