@@ -70,9 +70,9 @@ _AUTO_BATCH_SIZE = 32
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
 
-# A stream's column whose scale grows more than this many times over the one its
-# coefficient was learned at, while it had shown fewer values than this (see
-# BaseGD._value_counts), keeps its standardized coefficient (see BaseGD._kept_scales).
+# A stream's column whose scale grows more than this many times over the least it
+# had since its coefficient was last kept, while it had shown fewer values than this
+# (see BaseGD._value_counts), keeps its standardized coefficient (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
@@ -588,7 +588,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = old / objective.x_scale
             growth = least / objective.x_scale  # (least <= old: grown at once is grown)
-        grown = (growth < 1 / _SCALE_GROWTH) & (counts < _FEW_VALUES)  # (NaN: never)
+        # (a scale that shrank in this call grows no coefficient)
+        grown = (growth < 1 / _SCALE_GROWTH) & (ratio < 1) & (counts < _FEW_VALUES)  # (NaN: never)
         if not np.logical_or.reduce(grown, axis=None):
             return None
         # (the stream's mean before this call where centred: _x_stats, a plain tuple)
