@@ -185,7 +185,8 @@ class Plan:
             slots[1][0],
             slots[1][1],
             adam_t,
-            state.V_average,
+            # (no average of V made until it runs: see TrainingState.V_average)
+            state.V_average if state.average_from != np.inf else _UNUSED[2],
             state.c_average,
             averaging,
         )

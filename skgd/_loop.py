@@ -47,9 +47,9 @@ class TrainingState:
     # Averaged SGD: after ``average_from`` samples, the mean of the iterates
     seen: int = 0  # samples seen so far
     average_from: float = np.inf
-    V_average: np.ndarray = None
     c_average: np.ndarray = None
     n_averaged: int = 0
+    _V_average: np.ndarray = field(default=None, init=False, repr=False)  # see V_average
 
     # a stream's "adaptive" schedule (partial_fit calls), :class:`StreamStep`
     stream: object = None
@@ -60,8 +60,25 @@ class TrainingState:
     def __post_init__(self):
         if self.stream is None:
             self.stream = StreamStep()
-        if self.V_average is None:
-            self.V_average, self.c_average = np.zeros(self.V.shape), np.zeros(self.c.shape)
+        if self.c_average is None:
+            self.c_average = np.zeros(self.c.shape)
+
+    @property
+    def V_average(self):
+        """The average of the iterates (zeros until it runs), made when first asked for.
+
+        A fit without averaging never asks (the compiled epochs take an empty
+        array for it): on wide data a zero array of V's shape was the fit's
+        largest but one (5 x 2**18 float64: 10 MB, whose pages the system
+        gives afresh each fit, zeroed by calloc, 480 page faults).
+        """
+        if self._V_average is None:
+            self._V_average = np.zeros(self.V.shape)
+        return self._V_average
+
+    @V_average.setter
+    def V_average(self, value):
+        self._V_average = value
 
     def step_taken(self, n_rows):
         """Count a batch's samples, and add the new iterate to the average once it runs."""
