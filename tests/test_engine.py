@@ -643,7 +643,7 @@ def test_the_noise_floor_left_is_the_last_fall_scaled_by_step_over_batch():
 def test_wide_sparse_data_stops_in_few_epochs_near_a_finer_fit(optimizer, most):
     # Stages of 100 batches or more show their plateau in an epoch, a stage that
     # gains less than tol on the one before goes on to exact descent at once, and
-    # exact descent stops when even doubled steps cannot gain tol: 16 and 22
+    # exact descent stops when even doubled steps cannot gain tol: 16 and 20
     # epochs, 32 for both optimizers before, for the same objective within tol.
     X, y = hashed_text()
     model = fit_without_warnings(GDClassifier(optimizer=optimizer, random_state=0), X, y)
