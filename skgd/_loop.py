@@ -240,14 +240,16 @@ def _ended_undone(error, max_epochs, any_epoch):
     with a shorter step; when max_iter ends the fit there, the epochs after
     that point are lost. Silently, Adam's two epochs on hashed text
     (2**18 columns, ``tol=None``) returned its random start: accuracy 0.20,
-    0.91 after one epoch. If no epoch held, the model is the random start:
-    an error (a fit of one epoch crashed on its empty loss curve).
+    0.91 after one epoch. If no epoch held, the model is where the fit
+    started (its random start, or a warm start's model): an error, which
+    leaves a fitted estimator as it was (a fit of one epoch crashed on its
+    empty loss curve).
     """
     if not any_epoch:
         raise ValueError(
             f"{error} Every epoch diverged, and went back to the start with a 5 times "
-            f"shorter step: max_iter={max_epochs} ended the fit untrained. Increase max_iter, "
-            "or lower learning_rate."
+            f"shorter step: max_iter={max_epochs} ended the fit where it started. Increase "
+            "max_iter, or lower learning_rate."
         )
     warnings.warn(
         f"{error} The fit went back to where its lowest epoch started, with a 5 times "
