@@ -29,7 +29,7 @@ from . import _kernel
 from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
 from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _start_swapped
 from ._exact_descent import ExactDescent
-from ._schedules import _ROUNDING, Schedule
+from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, damp_stream_momentum
 
@@ -247,14 +247,14 @@ def _ended_undone(error, max_epochs, any_epoch):
     """
     if not any_epoch:
         raise ValueError(
-            f"{error} Every epoch diverged, and went back to the start with a 5 times "
-            f"shorter step: max_iter={max_epochs} ended the fit where it started. Increase "
-            "max_iter, or lower learning_rate."
+            f"{error} Every epoch diverged, and went back to the start with a step "
+            f"{_STEP_DIVISION:g} times shorter: max_iter={max_epochs} ended the fit where it "
+            "started. Increase max_iter, or lower learning_rate."
         )
     warnings.warn(
-        f"{error} The fit went back to where its lowest epoch started, with a 5 times "
-        f"shorter step, and max_iter={max_epochs} ended it there: the model is that earlier "
-        "one, not the last epoch's. Increase max_iter, or lower learning_rate.",
+        f"{error} The fit went back to where its lowest epoch started, with a step "
+        f"{_STEP_DIVISION:g} times shorter, and max_iter={max_epochs} ended it there: the model "
+        "is that earlier one, not the last epoch's. Increase max_iter, or lower learning_rate.",
         ConvergenceWarning,
         stacklevel=2,
     )
