@@ -46,6 +46,7 @@ from ._standardize import (
     _compiled_standardization,
     _power_of_two,
     column_peak,
+    first_rows_scales,
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
@@ -75,6 +76,10 @@ _TEN_PERCENT = float(np.log(1.1))
 # (see BaseGD._value_counts), keeps its standardized coefficient (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
+
+# A dense stream's columns take shorter steps over its first this many rows, while
+# their deviations say little of their spreads (see BaseGD._stream_rows).
+_FIRST_ROWS = 10
 
 # loss_curve_ keeps the last max(max_iter, this many) epochs.
 _LOSS_CURVE_KEEP = 1000
@@ -320,15 +325,17 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming, finds.peak)
-        counts = last = None
+        counts = last = rows = None
         if self.standardize:
             counts, last = self._value_counts(X, incremental, streaming, finds.counts)
+            rows = self._stream_rows(X, sample_weight, incremental, streaming)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
         objective = self._objective(
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
+            rows=rows,
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
@@ -394,7 +401,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self.intercept_ = b
         self._keep_average(objective, state)
         least = self._least_scale(objective, streaming, kept)
-        self._keep_stream(objective, stats, peak, (counts, last), least, recent, rng, rng_own)
+        self._keep_stream(
+            objective, stats, peak, (counts, last, rows), least, recent, rng, rng_own
+        )  # fmt: skip
         self.optimizer_ = optimizer
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
@@ -527,6 +536,23 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return (counts if previous is None else counts + previous), last
 
+    def _stream_rows(self, X, sample_weight, incremental, streaming):
+        """How many rows of positive weight a dense stream has seen, this call's among them.
+
+        None for a fit, for sparse X (scaled by its columns' largest
+        magnitudes, see :meth:`_objective`), and for a stream that continues
+        a fit or a model from before the count: their scales rest on many
+        rows. Over its first ``_FIRST_ROWS`` rows a stream's steps warm up
+        (:func:`skgd._standardize.first_rows_scales`), and an optimizer that
+        keeps state across calls starts afresh at each (:meth:`_call_optimizer`).
+        """
+        if not incremental or not isinstance(X, np.ndarray):
+            return None
+        previous = self.__dict__.get("_x_rows") if streaming else 0
+        if previous is None:
+            return None
+        return previous + int(np.count_nonzero(sample_weight))
+
     def _kept_scales(self, objective):
         """A stream's factors from coefficients to the columns' kept ones, and the columns' origins.
 
@@ -606,6 +632,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (a restart that forgets all the state starts as afresh: the statistics
         # need no test then, a tenth of a one-row call)
         forgets_all = restart and type(self.__dict__.get("optimizer_")) in _RESTART_FORGETS_ALL
+        # Over a stream's first rows its steps warm up (see first_rows_scales): running
+        # sizes of the gradient of those short steps would lengthen the next ones
+        # (RAND HIE sorted by coinsurance, one-row calls: RMSprop's held-out deviance
+        # 408 after a pass, the exact solver's 3.9)
+        rows = self.__dict__.get("_x_rows") if streaming else None
+        if rows is not None and rows < _FIRST_ROWS and not forgets_all:
+            return self._new_optimizer()
         if streaming and self._same_optimizer() and (forgets_all or not self._rescaled(stats)):
             return _copy_optimizer(self.optimizer_, restart=restart)
         if streaming and self._same_optimizer() and type(self.optimizer_) in _KEEP_SCALE:
@@ -712,8 +745,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
     def _keep_stream(self, objective, stats, peak, counts, least, recent, rng, rng_own):
         """What a stream's next call continues from: statistics, origin, recent targets.
 
-        ``counts``: :meth:`_value_counts`' counts and last row; ``least``:
-        :meth:`_least_scale`'s.
+        ``counts``: :meth:`_value_counts`' counts and last row, and
+        :meth:`_stream_rows`'; ``least``: :meth:`_least_scale`'s.
         """
         # plain arrays, so that persisted models name no private type
         self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
@@ -723,7 +756,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (a new array each call, never changed in place; X's own units: no scale to keep)
         self._x_scale = objective.x_scale if self.standardize else None
         self._x_least = least
-        self._x_counts, self._x_last = counts  # (each column's values so far, see _value_counts)
+        # (each column's values so far, see _value_counts, and the stream's rows)
+        self._x_counts, self._x_last, self._x_rows = counts
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
@@ -836,7 +870,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _objective(
         self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
-        streaming=False,
+        streaming=False, rows=None,
     ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
@@ -855,7 +889,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         row cannot tell, and a batch of few rows sees its largest row's too.
         ``streaming``: a stream's later call, whose step, for a loss with a
         link, is capped where the model is (:meth:`skgd._objective.Objective.step_cap`),
-        as is that of a first call of several batches.
+        as is that of a first call of several batches. ``rows``: a dense
+        stream's rows so far (:meth:`_stream_rows`), over whose first
+        ``_FIRST_ROWS`` the columns' scales are longer
+        (:func:`skgd._standardize.first_rows_scales`).
         """
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
@@ -913,6 +950,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 x_mean, x_scale = sparse_standardization(mean, std, peak, dtype)
             else:
                 x_mean, x_scale, _ = x_stats.standardization(self.fit_intercept, dtype)
+                if peak is None and rows is not None and rows < _FIRST_ROWS:
+                    x_scale = first_rows_scales(x_scale, x_stats, rows / _FIRST_ROWS)
                 if peak is not None:
                     uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
                     x_mean = np.where(uncentred, 0, x_mean).astype(dtype)

@@ -137,6 +137,28 @@ class FeatureStats(NamedTuple):
         return (self.std == 0) & (self.mean == 0)
 
 
+def first_rows_scales(scale, stats, share):
+    """``scale``, ``1 / share**2`` times longer for the columns that vary: a stream's first rows.
+
+    ``share``: the rows a dense stream has seen, over the rows it takes
+    before their deviations are trusted (:meth:`skgd._base.BaseGD._stream_rows`).
+    Two rows' deviations say little of the columns' spreads: diabetes' X,
+    as scikit-learn ships it, gave some columns 1/100 of theirs, and the
+    second call's step, stable for those two rows, set coefficients whose
+    held-out predictions of counts below 10 reached 2e12 (Nesterov; 1e5
+    plain SGD) before the third row showed the scales. A longer scale makes
+    the columns' standardized values, and so their steps, shorter: most at
+    the stream's first rows, less at each row, not at all once the rows
+    are enough (the steps warm up, as the statistics settle). Deviations
+    only, never the values' size: the model stays the same wherever X's
+    origin is. A constant column keeps its scale of 1; a scale that would
+    overflow keeps its own.
+    """
+    with np.errstate(over="ignore"):
+        longer = scale / np.asarray(share * share, dtype=scale.dtype)
+    return np.where((stats.std > 0) & np.isfinite(longer), longer, scale)
+
+
 def _stats_of(X, sample_weight, row_norms=None, finds=None):
     """Weighted mean, standard deviation and total weight of the columns of ``X``, in float64.
 
