@@ -549,8 +549,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if not incremental or not isinstance(X, np.ndarray):
             return None
         previous = self.__dict__.get("_x_rows") if streaming else 0
-        if previous is None:
-            return None
+        if previous is None or previous >= _FIRST_ROWS:
+            return previous  # (warmed up: no count to take at every call after)
         return previous + int(np.count_nonzero(sample_weight))
 
     def _kept_scales(self, objective):
