@@ -131,7 +131,12 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     validation_fraction : float, default=0.1
         The share of the training data held out by ``early_stopping``.
     alpha : float, default=0.0001
-        Strength of the penalty.
+        Strength of the penalty, on the standardized problem (y over its
+        standard deviation s, unless the loss has a link), so that one
+        ``alpha`` suits any scale of y. For the squared error, ``"l2"`` is
+        then ``Ridge(alpha=n_samples * alpha)`` on standardized X, and
+        ``"l1"`` is ``Lasso(alpha=alpha * s)``: see the user guide's "What
+        alpha weighs" for the conversions.
     penalty : {"l2", "l1", "elasticnet"} or None, default="l2"
         The regularisation term, on the coefficients of the standardized
         features: ``alpha / 2 * ||V||^2`` for ``"l2"``; ``alpha * ||V||_1``

@@ -410,3 +410,40 @@ def test_early_stopping_scores_are_r2_score():
         y_pred = (y + noise).astype(dtypes[1])
         weights = None if case % 3 == 0 else rng.uniform(0.01, 1, size=n).astype(dtypes[2])
         assert _r2(y, y_pred, weights) == r2_score(y, y_pred, sample_weight=weights)
+
+
+def _penalized_exact_solvers(alpha, n_samples, spread, ratio=0.5):
+    """What the user guide says ``alpha`` is, in each exact solver's terms, on standardized X."""
+    from sklearn.linear_model import ElasticNet, Lasso
+
+    mixed = alpha * (ratio * spread + 1 - ratio)  # L1 counts y's spread, L2 does not
+    return {
+        ("squared_error", "l2"): Ridge(alpha=alpha * n_samples),
+        ("squared_error", "l1"): Lasso(alpha=alpha * spread, tol=1e-12, max_iter=100_000),
+        ("squared_error", "elasticnet"): ElasticNet(
+            alpha=mixed, l1_ratio=alpha * ratio * spread / mixed, tol=1e-12, max_iter=100_000
+        ),
+        ("poisson", "l2"): PoissonRegressor(alpha=alpha, tol=1e-12, max_iter=10_000),
+    }
+
+
+@pytest.mark.parametrize("alpha", [0.1, 1.0])
+def test_alpha_weighs_each_penalty_as_the_user_guide_converts_it(alpha):
+    # The user guide's conversion of alpha to Ridge, Lasso, ElasticNet and
+    # PoissonRegressor, on the diabetes data as scikit-learn ships it: L1's
+    # part counts y's standard deviation (77 here), L2's does not.
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    scale = X.std(axis=0)
+    solvers = _penalized_exact_solvers(alpha, len(y), y.std())
+    for (loss, penalty), solver in solvers.items():
+        exact = solver.fit(X / scale, y).coef_
+        ratio = 0.5 if penalty == "elasticnet" else None
+        model = GDRegressor(
+            loss=loss, penalty=penalty, alpha=alpha, l1_ratio=ratio, tol=1e-7, max_iter=5000,
+            random_state=0,
+        ).fit(X, y)  # fmt: skip
+        coef = model.coef_ * scale
+        assert np.abs(coef - exact).max() <= 0.01 * max(np.abs(exact).max(), 1.0), (loss, penalty)
+        assert_array_equal(coef == 0, exact == 0)
