@@ -47,9 +47,11 @@ from ._standardize import (
     _power_of_two,
     column_peak,
     first_rows_scales,
+    outlier_bounded_spread,
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
+from .losses import AbsoluteError, EpsilonInsensitive, Huber
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer, RMSprop
 
 _BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
@@ -59,6 +61,9 @@ _RESTART_FORGETS_ALL = frozenset({SGD, Momentum, Nesterov})
 # sizes). Not Adagrad's: its sum, kept from a stream's first rows, decayed its steps
 # (one-row streams: breast_cancer held-out 0.86 -> 0.61), where a new one's steps did not
 _KEEP_SCALE = frozenset({RMSprop, Adam})
+# Losses whose gradient is bounded: one wild target must not set a stream's target
+# spread (see skgd._standardize.outlier_bounded_spread)
+_BOUNDED_GRADIENT = (AbsoluteError, Huber, EpsilonInsensitive)
 
 # Up to this many samples, "auto" trains full-batch: the gradient is then the
 # exact gradient of the weighted objective, so sample weights are exactly
@@ -335,7 +340,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         objective = self._objective(
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
-            rows=rows,
+            rows=rows, spread_rows=recent[:2] if incremental and recent is not None else None,
         )  # fmt: skip
 
         # the parameters: continued, given, or at random (the course's step 1)
@@ -870,7 +875,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _objective(
         self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
-        streaming=False, rows=None,
+        streaming=False, rows=None, spread_rows=None,
     ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
@@ -892,13 +897,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         as is that of a first call of several batches. ``rows``: a dense
         stream's rows so far (:meth:`_stream_rows`), over whose first
         ``_FIRST_ROWS`` the columns' scales are longer
-        (:func:`skgd._standardize.first_rows_scales`).
+        (:func:`skgd._standardize.first_rows_scales`). ``spread_rows``: a
+        stream's recent targets and weights (its first call's last rows
+        too), which bound the target's spread for a loss of bounded gradient
+        (:func:`skgd._standardize.outlier_bounded_spread`).
         """
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
+            if spread_rows is not None and isinstance(loss, _BOUNDED_GRADIENT):
+                spread = outlier_bounded_spread(spread, *spread_rows)
         # Several outputs of a link that the loss treats apart (Poisson's): each its own
         # origin and scale, as each alone has (one origin at 0 for counts near 180
         # measured a curvature 180 times too small: a stream's first call diverged)

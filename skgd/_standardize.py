@@ -25,6 +25,10 @@ from ._compiled import _exact
 _BLOCK_ELEMENTS = 2**17
 # the deviations that say "one row" to skgd._statistics_passes.merge_statistics
 _ONE_ROW = np.zeros(0)
+# A stream's target spread for a loss of bounded gradient: at most this many robust
+# spreads of its recent targets (see outlier_bounded_spread)
+_ROBUST_SPREADS = 3.0
+_ROBUST_ROWS = 20  # ... of at least this many rows
 
 
 class ColumnFinds:
@@ -157,6 +161,42 @@ def first_rows_scales(scale, stats, share):
     with np.errstate(over="ignore"):
         longer = scale / np.asarray(share * share, dtype=scale.dtype)
     return np.where((stats.std > 0) & np.isfinite(longer), longer, scale)
+
+
+def outlier_bounded_spread(spread, Y, weights):
+    """``spread`` (y's running standard deviation), at most _ROBUST_SPREADS robust spreads of ``Y``.
+
+    For a stream's loss whose gradient is bounded (absolute error, Huber's,
+    epsilon-insensitive), ``Y`` its recent targets: the spread is the unit
+    of the model's moves, and one wild target inflates a standard
+    deviation for good (diabetes, one target of 1e5 among values up to 346:
+    from 79 to 7,869; the moves, 100 times longer, ended the stream at a
+    held-out R² of -16 with the absolute error, against 0.28 without it;
+    scikit-learn's SGD ignores the row). The robust spread is the weighted
+    median absolute deviation from the weighted median, times 1.4826 (a
+    normal sample's standard deviation), which one target of 64 cannot
+    move. Within _ROBUST_SPREADS of it, as the targets of few outliers are,
+    the spread is kept to the bit; and so it is over fewer than _ROBUST_ROWS
+    rows (a stream's first), or with no robust spread (half the targets of
+    one value).
+    """
+    if np.count_nonzero(weights > 0) < _ROBUST_ROWS:  # (too few to tell a median's spread)
+        return spread
+    Y = Y.reshape(len(Y), -1)
+    robust = 1.4826 * np.array([_median_deviation(Y[:, k], weights) for k in range(Y.shape[1])])
+    return np.where((robust > 0) & (_ROBUST_SPREADS * robust < spread), robust, spread)
+
+
+def _median_deviation(y, weights):
+    """The weighted median absolute deviation from the weighted median."""
+    centre = _weighted_median(y, weights)
+    return _weighted_median(np.abs(y - centre), weights)
+
+
+def _weighted_median(values, weights):
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
 
 
 def _stats_of(X, sample_weight, row_norms=None, finds=None):
