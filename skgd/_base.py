@@ -349,7 +349,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
             coef_init, intercept_init, kept,
         )  # fmt: skip
-        optimizer = self._call_optimizer(X.shape[0], stats, streaming)
+        optimizer = self._call_optimizer(X.shape[0], stats, streaming, objective)
         state = self._training_state(objective, V, c, optimizer, rng, continuing, streaming, kept)
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
@@ -627,7 +627,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         origin = np.where(objective.x_mean != 0, self._x_stats[0], 0.0)
         return np.where(grown, ratio, 1.0), origin.astype(np.float64)
 
-    def _call_optimizer(self, n_samples, stats, streaming):
+    def _call_optimizer(self, n_samples, stats, streaming, objective):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
         # A chunk of at most 64 rows ("auto" takes it in one batch): its
         # step fits this chunk, not the momentum gathered on others
@@ -644,8 +644,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         rows = self.__dict__.get("_x_rows") if streaming else None
         if rows is not None and rows < _FIRST_ROWS and not forgets_all:
             return self._new_optimizer()
-        if streaming and self._same_optimizer() and (forgets_all or not self._rescaled(stats)):
-            return _copy_optimizer(self.optimizer_, restart=restart)
+        if streaming and self._same_optimizer():
+            if forgets_all or not self._rescaled(stats, self._bounded_spread(objective)):
+                return _copy_optimizer(self.optimizer_, restart=restart)
         if streaming and self._same_optimizer() and type(self.optimizer_) in _KEEP_SCALE:
             # RMSprop's and Adam's running sizes of the gradient, off by the rescale,
             # beat none: a new one's first step is a sign step of every coordinate,
@@ -757,6 +758,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_stats = _as_tuple(stats[0])  # no copy: statistics are never changed in place
         self._y_stats = None if stats[1] is None else _as_tuple(stats[1])
         self._y_loc = objective.y_loc.astype(np.float64)  # a stream's origin, from now on
+        self._y_spread = self._bounded_spread(objective)
         self._x_peak = peak
         # (a new array each call, never changed in place; X's own units: no scale to keep)
         self._x_scale = objective.x_scale if self.standardize else None
@@ -770,6 +772,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             Y_recent, w_recent, own = recent
             self._y_recent = (_kept(Y_recent, own), _kept(w_recent, own))
         self._rng, self._rng_own = rng, rng_own
+
+    def _bounded_spread(self, objective):
+        """A bounded-gradient loss's target spread, which the robust bound may set; else None."""
+        if isinstance(objective.loss, _BOUNDED_GRADIENT) and self.standardize:
+            return objective.y_scale.astype(np.float64)
+        return None
 
     def _least_scale(self, objective, streaming, kept):
         """Each column's least scale since its coefficient was last kept, for :meth:`_kept_scales`.
@@ -806,9 +814,17 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # partial_fit counts epochs across calls; each fit counts its own.
         self.n_iter_ = (self.n_iter_ if streaming else 0) + history["epochs"]
 
-    def _rescaled(self, stats):
-        """Whether a stream's new statistics move its coordinates by more than 10%."""
+    def _rescaled(self, stats, spread=None):
+        """Whether a stream's new statistics move its coordinates by more than 10%.
+
+        ``spread``: a bounded-gradient loss's target spread (:meth:`_bounded_spread`),
+        which the robust bound may move while y's statistics do not.
+        """
         with np.errstate(all="ignore"):
+            before = self.__dict__.get("_y_spread")
+            if spread is not None and before is not None:
+                if np.logical_or.reduce(np.abs(np.log(spread / before)) > _TEN_PERCENT):
+                    return True
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
                     moved = np.log(new.std / old[1])  # (old: a plain tuple, see _as_tuple)

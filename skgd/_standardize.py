@@ -164,7 +164,7 @@ def first_rows_scales(scale, stats, share):
 
 
 def outlier_bounded_spread(spread, Y, weights):
-    """``spread`` (y's running standard deviation), at most _ROBUST_SPREADS robust spreads of ``Y``.
+    """``spread`` (y's running standard deviation), or ``Y``'s robust spread if far below it.
 
     For a stream's loss whose gradient is bounded (absolute error, Huber's,
     epsilon-insensitive), ``Y`` its recent targets: the spread is the unit
@@ -175,8 +175,9 @@ def outlier_bounded_spread(spread, Y, weights):
     scikit-learn's SGD ignores the row). The robust spread is the weighted
     median absolute deviation from the weighted median, times 1.4826 (a
     normal sample's standard deviation), which one target of 64 cannot
-    move. Within _ROBUST_SPREADS of it, as the targets of few outliers are,
-    the spread is kept to the bit; and so it is over fewer than _ROBUST_ROWS
+    move, and takes the spread's place where the spread is more than
+    _ROBUST_SPREADS of it. Below, as with the targets of few outliers, the
+    spread is kept to the bit; and so it is over fewer than _ROBUST_ROWS
     rows (a stream's first), or with no robust spread (half the targets of
     one value).
     """
