@@ -775,7 +775,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _bounded_spread(self, objective):
         """A bounded-gradient loss's target spread, which the robust bound may set; else None."""
-        if isinstance(objective.loss, _BOUNDED_GRADIENT) and self.standardize:
+        bounded = isinstance(objective.loss, _BOUNDED_GRADIENT) and self.fit_intercept
+        if bounded and self.standardize:
             return objective.y_scale.astype(np.float64)
         return None
 
@@ -923,7 +924,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         spread, y_mean = ones, None
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
-            if spread_rows is not None and isinstance(loss, _BOUNDED_GRADIENT):
+            # (with an intercept only: without one, y's spread is its root mean square,
+            # which no deviation from the median measures)
+            bounded = isinstance(loss, _BOUNDED_GRADIENT) and self.fit_intercept
+            if spread_rows is not None and bounded:
                 spread = outlier_bounded_spread(spread, *spread_rows)
         # Several outputs of a link that the loss treats apart (Poisson's): each its own
         # origin and scale, as each alone has (one origin at 0 for counts near 180

@@ -25,8 +25,9 @@ from ._compiled import _exact
 _BLOCK_ELEMENTS = 2**17
 # the deviations that say "one row" to skgd._statistics_passes.merge_statistics
 _ONE_ROW = np.zeros(0)
-# A stream's target spread for a loss of bounded gradient: at most this many robust
-# spreads of its recent targets (see outlier_bounded_spread)
+# A stream's target spread for a loss of bounded gradient: its recent targets' robust
+# spread where y's standard deviation is more than this many of it (see
+# outlier_bounded_spread)
 _ROBUST_SPREADS = 3.0
 _ROBUST_ROWS = 20  # ... of at least this many rows
 
@@ -183,6 +184,7 @@ def outlier_bounded_spread(spread, Y, weights):
     """
     if np.count_nonzero(weights > 0) < _ROBUST_ROWS:  # (too few to tell a median's spread)
         return spread
+    weights = weights / np.maximum.reduce(weights)  # (sums of weights near the float limit)
     Y = Y.reshape(len(Y), -1)
     robust = 1.4826 * np.array([_median_deviation(Y[:, k], weights) for k in range(Y.shape[1])])
     return np.where((robust > 0) & (_ROBUST_SPREADS * robust < spread), robust, spread)
