@@ -836,8 +836,8 @@ def test_a_stream_that_skips_the_rescaling_test_trains_as_one_that_takes_it(opti
     monkeypatch.setattr(
         _base.BaseGD,
         "_rescaled",
-        lambda self, stats, f=_base.BaseGD._rescaled: (
-            rescaled.append(f(self, stats)) or rescaled[-1]
+        lambda self, stats, *spread, f=_base.BaseGD._rescaled: (
+            rescaled.append(f(self, stats, *spread)) or rescaled[-1]
         ),
     )
     expected, expected_optimizer = stream(frozenset())
