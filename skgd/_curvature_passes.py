@@ -312,6 +312,7 @@ def _sparse_gram_power_iteration(
         centre = 0.0  # shift . v / norm, over every column
         for p in range(m):
             a[p] = v[p] / norm
+        for p in range(m):  # (a loop of its own: see skgd._compiled.jit)
             centre += sh[p] * a[p]
         centre += (alpha * other_sum + beta * other_squares) / norm
         last = last_v / norm

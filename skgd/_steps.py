@@ -93,9 +93,10 @@ def _row_loss(kind, param, Y, indexed, i, raw, g):
         top = raw[0]
         for k in range(1, n_outputs):  # (not raw.max(): numba compiles it anew, 1-2 s)
             top = max(top, raw[k])
-        total = 0.0
         for k in range(n_outputs):
             g[k] = math.exp(raw[k] - top)
+        total = 0.0
+        for k in range(n_outputs):  # (a loop of its own: see skgd._compiled.jit)
             total += g[k]
         for k in range(n_outputs):
             g[k] /= total
@@ -291,9 +292,10 @@ def _dense_epoch(
                     top = raw[s, 0]
                     for k in range(1, n_outputs):
                         top = max(top, raw[s, k])
-                    total_exp = 0.0
                     for k in range(n_outputs):
                         g[s, k] = math.exp(raw[s, k] - top)
+                    total_exp = 0.0
+                    for k in range(n_outputs):  # (a loop of its own: see skgd._compiled.jit)
                         total_exp += g[s, k]
                     for k in range(n_outputs):
                         g[s, k] /= total_exp

@@ -1,0 +1,142 @@
+"""No compiled loop sums in an order that depends on where its arrays lie in memory.
+
+The kernels let LLVM reassociate sums, so that they vectorize. A loop that
+both sums and stores gets a run-time test from LLVM of how far apart its
+arrays are, and runs as vectors or one value at a time by it: the two
+paths sum in different orders. Small arrays placed side by side by the
+system's allocator (a softmax's few outputs) took the scalar path in some
+processes and not in others, so that one fit with one ``random_state``
+gave coefficients that differed by 1e-13 from one run of a script to the
+next. This audits the LLVM code numba makes for every compiled function a
+set of fits uses: no vectorized floating-point sum is behind such a test.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+# Run in a fresh process with an empty numba cache: numba keeps no LLVM code
+# for a function loaded from its cache, only for one it compiles.
+_AUDIT = r'''
+import importlib, json, pkgutil, re, sys, warnings
+import numpy as np
+from scipy import sparse
+from sklearn.datasets import load_diabetes, load_iris
+import skgd
+from skgd import GDClassifier, GDRegressor
+from skgd._compiled import jit
+
+warnings.simplefilter("ignore")
+X, y = load_iris(return_X_y=True)
+Xd, yd = load_diabetes(return_X_y=True)
+rng = np.random.RandomState(0)
+wide = sparse.random(300, 2000, density=0.01, random_state=rng, format="csr")
+wide.data[:] = 1.0
+y_wide = rng.randint(4, size=300)
+for data in [X, X.astype(np.float32), sparse.csr_matrix(X), wide]:
+    target = y if data.shape[0] == len(y) else y_wide
+    for loss in ["log_loss", "hinge"]:
+        for optimizer in ["sgd", "nesterov", "adam"]:
+            GDClassifier(loss=loss, optimizer=optimizer, max_iter=2, tol=None).fit(data, target)
+    GDClassifier(average=True, max_iter=2, tol=None).fit(data, target)
+    GDClassifier(early_stopping=True, max_iter=2).fit(data, target)
+    GDClassifier(shuffle="blocks", penalty="elasticnet", max_iter=2, tol=None).fit(data, target)
+    stream = GDClassifier()
+    for i in range(0, 60, 3):
+        stream.partial_fit(data[i : i + 3], target[i : i + 3], classes=np.unique(target))
+for data in [Xd, Xd.astype(np.float32), sparse.csr_matrix(Xd)]:
+    for loss in ["squared_error", "huber", "poisson"]:
+        target = yd if loss != "poisson" else np.round(yd / 10)
+        GDRegressor(loss=loss, max_iter=2, tol=None).fit(data, target)
+        stream = GDRegressor(loss=loss, optimizer="adagrad")
+        for i in range(60):
+            stream.partial_fit(data[i : i + 1], target[i : i + 1])
+
+
+def blocks(ir):
+    found, name, lines = {}, None, []
+    for line in ir.split("\n"):
+        label = re.match(r"^([\w.$-]+):", line)
+        if label or line.startswith("define"):
+            if name is not None:
+                found[name] = "\n".join(lines)
+            name, lines = (label.group(1) if label else f"define{len(found)}"), []
+        elif name is not None:
+            lines.append(line)
+    if name is not None:
+        found[name] = "\n".join(lines)
+    return found
+
+
+def address_dependent_sums(ir):
+    """The vectorized floating-point sums behind LLVM's test of two arrays' distance."""
+    code = blocks(ir)
+    tainted = set(re.findall(r"%(diff\.check[\w.]*) = ", ir))
+    grew = True
+    while grew:  # the values computed from those tests
+        grew = False
+        for defined, expression in re.findall(r"^\s*%([\w.]+) = (.*)$", ir, re.M):
+            if defined not in tainted and tainted & set(re.findall(r"%([\w.]+)", expression)):
+                tainted.add(defined)
+                grew = True
+    todo = []  # the blocks the branches on them go to
+    for value, yes, no in re.findall(r"br i1 %([\w.]+), label %([\w.]+), label %([\w.]+)", ir):
+        if value in tainted:
+            todo += [yes, no]
+    seen, sums = set(), []
+    while todo:  # along the vectorized loop, to where its sum is reduced
+        name = todo.pop()
+        if name in seen or name not in code:
+            continue
+        seen.add(name)
+        if name.startswith(("middle.block", "vec.epilog.middle")):
+            if re.search(r"bin\.rdx[\w.]* = f(add|mul)|reduce\.f(add|mul)", code[name]):
+                sums.append(name)
+        elif name.startswith(("vector.", "vec.epilog")):
+            branches = [line for line in code[name].split("\n") if " br " in f" {line.strip()}"]
+            todo += re.findall(r"label %([\w.]+)", " ".join(branches))
+    return sums
+
+
+@jit
+def exponentials_and_their_sum(raw, out):  # the pattern found: a store and a sum, one loop
+    total = 0.0
+    for k in range(raw.shape[0]):
+        out[k] = np.exp(raw[k])
+        total += out[k]
+    return total
+
+
+exponentials_and_their_sum(np.zeros(5), np.zeros(5))
+control = address_dependent_sums(
+    exponentials_and_their_sum.inspect_llvm(exponentials_and_their_sum.signatures[0])
+)
+found, audited = {}, 0
+for info in pkgutil.iter_modules(skgd.__path__):
+    module = importlib.import_module("skgd." + info.name)
+    for name, function in vars(module).items():
+        if getattr(function, "__module__", None) != module.__name__:
+            continue  # (imported from another module: audited there)
+        if not hasattr(function, "inspect_llvm"):
+            continue
+        for signature in function.signatures:
+            audited += 1
+            sums = address_dependent_sums(function.inspect_llvm(signature))
+            if sums:
+                found.setdefault(f"{info.name}.{name}", []).extend(sums)
+print(json.dumps({"control": control, "found": found, "audited": audited}))
+'''
+
+
+def test_no_compiled_sum_depends_on_where_its_arrays_lie(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    script = tmp_path / "audit.py"  # (a file: numba caches no function of a "-c" string)
+    script.write_text(_AUDIT)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # the audit finds the pattern where it is (else LLVM's names changed and it sees nothing)
+    assert report["control"], "the audit did not find a sum behind a distance test"
+    assert report["audited"] > 50
+    assert report["found"] == {}
