@@ -186,20 +186,60 @@ def outlier_bounded_spread(spread, Y, weights):
         return spread
     weights = weights / np.maximum.reduce(weights)  # (sums of weights near the float limit)
     Y = Y.reshape(len(Y), -1)
-    robust = 1.4826 * np.array([_median_deviation(Y[:, k], weights) for k in range(Y.shape[1])])
+    if _kernel.ENABLED and _kernel.numba is not None:  # (a stream's call of one row feels numpy's)
+        robust = np.empty(Y.shape[1])
+        _compiled_median_deviations(Y, weights, np.empty(len(Y), dtype=np.intp), robust)
+    else:
+        robust = _weighted_medians(np.abs(Y - _weighted_medians(Y, weights)), weights)
+        robust = robust.astype(np.float64)  # (as the compiled path keeps it)
+    robust *= 1.4826
     return np.where((robust > 0) & (_ROBUST_SPREADS * robust < spread), robust, spread)
 
 
-def _median_deviation(y, weights):
-    """The weighted median absolute deviation from the weighted median."""
-    centre = _weighted_median(y, weights)
-    return _weighted_median(np.abs(y - centre), weights)
+def _weighted_medians(Y, weights):
+    """Each column's weighted median: its lowest value with half the weight at or below it."""
+    order = np.argsort(Y, axis=0, kind="stable")
+    cumulative = np.cumsum(weights[order], axis=0)
+    # (the first place where the cumulative weight reaches half: searchsorted's, a column at once)
+    at = (cumulative < 0.5 * cumulative[-1]).sum(axis=0)
+    columns = np.arange(Y.shape[1])
+    return Y[order[at, columns], columns]
 
 
-def _weighted_median(values, weights):
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+@_exact
+def _compiled_median_deviations(Y, weights, order, robust):
+    """``robust[k]``: column k's weighted median absolute deviation from its weighted median.
+
+    :func:`_weighted_medians`' twice, to the bit: the same stable order
+    (an insertion sort: a stream's recent targets are at most
+    ``_RECENT_ROWS``) and the same sums.
+    """
+    deviations = np.empty(Y.shape[0])
+    for k in range(Y.shape[1]):
+        centre = _compiled_median(Y[:, k], weights, order)
+        for i in range(Y.shape[0]):
+            deviations[i] = abs(Y[i, k] - centre)
+        robust[k] = _compiled_median(deviations, weights, order)
+
+
+@_exact
+def _compiled_median(values, weights, order):
+    n = values.shape[0]
+    for i in range(n):  # a stable insertion sort of the places
+        value, j = values[i], i
+        while j > 0 and values[order[j - 1]] > value:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = i
+    total = 0.0
+    for i in range(n):
+        total += weights[order[i]]
+    half, cumulative = 0.5 * total, 0.0
+    for i in range(n):
+        cumulative += weights[order[i]]
+        if not cumulative < half:
+            return values[order[i]]
+    return values[order[n - 1]]
 
 
 def _stats_of(X, sample_weight, row_norms=None, finds=None):
