@@ -116,9 +116,11 @@ if numba is not None:
     # with a store: LLVM then runs the loop as vectors or one value at a time
     # depending on how far apart in memory the arrays happen to be (a test of
     # their distance it adds), and the two sum in different orders. A softmax's
-    # exponentials and their sum in one loop gave the same fit other coefficients,
-    # by 1e-13, in one process in two (where the system placed its heap);
-    # tests/test_kernel.py audits the compiled loops for this.
+    # exponentials and their sum in one loop made one fit's coefficients differ by
+    # 1e-13 in about one process in two (where the system placed its heap).
+    # tests/test_compiled_sums.py audits the compiled loops for it. (A test of
+    # whether two arrays overlap, LLVM's other, is no such coin toss: arrays of
+    # their own never do.)
     jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
     # A helper of scalars called for every row, inlined into its caller by numba
     # itself: a call cost about 5% of an epoch's compute. Not for a helper that

@@ -30,6 +30,9 @@ _ONE_ROW = np.zeros(0)
 # outlier_bounded_spread)
 _ROBUST_SPREADS = 3.0
 _ROBUST_ROWS = 20  # ... of at least this many rows
+# ... taken by an insertion sort compiled up to this many rows (a stream's recent
+# targets, skgd._base._RECENT_ROWS of them), by numpy's sort beyond (a chunk of its own)
+_SORTED_IN_PLACE = 64
 
 
 class ColumnFinds:
@@ -186,7 +189,10 @@ def outlier_bounded_spread(spread, Y, weights):
         return spread
     weights = weights / np.maximum.reduce(weights)  # (sums of weights near the float limit)
     Y = Y.reshape(len(Y), -1)
-    if _kernel.ENABLED and _kernel.numba is not None:  # (a stream's call of one row feels numpy's)
+    if Y.dtype.kind != "f":  # (integer targets: their deviations from the median in float)
+        Y = Y.astype(np.float64)
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    if compiled and len(Y) <= _SORTED_IN_PLACE:  # (a stream's call of one row feels numpy's)
         robust = np.empty(Y.shape[1])
         _compiled_median_deviations(Y, weights, np.empty(len(Y), dtype=np.intp), robust)
     else:
@@ -211,8 +217,8 @@ def _compiled_median_deviations(Y, weights, order, robust):
     """``robust[k]``: column k's weighted median absolute deviation from its weighted median.
 
     :func:`_weighted_medians`' twice, to the bit: the same stable order
-    (an insertion sort: a stream's recent targets are at most
-    ``_RECENT_ROWS``) and the same sums.
+    (an insertion sort, for at most ``_SORTED_IN_PLACE`` rows) and the same
+    sums.
     """
     deviations = np.empty(Y.shape[0])
     for k in range(Y.shape[1]):

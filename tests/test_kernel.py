@@ -547,22 +547,23 @@ def test_the_streams_compiled_merge_of_statistics_is_numpys_to_the_bit(monkeypat
     assert (found[0][1][:4] > 0).all() and (found[0][1][12:16] == 0).all()
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.uint16])
 @pytest.mark.parametrize("n_outputs", [1, 3])
 def test_the_streams_compiled_robust_spread_is_numpys_to_the_bit(dtype, n_outputs, monkeypatch):
     # A bounded-gradient loss's stream takes its recent targets' robust
     # spread at every call in one compiled call: the numpy path's weighted
-    # medians exactly, ties, weights of 0 and wild targets among them.
-    from skgd._base import _RECENT_ROWS
+    # medians exactly, ties, weights of 0 and wild targets among them; a
+    # chunk of its own, of more rows, by numpy's sort. Integer targets' spread
+    # is that of the same values as floats (unsigned ones too: no wrapping).
     from skgd._standardize import outlier_bounded_spread
 
     rng = np.random.RandomState(0)
     for case in range(60):
-        n = rng.randint(20, _RECENT_ROWS + 1)
-        Y = rng.standard_normal((n, n_outputs)) * 10.0
+        n = rng.randint(20, 65) if case % 4 else rng.randint(65, 300)
+        Y = rng.standard_normal((n, n_outputs)) * 10.0 + 100.0
         if case % 3 == 0:
             Y = np.round(Y)  # ties
-        Y[rng.randint(n)] = 1e5  # a wild target
+        Y[rng.randint(n)] = 5e4  # a wild target
         Y = Y.astype(dtype)
         if n_outputs == 1 and case % 2:
             Y = Y[:, 0]
@@ -576,6 +577,9 @@ def test_the_streams_compiled_robust_spread_is_numpys_to_the_bit(dtype, n_output
         assert_array_equal(*answers)
         assert answers[0].dtype == answers[1].dtype == np.float64
         assert np.all(answers[0] < 1e3), "the wild target set the spread"
+        if dtype in (np.int64, np.uint16):
+            as_floats = outlier_bounded_spread(spread, Y.astype(np.float64), weights)
+            assert_array_equal(answers[0], as_floats)
 
 
 @pytest.mark.parametrize("bits", [np.random.MT19937, np.random.PCG64, np.random.Philox])
