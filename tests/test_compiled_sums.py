@@ -55,13 +55,14 @@ for data in [Xd, Xd.astype(np.float32), sparse.csr_matrix(Xd)]:
 
 
 def blocks(ir):
+    """A function's labelled blocks, by label (its unlabelled entry block left out)."""
     found, name, lines = {}, None, []
     for line in ir.split("\n"):
         label = re.match(r"^([\w.$-]+):", line)
-        if label or line.startswith("define"):
+        if label:
             if name is not None:
                 found[name] = "\n".join(lines)
-            name, lines = (label.group(1) if label else f"define{len(found)}"), []
+            name, lines = label.group(1), []
         elif name is not None:
             lines.append(line)
     if name is not None:
