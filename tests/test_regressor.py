@@ -447,3 +447,31 @@ def test_alpha_weighs_each_penalty_as_the_user_guide_converts_it(alpha):
         coef = model.coef_ * scale
         assert np.abs(coef - exact).max() <= 0.01 * max(np.abs(exact).max(), 1.0), (loss, penalty)
         assert_array_equal(coef == 0, exact == 0)
+
+
+@pytest.mark.parametrize("optimizer", ["nesterov", "sgd", "adam"])
+@pytest.mark.parametrize("first", ["one row", "equal targets", "zeros"])
+def test_a_stream_whose_first_targets_do_not_vary_is_the_same_at_any_scale_of_y(first, optimizer):
+    # A first call whose targets do not vary gives y no spread to be a unit
+    # of. It started where its intercept's random start left it, in units of
+    # 1 whatever y's scale: 0.02 from a target near 1e-6, and the stream's
+    # later calls (in units of their spread) never came back (R² -61 on
+    # diabetes' targets times 1e-6, 0.45 at their own scale; every optimizer).
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test = X[:200], X[200:]
+    n_first = 1 if first == "one row" else 20
+    predictions = []
+    for scale in [1.0, 1e-6, 1e-10]:
+        ys = y[:200] * scale
+        ys[:n_first] = 0.0 if first == "zeros" else ys[0]
+        model = GDRegressor(optimizer=optimizer, random_state=0)
+        model.partial_fit(X_train[:n_first], ys[:n_first])
+        # at the targets, as a constant model of them (the old start: 140 times y there)
+        assert_allclose(model.predict(X_train[:n_first]), ys[:n_first], rtol=1e-6, atol=1e-20)
+        for start in range(n_first, 200, 20):
+            model.partial_fit(X_train[start : start + 20], ys[start : start + 20])
+        predictions.append(model.predict(X_test) / scale)
+    for scaled in predictions[1:]:
+        assert_allclose(scaled, predictions[0], rtol=1e-6)  # (rounding, through 10 calls)
