@@ -318,7 +318,12 @@ def one_row_stream(row, rng):
 
 
 def compile_time(row):
-    """The compiled kernel's first-call cost: once per machine, then read from numba's cache."""
+    """The compiled kernel's first-call cost: once per machine and kind of fit, then cached.
+
+    A kind: a classifier or a regressor, dense or sparse X, float32 or
+    float64, dense X of over 32,768 rows; this row times a small dense
+    regression's, in a fresh process with an empty numba cache.
+    """
     import subprocess
     import sys
     import tempfile
@@ -335,7 +340,7 @@ def compile_time(row):
                                  text=True, check=True).stdout)
             for _ in range(2)
         ]  # fmt: skip
-    row("first fit on a machine, compiling (s)", seconds[0], None, "once per machine")
+    row("first fit on a machine, compiling (s)", seconds[0], None, "once a machine and kind")
     row("first fit in a process, from the cache (s)", seconds[1], None, "")
 
 
