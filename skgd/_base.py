@@ -476,7 +476,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """The parameters training starts from, ``(V, c)`` in standardized coordinates.
 
         At random (the course's step 1), unless the model is continued or
-        ``coef_init``/``intercept_init`` are given. ``kept``: a stream's
+        ``coef_init``/``intercept_init`` are given; a stream's first call
+        starts its coefficients at 0, and the intercept of targets that do
+        not vary at their constant. ``kept``: a stream's
         factors for the columns that keep their standardized coefficient
         (:meth:`_kept_scales`), or None.
         """
