@@ -167,6 +167,16 @@ def test_balanced_class_weight_in_partial_fit_is_a_clear_error(iris):
         GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
+def test_classes_mixing_strings_and_numbers_is_refused_as_such(iris):
+    # numpy made them all strings, and y's numbers were then refused as not
+    # among them ("labels [0] not in classes ['0', '1', '2']"): a puzzle
+    X, y = iris
+    clf = GDClassifier()
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        clf.partial_fit(X, y, classes=[0, 1, "2"])
+    assert not hasattr(clf, "classes_")
+
+
 def test_a_classes_argument_may_hold_labels_absent_from_the_chunk(iris):
     X, y = iris
     clf = GDClassifier(random_state=0).partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
