@@ -40,6 +40,13 @@ _AS_IN_TRAINING = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
 
 # The rows the check evaluates: enough to tell samples from outputs.
 CHECK_ROWS = 5
+# A loss is asked whether it falls without limit at these distances along its
+# descent direction, in units of the targets' size (see _check_bounded), on the
+# first rows and on a row of each target value (at most _FEW_VALUES, found in a
+# sample of at most _SAMPLE_ROWS rows)
+_FAR = (1e2, 1e3, 1e4)
+_FEW_VALUES = 20
+_SAMPLE_ROWS = 10_000
 
 
 def is_users_loss(loss):
@@ -65,6 +72,10 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
     raw = np.linspace(-1.0, 1.0, n * n_outputs, dtype=dtype).reshape(n, n_outputs)
     with np.errstate(**_AS_IN_TRAINING):
         _check_loss(loss, Y[rows], raw[:, 0] if single else raw)
+        rows = _rows_of_each_value(Y, n)
+        raw = np.linspace(-1.0, 1.0, len(rows) * n_outputs, dtype=dtype)
+        raw = raw.reshape(len(rows), n_outputs)
+        _check_bounded(loss, Y[rows], raw[:, 0] if single else raw)
 
 
 def check_user_objects(
@@ -218,6 +229,56 @@ def _check_slope(loss, Y, raw, gradient):
             "the loss falls where the gradient says it rises (a slope of "
             f"{rise / h:.3g} by finite differences where the gradient claims "
             f"{claimed:.3g}): check the gradient's sign."
+        )
+
+
+def _rows_of_each_value(Y, n_first):
+    """The first ``n_first`` rows and, for a 1-D target of few values, a row of each value.
+
+    A classifier's targets: a loss written for other labels may be wrong on
+    one class only, which the first rows may not hold (data sorted by
+    class). The values are found in a sample of evenly spaced rows.
+    """
+    rows = np.arange(n_first)
+    if Y.ndim == 1 and len(Y) > n_first:
+        stride = max(1, len(Y) // _SAMPLE_ROWS)
+        values, first = np.unique(Y[::stride], return_index=True)
+        if len(values) <= _FEW_VALUES:
+            rows = np.union1d(rows, first * stride)
+    return rows
+
+
+def _check_bounded(loss, Y, raw):
+    """Raise if the loss falls without limit along its descent direction.
+
+    Training would follow it as far as the epochs go: binary cross-entropy
+    written for 0/1 labels (``log(1 + e^r) - y r``) falls linearly on the
+    classifier's -1, and fit ran its 1000 epochs to a loss of -11,305 and an
+    accuracy of 0.92 (0.99 with ``log_loss``), with only the convergence
+    warning. The mean loss is taken at ``_FAR`` distances along minus the
+    gradient (in units of the targets' size, so that a loss far from its
+    minimum is not taken for one without any): one that falls by five times
+    more over the second tenfold stretch than over the first falls as fast
+    as a line, or faster. A bounded loss flattens (the logistic's) or rises
+    past its minimum (the squared error's).
+    """
+    gradient = np.asarray(loss.gradient(Y, raw), dtype=float)
+    size = np.abs(gradient).max(initial=0.0)
+    if gradient.shape != raw.shape or not (np.isfinite(size) and size > 0):
+        return  # (what _check_loss judges, or flat here)
+    direction = gradient / size
+    unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
+    means = [float(np.mean(loss.loss(Y, raw - far * unit * direction))) for far in _FAR]
+    falls = means[0] - means[1], means[1] - means[2]
+    if np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
+        name = type(loss).__name__
+        raise ValueError(
+            f"{name}.loss() falls without limit as the predictions move along minus its "
+            f"gradient (a mean of {means[0]:.4g}, {means[1]:.4g}, then {means[2]:.4g} at "
+            f"{_FAR[0]:g}, {_FAR[1]:g} and {_FAR[2]:g} times the targets' size): training "
+            "would follow it as far as its epochs go. A loss must have a lowest value "
+            "(GDClassifier passes binary targets as -1 and +1, and K classes as 0..K-1, "
+            "see skgd.losses: a loss written for 0/1 labels falls without limit on -1)."
         )
 
 
