@@ -282,6 +282,40 @@ def _check_bounded(loss, Y, raw):
         )
 
 
+def check_user_proba(loss, proba, n_classes):
+    """Raise ValueError if a user's ``proba()`` did not return probabilities of each class.
+
+    ``predict_proba`` returns what ``proba()`` returns: a sigmoid's ``(n,)``
+    column, for two classes, went out as it was, and scikit-learn's scorers
+    and calibration read ``(n, K)``.
+    """
+    if not is_users_loss(loss):
+        return proba
+    name = type(loss).__name__
+    n = len(proba) if hasattr(proba, "__len__") else None
+    expected = (
+        f"{name}.proba() must return a float numpy array of shape (n_samples, {n_classes}), "
+        "each row the probabilities of classes_ in their order, summing to 1; "
+    )
+    if not isinstance(proba, np.ndarray) or proba.ndim != 2 or proba.shape[1] != n_classes:
+        hint = (
+            "for two classes, return np.column_stack([1 - p, p]) with p the second "
+            "class's probability"
+            if n_classes == 2 and np.ndim(proba) == 1
+            else "one column per class"
+        )
+        raise ValueError(f"{expected}it returned {_describe(proba)} ({n} rows): {hint}.")
+    with np.errstate(invalid="ignore"):
+        total = proba.sum(axis=1)
+        valid = np.all(proba >= 0) and np.allclose(total, 1.0, rtol=0.0, atol=1e-6)
+    if not valid:
+        raise ValueError(
+            f"{expected}its rows sum to {total.min():.6g}..{total.max():.6g}, and its "
+            f"smallest value is {np.min(proba):.6g}."
+        )
+    return proba
+
+
 def _check_optimizer(optimizer, params, grads, step):
     name = type(optimizer).__name__
     trial = copy.deepcopy(optimizer)  # its state (momenta) stays as it was

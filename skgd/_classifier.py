@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import FiniteLater, valid_as_is
+from ._checks import FiniteLater, check_user_proba, valid_as_is
 from ._parity import (
     SGDParityMixin,
     available_with_reason,
@@ -564,7 +564,8 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Probability of each class, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        return self._get_loss().proba(self.decision_function(X))
+        loss = self._get_loss()
+        return check_user_proba(loss, loss.proba(self.decision_function(X)), len(self.classes_))
 
     @available_with_reason(_loss_has_proba)
     def predict_log_proba(self, X):

@@ -461,3 +461,40 @@ def test_a_users_regression_loss_with_a_lowest_value_passes_the_bound_check():
         _checks.check_user_loss(loss, y, 1, single=True, dtype=np.float64)
     with pytest.raises(ValueError, match=r"Pinball.loss\(\) falls without limit"):
         _checks.check_user_loss(Pinball(1.5), y, 1, single=True, dtype=np.float64)
+
+
+def test_a_users_proba_must_return_each_class_probability():
+    # predict_proba returned what proba() returned: a sigmoid's (n,) column went
+    # out as it was, where scikit-learn's scorers and calibration read (n, 2)
+    class Margin(Loss):
+        def loss(self, y_true, raw_prediction):
+            return np.logaddexp(0.0, -y_true * raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            return -y_true / (1.0 + np.exp(y_true * raw_prediction))
+
+    class Sigmoid(Margin):
+        def proba(self, raw_prediction):
+            return 1.0 / (1.0 + np.exp(-raw_prediction))
+
+    class Unnormalized(Margin):
+        def proba(self, raw_prediction):
+            p = 1.0 / (1.0 + np.exp(-raw_prediction))
+            return np.column_stack([p, p])
+
+    class TwoColumns(Margin):
+        def proba(self, raw_prediction):
+            p = 1.0 / (1.0 + np.exp(-raw_prediction))
+            return np.column_stack([1.0 - p, p])
+
+    X, y = load_iris(return_X_y=True)
+    X, y = X[y < 2], y[y < 2]
+    fit = dict(random_state=0, max_iter=5, tol=None)
+    model = GDClassifier(loss=Sigmoid(), **fit).fit(X, y)
+    expected = r"Sigmoid.proba\(\) must return.*\(n_samples, 2\).*column_stack"
+    with pytest.raises(ValueError, match=expected):
+        model.predict_proba(X)
+    with pytest.raises(ValueError, match=r"Unnormalized.proba\(\).*rows sum to"):
+        GDClassifier(loss=Unnormalized(), **fit).fit(X, y).predict_log_proba(X)
+    proba = GDClassifier(loss=TwoColumns(), **fit).fit(X, y).predict_proba(X)
+    assert proba.shape == (len(X), 2)
