@@ -262,13 +262,16 @@ def _check_bounded(loss, Y, raw):
     as a line, or faster. A bounded loss flattens (the logistic's) or rises
     past its minimum (the squared error's).
     """
-    gradient = np.asarray(loss.gradient(Y, raw), dtype=float)
-    size = np.abs(gradient).max(initial=0.0)
-    if gradient.shape != raw.shape or not (np.isfinite(size) and size > 0):
-        return  # (what _check_loss judges, or flat here)
-    direction = gradient / size
-    unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
-    means = [float(np.mean(loss.loss(Y, raw - far * unit * direction))) for far in _FAR]
+    try:  # (rows _check_loss did not see: what they raise, training will meet)
+        gradient = np.asarray(loss.gradient(Y, raw), dtype=float)
+        size = np.abs(gradient).max(initial=0.0)
+        if gradient.shape != raw.shape or not (np.isfinite(size) and size > 0):
+            return  # (what _check_loss judges, or flat here)
+        direction = gradient / size
+        unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
+        means = [float(np.mean(loss.loss(Y, raw - far * unit * direction))) for far in _FAR]
+    except Exception:
+        return
     falls = means[0] - means[1], means[1] - means[2]
     if np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
         name = type(loss).__name__
