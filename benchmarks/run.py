@@ -321,7 +321,7 @@ def compile_time(row):
     """The compiled kernel's first-call cost: once per machine and kind of fit, then cached.
 
     A kind: a classifier or a regressor, dense or sparse X, float32 or
-    float64, dense X of over 32,768 rows; this row times a small dense
+    float64, dense X of 32,768 rows or more; this row times a small dense
     regression's, in a fresh process with an empty numba cache.
     """
     import subprocess
