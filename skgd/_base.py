@@ -291,7 +291,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ``Y`` needs (``_n_outputs``), whether a single output keeps a 1-D
         ``coef_`` (``_squeeze_coef``), whether the target is rescaled
         (``_scales_target``) and how raw predictions become predictions
-        (``_predict_from_raw``). ``finite``: a :class:`skgd._checks.FiniteLater`
+        (``_predict_from_raw``). ``finite``: a :class:`skgd._input_checks.FiniteLater`
         when ``fit`` left X's finiteness to the statistics.
 
         The steps are the course's: the training set's statistics (and the

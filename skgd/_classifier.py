@@ -10,7 +10,8 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import FiniteLater, check_user_proba, valid_as_is
+from ._checks import check_user_proba
+from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
     available_with_reason,

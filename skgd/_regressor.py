@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import FiniteLater, valid_as_is
+from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
     available_with_reason,

@@ -401,7 +401,7 @@ def test_fit_reads_dense_X_for_its_finiteness_only_in_the_statistics(Estimator, 
     classes = {"classes": np.unique(y)} if Estimator is GDClassifier else {}
     model = clone(model).set_params(early_stopping=False).partial_fit(X_OK, y, **classes)
     assert "X" in checked
-    # a stream's later calls check their small chunks themselves (skgd._checks.valid_as_is),
+    # a stream's later calls check their small chunks themselves (skgd._input_checks.valid_as_is),
     # and hand a non-finite one to scikit-learn's check, which refuses it
     checked.clear()
     X_nan = X_OK.copy()
