@@ -8,7 +8,9 @@ divergence, or, worst, train silently on garbage: numpy broadcasts a step
 of shape (1,) to every coefficient. So before the first batch, the
 estimator evaluates the user's objects once, on the first few rows at the
 initial parameters, and on a copy of the optimizer, and raises a
-ValueError naming the class and the shape it expected.
+ValueError naming the class and the shape it expected. In training, a
+user's gradient that is not finite where its loss is stops training with
+its own error (:func:`check_user_gradient`), not a divergence's.
 
 The built-in losses and optimizers are trusted: they are tested, and the
 check is not run for them, so that they pay nothing. A subclass of a
@@ -73,6 +75,7 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
         raw = np.linspace(-1.0, 1.0, len(rows) * n_outputs, dtype=dtype)
         raw = raw.reshape(len(rows), n_outputs)
         _check_bounded(loss, Y[rows], raw[:, 0] if single else raw)
+        _check_gradient_finite(loss, Y, n_outputs, single, dtype)
 
 
 def check_user_objects(
@@ -169,8 +172,8 @@ def _check_loss(loss, Y, raw):
         )
     if np.isnan(values).any():
         raise ValueError(
-            f"{expected}it returned NaN at the initial predictions, before any training "
-            "step; check the formula for these targets and predictions."
+            f"{name}.loss() returned NaN {_at_first_nan(values, Y, raw)}, before any "
+            "training step: check its formula for these targets and predictions."
         )
 
     try:
@@ -195,10 +198,16 @@ def _check_loss(loss, Y, raw):
         raise ValueError(f"{expected}it returned {_describe(gradient)}, not numbers.")
     if np.isnan(gradient).any():
         raise ValueError(
-            f"{expected}it returned NaN at the initial predictions, before any training "
-            "step; check the formula for these targets and predictions."
+            f"{name}.gradient() returned NaN {_at_first_nan(gradient, Y, raw)}, before any "
+            "training step: check its formula for these targets and predictions."
         )
     _check_slope(loss, Y, raw, gradient)
+
+
+def _at_first_nan(values, Y, raw):
+    """Where the first NaN of ``values`` (a row a sample) is: its row's target and prediction."""
+    i = int(np.flatnonzero(np.isnan(values.reshape(len(values), -1)).any(axis=1))[0])
+    return f"at y_true={np.asarray(Y[i]).tolist()} and raw_prediction={np.asarray(raw[i]).tolist()}"
 
 
 def _check_slope(loss, Y, raw, gradient):
@@ -280,6 +289,64 @@ def _check_bounded(loss, Y, raw):
             "(GDClassifier passes binary targets as -1 and +1, and K classes as 0..K-1, "
             "see skgd.losses: a loss written for 0/1 labels falls without limit on -1)."
         )
+
+
+def _check_gradient_finite(loss, Y, n_outputs, single, dtype):
+    """:func:`check_user_gradient` on a sample of the rows, at their targets' median.
+
+    The statistics before training (the loss's scale, its best constant)
+    take the gradient on every row: a NaN on a few rows there set a step
+    that sent the first batches' predictions to 1e24. Evenly spaced rows,
+    at most ``_SAMPLE_ROWS``, as those statistics sample them.
+    """
+    Y = Y[:: max(1, len(Y) // _SAMPLE_ROWS)]
+    raw = np.empty((len(Y), n_outputs), dtype=dtype)
+    raw[...] = np.median(Y, axis=0)  # (a number, or one a column of 2-D targets)
+    raw = raw[:, 0] if single else raw
+    try:  # (what they raise, or return in the wrong shape, the other checks and training meet)
+        losses = np.asarray(loss.loss(Y, raw), dtype=float)
+        gradient = np.asarray(loss.gradient(Y, raw), dtype=float).reshape(len(Y), -1)
+    except Exception:
+        return
+    if losses.shape == (len(Y),) and gradient.shape == (len(Y), n_outputs):
+        ones = np.ones(len(Y))
+        check_user_gradient(loss, Y, raw, losses, gradient, ones, before_training=True)
+
+
+def check_user_gradient(loss, Y, raw, losses, gradient, weights, before_training=False):
+    """Raise ValueError if a user's gradient is not finite on a row where its loss is.
+
+    Called on each batch of a user's loss (``gradient`` as the loop shaped
+    it, a row a sample), and ``before_training`` on a sample of the rows.
+    Such a gradient puts NaN into the coefficients, and the next batch's
+    loss showed it as a divergence, whose advice (a smaller learning rate,
+    after the fit had gone back three times with shorter steps) cannot
+    help: the formula is wrong at those values. The derivative of a loss
+    finite at a finite prediction is a number (at a cusp, any value
+    between its sides'). Rows of weight 0 count for nothing, as in training.
+    """
+    finite = np.isfinite(gradient)
+    if finite.all():
+        return
+    n = len(gradient)
+    wrong = ~finite.all(axis=1) & np.isfinite(losses) & (weights != 0)
+    wrong &= np.isfinite(raw.reshape(n, -1)).all(axis=1)
+    if not wrong.any():
+        return
+    i = int(np.flatnonzero(wrong)[0])
+    name = type(loss).__name__
+    rows, stopped = (
+        (f"{n} rows checked", "Training did not start.")
+        if before_training
+        else (f"this batch's {n} rows", "Training stopped before taking that step.")
+    )
+    raise ValueError(
+        f"{name}.gradient() returned {gradient[i].tolist()} on a row where {name}.loss() is "
+        f"finite ({float(losses[i]):.6g}, at y_true={np.asarray(Y[i]).tolist()} and "
+        f"raw_prediction={np.asarray(raw[i]).tolist()}; so on {int(wrong.sum())} of {rows}). "
+        "The derivative of a finite loss is a number (at a cusp, any value between "
+        f"its sides'): check gradient()'s formula at these values. {stopped}"
+    )
 
 
 def check_user_proba(loss, proba, n_classes):

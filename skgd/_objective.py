@@ -30,6 +30,7 @@ import numpy as np
 from scipy import sparse
 
 from . import _curvature_passes, _kernel, _passes
+from ._checks import check_user_gradient, is_users_loss
 from ._standardize import rows_that_count
 from .losses import ClassificationLoss, Loss
 
@@ -102,6 +103,8 @@ class Objective:
         # a stream's: the most curved recent row's curvature at the origin, per output
         # (see :meth:`step_cap`); None: no cap
         self.largest_curvature = largest_curvature
+        # a user's gradient is checked at every batch (see check_user_gradient)
+        self.checks_gradient = is_users_loss(loss)
 
     @property
     def largest_l2(self):
@@ -208,6 +211,8 @@ class Objective:
         losses = self.loss.loss(Y, raw)
         n = X.shape[0]
         g = self.loss.gradient(Y, raw).reshape(n, -1)  # backward: d loss_i / d raw_i
+        if self.checks_gradient:
+            check_user_gradient(self.loss, Y, raw, losses, g, weights)
         g = g * (self.y_scale / self.loss_scale) * (weights / n)[:, None]
         ignored = weights == 0
         if ignored.any():  # rows of weight 0 count for nothing, even where their loss overflows
