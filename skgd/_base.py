@@ -36,7 +36,13 @@ from ._draws import uniform
 from ._generators import copy_generator, generator_in, restore, state_of, take_snapshot
 from ._held_out import HeldOut
 from ._loop import Settings, TrainingState, train
-from ._objective import Objective, curves_with_prediction, link_outputs_apart, target_scaling
+from ._objective import (
+    Objective,
+    curves_with_prediction,
+    flat_at,
+    link_outputs_apart,
+    target_scaling,
+)
 from ._passes import all_finite
 from ._row_norms import RowNorms
 from ._sparse_statistics_passes import sparse_standardization
@@ -341,7 +347,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
             rows=rows, spread_rows=recent[:2] if incremental and recent is not None else None,
+            stops=not incremental,
         )  # fmt: skip
+
+        if not incremental and stats[1] is not None:  # (a stream's chunk may hold few targets)
+            _warn_if_flat(loss, Y, sample_weight, objective.y_loc, single)
 
         # the parameters: continued, given, or at random (the course's step 1)
         kept = self._kept_scales(objective) if streaming else None
@@ -379,6 +389,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
 
         # the course's loop
+        epochs_before = len(state.loss_curve)
         history = train(
             objective,
             state,
@@ -398,6 +409,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 "the learning_rate, or tol.",
                 ConvergenceWarning,
                 stacklevel=2,
+            )
+
+        if not incremental:
+            self._warn_if_no_better_than_a_constant(
+                objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight, single
             )
 
         # the model in the data's units, and what a stream's next call continues from
@@ -421,6 +437,36 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             tasks.end()
         self.__dict__.pop("_rng_drawn", None)  # (the call succeeded: its draws stand)
         return self
+
+    def _warn_if_no_better_than_a_constant(self, objective, state, curve, X, Y, weights, single):
+        """Warn when the fit ends no better than a constant prediction (its training objective).
+
+        A step too short for the data (digits at learning_rate=1e-4: six
+        epochs, each short of tol, to an accuracy of 0.12) met the stop
+        criterion as if at the optimum, silently. A constant prediction
+        with no coefficient, the objective's origin, is always within
+        reach: its loss bounds the optimum's objective. The epochs' losses
+        (taken while the model moved) tell first; only if none is below
+        does the model itself get measured, on sampled rows. The
+        perceptron's loss is 0 at a constant: no bound to judge by.
+        """
+        if not curve or getattr(objective.loss, "homogeneous", False):
+            return
+        with np.errstate(all="ignore"):
+            lowest = min(curve)
+            constant, model = objective.constant_and_model_loss(
+                X, Y, weights, *state.model(), single, below=lowest
+            )
+        if model is None or not (math.isfinite(constant) and model >= constant):
+            return
+        warnings.warn(
+            f"The fit ended no better than a constant prediction (a training objective of "
+            f"{model:.6g} against the constant's {constant:.6g}): its steps were too short "
+            f"or too few to learn. learning_rate={self.learning_rate!r} is a fraction of the "
+            "stable step (the default 0.5 suits most data); or alpha may outweigh the data.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     def _continued_data(self, X, n_outputs):
         """``X`` in the model's dtype, after checking it has the model's shape."""
@@ -904,7 +950,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _objective(
         self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
-        streaming=False, rows=None, spread_rows=None,
+        streaming=False, rows=None, spread_rows=None, stops=False,
     ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
@@ -929,7 +975,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         (:func:`skgd._standardize.first_rows_scales`). ``spread_rows``: a
         stream's recent targets and weights (its first call's last rows
         too), which bound the target's spread for a loss of bounded gradient
-        (:func:`skgd._standardize.outlier_bounded_spread`).
+        (:func:`skgd._standardize.outlier_bounded_spread`). ``stops``: a fit,
+        whose stop criterion takes the reference loss as its unit.
         """
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
@@ -962,6 +1009,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             center, loss_scale, reference, largest = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True
             )
+            if stops and not self.fit_intercept and y_stats is not None:
+                # Without an intercept the origin is 0, and its loss (y's mean square, in
+                # the squared error's case) is no unit of progress for targets far from
+                # 0: Longley's (near 65,000, spread 3,500), 350 times their variance,
+                # stopped the fit after 9 epochs at R² -2.8 (0.988 exact). Progress is
+                # in units of the best constant's loss, as with an intercept.
+                constant = target_scaling(loss, Y, sample_weight, single=single, spread=spread)
+                reference = min(reference, constant[2])
         else:
             # A stream's batch of b rows sees the recent targets' mean curvature, and
             # the largest row's (a row of a kinked loss near its target) 1/b of the
@@ -1053,6 +1108,26 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "auto":
             return n_samples if n_samples <= _FULL_BATCH_UP_TO else _AUTO_BATCH_SIZE
         return min(self.batch_size, n_samples)
+
+
+def _warn_if_flat(loss, Y, sample_weight, loc, single):
+    """Warn when the loss is 0, and flat, on every row at the best constant (see flat_at)."""
+    if flat_at(loss, Y, sample_weight, loc, single):
+        warnings.warn(
+            f"{loss!r} is 0, with a gradient of 0, on every training target at the best "
+            f"constant prediction ({_listed(loc)}), though the targets vary "
+            f"(from {np.min(Y):.6g} to {np.max(Y):.6g}): training has no gradient to follow, "
+            "and the model is one of many equally good. Choose the loss's parameters for "
+            "these targets (an epsilon below the residuals you want to ignore).",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _listed(values):
+    """An array's values for a message: one as its number, several as a list."""
+    values = np.asarray(values, dtype=float).ravel().tolist()
+    return f"{values[0]:.6g}" if len(values) == 1 else str(values)
 
 
 def _training_weights(sample_weight, X):

@@ -198,6 +198,26 @@ class Objective:
         raw = self.raw_prediction(X, V, c, single, model)
         return _weighted_sum(weights, self.loss.loss(Y, raw))
 
+    def constant_and_model_loss(self, X, Y, sample_weight, V, c, single, below=None):
+        """A constant prediction's objective (the origin's), then the model's, on sampled rows.
+
+        The constant is the model at ``V = 0, c = 0``: its prediction is
+        ``y_loc`` (the best constant, with an intercept), and its penalty 0.
+        Both are mean losses over the same (at most ``_SAMPLE_ROWS``) rows.
+        The model's is None if the constant's is not above ``below`` (no
+        prediction to make).
+        """
+        rows = _sample_rows(X.shape[0], sample_weight)
+        if rows is not _EVERY:
+            X, Y, sample_weight = X[rows], Y[rows], sample_weight[rows]
+        w = sample_weight / sample_weight.sum()
+        raw = np.empty((len(Y), len(self.y_loc)), dtype=float)
+        raw[...] = self.y_loc
+        constant = float(_weighted_sum(w, self.loss.loss(Y, raw[:, 0] if single else raw)))
+        if below is not None and not constant <= below:
+            return constant, None
+        return constant, float(self.batch_loss(X, Y, w, V, c, single) + self.penalty(V))
+
     def loss_and_gradient(self, X, Y, weights, V, c, single):
         """The batch's loss and the gradient of the objective.
 
@@ -497,6 +517,26 @@ def target_scaling(loss, Y, sample_weight, *, single, spread, loc=None, largest=
         # (ndarray.max's reduction, without its wrapper)
         return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
+
+
+def flat_at(loss, Y, sample_weight, loc, single):
+    """Whether the loss and its gradient are 0 on every (sampled) row at ``loc``, Y varying.
+
+    The loss then tells no row from another around the best constant: an
+    epsilon-insensitive loss whose epsilon is wider than half the targets'
+    range is 0 for every model whose residuals stay inside it, and training
+    has no gradient to follow (on diabetes, epsilon=400: held-out R² -0.9,
+    with nothing to say why).
+    """
+    rows = _sample_rows(len(Y), sample_weight)
+    Y = Y[rows] if rows is not _EVERY else Y
+    if len(Y) < 2 or np.ptp(Y, axis=0).max() == 0:
+        return False  # (targets that do not vary: the constant is the model)
+    raw = np.empty((len(Y), len(loc)))
+    raw[...] = loc
+    raw = raw[:, 0] if single else raw
+    with np.errstate(all="ignore"):
+        return not (np.any(loss.loss(Y, raw)) or np.any(loss.gradient(Y, raw)))
 
 
 class _DistinctTargets:

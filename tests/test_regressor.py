@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDRegressor
+from skgd.losses import EpsilonInsensitive, SquaredEpsilonInsensitive
 
 
 @pytest.fixture
@@ -475,3 +476,54 @@ def test_a_stream_whose_first_targets_do_not_vary_is_the_same_at_any_scale_of_y(
         predictions.append(model.predict(X_test) / scale)
     for scaled in predictions[1:]:
         assert_allclose(scaled, predictions[0], rtol=1e-6)  # (rounding, through 10 calls)
+
+
+@pytest.mark.parametrize("Loss", [EpsilonInsensitive, SquaredEpsilonInsensitive])
+def test_an_epsilon_wider_than_the_targets_range_is_warned_of(Loss):
+    # Every constant between max(y) - epsilon and min(y) + epsilon has a loss of 0, and
+    # its gradient too: training had nothing to follow, silently (diabetes, epsilon=400:
+    # R² -7.4 on its own training data; SGDRegressor's -4.7, silently too)
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)  # (targets from 25 to 346: half their range, 160.5)
+    settings = dict(max_iter=5, tol=None, random_state=0)
+    with pytest.warns(UserWarning, match=r"epsilon=400.0\) is 0, with a gradient of 0, on every"):
+        GDRegressor(loss=Loss(epsilon=400.0), **settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GDRegressor(loss=Loss(epsilon=150.0), **settings).fit(X, y)
+        GDRegressor(loss=Loss(epsilon=400.0)).partial_fit(X, y)  # (a chunk may hold few targets)
+        GDRegressor(**settings).fit(X, np.full(len(y), 3.0))  # (targets that do not vary)
+
+
+# Longley's data (NIST StRD; statsmodels' longley): GNPDEFL, GNP, UNEMP, ARMED, POP, YEAR, TOTEMP
+LONGLEY = np.array([
+    [83.0, 234289, 2356, 1590, 107608, 1947, 60323],
+    [88.5, 259426, 2325, 1456, 108632, 1948, 61122],
+    [88.2, 258054, 3682, 1616, 109773, 1949, 60171],
+    [89.5, 284599, 3351, 1650, 110929, 1950, 61187],
+    [96.2, 328975, 2099, 3099, 112075, 1951, 63221],
+    [98.1, 346999, 1932, 3594, 113270, 1952, 63639],
+    [99.0, 365385, 1870, 3547, 115094, 1953, 64989],
+    [100.0, 363112, 3578, 3350, 116219, 1954, 63761],
+    [101.2, 397469, 2904, 3048, 117388, 1955, 66019],
+    [104.6, 419180, 2822, 2857, 118734, 1956, 67857],
+    [108.4, 442769, 2936, 2798, 120445, 1957, 68169],
+    [110.8, 444546, 4681, 2637, 121950, 1958, 66513],
+    [112.6, 482704, 3813, 2552, 123366, 1959, 68655],
+    [114.2, 502601, 3931, 2514, 125368, 1960, 69564],
+    [115.7, 518173, 4806, 2572, 127852, 1961, 69331],
+    [116.9, 554894, 4007, 2827, 130081, 1962, 70551],
+])  # fmt: skip
+
+
+def test_without_an_intercept_progress_is_measured_against_the_targets_spread():
+    # Without an intercept, the stop criterion's unit was the loss at 0: y's mean square,
+    # here 350 times its variance; the fit stopped after 9 epochs at R² -2.8, silently
+    from sklearn.linear_model import LinearRegression
+
+    X, y = LONGLEY[:, :-1], LONGLEY[:, -1]
+    exact = LinearRegression(fit_intercept=False).fit(X, y).score(X, y)  # 0.988
+    model = GDRegressor(fit_intercept=False, random_state=0).fit(X, y)
+    assert model.score(X, y) > exact - 0.05
+    assert GDRegressor(random_state=0).fit(X, y).score(X, y) > 0.98
