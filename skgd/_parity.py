@@ -32,16 +32,31 @@ from .optim import OPTIMIZERS
 _SGD_SCHEDULES = {"constant", "optimal", "invscaling", "adaptive", "pa1", "pa2"}
 
 _LEARNING_RATE_HINT = (
-    "skgd's learning_rate is the step size γ itself, a float in (0, 1) (SGD's eta0); "
-    "how γ changes during training is skgd's schedule parameter ('constant', "
-    "'invscaling' or 'adaptive'), which SGD calls learning_rate."
+    "skgd's learning_rate is the step size γ, a float in (0, 1); with standardize=True "
+    "(the default) it is a fraction of the stable step 1/L that skgd measures on the data, "
+    "not an absolute step as SGD's eta0 is. How γ changes during training is skgd's "
+    "schedule parameter ('constant', 'invscaling' or 'adaptive'), which SGD calls "
+    "learning_rate."
 )
+
+
+def _times_shorter(value):
+    """How a γ compares with the default 0.5, in words (a value that is no γ: as given)."""
+    try:
+        ratio = 0.5 / float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return "of γ=" + repr(value)
+    return f"{ratio:.3g} times shorter" if ratio >= 1 else f"{1 / ratio:.3g} times longer"
 
 
 def _sgd_hint(name, value):
     """A sentence for a parameter of scikit-learn's SGD that skgd spells differently, or None."""
     if name == "eta0":
-        return f"{_LEARNING_RATE_HINT} Pass learning_rate={value!r} instead of eta0."
+        return (
+            f"{_LEARNING_RATE_HINT} Drop eta0: the default learning_rate=0.5 suits most "
+            f"data, and learning_rate={value!r} in place of eta0 would be a step "
+            f"{_times_shorter(value)}."
+        )
     if name == "epsilon":
         return (
             "In skgd, epsilon belongs to the loss object: loss=Huber(delta=...) or "

@@ -231,13 +231,18 @@ def test_sgds_learning_rate_names_say_skgds_learning_rate_is_gamma(iris, Estimat
     # scikit-learn's own sentence first, then the hint
     assert message.startswith(f"The 'learning_rate' parameter of {Estimator.__name__} must be")
     assert "learning_rate is the step size γ" in message and "eta0" in message
+    assert "a fraction of the stable step 1/L" in message
     assert "schedule parameter" in message and fix in message
 
 
 def test_eta0_in_the_constructor_says_to_pass_learning_rate():
     with pytest.raises(TypeError, match="unexpected keyword argument 'eta0'") as error:
         GDRegressor(eta0=0.01)
-    assert "Pass learning_rate=0.01 instead of eta0" in str(error.value)
+    # (SGD's eta0 is an absolute step: 0.01 taken as γ trained digits to 0.91, 0.96 at 0.5)
+    assert "Drop eta0" in str(error.value)
+    assert "learning_rate=0.01 in place of eta0 would be a step 50 times shorter" in str(
+        error.value
+    )
     assert "schedule parameter" in str(error.value)
     with pytest.raises(TypeError, match="epsilon belongs to the loss object"):
         GDClassifier(loss="hinge", epsilon=0.1)
@@ -248,10 +253,13 @@ def test_eta0_in_the_constructor_says_to_pass_learning_rate():
 
 def test_eta0_in_set_params_and_a_grid_search_says_to_pass_learning_rate(iris):
     X, y = iris
-    with pytest.raises(ValueError, match="Invalid parameter 'eta0'.*learning_rate=0.1 instead"):
+    with pytest.raises(
+        ValueError,
+        match="Invalid parameter 'eta0'.*learning_rate=0.1 in place of eta0 would be a step 5 t",
+    ):
         GDClassifier().set_params(eta0=0.1)
     search = GridSearchCV(make_pipeline(GDClassifier()), {"gdclassifier__eta0": [0.1]}, cv=2)
-    with pytest.raises(ValueError, match="instead of eta0"):
+    with pytest.raises(ValueError, match="Drop eta0"):
         search.fit(X, y)
 
 
