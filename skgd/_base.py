@@ -448,7 +448,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         reach: its loss bounds the optimum's objective. The epochs' losses
         (taken while the model moved) tell first; only if none is below
         does the model itself get measured, on sampled rows. The
-        perceptron's loss is 0 at a constant: no bound to judge by.
+        perceptron's loss is 0 at a constant: no bound to judge by. "No
+        better": not below the constant's by 0.1% of it.
         """
         if not curve or getattr(objective.loss, "homogeneous", False):
             return
@@ -457,7 +458,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             constant, model = objective.constant_and_model_loss(
                 X, Y, weights, *state.model(), single, below=lowest
             )
-        if model is None or not (math.isfinite(constant) and model >= constant):
+        # (a constant of loss 0 fits every target: no fit is better, nor need be)
+        if model is None or constant == 0 or not model - constant > 1e-3 * abs(constant):
             return
         warnings.warn(
             f"The fit ended no better than a constant prediction (a training objective of "

@@ -602,6 +602,10 @@ def _second_order_gap(loss, Y, w, base, spread, rows, single, total):
     return float(_weighted_mean(gaps, w, total=total).sum())
 
 
+# How many times loss_curvature doubles its reach on a loss flat over one spread
+_WIDENINGS = 64
+
+
 def loss_curvature(loss, Y, w, base, spread, single, total=None):
     """The curvature of the loss over one spread of y around ``base``, per output.
 
@@ -639,6 +643,18 @@ def loss_curvature(loss, Y, w, base, spread, single, total=None):
     flat = ~(np.isfinite(kappa) & (kappa > 0))
     slope = _weighted_mean(np.abs(gradient(base)), w, total=total) * spread
     kappa[flat] = slope[flat]
+    # Flat and level over a spread each way (an epsilon wider than the targets' range):
+    # the secant further out, in the same units. A step set for a curvature of 1
+    # carried the squared epsilon-insensitive loss, curved 2 y_scale² past its band,
+    # to a divergence (diabetes, epsilon=400: 1e141 at epoch 9).
+    wide, widened = direction, 1.0
+    for _ in range(_WIDENINGS):
+        flat = ~(np.isfinite(kappa) & (kappa > 0))
+        if not flat.any():
+            break
+        wide, widened = wide * 2, widened * 4
+        secant = (gradient(base + wide) - gradient(base - wide)) * wide / 2
+        kappa[flat] = (_weighted_mean(secant, w, total=total) / widened)[flat]
     return np.where(np.isfinite(kappa) & (kappa > 0), kappa, 1.0), change
 
 
@@ -745,12 +761,30 @@ def _bisect(slope, lo, hi):
         bound, at_bound = (lo, at_lo) if widened < 0 else (hi, at_hi)
         if at_bound == 0 and slope(bound + widened * (hi - lo)) == 0:
             return 0.0
+    first, at_first = lo, at_lo
     for _ in range(100):
         mid = 0.5 * (lo + hi)
         if mid in (lo, hi):
             break
-        lo, hi = (lo, mid) if slope(mid) > 0 else (mid, hi)
-    return 0.5 * (lo + hi)
+        at_mid = slope(mid)
+        lo, hi, at_lo = (lo, mid, at_lo) if at_mid > 0 else (mid, hi, at_mid)
+    right = 0.5 * (lo + hi)  # where the slope turns positive
+    if at_lo != 0:
+        return right
+    # Level on the way there: every point of [left, right] is a minimiser, and
+    # their middle is the one (an even count's median; a dead zone wider than
+    # the targets' range, where the right end, the largest target, put the
+    # model's origin 160 units from diabetes' mean). The left end, where the
+    # slope stops being negative:
+    lo, hi = first, lo
+    if at_first == 0:
+        return 0.5 * (first + right)
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if mid in (lo, hi):
+            break
+        lo, hi = (lo, mid) if slope(mid) >= 0 else (mid, hi)
+    return 0.5 * (0.5 * (lo + hi) + right)
 
 
 def _weighted_sum(weights, losses):

@@ -679,6 +679,21 @@ def test_the_best_constant_of_one_class_is_no_underflowed_tail():
     assert_allclose(best_constant(LogLoss(), y, np.ones(1000)), np.log(1 / 999), rtol=1e-9)
 
 
+def test_a_best_constant_on_a_level_stretch_is_its_middle():
+    # Every point where the mean gradient is 0 minimises the loss; the search ended at
+    # the right end: the larger middle value of an even count, and for an epsilon
+    # wider than the targets' range their largest (346 on diabetes, mean 152)
+    from skgd._objective import best_constant
+    from skgd.losses import AbsoluteError, EpsilonInsensitive, SquaredError
+
+    y, ones = np.array([1.0, 2.0, 3.0, 10.0]), np.ones(4)
+    assert best_constant(AbsoluteError(), y, ones) == 2.5  # (numpy's median)
+    assert best_constant(AbsoluteError(), y[:3], ones[:3]) == 2.0
+    assert best_constant(EpsilonInsensitive(epsilon=1.0), y, ones) == 2.5  # (level on [2, 3])
+    assert best_constant(EpsilonInsensitive(epsilon=100.0), y, ones) == 5.5  # (on all of them)
+    assert_allclose(best_constant(SquaredError(), y, ones), 4.0, rtol=1e-15)
+
+
 def test_a_model_beyond_float32s_range_is_refused_and_the_old_one_kept():
     # X near float32's smallest normals, y in hundreds: coefficients near 1e39,
     # past float32's largest (3.4e38). Training in standardized units saw no

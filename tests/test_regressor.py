@@ -486,14 +486,13 @@ def test_an_epsilon_wider_than_the_targets_range_is_warned_of(Loss):
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)  # (targets from 25 to 346: half their range, 160.5)
-    settings = dict(max_iter=5, tol=None, random_state=0)
     with pytest.warns(UserWarning, match=r"epsilon=400.0\) is 0, with a gradient of 0, on every"):
-        GDRegressor(loss=Loss(epsilon=400.0), **settings).fit(X, y)
+        GDRegressor(loss=Loss(epsilon=400.0), random_state=0).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        GDRegressor(loss=Loss(epsilon=150.0), **settings).fit(X, y)
+        GDRegressor(loss=Loss(epsilon=150.0), random_state=0).fit(X, y)
         GDRegressor(loss=Loss(epsilon=400.0)).partial_fit(X, y)  # (a chunk may hold few targets)
-        GDRegressor(**settings).fit(X, np.full(len(y), 3.0))  # (targets that do not vary)
+        GDRegressor(random_state=0).fit(X, np.full(len(y), 3.0))  # (targets that do not vary)
 
 
 # Longley's data (NIST StRD; statsmodels' longley): GNPDEFL, GNP, UNEMP, ARMED, POP, YEAR, TOTEMP
