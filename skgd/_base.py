@@ -365,7 +365,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.standardize:
             curvature = _curvature(objective, X, sample_weight, self.fit_intercept, row_norms)
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
-        settings = self._settings(curvature, X.shape[0], incremental)
+        weight_scale, heaviest = self._stream_weight(
+            sample_weight, weighted, weight_unit, streaming
+        )
+        settings = self._settings(curvature, X.shape[0], incremental, weight_scale)
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -426,6 +429,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, stats, peak, (counts, last, rows), least, recent, rng, rng_own
         )  # fmt: skip
         self.optimizer_ = optimizer
+        self._heaviest_weight = heaviest
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
@@ -741,7 +745,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 state.V_average[...], state.c_average[...] = V_average, c_average
         return state
 
-    def _settings(self, curvature, n_samples, incremental):
+    def _settings(self, curvature, n_samples, incremental, weight_scale=1.0):
         """The loop's settings for this call (one epoch for ``partial_fit``)."""
         return Settings(
             learning_rate=self.learning_rate,
@@ -756,7 +760,28 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             stop=not incremental,
             fit_intercept=self.fit_intercept,
             verbose=self.verbose,
+            weight_scale=weight_scale,
         )
+
+    def _stream_weight(self, sample_weight, weighted, weight_unit, streaming):
+        """This call's weight scale, and the heaviest mean weight of a call so far.
+
+        Each call's weights are taken relative to their own mean (scaled
+        weights change nothing), so a stream's call of weights 1e-3 moved
+        the model as far as one of weights 1: on breast cancer, chunks of
+        flipped labels at weight 1e-3 between clean ones at 1 ended at an
+        accuracy of 0.59 (SGDClassifier 0.96, fit on the same rows and
+        weights 0.98). A call's steps on the loss are shortened by its mean
+        weight over the heaviest call's so far (a fit's, for a stream that
+        continues it): never lengthened, so that no call steps past the
+        stable step; weights all scaled by one factor still change nothing.
+        A call without weights weighs 1 a row.
+        """
+        mean = weight_unit * float(sample_weight.mean()) if weighted else 1.0
+        heaviest = self.__dict__.get("_heaviest_weight") if streaming else None
+        if heaviest is None or not mean < heaviest:
+            return 1.0, mean
+        return mean / heaviest, heaviest
 
     def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state):
         """scikit-learn's callbacks for this fit, and what the loop calls after each epoch.

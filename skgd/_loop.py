@@ -115,6 +115,9 @@ class Settings(NamedTuple):
     stop: bool = True  # False in partial_fit: one epoch, no stop criterion
     fit_intercept: bool = True
     verbose: int = 0
+    # A stream's call: its rows' mean weight over the heaviest call's so far (at most 1),
+    # by which its steps on the loss are shortened (see BaseGD._stream_weight)
+    weight_scale: float = 1.0
 
 
 def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None):
@@ -131,6 +134,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a row's weight is its sum, a number: see _sum)
     total = _sum(sample_weight) if n_samples == 1 else sample_weight.sum()
     weights = sample_weight / (total / n_samples)
+    scale = settings.weight_scale
+    if scale != 1.0:  # (a stream's call lighter than an earlier one)
+        weights = weights * scale
     schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
@@ -185,7 +191,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss
                     )
                 epoch_loss = np.inf  # recovered below
-            epoch_loss = epoch_loss / n_samples + penalty
+            epoch_loss = epoch_loss / (n_samples * scale) + penalty  # (the call's mean loss)
             try:
                 _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
             except ValueError as error:  # diverged: back to the safest epoch, with a shorter step

@@ -303,3 +303,30 @@ def test_a_fit_that_ends_no_better_than_a_constant_prediction_is_warned_of(
             X, y, **({"classes": np.unique(y)} if Estimator is GDClassifier else {})
         )
     assert not [w for w in caught if "constant prediction" in str(w.message)]
+
+
+def test_a_streams_light_calls_move_the_model_by_their_weight():
+    # Each call's weights were taken relative to their own mean: chunks of flipped labels
+    # at weight 1e-3, between clean chunks at weight 1, moved the model as far as the
+    # clean ones, and the stream ended at an accuracy of 0.59 (SGDClassifier's 0.96)
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    order = np.random.RandomState(0).permutation(len(y))
+    X, y = X[order], y[order]
+
+    def stream(scale, light=1e-3):
+        model = GDClassifier(random_state=0)
+        for k, start in enumerate(range(0, len(y), 10)):
+            rows = slice(start, start + 10)
+            flipped = k % 2 == 1
+            labels = 1 - y[rows] if flipped else y[rows]
+            weights = np.full(len(labels), scale * (light if flipped else 1.0))
+            model.partial_fit(X[rows], labels, classes=[0, 1], sample_weight=weights)
+        return model
+
+    assert stream(1.0).score(X, y) > 0.9
+    # all the weights scaled by one factor change nothing; weights of one size, nothing
+    assert_allclose(stream(1000.0).coef_, stream(1.0).coef_, rtol=1e-10)
+    assert_allclose(stream(1e-3, light=1.0).coef_, stream(1.0, light=1.0).coef_, rtol=1e-10)
