@@ -223,6 +223,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             )
         return self.loss
 
+    def _fitted_loss(self):
+        """The loss the model was trained with (before any fit, the ``loss`` parameter's).
+
+        Its link makes the predictions: ``set_params(loss="poisson")`` on a
+        fitted squared-error model sent its predictions through exp (3e89
+        for diabetes), as scikit-learn's estimators fix theirs at fit.
+        """
+        return self.__dict__.get("_trained_loss") or self._get_loss()
+
     def _new_optimizer(self):
         """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
         if isinstance(self.optimizer, str):
@@ -433,6 +442,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
+        self._trained_loss = loss
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
         self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)

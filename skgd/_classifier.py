@@ -34,7 +34,7 @@ def _accuracy(y_true, y_pred, sample_weight):
 def _loss_has_proba(estimator):
     """Raise AttributeError naming the loss and the losses with probabilities, if it has none."""
     try:
-        loss = estimator._get_loss()
+        loss = estimator._fitted_loss()
     except ValueError as error:  # an invalid loss has no probabilities either
         raise AttributeError(str(error)) from None
     if not hasattr(loss, "proba"):
@@ -565,7 +565,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Probability of each class, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        loss = self._get_loss()
+        loss = self._fitted_loss()
         return check_user_proba(loss, loss.proba(self.decision_function(X)), len(self.classes_))
 
     @available_with_reason(_loss_has_proba)

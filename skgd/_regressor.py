@@ -389,7 +389,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     def _predict_from_raw(self, raw):
         """Predictions from raw predictions of shape (n_samples, n_outputs)."""
         single = raw.shape[1] == 1 and (not hasattr(self, "coef_") or self._coef_ndim == 1)
-        return self._get_loss().inverse_link(raw[:, 0] if single else raw)
+        return self._fitted_loss().inverse_link(raw[:, 0] if single else raw)
 
     @keep_state_on_error
     @_fit_context(prefer_skip_nested_validation=True)

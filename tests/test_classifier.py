@@ -330,3 +330,15 @@ def test_a_streams_light_calls_move_the_model_by_their_weight():
     # all the weights scaled by one factor change nothing; weights of one size, nothing
     assert_allclose(stream(1000.0).coef_, stream(1.0).coef_, rtol=1e-10)
     assert_allclose(stream(1e-3, light=1.0).coef_, stream(1.0, light=1.0).coef_, rtol=1e-10)
+
+
+def test_probabilities_come_from_the_loss_the_model_was_trained_with(iris):
+    X, y = iris
+    margin = GDClassifier(loss="hinge", random_state=0).fit(X, y)
+    margin.set_params(loss="log_loss")  # (a hinge model's scores are no log-odds)
+    assert not hasattr(margin, "predict_proba")
+    logistic = GDClassifier(loss="log_loss", random_state=0).fit(X, y)
+    before = logistic.predict_proba(X)
+    logistic.set_params(loss="hinge")
+    assert_array_equal(logistic.predict_proba(X), before)
+    assert not hasattr(GDClassifier(loss="hinge"), "predict_proba")  # (unfitted: the parameter's)

@@ -526,3 +526,24 @@ def test_without_an_intercept_progress_is_measured_against_the_targets_spread():
     model = GDRegressor(fit_intercept=False, random_state=0).fit(X, y)
     assert model.score(X, y) > exact - 0.05
     assert GDRegressor(random_state=0).fit(X, y).score(X, y) > 0.98
+
+
+def test_predictions_keep_the_link_the_model_was_trained_with():
+    # set_params(loss="poisson") on a fitted squared-error model sent its predictions
+    # through exp (3e89 on diabetes), and so after a refit refused for y's negative values
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    for trained, other in [("squared_error", "poisson"), ("poisson", "squared_error")]:
+        model = GDRegressor(loss=trained, random_state=0).fit(X, y)
+        before = model.predict(X)
+        model.set_params(loss=other)
+        np.testing.assert_array_equal(model.predict(X), before)
+        if other == "poisson":
+            with pytest.raises(ValueError, match="non-negative targets"):
+                model.fit(X, y - 200)
+            np.testing.assert_array_equal(model.predict(X), before)
+        model.fit(X, y)  # (a refit takes the new loss, and its link)
+        assert model.score(X, y) > 0.4
+        if other == "poisson":
+            assert model.predict(X).min() > 0
