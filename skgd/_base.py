@@ -442,7 +442,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
-        self._trained_loss = loss
+        # (a copy: a later set_params(loss__delta=...) on the parameter's object changes
+        # the next fit, not this model; and a model's pickle is the same whichever object
+        # set_params gives back, as a rejected call's tests compare)
+        self._trained_loss = copy.copy(loss)
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
         self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
