@@ -75,7 +75,7 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
         raw = np.linspace(-1.0, 1.0, len(rows) * n_outputs, dtype=dtype)
         raw = raw.reshape(len(rows), n_outputs)
         _check_bounded(loss, Y[rows], raw[:, 0] if single else raw)
-        _check_gradient_finite(loss, Y, n_outputs, single, dtype)
+        _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
 
 
 def check_user_objects(
@@ -291,12 +291,13 @@ def _check_bounded(loss, Y, raw):
         )
 
 
-def _check_gradient_finite(loss, Y, n_outputs, single, dtype):
-    """:func:`check_user_gradient` on a sample of the rows, at their targets' median.
+def _check_finite_on_sample(loss, Y, n_outputs, single, dtype):
+    """A loss NaN, or :func:`check_user_gradient`, on a sample of the rows at their targets' median.
 
     The statistics before training (the loss's scale, its best constant)
     take the gradient on every row: a NaN on a few rows there set a step
-    that sent the first batches' predictions to 1e24. Evenly spaced rows,
+    that sent the first batches' predictions to 1e24; a loss NaN on a few
+    targets was reported at epoch 4 as a divergence. Evenly spaced rows,
     at most ``_SAMPLE_ROWS``, as those statistics sample them.
     """
     Y = Y[:: max(1, len(Y) // _SAMPLE_ROWS)]
@@ -308,9 +309,18 @@ def _check_gradient_finite(loss, Y, n_outputs, single, dtype):
         gradient = np.asarray(loss.gradient(Y, raw), dtype=float).reshape(len(Y), -1)
     except Exception:
         return
-    if losses.shape == (len(Y),) and gradient.shape == (len(Y), n_outputs):
-        ones = np.ones(len(Y))
-        check_user_gradient(loss, Y, raw, losses, gradient, ones, before_training=True)
+    if losses.shape != (len(Y),) or gradient.shape != (len(Y), n_outputs):
+        return
+    nan = np.isnan(losses)
+    if nan.any():  # (at a prediction of the targets' own range: no step took it there)
+        name = type(loss).__name__
+        raise ValueError(
+            f"{name}.loss() returned NaN {_at_first_nan(losses, Y, raw)} (on "
+            f"{int(nan.sum())} of {len(Y)} rows checked, at the targets' median), before any "
+            "training step: check its formula and domain for these targets."
+        )
+    ones = np.ones(len(Y))
+    check_user_gradient(loss, Y, raw, losses, gradient, ones, before_training=True)
 
 
 def check_user_gradient(loss, Y, raw, losses, gradient, weights, before_training=False):

@@ -165,8 +165,9 @@ def diverged_error(epoch, value, before_any_step=False, loss=None):
         else:
             message += (
                 f" Or {name}, your loss, gives NaN or infinity for some of these targets and "
-                f"predictions (the check before training evaluated it on the first "
-                f"{CHECK_ROWS} rows only): check its formula and domain on all of them."
+                f"predictions (the checks before training evaluated it on the first "
+                f"{CHECK_ROWS} rows, and at the targets' median on a sample of rows, only): "
+                "check its formula and domain on all of them."
             )
     return ValueError(message)
 
