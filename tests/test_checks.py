@@ -577,3 +577,28 @@ def test_a_users_proba_must_return_each_class_probability():
         GDClassifier(loss=Unnormalized(), **fit).fit(X, y).predict_log_proba(X)
     proba = GDClassifier(loss=TwoColumns(), **fit).fit(X, y).predict_proba(X)
     assert proba.shape == (len(X), 2)
+
+
+def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training():
+    # Ten times too large on one side of the target: the sign check passed it, and the
+    # fit ended at R² -0.06 on diabetes (0.36 exact), silently
+    from sklearn.datasets import load_diabetes
+
+    class Lopsided(UserSquaredError):
+        def gradient(self, y_true, raw_prediction):
+            r = super().gradient(y_true, raw_prediction)
+            return np.where(r > 0, 10 * r, r)
+
+    class Doubled(UserSquaredError):  # (one factor: the same model, so no error)
+        def gradient(self, y_true, raw_prediction):
+            return 2 * super().gradient(y_true, raw_prediction)
+
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match=r"Lopsided.gradient\(\) does not match .* 10 and 1 time"):
+        GDRegressor(loss=Lopsided(), random_state=0).fit(X, y)
+    GDRegressor(loss=Doubled(), random_state=0).fit(X, y)
+    # a kinked loss, its subgradient at the kink anything between its sides
+    from _user_losses import Pinball
+
+    y_kinked = np.round(y, -1)  # (many targets on the median: rows at the kink)
+    GDRegressor(loss=Pinball(0.3), random_state=0).fit(X, y_kinked)
