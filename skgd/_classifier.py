@@ -347,7 +347,8 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         if unseen.size:
             raise ValueError(
                 f"y contains labels {unseen.tolist()} that are not in classes "
-                f"{classes.tolist()}; pass every class in the first partial_fit call."
+                f"{classes.tolist()}, which fit or the first partial_fit call set; pass "
+                "every class in a stream's first call (classes=...)."
             )
         indices = np.searchsorted(classes, y)
         if len(classes) == 2:
@@ -508,8 +509,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             classes = unique_labels(classes)
             if not first_call and not np.array_equal(classes, self.classes_):
                 raise ValueError(
-                    f"classes={classes.tolist()} differs from the classes of the first "
-                    f"partial_fit call, {self.classes_.tolist()}."
+                    f"classes={classes.tolist()} differs from the model's classes_, "
+                    f"{self.classes_.tolist()}, which fit or the first partial_fit call "
+                    "set; call fit (or partial_fit on a new estimator) for other classes."
                 )
             if len(classes) < 2:
                 raise ValueError("classes must hold at least two classes.")

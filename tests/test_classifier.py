@@ -342,3 +342,15 @@ def test_probabilities_come_from_the_loss_the_model_was_trained_with(iris):
     logistic.set_params(loss="hinge")
     assert_array_equal(logistic.predict_proba(X), before)
     assert not hasattr(GDClassifier(loss="hinge"), "predict_proba")  # (unfitted: the parameter's)
+
+
+def test_other_classes_after_fit_are_refused_in_words_that_fit_a_fit(iris):
+    # (it said "the classes of the first partial_fit call", after a fit and no such call)
+    X, y = iris
+    model = GDClassifier(random_state=0).fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match=r"differs from the model's classes_, \[0, 1, 2\], whi"):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match=r"not in classes \[0, 1, 2\], which fit or the first"):
+        model.partial_fit(X[:2], np.array([0, 3]))
+    assert_array_equal(model.coef_, coef)
