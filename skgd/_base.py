@@ -17,6 +17,7 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 
 import copy
 import functools
+import hashlib
 import math
 import warnings
 from numbers import Integral, Real
@@ -377,7 +378,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         weight_scale, heaviest = self._stream_weight(
             sample_weight, weighted, weight_unit, streaming
         )
-        settings = self._settings(curvature, X.shape[0], incremental, weight_scale)
+        stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
+        settings = self._settings(curvature, X.shape[0], incremental, weight_scale, resume)
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -439,6 +441,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
         self.optimizer_ = optimizer
         self._heaviest_weight = heaviest
+        if stage_key is not None and not incremental:  # (what a warm start goes on from)
+            self._warm_stage = (stage_key, history["stage"])
+        elif not incremental:
+            self.__dict__.pop("_warm_stage", None)
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
@@ -758,7 +764,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 state.V_average[...], state.c_average[...] = V_average, c_average
         return state
 
-    def _settings(self, curvature, n_samples, incremental, weight_scale=1.0):
+    def _settings(self, curvature, n_samples, incremental, weight_scale=1.0, resume=None):
         """The loop's settings for this call (one epoch for ``partial_fit``)."""
         return Settings(
             learning_rate=self.learning_rate,
@@ -774,7 +780,31 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             verbose=self.verbose,
             weight_scale=weight_scale,
+            resume=resume,
         )
+
+    def _stage(self, objective, n_samples, weights, continuing):
+        """A warm start's key to the fit before it, and the stage to resume (or None).
+
+        The key: the data's size, standardization and weights, and the
+        schedule's parameters. Only a warm start on the same data, with the
+        same schedule, goes on from the stage its fit ended at; on other
+        data the schedule starts afresh. Taken only with ``warm_start``
+        (a hash of the statistics, a pass over the columns).
+        """
+        if not self.warm_start:
+            return None, None
+        digest = hashlib.sha1()
+        for array in (objective.x_mean, objective.x_scale, objective.y_loc, objective.y_scale):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(np.ascontiguousarray(weights).tobytes())
+        key = (
+            n_samples, digest.hexdigest(), self.learning_rate, self.schedule, self.batch_size,
+            self.optimizer if isinstance(self.optimizer, str) else repr(self.optimizer),
+        )  # fmt: skip
+        kept = self.__dict__.get("_warm_stage")
+        resume = kept[1] if continuing and kept is not None and kept[0] == key else None
+        return key, resume
 
     def _stream_weight(self, sample_weight, weighted, weight_unit, streaming):
         """This call's weight scale, and the heaviest mean weight of a call so far.

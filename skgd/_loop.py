@@ -118,6 +118,9 @@ class Settings(NamedTuple):
     # A stream's call: its rows' mean weight over the heaviest call's so far (at most 1),
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
+    # A warm start on the data of the fit before: the "adaptive" schedule's stage where
+    # that fit ended, (batch_size, rate, plateaus), to go on from (see BaseGD._stage)
+    resume: tuple = None
 
 
 def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None):
@@ -236,7 +239,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     stop.keep_best(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
-    return {"epochs": epoch, "converged": converged, "validation_scores": stop.validation_scores}
+    return {
+        "epochs": epoch,
+        "converged": converged,
+        "validation_scores": stop.validation_scores,
+        "stage": (schedule.batch_size, schedule.rate, schedule.plateaus),
+    }
 
 
 def _ended_undone(error, max_epochs, any_epoch):
