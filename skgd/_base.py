@@ -474,8 +474,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         perceptron's loss is 0 at a constant: no bound to judge by. "No
         better": not below the constant's by 0.1% of it.
         """
-        if not curve or getattr(objective.loss, "homogeneous", False):
-            return
+        if not curve or getattr(objective.loss, "homogeneous", False) or self.early_stopping:
+            return  # (early stopping keeps the model of the best held-out score, not objective)
         with np.errstate(all="ignore"):
             lowest = min(curve)
             constant, model = objective.constant_and_model_loss(
@@ -484,11 +484,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (a constant of loss 0 fits every target: no fit is better, nor need be)
         if model is None or constant == 0 or not model - constant > 1e-3 * abs(constant):
             return
+        step = (
+            "is a fraction of the stable step (the default 0.5 suits most data)"
+            if self.standardize
+            else "is the plain step in X's units (standardize=False)"
+        )
         warnings.warn(
             f"The fit ended no better than a constant prediction (a training objective of "
             f"{model:.6g} against the constant's {constant:.6g}): its steps were too short "
-            f"or too few to learn. learning_rate={self.learning_rate!r} is a fraction of the "
-            "stable step (the default 0.5 suits most data); or alpha may outweigh the data.",
+            f"or too few to learn. learning_rate={self.learning_rate!r} {step}; or alpha may "
+            "outweigh the data.",
             ConvergenceWarning,
             stacklevel=3,
         )
