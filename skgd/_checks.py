@@ -342,10 +342,15 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
     where the slope is lost in the loss's rounding, are not judged.
     """
     n = len(losses)
-    raw2 = raw.reshape(n, -1)
+    # in float64 (a float32 prediction would round a step of 1e-8 away)
+    raw2 = np.asarray(raw, dtype=float).reshape(n, -1)
     h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(raw2))
-    noise = 100 * np.finfo(float).eps * (np.abs(losses)[:, None] + 1.0) / h
     ratios, where = [], []
+    try:
+        losses = np.asarray(loss.loss(Y, raw2.reshape(raw.shape)), dtype=float)
+    except Exception:
+        return
+    noise = 100 * np.finfo(float).eps * (np.abs(losses)[:, None] + 1.0) / h
     for k in range(raw2.shape[1]):
         step = np.zeros_like(raw2)
         step[:, k] = h[:, k]
