@@ -231,7 +231,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         fitted squared-error model sent its predictions through exp (3e89
         for diabetes), as scikit-learn's estimators fix theirs at fit.
         """
-        return self.__dict__.get("_trained_loss") or self._get_loss()
+        trained = self.__dict__.get("_trained_loss")
+        return self._get_loss() if trained is None else trained
 
     def _new_optimizer(self):
         """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
@@ -319,9 +320,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         loss.check_target(Y)
         n_outputs = self._n_outputs(Y)
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
-        check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype)
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
+        check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype, sample=not streaming)
         if streaming:
             self._check_stream_parameters()
         if continuing:

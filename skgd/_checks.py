@@ -56,7 +56,7 @@ def is_users_loss(loss):
     return type(loss) not in _BUILT_IN_LOSSES
 
 
-def check_user_loss(loss, Y, n_outputs, *, single, dtype):
+def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True):
     """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
     Called before anything evaluates the loss (the target's statistics do).
@@ -64,7 +64,11 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
     ``_parameter_constraints``, as the optimizer's are (``Huber(delta=-1)``
     would train an exploded model, ``delta=0`` none at all). A user's loss
     and its gradient are then evaluated on the first targets, with raw
-    predictions spread over [-1, 1] in the shape the estimator will pass.
+    predictions spread over [-1, 1] in the shape the estimator will pass,
+    and with ``sample`` (a fit, or a stream's first call) on a sample of
+    the rows at their median (:func:`_check_finite_on_sample`: a stream's
+    later calls, a row each at times, would pay it at every call, where
+    each batch's own check serves).
     """
     _check_parameters(loss)
     if not is_users_loss(loss):
@@ -78,7 +82,8 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype):
         raw = np.linspace(-1.0, 1.0, len(rows) * n_outputs, dtype=dtype)
         raw = raw.reshape(len(rows), n_outputs)
         _check_bounded(loss, Y[rows], raw[:, 0] if single else raw)
-        _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
+        if sample:
+            _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
 
 
 def check_user_objects(
@@ -366,19 +371,27 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
         ratios.append(g[judged] / slope[judged])
         where.append(np.column_stack([np.flatnonzero(judged), np.full(judged.sum(), k)]))
     ratios, where = np.concatenate(ratios), np.concatenate(where)
-    if len(ratios) < 2 or ratios.min() <= 0:  # (a wrong sign: _check_slope's to name)
-        return
-    high, low = int(np.argmax(ratios)), int(np.argmin(ratios))
-    if ratios[high] <= 1.1 * ratios[low]:
+    if len(ratios) == 0:
         return
     name = type(loss).__name__
+    high, low = int(np.argmax(ratios)), int(np.argmin(ratios))
 
     def at(i):
         row, k = where[i]
-        place = f"y_true={np.asarray(Y[row]).tolist()}, raw_prediction={raw2[row].tolist()}"
+        prediction = raw2[row].tolist()
+        prediction = prediction[0] if len(prediction) == 1 else prediction
+        place = f"y_true={np.asarray(Y[row]).tolist()}, raw_prediction={prediction}"
         slope = gradient[row, k] / ratios[i]
         return f"{gradient[row, k]:.4g} at {place}, where the slope is {slope:.4g}"
 
+    if ratios[low] <= 0:  # (on rows the first ones' sign check did not see)
+        raise ValueError(
+            f"{name}.gradient() must return d loss_i / d raw_prediction_i; it has the wrong "
+            f"sign on some rows: {at(low)} (finite differences of loss()): check the "
+            "gradient's sign."
+        )
+    if ratios[high] <= 1.1 * ratios[low]:
+        return
     raise ValueError(
         f"{name}.gradient() does not match {name}.loss(): {at(high)}, and {at(low)} "
         f"(finite differences): {ratios[high]:.3g} and {ratios[low]:.3g} times the slope. "

@@ -589,6 +589,11 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
             r = super().gradient(y_true, raw_prediction)
             return np.where(r > 0, 10 * r, r)
 
+    class SignFlippedAbove300(UserSquaredError):  # (none of the first five rows is)
+        def gradient(self, y_true, raw_prediction):
+            r = super().gradient(y_true, raw_prediction)
+            return np.where(y_true > 300, -r, r)
+
     class Doubled(UserSquaredError):  # (one factor: the same model, so no error)
         def gradient(self, y_true, raw_prediction):
             return 2 * super().gradient(y_true, raw_prediction)
@@ -597,6 +602,8 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
     for dtype in [np.float64, np.float32]:  # (float32 predictions: the slopes in float64)
         with pytest.raises(ValueError, match=r"Lopsided.gradient\(\) does not match .* 10 and 1 t"):
             GDRegressor(loss=Lopsided(), random_state=0).fit(X.astype(dtype), y.astype(dtype))
+    with pytest.raises(ValueError, match=r"wrong sign on some rows: .* at y_true=3\d\d\.0, raw_"):
+        GDRegressor(loss=SignFlippedAbove300(), random_state=0).fit(X, y)  # (R² 0.49 silently)
     GDRegressor(loss=Doubled(), random_state=0).fit(X, y)
     # a kinked loss, its subgradient at the kink anything between its sides
     from _user_losses import Pinball
