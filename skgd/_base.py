@@ -40,7 +40,7 @@ from ._loop import Settings, TrainingState, train
 from ._objective import (
     Objective,
     curves_with_prediction,
-    flat_at,
+    flat_outputs,
     link_outputs_apart,
     target_scaling,
 )
@@ -362,7 +362,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
 
         if not incremental and stats[1] is not None:  # (a stream's chunk may hold few targets)
-            _warn_if_flat(loss, Y, sample_weight, objective.y_loc, single)
+            self._warn_if_flat(loss, Y, sample_weight, objective.y_loc, single)
 
         # the parameters: continued, given, or at random (the course's step 1)
         kept = self._kept_scales(objective) if streaming else None
@@ -496,6 +496,23 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             f"or too few to learn. learning_rate={self.learning_rate!r} {step}; or alpha may "
             "outweigh the data.",
             ConvergenceWarning,
+            stacklevel=3,
+        )
+
+    def _warn_if_flat(self, loss, Y, sample_weight, loc, single):
+        """Warn of outputs whose loss is flat on every row at the constant (see flat_outputs)."""
+        flat = flat_outputs(loss, Y, sample_weight, loc, single)
+        if not flat.any():
+            return
+        which = "" if len(flat) == 1 else f" of outputs {np.flatnonzero(flat).tolist()}"
+        where = "the best constant" if self.fit_intercept else "the origin (no intercept)"
+        warnings.warn(
+            f"{loss!r} has a gradient of 0 on every training target{which} at {where}, "
+            f"{_listed(np.asarray(loc)[flat])}, though the targets vary: training has no "
+            "gradient to follow there, and the model is one of many equally good. Choose the "
+            "loss's parameters for these targets (an epsilon below the residuals you want "
+            "to ignore).",
+            UserWarning,
             stacklevel=3,
         )
 
@@ -1184,20 +1201,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "auto":
             return n_samples if n_samples <= _FULL_BATCH_UP_TO else _AUTO_BATCH_SIZE
         return min(self.batch_size, n_samples)
-
-
-def _warn_if_flat(loss, Y, sample_weight, loc, single):
-    """Warn when the loss is 0, and flat, on every row at the best constant (see flat_at)."""
-    if flat_at(loss, Y, sample_weight, loc, single):
-        warnings.warn(
-            f"{loss!r} is 0, with a gradient of 0, on every training target at the best "
-            f"constant prediction ({_listed(loc)}), though the targets vary "
-            f"(from {np.min(Y):.6g} to {np.max(Y):.6g}): training has no gradient to follow, "
-            "and the model is one of many equally good. Choose the loss's parameters for "
-            "these targets (an epsilon below the residuals you want to ignore).",
-            UserWarning,
-            stacklevel=3,
-        )
 
 
 def _listed(values):

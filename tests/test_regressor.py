@@ -486,8 +486,11 @@ def test_an_epsilon_wider_than_the_targets_range_is_warned_of(Loss):
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)  # (targets from 25 to 346: half their range, 160.5)
-    with pytest.warns(UserWarning, match=r"epsilon=400.0\) is 0, with a gradient of 0, on every"):
+    with pytest.warns(UserWarning, match=r"epsilon=400.0\) has a gradient of 0 on every training"):
         GDRegressor(loss=Loss(epsilon=400.0), random_state=0).fit(X, y)
+    # (of several outputs, the one it is flat on: y / 100 spans 3.2)
+    with pytest.warns(UserWarning, match=r"every training target of outputs \[1\] at the best"):
+        GDRegressor(loss=Loss(epsilon=100.0), random_state=0).fit(X, np.c_[y, y / 100])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         GDRegressor(loss=Loss(epsilon=150.0), random_state=0).fit(X, y)
