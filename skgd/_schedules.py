@@ -57,7 +57,8 @@ class Schedule:
         # the course's γ, as a fraction of the largest stable step 1/L
         self.rate = settings.learning_rate
         self.plateaus = 0  # seen by the "adaptive" schedule
-        if settings.resume is not None and self.adaptive and settings.stop:
+        averages = state.average_from != np.inf  # (averaging keeps one plain step)
+        if settings.resume is not None and self.adaptive and settings.stop and not averages:
             # a warm start on the same data goes on from the stage its fit ended at: from
             # a converged model, batches of 32 at the full step took diabetes' objective
             # 10% above the optimum in one epoch, and 23 epochs to come back
