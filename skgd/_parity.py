@@ -45,8 +45,12 @@ def _times_shorter(value):
     try:
         ratio = 0.5 / float(value)
     except (TypeError, ValueError, ZeroDivisionError):
+        ratio = None
+    if ratio is None or not ratio > 0:
         return "of γ=" + repr(value)
-    return f"{ratio:.3g} times shorter" if ratio >= 1 else f"{1 / ratio:.3g} times longer"
+    if ratio == 1:
+        return "of the default's length"
+    return f"{ratio:.3g} times shorter" if ratio > 1 else f"{1 / ratio:.3g} times longer"
 
 
 def _sgd_hint(name, value):
