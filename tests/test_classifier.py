@@ -294,7 +294,7 @@ def test_a_fit_that_ends_no_better_than_a_constant_prediction_is_warned_of(
     X, y = load(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     short = Estimator(schedule="constant", learning_rate=learning_rate, random_state=0)
-    with pytest.warns(ConvergenceWarning, match=r"no better than a constant prediction"):
+    with pytest.warns(ConvergenceWarning, match=r"worse than a constant prediction .* too short"):
         short.fit(X, y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -303,6 +303,24 @@ def test_a_fit_that_ends_no_better_than_a_constant_prediction_is_warned_of(
             X, y, **({"classes": np.unique(y)} if Estimator is GDClassifier else {})
         )
     assert not [w for w in caught if "constant prediction" in str(w.message)]
+
+
+def test_a_fit_whose_loss_swings_up_is_told_its_step_may_be_too_long():
+    # wine's raw features (proline near 1000) at standardize=False: the plain step 0.01
+    # swung the loss up in 201 of 999 epochs, to 90 times a constant prediction's, and
+    # both warnings advised a longer step
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    model = GDClassifier(standardize=False, learning_rate=0.01, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("worse than a constant" in m and "may be too long" in m for m in messages)
+    assert any("Maximum number" in m and "lower the learning_rate" in m for m in messages)
+    longer = ("too short", "increase max_iter, the learning_rate")
+    assert not any(advice in m for m in messages for advice in longer)
 
 
 def test_a_streams_light_calls_move_the_model_by_their_weight():
