@@ -56,6 +56,11 @@ def is_users_loss(loss):
     return type(loss) not in _BUILT_IN_LOSSES
 
 
+def is_users_optimizer(optimizer):
+    """Whether ``optimizer`` is a user's (checked, and named by errors), not a built-in one."""
+    return optimizer is not None and type(optimizer) not in _BUILT_IN_OPTIMIZERS
+
+
 def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True):
     """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
@@ -97,7 +102,7 @@ def check_user_objects(
     """
     loss = objective.loss
     user_loss = is_users_loss(loss)
-    user_optimizer = type(optimizer) not in _BUILT_IN_OPTIMIZERS
+    user_optimizer = is_users_optimizer(optimizer)
     if not (user_loss or user_optimizer):
         return
     rows = _rows(X.shape[0], len(V))

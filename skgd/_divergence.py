@@ -65,11 +65,14 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
     finite = finite if finite is not None else _passes.all_finite(state.V)
     finite = finite and _passes.all_finite(state.c)
     if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
-        raise diverged_error(epoch, epoch_loss, loss=objective.loss)
+        raise diverged_error(
+            epoch, epoch_loss, loss=objective.loss, optimizer=state.optimizer,
+            parameters_finite=finite,
+        )  # fmt: skip
     if settings.stop:
         slack = float(np.sum(objective.loss_scale))
         curve = state.loss_curve[first_epoch:] + [epoch_loss]
-        check_diverging(curve, epoch, slack, loss=objective.loss)
+        check_diverging(curve, epoch, slack, loss=objective.loss, optimizer=state.optimizer)
 
 
 def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):
@@ -95,7 +98,10 @@ def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, sing
     # a loss of 0, which Adam's first step, of a fixed length whatever
     # the gradient, leaves by a unit's fraction)
     slack = _sum(objective.loss_scale) * batch_weight
-    check_diverging([first, after], epoch, slack=slack, floor=floor, loss=objective.loss)
+    check_diverging(
+        [first, after], epoch, slack=slack, floor=floor, loss=objective.loss,
+        optimizer=state.optimizer,
+    )  # fmt: skip
     return model
 
 

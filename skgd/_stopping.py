@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy import sparse
 
-from ._checks import CHECK_ROWS, is_users_loss
+from ._checks import CHECK_ROWS, is_users_loss, is_users_optimizer
 from ._held_out import HeldOut
 from ._objective import _sample_rows
 from ._standardize import rows_per_block
@@ -113,7 +113,7 @@ def better(progress, than, tol):
     return neg_loss > than[1]
 
 
-def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None):
+def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=None):
     """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
@@ -125,16 +125,18 @@ def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None):
     that may start at 0. A NaN loss is divergence. ``floor``, in the units of
     the loss, is the least the bound counts the start as: a rise from near 0
     is judged against it. ``loss``: the loss trained, named by the error if
-    it is a user's (see :func:`diverged_error`).
+    it is a user's (see :func:`diverged_error`), and so ``optimizer``.
     """
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
     if math.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
-        raise diverged_error(epoch, now, loss=loss)
+        raise diverged_error(epoch, now, loss=loss, optimizer=optimizer)
 
 
-def diverged_error(epoch, value, before_any_step=False, loss=None):
+def diverged_error(
+    epoch, value, before_any_step=False, loss=None, optimizer=None, parameters_finite=True
+):
     """The error of a loss that grew or is not finite, with what to do.
 
     A built-in loss is finite wherever the model's predictions are, and its
@@ -142,7 +144,9 @@ def diverged_error(epoch, value, before_any_step=False, loss=None):
     scale or too long a step. A user's loss may be NaN on its own (a log of
     a negative prediction) on rows that the check before training did not
     evaluate, or its gradient may climb it: then ``loss``, if given, is named
-    as a possible cause too.
+    as a possible cause too; and so is a user's ``optimizer``, whose update
+    was tried on one step only (one that gave NaN from its 20th step on was
+    reported as a divergence, with a smaller learning rate advised alone).
     """
     if before_any_step:
         message = (
@@ -151,13 +155,14 @@ def diverged_error(epoch, value, before_any_step=False, loss=None):
             "model's predictions on this data overflow. Rescale X and y."
         )
     else:
+        overflowed = "" if parameters_finite else ", coefficients not finite"
         message = (
-            f"Training diverged at epoch {epoch} (loss={value}); try a smaller "
+            f"Training diverged at epoch {epoch} (loss={value}{overflowed}); try a smaller "
             "learning_rate, or scale X with StandardScaler (in a Pipeline)."
         )
     if loss is not None and is_users_loss(loss):
         name = type(loss).__name__
-        if math.isfinite(value):  # it grew: a gradient that does not descend it?
+        if math.isfinite(value) and parameters_finite:  # it grew: a gradient that climbs it?
             message += (
                 f" Or {name}, your loss, has a gradient that does not match its value "
                 "(a wrong sign or scale): check it against finite differences."
@@ -168,6 +173,15 @@ def diverged_error(epoch, value, before_any_step=False, loss=None):
                 f"predictions (the checks before training evaluated it on the first "
                 f"{CHECK_ROWS} rows, and at the targets' median on a sample of rows, only): "
                 "check its formula and domain on all of them."
+            )
+    if is_users_optimizer(optimizer):
+        name = type(optimizer).__name__
+        if math.isfinite(value) and parameters_finite:
+            message += f" Or {name}, your optimizer, takes steps too long for the data."
+        else:
+            message += (
+                f" Or {name}, your optimizer, gives NaN or infinity on some steps (its "
+                "update was tried on one step only): check its formula."
             )
     return ValueError(message)
 

@@ -610,3 +610,17 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
 
     y_kinked = np.round(y, -1)  # (many targets on the median: rows at the kink)
     GDRegressor(loss=Pinball(0.3), random_state=0).fit(X, y_kinked)
+
+
+def test_a_users_optimizer_giving_nan_in_training_is_named_by_the_error():
+    # Its update is tried on one step before training; NaN from its second step on was
+    # reported as a divergence "(loss=...)", a smaller learning_rate advised alone
+    class NaNFromStep2(Optimizer):
+        def update(self, grad, state, learning_rate):
+            k = state["k"] = state.get("k", 0) + 1
+            return learning_rate * grad * (np.nan if k >= 2 else 1.0)
+
+    X, y = load_iris(return_X_y=True)
+    words = r"diverged at epoch .*Or NaNFromStep2, your optimizer, gives NaN or infinity on so"
+    with pytest.raises(ValueError, match=words):
+        GDClassifier(optimizer=NaNFromStep2(), random_state=0).fit(X, y)
