@@ -46,6 +46,7 @@ from ._objective import (
 )
 from ._passes import all_finite
 from ._row_norms import RowNorms
+from ._schedules import continued_stream_fraction
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     ColumnFinds,
@@ -79,6 +80,9 @@ _BOUNDED_GRADIENT = (AbsoluteError, Huber, EpsilonInsensitive)
 # batch's noise).
 _FULL_BATCH_UP_TO = 64
 _AUTO_BATCH_SIZE = 32
+# A stream call's rows, for the batch size a stream that continues a fit will take
+# (more than _FULL_BATCH_UP_TO: batches of the "auto" size, or batch_size)
+_STREAM_ROWS = 1000
 
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
@@ -461,6 +465,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._trained_loss = copy.copy(loss)
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
+        if not incremental:  # a stream that goes on from this fit, at its last stage's noise
+            stream.fraction = continued_stream_fraction(
+                settings, X.shape[0], history["noise"], self._batch_size(_STREAM_ROWS),
+                optimizer,
+            )  # fmt: skip
         self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
         self._keep_history(state.loss_curve, history, continuing, streaming)
         if tasks is not None:

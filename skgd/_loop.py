@@ -245,6 +245,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         "converged": converged,
         "validation_scores": stop.validation_scores,
         "stage": (schedule.batch_size, schedule.rate, schedule.plateaus),
+        # the last stage's noise: its step over its batch size (a stream that goes on from
+        # the fit starts there, see skgd._schedules.continued_stream_fraction)
+        "noise": (
+            0.0  # (the whole data at once: exact, no noise)
+            if schedule.batch_size >= n_samples
+            else schedule.rate * schedule.stable_step / schedule.batch_size
+        ),
     }
 
 

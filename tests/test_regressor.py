@@ -584,3 +584,24 @@ def test_a_warm_start_on_the_same_data_goes_on_from_where_its_fit_ended():
         afresh.fit(*data)
         same = np.array_equal(kept.coef_, afresh.coef_)
         assert same if len(data[1]) == 300 else not same
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_a_stream_that_goes_on_from_a_fit_starts_at_the_fits_last_noise(form):
+    # A call after fit took the full step of batches of 32: one call of 100 rows the fit
+    # had seen moved diabetes' coefficients by 16% (29% sparse) and its held-out R² from
+    # 0.360 to 0.341 (0.339 to 0.293); on hashed text, accuracy from 0.790 to 0.722
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if form == "sparse":
+        X = sparse.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    model = GDRegressor(alpha=1e-3, random_state=0).fit(X_train, y_train)
+    before, coef = model.score(X_test, y_test), model.coef_.copy()
+    model.partial_fit(X_train[:100], y_train[:100])
+    assert np.linalg.norm(model.coef_ - coef) < 0.05 * np.linalg.norm(coef)
+    assert model.score(X_test, y_test) > before - 0.005
