@@ -118,7 +118,7 @@ class Settings(NamedTuple):
     # A stream's call: its rows' mean weight over the heaviest call's so far (at most 1),
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
-    # A warm start on the data of the fit before: the "adaptive" schedule's stage where
+    # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus), to go on from (see BaseGD._stage)
     resume: tuple = None
 

@@ -62,7 +62,7 @@ class Schedule:
         self.plateaus = 0  # seen by the "adaptive" schedule
         averages = state.average_from != np.inf  # (averaging keeps one plain step)
         if settings.resume is not None and self.adaptive and settings.stop and not averages:
-            # a warm start on the same data goes on from the stage its fit ended at: from
+            # a warm start of the same problem goes on from the stage its fit ended at: from
             # a converged model, batches of 32 at the full step took diabetes' objective
             # 10% above the optimum in one epoch, and 23 epochs to come back
             self.batch_size, self.rate, self.plateaus = settings.resume
