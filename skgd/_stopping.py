@@ -158,7 +158,8 @@ def diverged_error(
         overflowed = "" if parameters_finite else ", coefficients not finite"
         message = (
             f"Training diverged at epoch {epoch} (loss={value}{overflowed}); try a smaller "
-            "learning_rate, or scale X with StandardScaler (in a Pipeline)."
+            "learning_rate, or scale X with StandardScaler (in a Pipeline; for sparse X, "
+            "MaxAbsScaler), or look for values far larger than the rest."
         )
     if loss is not None and is_users_loss(loss):
         name = type(loss).__name__
