@@ -357,7 +357,7 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
     # in float64 (a float32 prediction would round a step of 1e-8 away)
     raw2 = np.asarray(raw, dtype=float).reshape(n, -1)
     h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(raw2))
-    ratios, where = [], []
+    ratios, where, slopes = [], [], []
     try:
         losses = np.asarray(loss.loss(Y, raw2.reshape(raw.shape)), dtype=float)
     except Exception:
@@ -374,10 +374,12 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
         right, left = (up - losses) / h[:, k], (losses - down) / h[:, k]
         slope, g = (right + left) / 2, gradient[:, k]
         sides = np.abs(right - left) <= 1e-3 * np.maximum(np.abs(right), np.abs(left))
-        judged = sides & (np.abs(slope) > 1e3 * noise[:, k]) & np.isfinite(slope) & (g != 0)
+        # (a gradient of 0 where the loss has a slope is judged too: ratio 0)
+        judged = sides & (np.abs(slope) > 1e3 * noise[:, k]) & np.isfinite(slope)
         ratios.append(g[judged] / slope[judged])
+        slopes.append(slope[judged])
         where.append(np.column_stack([np.flatnonzero(judged), np.full(judged.sum(), k)]))
-    ratios, where = np.concatenate(ratios), np.concatenate(where)
+    ratios, where, slopes = np.concatenate(ratios), np.concatenate(where), np.concatenate(slopes)
     if len(ratios) == 0:
         return
     name = type(loss).__name__
@@ -388,14 +390,13 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
         prediction = raw2[row].tolist()
         prediction = prediction[0] if len(prediction) == 1 else prediction
         place = f"y_true={np.asarray(Y[row]).tolist()}, raw_prediction={prediction}"
-        slope = gradient[row, k] / ratios[i]
-        return f"{gradient[row, k]:.4g} at {place}, where the slope is {slope:.4g}"
+        return f"{gradient[row, k]:.4g} at {place}, where the slope is {slopes[i]:.4g}"
 
     if ratios[low] <= 0:  # (on rows the first ones' sign check did not see)
         raise ValueError(
             f"{name}.gradient() must return d loss_i / d raw_prediction_i; it has the wrong "
-            f"sign on some rows: {at(low)} (finite differences of loss()): check the "
-            "gradient's sign."
+            f"sign, or 0, on some rows: {at(low)} (finite differences of loss()): check "
+            "the gradient's formula there."
         )
     if ratios[high] <= 1.1 * ratios[low]:
         return

@@ -596,6 +596,10 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
             r = super().gradient(y_true, raw_prediction)
             return np.where(y_true > 300, -r, r)
 
+    class ZeroAboveTheMedian(UserSquaredError):  # (R² -0.34 silently; OLS 0.52)
+        def gradient(self, y_true, raw_prediction):
+            return np.where(y_true > 140.5, 0.0, super().gradient(y_true, raw_prediction))
+
     class Doubled(UserSquaredError):  # (one factor: the same model, so no error)
         def gradient(self, y_true, raw_prediction):
             return 2 * super().gradient(y_true, raw_prediction)
@@ -604,8 +608,10 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
     for dtype in [np.float64, np.float32]:  # (float32 predictions: the slopes in float64)
         with pytest.raises(ValueError, match=r"Lopsided.gradient\(\) does not match .* 10 and 1 t"):
             GDRegressor(loss=Lopsided(), random_state=0).fit(X.astype(dtype), y.astype(dtype))
-    with pytest.raises(ValueError, match=r"wrong sign on some rows: .* at y_true=3\d\d\.0, raw_"):
+    with pytest.raises(ValueError, match=r"wrong sign, or 0, on some rows: .* at y_true=3\d\d\.0"):
         GDRegressor(loss=SignFlippedAbove300(), random_state=0).fit(X, y)  # (R² 0.49 silently)
+    with pytest.raises(ValueError, match=r"wrong sign, or 0, on some rows: 0 at y_true=1"):
+        GDRegressor(loss=ZeroAboveTheMedian(), random_state=0).fit(X, y)
     GDRegressor(loss=Doubled(), random_state=0).fit(X, y)
     # a kinked loss, its subgradient at the kink anything between its sides
     from _user_losses import Pinball
