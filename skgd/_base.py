@@ -365,7 +365,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             stops=not incremental,
         )  # fmt: skip
 
-        if not incremental and stats[1] is not None:  # (a stream's chunk may hold few targets)
+        # (a stream's chunk may hold few targets; a homogeneous loss is flat at 0 by nature)
+        if not incremental and not getattr(loss, "homogeneous", False):
             self._warn_if_flat(loss, Y, sample_weight, objective.y_loc, single)
 
         # the parameters: continued, given, or at random (the course's step 1)

@@ -290,11 +290,14 @@ def _check_bounded(loss, Y, raw):
             return  # (what _check_loss judges, or flat here)
         direction = gradient / size
         unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
-        means = [float(np.mean(loss.loss(Y, raw - far * unit * direction))) for far in _FAR]
+        # (rows NaN there aside: 0 * log(0) on the other class, in a naive BCE)
+        means = [_mean_of_numbers(loss.loss(Y, raw - far * unit * direction)) for far in _FAR]
     except Exception:
         return
     falls = means[0] - means[1], means[1] - means[2]
-    if np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
+    # (or reaches -inf on the way: log(sigmoid) written naively falls so on -1)
+    endless = means[0] > -np.inf and -np.inf in means and not np.isnan(means).any()
+    if endless or np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
         name = type(loss).__name__
         raise ValueError(
             f"{name}.loss() falls without limit as the predictions move along minus its "
@@ -442,6 +445,13 @@ def check_user_gradient(loss, Y, raw, losses, gradient, weights, before_training
         "The derivative of a finite loss is a number (at a cusp, any value between "
         f"its sides'): check gradient()'s formula at these values. {stopped}"
     )
+
+
+def _mean_of_numbers(values):
+    """The mean of ``values`` that are not NaN (NaN if none is)."""
+    values = np.asarray(values, dtype=float)
+    numbers = values[~np.isnan(values)]
+    return float(np.mean(numbers)) if numbers.size else np.nan
 
 
 def check_user_proba(loss, proba, n_classes):

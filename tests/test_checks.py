@@ -530,6 +530,14 @@ def test_a_users_loss_that_falls_without_limit_is_refused_before_training(sorted
     assert not hasattr(model, "coef_")
     assert GDClassifier(loss=CrossEntropy(), random_state=0).fit(X, y).score(X, y) > 0.97
 
+    class LogsOfSigmoids(CrossEntropyFor01):  # (-inf on -1, NaN on +1: was let through)
+        def loss(self, y_true, raw_prediction):
+            p = 1.0 / (1.0 + np.exp(-raw_prediction))
+            return -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+
+    with pytest.raises(ValueError, match=r"LogsOfSigmoids.loss\(\) falls without limit"):
+        GDClassifier(loss=LogsOfSigmoids(), random_state=0).fit(X, y)
+
 
 def test_a_users_regression_loss_with_a_lowest_value_passes_the_bound_check():
     # far from its minimum a loss may fall as fast as a line over the first

@@ -372,3 +372,20 @@ def test_other_classes_after_fit_are_refused_in_words_that_fit_a_fit(iris):
     with pytest.raises(ValueError, match=r"not in classes \[0, 1, 2\], which fit or the first"):
         model.partial_fit(X[:2], np.array([0, 3]))
     assert_array_equal(model.coef_, coef)
+
+
+def test_a_classifiers_regression_loss_flat_on_its_targets_is_warned_of():
+    # epsilon=2 on the -1/+1 targets: a gradient of 0 at every constant in [-1, 1];
+    # the regressor warned, the classifier trained silently (accuracy 0.865, 0.989 at 0.99)
+    from sklearn.datasets import load_breast_cancer
+
+    from skgd.losses import EpsilonInsensitive
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(UserWarning, match=r"epsilon=2.0\) has a gradient of 0 on every training"):
+        GDClassifier(loss=EpsilonInsensitive(2.0), random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        GDClassifier(loss=EpsilonInsensitive(0.99), random_state=0).fit(X, y)
+        GDClassifier(loss="perceptron", random_state=0).fit(X, y)  # (flat at 0 by nature)
