@@ -500,15 +500,26 @@ def test_l1_with_a_users_update_of_other_steps_than_its_proximal_step_is_warned_
         def update(self, grad, state, learning_rate):
             return np.clip(super().update(grad, state, learning_rate), -1, 1)
 
+    class HeavyBall(Optimizer):  # (its first step is the plain one; its second is not)
+        def update(self, grad, state, learning_rate):
+            state["v"] = 0.9 * state.get("v", 0.0) - learning_rate * grad
+            return -state["v"]
+
+    class HeavyBallTold(HeavyBall):  # (the docs' own: L1's pull taken into its velocity)
+        def proximal_moved(self, state, learning_rate, subgradient, held):
+            state["v"] = np.where(held, state["v"] - learning_rate * subgradient, 0.0)
+
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    for optimizer in [MyRMS(), ClippedAdam()]:
+    for optimizer in [MyRMS(), ClippedAdam(), HeavyBall()]:
         model = GDClassifier(penalty="l1", alpha=1e-2, optimizer=optimizer, max_iter=5, tol=None)
         name = type(optimizer).__name__
         with pytest.warns(UserWarning, match=rf"{name}.update\(\) gave .* Write {name}.proximal"):
             model.fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        for optimizer, penalty in [(MyRMSWithItsStep(), "l1"), (MyRMS(), "l2")]:
+        for optimizer, penalty in [
+            (MyRMSWithItsStep(), "l1"), (HeavyBallTold(), "l1"), (MyRMS(), "l2")
+        ]:  # fmt: skip
             model = GDClassifier(penalty=penalty, alpha=1e-2, optimizer=optimizer, max_iter=5)
             model.set_params(tol=None).fit(X, y)
