@@ -623,3 +623,18 @@ def test_columns_far_from_the_origin_without_an_intercept_are_warned_of():
         ones = np.column_stack([np.ones(len(y)), centred])  # (a column of ones: no spread)
         GDRegressor(fit_intercept=False, random_state=0).fit(ones, y)
     assert not [w for w in caught if "Without an intercept" in str(w.message)]
+
+
+def test_averaging_drops_the_iterates_of_an_epoch_undone_and_says_when_it_lags():
+    # linnerud's three counts, Poisson, whole-data batches: an epoch diverged and was
+    # undone, but the average kept its iterates (coefficients of 1.9 where every iterate
+    # kept was below 0.01): predictions of 4e21, R² -5e39, silently. The average of so
+    # few steps lags behind the iterates: now said, where it ends worse than a constant
+    from sklearn.datasets import load_linnerud
+
+    X, Y = load_linnerud(return_X_y=True)
+    model = GDRegressor(loss="poisson", average=True, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"their average, the model, lags behind them"):
+        model.fit(X, Y)
+    assert np.all(model.predict(X) < 10 * Y.max())
+    assert GDRegressor(loss="poisson", random_state=0).fit(X, Y).score(X, Y) > 0.25
