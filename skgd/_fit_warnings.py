@@ -1,0 +1,168 @@
+"""What a fit warns of when it learned nothing, or as good as nothing.
+
+Each warning names a fit that ended where its stop criterion held, or its
+epochs ran out, with a model no better than a constant, or on a problem
+that gives the descent nothing to follow: the training loop's own
+criterion cannot tell those from the optimum. :func:`warn_max_iter`, the
+epochs ran out; :func:`warn_if_worse_than_a_constant`, the model ended
+worse than a constant prediction; :func:`warn_if_flat`, the loss has no
+gradient at the constant; :func:`warn_if_far_from_the_origin`, columns far
+from 0 without an intercept. The estimator (``estimator``) is asked for its
+parameters only.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._objective import flat_outputs
+
+# Without an intercept, columns whose means pass this many spreads are far from the
+# origin (see warn_if_far_from_the_origin)
+_FAR_FROM_THE_ORIGIN = 10.0
+
+
+def warn_max_iter(estimator, curve):
+    """Warn that max_iter ended the fit before its stop criterion held (``curve``: its losses).
+
+    A loss that rose in many epochs (see :func:`_rose_often`) was told to
+    take a longer step; it is told its step may be too long.
+    """
+    rose = _rose_often(curve)
+    advice = (
+        f"the training loss rose in {rose}, as a step too long for the data makes "
+        "it: lower the learning_rate (or increase max_iter, or tol)"
+        if rose
+        else "increase max_iter, the learning_rate, or tol"
+    )
+    criterion = "validation score" if estimator.early_stopping else "training loss"
+    warnings.warn(
+        f"Maximum number of epochs ({estimator.max_iter}) reached before the stop "
+        f"criterion on the {criterion} held (no gain above tol for n_iter_no_change "
+        f"epochs); {advice}.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def warn_if_worse_than_a_constant(estimator, objective, state, curve, X, Y, weights, single):
+    """Warn when the fit ends no better than a constant prediction (its training objective).
+
+    A step too short for the data (digits at learning_rate=1e-4: six
+    epochs, each short of tol, to an accuracy of 0.12) met the stop
+    criterion as if at the optimum, silently. A constant prediction
+    with no coefficient, the objective's origin, is always within
+    reach: its loss bounds the optimum's objective. The epochs' losses
+    (taken while the model moved) tell first; only if none is below
+    does the model itself get measured, on sampled rows. The
+    perceptron's loss is 0 at a constant: no bound to judge by. Warned
+    of: more than 1% of the reference loss (the stop criterion's unit)
+    above the constant's, where a strong alpha's optimum (the constant)
+    among Adam's noise ended 0.3% above it.
+    """
+    if not curve or getattr(objective.loss, "homogeneous", False) or estimator.early_stopping:
+        return  # (early stopping keeps the model of the best held-out score, not objective)
+    with np.errstate(all="ignore"):
+        lowest = min(curve)
+        # (the epochs' losses are the iterates'; an average is measured itself)
+        below = None if state.n_averaged else lowest
+        constant, model = objective.constant_and_model_loss(
+            X, Y, weights, *state.model(), single, below=below
+        )
+    # (a constant of loss 0 fits every target: no fit is better, nor need be; and
+    # within 1% of the reference loss above it, a strong alpha's optimum among the
+    # steps' noise. The reference, not the constant's loss: Poisson's omits a term
+    # in y, and its constant's -1008 hid an averaged model of R² -3.2 at 0.7%)
+    unit = objective.reference_loss
+    if model is None or constant == 0 or not model - constant > 0.01 * unit:
+        return
+    rose = _rose_often(curve)
+    if state.n_averaged and lowest < constant:
+        cause = (
+            "its iterates were better, but their average, the model, lags behind them "
+            "(few steps to average: a batch of the whole data is a step an epoch); "
+            "try average=False"
+        )
+    elif rose:
+        cause = f"its loss rose in {rose}: its steps may be too long (lower learning_rate)"
+    else:
+        step = (
+            "a fraction of the stable step (the default 0.5 suits most data)"
+            if estimator.standardize
+            else "the plain step in X's units (standardize=False)"
+        )
+        cause = (
+            "its steps may be too short or too few (learning_rate="
+            f"{estimator.learning_rate!r} is {step})"
+        )
+    warnings.warn(
+        f"The fit ended worse than a constant prediction (a training objective of "
+        f"{model:.6g} against the constant's {constant:.6g}): {cause}, alpha may outweigh "
+        "the data, or the data hold nothing a linear model can use.",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
+    """Warn of outputs whose loss is flat on every row at the constant (see flat_outputs)."""
+    flat = flat_outputs(loss, Y, sample_weight, loc, single)
+    if not flat.any():
+        return
+    which = "" if len(flat) == 1 else f" of outputs {np.flatnonzero(flat).tolist()}"
+    where = "the best constant" if estimator.fit_intercept else "the origin (no intercept)"
+    warnings.warn(
+        f"{loss!r} has a gradient of 0 on every training target{which} at {where}, "
+        f"{_listed(np.asarray(loc)[flat])}, though the targets vary: training has no "
+        "gradient to follow there, and the model is one of many equally good. Choose the "
+        "loss's parameters for these targets (an epsilon below the residuals you want "
+        "to ignore).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def warn_if_far_from_the_origin(x_stats):
+    """Warn when, without an intercept, columns of X lie far from 0 for their spread.
+
+    Without an intercept X is not centred (its mean is part of the model),
+    and columns whose means dwarf their spreads share one direction: the
+    descent's curvature along it is their means' squares, along the rest
+    their spreads', and it crawls there. Five columns of about 50 +- 1:
+    R² -0.08 with "sgd", 0.79 with "nesterov", where least squares reaches
+    0.95, with no word (a user trial). Two such columns at least: one alone
+    is its own direction.
+    """
+    mean, std = np.abs(np.asarray(x_stats.mean)), np.asarray(x_stats.std)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = (std > 0) & (mean > _FAR_FROM_THE_ORIGIN * std)
+    if np.count_nonzero(far) < 2:
+        return
+    warnings.warn(
+        f"Without an intercept, {np.count_nonzero(far)} columns of X have means over "
+        f"{_FAR_FROM_THE_ORIGIN:g} times their spread (up to {np.max(mean[far] / std[far]):.3g} "
+        "times): the descent crawls along their differences and stops far from the "
+        "optimum. Fit an intercept, or centre those columns (a StandardScaler in a "
+        "Pipeline), or lower tol.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _rose_often(curve):
+    """ "k of n epochs" if the loss rose in more than a tenth of a fit's epochs (two at least).
+
+    A step too long for the data swings the loss up and down: wine at
+    standardize=False and learning_rate=0.01 rose in 201 of 999 epochs, and
+    ended 90 times above a constant prediction, where the warnings advised
+    a longer step. A descending fit's loss rises now and then, at its noise.
+    """
+    rises = int(np.count_nonzero(np.diff(np.asarray(curve, dtype=float)) > 0))
+    return f"{rises} of {len(curve)} epochs" if rises >= 2 and rises > len(curve) / 10 else ""
+
+
+def _listed(values):
+    """An array's values for a message: one as its number, several as a list."""
+    values = np.asarray(values, dtype=float).ravel().tolist()
+    return f"{values[0]:.6g}" if len(values) == 1 else str(values)
