@@ -30,7 +30,8 @@ import numpy as np
 from scipy import sparse
 
 from . import _curvature_passes, _kernel, _passes
-from ._checks import check_user_gradient, is_users_loss
+from ._checks import is_users_loss
+from ._gradient_checks import check_user_gradient
 from ._standardize import rows_that_count
 from .losses import ClassificationLoss, Loss
 

@@ -1,0 +1,166 @@
+"""A user's loss and gradient on the rows: finite where the loss is, and of its slope.
+
+:mod:`skgd._checks` judges what a user's loss returns on the first rows
+before training; here, the loss and its gradient on a sample of the rows
+at their targets' median (:func:`_check_finite_on_sample`: a loss NaN on a
+few targets, a gradient not finite where the loss is, or off the loss's
+slope by finite differences), and on each batch in training
+(:func:`check_user_gradient`, which :class:`skgd._objective.Objective`
+calls for a user's loss). Each error names the row's target and
+prediction.
+"""
+
+import numpy as np
+
+# The training loop's floating-point settings: overflow shows as infinity,
+# which the checks and the loop report in their own words.
+_AS_IN_TRAINING = {"over": "ignore", "invalid": "ignore", "divide": "ignore"}
+# The rows a check samples at most (evenly spaced), as the statistics before training do
+_SAMPLE_ROWS = 10_000
+# The gradient is compared with the loss's slope by finite differences on this many
+# of the sampled rows (2 evaluations of the loss an output)
+_SLOPE_ROWS = 1000
+
+
+def _at_first_nan(values, Y, raw):
+    """Where the first NaN of ``values`` (a row a sample) is: its row's target and prediction."""
+    i = int(np.flatnonzero(np.isnan(values.reshape(len(values), -1)).any(axis=1))[0])
+    return f"at y_true={np.asarray(Y[i]).tolist()} and raw_prediction={np.asarray(raw[i]).tolist()}"
+
+
+def _check_finite_on_sample(loss, Y, n_outputs, single, dtype):
+    """A loss NaN, or :func:`check_user_gradient`, on a sample of the rows at their targets' median.
+
+    The statistics before training (the loss's scale, its best constant)
+    take the gradient on every row: a NaN on a few rows there set a step
+    that sent the first batches' predictions to 1e24; a loss NaN on a few
+    targets was reported at epoch 4 as a divergence. Evenly spaced rows,
+    at most ``_SAMPLE_ROWS``, as those statistics sample them.
+    """
+    Y = Y[:: max(1, len(Y) // _SAMPLE_ROWS)]
+    raw = np.empty((len(Y), n_outputs), dtype=dtype)
+    raw[...] = np.median(Y, axis=0)  # (a number, or one a column of 2-D targets)
+    raw = raw[:, 0] if single else raw
+    try:  # (what they raise, or return in the wrong shape, the other checks and training meet)
+        losses = np.asarray(loss.loss(Y, raw), dtype=float)
+        gradient = np.asarray(loss.gradient(Y, raw), dtype=float).reshape(len(Y), -1)
+    except Exception:
+        return
+    if losses.shape != (len(Y),) or gradient.shape != (len(Y), n_outputs):
+        return
+    nan = np.isnan(losses)
+    if nan.any():  # (at a prediction of the targets' own range: no step took it there)
+        name = type(loss).__name__
+        raise ValueError(
+            f"{name}.loss() returned NaN {_at_first_nan(losses, Y, raw)} (on "
+            f"{int(nan.sum())} of {len(Y)} rows checked, at the targets' median), before any "
+            "training step: check its formula and domain for these targets."
+        )
+    ones = np.ones(len(Y))
+    check_user_gradient(loss, Y, raw, losses, gradient, ones, before_training=True)
+    rows = slice(None, None, -(-len(Y) // _SLOPE_ROWS))
+    with np.errstate(**_AS_IN_TRAINING):
+        _check_slopes_alike(loss, Y[rows], raw[rows], losses[rows], gradient[rows])
+
+
+def _check_slopes_alike(loss, Y, raw, losses, gradient):
+    """Raise if the gradient is off the loss's slope by a factor that varies from row to row.
+
+    Each row's slope by one-sided finite differences, an output at a time
+    (a row's loss depends on its own predictions alone). One constant
+    factor between the gradient and the slope trains the same model (the
+    step is measured on the gradient); a factor that varies does not: a
+    squared error whose gradient is ten times too large on one side of
+    the target, whose sign every check passed, ended at R² -0.06 on
+    diabetes (0.36 exact). Rows at a kink (the sides' slopes apart), or
+    where the slope is lost in the loss's rounding, are not judged.
+    """
+    n = len(losses)
+    # in float64 (a float32 prediction would round a step of 1e-8 away)
+    raw2 = np.asarray(raw, dtype=float).reshape(n, -1)
+    h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(raw2))
+    ratios, where, slopes = [], [], []
+    try:
+        losses = np.asarray(loss.loss(Y, raw2.reshape(raw.shape)), dtype=float)
+    except Exception:
+        return
+    noise = 100 * np.finfo(float).eps * (np.abs(losses)[:, None] + 1.0) / h
+    for k in range(raw2.shape[1]):
+        step = np.zeros_like(raw2)
+        step[:, k] = h[:, k]
+        try:
+            up = np.asarray(loss.loss(Y, (raw2 + step).reshape(raw.shape)), dtype=float)
+            down = np.asarray(loss.loss(Y, (raw2 - step).reshape(raw.shape)), dtype=float)
+        except Exception:
+            return
+        right, left = (up - losses) / h[:, k], (losses - down) / h[:, k]
+        slope, g = (right + left) / 2, gradient[:, k]
+        sides = np.abs(right - left) <= 1e-3 * np.maximum(np.abs(right), np.abs(left))
+        # (a gradient of 0 where the loss has a slope is judged too: ratio 0)
+        judged = sides & (np.abs(slope) > 1e3 * noise[:, k]) & np.isfinite(slope)
+        ratios.append(g[judged] / slope[judged])
+        slopes.append(slope[judged])
+        where.append(np.column_stack([np.flatnonzero(judged), np.full(judged.sum(), k)]))
+    ratios, where, slopes = np.concatenate(ratios), np.concatenate(where), np.concatenate(slopes)
+    if len(ratios) == 0:
+        return
+    name = type(loss).__name__
+    high, low = int(np.argmax(ratios)), int(np.argmin(ratios))
+
+    def at(i):
+        row, k = where[i]
+        prediction = raw2[row].tolist()
+        prediction = prediction[0] if len(prediction) == 1 else prediction
+        place = f"y_true={np.asarray(Y[row]).tolist()}, raw_prediction={prediction}"
+        return f"{gradient[row, k]:.4g} at {place}, where the slope is {slopes[i]:.4g}"
+
+    if ratios[low] <= 0:  # (on rows the first ones' sign check did not see)
+        raise ValueError(
+            f"{name}.gradient() must return d loss_i / d raw_prediction_i; it has the wrong "
+            f"sign, or 0, on some rows: {at(low)} (finite differences of loss()): check "
+            "the gradient's formula there."
+        )
+    if ratios[high] <= 1.1 * ratios[low]:
+        return
+    raise ValueError(
+        f"{name}.gradient() does not match {name}.loss(): {at(high)}, and {at(low)} "
+        f"(finite differences): {ratios[high]:.3g} and {ratios[low]:.3g} times the slope. "
+        "A gradient off by one constant factor would train the same model; one off by a "
+        "factor that varies trains another: check gradient()'s formula."
+    )
+
+
+def check_user_gradient(loss, Y, raw, losses, gradient, weights, before_training=False):
+    """Raise ValueError if a user's gradient is not finite on a row where its loss is.
+
+    Called on each batch of a user's loss (``gradient`` as the loop shaped
+    it, a row a sample), and ``before_training`` on a sample of the rows.
+    Such a gradient puts NaN into the coefficients, and the next batch's
+    loss showed it as a divergence, whose advice (a smaller learning rate,
+    after the fit had gone back three times with shorter steps) cannot
+    help: the formula is wrong at those values. The derivative of a loss
+    finite at a finite prediction is a number (at a cusp, any value
+    between its sides'). Rows of weight 0 count for nothing, as in training.
+    """
+    finite = np.isfinite(gradient)
+    if finite.all():
+        return
+    n = len(gradient)
+    wrong = ~finite.all(axis=1) & np.isfinite(losses) & (weights != 0)
+    wrong &= np.isfinite(raw.reshape(n, -1)).all(axis=1)
+    if not wrong.any():
+        return
+    i = int(np.flatnonzero(wrong)[0])
+    name = type(loss).__name__
+    rows, stopped = (
+        (f"{n} rows checked", "Training did not start.")
+        if before_training
+        else (f"this batch's {n} rows", "Training stopped before taking that step.")
+    )
+    raise ValueError(
+        f"{name}.gradient() returned {gradient[i].tolist()} on a row where {name}.loss() is "
+        f"finite ({float(losses[i]):.6g}, at y_true={np.asarray(Y[i]).tolist()} and "
+        f"raw_prediction={np.asarray(raw[i]).tolist()}; so on {int(wrong.sum())} of {rows}). "
+        "The derivative of a finite loss is a number (at a cusp, any value between "
+        f"its sides'): check gradient()'s formula at these values. {stopped}"
+    )
