@@ -30,7 +30,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
-from ._checks import check_user_loss, check_user_objects
+from ._checks import check_user_loss, check_user_objects, is_users_optimizer
 from ._draws import uniform
 from ._fit_warnings import (
     warn_if_far_from_the_origin,
@@ -65,7 +65,6 @@ from ._stream_steps import StreamStep
 from .losses import AbsoluteError, EpsilonInsensitive, Huber
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer, RMSprop
 
-_BUILT_IN_OPTIMIZERS = frozenset(OPTIMIZERS.values())
 # Built-in optimizers whose restart forgets all their state (momentum's velocity)
 _RESTART_FORGETS_ALL = frozenset({SGD, Momentum, Nesterov})
 # Built-in optimizers whose state a stream's rescale keeps, restarted (the gradient's
@@ -835,7 +834,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # Without averaging, the model is the iterate V, which no one reads
             # after this, unless a callback's reconstruction or a user's
             # optimizer kept it: without them, the model is written over it.
-            spent = not self.average and tasks is None and type(optimizer) in _BUILT_IN_OPTIMIZERS
+            spent = not self.average and tasks is None and not is_users_optimizer(optimizer)
             with np.errstate(over="ignore", invalid="ignore"):  # (refused below, clearly)
                 W, b, finite = objective.to_model_checked(*state.model(), overwrite=spent)
         # (wide data: the pass that made W checked it, see Objective.to_model_checked)
@@ -1259,7 +1258,7 @@ def _copy_optimizer(optimizer, restart):
     list of dicts of arrays and counts, is copied directly, and what
     ``restart`` drops (momentum's velocity) is not copied at all.
     """
-    if type(optimizer) not in _BUILT_IN_OPTIMIZERS:
+    if is_users_optimizer(optimizer):
         optimizer = copy.deepcopy(optimizer)
         if restart:
             optimizer.restart()
