@@ -26,7 +26,6 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
@@ -48,6 +47,7 @@ from ._objective import (
     target_scaling,
 )
 from ._passes import all_finite
+from ._products import rows_times_coefficients
 from ._row_norms import RowNorms
 from ._schedules import continued_stream_fraction
 from ._sparse_statistics_passes import sparse_standardization
@@ -299,7 +299,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """``X @ coef_.T + intercept_``, shape (n_samples, n_outputs)."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return np.asarray(safe_sparse_dot(X, self._W.T, dense_output=True)) + self.intercept_
+        return rows_times_coefficients(X, self._W) + self.intercept_
 
     # --------------------------------------------------------------- fitting
 

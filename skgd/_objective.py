@@ -32,6 +32,7 @@ from scipy import sparse
 from . import _curvature_passes, _kernel, _passes
 from ._checks import is_users_loss
 from ._gradient_checks import check_user_gradient
+from ._products import rows_times_coefficients
 from ._standardize import rows_that_count
 from .losses import ClassificationLoss, Loss
 
@@ -186,7 +187,7 @@ class Objective:
         ``model``: ``to_model(V, c)``, if the caller has it already.
         """
         W, b = self.to_model(V, c) if model is None else model
-        raw = np.asarray(X @ W.T) + b
+        raw = rows_times_coefficients(X, W) + b
         return raw[:, 0] if single else raw
 
     # ------------------------------------------------- what the loop asks for

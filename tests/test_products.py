@@ -1,0 +1,59 @@
+"""``X @ W.T`` on wide sparse X: the same numbers, without a copy of the coefficients."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from skgd import GDClassifier, GDRegressor
+from skgd._products import rows_times_coefficients
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_rows", [0, 1, 7])
+def test_same_numbers_as_scipy_to_the_bit(n_outputs, dtype, n_rows):
+    rng = np.random.RandomState(0)
+    X = sparse.random(n_rows, 5000, density=0.002, format="lil", dtype=dtype, random_state=rng)
+    if n_rows:
+        X[0, :] = 0  # a row that stores nothing
+    X = X.tocsr()
+    W = rng.normal(size=(n_outputs, 5000)).astype(dtype)
+    expected = np.asarray(X @ W.T)
+    raw = rows_times_coefficients(X, W)
+    assert raw.dtype == expected.dtype and raw.shape == expected.shape
+    np.testing.assert_array_equal(raw, expected)
+
+
+@pytest.mark.parametrize("X", [np.ones((3, 4)), sparse.csr_matrix(np.ones((3, 4)))])
+def test_dense_and_many_stored_values_as_scipy(X):
+    W = np.arange(8.0).reshape(2, 4)
+    np.testing.assert_array_equal(rows_times_coefficients(X, W), np.asarray(X @ W.T))
+
+
+def _peak_allocation(function):
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("Estimator", [GDClassifier, GDRegressor])
+def test_predicting_a_few_wide_rows_copies_no_coefficients(Estimator):
+    # scipy copies W.T (not C-contiguous) before multiplying: 5 x 2**18
+    # coefficients, 10 MB, to predict one row of 30 values
+    rng = np.random.RandomState(0)
+    n_features = 2**18
+    X = sparse.random(200, n_features, density=30 / n_features, format="csr", random_state=rng)
+    y = rng.randint(5, size=200)
+    Y = rng.normal(size=(200, 5))
+    model = Estimator(optimizer="sgd", max_iter=2, tol=None, random_state=0)
+    model.fit(X, y if Estimator is GDClassifier else Y)
+    row = X[:1]
+    expected = np.asarray(row @ model.coef_.T) + model.intercept_
+    np.testing.assert_array_equal(model._raw_prediction(row), expected)
+    peak = _peak_allocation(lambda: model.predict(row))
+    assert peak < model.coef_.nbytes / 20
