@@ -9,6 +9,7 @@ that copy is 42 MB, for a row of 30 values: predicting one row took 10 ms
 
 import numpy as np
 from scipy import sparse
+from sklearn.utils.extmath import safe_sparse_dot
 
 # The gather reads W's coefficients at random, a cache miss each where the copy reads them in
 # order: it serves when X stores fewer values than this fraction of its columns
@@ -27,8 +28,8 @@ def rows_times_coefficients(X, W):
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
         The rows.
-    W : ndarray of shape (n_outputs, n_features)
-        The coefficients.
+    W : ndarray or sparse matrix of shape (n_outputs, n_features)
+        The coefficients (sparse after ``sparsify()``).
 
     Returns
     -------
@@ -39,6 +40,7 @@ def rows_times_coefficients(X, W):
     --------
     >>> import numpy as np
     >>> from scipy import sparse
+from sklearn.utils.extmath import safe_sparse_dot
     >>> from skgd._products import rows_times_coefficients
     >>> X = sparse.csr_matrix(([2.0, 3.0], [1, 9998], [0, 1, 2]), shape=(2, 10_000))
     >>> W = np.arange(20_000.0).reshape(2, 10_000)
@@ -46,6 +48,8 @@ def rows_times_coefficients(X, W):
     array([[2.0000e+00, 2.0002e+04],
            [2.9994e+04, 5.9994e+04]])
     """
+    if sparse.issparse(W):  # (a sparsified coef_)
+        return np.asarray(safe_sparse_dot(X, W.T, dense_output=True))
     few = (
         sparse.issparse(X)
         and X.format == "csr"
