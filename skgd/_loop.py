@@ -215,8 +215,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     objective, X, Y, weights, order, batch_size, state, single, first_loss, epoch
                 )
             if schedule.streams:  # how far this call moved, for the stream's schedule
-                move = np.concatenate([(state.V - at_start[0]).ravel(), state.c - at_start[1]])
-                state.stream.observe(move, state.V.size + state.c.size, n_samples)
+                state.stream.observe(state.V, at_start[0], state.c, at_start[1], n_samples)
 
             progress = stop.progress(state, epoch_loss)
             if settings.verbose:

@@ -178,8 +178,14 @@ class Objective:
 
     def from_model(self, W, b):
         """``(W, b)`` in the units of X and y -> standardized parameters."""
-        V = W * self.x_scale / self.y_scale[:, None]
-        return V, (b - self.y_loc + W @ self.x_mean) / self.y_scale
+        V = W * self.x_scale
+        y_scale = self.y_scale[:, None]
+        # (in place when the dtype allows: on wide data a second new array's page faults)
+        in_place = np.promote_types(y_scale.dtype, V.dtype) == V.dtype
+        V = np.divide(V, y_scale, out=V if in_place else None)
+        # (sparse X's columns are rarely centred: W @ x_mean is then 0, a pass over W saved)
+        shift = W @ self.x_mean if self.x_mean.any() else 0.0
+        return V, (b - self.y_loc + shift) / self.y_scale
 
     def raw_prediction(self, X, V, c, single, model=None):
         """``X @ W.T + b``, 1-D when the loss sees a single output.

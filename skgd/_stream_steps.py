@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._passes import walked
 from ._schedules import _BATCH_GROWTH
 from .optim import Adagrad, Adam, Momentum, Nesterov
 
@@ -123,18 +124,20 @@ class StreamStep:
     rows: int = 0  # seen this phase
     walk: np.ndarray = None  # the sum of the moves this phase: D
 
-    def observe(self, move, n_params, n_rows):
-        """After a call of ``n_rows`` rows that moved the standardized parameters by ``move``."""
+    def observe(self, V, V_start, c, c_start, n_rows):
+        """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``."""
+        n_params = V.size + c.size
+        walk = self.walk if self.walk is not None and self.walk.size == n_params else None
+        walk, square, walk_square = walked(V, V_start, c, c_start, walk)
         # (a float: math's test, not a ufunc's)
-        square = float(move @ move)
         if not square > 0 or not math.isfinite(square):
             return  # a call of zero weights, or at a flat point: no evidence
-        if self.walk is None or self.walk.shape != move.shape:
-            self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
+        if self.walk is None or self.walk.size != n_params:
+            self.squares, self.rows = 0.0, 0
         self.squares += square
-        self.walk = self.walk + move  # (a new array: the model's, from its last call, stays)
+        self.walk = walk
         self.rows += n_rows
-        spread = float(self.walk @ self.walk) / self.squares
+        spread = walk_square / self.squares
         # (a call of many rows: as many of its size as a call of one row)
         longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
         if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
@@ -143,7 +146,8 @@ class StreamStep:
             self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
         elif self.rows < longest:
             return
-        self.squares, self.rows, self.walk = 0.0, 0, np.zeros(move.shape)
+        # a new phase: no walk yet (None: zeros, made by the next call's pass)
+        self.squares, self.rows, self.walk = 0.0, 0, None
 
 
 def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_size, single):

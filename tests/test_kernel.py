@@ -6,7 +6,15 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_iris, make_classification, make_regression
 
-from skgd import GDClassifier, GDRegressor, _draws, _kernel, _passes, _statistics_passes
+from skgd import (
+    GDClassifier,
+    GDRegressor,
+    _draws,
+    _kernel,
+    _passes,
+    _statistics_passes,
+    _stream_steps,
+)
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
 from skgd.optim import OPTIMIZERS
 
@@ -1178,3 +1186,44 @@ def test_a_streams_centred_column_its_call_does_not_store_still_moves(optimizer,
         models[0].coef_, models[1].coef_, rtol=1e-9, atol=1e-9 * np.abs(models[1].coef_).max()
     )
     assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("started", [False, True])
+def test_a_streams_walk_in_one_pass_as_on_the_numpy_path(dtype, started, monkeypatch):
+    rng = np.random.RandomState(0)
+    V, V_start = rng.normal(size=(2, 3, 1000)).astype(dtype)
+    c, c_start = rng.normal(size=(2, 3)).astype(dtype)
+    walk = rng.normal(size=3003) if started else None
+    compiled = _passes.walked(V, V_start, c, c_start, walk)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = _passes.walked(V, V_start, c, c_start, walk)
+    assert compiled[0].dtype == numpy[0].dtype == np.float64
+    # (numpy subtracts float32 in float32: each move to float32's rounding of V's size)
+    atol = 0.0 if dtype == np.float64 else 4 * np.finfo(np.float32).eps
+    assert_allclose(compiled[0], numpy[0], rtol=1e-15, atol=atol)
+    assert_allclose(compiled[1:], numpy[1:], rtol=1e-12 if dtype == np.float64 else 1e-6)
+    if walk is not None:  # (the walk before the call is the model's: a new array)
+        assert not np.shares_memory(compiled[0], walk)
+
+
+def test_a_streams_schedule_on_both_paths_of_its_walk(regression, monkeypatch):
+    X, y = regression
+
+    def stream():
+        model = GDRegressor(random_state=0)
+        for start in range(0, len(y), 5):
+            model.partial_fit(X[start : start + 5], y[start : start + 5])
+        return model
+
+    compiled = stream()
+    monkeypatch.setattr(_stream_steps, "walked", _numpy_walked)
+    numpy = stream()
+    assert compiled._stream_step[0] == numpy._stream_step[0] < 1  # the step shrank alike
+    same_model(compiled, numpy)
+
+
+def _numpy_walked(V, V_start, c, c_start, walk):
+    move = np.concatenate([(V - V_start).ravel(), c - c_start]).astype(np.float64)
+    new_walk = move if walk is None else walk + move
+    return new_walk, float(move @ move), float(new_walk @ new_walk)
