@@ -40,7 +40,6 @@ def rows_times_coefficients(X, W):
     --------
     >>> import numpy as np
     >>> from scipy import sparse
-from sklearn.utils.extmath import safe_sparse_dot
     >>> from skgd._products import rows_times_coefficients
     >>> X = sparse.csr_matrix(([2.0, 3.0], [1, 9998], [0, 1, 2]), shape=(2, 10_000))
     >>> W = np.arange(20_000.0).reshape(2, 10_000)
