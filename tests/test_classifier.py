@@ -282,27 +282,35 @@ def test_early_stopping_scores_are_accuracy_score():
 
 
 @pytest.mark.parametrize("Estimator, learning_rate", [(GDClassifier, 1e-4), (GDRegressor, 1e-5)])
-def test_a_fit_that_ends_no_better_than_a_constant_prediction_is_warned_of(
+def test_a_fit_stopped_far_from_the_optimum_by_a_step_too_short_is_warned_of(
     Estimator, learning_rate
 ):
     # A step far too short met the stop criterion as if at the optimum, silently:
     # digits at learning_rate=1e-4 stopped after 6 epochs at an accuracy of 0.12,
-    # diabetes at 1e-5 after 6 epochs at R² -0.67
+    # diabetes at 1e-5 after 6 epochs at R² -0.67 (from a random start far from
+    # the constant); from the start near it, at a log loss of 2.292 (the constant's
+    # 2.303) and R² 0.003
     from sklearn.datasets import load_diabetes
 
     load = load_digits if Estimator is GDClassifier else load_diabetes
     X, y = load(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     short = Estimator(schedule="constant", learning_rate=learning_rate, random_state=0)
-    with pytest.warns(ConvergenceWarning, match=r"worse than a constant prediction .* too short"):
+    with pytest.warns(ConvergenceWarning, match=r"far from the optimum.* too short"):
         short.fit(X, y)
+    # from a start far from the constant, the same steps end worse than it
+    n_outputs = len(np.unique(y)) if Estimator is GDClassifier else 1
+    far = np.random.RandomState(0).uniform(-1, 1, (n_outputs, X.shape[1])) * np.std(y)
+    with pytest.warns(ConvergenceWarning, match=r"worse than a constant prediction .* too short"):
+        short.fit(X, y, coef_init=far if n_outputs > 1 else far[0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         Estimator(random_state=0).fit(X, y)
         short.partial_fit(  # (a stream's call is one epoch of many)
             X, y, **({"classes": np.unique(y)} if Estimator is GDClassifier else {})
         )
-    assert not [w for w in caught if "constant prediction" in str(w.message)]
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "constant prediction" in m or "far from the" in m]
 
 
 def test_a_fit_whose_loss_swings_up_is_told_its_step_may_be_too_long():
