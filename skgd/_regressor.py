@@ -1,9 +1,11 @@
 """GDRegressor: a linear regressor trained by minibatch gradient descent."""
 
 import functools
+import warnings
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import validate_data
 
@@ -459,7 +461,33 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         """
         self._prepare_to_train()
         X, y = self._validate_Xy(X, y, reset=not hasattr(self, "coef_"))
+        if hasattr(self, "coef_"):
+            y = self._in_the_models_form(y)
         return self._fit(X, y, sample_weight, incremental=True)
+
+    def _in_the_models_form(self, y):
+        """A stream's chunk of one output as the model has it: 1-D y, or a column.
+
+        ``coef_`` is 1-D for a model trained on 1-D y, 2-D for a column (as
+        Ridge's). A chunk of the other form turned it over mid-stream,
+        silently: a column after 1-D chunks made ``predict`` return (n, 1),
+        and a naive mse over those predictions broadcast to (n, n) (9978 for
+        a true 3021, a user trial through dask-ml's Incremental). The chunk
+        takes the model's form, with a warning, as scikit-learn's SGD takes
+        a column as 1-D.
+        """
+        one_output = y.ndim == 1 or y.shape[1] == 1
+        if not one_output or len(self.intercept_) != 1 or (y.ndim == 1) == (self._coef_ndim == 1):
+            return y
+        given, kept = ("a column (n_samples, 1)", "1-D") if y.ndim == 2 else ("1-D", "a column")
+        warnings.warn(
+            f"y is {given}, but this stream's model was trained on y as {kept}: the chunk "
+            f"is taken as {kept}, and coef_ keeps its shape {np.shape(self.coef_)}. Pass "
+            "every chunk's y in one form.",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        return y.reshape(-1) if y.ndim == 2 else y.reshape(-1, 1)
 
     def predict(self, X):
         """Predict targets with the linear model.

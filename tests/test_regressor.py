@@ -7,8 +7,8 @@ import pytest
 from _user_losses import Pinball
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from sklearn.datasets import make_regression
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.datasets import load_diabetes, make_regression
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import PoissonRegressor, QuantileRegressor, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -645,3 +645,26 @@ def test_averaging_drops_the_iterates_of_an_epoch_undone_and_says_when_it_lags()
         model.fit(X, Y, coef_init=start)
     assert np.all(model.predict(X) < 10 * Y.max())
     assert GDRegressor(loss="poisson", random_state=0).fit(X, Y).score(X, Y) > 0.25
+
+
+# ------------------------------- reported by a user's trial (2026-12-04)
+
+
+@pytest.mark.parametrize("first_shape", ["1-D", "column"])
+def test_a_streams_chunk_of_the_other_y_form_keeps_the_models_form(first_shape):
+    # coef_ took each chunk's form: a column chunk after 1-D ones turned coef_ into
+    # (1, 10) and predict into (n, 1), silently, and a naive mse over those
+    # predictions broadcast to (n, n): 9978 for a true 3021 (a user trial)
+    X, y = load_diabetes(return_X_y=True)
+    as_first = (lambda t: t) if first_shape == "1-D" else (lambda t: t[:, None])
+    as_other = (lambda t: t[:, None]) if first_shape == "1-D" else (lambda t: t)
+    same = GDRegressor(random_state=0).partial_fit(X[:200], as_first(y[:200]))
+    other = GDRegressor(random_state=0).partial_fit(X[:200], as_first(y[:200]))
+    shape = same.coef_.shape
+    same.partial_fit(X[200:210], as_first(y[200:210]))
+    with pytest.warns(DataConversionWarning, match="coef_ keeps its shape"):
+        other.partial_fit(X[200:210], as_other(y[200:210]))
+    assert other.coef_.shape == shape
+    assert other.predict(X[300:]).shape == same.predict(X[300:]).shape
+    assert_array_equal(other.coef_, same.coef_)
+    assert_array_equal(other.intercept_, same.intercept_)
