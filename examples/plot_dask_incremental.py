@@ -49,7 +49,9 @@ print(f"training data: {X_train.numblocks[0]} blocks of {X_train.chunksize[0]} s
 
 # %%
 # Incremental training: each call of ``partial_fit`` is one pass over the blocks.
-model = Incremental(GDClassifier(learning_rate=0.1, random_state=0), scoring="accuracy")
+model = Incremental(
+    GDClassifier(learning_rate=0.1, random_state=0), scoring="accuracy", random_state=0
+)  # (random_state: the order of the blocks, shuffled at each pass)
 accuracy = []
 for epoch in range(1, 6):
     model.partial_fit(X_train, y_train, classes=classes)
