@@ -168,7 +168,7 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
             "each plateau"
         )
         advice.append("use schedule='adaptive'")
-    if not causes:  # (Longley without an intercept: R² 0.963, least squares' 0.988)
+    if not causes:  # (neither parameter: the curvature, or a user's optimizer)
         causes.append(
             "the descent crawls where the objective curves little (nearly collinear columns, "
             "or columns far from 0 without an intercept), gaining less than tol an epoch"
