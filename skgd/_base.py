@@ -89,6 +89,7 @@ _STREAM_ROWS = 1000
 
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
+_TEN_PERCENT_UP, _TEN_PERCENT_DOWN = math.exp(_TEN_PERCENT), math.exp(-_TEN_PERCENT)
 
 # A stream's column whose scale grows more than this many times over the least it
 # had since its coefficient was last kept, while it had shown fewer values than this
@@ -942,13 +943,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     return True
             for old, new in [(self._x_stats, stats[0]), (self._y_stats, stats[1])]:
                 if old is not None:
-                    moved = np.log(new.std / old[1])  # (old: a plain tuple, see _as_tuple)
-                    if moved.size == 1:  # (one output: a number's test, not three ufuncs')
-                        if abs(moved.item()) > _TEN_PERCENT:  # (NaN, 0 / 0: never)
-                            return True
+                    ratio = new.std / old[1]  # (old: a plain tuple, see _as_tuple)
+                    # |log(ratio)| > 10% as two comparisons: a log a column took most of
+                    # this test on a wide sparse stream's call. NaN, a constant feature
+                    # (0 / 0), never
+                    if ratio.size == 1:  # (one output: a number's test, not three ufuncs')
+                        if not _TEN_PERCENT_DOWN <= ratio.item() <= _TEN_PERCENT_UP:
+                            if not math.isnan(ratio.item()):
+                                return True
                         continue
-                    # NaN, a constant feature (0 / 0), never (ndarray.any's reduction, unwrapped)
-                    if np.logical_or.reduce(np.abs(moved) > _TEN_PERCENT, axis=None):
+                    # (ndarray.any's reduction, unwrapped)
+                    beyond = (ratio > _TEN_PERCENT_UP) | (ratio < _TEN_PERCENT_DOWN)
+                    if np.logical_or.reduce(beyond, axis=None):
                         return True
         return False
 
