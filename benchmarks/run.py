@@ -272,6 +272,52 @@ def wide_sparse(row, repeat, n_samples):
         )
         if n_features == 2**18:  # (seconds an epoch: once, at the smaller width)
             adaptive_optimizers_epoch(row, X[train], y[train], t_sgd, t_gd / gd_sgd_epochs)
+        wide_stream(row, X[train], y[train], X[test], n_features)
+
+
+def wide_stream(row, X, y, X_test, n_features):
+    """A stream's call and a one-row prediction on hashed-text-like rows, beside SGDClassifier's.
+
+    A ``partial_fit`` call costs its rows' non-zeros, plus passes over all
+    the coefficients (the statistics, the model in X's units, the stream's
+    schedule): O(n_features x n_outputs) a call, which chunks of many rows
+    amortize (documented in the user guide). No target.
+    """
+    width = f"2**{n_features.bit_length() - 1}"
+    classes = np.unique(y)
+    for chunk in [100, 1000]:
+        times = {}
+        for name, make in [
+            ("gd", lambda: GDClassifier(random_state=0)),
+            ("gd_sgd", lambda: GDClassifier(optimizer="sgd", random_state=0)),
+            ("sgd", lambda: SGDClassifier(random_state=0)),
+        ]:
+            model = make().partial_fit(X[:chunk], y[:chunk], classes=classes)
+            calls = range(chunk, min(len(y), chunk * 21), chunk)
+            tic = time.perf_counter()
+            for start in calls:
+                model.partial_fit(X[start : start + chunk], y[start : start + chunk])
+            times[name] = (time.perf_counter() - tic) / len(calls)
+        row(
+            f"wide sparse {width}: {chunk}-row partial_fit, GD / SGDClassifier",
+            times["gd"] / times["sgd"],
+            None,
+            f"GD(sgd) {times['gd_sgd'] / times['sgd']:.1f}x; "
+            f"SGD {times['sgd'] * 1e3:.1f} ms a call",
+        )
+    times = {}
+    for name, model in [("gd", GDClassifier(random_state=0)), ("sgd", SGDClassifier())]:
+        model.partial_fit(X[:1000], y[:1000], classes=classes)
+        tic = time.perf_counter()
+        for i in range(200):
+            model.predict(X_test[i : i + 1])
+        times[name] = (time.perf_counter() - tic) / 200
+    row(
+        f"wide sparse {width}: one-row predict, GD / SGDClassifier",
+        times["gd"] / times["sgd"],
+        None,
+        f"SGD {times['sgd'] * 1e3:.2f} ms a row (a copy of coef_.T)",
+    )
 
 
 def adaptive_optimizers_epoch(row, X, y, t_sgd, t_sgd_epoch):
