@@ -397,3 +397,31 @@ def test_a_classifiers_regression_loss_flat_on_its_targets_is_warned_of():
         warnings.simplefilter("error", UserWarning)
         GDClassifier(loss=EpsilonInsensitive(0.99), random_state=0).fit(X, y)
         GDClassifier(loss="perceptron", random_state=0).fit(X, y)  # (flat at 0 by nature)
+
+
+def test_the_stopped_short_trial_step_on_wide_rows_takes_their_columns_alone(monkeypatch):
+    # On hashed text the trial step over every coefficient took a fifth of the fit;
+    # on the sampled rows' columns, the same loss and the same gradient there
+    import skgd._base
+    from skgd import _fit_warnings
+
+    rng = np.random.RandomState(0)
+    X = sparse.random(300, 20_000, density=0.001, format="csr", random_state=rng)
+    y = rng.randint(3, size=300)
+    seen = []
+    monkeypatch.setattr(skgd._base, "warn_if_stopped_short", lambda *args: seen.append(args))
+    GDClassifier(schedule="constant", random_state=0).fit(X, y)
+    _, objective, state, X_fit, Y, weights, single, _ = seen[0]
+    weights = weights / weights.mean()
+    compact, probed, V = _fit_warnings._on_their_columns(X_fit, objective, state.V)
+    assert compact.shape[1] < X.shape[1] / 2 and V.shape[1] == compact.shape[1]
+    full = objective.loss_and_gradient(X_fit, Y, weights, state.V, state.c, single)
+    part = probed.loss_and_gradient(compact, Y, weights, V, state.c, single)
+    columns = np.flatnonzero(np.bincount(X_fit.indices, minlength=X.shape[1]))
+    assert_allclose(part[0], full[0], rtol=1e-12)
+    assert_allclose(part[1], full[1][:, columns], rtol=1e-12, atol=1e-15)
+    assert_allclose(part[2], full[2], rtol=1e-12)
+    # and the warning, from the columns' step, as from the whole one
+    monkeypatch.undo()
+    with pytest.warns(ConvergenceWarning, match="far from the optimum"):
+        GDClassifier(schedule="constant", learning_rate=1e-4, random_state=0).fit(X, y)
