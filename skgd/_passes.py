@@ -11,6 +11,8 @@ passes over X before training are in :mod:`skgd._statistics_passes`,
 the random order and start in :mod:`skgd._draws`.
 """
 
+import functools
+
 import numpy as np
 
 from . import _kernel
@@ -173,7 +175,11 @@ def walked(V, V_start, c, c_start, walk):
     n_params = V.size + c.size
     compiled = _kernel.ENABLED and _kernel.numba is not None
     if not (compiled and V.flags.c_contiguous and V_start.flags.c_contiguous):
-        move = np.concatenate([(V - V_start).ravel(), c - c_start]).astype(np.float64)
+        # (in float64, as the compiled pass: float32's own differences round otherwise)
+        as_float = functools.partial(np.asarray, dtype=np.float64)
+        move = np.concatenate(
+            [(as_float(V) - as_float(V_start)).ravel(), as_float(c) - as_float(c_start)]
+        )
         new_walk = move if walk is None else walk + move
         return new_walk, float(move @ move), float(new_walk @ new_walk)
     new_walk = np.empty(n_params)

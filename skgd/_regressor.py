@@ -485,7 +485,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             f"is taken as {kept}, and coef_ keeps its shape {np.shape(self.coef_)}. Pass "
             "every chunk's y in one form.",
             DataConversionWarning,
-            stacklevel=3,
+            stacklevel=5,  # (the caller's line: past partial_fit's two wrappers)
         )
         return y.reshape(-1) if y.ndim == 2 else y.reshape(-1, 1)
 

@@ -662,8 +662,9 @@ def test_a_streams_chunk_of_the_other_y_form_keeps_the_models_form(first_shape):
     other = GDRegressor(random_state=0).partial_fit(X[:200], as_first(y[:200]))
     shape = same.coef_.shape
     same.partial_fit(X[200:210], as_first(y[200:210]))
-    with pytest.warns(DataConversionWarning, match="coef_ keeps its shape"):
+    with pytest.warns(DataConversionWarning, match="coef_ keeps its shape") as record:
         other.partial_fit(X[200:210], as_other(y[200:210]))
+    assert record[0].filename == __file__  # (the caller's line, not a wrapper's)
     assert other.coef_.shape == shape
     assert other.predict(X[300:]).shape == same.predict(X[300:]).shape
     assert_array_equal(other.coef_, same.coef_)

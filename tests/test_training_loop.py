@@ -642,16 +642,16 @@ def test_a_fit_whose_every_epoch_diverged_raises_rather_than_return_its_start(to
     # empty loss curve instead). Two epochs: the second holds.
     X, y = _diverging_counts()
     params = dict(loss="poisson", optimizer="momentum", tol=tol, random_state=0)
-    # (the random start, a thousandth of the MLP's scale, holds: one far from it diverges)
-    start = 20 * np.random.RandomState(1).uniform(-1, 1, X.shape[1])
+    # (from the random start, a thousandth of the MLP's scale, the first epoch holds:
+    # from a start at the MLP's scale, as the random start was, it diverges)
+    bound = np.sqrt(6 / (X.shape[1] + 1))
+    start = bound * np.random.RandomState(0).uniform(-1, 1, X.shape[1]) / X.std(axis=0)
     with pytest.raises(ValueError, match="Every epoch diverged.*max_iter=1"):
         GDRegressor(max_iter=1, **params).fit(X, y, coef_init=start)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = GDRegressor(max_iter=2, **params).fit(X, y, coef_init=start)
-    # (one epoch of a shorter step from a start that far: held, not yet a good model)
-    assert len(model.loss_curve_) == 1 and np.isfinite(model.loss_curve_[0])
-    assert np.all(np.isfinite(model.predict(X)))
+    assert len(model.loss_curve_) == 1 and model.score(X, y) > 0.1
 
 
 def test_a_fit_whose_last_epoch_is_undone_warns_that_its_model_is_older(monkeypatch):
