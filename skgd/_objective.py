@@ -102,6 +102,9 @@ class Objective:
         self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
         self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
         self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
+        # the best constant prediction (the estimator sets it where it is not y_loc: X and
+        # y unstandardized, whose origin is 0)
+        self.best_constant = y_loc
         # a stream's: the most curved recent row's curvature at the origin, per output
         # (see :meth:`step_cap`); None: no cap
         self.largest_curvature = largest_curvature
@@ -209,8 +212,9 @@ class Objective:
     def constant_and_model_loss(self, X, Y, sample_weight, V, c, single, below=None):
         """A constant prediction's objective (the origin's), then the model's, on sampled rows.
 
-        The constant is the model at ``V = 0, c = 0``: its prediction is
-        ``y_loc`` (the best constant, with an intercept), and its penalty 0.
+        The constant is ``best_constant`` (with an intercept, the best one;
+        ``y_loc``, the model at ``V = 0, c = 0``, unless X and y are not
+        standardized), of penalty 0.
         Both are mean losses over the same (at most ``_SAMPLE_ROWS``) rows.
         The model's is None if the constant's is not above ``below`` (no
         prediction to make).
@@ -220,7 +224,7 @@ class Objective:
             X, Y, sample_weight = X[rows], Y[rows], sample_weight[rows]
         w = sample_weight / sample_weight.sum()
         raw = np.empty((len(Y), len(self.y_loc)), dtype=float)
-        raw[...] = self.y_loc
+        raw[...] = self.best_constant
         constant = float(_weighted_sum(w, self.loss.loss(Y, raw[:, 0] if single else raw)))
         if below is not None and not constant <= below:
             return constant, None
