@@ -948,9 +948,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     # this test on a wide sparse stream's call. NaN, a constant feature
                     # (0 / 0), never
                     if ratio.size == 1:  # (one output: a number's test, not three ufuncs')
-                        if not _TEN_PERCENT_DOWN <= ratio.item() <= _TEN_PERCENT_UP:
-                            if not math.isnan(ratio.item()):
-                                return True
+                        one = ratio.item()
+                        if one > _TEN_PERCENT_UP or one < _TEN_PERCENT_DOWN:
+                            return True
                         continue
                     # (ndarray.any's reduction, unwrapped)
                     beyond = (ratio > _TEN_PERCENT_UP) | (ratio < _TEN_PERCENT_DOWN)

@@ -44,13 +44,16 @@ class ExactDescent:
         self.hopeless = False  # this epoch's fall shows the plateau now
         self.lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
         self.objective, self.rounding = objective, _rounding(dtype)
+        self.of_the_loss = np.dtype(dtype) == np.float64  # (see rounding_at)
         self.memory = getattr(state.optimizer, "noise_gain", 1.0)
         self.n_iter_no_change = settings.n_iter_no_change
 
     def rounding_at(self, loss):
         """The change of the training loss, near ``loss``, that is X's rounding, not progress."""
         reference = self.objective.reference_loss
-        return self.rounding * _rounding_scale(loss, reference, self.rounding)
+        if not self.of_the_loss:  # (float32's sums round too coarsely: see _rounding_scale)
+            return self.rounding * reference
+        return self.rounding * _rounding_scale(loss, reference)
 
     def search_afresh(self):
         """After a recovery from divergence: a search without the doubling."""
@@ -98,20 +101,19 @@ class ExactDescent:
             _back_to(state, self.lowest[1:], kernel)
 
 
-def _rounding_scale(loss, reference, rounding):
-    """What a loss's rounding is relative to: the reference loss, or the loss far below it.
+def _rounding_scale(loss, reference):
+    """What a float64 loss's rounding is relative to: the reference loss, or the loss below it.
 
     A fit of R² 0.9993 ends at a loss 1/1500 of the reference (the best
     constant's): rises of 1e-7 of the loss, a step search's slow divergence
     along the largest curvature, were under 1e-9 of the reference, taken as
-    flat, and the stop criterion ended the fit amid them, 1e-5 from Ridge's
-    coefficients at tol=1e-14 (3e-7 from another start). In float64 the
-    loss's own size (at least 1e-3 of the reference: a loss near 0, or a
-    sum of terms of both signs, rounds as its terms do); float32's sums
-    round too coarsely for that, and keep the reference.
+    flat, and the stop criterion ended the fit amid them, 8e-4 from Ridge's
+    coefficients (of about 50) at tol=1e-14, where another start ended 3e-7
+    from them (now 2.7e-6). The loss's own size, at least 1e-3 of the
+    reference: a loss near 0, or a sum of terms of both signs, rounds as its
+    terms do. float32's sums round too coarsely for this, and keep the
+    reference (:meth:`ExactDescent.rounding_at`).
     """
-    if rounding > 1e-8:  # (float32's, 64 eps)
-        return reference
     return min(reference, max(abs(loss), _ROUNDING_FLOOR * reference))
 
 

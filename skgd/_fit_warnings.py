@@ -5,11 +5,11 @@ epochs ran out, with a model no better than a constant, or on a problem
 that gives the descent nothing to follow: the training loop's own
 criterion cannot tell those from the optimum. :func:`warn_max_iter`, the
 epochs ran out; :func:`warn_if_worse_than_a_constant`, the model ended
-worse than a constant prediction; :func:`warn_if_stopped_short`, the stop criterion held where a
-step still gains much; :func:`warn_if_flat`, the loss has no
-gradient at the constant; :func:`warn_if_far_from_the_origin`, columns far
-from 0 without an intercept. The estimator (``estimator``) is asked for its
-parameters only.
+worse than a constant prediction; :func:`warn_if_stopped_short`, the stop
+criterion held where a step still gains more than tol; :func:`warn_if_flat`,
+the loss has no gradient at the constant; :func:`warn_if_far_from_the_origin`,
+columns far from 0 without an intercept. The estimator (``estimator``) is
+asked for its parameters only.
 """
 
 import copy
@@ -60,8 +60,8 @@ def warn_if_worse_than_a_constant(estimator, objective, state, curve, X, Y, weig
     """Warn when the fit ends no better than a constant prediction; return whether it warned.
 
     A step too short for the data (digits at learning_rate=1e-4 and
-    schedule="constant": six
-    epochs, each short of tol, to an accuracy of 0.12) met the stop
+    schedule="constant", from the old random start far from the constant:
+    six epochs, each short of tol, to an accuracy of 0.12) met the stop
     criterion as if at the optimum, silently. A constant prediction
     with no coefficient, the objective's origin, is always within
     reach: its loss bounds the optimum's objective. The epochs' losses
@@ -130,18 +130,18 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
     10,000 evenly sampled rows, measured on the other half): a gain above
     tol (the stop criterion's, in its unit) is no optimum. A converged
     fit's own last epochs gained less than tol each, with steps of about
-    that length or more: it gains less. Not for
-    an average (it lags its iterates, see :func:`warn_if_worse_than_a_constant`),
-    the perceptron's loss (homogeneous: the gain scales with the model), or
-    early stopping (it keeps the best held-out model). ``curvature``: the
-    objective's (L, L_max); None without standardization (γ is X's own).
+    that length or more: it gains less. Not for an average (it lags its
+    iterates, see :func:`warn_if_worse_than_a_constant`), the perceptron's
+    loss (homogeneous: the gain scales with the model), or early stopping
+    (it keeps the best held-out model). ``curvature``: the objective's (L,
+    L_max); None without standardization (γ is X's own).
 
     Taken where a cause is in sight: a learning_rate under a tenth of the
     default, a schedule other than "adaptive" (whose noise, or shrinking
     step, hides progress), or a user's optimizer. Over 616 fits of the
     "adaptive" schedule at the default step (13 data sets, every loss,
-    optimizer and penalty) it never warned; on wide data it costs a fifth
-    of a fit (hashed text, 2**18 columns: 30 ms of 140).
+    optimizer and penalty) it never warned; on wide data it costs a tenth
+    of a fit or more (hashed text, 2**18 columns: 18 ms of 140).
     """
     loss = objective.loss
     skipped = curvature is None or estimator.tol is None or estimator.early_stopping
