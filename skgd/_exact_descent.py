@@ -19,8 +19,6 @@ _GROWTH = 1.1  # after the doubling, the growth at each fall ...
 _CALM = 5  # ... once this many epochs in a row have fallen
 _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
-# the least share of the reference loss a loss's rounding is measured against (float64)
-_ROUNDING_FLOOR = 1e-3
 
 
 class ExactDescent:
@@ -44,16 +42,8 @@ class ExactDescent:
         self.hopeless = False  # this epoch's fall shows the plateau now
         self.lowest = None  # (loss, V, c) of the exact epoch with the lowest training loss
         self.objective, self.rounding = objective, _rounding(dtype)
-        self.of_the_loss = np.dtype(dtype) == np.float64  # (see rounding_at)
         self.memory = getattr(state.optimizer, "noise_gain", 1.0)
         self.n_iter_no_change = settings.n_iter_no_change
-
-    def rounding_at(self, loss):
-        """The change of the training loss, near ``loss``, that is X's rounding, not progress."""
-        reference = self.objective.reference_loss
-        if not self.of_the_loss:  # (float32's sums round too coarsely: see _rounding_scale)
-            return self.rounding * reference
-        return self.rounding * _rounding_scale(loss, reference)
 
     def search_afresh(self):
         """After a recovery from divergence: a search without the doubling."""
@@ -72,10 +62,8 @@ class ExactDescent:
             return
         reference, curve = self.objective.reference_loss, state.loss_curve
         # (by more than X's rounding, so that weights and repeated rows, and
-        # the compiled and numpy sums, decide alike; of the loss itself where it is far
-        # below the reference, see _rounding_scale)
-        rounding = self.rounding_at(epoch_loss)
-        if len(curve) > first_epoch and epoch_loss - curve[-1] > rounding:
+        # the compiled and numpy sums, decide alike)
+        if len(curve) > first_epoch and epoch_loss - curve[-1] > self.rounding * reference:
             state.optimizer.restart()  # exact descent rose: momentum overshot
         if self.lowest is None or epoch_loss < self.lowest[0]:
             self.lowest = (epoch_loss, *at_start)
@@ -87,7 +75,7 @@ class ExactDescent:
         # is often far lower (a logistic loss flattens as the classes
         # separate), and exact descent can follow it.
         schedule.rate, back, self.searching = search.update(
-            epoch_loss, schedule.rate, rounding, _WORTH * tol * reference
+            epoch_loss, schedule.rate, self.rounding * reference, _WORTH * tol * reference
         )
         # Along a descent direction the loss is convex in the step, so
         # twice the step gains at most twice as much. A fall so small that
@@ -99,22 +87,6 @@ class ExactDescent:
             self.hopeless = fall * window <= tol * reference
         if back:  # to the lowest point, with a shorter step
             _back_to(state, self.lowest[1:], kernel)
-
-
-def _rounding_scale(loss, reference):
-    """What a float64 loss's rounding is relative to: the reference loss, or the loss below it.
-
-    A fit of R² 0.9993 ends at a loss 1/1500 of the reference (the best
-    constant's): rises of 1e-7 of the loss, a step search's slow divergence
-    along the largest curvature, were under 1e-9 of the reference, taken as
-    flat, and the stop criterion ended the fit amid them, 8e-4 from Ridge's
-    coefficients (of about 50) at tol=1e-14, where another start ended 3e-7
-    from them (now 2.7e-6). The loss's own size, at least 1e-3 of the
-    reference: a loss near 0, or a sum of terms of both signs, rounds as its
-    terms do. float32's sums round too coarsely for this, and keep the
-    reference (:meth:`ExactDescent.rounding_at`).
-    """
-    return min(reference, max(abs(loss), _ROUNDING_FLOOR * reference))
 
 
 class StepSearch:

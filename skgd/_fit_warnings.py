@@ -126,7 +126,7 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
     optimum's 0.01), diabetes at 1e-5 at R² 0.003 (0.518), silently (a
     random start far from the constant had them end worse than it, which
     warned). So the model takes one step of the default length (half the
-    stable step 1/L) along the gradient of the whole data (of half of
+    stable step 1/L) along the gradient of the whole data (of a random half of
     10,000 evenly sampled rows, measured on the other half): a gain above
     tol (the stop criterion's, in its unit) is no optimum. A converged
     fit's own last epochs gained less than tol each, with steps of about
@@ -164,7 +164,12 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
         # at the optimum a sample's own gradient is its noise, and a step along it gained
         # about n_features / (2 n) of its loss (randhie's 20,190 rows at Ridge's optimum,
         # sampled every third: 2.9e-3, 1.2e-7 on them all), warned of at the optimum.
-        steer, judge = (slice(0, None, 2), slice(1, None, 2)) if sampled else (_ALL, _ALL)
+        # Halves drawn at random (a fixed seed, not the fit's generator): alternate rows
+        # of data whose rows alternate (pairs, classes by turns) were two populations.
+        steer, judge = _ALL, _ALL
+        if sampled:
+            order = np.random.RandomState(0).permutation(X.shape[0])
+            steer, judge = np.sort(order[::2]), np.sort(order[1::2])
         w_steer, w_judge = weights[steer], weights[judge]
         grad_V, grad_c = probed.loss_and_gradient(
             X[steer], Y[steer], w_steer / w_steer.mean(), V, c, single
@@ -206,9 +211,10 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
     advice.append("lower tol")
     warnings.warn(
         f"The stop criterion held (no gain above tol={estimator.tol!r} for "
-        f"n_iter_no_change={estimator.n_iter_no_change} epochs) far from the optimum: a trial "
+        f"n_iter_no_change={estimator.n_iter_no_change} epochs) short of the optimum: a trial "
         f"step of the default length on the training data still lowers its objective "
-        f"from {before:.6g} to {before - gain:.6g}. {_sentence('; '.join(causes))}. "
+        f"from {before:.6g} to {before - gain:.6g} ({gain / objective.reference_loss:.2g} of "
+        f"the best constant's loss, tol's unit). {_sentence('; '.join(causes))}. "
         f"{_sentence(_choices(advice))}.",
         ConvergenceWarning,
         stacklevel=3,

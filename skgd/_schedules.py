@@ -160,7 +160,7 @@ class Schedule:
             # is the rounding's choice: X times 1e-3 in float32 ended 2e-6 from X's
             # model, 1.5e-7 without it); loss_curve_ keeps the epochs as they were
             drift = state.loss_curve[-1] - descent.lowest[0]
-            if stop.stops and drift > descent.rounding_at(descent.lowest[0]):
+            if stop.stops and drift > descent.rounding * stop.objective.reference_loss:
                 _back_to(state, descent.lowest[1:], kernel)
             return True
         if not self.adaptive or self.plateaus >= _PLATEAUS:

@@ -89,7 +89,14 @@ def test_multi_output_matches_ridge_per_output(scaled_regression):
     assert gd.coef_.shape == (3, X.shape[1]) and gd.intercept_.shape == (3,)
     assert gd.predict(X).shape == (300, 3)
     ridge = Ridge(alpha=gd.alpha * len(X)).fit(X, Y)
-    assert_allclose(gd.coef_, ridge.coef_, rtol=1e-4, atol=1e-6)
+    # within 1e-4 of each output's largest coefficient. Not 1e-6 absolute: a tol under
+    # 1e-9 is not honoured, the step search taking changes of the loss under 1e-9 of
+    # the reference loss (the best constant's, 1500 times this fit's loss) as rounding;
+    # the fit stops amid a slow rise there, 4e-6 from Ridge's near-zero coefficients of
+    # the third output (3e-7 from the old random start, by its path). Measuring rounding
+    # against the loss itself let the compiled and numpy paths decide apart (a review)
+    for gd_coef, ridge_coef in zip(gd.coef_, ridge.coef_, strict=True):
+        assert_allclose(gd_coef, ridge_coef, rtol=1e-4, atol=1e-4 * np.abs(ridge_coef).max())
 
 
 def test_partial_fit_streams_to_the_same_model_as_fit(scaled_regression):
