@@ -127,12 +127,12 @@ class StreamStep:
     def observe(self, V, V_start, c, c_start, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``."""
         n_params = V.size + c.size
-        walk = self.walk if self.walk is not None and self.walk.size == n_params else None
-        walk, square, walk_square = walked(V, V_start, c, c_start, walk)
+        kept = self.walk if self.walk is not None and self.walk.size == n_params else None
+        walk, square, walk_square = walked(V, V_start, c, c_start, kept)
         # (a float: math's test, not a ufunc's)
         if not square > 0 or not math.isfinite(square):
             return  # a call of zero weights, or at a flat point: no evidence
-        if self.walk is None or self.walk.size != n_params:
+        if kept is None:  # (a phase's first call)
             self.squares, self.rows = 0.0, 0
         self.squares += square
         self.walk = walk
