@@ -1117,7 +1117,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
-        objective = Objective(
+        return Objective(
             loss,
             x_mean=x_mean,
             x_scale=x_scale,
@@ -1131,12 +1131,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # suits any scale of y (for the squared error: exactly Ridge's).
             penalty_unit=loss_scale if y_stats is not None else 1.0,
             largest_curvature=largest if capped else None,
+            # (without standardization the origin is 0, not the best constant: diabetes at
+            # standardize=False and a step too short, R² -3.9, beat a prediction of 0)
+            best_constant=np.asarray(y_loc if center is None else center, dtype=dtype),
         )
-        # The best constant prediction, which a fit must beat (warn_if_worse_than_a_constant):
-        # the origin y_loc but without standardization, whose origin is 0 (diabetes at
-        # standardize=False and a step too short: R² -3.9, better than predicting 0, silent)
-        objective.best_constant = np.asarray(y_loc if center is None else center, dtype=dtype)
-        return objective
 
     def _initial_params(self, rng, n_outputs, stats, dtype, loss=None, stream=False):
         """Random parameters: uniform, at ``_START_FRACTION`` of scikit-learn's MLP scale.

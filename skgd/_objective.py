@@ -74,6 +74,10 @@ class Objective:
         A stream's call of a loss with a link: its most curved row's
         curvature at the origin, which caps its step (:meth:`step_cap`).
         None: no cap.
+    best_constant : ndarray of shape (n_outputs,), default=None
+        The best constant prediction, which a fit must beat (see
+        :meth:`constant_and_model_loss`). None: ``y_loc``, as it is when X
+        and y are standardized (unstandardized, the origin is 0).
     """
 
     def __init__(
@@ -90,6 +94,7 @@ class Objective:
         reference_loss,
         penalty_unit=1.0,
         largest_curvature=None,
+        best_constant=None,
     ):
         self.loss = loss
         self.x_mean, self.x_scale = x_mean, x_scale
@@ -102,9 +107,7 @@ class Objective:
         self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
         self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
         self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
-        # the best constant prediction (the estimator sets it where it is not y_loc: X and
-        # y unstandardized, whose origin is 0)
-        self.best_constant = y_loc
+        self.best_constant = y_loc if best_constant is None else best_constant
         # a stream's: the most curved recent row's curvature at the origin, per output
         # (see :meth:`step_cap`); None: no cap
         self.largest_curvature = largest_curvature
