@@ -313,6 +313,48 @@ def test_embedding_regression_learns_the_target_directions(loss):
     assert np.mean(cosine) < 0.01
 
 
+def _cosine_optimum(X, Y, starts=4):
+    """The least mean cosine distance of a linear model with intercept (L-BFGS, a few starts)."""
+    from scipy.optimize import minimize
+
+    Xa = np.c_[(X - X.mean(0)) / X.std(0), np.ones(len(X))]
+    shape = (Xa.shape[1], Y.shape[1])
+
+    def distance(w):
+        return np.mean(CosineDistance().loss(Y, Xa @ w.reshape(shape)))
+
+    rng = np.random.RandomState(0)
+    return min(
+        minimize(distance, rng.normal(size=np.prod(shape)), method="L-BFGS-B").fun
+        for _ in range(starts)
+    )
+
+
+@pytest.mark.parametrize("data", ["linnerud", "diabetes"])
+def test_cosine_on_centred_targets_neither_diverges_nor_stalls(data):
+    # Centred targets put the best constant at the origin, where the cosine
+    # distance's gradient is even: its secant there measured a curvature of
+    # 5e-18, and the first step threw the coefficients to 1e17 ("Training
+    # diverged", or with alpha=0 a fit stuck at 0.663 where L-BFGS reaches 0.436).
+    from sklearn.datasets import load_diabetes, load_linnerud
+
+    if data == "linnerud":
+        X, Y = load_linnerud(return_X_y=True)
+    else:  # the disease score beside the bmi column, each standardized
+        X, target = load_diabetes(return_X_y=True)
+        Y, X = np.c_[target, X[:, 2]], np.delete(X, 2, axis=1)
+    Y = (Y - Y.mean(axis=0)) / Y.std(axis=0)
+    optimum = _cosine_optimum(X, Y)
+    for alpha in [0.0001, 0.0]:
+        model = GDRegressor(loss="cosine", alpha=alpha, random_state=0).fit(X, Y)
+        assert np.abs(model.coef_ * X.std(axis=0)).max() < 1e4  # (in X's spreads; 1e17 before)
+        assert np.mean(CosineDistance().loss(Y, model.predict(X))) < optimum + 0.03
+    stream = GDRegressor(loss="cosine", random_state=0)  # (stuck at 0.988 on diabetes)
+    for _ in range(60):  # (an epoch a call: the fits took 34 to 76)
+        stream.partial_fit(X, Y)
+    assert np.mean(CosineDistance().loss(Y, stream.predict(X))) < optimum + 0.03
+
+
 def test_modified_huber_probabilities_agree_with_the_largest_raw_prediction():
     # clipped alike: two classes at raw >= 1, then every class at raw <= -1
     raw = np.array([[2.0, 3.0, -1.0], [-2.0, -1.5, -5.0], [0.2, 0.5, 0.1]])
