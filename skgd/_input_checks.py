@@ -141,3 +141,19 @@ def valid_as_is(estimator, X, y, y_kinds, y_ndims):
     if not np.logical_and.reduce(np.isfinite(X), axis=None):
         return False
     return y.dtype.kind != "f" or bool(np.logical_and.reduce(np.isfinite(y), axis=None))
+
+
+def with_duplicates_summed(X):
+    """Sparse X whose rows store a column more than once, summed in a copy; any other X as is.
+
+    The statistics square each stored value: a value stored as two halves
+    counted half its square, and the standardization, hence the model,
+    changed (digits stored so: coefficients 0.95 apart, the largest 0.80).
+    Products with X (predictions) sum the parts alike, and need nothing.
+    scipy's ``has_canonical_format`` also asks for sorted indices: rows
+    unsorted but without repeats are copied sorted too, a rare layout.
+    """
+    if sparse.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
