@@ -71,12 +71,15 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
     if not (math.isfinite(epoch_loss) and finite):  # (a number: math's test)
         raise diverged_error(
             epoch, epoch_loss, loss=objective.loss, optimizer=state.optimizer,
-            parameters_finite=finite,
+            parameters_finite=finite, plain_step=settings.curvature is None,
         )  # fmt: skip
     if settings.stop:
         slack = float(np.sum(objective.loss_scale))
         curve = state.loss_curve[first_epoch:] + [epoch_loss]
-        check_diverging(curve, epoch, slack, loss=objective.loss, optimizer=state.optimizer)
+        check_diverging(
+            curve, epoch, slack, loss=objective.loss, optimizer=state.optimizer,
+            plain_step=settings.curvature is None,
+        )  # fmt: skip
 
 
 def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):

@@ -113,7 +113,9 @@ def better(progress, than, tol):
     return neg_loss > than[1]
 
 
-def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=None):
+def check_diverging(
+    curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=None, plain_step=False
+):
     """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
@@ -125,17 +127,24 @@ def check_diverging(curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=Non
     that may start at 0. A NaN loss is divergence. ``floor``, in the units of
     the loss, is the least the bound counts the start as: a rise from near 0
     is judged against it. ``loss``: the loss trained, named by the error if
-    it is a user's (see :func:`diverged_error`), and so ``optimizer``.
+    it is a user's (see :func:`diverged_error`), and so ``optimizer``;
+    ``plain_step``: the error's advice is for γ as the plain step.
     """
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
     if math.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
-        raise diverged_error(epoch, now, loss=loss, optimizer=optimizer)
+        raise diverged_error(epoch, now, loss=loss, optimizer=optimizer, plain_step=plain_step)
 
 
 def diverged_error(
-    epoch, value, before_any_step=False, loss=None, optimizer=None, parameters_finite=True
+    epoch,
+    value,
+    before_any_step=False,
+    loss=None,
+    optimizer=None,
+    parameters_finite=True,
+    plain_step=False,
 ):
     """The error of a loss that grew or is not finite, with what to do.
 
@@ -147,6 +156,10 @@ def diverged_error(
     as a possible cause too; and so is a user's ``optimizer``, whose update
     was tried on one step only (one that gave NaN from its 20th step on was
     reported as a divergence, with a smaller learning rate advised alone).
+    ``plain_step``: γ is the plain step in the units of X and y
+    (``standardize=False``), which scaling X outside does not shorten (a
+    user trial: on diabetes scaled by StandardScaler, the default γ with
+    Nesterov momentum diverged, and the error said to scale X).
     """
     if before_any_step:
         message = (
@@ -156,11 +169,24 @@ def diverged_error(
         )
     else:
         overflowed = "" if parameters_finite else ", coefficients not finite"
-        message = (
-            f"Training diverged at epoch {epoch} (loss={value}{overflowed}); try a smaller "
-            "learning_rate, or scale X with StandardScaler (in a Pipeline; for sparse X, "
-            "MaxAbsScaler), or look for values far larger than the rest."
-        )
+        message = f"Training diverged at epoch {epoch} (loss={value}{overflowed}); "
+        if plain_step:
+            momentum = getattr(optimizer, "momentum", 0.0)
+            lengthened = (
+                f", which momentum={momentum} lengthens {1 / (1 - momentum):.3g} times"
+                if 0 < momentum < 1
+                else ""
+            )
+            message += (
+                "with standardize=False, learning_rate is the plain step in the units of X "
+                f"and y{lengthened}: try a far smaller learning_rate, or standardize=True "
+                "(the default), which sets the step from the data."
+            )
+        else:
+            message += (
+                "try a smaller learning_rate, or scale X with StandardScaler (in a Pipeline; "
+                "for sparse X, MaxAbsScaler), or look for values far larger than the rest."
+            )
     if loss is not None and is_users_loss(loss):
         name = type(loss).__name__
         if math.isfinite(value) and parameters_finite:  # it grew: a gradient that climbs it?

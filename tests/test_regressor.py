@@ -150,9 +150,14 @@ def test_divergence_is_a_clear_error_that_keeps_the_model():
     X = rng.normal(size=(100, 1)) + 0.01 * rng.normal(size=(100, 50))
     y = X.sum(axis=1)
     fresh = GDRegressor(learning_rate=0.5, optimizer="sgd", standardize=False)
-    with pytest.raises(ValueError, match="diverged.*learning_rate.*StandardScaler"):
+    # (X scaled outside changes nothing of a plain step: the error says what does)
+    with pytest.raises(ValueError, match=r"diverged.*plain step.*y: try a far smaller learn"):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coef_")
+    # a user trial: diabetes scaled by StandardScaler, at the default step and momentum
+    X_scaled = StandardScaler().fit_transform(load_diabetes().data)
+    with pytest.raises(ValueError, match="momentum=0.9 lengthens 10 times.*standardize=True"):
+        GDRegressor(standardize=False).fit(X_scaled, load_diabetes().target)
 
     trained = GDRegressor(learning_rate=0.01, random_state=0).fit(X, y)
     before = (
