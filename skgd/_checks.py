@@ -152,10 +152,28 @@ def _describe(value):
     return f"a {type(value).__name__}"
 
 
+def _check_unchanged(name, method, Y, given_Y, raw, given_raw):
+    """Raise if ``loss.method`` wrote into the arrays it was given (copies of the given ones).
+
+    The estimators pass arrays they read again (targets, predictions): a
+    gradient that turned ``y_true`` into the residual in place was told
+    that it climbs its loss, the cause unnamed (a user trial).
+    """
+    for array, given, what in [(Y, given_Y, "y_true"), (raw, given_raw, "raw_prediction")]:
+        if not np.array_equal(array, given, equal_nan=True):
+            raise ValueError(
+                f"{name}.{method}() changed {what} in place; the estimators read it again "
+                "after the call. Compute on copies (y = y_true - raw_prediction, not "
+                "y_true -= raw_prediction)."
+            )
+
+
 def _check_loss(loss, Y, raw):
     name = type(loss).__name__
     n = len(raw)
     shapes = f"y_true of shape {np.shape(Y)} and raw_prediction of shape {raw.shape}"
+    # (copies: a loss that writes into them must not change the user's targets)
+    given_Y, given_raw, Y, raw = Y, raw, np.array(Y), raw.copy()
     try:
         values = loss.loss(Y, raw)
     except Exception as error:
@@ -190,6 +208,7 @@ def _check_loss(loss, Y, raw):
             "training step: check its formula for these targets and predictions."
         )
 
+    _check_unchanged(name, "loss", Y, given_Y, raw, given_raw)
     try:
         gradient = loss.gradient(Y, raw)
     except Exception as error:
@@ -197,6 +216,7 @@ def _check_loss(loss, Y, raw):
             f"{name}.gradient() raised {type(error).__name__}: {error}, given {shapes}; "
             "see skgd.losses for the shapes and encodings the estimators pass."
         ) from error
+    _check_unchanged(name, "gradient", Y, given_Y, raw, given_raw)
     expected = (
         f"{name}.gradient() must return a numpy array of the shape of raw_prediction, "
         f"{raw.shape}: d loss_i / d raw_prediction_i; "

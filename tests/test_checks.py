@@ -641,3 +641,27 @@ def test_a_users_optimizer_giving_nan_in_training_is_named_by_the_error():
     words = r"diverged at epoch .*Or NaNFromStep2, your optimizer, gives NaN or infinity on so"
     with pytest.raises(ValueError, match=words):
         GDClassifier(optimizer=NaNFromStep2(), random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["loss", "gradient"])
+def test_a_users_loss_that_writes_into_its_arguments_is_named_and_harms_no_target(method):
+    # A user trial: a gradient that made y_true the residual in place was
+    # told that it climbs its loss, and the user's own y was changed.
+    class InPlace(SquaredError):
+        def loss(self, y_true, raw_prediction):
+            if method == "loss":
+                y_true -= raw_prediction
+            return super().loss(y_true, raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            if method == "gradient":
+                y_true -= raw_prediction
+                y_true *= -1
+                return y_true
+            return super().gradient(y_true, raw_prediction)
+
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    given = y.copy()
+    with pytest.raises(ValueError, match=f"InPlace.{method}\\(\\) changed y_true in place"):
+        GDRegressor(loss=InPlace()).fit(X, y)
+    np.testing.assert_array_equal(y, given)
