@@ -26,7 +26,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     weight 3 is split exactly as three copies of it would be. Within each
     class, distinct samples are taken in key order until the held-out weight
     reaches its share, always leaving one for training; a class with a
-    single distinct sample trains. Raises ValueError when nothing is held out.
+    single distinct sample trains. Raises ValueError when nothing is held
+    out, or, without ``stratify`` (a regressor), a single sample.
     """
     keys = _row_keys(X, Y, rng)
     groups = Y if stratify else np.zeros(len(Y))
@@ -47,6 +48,14 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         raise ValueError(
             f"validation_fraction={fraction} holds out nothing from n_samples = {len(Y)}: "
             f"{what} with a single distinct sample. Use more data, or early_stopping=False."
+        )
+    if not stratify and len(np.unique(keys[val])) < 2:
+        # (R², the regressor's score, is undefined on one sample: every epoch scored 0,
+        # and early stopping followed nothing, silently)
+        raise ValueError(
+            f"validation_fraction={fraction} holds out a single sample of n_samples = "
+            f"{len(Y)}: R², which early stopping follows, is undefined on one. Raise "
+            "validation_fraction to hold out two samples at least, or use early_stopping=False."
         )
     train = ~val
     validation = (X[val], Y[val], sample_weight[val])

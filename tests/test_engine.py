@@ -535,6 +535,20 @@ def test_a_split_that_holds_out_nothing_is_a_clear_error():
         GDClassifier(early_stopping=True).fit(X, y)  # copies stay together: nothing to hold
 
 
+def test_a_regressors_split_of_a_single_held_out_sample_is_a_clear_error():
+    # A user trial: validation_fraction=1e-9 held out one row of diabetes; its R² scored
+    # every epoch 0, and early stopping followed nothing, silently.
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match="holds out a single sample.*R².*undefined"):
+        GDRegressor(early_stopping=True, validation_fraction=1e-9).fit(X, y)
+    # two copies of one sample are one sample too
+    X2, y2 = np.vstack([X, X[:1]]), np.r_[y, y[:1]]
+    with pytest.raises(ValueError, match="holds out a single sample"):
+        GDRegressor(early_stopping=True, validation_fraction=1e-9).fit(X2, y2)
+    model = GDRegressor(early_stopping=True, validation_fraction=0.005, random_state=0)
+    assert model.fit(X, y).n_iter_ > 0  # (3 rows held out: a score)
+
+
 def test_a_class_with_one_distinct_sample_trains_and_others_are_held_out():
     X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
     X, y = np.vstack([X, np.ones((3, X.shape[1]))]), np.concatenate([y, [3, 3, 3]])
