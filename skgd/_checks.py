@@ -303,7 +303,8 @@ def _check_bounded(loss, Y, raw):
             return  # (what _check_loss judges, or flat here)
         direction = gradient / size
         unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
-        # (rows NaN there aside: 0 * log(0) on the other class, in a naive BCE)
+        # (rows NaN or +inf there aside: 0 * log(0), or log1p(exp(r)), on the other class
+        # in a naive BCE)
         means = [_mean_of_numbers(loss.loss(Y, raw - far * unit * direction)) for far in _FAR]
     except Exception:
         return
@@ -323,9 +324,15 @@ def _check_bounded(loss, Y, raw):
 
 
 def _mean_of_numbers(values):
-    """The mean of ``values`` that are not NaN (NaN if none is)."""
+    """The mean of ``values`` that are neither NaN nor +inf (NaN if none is).
+
+    A row whose loss overflowed upwards shows no fall: ``log1p(exp(r))`` in
+    a naive binary cross-entropy overflows on the other class's rows, and
+    its mean hid the linear fall on -1 (a user trial: the fit diverged at
+    epoch 26 where ``np.logaddexp(0, r)`` was refused before training).
+    """
     values = np.asarray(values, dtype=float)
-    numbers = values[~np.isnan(values)]
+    numbers = values[~np.isnan(values) & (values != np.inf)]
     return float(np.mean(numbers)) if numbers.size else np.nan
 
 

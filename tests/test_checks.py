@@ -539,6 +539,13 @@ def test_a_users_loss_that_falls_without_limit_is_refused_before_training(sorted
     with pytest.raises(ValueError, match=r"LogsOfSigmoids.loss\(\) falls without limit"):
         GDClassifier(loss=LogsOfSigmoids(), random_state=0).fit(X, y)
 
+    class Log1pOfExp(CrossEntropyFor01):  # (+inf on +1 far out: diverged at epoch 26)
+        def loss(self, y_true, raw_prediction):
+            return np.log1p(np.exp(raw_prediction)) - y_true * raw_prediction
+
+    with pytest.raises(ValueError, match=r"Log1pOfExp.loss\(\) falls without limit"):
+        GDClassifier(loss=Log1pOfExp(), random_state=0).fit(X, y)
+
 
 def test_a_users_regression_loss_with_a_lowest_value_passes_the_bound_check():
     # far from its minimum a loss may fall as fast as a line over the first
