@@ -1342,10 +1342,15 @@ def _as_init(values, name, shape):
     if shape[0] == 1 and values.size == math.prod(shape):
         values = values.reshape(shape)
     if values.shape != shape:
-        accepted = f"{shape} or {shape[1:]}" if shape[0] == 1 else f"{shape}"
+        form = "(n_outputs, n_features)" if len(shape) == 2 else "(n_outputs,)"
+        any_shape = (
+            f", or any shape of its {math.prod(shape)} value{'s' if math.prod(shape) > 1 else ''} "
+            "(one output)"
+            if shape[0] == 1
+            else ""
+        )
         raise ValueError(
-            f"{name} has shape {values.shape}; the model needs shape {accepted} "
-            "(n_outputs, n_features) for coef_init, (n_outputs,) for intercept_init."
+            f"{name} has shape {values.shape}; the model needs {form} = {shape}{any_shape}."
         )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{name} contains NaN or infinity.")

@@ -125,7 +125,10 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         consecutive epochs. Relative, so that a target of any scale stops
         alike. ``None`` runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=5
-        Epochs without improvement that stop the training.
+        Epochs without improvement that make a plateau. With the default
+        ``schedule="adaptive"`` a plateau first grows the batch (see
+        ``schedule``), early stopping's too, and the plateau at the whole
+        data stops the training; with the other schedules, the first one.
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data (stratified),
         score it after each epoch with the estimator's ``score``, stop when
@@ -175,7 +178,10 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         ``partial_fit`` too, across calls). The mean of a noisy constant-step
         descent is closer to the optimum than its last iterate. It costs one
         pass over the coefficients a batch, so on sparse X it gives up the
-        O(non-zeros) update.
+        O(non-zeros) update; and L1's exact zeros, as scikit-learn's does (a
+        mean of iterates that were zero at times is not: diabetes at
+        ``penalty="l1", alpha=0.1``, 10 non-zero coefficients where the last
+        iterate has 4).
     verbose : int, default=0
         If positive, print one line per epoch.
     class_weight : dict, "balanced" or None, default=None

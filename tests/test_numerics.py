@@ -250,9 +250,14 @@ def test_coef_init_and_intercept_init_are_used_on_a_warm_start():
 
 def test_coef_init_of_the_wrong_size_is_refused_on_a_warm_start():
     model = GDRegressor(warm_start=True, random_state=0, max_iter=5).fit(X, Y)
-    with pytest.raises(ValueError, match=r"coef_init has shape \(2,\); the model needs shape"):
+    with pytest.raises(
+        ValueError,
+        match=r"coef_init has shape \(2,\); the model needs \(n_outputs, n_features\) = ",
+    ):
         model.fit(X, Y, coef_init=[1.0, 2.0])
-    with pytest.raises(ValueError, match=r"intercept_init has shape \(2,\)"):
+    # (the intercept's shapes alone: a user trial read the coefficients' mixed into them)
+    message = r"intercept_init has shape \(2,\); the model needs \(n_outputs,\) = \(1,\), or"
+    with pytest.raises(ValueError, match=message):
         model.fit(X, Y, intercept_init=[1.0, 2.0])
 
 
@@ -610,7 +615,9 @@ def test_coef_init_of_the_right_size_but_another_shape_is_refused():
     X_iris, y_iris = load_iris(return_X_y=True)
     model = GDClassifier(random_state=0).fit(X_iris, y_iris)
     for wrong in [model.coef_.T, model.coef_.ravel(), model.coef_[..., None]]:
-        with pytest.raises(ValueError, match=r"coef_init has shape .*needs shape \(3, 4\)"):
+        with pytest.raises(
+            ValueError, match=r"coef_init has shape .*needs \(n_outputs, n_features\) = \(3, 4\)\."
+        ):
             GDClassifier(random_state=0).fit(X_iris, y_iris, coef_init=wrong)
     started = GDClassifier(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
     started.fit(X_iris, y_iris, coef_init=model.coef_, intercept_init=model.intercept_)
