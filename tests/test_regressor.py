@@ -691,3 +691,23 @@ def test_a_fit_without_standardization_worse_than_the_best_constant_is_warned_of
         fitted = short.set_params(learning_rate=0.5).fit(X, y)
     assert fitted.score(X, y) > 0.45
     assert not [w for w in caught if "constant prediction" in str(w.message)]
+
+
+def test_a_fit_without_standardization_stopped_short_is_warned_of():
+    # The trial step was taken with a measured curvature only: diabetes at
+    # standardize=False and learning_rate=0.01 stopped at R² 0.04 (0.52 exact),
+    # better than a constant, silently.
+    X, y = load_diabetes(return_X_y=True)
+    short = GDRegressor(standardize=False, optimizer="sgd", learning_rate=0.01, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"short of the optimum.*plain step.*standardize"):
+        short.fit(X, y)
+    assert short.score(X, y) < 0.1
+    # on X scaled outside, a step short for it is told, and one long enough is not
+    X = StandardScaler().fit_transform(X)
+    with pytest.warns(ConvergenceWarning, match="short of the optimum"):
+        short.set_params(learning_rate=0.001).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = short.set_params(learning_rate=0.1).fit(X, y)
+    assert fitted.score(X, y) > 0.5
+    assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
