@@ -134,7 +134,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         that score stops improving, and keep the best coefficients seen.
         Not available in ``partial_fit``.
     validation_fraction : float, default=0.1
-        The share of the training data held out by ``early_stopping``.
+        The share of the training data held out by ``early_stopping``: two
+        samples at least, as R² is undefined on one.
     alpha : float, default=0.0001
         Strength of the penalty, on the standardized problem (y over its
         standard deviation s, unless the loss has a link), so that one

@@ -15,6 +15,9 @@ from ._standardize import rows_per_block
 _DIVERGENCE_FACTOR = 10.0
 # Scores closer than this, relative, are equal but for rounding.
 _ROUNDING = 1e-9
+# A regressor's early stopping holds out at least this many distinct samples (see
+# split_validation)
+_LEAST_HELD_OUT = 2
 
 
 def split_validation(X, Y, sample_weight, rng, fraction, stratify):
@@ -26,8 +29,11 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     weight 3 is split exactly as three copies of it would be. Within each
     class, distinct samples are taken in key order until the held-out weight
     reaches its share, always leaving one for training; a class with a
-    single distinct sample trains. Raises ValueError when nothing is held
-    out, or, without ``stratify`` (a regressor), a single sample.
+    single distinct sample trains. Without ``stratify`` (a regressor) two
+    samples at least are held out: R² is undefined on one (diabetes at
+    ``validation_fraction=1e-9`` scored every epoch 0, and early stopping
+    followed nothing, silently). Raises ValueError when nothing is held
+    out, or a regressor's single sample (data of two distinct samples).
     """
     keys = _row_keys(X, Y, rng)
     groups = Y if stratify else np.zeros(len(Y))
@@ -40,6 +46,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         weights = np.bincount(of_row, weights=sample_weight[members])
         before = np.cumsum(weights) - weights  # the weight of the samples before each
         taken = before < fraction * weights.sum()
+        if not stratify:  # (R², a regressor's score, is undefined on one sample)
+            taken[:_LEAST_HELD_OUT] = True
         taken[-1] = False  # one sample, at least, trains
         val[members] = taken[of_row]
     if not val.any():
@@ -49,13 +57,11 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
             f"validation_fraction={fraction} holds out nothing from n_samples = {len(Y)}: "
             f"{what} with a single distinct sample. Use more data, or early_stopping=False."
         )
-    if not stratify and len(np.unique(keys[val])) < 2:
-        # (R², the regressor's score, is undefined on one sample: every epoch scored 0,
-        # and early stopping followed nothing, silently)
+    if not stratify and len(np.unique(keys[val])) < _LEAST_HELD_OUT:
         raise ValueError(
-            f"validation_fraction={fraction} holds out a single sample of n_samples = "
-            f"{len(Y)}: R², which early stopping follows, is undefined on one. Raise "
-            "validation_fraction to hold out two samples at least, or use early_stopping=False."
+            f"early stopping holds out a single sample of n_samples = {len(Y)} (two distinct "
+            "samples): R², which it follows, is undefined on one. Use more data, or "
+            "early_stopping=False."
         )
     train = ~val
     validation = (X[val], Y[val], sample_weight[val])

@@ -535,18 +535,20 @@ def test_a_split_that_holds_out_nothing_is_a_clear_error():
         GDClassifier(early_stopping=True).fit(X, y)  # copies stay together: nothing to hold
 
 
-def test_a_regressors_split_of_a_single_held_out_sample_is_a_clear_error():
+def test_a_regressors_split_holds_out_two_samples_at_least():
     # A user trial: validation_fraction=1e-9 held out one row of diabetes; its R² scored
     # every epoch 0, and early stopping followed nothing, silently.
     X, y = load_diabetes(return_X_y=True)
+    _, _, _, (_, y_val, _) = split_validation(
+        X, y, np.ones(len(y)), np.random.RandomState(0), 1e-9, stratify=False
+    )
+    assert len(y_val) == 2
+    model = GDRegressor(early_stopping=True, validation_fraction=1e-9, random_state=0)
+    assert len(set(model.fit(X, y).validation_scores_)) > 1  # (a score that moves)
+    # two copies of one sample are one sample: two distinct samples hold out one
+    X2, y2 = np.vstack([X[:2], X[:1]]), np.r_[y[:2], y[:1]]
     with pytest.raises(ValueError, match="holds out a single sample.*R².*undefined"):
-        GDRegressor(early_stopping=True, validation_fraction=1e-9).fit(X, y)
-    # two copies of one sample are one sample too
-    X2, y2 = np.vstack([X, X[:1]]), np.r_[y, y[:1]]
-    with pytest.raises(ValueError, match="holds out a single sample"):
-        GDRegressor(early_stopping=True, validation_fraction=1e-9).fit(X2, y2)
-    model = GDRegressor(early_stopping=True, validation_fraction=0.005, random_state=0)
-    assert model.fit(X, y).n_iter_ > 0  # (3 rows held out: a score)
+        GDRegressor(early_stopping=True).fit(X2, y2)
 
 
 def test_a_class_with_one_distinct_sample_trains_and_others_are_held_out():
