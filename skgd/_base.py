@@ -542,16 +542,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             V, c = self._initial_params(rng, n_outputs, stats, dtype, objective.loss, incremental)
             if incremental:  # one chunk's statistics may be far from the stream's
                 V[...] = 0
-                y_stats = stats[1]
-                if y_stats is not None and self.fit_intercept:
-                    # Targets that do not vary (a first row) are their own best
-                    # constant, and give y no spread: its unit is then 1 in y's
-                    # units, whatever their scale. A random intercept there, which
-                    # the call's step took back only in part, started a stream of
-                    # targets near 1e-6 0.02 from them, and its later calls never
-                    # came back (diabetes' targets times 1e-6: R² -61, 0.45 at
-                    # their own scale). At 0, the model is the targets' constant.
-                    c[y_stats.constant(True)] = 0
+            y_stats = stats[1]
+            if y_stats is not None and self.fit_intercept:
+                # Targets that do not vary (a stream's first row, or an output of
+                # one value) are their own best constant, and give y no spread:
+                # its unit is then 1 in y's units, whatever their scale. A random
+                # intercept there, which a stream's step took back only in part,
+                # started a stream of targets near 1e-6 0.02 from them, and its
+                # later calls never came back (diabetes' targets times 1e-6: R²
+                # -61, 0.45 at their own scale); a fit's random coefficients, which
+                # a kinked loss's steps of a unit never settle, predicted a
+                # constant output of 3.0 between 2.97 and 3.09 (absolute error).
+                # At 0, the model is the targets' constant, where such a loss's
+                # gradient is 0.
+                constant = y_stats.constant(True)
+                V[constant] = 0
+                c[constant] = 0
         if continuing or coef_init is not None or intercept_init is not None:
             if continuing:  # from the last iterate (coef_ is the average when averaging)
                 W_model = self._W
