@@ -47,6 +47,8 @@ CHECK_ROWS = 5
 # first rows and on a row of each target value (at most _FEW_VALUES, found in a
 # sample of at most _SAMPLE_ROWS rows)
 _FAR = (1e2, 1e3, 1e4)
+# ... on the rows that move this share of the longest move at least
+_FAR_ENOUGH = 0.1
 _FEW_VALUES = 20
 
 
@@ -303,14 +305,25 @@ def _check_bounded(loss, Y, raw):
             return  # (what _check_loss judges, or flat here)
         direction = gradient / size
         unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
-        # (rows NaN or +inf there aside: 0 * log(0), or log1p(exp(r)), on the other class
-        # in a naive BCE)
-        means = [_mean_of_numbers(loss.loss(Y, raw - far * unit * direction)) for far in _FAR]
+        losses = [loss.loss(Y, raw - far * unit * direction) for far in _FAR]
+        losses = np.array([np.asarray(values, dtype=float) for values in losses])
     except Exception:
         return
+    if losses.shape != (len(_FAR), len(raw)):
+        return  # (what _check_loss judges)
+    # The rows that went far (a tenth of the longest move at least: where another row's
+    # gradient is huge, cosh(r - y)'s, a row moved by 1e-16 of a unit looks straight)
+    # and are numbers all along: not NaN (0 * log(0) on the other class in a naive
+    # BCE) nor overflowed upwards (log1p(exp(r)) there, whose +inf hid the fall on -1
+    # in the mean); a row's -inf is a fall without limit
+    far = np.abs(direction).reshape(len(raw), -1).max(axis=1) >= _FAR_ENOUGH
+    rows = far & ~np.any(np.isnan(losses) | (losses == np.inf), axis=0)
+    if not rows.any():
+        return
+    means = losses[:, rows].mean(axis=1)
     falls = means[0] - means[1], means[1] - means[2]
     # (or reaches -inf on the way: log(sigmoid) written naively falls so on -1)
-    endless = means[0] > -np.inf and -np.inf in means and not np.isnan(means).any()
+    endless = means[0] > -np.inf and -np.inf in means
     if endless or np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
         name = type(loss).__name__
         raise ValueError(
@@ -321,19 +334,6 @@ def _check_bounded(loss, Y, raw):
             "(GDClassifier passes binary targets as -1 and +1, and K classes as 0..K-1, "
             "see skgd.losses: a loss written for 0/1 labels falls without limit on -1)."
         )
-
-
-def _mean_of_numbers(values):
-    """The mean of ``values`` that are neither NaN nor +inf (NaN if none is).
-
-    A row whose loss overflowed upwards shows no fall: ``log1p(exp(r))`` in
-    a naive binary cross-entropy overflows on the other class's rows, and
-    its mean hid the linear fall on -1 (a user trial: the fit diverged at
-    epoch 26 where ``np.logaddexp(0, r)`` was refused before training).
-    """
-    values = np.asarray(values, dtype=float)
-    numbers = values[~np.isnan(values) & (values != np.inf)]
-    return float(np.mean(numbers)) if numbers.size else np.nan
 
 
 def check_user_proba(loss, proba, n_classes):

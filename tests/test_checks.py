@@ -560,6 +560,26 @@ def test_a_users_regression_loss_with_a_lowest_value_passes_the_bound_check():
         _checks.check_user_loss(Pinball(1.5), y, 1, single=True, dtype=np.float64)
 
 
+def test_a_users_loss_of_exponential_walls_passes_the_bound_check():
+    # A review: the row of the largest gradient overflows far out, and the others,
+    # moved by its normalized direction, by 1e-16 of a unit, fell as a line: cosh(r - y)
+    # on diabetes' centred targets was refused as falling without limit.
+    from sklearn.datasets import load_diabetes
+
+    class CoshLoss(Loss):
+        def loss(self, y_true, raw_prediction):
+            return np.cosh(raw_prediction - y_true) - 1
+
+        def gradient(self, y_true, raw_prediction):
+            return np.sinh(raw_prediction - y_true)
+
+    X, y = load_diabetes(return_X_y=True)
+    y = y - y.mean()
+    _checks.check_user_loss(CoshLoss(), y, 1, single=True, dtype=np.float64)
+    model = GDRegressor(loss=CoshLoss(), max_iter=5, tol=None, random_state=0)
+    assert np.all(np.isfinite(model.fit(X, y / y.std()).coef_))
+
+
 def test_a_users_proba_must_return_each_class_probability():
     # predict_proba returned what proba() returned: a sigmoid's (n,) column went
     # out as it was, where scikit-learn's scorers and calibration read (n, 2)
@@ -650,7 +670,7 @@ def test_a_users_optimizer_giving_nan_in_training_is_named_by_the_error():
         GDClassifier(optimizer=NaNFromStep2(), random_state=0).fit(X, y)
 
 
-@pytest.mark.parametrize("method", ["loss", "gradient"])
+@pytest.mark.parametrize("method", ["loss", "gradient", "raw_prediction"])
 def test_a_users_loss_that_writes_into_its_arguments_is_named_and_harms_no_target(method):
     # A user trial: a gradient that made y_true the residual in place was
     # told that it climbs its loss, and the user's own y was changed.
@@ -658,6 +678,8 @@ def test_a_users_loss_that_writes_into_its_arguments_is_named_and_harms_no_targe
         def loss(self, y_true, raw_prediction):
             if method == "loss":
                 y_true -= raw_prediction
+            if method == "raw_prediction":
+                raw_prediction *= 2.0
             return super().loss(y_true, raw_prediction)
 
         def gradient(self, y_true, raw_prediction):
@@ -669,6 +691,7 @@ def test_a_users_loss_that_writes_into_its_arguments_is_named_and_harms_no_targe
 
     X, y = make_regression(n_samples=50, n_features=3, random_state=0)
     given = y.copy()
-    with pytest.raises(ValueError, match=f"InPlace.{method}\\(\\) changed y_true in place"):
+    called, what = (method, "y_true") if method != "raw_prediction" else ("loss", method)
+    with pytest.raises(ValueError, match=f"InPlace.{called}\\(\\) changed {what} in place"):
         GDRegressor(loss=InPlace()).fit(X, y)
     np.testing.assert_array_equal(y, given)
