@@ -82,7 +82,9 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
         )  # fmt: skip
 
 
-def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, single, first, epoch):
+def _check_stream_batch(
+    objective, X, Y, weights, order, batch_size, state, single, first, epoch, plain_step=False
+):
     """Raise if a stream's call diverged, judged on its first batch; else return the model.
 
     A fit is judged on its epochs, a stream's call on its first batch. A
@@ -107,7 +109,7 @@ def _check_stream_batch(objective, X, Y, weights, order, batch_size, state, sing
     slack = _sum(objective.loss_scale) * batch_weight
     check_diverging(
         [first, after], epoch, slack=slack, floor=floor, loss=objective.loss,
-        optimizer=state.optimizer,
+        optimizer=state.optimizer, plain_step=plain_step,
     )  # fmt: skip
     return model
 

@@ -212,8 +212,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             state.loss_curve.append(float(epoch_loss))
             if not settings.stop:  # a stream's call: judged on its first batch
                 model = _check_stream_batch(
-                    objective, X, Y, weights, order, batch_size, state, single, first_loss, epoch
-                )
+                    objective, X, Y, weights, order, batch_size, state, single, first_loss, epoch,
+                    plain_step=settings.curvature is None,
+                )  # fmt: skip
             if schedule.streams:  # how far this call moved, for the stream's schedule
                 state.stream.observe(state.V, at_start[0], state.c, at_start[1], n_samples)
 

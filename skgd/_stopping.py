@@ -171,10 +171,11 @@ def diverged_error(
     as a possible cause too; and so is a user's ``optimizer``, whose update
     was tried on one step only (one that gave NaN from its 20th step on was
     reported as a divergence, with a smaller learning rate advised alone).
-    ``plain_step``: γ is the plain step in the units of X and y
-    (``standardize=False``), which scaling X outside does not shorten (a
-    user trial: on diabetes scaled by StandardScaler, the default γ with
-    Nesterov momentum diverged, and the error said to scale X).
+    ``plain_step``: γ is a step in the units of X and y
+    (``standardize=False``), not a share of the stable step (a user trial:
+    on diabetes scaled by StandardScaler, the default γ with Nesterov
+    momentum diverged, and the error said to scale X). Nothing is read of
+    the optimizer for it: a user's ``momentum`` may be anything.
     """
     if before_any_step:
         message = (
@@ -186,16 +187,11 @@ def diverged_error(
         overflowed = "" if parameters_finite else ", coefficients not finite"
         message = f"Training diverged at epoch {epoch} (loss={value}{overflowed}); "
         if plain_step:
-            momentum = getattr(optimizer, "momentum", 0.0)
-            lengthened = (
-                f", which momentum={momentum} lengthens {1 / (1 - momentum):.3g} times"
-                if 0 < momentum < 1
-                else ""
-            )
             message += (
-                "with standardize=False, learning_rate is the plain step in the units of X "
-                f"and y{lengthened}: try a far smaller learning_rate, or standardize=True "
-                "(the default), which sets the step from the data."
+                "with standardize=False, learning_rate is a step in the units of X and y as "
+                "they are, not a share of the stable step (momentum makes the stable step "
+                "shorter still): try a far smaller learning_rate, or standardize=True (the "
+                "default), which measures the stable step on the data."
             )
         else:
             message += (

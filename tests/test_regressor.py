@@ -151,13 +151,19 @@ def test_divergence_is_a_clear_error_that_keeps_the_model():
     y = X.sum(axis=1)
     fresh = GDRegressor(learning_rate=0.5, optimizer="sgd", standardize=False)
     # (X scaled outside changes nothing of a plain step: the error says what does)
-    with pytest.raises(ValueError, match=r"diverged.*plain step.*y: try a far smaller learn"):
+    with pytest.raises(
+        ValueError, match=r"diverged.*standardize=False.*units of X.*try a far smaller learn"
+    ):
         fresh.fit(X, y)
     assert not hasattr(fresh, "coef_")
     # a user trial: diabetes scaled by StandardScaler, at the default step and momentum
     X_scaled = StandardScaler().fit_transform(load_diabetes().data)
-    with pytest.raises(ValueError, match="momentum=0.9 lengthens 10 times.*standardize=True"):
+    with pytest.raises(ValueError, match="not a share of the stable step.*standardize=True"):
         GDRegressor(standardize=False).fit(X_scaled, load_diabetes().target)
+    # a stream's call too (a review: its first batch's check said to scale X)
+    stream = GDRegressor(standardize=False, learning_rate=0.9, optimizer="sgd")
+    with pytest.raises(ValueError, match="not a share of the stable step"):
+        stream.partial_fit(10 * X_scaled[:50], load_diabetes().target[:50])
 
     trained = GDRegressor(learning_rate=0.01, random_state=0).fit(X, y)
     before = (
