@@ -1349,12 +1349,11 @@ def _as_init(values, name, shape):
         values = values.reshape(shape)
     if values.shape != shape:
         form = "(n_outputs, n_features)" if len(shape) == 2 else "(n_outputs,)"
-        any_shape = (
-            f", or any shape of its {math.prod(shape)} value{'s' if math.prod(shape) > 1 else ''} "
-            "(one output)"
-            if shape[0] == 1
-            else ""
-        )
+        size = math.prod(shape)
+        any_shape = ""  # (one output's values take any shape of their size)
+        if shape[0] == 1:
+            any_shape = ", or one number" if size == 1 else f", or any shape of {size} values"
+
         raise ValueError(
             f"{name} has shape {values.shape}; the model needs {form} = {shape}{any_shape}."
         )
