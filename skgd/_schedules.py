@@ -61,11 +61,13 @@ class Schedule:
         self.rate = settings.learning_rate
         self.plateaus = 0  # seen by the "adaptive" schedule
         averages = state.average_from != np.inf  # (averaging keeps one plain step)
-        if settings.resume is not None and self.adaptive and settings.stop and not averages:
+        self.resumed = settings.resume is not None and self.adaptive and settings.stop
+        self.resumed = self.resumed and not averages
+        if self.resumed:
             # a warm start of the same problem goes on from the stage its fit ended at: from
             # a converged model, batches of 32 at the full step took diabetes' objective
             # 10% above the optimum in one epoch, and 23 epochs to come back
-            self.batch_size, self.rate, self.plateaus = settings.resume
+            self.batch_size, self.rate, self.plateaus = settings.resume[:3]
         self.stable_step = _largest_stable_step(
             settings, n_samples, self.batch_size, self.optimizer
         )
