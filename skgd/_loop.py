@@ -241,7 +241,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
 
     whole = schedule.batch_size >= n_samples
     if settings.stop and not converged and descent.adapts and whole and descent.lowest is not None:
-        descent.last_step_checked(state, X, Y, weights, single, kernel)
+        descent.last_step_checked(state, X, Y, weights, single, kernel, schedule)
     if undone is not None and stop.kept is None:  # (early stopping keeps its best model)
         _ended_undone(undone, settings.max_epochs, len(state.loss_curve) > first_epoch)
     stop.keep_best(state)
@@ -379,7 +379,8 @@ class StopCriterion:
         criterion starts afresh, at its stage), nor at the whole data (see
         :meth:`carried`), nor with another tol or n_iter_no_change.
         """
-        carried = settings.resume[3]
+        # (a model pickled before the criterion was kept has a stage of three)
+        carried = settings.resume[3] if len(settings.resume) > 3 else None
         if carried is None or carried[5:] != (settings.tol, settings.n_iter_no_change):
             return
         self.best, self.no_improvement, self.last = carried[:3]

@@ -604,24 +604,45 @@ def test_a_warm_start_on_the_same_data_goes_on_from_where_its_fit_ended():
         assert same if len(data[1]) == 300 else not same
 
 
-@pytest.mark.parametrize("max_iter", [1, 5])
-def test_a_loop_of_short_warm_fits_converges_as_one_fit(max_iter):
+@pytest.mark.parametrize(
+    "max_iter, rows, params",
+    [(1, None, {}), (5, None, {}), (1, 30, {"loss": "huber"}), (1, None, {"optimizer": "adam"})],
+)
+def test_a_loop_of_short_warm_fits_reaches_one_fits_model(max_iter, rows, params):
     # A user trial: warm fits of one epoch each (the usual way to score a model epoch
     # by epoch) never saw n_iter_no_change epochs in one fit, so the schedule never left
     # batches of 32 at the full step: training R² between 0.41 and 0.51 after 40 calls
     # on diabetes, where one fit reaches 0.518; and a fit of 5 epochs returned the step
-    # its last exact epoch doubled, unmeasured (R² 0.34 once).
+    # its last exact epoch doubled, unmeasured (R² 0.34 once). A review: going back from
+    # that step at the same step length froze one-epoch loops in exact descent (Huber's
+    # loss on 30 rows: 0.41 at every call from the third, one fit's 0.65; Adam: 0.41).
     from sklearn.datasets import load_diabetes
 
     X, y = load_diabetes(return_X_y=True)
-    optimum = GDRegressor(tol=1e-6, random_state=0).fit(X, y).score(X, y)
-    model = GDRegressor(warm_start=True, max_iter=max_iter, random_state=0)
+    X, y = X[:rows], y[:rows]
+    one_fit = GDRegressor(tol=1e-6, random_state=0, **params).fit(X, y).score(X, y)
+    model = GDRegressor(warm_start=True, max_iter=max_iter, random_state=0, **params)
     scores = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(200 // max_iter):
+        for _ in range(300 // max_iter):
             scores.append(model.fit(X, y).score(X, y))
-    assert min(scores[len(scores) // 4 :]) > optimum - 0.002
+    assert min(scores[len(scores) // 2 :]) > one_fit - 0.003
+
+
+def test_a_warm_model_pickled_before_its_criterion_was_kept_fits_on():
+    # A review: the stage grew a fourth item; a model pickled with three crashed the
+    # next warm fit (IndexError)
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(warm_start=True, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        key, stage = model._warm_stage
+        model._warm_stage = (key, stage[:3])  # (as an earlier version left it)
+        assert model.fit(X, y).n_iter_ == 2
 
 
 @pytest.mark.parametrize("form", ["dense", "sparse"])
