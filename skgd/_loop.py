@@ -119,9 +119,10 @@ class Settings(NamedTuple):
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
-    # that fit ended, (batch_size, rate, plateaus, criterion), to go on from (see
+    # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
     # BaseGD._stage); criterion: where the stop criterion was, if max_iter ended that
-    # fit (see StopCriterion.carried), else None
+    # fit among batches (see StopCriterion.carried), else None; search: where exact
+    # descent's step search was, if max_iter ended it at the whole data
     resume: tuple = None
 
 
@@ -148,6 +149,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     stop = StopCriterion(settings, objective, validate, measure)
     if schedule.resumed and validate is None:
         stop.go_on(settings, schedule)
+        if len(settings.resume) > 4 and schedule.batch_size >= n_samples:
+            descent.go_on(settings.resume[4])
     recovery = Recovery(settings, state)
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
@@ -241,7 +244,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
 
     whole = schedule.batch_size >= n_samples
     if settings.stop and not converged and descent.adapts and whole and descent.lowest is not None:
-        descent.last_step_checked(state, X, Y, weights, single, kernel, schedule)
+        descent.last_step_checked(state, X, Y, weights, single, kernel, schedule, stop.tol)
     if undone is not None and stop.kept is None:  # (early stopping keeps its best model)
         _ended_undone(undone, settings.max_epochs, len(state.loss_curve) > first_epoch)
     stop.keep_best(state)
@@ -256,6 +259,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             schedule.rate,
             schedule.plateaus,
             None if converged else stop.carried(settings, schedule),
+            None if converged or not whole else descent.carried(),
         ),  # fmt: skip
         # the last stage's noise: its step over its batch size (a stream that goes on from
         # the fit starts there, see skgd._schedules.continued_stream_fraction)
