@@ -361,10 +361,11 @@ class StopCriterion:
     def carried(self, settings, schedule):
         """Where the criterion and its stage are, for a warm start that goes on (see go_on).
 
-        None at the whole data: exact descent's lowest point and step search
-        start afresh with each fit, and a count carried on stopped a warm fit
-        after one epoch of a doubled step, at its overshoot (diabetes: R²
-        0.492 after fits at 0.517).
+        None at the whole data, whose exact descent measures its plateau on
+        its own lowest point, which each fit finds afresh (its step search
+        goes on: :meth:`skgd._exact_descent.ExactDescent.carried`): a count
+        carried there stopped a warm fit after one epoch of a doubled step,
+        at its overshoot (diabetes: R² 0.492 after fits at 0.517).
         """
         if schedule.batch_size >= schedule.n_samples:
             return None
