@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import check_user_proba
+from ._checks import check_user_proba, is_users_loss
 from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
@@ -580,6 +580,13 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.
 
+        With ``loss="log_loss"`` (or a loss with a ``log_proba`` method) it
+        is computed from the decision function directly: finite where a
+        probability underflows to 0 (a margin beyond about 745), where
+        ``np.log(predict_proba(X))`` gives ``-inf``. Other losses give the
+        log of ``predict_proba``: ``-inf`` where a probability is exactly 0,
+        as ``"modified_huber"``'s are beyond its margin.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -590,8 +597,16 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class, in the order of ``classes_``.
         """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
+        check_is_fitted(self)
+        loss = self._fitted_loss()
+        if not hasattr(loss, "log_proba"):
+            with np.errstate(divide="ignore"):  # (an exact 0's log is -inf)
+                return np.log(self.predict_proba(X))
+        log_proba = loss.log_proba(self.decision_function(X))
+        if is_users_loss(loss):  # (a user's: checked as its probabilities would be)
+            with np.errstate(over="ignore", invalid="ignore"):
+                check_user_proba(loss, np.exp(log_proba), len(self.classes_))
+        return log_proba
 
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDClassifier.

@@ -669,6 +669,36 @@ class LogLoss(_MarginLoss):
             return np.column_stack([1.0 - p, p])
         return _softmax(raw_prediction)
 
+    def log_proba(self, raw_prediction):
+        """Logarithm of the class probabilities, computed without taking a log of 0.
+
+        Where a class's probability underflows to 0 (a margin beyond about
+        745), ``np.log(proba(raw))`` gives ``-inf``; this gives the finite
+        log-probability, e.g. -800 for a margin of 800.
+
+        Parameters
+        ----------
+        raw_prediction : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision function values.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skgd.losses import LogLoss
+        >>> LogLoss().log_proba(np.array([800.0]))
+        array([[-800.,   -0.]])
+        """
+        if raw_prediction.ndim == 1:
+            return np.column_stack(
+                [-np.logaddexp(0.0, raw_prediction), -np.logaddexp(0.0, -raw_prediction)]
+            )
+        return raw_prediction - _logsumexp(raw_prediction)[:, None]
+
 
 class Hinge(_MarginLoss):
     r"""Hinge loss of linear SVMs, :math:`\max(0, 1 - y\,\text{raw})`.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
+from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
@@ -100,6 +101,27 @@ def test_predict_proba_only_for_losses_with_a_probability_link(iris):
         clf = GDClassifier(loss=loss)
         assert not hasattr(clf, "predict_proba")
         assert not hasattr(clf, "predict_log_proba")
+
+
+def test_log_loss_log_probabilities_stay_finite_where_probabilities_underflow(iris):
+    # Rows 60 spreads from the data: margins of hundreds, where the smaller
+    # probabilities underflow to 0 and np.log(predict_proba) is -inf.
+    X, y = iris
+    far = (X - X.mean(axis=0)) * 60.0
+    for labels in [y, y == 0]:  # softmax, and sigmoid
+        clf = GDClassifier(random_state=0).fit(X - X.mean(axis=0), labels)
+        log_proba = clf.predict_log_proba(far)
+        assert np.all(np.isfinite(log_proba))
+        with np.errstate(divide="ignore"):
+            direct = np.log(clf.predict_proba(far))
+        assert np.isinf(direct).any()
+        shown = direct > -690.0  # (a subnormal probability's log has lost digits)
+        assert_allclose(log_proba[shown], direct[shown], rtol=1e-9, atol=1e-12)
+        # where it underflowed: the log-softmax's exact value, raw minus logsumexp
+        raw = clf.decision_function(far)
+        raw = np.column_stack([np.zeros_like(raw), raw]) if raw.ndim == 1 else raw
+        expected = raw - logsumexp(raw, axis=1, keepdims=True)
+        assert_allclose(log_proba, expected, rtol=1e-12, atol=1e-15)
 
 
 def test_string_labels_and_decision_function_shapes(iris):
