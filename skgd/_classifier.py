@@ -39,8 +39,13 @@ def _loss_has_proba(estimator):
         raise AttributeError(str(error)) from None
     if not hasattr(loss, "proba"):
         with_proba = [name for name, cls in CLASSIFICATION_LOSSES.items() if hasattr(cls, "proba")]
+        # (a fitted model's probabilities are its training loss's, whatever loss is now)
+        trained = estimator.__dict__.get("_trained_loss")
+        named = f"loss={estimator.loss!r}"
+        if trained is not None:
+            named = f"The model was trained with {trained!r}, which"
         raise AttributeError(
-            f"loss={estimator.loss!r} gives no probabilities. The losses that do are "
+            f"{named} gives no probabilities. The losses that do are "
             f"{with_proba} (or a Loss of your own with a proba method). Use "
             "decision_function for scores, or sklearn.calibration.CalibratedClassifierCV "
             "for calibrated probabilities from any loss."

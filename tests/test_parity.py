@@ -175,6 +175,15 @@ def test_predict_proba_without_probabilities_names_the_loss_and_the_losses_with_
         assert "decision_function" in message
 
 
+def test_predict_proba_error_names_the_trained_loss_not_one_set_since(iris):
+    # (a hinge model's error said "loss='log_loss' gives no probabilities" once
+    # loss="log_loss" was set after fit: the fitted loss decides, as it should)
+    X, y = iris
+    clf = GDClassifier(loss="hinge", random_state=0).fit(X, y).set_params(loss="log_loss")
+    with pytest.raises(AttributeError, match=r"trained with Hinge\(\), which gives no prob"):
+        clf.predict_proba(X)
+
+
 def test_partial_fit_unavailable_says_why():
     with pytest.raises(AttributeError, match="has no attribute 'partial_fit': .*early_stopping"):
         GDRegressor(early_stopping=True).partial_fit  # noqa: B018
