@@ -237,7 +237,28 @@ def _check_loss(loss, Y, raw):
             f"{name}.gradient() returned NaN {_at_first_nan(gradient, Y, raw)}, before any "
             "training step: check its formula for these targets and predictions."
         )
+    _check_new_arrays(loss, Y, raw, values, gradient)
     _check_slope(loss, Y, raw, gradient)
+
+
+def _check_new_arrays(loss, Y, raw, values, gradient):
+    """Raise if ``loss()`` or ``gradient()`` returns the array a former call returned.
+
+    The estimators keep one call's result while they make the next: the
+    curvature is a difference of gradients at two points. A gradient that
+    wrote into a buffer it kept (``np.exp(raw, out=self._buf)``) made that
+    difference 0, and a stream of a correct Poisson loss ended in "Training
+    diverged", the learning rate blamed (a user trial).
+    """
+    for method, first in [("loss", values), ("gradient", gradient)]:
+        second = getattr(loss, method)(np.array(Y), raw + 0.5)
+        if isinstance(second, np.ndarray) and np.may_share_memory(first, second):
+            raise ValueError(
+                f"{type(loss).__name__}.{method}() returned the array it returned at the "
+                "call before (a buffer it writes into again); the estimators keep one "
+                "call's result while they make the next, as a gradient at two points is "
+                "compared. Return a new array from each call."
+            )
 
 
 def _check_slope(loss, Y, raw, gradient):

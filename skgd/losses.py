@@ -163,7 +163,7 @@ class Loss(BaseEstimator):
         Returns
         -------
         loss : ndarray of shape (n_samples,)
-            The loss of each sample.
+            The loss of each sample, a new array at each call.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement loss()")
 
@@ -180,7 +180,8 @@ class Loss(BaseEstimator):
         Returns
         -------
         gradient : ndarray of the same shape as ``raw_prediction``
-            ``d loss_i / d raw_prediction_i``.
+            ``d loss_i / d raw_prediction_i``, a new array at each call (not a
+            buffer written again, nor one of the arguments changed in place).
         """
         raise NotImplementedError(f"{type(self).__name__} must implement gradient()")
 

@@ -695,3 +695,35 @@ def test_a_users_loss_that_writes_into_its_arguments_is_named_and_harms_no_targe
     with pytest.raises(ValueError, match=f"InPlace.{called}\\(\\) changed {what} in place"):
         GDRegressor(loss=InPlace()).fit(X, y)
     np.testing.assert_array_equal(y, given)
+
+
+@pytest.mark.parametrize("method", ["loss", "gradient"])
+def test_a_users_loss_that_returns_a_reused_buffer_is_named_before_training(method):
+    # A user trial: a correct Poisson loss whose gradient wrote into a buffer it
+    # kept measured a curvature of 0 (a difference of two calls' gradients), and
+    # a one-row stream ended in "Training diverged", the learning rate blamed.
+    class Buffered(SquaredError):
+        def __init__(self):
+            self.buffer = None
+
+        def _reused(self, values):
+            if self.buffer is None or self.buffer.shape != values.shape:
+                self.buffer = np.empty_like(values)
+            self.buffer[...] = values
+            return self.buffer
+
+        def loss(self, y_true, raw_prediction):
+            values = super().loss(y_true, raw_prediction)
+            return self._reused(values) if method == "loss" else values
+
+        def gradient(self, y_true, raw_prediction):
+            values = super().gradient(y_true, raw_prediction)
+            return self._reused(values) if method == "gradient" else values
+
+    X, y = make_regression(n_samples=50, n_features=3, random_state=0)
+    words = f"Buffered.{method}\\(\\) returned the array it returned at the call before"
+    with pytest.raises(ValueError, match=words):
+        GDRegressor(loss=Buffered()).fit(X, y)
+    model = GDRegressor(loss=Buffered())
+    with pytest.raises(ValueError, match=words):
+        model.partial_fit(X[:1], y[:1])
