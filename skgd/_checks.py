@@ -32,6 +32,7 @@ from ._gradient_checks import (
     _SAMPLE_ROWS,
     _at_first_nan,
     _check_finite_on_sample,
+    values_eps,
 )
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from .optim import OPTIMIZERS, Optimizer, _own_proximal_step
@@ -277,9 +278,11 @@ def _check_slope(loss, Y, raw, gradient):
     if not (np.isfinite(size) and size > 0):
         return  # flat here: nothing to compare
     direction = gradient / size
-    h = float(np.sqrt(np.finfo(raw.dtype).eps))  # (raw spans [-1, 1])
+    at_raw = loss.loss(Y, raw)
+    # (raw spans [-1, 1]; a loss computed in float32 rounds as float32 raw does)
+    h = float(np.sqrt(max(np.finfo(raw.dtype).eps, values_eps(at_raw))))
     claimed = float(np.sum(gradient * direction))
-    rise = np.sum(loss.loss(Y, raw + h * direction)) - np.sum(loss.loss(Y, raw))
+    rise = np.sum(loss.loss(Y, raw + h * direction), dtype=float) - np.sum(at_raw, dtype=float)
     if np.isfinite(rise) and rise / h < -0.5 * claimed:
         raise ValueError(
             f"{type(loss).__name__}.gradient() must return d loss_i / d raw_prediction_i; "

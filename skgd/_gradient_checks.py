@@ -78,13 +78,20 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
     n = len(losses)
     # in float64 (a float32 prediction would round a step of 1e-8 away)
     raw2 = np.asarray(raw, dtype=float).reshape(n, -1)
-    h = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.abs(raw2))
     ratios, where, slopes = [], [], []
     try:
-        losses = np.asarray(loss.loss(Y, raw2.reshape(raw.shape)), dtype=float)
+        losses = loss.loss(Y, raw2.reshape(raw.shape))
     except Exception:
         return
-    noise = 100 * np.finfo(float).eps * (np.abs(losses)[:, None] + 1.0) / h
+    # A loss computed in float32 rounds at 1e-7 of its value: steps and noise in its
+    # precision (a correct float32 log-cosh was told its gradient does not match)
+    eps = values_eps(losses)
+    losses = np.asarray(losses, dtype=float)
+    h = np.sqrt(eps) * np.maximum(1.0, np.abs(raw2))
+    noise = 100 * eps * (np.abs(losses)[:, None] + 1.0) / h
+    # Slopes judged where a hundred roundings of the loss err by 1e-3 of them (float32's
+    # step, the square root of its epsilon, is long enough for that), 1e-5 in float64
+    margin = 1e3 if eps == np.finfo(float).eps else 10.0
     for k in range(raw2.shape[1]):
         step = np.zeros_like(raw2)
         step[:, k] = h[:, k]
@@ -97,7 +104,7 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
         slope, g = (right + left) / 2, gradient[:, k]
         sides = np.abs(right - left) <= 1e-3 * np.maximum(np.abs(right), np.abs(left))
         # (a gradient of 0 where the loss has a slope is judged too: ratio 0)
-        judged = sides & (np.abs(slope) > 1e3 * noise[:, k]) & np.isfinite(slope)
+        judged = sides & (np.abs(slope) > margin * noise[:, k]) & np.isfinite(slope)
         ratios.append(g[judged] / slope[judged])
         slopes.append(slope[judged])
         where.append(np.column_stack([np.flatnonzero(judged), np.full(judged.sum(), k)]))
@@ -128,6 +135,14 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
         "A gradient off by one constant factor would train the same model; one off by a "
         "factor that varies trains another: check gradient()'s formula."
     )
+
+
+def values_eps(values):
+    """Machine epsilon of what a loss returned: float32's (or float16's), else float64's."""
+    dtype = getattr(values, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and dtype.itemsize < 8:
+        return float(np.finfo(dtype).eps)
+    return float(np.finfo(float).eps)
 
 
 def check_user_gradient(loss, Y, raw, losses, gradient, weights, before_training=False):

@@ -727,3 +727,50 @@ def test_a_users_loss_that_returns_a_reused_buffer_is_named_before_training(meth
     model = GDRegressor(loss=Buffered())
     with pytest.raises(ValueError, match=words):
         model.partial_fit(X[:1], y[:1])
+
+
+class _LogCosh32(Loss):
+    """A correct log-cosh computed in float32 (a user trial's)."""
+
+    def loss(self, y_true, raw_prediction):
+        r = (raw_prediction - y_true).astype(np.float32)
+        return np.logaddexp(r, -r) - np.float32(np.log(2.0))
+
+    def gradient(self, y_true, raw_prediction):
+        return np.tanh((raw_prediction - y_true).astype(np.float32))
+
+
+class _Squared32(Loss):
+    """A correct squared error whose loss() alone returns float32."""
+
+    def loss(self, y_true, raw_prediction):
+        return (0.5 * (raw_prediction - y_true) ** 2).astype(np.float32)
+
+    def gradient(self, y_true, raw_prediction):
+        return raw_prediction - y_true
+
+
+class _Lopsided32(_Squared32):
+    """Its gradient ten times too large above the target."""
+
+    def gradient(self, y_true, raw_prediction):
+        r = raw_prediction - y_true
+        return np.where(r > 0, 10 * r, r)
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_a_users_loss_computed_in_float32_is_judged_in_float32s_precision(scaled):
+    # Its finite differences at float64's step are float32's rounding: a correct
+    # float32 log-cosh (and a squared error returning float32) was told "gradient()
+    # does not match loss()" on diabetes' own y (a user trial).
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std() if scaled else y
+    exact = GDRegressor(random_state=0).fit(X, y).score(X, y)  # (the squared error's)
+    for loss in [_LogCosh32(), _Squared32()]:
+        assert GDRegressor(loss=loss, random_state=0).fit(X, y).score(X, y) > exact - 0.01
+    with pytest.raises(ValueError, match=r"_Lopsided32.gradient\(\) does not match"):
+        GDRegressor(loss=_Lopsided32(), random_state=0).fit(X, y)
