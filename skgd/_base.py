@@ -286,6 +286,37 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 f"or set fit_intercept={trained!r} again to continue this one."
             )
 
+    def _check_same_link(self, loss, incremental):
+        """Refuse to continue a model with a loss whose link reads its raw predictions otherwise.
+
+        A squared-error stream's raw predictions (diabetes' 150) went through
+        Poisson's exp after ``set_params(loss="poisson")``: predictions of
+        1e120, silently, call after call (a user trial); a warm fit
+        diverged, the learning rate blamed. The links are compared at a few
+        raw predictions, so that two losses of the same link (a user's
+        Poisson and the built-in) go on.
+        """
+        trained = self.__dict__.get("_trained_loss")
+        if trained is None:
+            return
+        points = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+        with np.errstate(all="ignore"):
+            before, after = trained.inverse_link(points), loss.inverse_link(points)
+            same = np.shape(before) == np.shape(after) and np.allclose(before, after)
+        if same:
+            return
+        how = (
+            "Call fit with warm_start=False to train a new model"
+            if not incremental
+            else "Call fit to train a new model"
+        )
+        raise ValueError(
+            f"The model was trained with {trained!r}, whose link maps raw predictions to "
+            f"predictions otherwise than {loss!r}'s: its coefficients mean nothing to that "
+            f"loss, and training on from them would not start from a model. {how} with "
+            f"this loss, or set the loss back to {trained!r} to continue this one."
+        )
+
     # ------------------------------------------------------------ input data
 
     def _validate_X(self, X, reset):
@@ -336,6 +367,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if streaming:
             self._check_stream_parameters()
         if continuing:
+            self._check_same_link(loss, incremental)
             X = self._continued_data(X, n_outputs)
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)

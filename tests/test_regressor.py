@@ -772,3 +772,32 @@ def test_an_output_whose_targets_do_not_vary_is_predicted_as_their_value(loss):
         assert_allclose(model.predict(X)[:, 1], value, rtol=1e-12)
         assert_array_equal(model.coef_[1], 0.0)
         assert model.score(X, Y) > 0.0  # (the first output still learns)
+
+
+def test_a_model_does_not_go_on_under_a_loss_of_another_link():
+    # A user trial: set_params(loss="poisson") on a squared-error stream sent its
+    # raw predictions (about 150) through exp: predictions of 1e120, call after
+    # call, silently; a warm fit "diverged", the learning rate blamed.
+    from skgd.losses import Poisson
+
+    X, y = load_diabetes(return_X_y=True)
+    stream = GDRegressor(random_state=0)
+    for start in range(0, 100, 10):
+        stream.partial_fit(X[start : start + 10], y[start : start + 10])
+    warm = GDRegressor(warm_start=True, random_state=0).fit(X, y)
+    for model, again in [(stream, stream.partial_fit), (warm, warm.fit)]:
+        coef, intercept = model.coef_.copy(), model.intercept_.copy()
+        model.set_params(loss="poisson")
+        with pytest.raises(ValueError, match=r"trained with SquaredError\(\), whose link"):
+            again(X[100:110], y[100:110])
+        assert_array_equal(model.coef_, coef)
+        assert_array_equal(model.intercept_, intercept)
+        model.set_params(loss="huber")  # (the same link: goes on)
+        again(X[100:110], y[100:110])
+
+    class UsersPoisson(Poisson):  # (a user's loss of the same link goes on, too)
+        pass
+
+    poisson = GDRegressor(loss="poisson", random_state=0).partial_fit(X[:10], y[:10])
+    poisson.set_params(loss=UsersPoisson()).partial_fit(X[10:20], y[10:20])
+    assert np.all(np.isfinite(poisson.predict(X)))
