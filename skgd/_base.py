@@ -1134,6 +1134,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             batch = self._batch_size(len(Y))
             share = np.maximum(largest - loss_scale, 0)
             loss_scale = loss_scale + (share / batch if batch > 1 else share)  # (x / 1 is x)
+        if y_stats is not None:
+            _check_loss_above_underflow(loss, center, spread, single)
         if y_stats is None and not apart:  # outputs in no unit of y (classes): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
         if not self.standardize:  # the course's plain descent on X and y as they are
@@ -1240,6 +1242,32 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
 # The random start's scale, a fraction of scikit-learn's MLP's (see BaseGD._initial_params)
 _START_FRACTION = 1e-3
+
+
+def _check_loss_above_underflow(loss, center, spread, single):
+    """Raise ValueError when the targets vary by so little that their losses underflow.
+
+    A squared error in y's units is the square of its residuals: diabetes'
+    y times 1e-170 (a spread of 8e-169) made every loss 0, and fit and
+    streams returned the intercept alone (R² 0.002), silently (a user
+    trial). Judged on the loss of a residual of one spread, where that is
+    below float64's smallest normal number: it has lost its digits.
+    """
+    tiny = np.finfo(np.float64).tiny
+    if not np.any((spread > 0) & (spread < np.sqrt(tiny))):
+        return  # (its square is a normal number)
+    center = np.asarray(center, dtype=np.float64).reshape(1, -1)
+    Y, raw = center, center + np.asarray(spread, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        value = float(np.sum(loss.loss(Y[:, 0], raw[:, 0]) if single else loss.loss(Y, raw)))
+    if value < tiny:
+        raise ValueError(
+            f"y varies by too little for float64: a residual of its spread, "
+            f"{float(np.min(spread)):.3g}, has a loss of {value:.3g}, below float64's "
+            f"smallest normal number ({tiny:.3g}), where the loss and its gains round to "
+            "nothing. Rescale y (multiply it by a power of ten, then divide the "
+            "predictions by it)."
+        )
 
 
 def _training_weights(sample_weight, X):

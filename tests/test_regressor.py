@@ -801,3 +801,20 @@ def test_a_model_does_not_go_on_under_a_loss_of_another_link():
     poisson = GDRegressor(loss="poisson", random_state=0).partial_fit(X[:10], y[:10])
     poisson.set_params(loss=UsersPoisson()).partial_fit(X[10:20], y[10:20])
     assert np.all(np.isfinite(poisson.predict(X)))
+
+
+def test_targets_whose_losses_underflow_are_refused_not_fitted_to_a_constant():
+    # A user trial: diabetes' y times 1e-170 made every squared error 0 (the square
+    # of 1e-168), and fit and streams returned the intercept alone (R² 0.002), silently.
+    X, y = load_diabetes(return_X_y=True)
+    words = "y varies by too little for float64"
+    for loss in ["squared_error", "huber"]:
+        with pytest.raises(ValueError, match=words):
+            GDRegressor(loss=loss, random_state=0).fit(X, y * 1e-170)
+        stream = GDRegressor(loss=loss, random_state=0)
+        with pytest.raises(ValueError, match=words):
+            stream.partial_fit(X[:20], y[:20] * 1e-170)
+        assert not hasattr(stream, "coef_")
+    # The absolute error's loss is the residual itself, far from underflowing: fitted
+    model = GDRegressor(loss="absolute_error", random_state=0).fit(X, y * 1e-170)
+    assert model.score(X, y * 1e-170) > 0.45
