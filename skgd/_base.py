@@ -363,7 +363,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
-        check_user_loss(loss, Y, n_outputs, single=single, dtype=X.dtype, sample=not streaming)
+        check_user_loss(
+            loss, Y, n_outputs, single=single, dtype=X.dtype, sample=not streaming,
+            in_y_units=self._scales_target(loss),
+        )  # fmt: skip
         if streaming:
             self._check_stream_parameters()
         if continuing:

@@ -63,7 +63,7 @@ def is_users_optimizer(optimizer):
     return optimizer is not None and type(optimizer) not in _BUILT_IN_OPTIMIZERS
 
 
-def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True):
+def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True, in_y_units=False):
     """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
     Called before anything evaluates the loss (the target's statistics do).
@@ -75,22 +75,38 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True):
     and with ``sample`` (a fit, or a stream's first call) on a sample of
     the rows at their median (:func:`_check_finite_on_sample`: a stream's
     later calls, a row each at times, would pay it at every call, where
-    each batch's own check serves).
+    each batch's own check serves). With ``in_y_units`` (a regressor's
+    loss of raw predictions in y's units), the raw predictions are spread
+    over the checked targets' range instead, where the model starts: an
+    identity-link Poisson loss, defined for positive predictions of counts
+    from 5 to 50, was refused for its NaN at -1 (a user trial).
     """
     _check_parameters(loss)
     if not is_users_loss(loss):
         return
     rows = _rows(len(Y), n_outputs)
     n = rows.stop
-    raw = np.linspace(-1.0, 1.0, n * n_outputs, dtype=dtype).reshape(n, n_outputs)
     with np.errstate(**_AS_IN_TRAINING):
-        _check_loss(loss, Y[rows], raw[:, 0] if single else raw)
+        _check_loss(loss, Y[rows], _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units))
         rows = _rows_of_each_value(Y, n)
-        raw = np.linspace(-1.0, 1.0, len(rows) * n_outputs, dtype=dtype)
-        raw = raw.reshape(len(rows), n_outputs)
-        _check_bounded(loss, Y[rows], raw[:, 0] if single else raw)
+        _check_bounded(loss, Y[rows], _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units))
         if sample:
             _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
+
+
+def _spread_raw(Y, n_outputs, single, dtype, in_y_units):
+    """Raw predictions spread evenly over [-1, 1], or over the targets' range (``in_y_units``)."""
+    n = len(Y)
+    raw = np.linspace(-1.0, 1.0, n * n_outputs).reshape(n, n_outputs)
+    if in_y_units:
+        Y2 = np.asarray(Y, dtype=np.float64).reshape(n, -1)
+        low, high = Y2.min(axis=0), Y2.max(axis=0)
+        if np.all(np.isfinite(low) & np.isfinite(high)):
+            # (targets all alike: their value, one unit of it, or 1, either side)
+            half = np.where(high > low, (high - low) / 2, np.maximum(np.abs(low), 1.0))
+            raw = (low + high) / 2 + half * raw
+    raw = raw.astype(dtype)
+    return raw[:, 0] if single else raw
 
 
 def check_user_objects(

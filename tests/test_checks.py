@@ -440,7 +440,13 @@ def test_a_users_gradient_not_finite_where_its_loss_is_stops_training_with_its_o
         getattr(fitted, method)(X, y)  # (the fitted model predicts its first row above 200)
     np.testing.assert_array_equal(fitted.coef_, coef)
     model = GDRegressor(loss=NaNGradientFarOut(), optimizer=optimizer, random_state=0)
+    # (the check before training spreads its predictions over the first rows' targets,
+    # which pass 200 in diabetes' order: it names the NaN there. First the smallest
+    # targets, and it is training that takes the predictions past 200)
+    smallest_first = np.argsort(y, kind="stable")
     with pytest.raises(ValueError, match=r"this batch's \d+ rows\)\..*before taking that step"):
+        model.fit(X[smallest_first], y[smallest_first])
+    with pytest.raises(ValueError, match=r"NaNGradientFarOut.gradient\(\) returned NaN at"):
         model.fit(X, y)
 
 
@@ -774,3 +780,34 @@ def test_a_users_loss_computed_in_float32_is_judged_in_float32s_precision(scaled
         assert GDRegressor(loss=loss, random_state=0).fit(X, y).score(X, y) > exact - 0.01
     with pytest.raises(ValueError, match=r"_Lopsided32.gradient\(\) does not match"):
         GDRegressor(loss=_Lopsided32(), random_state=0).fit(X, y)
+
+
+def test_a_users_loss_of_positive_predictions_is_checked_where_the_targets_are():
+    # A user trial: an identity-link Poisson loss, defined for positive predictions
+    # of counts from 5 to 50, was refused for its NaN at raw_prediction=-1 (the
+    # check's grid, whatever the targets' scale); the model never goes there.
+    from scipy.optimize import minimize
+
+    class PoissonIdentity(Loss):
+        def loss(self, y_true, raw_prediction):
+            return raw_prediction - y_true * np.log(raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            return 1.0 - y_true / raw_prediction
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(2000, 3))
+    y = rng.poisson(20 + 10 * X[:, 0] - 5 * X[:, 1]).astype(float) + 1
+    loss = PoissonIdentity()
+
+    def objective(w):
+        raw = X @ w[:3] + w[3]
+        g = loss.gradient(y, raw)
+        return loss.loss(y, raw).mean(), np.r_[X.T @ g, g.sum()] / len(y)
+
+    exact = minimize(objective, np.r_[0, 0, 0, np.median(y)], jac=True, method="L-BFGS-B")
+    model = GDRegressor(loss=loss, alpha=0.0, random_state=0).fit(X, y)
+    np.testing.assert_allclose(np.r_[model.coef_, model.intercept_], exact.x, atol=0.01)
+    # a loss NaN where the targets are is still named before training
+    with pytest.raises(ValueError, match=r"PoissonIdentity.loss\(\) returned NaN"):
+        GDRegressor(loss=loss).fit(X, y - 30.0)
