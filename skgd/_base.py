@@ -109,6 +109,10 @@ _LOSS_CURVE_KEEP = 1000
 # one row says little of a kinked loss's curvature (issue: one-row streams).
 _RECENT_ROWS = 64
 
+# float32 X's predictions are taken in float64 by blocks of rows of this many values
+# (8 MB of float64), not by a float64 copy of X
+_PREDICTION_BLOCK = 2**20
+
 
 def partial_fit_available(estimator):
     """``partial_fit`` exists unless ``early_stopping``, which needs the whole data."""
@@ -330,10 +334,29 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return self.coef_.reshape(len(self.intercept_), -1)
 
     def _raw_prediction(self, X):
-        """``X @ coef_.T + intercept_``, shape (n_samples, n_outputs)."""
+        """``X @ coef_.T + intercept_``, shape (n_samples, n_outputs).
+
+        float32 X is multiplied in float64 (a block of rows at a time, with
+        no float64 copy of X), then rounded to float32: in X's units a
+        column far from 0 has a coefficient whose product the intercept
+        cancels, and float32 sums lost it (breast cancer's columns shifted
+        by 1e6: the intercept 1e8, decision values off by 13, accuracy
+        0.79 where the same model scores 0.95; a user trial).
+        """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return rows_times_coefficients(X, self._W) + self.intercept_
+        W = self._W
+        if X.dtype != np.float32:
+            return rows_times_coefficients(X, W) + self.intercept_
+        W64, b64 = W.astype(np.float64), self.intercept_.astype(np.float64)
+        if sparse.issparse(X):  # (its stored values alone: O(nnz))
+            return (rows_times_coefficients(X.astype(np.float64), W64) + b64).astype(np.float32)
+        raw = np.empty((X.shape[0], len(b64)), dtype=np.float32)
+        rows = max(1, _PREDICTION_BLOCK // max(X.shape[1], 1))
+        for start in range(0, X.shape[0], rows):
+            block = X[start : start + rows].astype(np.float64)
+            raw[start : start + rows] = rows_times_coefficients(block, W64) + b64
+        return raw
 
     # --------------------------------------------------------------- fitting
 

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -749,3 +750,23 @@ def test_a_column_beyond_2_to_the_1023_trains_as_its_scaled_copy(form):
     assert np.all(np.isfinite(big.coef_))
     assert_allclose(big.coef_ * [1.0, 2.0**10, 1.0], small.coef_, rtol=1e-9)
     assert_allclose(*predictions, rtol=1e-9)
+
+
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_float32_predictions_of_columns_far_from_0_keep_their_digits(as_sparse):
+    # A user trial: breast cancer's columns shifted by 1e6, in float32. The model, in
+    # X's units, has an intercept of 1e8 that X @ coef_.T cancels: summed in float32,
+    # decision values were off by 13 and the accuracy fell to 0.79 (the same model,
+    # evaluated in float64, 0.95). They are summed in float64 and rounded at the end.
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X32 = (X + 1e6).astype(np.float32)
+    X32 = sparse.csr_matrix(X32) if as_sparse else X32
+    model = GDClassifier(random_state=0).fit(X32, y)
+    exact = X32.astype(np.float64) @ model.coef_.astype(np.float64).T
+    exact = np.ravel(exact) + float(model.intercept_[0])
+    decision = model.decision_function(X32)
+    assert decision.dtype == np.float32
+    np.testing.assert_allclose(decision, exact, rtol=1e-6, atol=1e-4 * np.abs(exact).max())
+    assert model.score(X32, y) > 0.9
