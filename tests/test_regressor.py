@@ -818,3 +818,22 @@ def test_targets_whose_losses_underflow_are_refused_not_fitted_to_a_constant():
     # The absolute error's loss is the residual itself, far from underflowing: fitted
     model = GDRegressor(loss="absolute_error", random_state=0).fit(X, y * 1e-170)
     assert model.score(X, y * 1e-170) > 0.45
+
+
+@pytest.mark.parametrize("scale", [1e35, 1e100])
+def test_poisson_counts_of_any_scale_fit_the_same_model_shifted_by_the_log_of_the_scale(scale):
+    # A user trial: diabetes' counts times 1e35 returned an intercept of 5e6 and
+    # predictions of inf, silently. The best constant's bisection, from the targets'
+    # range [2.5e36, 3.5e37] down to their log (86), stopped 1e3 away after 100 halvings.
+    from skgd._objective import best_constant
+    from skgd.losses import Poisson
+
+    X, y = load_diabetes(return_X_y=True)
+    assert best_constant(Poisson(), y * scale, np.ones(len(y))) == pytest.approx(
+        np.log(y.mean() * scale), rel=1e-12
+    )
+    plain = GDRegressor(loss="poisson", random_state=0).fit(X, y)
+    scaled = GDRegressor(loss="poisson", random_state=0).fit(X, y * scale)
+    assert_allclose(scaled.coef_, plain.coef_, rtol=1e-3, atol=1e-3)
+    assert_allclose(scaled.intercept_, plain.intercept_ + np.log(scale), rtol=1e-6)
+    assert np.all(np.isfinite(scaled.predict(X)))
