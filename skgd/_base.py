@@ -113,6 +113,11 @@ _RECENT_ROWS = 64
 # (8 MB of float64), not by a float64 copy of X
 _PREDICTION_BLOCK = 2**20
 
+# float64's smallest normal number, and its square root: a spread of y below it has a
+# square below it (see _check_loss_above_underflow)
+_TINY = float(np.finfo(np.float64).tiny)
+_SQRT_TINY = math.sqrt(_TINY)
+
 
 def partial_fit_available(estimator):
     """``partial_fit`` exists unless ``early_stopping``, which needs the whole data."""
@@ -301,8 +306,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         Poisson and the built-in) go on.
         """
         trained = self.__dict__.get("_trained_loss")
-        if trained is None:
-            return
+        if trained is None or _same_loss(trained, loss):
+            return  # (a stream's every call: no link to evaluate, 50 µs)
         points = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
         with np.errstate(all="ignore"):
             before, after = trained.inverse_link(points), loss.inverse_link(points)
@@ -802,7 +807,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         trained_loss = self.__dict__.get("_trained_loss")
         trained_penalty = self.__dict__.get("_trained_penalty")
-        if trained_loss is not None and repr(trained_loss) != repr(objective.loss):
+        if trained_loss is not None and not _same_loss(trained_loss, objective.loss):
             return True
         return trained_penalty is not None and trained_penalty != self._penalty_strengths()
 
@@ -1288,6 +1293,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 _START_FRACTION = 1e-3
 
 
+def _same_loss(a, b):
+    """Whether two losses are of one class with equal parameters (their ``repr`` took 1 ms)."""
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(vars(a) == vars(b))
+    except (ValueError, TypeError):  # (parameters that are arrays: no one truth value)
+        return repr(a) == repr(b)
+
+
 def _check_loss_above_underflow(loss, center, spread, single):
     """Raise ValueError when the targets vary by so little that their losses underflow.
 
@@ -1297,8 +1312,8 @@ def _check_loss_above_underflow(loss, center, spread, single):
     trial). Judged on the loss of a residual of one spread, where that is
     below float64's smallest normal number: it has lost its digits.
     """
-    tiny = np.finfo(np.float64).tiny
-    if not np.any((spread > 0) & (spread < np.sqrt(tiny))):
+    tiny = _TINY
+    if not np.any((spread > 0) & (spread < _SQRT_TINY)):
         return  # (its square is a normal number)
     center = np.asarray(center, dtype=np.float64).reshape(1, -1)
     Y, raw = center, center + np.asarray(spread, dtype=np.float64)
