@@ -23,7 +23,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, clone, is_regressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -306,12 +306,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         Poisson and the built-in) go on.
         """
         trained = self.__dict__.get("_trained_loss")
-        if trained is None or _same_loss(trained, loss):
-            return  # (a stream's every call: no link to evaluate, 50 µs)
+        if trained is None or not is_regressor(self) or _same_loss(trained, loss):
+            return  # (a classifier's predictions take no link; a stream's every call: 50 µs)
+        # five raw predictions, in the shape the estimator passes (a column an output)
         points = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
-        with np.errstate(all="ignore"):
-            before, after = trained.inverse_link(points), loss.inverse_link(points)
-            same = np.shape(before) == np.shape(after) and np.allclose(before, after)
+        points = np.tile(points[:, None], (1, len(self.intercept_)))
+        points = points[:, 0] if np.ndim(self.coef_) == 1 else points  # (1-D y: 1-D raw)
+        try:
+            with np.errstate(all="ignore"):
+                before, after = trained.inverse_link(points), loss.inverse_link(points)
+                same = np.shape(before) == np.shape(after) and np.allclose(before, after)
+        except Exception:  # (a link of a user's that takes no such array: not compared)
+            return
         if same:
             return
         how = (

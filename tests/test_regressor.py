@@ -837,3 +837,49 @@ def test_poisson_counts_of_any_scale_fit_the_same_model_shifted_by_the_log_of_th
     assert_allclose(scaled.coef_, plain.coef_, rtol=1e-3, atol=1e-3)
     assert_allclose(scaled.intercept_, plain.intercept_ + np.log(scale), rtol=1e-6)
     assert np.all(np.isfinite(scaled.predict(X)))
+
+
+def test_the_link_check_reads_links_of_several_outputs_and_leaves_classifiers_alone():
+    # (a review) A user's link over the outputs (a softmax of shares, axis=1) raised
+    # from the check on every continued call, its loss unchanged; a classifier, whose
+    # predictions take no link, was refused a loss with a sigmoid inverse_link.
+    from sklearn.datasets import load_breast_cancer
+
+    from skgd import GDClassifier
+    from skgd.losses import LogLoss, Loss
+
+    class Shares(Loss):
+        def _p(self, raw):
+            e = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        def loss(self, y_true, raw_prediction):
+            return 0.5 * ((self._p(raw_prediction) - y_true) ** 2).sum(axis=1)
+
+        def gradient(self, y_true, raw_prediction):
+            p = self._p(raw_prediction)
+            g = p - y_true
+            return p * (g - (g * p).sum(axis=1, keepdims=True))
+
+        def inverse_link(self, raw_prediction):
+            return self._p(raw_prediction)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.exp(X[:, :3])
+    Y /= Y.sum(axis=1, keepdims=True)
+    model = GDRegressor(loss=Shares(), random_state=0).partial_fit(X[:100], Y[:100])
+    model.partial_fit(X[100:200], Y[100:200])
+    model.set_params(loss=Shares()).partial_fit(X[200:], Y[200:])  # (another object)
+    with pytest.raises(ValueError, match="whose link"):
+        model.set_params(loss="squared_error").partial_fit(X[:100], Y[:100])
+
+    class Sigmoid(LogLoss):
+        def inverse_link(self, raw_prediction):
+            return 1.0 / (1.0 + np.exp(-raw_prediction))
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = GDClassifier(loss="hinge", random_state=0).partial_fit(X[:100], y[:100], [0, 1])
+    clf.set_params(loss=Sigmoid()).partial_fit(X[100:200], y[100:200])
+    assert clf.score(X, y) > 0.9
