@@ -770,3 +770,19 @@ def test_float32_predictions_of_columns_far_from_0_keep_their_digits(as_sparse):
     assert decision.dtype == np.float32
     np.testing.assert_allclose(decision, exact, rtol=1e-6, atol=1e-4 * np.abs(exact).max())
     assert model.score(X32, y) > 0.9
+
+
+def test_float32_x_on_a_float64_model_and_on_a_sparsified_one():
+    # (a review) A float64 model's predictions on float32 X were rounded to float32
+    # (0.5 off for y near 1e7); a sparsified model's coef_ is a sparse matrix.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6))
+    y = 1e7 + 1e3 * (X @ rng.normal(size=6))
+    X32 = X.astype(np.float32)
+    model = GDRegressor(random_state=0).fit(X, y)
+    predicted = model.predict(X32)
+    assert predicted.dtype == np.float64
+    assert_array_equal(predicted, X32.astype(np.float64) @ model.coef_ + model.intercept_)
+    model32 = GDRegressor(random_state=0, penalty="l1", alpha=1.0).fit(X32, y)
+    dense = model32.predict(X32)
+    assert_allclose(model32.sparsify().predict(X32), dense, rtol=1e-6)
