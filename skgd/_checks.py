@@ -376,8 +376,8 @@ def _check_bounded(loss, Y, raw):
         )
 
 
-def check_user_proba(loss, proba, n_classes):
-    """Raise ValueError if a user's ``proba()`` did not return probabilities of each class.
+def check_user_proba(loss, proba, n_classes, method="proba"):
+    """Raise ValueError if a user's ``proba()`` (or ``log_proba()``) returned no probabilities.
 
     ``predict_proba`` returns what ``proba()`` returns: a sigmoid's ``(n,)``
     column, for two classes, went out as it was, and scikit-learn's scorers
@@ -387,25 +387,32 @@ def check_user_proba(loss, proba, n_classes):
         return proba
     name = type(loss).__name__
     n = len(proba) if hasattr(proba, "__len__") else None
+    what = (
+        "the probabilities of classes_ in their order, summing to 1"
+        if method == "proba"
+        else "the logs of the probabilities of classes_ in their order (their exp summing to 1)"
+    )
     expected = (
-        f"{name}.proba() must return a float numpy array of shape (n_samples, {n_classes}), "
-        "each row the probabilities of classes_ in their order, summing to 1; "
+        f"{name}.{method}() must return a float numpy array of shape (n_samples, "
+        f"{n_classes}), each row {what}; "
     )
     if not isinstance(proba, np.ndarray) or proba.ndim != 2 or proba.shape[1] != n_classes:
+        columns = "[1 - p, p]" if method == "proba" else "[np.log1p(-p), np.log(p)]"
         hint = (
-            "for two classes, return np.column_stack([1 - p, p]) with p the second "
+            f"for two classes, return np.column_stack({columns}) with p the second "
             "class's probability"
             if n_classes == 2 and np.ndim(proba) == 1
             else "one column per class"
         )
         raise ValueError(f"{expected}it returned {_describe(proba)} ({n} rows): {hint}.")
-    with np.errstate(invalid="ignore"):
-        total = proba.sum(axis=1)
-        valid = np.all(proba >= 0) and np.allclose(total, 1.0, rtol=0.0, atol=1e-6)
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = proba if method == "proba" else np.exp(proba)
+        total = values.sum(axis=1)
+        valid = np.all(values >= 0) and np.allclose(total, 1.0, rtol=0.0, atol=1e-6)
     if not valid:
         raise ValueError(
             f"{expected}its rows sum to {total.min():.6g}..{total.max():.6g}, and its "
-            f"smallest value is {np.min(proba):.6g}."
+            f"smallest value is {np.min(values):.6g}."
         )
     return proba
 

@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import check_user_proba, is_users_loss
+from ._checks import check_user_proba
 from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
@@ -50,6 +50,20 @@ def _loss_has_proba(estimator):
             "decision_function for scores, or sklearn.calibration.CalibratedClassifierCV "
             "for calibrated probabilities from any loss."
         )
+
+
+def _log_proba_of_its_proba(loss):
+    """Whether ``loss.log_proba`` is the log of its ``proba``: defined with it, or after.
+
+    A subclass of LogLoss that tempers ``proba`` inherits LogLoss's
+    ``log_proba``, the log of another probability (24 apart, a review).
+    """
+
+    def owner(name):
+        return next((cls for cls in type(loss).__mro__ if name in vars(cls)), None)
+
+    with_log = owner("log_proba")
+    return with_log is not None and issubclass(with_log, owner("proba"))
 
 
 class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
@@ -604,14 +618,11 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         """
         check_is_fitted(self)
         loss = self._fitted_loss()
-        if not hasattr(loss, "log_proba"):
+        if not _log_proba_of_its_proba(loss):
             with np.errstate(divide="ignore"):  # (an exact 0's log is -inf)
                 return np.log(self.predict_proba(X))
         log_proba = loss.log_proba(self.decision_function(X))
-        if is_users_loss(loss):  # (a user's: checked as its probabilities would be)
-            with np.errstate(over="ignore", invalid="ignore"):
-                check_user_proba(loss, np.exp(log_proba), len(self.classes_))
-        return log_proba
+        return check_user_proba(loss, log_proba, len(self.classes_), "log_proba")
 
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDClassifier.

@@ -48,6 +48,11 @@ Optional hooks, with defaults that suit most losses:
     defined only by losses with a probability link (:class:`LogLoss`,
     :class:`ModifiedHuber`); ``GDClassifier`` offers ``predict_proba`` exactly
     when its loss has it.
+``log_proba(raw_prediction)``
+    optional, beside ``proba``: the logs of its probabilities, computed
+    directly (:class:`LogLoss`'s log-softmax stays finite where a probability
+    underflows to 0); ``predict_log_proba`` uses it when it is defined with
+    ``proba`` or in a subclass of the class that defines ``proba``.
 
 Losses are scikit-learn ``BaseEstimator`` objects, so their hyper-parameters
 are visible to ``get_params`` and reachable by grid searches as

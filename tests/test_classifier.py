@@ -528,3 +528,27 @@ def test_a_loop_of_one_epoch_warm_fits_reaches_one_fits_log_loss():
         for _ in range(200):
             model.fit(X, y)
     assert log_loss(y, model.predict_proba(X)) < one_fit
+
+
+def test_log_probabilities_are_the_log_of_a_users_own_probabilities(iris):
+    # (a review) A LogLoss subclass that tempers proba inherited LogLoss's log_proba:
+    # predict_log_proba was the log of another probability (24 apart). And a user's
+    # log_proba of the wrong shape was reported as proba()'s.
+    from skgd.losses import LogLoss
+
+    class Tempered(LogLoss):
+        def proba(self, raw_prediction):
+            return super().proba(raw_prediction / 3.0)
+
+    X, y = iris
+    for labels in [y, y == 0]:
+        clf = GDClassifier(loss=Tempered(), random_state=0).fit(X, labels)
+        assert_allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)), rtol=1e-12)
+
+    class OneColumn(LogLoss):
+        def log_proba(self, raw_prediction):
+            return -np.logaddexp(0.0, -raw_prediction)
+
+    clf = GDClassifier(loss=OneColumn(), random_state=0).fit(X, y == 0)
+    with pytest.raises(ValueError, match=r"OneColumn.log_proba\(\) must return .*np.log1p"):
+        clf.predict_log_proba(X)
