@@ -102,8 +102,9 @@ def _spread_raw(Y, n_outputs, single, dtype, in_y_units):
         Y2 = np.asarray(Y, dtype=np.float64).reshape(n, -1)
         low, high = Y2.min(axis=0), Y2.max(axis=0)
         if np.all(np.isfinite(low) & np.isfinite(high)):
-            # (targets all alike: their value, one unit of it, or 1, either side)
-            half = np.where(high > low, (high - low) / 2, np.maximum(np.abs(low), 1.0))
+            # (targets all alike, a stream's one row: half their value either side, on
+            # its side of 0, or 1 about a target of 0)
+            half = np.where(high > low, (high - low) / 2, np.where(low != 0, np.abs(low) / 2, 1.0))
             raw = (low + high) / 2 + half * raw
     raw = raw.astype(dtype)
     return raw[:, 0] if single else raw
@@ -259,7 +260,7 @@ def _check_loss(loss, Y, raw):
 
 
 def _check_new_arrays(loss, Y, raw, values, gradient):
-    """Raise if ``loss()`` or ``gradient()`` returns the array a former call returned.
+    """Raise if ``loss()`` or ``gradient()`` returns the array the call before returned.
 
     The estimators keep one call's result while they make the next: the
     curvature is a difference of gradients at two points. A gradient that
@@ -268,7 +269,8 @@ def _check_new_arrays(loss, Y, raw, values, gradient):
     diverged", the learning rate blamed (a user trial).
     """
     for method, first in [("loss", values), ("gradient", gradient)]:
-        second = getattr(loss, method)(np.array(Y), raw + 0.5)
+        # (at the same values, on copies: a loss checked within its domain stays there)
+        second = getattr(loss, method)(np.array(Y), raw.copy())
         if isinstance(second, np.ndarray) and np.may_share_memory(first, second):
             raise ValueError(
                 f"{type(loss).__name__}.{method}() returned the array it returned at the "

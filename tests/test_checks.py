@@ -811,3 +811,34 @@ def test_a_users_loss_of_positive_predictions_is_checked_where_the_targets_are()
     # a loss NaN where the targets are is still named before training
     with pytest.raises(ValueError, match=r"PoissonIdentity.loss\(\) returned NaN"):
         GDRegressor(loss=loss).fit(X, y - 30.0)
+
+
+def test_the_checks_stay_where_a_users_loss_of_fractions_is_defined():
+    # (a review) The reused-buffer check called the loss again at raw + 0.5, out of a
+    # loss of fractions' domain (its own ValueError came out); a stream's one-row
+    # call, its targets all alike, was checked at y - max(|y|, 1), below 0.
+    from skgd._checks import _spread_raw
+
+    class Fractions(Loss):
+        def _check(self, raw_prediction):
+            if np.any((raw_prediction <= 0) | (raw_prediction >= 1)):
+                raise ValueError("predicted fractions must lie in (0, 1)")
+
+        def loss(self, y_true, raw_prediction):
+            self._check(raw_prediction)
+            r = raw_prediction
+            return -(y_true * np.log(r) + (1 - y_true) * np.log1p(-r))
+
+        def gradient(self, y_true, raw_prediction):
+            self._check(raw_prediction)
+            r = raw_prediction
+            return (r - y_true) / (r * (1 - r))
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    y = 0.5 / (1 + np.exp(-0.3 * X[:, 0])) + 0.25  # fractions in (0.25, 0.75)
+    model = GDRegressor(loss=Fractions(), random_state=0).fit(X, y)
+    assert np.corrcoef(model.predict(X), y)[0, 1] > 0.99
+    for row in [0.4, 20.0, -3.0]:  # (a one-row call's target: checked on its side of 0)
+        raw = _spread_raw(np.array([row]), 1, True, np.float64, True)
+        assert np.all(np.sign(raw) == np.sign(row)) and raw[0] != row
