@@ -113,10 +113,9 @@ _RECENT_ROWS = 64
 # (512 kB of float64, in cache), not by a float64 copy of X
 _PREDICTION_BLOCK = 2**16
 
-# float64's smallest normal number, and its square root: a spread of y below it has a
-# square below it (see _check_loss_above_underflow)
-_TINY = float(np.finfo(np.float64).tiny)
-_SQRT_TINY = math.sqrt(_TINY)
+# The square root of float64's smallest normal number: a spread of y below it has a
+# square below that (see _check_loss_above_underflow)
+_SQRT_TINY = math.sqrt(float(np.finfo(np.float64).tiny))
 
 
 def partial_fit_available(estimator):
@@ -1317,29 +1316,38 @@ def _same_loss(a, b):
 
 
 def _check_loss_above_underflow(loss, center, spread, single):
-    """Raise ValueError when the targets vary by so little that their losses underflow.
+    """Raise ValueError when the targets vary by so little that their losses underflow to 0.
 
     A squared error in y's units is the square of its residuals: diabetes'
     y times 1e-170 (a spread of 8e-169) made every loss 0, and fit and
     streams returned the intercept alone (R² 0.002), silently (a user
-    trial). Judged on the loss of a residual of one spread, where that is
-    below float64's smallest normal number: it has lost its digits.
+    trial). Each output whose spread's square is below float64's smallest
+    normal number is judged on its own: a residual of one spread of it
+    whose loss is 0, where a residual of that number's square root has a
+    positive loss, underflowed (a loss that is 0 there too, the
+    epsilon-insensitive's dead zone, did not; a subnormal loss still trains).
     """
-    tiny = _TINY
-    if not np.any((spread > 0) & (spread < _SQRT_TINY)):
+    small = np.flatnonzero((spread > 0) & (spread < _SQRT_TINY))
+    if not len(small):
         return  # (its square is a normal number)
     center = np.asarray(center, dtype=np.float64).reshape(1, -1)
-    Y, raw = center, center + np.asarray(spread, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        value = float(np.sum(loss.loss(Y[:, 0], raw[:, 0]) if single else loss.loss(Y, raw)))
-    if value < tiny:
-        raise ValueError(
-            f"y varies by too little for float64: a residual of its spread, "
-            f"{float(np.min(spread)):.3g}, has a loss of {value:.3g}, below float64's "
-            f"smallest normal number ({tiny:.3g}), where the loss and its gains round to "
-            "nothing. Rescale y (multiply it by a power of ten, then divide the "
-            "predictions by it)."
-        )
+    Y = center[:, 0] if single else center
+
+    def loss_at(k, residual):
+        raw = center.copy()
+        raw[0, k] += residual
+        with np.errstate(all="ignore"):
+            return float(np.sum(loss.loss(Y, raw[:, 0] if single else raw)))
+
+    for k in small:
+        if loss_at(k, float(spread[k])) == 0 and loss_at(k, _SQRT_TINY) > 0:
+            raise ValueError(
+                f"y varies by too little for float64: a residual of its spread, "
+                f"{float(spread[k]):.3g}{f' (output {k})' if len(spread) > 1 else ''}, has "
+                "a loss of 0, underflowed (a residual of 1.5e-154 has a loss above 0), "
+                "and the loss and its gains round to nothing. Rescale y (multiply it by "
+                "a power of ten, then divide the predictions by it)."
+            )
 
 
 def _training_weights(sample_weight, X):

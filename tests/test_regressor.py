@@ -815,9 +815,16 @@ def test_targets_whose_losses_underflow_are_refused_not_fitted_to_a_constant():
         with pytest.raises(ValueError, match=words):
             stream.partial_fit(X[:20], y[:20] * 1e-170)
         assert not hasattr(stream, "coef_")
-    # The absolute error's loss is the residual itself, far from underflowing: fitted
+    # An output of two that underflows is named (a review: the outputs' summed loss hid it)
+    with pytest.raises(ValueError, match=words + r".*\(output 1\)"):
+        GDRegressor(random_state=0).fit(X, np.column_stack([y, y * 1e-170]))
+    # The absolute error's loss is the residual itself, far from underflowing: fitted; a
+    # subnormal squared error still trains (1e-160: 3e-317), and the epsilon-insensitive
+    # loss's dead zone is no underflow (its fit is the constant's at every scale)
     model = GDRegressor(loss="absolute_error", random_state=0).fit(X, y * 1e-170)
     assert model.score(X, y * 1e-170) > 0.45
+    assert GDRegressor(random_state=0).fit(X, y * 1e-160).score(X, y * 1e-160) > 0.5
+    GDRegressor(loss="epsilon_insensitive", random_state=0).fit(X, y * 1e-170)
 
 
 @pytest.mark.parametrize("scale", [1e35, 1e100])
