@@ -255,29 +255,30 @@ def _check_loss(loss, Y, raw):
             f"{name}.gradient() returned NaN {_at_first_nan(gradient, Y, raw)}, before any "
             "training step: check its formula for these targets and predictions."
         )
-    _check_new_arrays(loss, Y, raw, values, gradient)
+    _check_new_gradients(loss, Y, raw, gradient)
     _check_slope(loss, Y, raw, gradient)
 
 
-def _check_new_arrays(loss, Y, raw, values, gradient):
-    """Raise if ``loss()`` or ``gradient()`` returns the array the call before returned.
+def _check_new_gradients(loss, Y, raw, gradient):
+    """Raise if ``gradient()`` returns the array the call before returned.
 
-    The estimators keep one call's result while they make the next: the
+    The estimators keep one call's gradient while they take the next: the
     curvature is a difference of gradients at two points. A gradient that
     wrote into a buffer it kept (``np.exp(raw, out=self._buf)``) made that
     difference 0, and a stream of a correct Poisson loss ended in "Training
-    diverged", the learning rate blamed (a user trial).
+    diverged", the learning rate blamed (a user trial). A ``loss()`` that
+    does so is served: its values are summed, or copied, before the next
+    call (a trial's buffered losses trained as well as the others).
     """
-    for method, first in [("loss", values), ("gradient", gradient)]:
-        # (at the same values, on copies: a loss checked within its domain stays there)
-        second = getattr(loss, method)(np.array(Y), raw.copy())
-        if isinstance(second, np.ndarray) and np.may_share_memory(first, second):
-            raise ValueError(
-                f"{type(loss).__name__}.{method}() returned the array it returned at the "
-                "call before (a buffer it writes into again); the estimators keep one "
-                "call's result while they make the next, as a gradient at two points is "
-                "compared. Return a new array from each call."
-            )
+    # (at the same values, on copies: a loss checked within its domain stays there)
+    second = loss.gradient(np.array(Y), raw.copy())
+    if isinstance(second, np.ndarray) and np.may_share_memory(gradient, second):
+        raise ValueError(
+            f"{type(loss).__name__}.gradient() returned the array it returned at the call "
+            "before (a buffer it writes into again); the estimators keep one call's "
+            "gradient while they take the next, to compare gradients at two points. "
+            "Return a new array from each call."
+        )
 
 
 def _check_slope(loss, Y, raw, gradient):
@@ -296,11 +297,13 @@ def _check_slope(loss, Y, raw, gradient):
     if not (np.isfinite(size) and size > 0):
         return  # flat here: nothing to compare
     direction = gradient / size
+    # (summed before the next call: a loss may return a buffer it writes into again)
     at_raw = loss.loss(Y, raw)
-    # (raw spans [-1, 1]; a loss computed in float32 rounds as float32 raw does)
+    # (a loss computed in float32 rounds as float32 raw does)
     h = float(np.sqrt(max(np.finfo(raw.dtype).eps, values_eps(at_raw))))
+    at_raw = np.sum(at_raw, dtype=float)
     claimed = float(np.sum(gradient * direction))
-    rise = np.sum(loss.loss(Y, raw + h * direction), dtype=float) - np.sum(at_raw, dtype=float)
+    rise = np.sum(loss.loss(Y, raw + h * direction), dtype=float) - at_raw
     if np.isfinite(rise) and rise / h < -0.5 * claimed:
         raise ValueError(
             f"{type(loss).__name__}.gradient() must return d loss_i / d raw_prediction_i; "
@@ -347,7 +350,8 @@ def _check_bounded(loss, Y, raw):
             return  # (what _check_loss judges, or flat here)
         direction = gradient / size
         unit = max(1.0, float(np.abs(Y).max(initial=0.0)))
-        losses = [loss.loss(Y, raw - far * unit * direction) for far in _FAR]
+        # (copies: a loss may return a buffer it writes into again)
+        losses = [np.array(loss.loss(Y, raw - far * unit * direction)) for far in _FAR]
         losses = np.array([np.asarray(values, dtype=float) for values in losses])
     except Exception:
         return

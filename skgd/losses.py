@@ -168,7 +168,7 @@ class Loss(BaseEstimator):
         Returns
         -------
         loss : ndarray of shape (n_samples,)
-            The loss of each sample, a new array at each call.
+            The loss of each sample.
         """
         raise NotImplementedError(f"{type(self).__name__} must implement loss()")
 
