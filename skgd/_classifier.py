@@ -599,12 +599,12 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities.
 
-        With ``loss="log_loss"`` (or a loss with a ``log_proba`` method) it
-        is computed from the decision function directly: finite where a
-        probability underflows to 0 (a margin beyond about 745), where
-        ``np.log(predict_proba(X))`` gives ``-inf``. Other losses give the
-        log of ``predict_proba``: ``-inf`` where a probability is exactly 0,
-        as ``"modified_huber"``'s are beyond its margin.
+        The log of ``predict_proba(X)``; with ``loss="log_loss"`` (or a loss
+        with a ``log_proba`` method) the loss's own log-probability where a
+        probability underflows (a margin beyond about 708): finite where
+        ``np.log(predict_proba(X))`` gives ``-inf``. Other losses give
+        ``-inf`` where a probability is exactly 0, as ``"modified_huber"``'s
+        are beyond its margin.
 
         Parameters
         ----------
@@ -621,8 +621,14 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         if not _log_proba_of_its_proba(loss):
             with np.errstate(divide="ignore"):  # (an exact 0's log is -inf)
                 return np.log(self.predict_proba(X))
-        log_proba = loss.log_proba(self.decision_function(X))
-        return check_user_proba(loss, log_proba, len(self.classes_), "log_proba")
+        raw = self.decision_function(X)
+        log_proba = check_user_proba(loss, loss.log_proba(raw), len(self.classes_), "log_proba")
+        # The log of predict_proba where its probability is a normal number (so that
+        # the two agree to their last digit, as scikit-learn's checks ask, float32
+        # included), the loss's own log-probability where it underflowed
+        proba = check_user_proba(loss, loss.proba(raw), len(self.classes_))
+        with np.errstate(divide="ignore"):
+            return np.where(proba >= np.finfo(proba.dtype).tiny, np.log(proba), log_proba)
 
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDClassifier.
