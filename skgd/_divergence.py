@@ -72,6 +72,7 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
         raise diverged_error(
             epoch, epoch_loss, loss=objective.loss, optimizer=state.optimizer,
             parameters_finite=finite, plain_step=settings.curvature is None,
+            penalty_step=penalty_step(settings, objective),
         )  # fmt: skip
     if settings.stop:
         slack = float(np.sum(objective.loss_scale))
@@ -79,12 +80,19 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
         check_diverging(
             curve, epoch, slack, loss=objective.loss, optimizer=state.optimizer,
             plain_step=settings.curvature is None,
+            penalty_step=penalty_step(settings, objective),
         )  # fmt: skip
 
 
+def penalty_step(settings, objective):
+    """γ times the L2 penalty's strength, for the plain step (``standardize=False``), else 0."""
+    return settings.learning_rate * objective.largest_l2 if settings.curvature is None else 0.0
+
+
 def _check_stream_batch(
-    objective, X, Y, weights, order, batch_size, state, single, first, epoch, plain_step=False
-):
+    objective, X, Y, weights, order, batch_size, state, single, first, epoch, plain_step=False,
+    penalty_step=0.0,
+):  # fmt: skip
     """Raise if a stream's call diverged, judged on its first batch; else return the model.
 
     A fit is judged on its epochs, a stream's call on its first batch. A
@@ -109,7 +117,7 @@ def _check_stream_batch(
     slack = _sum(objective.loss_scale) * batch_weight
     check_diverging(
         [first, after], epoch, slack=slack, floor=floor, loss=objective.loss,
-        optimizer=state.optimizer, plain_step=plain_step,
+        optimizer=state.optimizer, plain_step=plain_step, penalty_step=penalty_step,
     )  # fmt: skip
     return model
 

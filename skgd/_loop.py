@@ -26,7 +26,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _kernel
-from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum
+from ._divergence import Recovery, _check_epoch, _check_stream_batch, _sum, penalty_step
 from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _start_swapped
 from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
@@ -200,6 +200,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss,
                         optimizer=state.optimizer, plain_step=settings.curvature is None,
+                        penalty_step=penalty_step(settings, objective),
                     )  # fmt: skip
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / (n_samples * scale) + penalty  # (the call's mean loss)
@@ -221,6 +222,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 model = _check_stream_batch(
                     objective, X, Y, weights, order, batch_size, state, single, first_loss, epoch,
                     plain_step=settings.curvature is None,
+                    penalty_step=penalty_step(settings, objective),
                 )  # fmt: skip
             if schedule.streams:  # how far this call moved, for the stream's schedule
                 state.stream.observe(state.V, at_start[0], state.c, at_start[1], n_samples)

@@ -129,8 +129,9 @@ def better(progress, than, tol):
 
 
 def check_diverging(
-    curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=None, plain_step=False
-):
+    curve, epoch, slack=0.0, floor=0.0, loss=None, optimizer=None, plain_step=False,
+    penalty_step=0.0,
+):  # fmt: skip
     """Raise the divergence error if the loss has grown far past its best and its start.
 
     A step too large for the data makes the loss grow geometrically, and it
@@ -143,13 +144,17 @@ def check_diverging(
     the loss, is the least the bound counts the start as: a rise from near 0
     is judged against it. ``loss``: the loss trained, named by the error if
     it is a user's (see :func:`diverged_error`), and so ``optimizer``;
-    ``plain_step``: the error's advice is for γ as the plain step.
+    ``plain_step``: the error's advice is for γ as the plain step, and
+    ``penalty_step`` is then γ times the L2 penalty's strength.
     """
     now, base = curve[-1], max(min(curve), curve[0])
     # (in differences, for losses that may be negative: Poisson's, up to a constant;
     # NaN compares false, so it is named: the loss of an overflowed model)
     if math.isnan(now) or now - base > (_DIVERGENCE_FACTOR - 1) * max(abs(base), floor) + slack:
-        raise diverged_error(epoch, now, loss=loss, optimizer=optimizer, plain_step=plain_step)
+        raise diverged_error(
+            epoch, now, loss=loss, optimizer=optimizer, plain_step=plain_step,
+            penalty_step=penalty_step,
+        )  # fmt: skip
 
 
 def diverged_error(
@@ -160,6 +165,7 @@ def diverged_error(
     optimizer=None,
     parameters_finite=True,
     plain_step=False,
+    penalty_step=0.0,
 ):
     """The error of a loss that grew or is not finite, with what to do.
 
@@ -175,7 +181,12 @@ def diverged_error(
     (``standardize=False``), not a share of the stable step (a user trial:
     on diabetes scaled by StandardScaler, the default γ with Nesterov
     momentum diverged, and the error said to scale X). Nothing is read of
-    the optimizer for it: a user's ``momentum`` may be anything.
+    the optimizer for it: a user's ``momentum`` may be anything. Its
+    ``penalty_step``, γ times the L2 penalty's strength, at 1 or more is
+    named: the penalty alone swings the coefficients about 0 ever wider
+    from 2 on (``1 - γα`` a step), from about 1.4 with Nesterov momentum
+    (``alpha=1e4`` at ``learning_rate=0.01``: 100; a trial's error spoke of
+    X's units alone).
     """
     if before_any_step:
         message = (
@@ -186,7 +197,16 @@ def diverged_error(
     else:
         overflowed = "" if parameters_finite else ", coefficients not finite"
         message = f"Training diverged at epoch {epoch} (loss={value}{overflowed}); "
-        if plain_step:
+        if plain_step and penalty_step >= 1.0:
+            message += (
+                f"with standardize=False, learning_rate times the L2 penalty's alpha is "
+                f"{penalty_step:.3g}: the penalty alone swings the coefficients about 0, its "
+                "optimum, further at each step from 2 on with plain 'sgd' (from about 1.4 "
+                "with Nesterov momentum). Take learning_rate below 1 / alpha, or "
+                "standardize=True (the default), which measures the stable step on the "
+                "data, penalty included."
+            )
+        elif plain_step:
             message += (
                 "with standardize=False, learning_rate is a step in the units of X and y as "
                 "they are, not a share of the stable step (momentum makes the stable step "

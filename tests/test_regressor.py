@@ -164,6 +164,16 @@ def test_divergence_is_a_clear_error_that_keeps_the_model():
     stream = GDRegressor(standardize=False, learning_rate=0.9, optimizer="sgd")
     with pytest.raises(ValueError, match="not a share of the stable step"):
         stream.partial_fit(10 * X_scaled[:50], load_diabetes().target[:50])
+    # a penalty too strong for the plain step is named (a trial: alpha=1e4 at 0.01, whose
+    # error spoke of X's units alone), in a fit and in a stream's call
+    words = r"learning_rate times the L2 penalty's alpha is 100: .* below 1 / alpha"
+    with pytest.raises(ValueError, match=words):
+        GDRegressor(standardize=False, alpha=1e4, learning_rate=0.01).fit(
+            X_scaled, load_diabetes().target
+        )
+    strong = GDRegressor(standardize=False, alpha=1e4, learning_rate=0.01, optimizer="sgd")
+    with pytest.raises(ValueError, match=words):
+        strong.partial_fit(X_scaled[:100], load_diabetes().target[:100])
 
     trained = GDRegressor(learning_rate=0.01, random_state=0).fit(X, y)
     before = (
