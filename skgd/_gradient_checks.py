@@ -89,29 +89,51 @@ def _check_slopes_alike(loss, Y, raw, losses, gradient):
     losses = np.array(losses, dtype=float)
     size = np.abs(raw2)
     Y2 = np.asarray(Y, dtype=float).reshape(n, -1)
-    if eps > np.finfo(float).eps and Y2.shape == raw2.shape:
-        # float32's step sized by the residual where it is the smaller: a step of
-        # sqrt(eps) |raw| at predictions of 1e3 (targets near 1e3 + 100) made the two
-        # sides' slopes of a squared error differ by 0.4%, taken for a kink (a review:
-        # a gradient ten times too large on one side went through)
-        size = np.minimum(size, np.abs(raw2 - Y2))
+    in_float32 = eps > np.finfo(float).eps
+
+    def on_grid(points):  # (float32's points, where a loss that rounds its inputs is exact)
+        return points.astype(np.float32).astype(float) if in_float32 else points
+
+    if in_float32:
+        if Y2.shape == raw2.shape:
+            # float32's step sized by the residual where it is the smaller: a step of
+            # sqrt(eps) |raw| at predictions of 1e3 (targets near 1e3 + 100) made the two
+            # sides' slopes of a squared error differ by 0.4%, taken for a kink (a
+            # review: a gradient ten times too large on one side went through)
+            size = np.minimum(size, np.abs(raw2 - Y2))
+        # the points on float32's grid, the steps as taken there, at least 64 of its
+        # spacings (a loss that casts its input rounded a step of one spacing by 30%)
+        raw2 = on_grid(raw2)
+        try:
+            losses = np.array(loss.loss(Y, raw2.reshape(raw.shape)), dtype=float)
+        except Exception:
+            return
     h = np.sqrt(eps) * np.maximum(1.0, size)
+    if in_float32:
+        h = np.maximum(h, 64 * eps * np.abs(raw2))
     noise = 100 * eps * (np.abs(losses)[:, None] + 1.0) / h
     # Slopes judged where a hundred roundings of the loss err by 1e-3 of them (float32's
     # step, the square root of its epsilon, is long enough for that), 1e-5 in float64
     margin = 1e3 if eps == np.finfo(float).eps else 10.0
+    # Two sides' slopes this far apart are a kink's: a smooth loss's sides differ by its
+    # step times its curvature, up to a few percent of the slope at float32's longer step
+    # (a kink's sides differ by all of it: the absolute error's -1 and 1)
+    apart = 3e-2 if in_float32 else 1e-3
     for k in range(raw2.shape[1]):
         step = np.zeros_like(raw2)
         step[:, k] = h[:, k]
+        above, below = on_grid(raw2 + step), on_grid(raw2 - step)
         try:
             # (copies, as losses above: a loss may return a buffer it writes into again)
-            up = np.array(loss.loss(Y, (raw2 + step).reshape(raw.shape)), dtype=float)
-            down = np.array(loss.loss(Y, (raw2 - step).reshape(raw.shape)), dtype=float)
+            up = np.array(loss.loss(Y, above.reshape(raw.shape)), dtype=float)
+            down = np.array(loss.loss(Y, below.reshape(raw.shape)), dtype=float)
         except Exception:
             return
-        right, left = (up - losses) / h[:, k], (losses - down) / h[:, k]
+        with np.errstate(divide="ignore", invalid="ignore"):  # (a step rounded to 0: NaN)
+            right = (up - losses) / (above[:, k] - raw2[:, k])
+            left = (losses - down) / (raw2[:, k] - below[:, k])
         slope, g = (right + left) / 2, gradient[:, k]
-        sides = np.abs(right - left) <= 1e-3 * np.maximum(np.abs(right), np.abs(left))
+        sides = np.abs(right - left) <= apart * np.maximum(np.abs(right), np.abs(left))
         # (a gradient of 0 where the loss has a slope is judged too: ratio 0)
         judged = sides & (np.abs(slope) > margin * noise[:, k]) & np.isfinite(slope)
         ratios.append(g[judged] / slope[judged])

@@ -670,9 +670,8 @@ class LogLoss(_MarginLoss):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class.
         """
-        if raw_prediction.ndim == 1:
-            p = expit(raw_prediction)
-            return np.column_stack([1.0 - p, p])
+        if raw_prediction.ndim == 1:  # (each class's own sigmoid: 1 - p lost its digits)
+            return np.column_stack([expit(-raw_prediction), expit(raw_prediction)])
         return _softmax(raw_prediction)
 
     def log_proba(self, raw_prediction):

@@ -552,3 +552,15 @@ def test_log_probabilities_are_the_log_of_a_users_own_probabilities(iris):
     clf = GDClassifier(loss=OneColumn(), random_state=0).fit(X, y == 0)
     with pytest.raises(ValueError, match=r"OneColumn.log_proba\(\) must return .*np.log1p"):
         clf.predict_log_proba(X)
+
+
+@pytest.mark.parametrize("margin", [20.0, 30.0, 36.7, 40.0])
+def test_binary_log_loss_probabilities_keep_their_digits_at_large_margins(margin):
+    # (a review) 1 - expit(raw) lost the first class's digits from a margin of 20 on,
+    # and predict_log_proba took its log there: -36.04 for -36.7.
+    X = np.array([[-1.0], [1.0]] * 10)
+    clf = GDClassifier(random_state=0).fit(X, np.tile([0, 1], 10))
+    scale = margin / clf.decision_function([[1.0]])[0]
+    raw = clf.decision_function([[scale]])
+    assert raw[0] == pytest.approx(margin, rel=1e-3)
+    assert_allclose(clf.predict_log_proba([[scale]])[0, 0], -np.logaddexp(0.0, raw[0]), rtol=1e-12)

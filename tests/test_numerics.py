@@ -786,3 +786,13 @@ def test_float32_x_on_a_float64_model_and_on_a_sparsified_one():
     model32 = GDRegressor(random_state=0, penalty="l1", alpha=1.0).fit(X32, y)
     dense = model32.predict(X32)
     assert_allclose(model32.sparsify().predict(X32), dense, rtol=1e-6)
+
+
+def test_float32_predictions_of_x_wider_than_a_block():
+    # (a review) Blocks of a fixed number of values took a row each beyond 65,536
+    # columns; they take 16 rows at least, and give the same numbers.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 70_000)).astype(np.float32)
+    model = GDRegressor(max_iter=2, tol=None, random_state=0).fit(X, X[:, 0])
+    exact = X.astype(np.float64) @ model.coef_.astype(np.float64) + model.intercept_[0]
+    assert_allclose(model.predict(X), exact.astype(np.float32), rtol=1e-6, atol=1e-6)
