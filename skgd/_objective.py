@@ -787,7 +787,11 @@ _HALVINGS = 2100
 
 def _bisect(slope, lo, hi):
     """:func:`best_constant`'s search: where ``slope`` changes sign, 0.0 if nowhere finite."""
-    lo, hi = (lo - 1.0, hi + 1.0) if lo == hi else (lo, hi)
+    if lo == hi:  # one target (a stream's one-row call): half its size either side, on its
+        # side of 0 (an identity-link Poisson loss of a rate 0.4, searched from -0.6, was
+        # NaN there, and the stream started at 0, its loss infinite); 1 about 0
+        half = abs(lo) / 2 if lo != 0 else 1.0
+        lo, hi = lo - half, hi + half
     widened = 0.0  # the last widening: -1 moved lo down, +1 moved hi up
     for _ in range(60):  # widen until the slope changes sign in [lo, hi]
         at_lo, at_hi = slope(lo), slope(hi)

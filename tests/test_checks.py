@@ -909,3 +909,19 @@ def test_a_stream_of_a_users_loss_that_counts_its_calls_is_not_restarted():
         counting.partial_fit(X[start : start + 10], y[start : start + 10])
         plain.partial_fit(X[start : start + 10], y[start : start + 10])
     np.testing.assert_array_equal(counting.coef_, plain.coef_)
+
+
+def test_a_one_row_first_call_of_a_loss_of_positive_predictions_starts_at_its_target():
+    # (a review) The best constant of one target was searched from y - 1: an
+    # identity-link Poisson loss of a rate of 0.4 was NaN at -0.6, the search gave 0,
+    # and the stream's first call reported "loss=inf ... values too large".
+    class PoissonIdentity(Loss):
+        def loss(self, y_true, raw_prediction):
+            return raw_prediction - y_true * np.log(raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            return 1.0 - y_true / raw_prediction
+
+    X = np.random.default_rng(0).uniform(size=(1, 3))
+    model = GDRegressor(loss=PoissonIdentity(), random_state=0).partial_fit(X, [0.4])
+    assert model.predict(X)[0] == pytest.approx(0.4)
