@@ -1321,12 +1321,20 @@ def _same_loss(a, b):
         if x is y:
             continue
         try:
-            if not bool(x == y):
+            # (a NaN parameter is itself: not a change at every call)
+            if not (bool(x == y) or (bool(x != x) and bool(y != y))):
                 return False
         except (ValueError, TypeError):  # (arrays: no one truth value)
-            if not (isinstance(x, np.ndarray) and np.array_equal(x, y)):
+            if not (isinstance(x, np.ndarray) and _arrays_equal(x, y)):
                 return False
     return True
+
+
+def _arrays_equal(x, y):
+    try:
+        return np.array_equal(x, y, equal_nan=True)
+    except TypeError:  # (arrays of no numbers: no NaN to tell)
+        return np.array_equal(x, y)
 
 
 @functools.lru_cache(maxsize=64)

@@ -925,3 +925,22 @@ def test_a_one_row_first_call_of_a_loss_of_positive_predictions_starts_at_its_ta
     X = np.random.default_rng(0).uniform(size=(1, 3))
     model = GDRegressor(loss=PoissonIdentity(), random_state=0).partial_fit(X, [0.4])
     assert model.predict(X)[0] == pytest.approx(0.4)
+
+
+def test_losses_are_the_same_by_their_parameters_nan_and_arrays_included():
+    # A NaN parameter is not a change at every call (NaN != NaN), nor an equal array
+    # of NaN, nor an equal array of strings; another value, or class, is.
+    from skgd._base import _same_loss
+    from skgd.losses import Huber
+
+    class Weighted(Loss):
+        def __init__(self, weights=None):
+            self.weights = weights
+
+    assert _same_loss(Huber(delta=float("nan")), Huber(delta=float("nan")))
+    assert _same_loss(Huber(delta=1), Huber(delta=1.0))
+    assert not _same_loss(Huber(delta=1.0), Huber(delta=2.0))
+    assert not _same_loss(Huber(), SquaredError())
+    assert _same_loss(Weighted(np.array([1.0, np.nan])), Weighted(np.array([1.0, np.nan])))
+    assert _same_loss(Weighted(np.array(["a", "b"])), Weighted(np.array(["a", "b"])))
+    assert not _same_loss(Weighted(np.array([1.0, 2.0])), Weighted(np.array([1.0, 3.0])))
