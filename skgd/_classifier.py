@@ -62,8 +62,9 @@ def _log_proba_of_its_proba(loss):
     def owner(name):
         return next((cls for cls in type(loss).__mro__ if name in vars(cls)), None)
 
-    with_log = owner("log_proba")
-    return with_log is not None and issubclass(with_log, owner("proba"))
+    with_log, with_proba = owner("log_proba"), owner("proba")
+    # (a proba set on the object, not its class: its log is taken)
+    return with_log is not None and with_proba is not None and issubclass(with_log, with_proba)
 
 
 class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
