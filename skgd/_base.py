@@ -1316,7 +1316,11 @@ def _same_loss(a, b):
     """
     if type(a) is not type(b):
         return False
-    for name in _parameter_names(type(a)):
+    names = _parameter_names(type(a))
+    if names is None or not all(hasattr(a, n) and hasattr(b, n) for n in names):
+        # (parameters get_params cannot read, kept under other names: every attribute)
+        names = sorted(set(vars(a)) | set(vars(b)))
+    for name in names:
         x, y = getattr(a, name, None), getattr(b, name, None)
         if x is y:
             continue
@@ -1337,9 +1341,19 @@ def _arrays_equal(x, y):
         return np.array_equal(x, y)
 
 
-@functools.lru_cache(maxsize=64)
 def _parameter_names(cls):
-    """A loss class's parameters, as ``get_params`` reads them (its ``__init__``'s)."""
+    """A loss class's parameters, as ``get_params`` reads them (its ``__init__``'s); or None.
+
+    None where scikit-learn cannot read them (an ``__init__(self, *args)``).
+    """
+    try:
+        return _cached_parameter_names(cls)
+    except Exception:  # (RuntimeError for *args; a class of no hash)
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_parameter_names(cls):
     return tuple(cls._get_param_names()) if hasattr(cls, "_get_param_names") else ()
 
 

@@ -944,3 +944,18 @@ def test_losses_are_the_same_by_their_parameters_nan_and_arrays_included():
     assert _same_loss(Weighted(np.array([1.0, np.nan])), Weighted(np.array([1.0, np.nan])))
     assert _same_loss(Weighted(np.array(["a", "b"])), Weighted(np.array(["a", "b"])))
     assert not _same_loss(Weighted(np.array([1.0, 2.0])), Weighted(np.array([1.0, 3.0])))
+
+    # (a review) A parameter kept under another name, and an __init__ of *args, which
+    # get_params cannot read: compared by all their attributes
+    class Renamed(Loss):
+        def __init__(self, q=0.5):
+            self._q = q
+
+    class Varargs(Loss):
+        def __init__(self, *args):
+            self.args = args
+
+    assert not _same_loss(Renamed(0.8), Renamed(0.2))
+    assert _same_loss(Renamed(0.8), Renamed(0.8))
+    assert _same_loss(Varargs(1, 2), Varargs(1, 2))
+    assert not _same_loss(Varargs(1, 2), Varargs(1, 3))
