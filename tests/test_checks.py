@@ -793,23 +793,26 @@ def test_a_users_loss_computed_in_float32_is_judged_in_float32s_precision(scaled
         GDRegressor(loss=_Lopsided32(), random_state=0).fit(X, y)
 
 
+class _PoissonIdentity(Loss):
+    """Poisson's loss with the identity link: defined for positive predictions only."""
+
+    def loss(self, y_true, raw_prediction):
+        return raw_prediction - y_true * np.log(raw_prediction)
+
+    def gradient(self, y_true, raw_prediction):
+        return 1.0 - y_true / raw_prediction
+
+
 def test_a_users_loss_of_positive_predictions_is_checked_where_the_targets_are():
     # A user trial: an identity-link Poisson loss, defined for positive predictions
     # of counts from 5 to 50, was refused for its NaN at raw_prediction=-1 (the
     # check's grid, whatever the targets' scale); the model never goes there.
     from scipy.optimize import minimize
 
-    class PoissonIdentity(Loss):
-        def loss(self, y_true, raw_prediction):
-            return raw_prediction - y_true * np.log(raw_prediction)
-
-        def gradient(self, y_true, raw_prediction):
-            return 1.0 - y_true / raw_prediction
-
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, size=(2000, 3))
     y = rng.poisson(20 + 10 * X[:, 0] - 5 * X[:, 1]).astype(float) + 1
-    loss = PoissonIdentity()
+    loss = _PoissonIdentity()
 
     def objective(w):
         raw = X @ w[:3] + w[3]
@@ -915,15 +918,8 @@ def test_a_one_row_first_call_of_a_loss_of_positive_predictions_starts_at_its_ta
     # (a review) The best constant of one target was searched from y - 1: an
     # identity-link Poisson loss of a rate of 0.4 was NaN at -0.6, the search gave 0,
     # and the stream's first call reported "loss=inf ... values too large".
-    class PoissonIdentity(Loss):
-        def loss(self, y_true, raw_prediction):
-            return raw_prediction - y_true * np.log(raw_prediction)
-
-        def gradient(self, y_true, raw_prediction):
-            return 1.0 - y_true / raw_prediction
-
     X = np.random.default_rng(0).uniform(size=(1, 3))
-    model = GDRegressor(loss=PoissonIdentity(), random_state=0).partial_fit(X, [0.4])
+    model = GDRegressor(loss=_PoissonIdentity(), random_state=0).partial_fit(X, [0.4])
     assert model.predict(X)[0] == pytest.approx(0.4)
 
 
