@@ -564,3 +564,19 @@ def test_binary_log_loss_probabilities_keep_their_digits_at_large_margins(margin
     raw = clf.decision_function([[scale]])
     assert raw[0] == pytest.approx(margin, rel=1e-3)
     assert_allclose(clf.predict_log_proba([[scale]])[0, 0], -np.logaddexp(0.0, raw[0]), rtol=1e-12)
+
+
+def test_a_proba_set_on_the_loss_object_has_its_log_taken(iris):
+    # Read over: proba's owner was looked up in the class alone, and a proba set on
+    # the object (not its class) raised a TypeError from issubclass(..., None).
+    from skgd.losses import Hinge, LogLoss
+
+    class WithLog(Hinge):  # (a log_proba in the class, its proba on the object)
+        def log_proba(self, raw_prediction):
+            return np.log(self.proba(raw_prediction))
+
+    X, y = iris
+    loss = WithLog()
+    loss.proba = LogLoss().proba  # (softmax of the margins)
+    clf = GDClassifier(loss=loss, random_state=0).fit(X, y)
+    assert_allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)))
