@@ -19,6 +19,7 @@ import copy
 import functools
 import hashlib
 import math
+import pickle
 from numbers import Integral, Real
 
 import numpy as np
@@ -536,10 +537,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
-        # (a copy: a later set_params(loss__delta=...) on the parameter's object changes
-        # the next fit, not this model; and a model's pickle is the same whichever object
-        # set_params gives back, as a rejected call's tests compare)
-        self._trained_loss = copy.copy(loss)
+        # (a deep copy: a later set_params(loss__delta=...), or loss__base__delta=... on
+        # a loss nested in it, changes the next fit, not this model; and a model's pickle
+        # is the same whichever object set_params gives back, as a rejected call's tests
+        # compare)
+        self._trained_loss = copy.deepcopy(loss)
         self._trained_penalty = self._penalty_strengths()
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
@@ -1320,18 +1322,31 @@ def _same_loss(a, b):
     if names is None or not all(hasattr(a, n) and hasattr(b, n) for n in names):
         # (parameters get_params cannot read, kept under other names: every attribute)
         names = sorted(set(vars(a)) | set(vars(b)))
-    for name in names:
-        x, y = getattr(a, name, None), getattr(b, name, None)
-        if x is y:
-            continue
+    return all(_same_value(getattr(a, n, None), getattr(b, n, None)) for n in names)
+
+
+def _same_value(x, y):
+    """Whether two values of a loss's parameter are equal (see :func:`_same_loss`).
+
+    The trained loss is a deep copy of the parameter's: a loss nested in it
+    (a scikit-learn estimator, equal only to itself) is compared by its
+    parameters, and another object without an equality of its own by its
+    pickle; else a stream whose loss wraps another restarted at every call.
+    """
+    if x is y:
+        return True
+    if type(x) is type(y) and type(x).__eq__ is object.__eq__:
+        if isinstance(x, BaseEstimator):
+            return _same_loss(x, y)
         try:
-            # (a NaN parameter is itself: not a change at every call)
-            if not (bool(x == y) or (bool(x != x) and bool(y != y))):
-                return False
-        except (ValueError, TypeError):  # (arrays: no one truth value)
-            if not (isinstance(x, np.ndarray) and _arrays_equal(x, y)):
-                return False
-    return True
+            return pickle.dumps(x) == pickle.dumps(y)
+        except Exception:  # (an object that cannot be pickled: itself alone)
+            return False
+    try:
+        # (a NaN parameter is itself: not a change at every call)
+        return bool(x == y) or (bool(x != x) and bool(y != y))
+    except (ValueError, TypeError):  # (arrays: no one truth value)
+        return isinstance(x, np.ndarray) and _arrays_equal(x, y)
 
 
 def _arrays_equal(x, y):

@@ -955,3 +955,62 @@ def test_losses_are_the_same_by_their_parameters_nan_and_arrays_included():
     assert _same_loss(Renamed(0.8), Renamed(0.8))
     assert _same_loss(Varargs(1, 2), Varargs(1, 2))
     assert not _same_loss(Varargs(1, 2), Varargs(1, 3))
+
+
+class _Scaled(Loss):
+    """A loss that wraps another: ``factor`` times its ``base``'s (a nested loss)."""
+
+    def __init__(self, base=None, factor=1.0):
+        self.base = base
+        self.factor = factor
+
+    def loss(self, y_true, raw_prediction):
+        return self.factor * self.base.loss(y_true, raw_prediction)
+
+    def gradient(self, y_true, raw_prediction):
+        return self.factor * self.base.gradient(y_true, raw_prediction)
+
+    def inverse_link(self, raw_prediction):
+        return self.base.inverse_link(raw_prediction)
+
+
+def test_a_nested_loss_set_after_fit_changes_the_next_fit_not_the_model():
+    # The trained loss was a shallow copy: set_params(loss__base__...) after fit
+    # changed the fitted model's own loss, and so its predictions through the link.
+    from sklearn.datasets import load_diabetes
+
+    from skgd.losses import Huber
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(loss=_Scaled(Huber(delta=2.0)), random_state=0).fit(X, y)
+    model.set_params(loss__base__delta=50.0)
+    assert model._fitted_loss().base.delta == 2.0
+    assert model.loss.base.delta == 50.0
+
+
+def test_a_stream_of_a_nested_loss_is_not_restarted():
+    # The trained loss, a deep copy, holds a copy of the nested loss: compared by its
+    # parameters, not as an object equal only to itself (which restarted every call).
+    from sklearn.datasets import load_diabetes
+
+    from skgd._base import _same_loss
+    from skgd.losses import Huber
+
+    assert _same_loss(_Scaled(Huber(delta=2.0)), _Scaled(Huber(delta=2.0)))
+    assert not _same_loss(_Scaled(Huber(delta=2.0)), _Scaled(Huber(delta=3.0)))
+    assert _same_loss(_Scaled(np.random.RandomState(0)), _Scaled(np.random.RandomState(0)))
+    assert not _same_loss(_Scaled(np.random.RandomState(0)), _Scaled(np.random.RandomState(1)))
+    X, y = load_diabetes(return_X_y=True)
+
+    class Unnested(_Scaled):  # (the same loss, its base no parameter)
+        base = _UserSquaredError()
+
+        def __init__(self, factor=1.0):
+            self.factor = factor
+
+    nested = GDRegressor(loss=_Scaled(_UserSquaredError()), random_state=0)
+    plain = GDRegressor(loss=Unnested(), random_state=0)
+    for start in range(0, 300, 10):
+        nested.partial_fit(X[start : start + 10], y[start : start + 10])
+        plain.partial_fit(X[start : start + 10], y[start : start + 10])
+    np.testing.assert_array_equal(nested.coef_, plain.coef_)
