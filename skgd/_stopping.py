@@ -32,8 +32,15 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     single distinct sample trains. Without ``stratify`` (a regressor) two
     samples at least are held out: R² is undefined on one (diabetes at
     ``validation_fraction=1e-9`` scored every epoch 0, and early stopping
-    followed nothing, silently). Raises ValueError when nothing is held
-    out, or a regressor's single sample (data of two distinct samples).
+    followed nothing, silently). A sample of many copies that, held out
+    whole, would take more than twice the share (data of few distinct
+    values) gives only as many of its copies as reach the share (at least
+    one), the others train, as scikit-learn's split of the rows would: x
+    of three values, 2,000 rows, held out two thirds of them at
+    ``validation_fraction=0.1``, and the model trained on one value of x
+    predicted a constant, silently. Raises ValueError when nothing is held
+    out, or a regressor's single sample (data of two distinct samples), or
+    when a regressor's training keeps a single distinct sample (three rows).
     """
     keys = _row_keys(X, Y, rng)
     groups = Y if stratify else np.zeros(len(Y))
@@ -45,11 +52,16 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         _, of_row = np.unique(keys[members], return_inverse=True)
         weights = np.bincount(of_row, weights=sample_weight[members])
         before = np.cumsum(weights) - weights  # the weight of the samples before each
-        taken = before < fraction * weights.sum()
+        share = fraction * weights.sum()
+        taken = before < share
         if not stratify:  # (R², a regressor's score, is undefined on one sample)
             taken[:_LEAST_HELD_OUT] = True
         taken[-1] = False  # one sample, at least, trains
         val[members] = taken[of_row]
+        copies = np.bincount(of_row)
+        large = np.flatnonzero(taken & (copies > 1) & (before + weights > 2 * share))
+        if len(large):
+            _split_copies(val, members, of_row, sample_weight, large, before, weights, share)
     if not val.any():
         n_classes = len(np.unique(groups[sample_weight > 0]))
         what = f"{n_classes} class{'es' if n_classes > 1 else ''}, each" if stratify else "data"
@@ -63,9 +75,33 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
             "samples): R², which it follows, is undefined on one. Use more data, or "
             "early_stopping=False."
         )
+    if not stratify and len(np.unique(keys[~val & (sample_weight > 0)])) < 2:
+        raise ValueError(
+            f"early stopping holds out two distinct samples of n_samples = {len(Y)} and "
+            "leaves a single one to train on: the model would be a constant. Use more "
+            "data, or early_stopping=False."
+        )
     train = ~val
     validation = (X[val], Y[val], sample_weight[val])
     return X[train], Y[train], sample_weight[train], validation
+
+
+def _split_copies(val, members, of_row, sample_weight, large, before, weights, share):
+    """Hold out only as many copies of each ``large`` sample as reach the share, in place.
+
+    The samples before one are held out whole or in part already: its copies
+    fill what is left of the share (at least one copy); a sample held out
+    past the share (a regressor's second) gives one copy.
+    """
+    held_before = 0.0  # what the large samples before this one hold out less than whole
+    for sample in large:  # (in key order: few, each above the share)
+        rows = members[of_row == sample]
+        room = share - (before[sample] - held_before)
+        running = np.cumsum(sample_weight[rows]) - sample_weight[rows]
+        kept = running < room
+        kept[0] = True
+        val[rows] = kept
+        held_before += weights[sample] - sample_weight[rows][kept].sum()
 
 
 def _row_keys(X, Y, rng):

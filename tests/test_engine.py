@@ -551,6 +551,35 @@ def test_a_regressors_split_holds_out_two_samples_at_least():
         GDRegressor(early_stopping=True).fit(X2, y2)
 
 
+@pytest.mark.parametrize("stratify", [False, True])
+def test_a_split_of_few_distinct_values_holds_out_its_share_of_rows(stratify):
+    # A user trial: x of three values, y = 2x, 2,000 rows: the split held out whole
+    # samples (all copies of a value) and two thirds of the rows at 0.1; trained on
+    # one value of x, the model predicted a constant (R² 0 or -1.5), silently.
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 3, size=(2000, 2)).astype(float)
+    y = 2.0 * X[:, 0] if not stratify else (X.sum(axis=1) > 2).astype(float)
+    for seed in range(3):
+        X_tr, _, _, (_, y_val, _) = split_validation(
+            X, y, np.ones(2000), np.random.RandomState(seed), 0.1, stratify=stratify
+        )
+        # its share, and over it at most one more share (a sample of copies held out
+        # whole), where 1,333 (a regressor) and 424 to 442 were held out
+        assert 200 <= len(y_val) <= 400, len(y_val)
+        assert len(np.unique(X_tr[:, 0])) == 3  # each value of x trains
+    if not stratify:
+        for seed in range(3):
+            model = GDRegressor(early_stopping=True, random_state=seed).fit(X, y)
+            assert model.score(X, y) > 0.999
+
+
+def test_a_regressors_split_that_leaves_one_sample_to_train_is_a_clear_error():
+    # (a user trial) Three rows: two held out, the model trained on one, a constant
+    X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="leaves a single one to train on"):
+        GDRegressor(early_stopping=True, random_state=0).fit(X, y)
+
+
 def test_a_class_with_one_distinct_sample_trains_and_others_are_held_out():
     X, y = make_classification(n_samples=60, n_classes=3, n_informative=4, random_state=0)
     X, y = np.vstack([X, np.ones((3, X.shape[1]))]), np.concatenate([y, [3, 3, 3]])
