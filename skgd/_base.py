@@ -25,7 +25,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone, is_regressor
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -1282,13 +1282,23 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return V, c
 
     def _validate(self, objective, validation, single, V, c):
-        """The estimator's score and the mean loss on the held-out data."""
+        """The estimator's score and the mean loss on the held-out data.
+
+        A loss whose tags say the estimator's score judges it poorly (a
+        regressor's ``poor_score``: R² of the cosine distance, which ignores
+        the predictions' lengths) is followed by its own value: its negative
+        is the score. Early stopping on R² ran the cosine to ``max_iter``
+        (1,000 epochs where 27 converged), its best score -12 or -4,093.
+        """
         X_val, Y_val, w_val = validation  # (X_val: a HeldOut)
         raw = X_val.raw_prediction(objective, V, c, single=False)
+        losses = objective.loss.loss(Y_val, raw[:, 0] if single else raw)
+        loss = float(np.average(losses, weights=w_val))
+        if _scored_poorly(objective.loss):
+            return -loss, loss
         y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
         score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
-        losses = objective.loss.loss(Y_val, raw[:, 0] if single else raw)
-        return score, float(np.average(losses, weights=w_val))
+        return score, loss
 
     def _penalty_strengths(self):
         """The L1 and L2 parts of ``alpha``, by ``penalty`` and ``l1_ratio``."""
@@ -1306,6 +1316,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
 # The random start's scale, a fraction of scikit-learn's MLP's (see BaseGD._initial_params)
 _START_FRACTION = 1e-3
+
+
+def _scored_poorly(loss):
+    """Whether a regressor's score (R²) judges this loss poorly, by its tags."""
+    try:
+        regressor_tags = get_tags(loss).regressor_tags
+    except Exception:  # (a user's loss of tags scikit-learn cannot read)
+        return False
+    return bool(regressor_tags is not None and regressor_tags.poor_score)
 
 
 def _same_loss(a, b):

@@ -132,7 +132,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         Whether to hold out ``validation_fraction`` of the training data,
         score it after each epoch with the estimator's ``score``, stop when
         that score stops improving, and keep the best coefficients seen.
-        Not available in ``partial_fit``.
+        A loss that R² judges poorly (its tags' ``poor_score``: the cosine
+        distance, blind to the predictions' lengths) is scored by minus its
+        mean loss instead. Not available in ``partial_fit``.
     validation_fraction : float, default=0.1
         The share of the training data held out by ``early_stopping``: two
         samples at least, as R² is undefined on one.

@@ -900,3 +900,19 @@ def test_the_link_check_reads_links_of_several_outputs_and_leaves_classifiers_al
     clf = GDClassifier(loss="hinge", random_state=0).partial_fit(X[:100], y[:100], [0, 1])
     clf.set_params(loss=Sigmoid()).partial_fit(X[100:200], y[100:200])
     assert clf.score(X, y) > 0.9
+
+
+def test_early_stopping_follows_the_cosine_distance_not_r2():
+    # A user trial: early stopping on R², which the cosine distance leaves arbitrary
+    # (it ignores the predictions' lengths), ran to max_iter (1,000 epochs where a
+    # fit converged in 27), its best score -12.
+    from sklearn.datasets import make_regression
+
+    X, Y = make_regression(450, 5, n_targets=3, noise=5, random_state=0)
+    model = GDRegressor(loss="cosine", early_stopping=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(X, Y)
+    assert model.n_iter_ < 100
+    assert -0.05 < model.best_validation_score_ <= 0  # minus a mean cosine distance
+    assert model.best_validation_score_ == max(model.validation_scores_)
