@@ -164,14 +164,17 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         training data's mean and standard deviation (see Notes). ``False``
         descends on X as it is: the course's plain update in X's own units,
         where too large a step for the data's scale diverges. Sparse X is
-        scaled but not centred, as ``StandardScaler(with_mean=False)`` does,
-        so that a batch's update touches only its non-zero columns.
+        divided by each column's largest magnitude and not centred, as
+        ``MaxAbsScaler`` does, so that a batch's update touches only its
+        non-zero columns (a column whose mean outweighs its spread is still
+        centred).
     shuffle : bool or "blocks", default=True
         The order of the rows in each epoch's batches. ``True``: every row
         in a new random order. ``"blocks"``: contiguous blocks of
         ``batch_size`` rows, the blocks in a new random order; a batch
         then reads one stretch of memory, which on large dense data makes
-        an epoch about three times faster, but its rows are not mixed
+        an epoch about twice as fast (``benchmarks/README.md``: 1.7 to 2.2
+        times, by batch size), but its rows are not mixed
         (shuffle the data once beforehand if it is sorted). ``False``: the
         rows in their order.
     random_state : int, RandomState instance or None, default=None
