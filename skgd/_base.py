@@ -507,7 +507,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             on_epoch=on_epoch,
         )
         if not incremental and not history["converged"] and self.tol is not None:
-            warn_max_iter(self, state.loss_curve[epochs_before:])
+            warn_max_iter(self, state.loss_curve[epochs_before:], objective.reference_loss)
 
         if not incremental:
             worse = warn_if_worse_than_a_constant(

@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 from ._checks import is_users_optimizer
@@ -31,15 +32,19 @@ _PROBE_STEP, _PROBE_FLOOR = 0.5, 1e-6
 _ALL = slice(None)
 # A learning_rate below this, a tenth of the default, is named as a step too short
 _SHORT_STEP = 0.05
+# A first epoch's loss this many times the best constant's overshot (see _overshot)
+_OVERSHOOT = 10.0
 
 
-def warn_max_iter(estimator, curve):
+def warn_max_iter(estimator, curve, reference):
     """Warn that max_iter ended the fit before its stop criterion held (``curve``: its losses).
 
-    A loss that rose in many epochs (see :func:`_rose_often`) was told to
-    take a longer step; it is told its step may be too long.
+    A loss that rose in many epochs (see :func:`_rose_often`), or that
+    started far above the best constant's (``reference``, see
+    :func:`_overshot`), was told to take a longer step; it is told its
+    step may be too long.
     """
-    rose = _rose_often(curve)
+    rose = _rose_often(curve) or _overshot(estimator, curve, reference)
     advice = (
         f"the training loss rose in {rose}, as a step too long for the data makes "
         "it: lower the learning_rate (or increase max_iter, or tol)"
@@ -88,7 +93,7 @@ def warn_if_worse_than_a_constant(estimator, objective, state, curve, X, Y, weig
     unit = objective.reference_loss
     if model is None or constant == 0 or not model - constant > 0.01 * unit:
         return False
-    rose = _rose_often(curve)
+    rose = _rose_often(curve) or _overshot(estimator, curve, unit)
     if state.n_averaged and lowest < constant:
         cause = (
             "its iterates were better, but their average, the model, lags behind them "
@@ -321,6 +326,25 @@ def _rose_often(curve):
     """
     rises = int(np.count_nonzero(np.diff(np.asarray(curve, dtype=float)) > 0))
     return f"{rises} of {len(curve)} epochs" if rises >= 2 and rises > len(curve) / 10 else ""
+
+
+def _overshot(estimator, curve, reference):
+    """ "its first epoch, to N times the best constant's" if the loss started that far above it.
+
+    A fit starts at the best constant, or near it (standardized targets, a
+    classifier's raw predictions near 0): a step too short cannot take the
+    first epoch's loss past ten times the constant's. On unscaled breast
+    cancer with standardize=False and learning_rate=0.5 it rose 1e5-fold
+    in the first epoch, then fell in all but 45 of 1,000 epochs, and the
+    warnings advised a longer step. A regressor on X as it is starts at 0,
+    which may be far above a constant of offset targets: not judged.
+    """
+    if not curve or not reference > 0 or not (estimator.standardize or is_classifier(estimator)):
+        return ""
+    ratio = curve[0] / reference
+    if not ratio > _OVERSHOOT:
+        return ""
+    return f"its first epoch, to {ratio:.3g} times the best constant's"
 
 
 def _choices(items):

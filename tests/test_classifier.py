@@ -383,6 +383,24 @@ def test_a_fit_whose_loss_swings_up_is_told_its_step_may_be_too_long():
     assert not any(advice in m for m in messages for advice in longer)
 
 
+def test_a_fit_whose_first_epoch_overshoots_is_told_its_step_may_be_too_long():
+    # (a user trial) Raw breast cancer at standardize=False and learning_rate=0.5: the
+    # loss rose 1e5-fold in the first epoch, then fell in all but 45 of 1,000 epochs,
+    # and both warnings advised a longer step
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = GDClassifier(optimizer="sgd", standardize=False, learning_rate=0.5, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("worse than a constant" in m and "first epoch" in m for m in messages)
+    assert any("Maximum number" in m and "lower the learning_rate" in m for m in messages)
+    longer = ("too short", "increase max_iter, the learning_rate")
+    assert not any(advice in m for m in messages for advice in longer)
+
+
 def test_a_streams_light_calls_move_the_model_by_their_weight():
     # Each call's weights were taken relative to their own mean: chunks of flipped labels
     # at weight 1e-3, between clean chunks at weight 1, moved the model as far as the
