@@ -218,7 +218,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         starts continue the list. It keeps the last ``max(max_iter, 1000)``
         values: a whole ``fit``, and a bounded window of endless streams.
     best_loss_ : float
-        The smallest value of ``loss_curve_``.
+        The smallest value of ``loss_curve_``, with ``early_stopping`` too
+        (where scikit-learn's MLP sets it to None; the coefficients kept are
+        then those of ``best_validation_score_``).
     validation_scores_ : list of float
         With ``early_stopping``: the score on the held-out data after each
         epoch of the last ``fit``.
