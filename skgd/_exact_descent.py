@@ -120,6 +120,24 @@ class ExactDescent:
             rate = min(rate, schedule.rate / _BACKOFF)
         schedule.rate = rate
 
+    def last_step_kept(self, state, X, Y, weights, single, kernel, tol):
+        """At convergence: the last epoch's step measured, and taken back if it rose past tol.
+
+        The stop criterion holds on exact epochs' losses, each that of where
+        its epoch started: the last step lands where no epoch measured. A
+        user's Adam whose ``restart`` forgets its state (the default) took,
+        after a rise restarted it, a first step of the whole rate on every
+        coefficient; the fit converged there, its loss curve at 12.2 and its
+        model at 78,796 (R² -0.83, the built-in Adam's 0.9999). One more
+        pass over the data; a rise of more than ``tol`` of the reference
+        loss goes back to the lowest point.
+        """
+        objective = self.objective
+        loss = objective.batch_loss(X, Y, weights, state.V, state.c, single) / X.shape[0]
+        loss += objective.penalty(state.V)
+        if not loss <= self.lowest[0] + (tol or 0.0) * objective.reference_loss:  # (NaN too)
+            _back_to(state, self.lowest[1:], kernel, restart=True)
+
     def carried(self):
         """The step search's state, for a warm fit that goes on from this one (see go_on)."""
         return (self.search.doubling, self.search.calm) if self.search is not None else None

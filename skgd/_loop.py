@@ -247,6 +247,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     whole = schedule.batch_size >= n_samples
     if settings.stop and not converged and descent.adapts and whole and descent.lowest is not None:
         descent.last_step_checked(state, X, Y, weights, single, kernel, schedule, stop.tol)
+    elif converged and whole and descent.lowest is not None and validate is None:
+        if not state.n_averaged:  # (an average is no point the steps reached)
+            descent.last_step_kept(state, X, Y, weights, single, kernel, stop.tol)
     if undone is not None and stop.kept is None:  # (early stopping keeps its best model)
         _ended_undone(undone, settings.max_epochs, len(state.loss_curve) > first_epoch)
     stop.keep_best(state)
