@@ -39,7 +39,7 @@ def damp_stream_momentum(settings, schedule, state, objective):
     """
     damps = not settings.stop and settings.curvature is not None
     damps = damps and schedule.batch_size < schedule.n_samples
-    if not (damps and isinstance(state.optimizer, Momentum)):
+    if not (damps and _has_momentum(state.optimizer)):
         return None
     first = schedule.steps(state.t, 1)[0]
     step_curvature = first * objective.largest_l2
@@ -56,6 +56,23 @@ def damp_stream_momentum(settings, schedule, state, objective):
         # of 100 rows: e-folds up every batch, training deviance 2e7).
         step_curvature = max(step_curvature, first / schedule.stable_step)
     return _damped(state.optimizer, step_curvature)
+
+
+def _has_momentum(optimizer):
+    """Whether a stream's call damps this optimizer's ``momentum`` (see :func:`_damped`).
+
+    The built-in momenta, and a user's optimizer with a ``momentum``
+    parameter in [0, 1) that declares its ``noise_gain`` (the documented
+    hooks of a momentum of one's own): a user's heavy ball, undamped, ended
+    a stream of three calls on diabetes at held-out R² -0.11 where the
+    built-in momentum's reached 0.38.
+    """
+    if isinstance(optimizer, Momentum):
+        return True
+    momentum = getattr(optimizer, "momentum", None)
+    if not hasattr(optimizer, "noise_gain") or isinstance(momentum, bool):
+        return False
+    return isinstance(momentum, (int, float)) and 0 <= momentum < 1
 
 
 def _damped(optimizer, step_l2):

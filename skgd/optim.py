@@ -52,6 +52,16 @@ class Optimizer(BaseEstimator):
     :meth:`restart`, which by default forgets the whole state: override it
     if part of your state should stay (a running scale, as Adam's).
 
+    A momentum of your own sums about ``1 / (1 - momentum)`` batches'
+    gradients in each step. Give it a ``noise_gain`` attribute (or property)
+    of that number and the schedules shorten its step for that noise, as
+    they do the built-in :class:`Momentum`'s; with a ``momentum`` parameter
+    in [0, 1) as well, a stream's call damps it under L2 as it damps the
+    built-in's. Without them it is taken as a plain step: a heavy ball of
+    one's own at ``schedule="constant"`` took steps about ten times past the
+    stable one (diabetes, batches of 8, γ = 0.9: training R² -0.61 where
+    ``"momentum"`` reached 0.52).
+
     Examples
     --------
     >>> import numpy as np
