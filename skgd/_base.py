@@ -19,7 +19,6 @@ import copy
 import functools
 import hashlib
 import math
-import pickle
 from numbers import Integral, Real
 
 import numpy as np
@@ -537,11 +536,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
-        # (a deep copy: a later set_params(loss__delta=...), or loss__base__delta=... on
-        # a loss nested in it, changes the next fit, not this model; and a model's pickle
+        # (a copy: a later set_params(loss__delta=...), or loss__base__delta=... on a
+        # loss nested in it, changes the next fit, not this model; and a model's pickle
         # is the same whichever object set_params gives back, as a rejected call's tests
         # compare)
-        self._trained_loss = copy.deepcopy(loss)
+        self._trained_loss = _trained_copy(loss)
         self._trained_penalty = self._penalty_strengths()
         self.t_ = state.t
         stream = state.stream  # plain values, for persistence
@@ -1314,6 +1313,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
 
+# Losses nested in a loss are copied and compared this many levels deep (_trained_copy)
+_NESTED = 8
 # The random start's scale, a fraction of scikit-learn's MLP's (see BaseGD._initial_params)
 _START_FRACTION = 1e-3
 
@@ -1327,7 +1328,7 @@ def _scored_poorly(loss):
     return bool(regressor_tags is not None and regressor_tags.poor_score)
 
 
-def _same_loss(a, b):
+def _same_loss(a, b, depth=0):
     """Whether two losses are of one class with equal parameters (their ``repr`` took 1 ms).
 
     The parameters alone, as ``get_params`` names them: a user's loss that
@@ -1341,26 +1342,38 @@ def _same_loss(a, b):
     if names is None or not all(hasattr(a, n) and hasattr(b, n) for n in names):
         # (parameters get_params cannot read, kept under other names: every attribute)
         names = sorted(set(vars(a)) | set(vars(b)))
-    return all(_same_value(getattr(a, n, None), getattr(b, n, None)) for n in names)
+    return all(_same_value(getattr(a, n, None), getattr(b, n, None), depth) for n in names)
 
 
-def _same_value(x, y):
+def _trained_copy(loss, depth=0):
+    """A copy of the loss, and of the losses (estimators) nested in it, to ``_NESTED`` deep.
+
+    Not a deep copy: anything else a loss holds (a lock, a file, a large
+    array, a counter it updates) stays shared, as with a shallow copy. A deep
+    copy refused a loss holding a lock after training, took 40 ms a call of a
+    16 MB array, and gave a counter updated at each call a copy that compared
+    unequal, restarting a stream at every call (a review).
+    """
+    trained = copy.copy(loss)
+    if depth < _NESTED:
+        for name, value in vars(trained).items():
+            if isinstance(value, BaseEstimator):
+                setattr(trained, name, _trained_copy(value, depth + 1))
+    return trained
+
+
+def _same_value(x, y, depth=0):
     """Whether two values of a loss's parameter are equal (see :func:`_same_loss`).
 
-    The trained loss is a deep copy of the parameter's: a loss nested in it
-    (a scikit-learn estimator, equal only to itself) is compared by its
-    parameters, and another object without an equality of its own by its
-    pickle; else a stream whose loss wraps another restarted at every call.
+    The trained loss holds copies of the losses nested in the parameter's
+    (:func:`_trained_copy`): an estimator, equal only to itself, is compared
+    by its parameters, to ``_NESTED`` deep (a loss that holds itself ends
+    there); else a stream whose loss wraps another restarted at every call.
     """
     if x is y:
         return True
-    if type(x) is type(y) and type(x).__eq__ is object.__eq__:
-        if isinstance(x, BaseEstimator):
-            return _same_loss(x, y)
-        try:
-            return pickle.dumps(x) == pickle.dumps(y)
-        except Exception:  # (an object that cannot be pickled: itself alone)
-            return False
+    if isinstance(x, BaseEstimator) and type(x) is type(y) and type(x).__eq__ is object.__eq__:
+        return depth < _NESTED and _same_loss(x, y, depth + 1)
     try:
         # (a NaN parameter is itself: not a change at every call)
         return bool(x == y) or (bool(x != x) and bool(y != y))

@@ -988,18 +988,50 @@ def test_a_nested_loss_set_after_fit_changes_the_next_fit_not_the_model():
     assert model.loss.base.delta == 50.0
 
 
+def test_a_loss_holding_what_cannot_be_copied_trains_and_streams_as_before():
+    # (a review) The trained loss was a deep copy: a loss holding a lock was refused
+    # after training, and one holding a counter it updates compared unequal to its
+    # copy, and restarted its stream at every call. Only nested losses are copied.
+    import threading
+
+    from sklearn.datasets import load_diabetes
+
+    class Counted(SquaredError):
+        def __init__(self, counter=None):
+            self.counter = counter
+
+        def gradient(self, y_true, raw_prediction):
+            self.counter.append(1)
+            return super().gradient(y_true, raw_prediction)
+
+    class Locked(_UserSquaredError):
+        def __init__(self, lock=None):
+            self.lock = lock
+
+    X, y = load_diabetes(return_X_y=True)
+    GDRegressor(loss=Locked(threading.Lock()), random_state=0).fit(X, y)
+    counted = GDRegressor(loss=Counted([]), random_state=0)
+    plain = GDRegressor(loss=_UserSquaredError(), random_state=0)
+    for start in range(0, 300, 10):
+        counted.partial_fit(X[start : start + 10], y[start : start + 10])
+        plain.partial_fit(X[start : start + 10], y[start : start + 10])
+    np.testing.assert_array_equal(counted.coef_, plain.coef_)
+
+
 def test_a_stream_of_a_nested_loss_is_not_restarted():
     # The trained loss, a deep copy, holds a copy of the nested loss: compared by its
     # parameters, not as an object equal only to itself (which restarted every call).
     from sklearn.datasets import load_diabetes
 
-    from skgd._base import _same_loss
+    from skgd._base import _same_loss, _trained_copy
     from skgd.losses import Huber
 
     assert _same_loss(_Scaled(Huber(delta=2.0)), _Scaled(Huber(delta=2.0)))
     assert not _same_loss(_Scaled(Huber(delta=2.0)), _Scaled(Huber(delta=3.0)))
-    assert _same_loss(_Scaled(np.random.RandomState(0)), _Scaled(np.random.RandomState(0)))
-    assert not _same_loss(_Scaled(np.random.RandomState(0)), _Scaled(np.random.RandomState(1)))
+    looped = _Scaled()
+    looped.base = looped  # (a loss that holds itself: copied and compared so far deep)
+    assert _same_loss(_trained_copy(looped), looped)
+    assert not _same_loss(looped, _Scaled(Huber()))
     X, y = load_diabetes(return_X_y=True)
 
     class Unnested(_Scaled):  # (the same loss, its base no parameter)
