@@ -24,27 +24,30 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     """Hold out a uniform random ``fraction`` of the training weight, per class if ``stratify``.
 
     Each row gets a random key from a seeded hash of its values (features
-    and target), so copies of a row get the same key and always fall on the
-    same side: nothing leaks from training into validation, and a sample of
-    weight 3 is split exactly as three copies of it would be. Within each
-    class, distinct samples are taken in key order until the held-out weight
+    and target), so copies of a row get the same key and fall on the same
+    side: nothing leaks from training into validation. Within each class,
+    distinct samples are taken in key order until the held-out weight
     reaches its share, always leaving one for training; a class with a
     single distinct sample trains. Without ``stratify`` (a regressor) two
     samples at least are held out: R² is undefined on one (diabetes at
     ``validation_fraction=1e-9`` scored every epoch 0, and early stopping
-    followed nothing, silently). A sample of many copies that, held out
-    whole, would take more than twice the share (data of few distinct
-    values) gives only as many of its copies as reach the share (at least
-    one), the others train, as scikit-learn's split of the rows would: x
-    of three values, 2,000 rows, held out two thirds of them at
+    followed nothing, silently), and two at least train.
+
+    A sample that, held out whole, would take more than twice the share
+    (data of few distinct values), or leave a regressor a single one to
+    train on, is split instead: its rows go to both sides, their weights
+    cut in the ratio that fills the share (a sample held out past it, a
+    regressor's second, gives the fraction of its weight). x of three
+    values, 2,000 rows, held out two thirds of them at
     ``validation_fraction=0.1``, and the model trained on one value of x
-    predicted a constant, silently. Raises ValueError when nothing is held
-    out, or a regressor's single sample (data of two distinct samples), or
-    when a regressor's training keeps a single distinct sample (three rows).
+    predicted a constant, silently. Weights and copies split alike: a
+    sample of weight 3 is split exactly as three copies of it would be.
+    Raises ValueError when nothing is held out, or a regressor's single
+    sample (data of two distinct samples).
     """
     keys = _row_keys(X, Y, rng)
     groups = Y if stratify else np.zeros(len(Y))
-    val = np.zeros(len(Y), dtype=bool)
+    held = np.zeros(len(Y))  # each row's held-out weight
     for group in np.unique(groups):  # a loop over classes, not samples
         members = np.flatnonzero((groups == group) & (sample_weight > 0))
         if not len(members):
@@ -57,11 +60,16 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         if not stratify:  # (R², a regressor's score, is undefined on one sample)
             taken[:_LEAST_HELD_OUT] = True
         taken[-1] = False  # one sample, at least, trains
-        val[members] = taken[of_row]
-        copies = np.bincount(of_row)
-        large = np.flatnonzero(taken & (copies > 1) & (before + weights > 2 * share))
-        if len(large):
-            _split_copies(val, members, of_row, sample_weight, large, before, weights, share)
+        rows = members[taken[of_row]]
+        held[rows] = sample_weight[rows]
+        split = taken & (before + weights > 2 * share)
+        if not stratify and len(weights) > 2 and np.count_nonzero(~taken) < 2:
+            split[np.flatnonzero(taken)[-1]] = True  # (two samples, at least, train)
+        if split.any():
+            cut = _split_samples(np.flatnonzero(split), before, weights, share, fraction)
+            rows = members[split[of_row]]
+            held[rows] = sample_weight[rows] * cut[of_row[split[of_row]]]
+    val = held > 0
     if not val.any():
         n_classes = len(np.unique(groups[sample_weight > 0]))
         what = f"{n_classes} class{'es' if n_classes > 1 else ''}, each" if stratify else "data"
@@ -75,33 +83,28 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
             "samples): R², which it follows, is undefined on one. Use more data, or "
             "early_stopping=False."
         )
-    if not stratify and len(np.unique(keys[~val & (sample_weight > 0)])) < 2:
-        raise ValueError(
-            f"early stopping holds out two distinct samples of n_samples = {len(Y)} and "
-            "leaves a single one to train on: the model would be a constant. Use more "
-            "data, or early_stopping=False."
-        )
-    train = ~val
-    validation = (X[val], Y[val], sample_weight[val])
-    return X[train], Y[train], sample_weight[train], validation
+    left = sample_weight - held
+    train = ~val | (left > 0)
+    validation = (X[val], Y[val], held[val].astype(sample_weight.dtype))
+    return X[train], Y[train], left[train].astype(sample_weight.dtype), validation
 
 
-def _split_copies(val, members, of_row, sample_weight, large, before, weights, share):
-    """Hold out only as many copies of each ``large`` sample as reach the share, in place.
+def _split_samples(samples, before, weights, share, fraction):
+    """The share of its weight each of ``samples`` holds out (indexed by sample).
 
-    The samples before one are held out whole or in part already: its copies
-    fill what is left of the share (at least one copy); a sample held out
-    past the share (a regressor's second) gives one copy.
+    In key order, each fills what is left of the share after the samples
+    before it (held out whole, or in part); one past the share, or whose
+    whole weight fits what is left (a regressor's last taken, split so that
+    two train), holds out ``fraction`` of its weight.
     """
-    held_before = 0.0  # what the large samples before this one hold out less than whole
-    for sample in large:  # (in key order: few, each above the share)
-        rows = members[of_row == sample]
-        room = share - (before[sample] - held_before)
-        running = np.cumsum(sample_weight[rows]) - sample_weight[rows]
-        kept = running < room
-        kept[0] = True
-        val[rows] = kept
-        held_before += weights[sample] - sample_weight[rows][kept].sum()
+    cut = np.ones(len(weights))
+    less = 0.0  # what the split samples before this one hold out less than whole
+    for sample in samples:  # (in key order: few)
+        room = share - (before[sample] - less)
+        part = room if 0 < room < weights[sample] else fraction * weights[sample]
+        cut[sample] = part / weights[sample]
+        less += weights[sample] - part
+    return cut
 
 
 def _row_keys(X, Y, rng):
