@@ -32,6 +32,7 @@ from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects, is_users_optimizer
 from ._draws import uniform
 from ._fit_warnings import (
+    start_loss,
     warn_if_far_from_the_origin,
     warn_if_flat,
     warn_if_stopped_short,
@@ -505,13 +506,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             validate=validate,
             on_epoch=on_epoch,
         )
+        # (the loss the fit started near, if it started at random: asked for by a warning)
+        fresh = not continuing and coef_init is None and intercept_init is None
+        start = functools.partial(
+            start_loss, self, objective, state, Y, sample_weight, single, fresh
+        )
         if not incremental and not history["converged"] and self.tol is not None:
-            warn_max_iter(self, state.loss_curve[epochs_before:], objective.reference_loss)
+            warn_max_iter(self, state.loss_curve[epochs_before:], start)
 
         if not incremental:
             worse = warn_if_worse_than_a_constant(
                 self, objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight,
-                single,
+                single, start,
             )  # fmt: skip
             if history["converged"] and not worse:
                 warn_if_stopped_short(

@@ -36,15 +36,14 @@ _SHORT_STEP = 0.05
 _OVERSHOOT = 10.0
 
 
-def warn_max_iter(estimator, curve, reference):
+def warn_max_iter(estimator, curve, start):
     """Warn that max_iter ended the fit before its stop criterion held (``curve``: its losses).
 
-    A loss that rose in many epochs (see :func:`_rose_often`), or that
-    started far above the best constant's (``reference``, see
-    :func:`_overshot`), was told to take a longer step; it is told its
-    step may be too long.
+    A loss that rose in many epochs (see :func:`_rose_often`), or in the
+    first far above where it started (``start``, see :func:`_overshot`),
+    was told to take a longer step; it is told its step may be too long.
     """
-    rose = _rose_often(curve) or _overshot(estimator, curve, reference)
+    rose = _rose_often(curve) or _overshot(curve, start)
     advice = (
         f"the training loss rose in {rose}, as a step too long for the data makes "
         "it: lower the learning_rate (or increase max_iter, or tol)"
@@ -61,7 +60,9 @@ def warn_max_iter(estimator, curve, reference):
     )
 
 
-def warn_if_worse_than_a_constant(estimator, objective, state, curve, X, Y, weights, single):
+def warn_if_worse_than_a_constant(
+    estimator, objective, state, curve, X, Y, weights, single, start=None
+):
     """Warn when the fit ends no better than a constant prediction; return whether it warned.
 
     A step too short for the data (digits at learning_rate=1e-4 and
@@ -93,7 +94,7 @@ def warn_if_worse_than_a_constant(estimator, objective, state, curve, X, Y, weig
     unit = objective.reference_loss
     if model is None or constant == 0 or not model - constant > 0.01 * unit:
         return False
-    rose = _rose_often(curve) or _overshot(estimator, curve, unit)
+    rose = _rose_often(curve) or _overshot(curve, start)
     if state.n_averaged and lowest < constant:
         cause = (
             "its iterates were better, but their average, the model, lags behind them "
@@ -328,23 +329,46 @@ def _rose_often(curve):
     return f"{rises} of {len(curve)} epochs" if rises >= 2 and rises > len(curve) / 10 else ""
 
 
-def _overshot(estimator, curve, reference):
-    """ "its first epoch, to N times the best constant's" if the loss started that far above it.
+def start_loss(estimator, objective, state, Y, weights, single, fresh):
+    """The loss a fresh fit starts near, for :func:`_overshot`; None where not known.
 
-    A fit starts at the best constant, or near it (standardized targets, a
-    classifier's raw predictions near 0): a step too short cannot take the
-    first epoch's loss past ten times the constant's. On unscaled breast
-    cancer with standardize=False and learning_rate=0.5 it rose 1e5-fold
-    in the first epoch, then fell in all but 45 of 1,000 epochs, and the
-    warnings advised a longer step. A regressor on X as it is starts at 0,
-    which may be far above a constant of offset targets: not judged.
+    A fit at random starts at the best constant, or near it: on
+    standardized targets a regressor's raw predictions are the constant's,
+    a classifier's near 0 (its loss there, the hinge's 1 where imbalanced
+    classes' constant is 0.02, or the constant's if higher). A regressor on
+    X as it is starts at 0, which may be far above a constant of offset
+    targets; a warm start or a given ``coef_init`` starts where it was put.
     """
-    if not curve or not reference > 0 or not (estimator.standardize or is_classifier(estimator)):
+    reference = objective.reference_loss
+    if not fresh or not reference > 0:
+        return None
+    if not is_classifier(estimator):
+        return reference if estimator.standardize else None
+    raw = np.zeros(len(Y) if single else (len(Y), state.c.shape[0]))
+    try:
+        with np.errstate(all="ignore"):
+            at_zero = float(np.average(objective.loss.loss(Y, raw), weights=weights))
+    except Exception:  # (a user's loss that cannot take these: nothing to judge by)
+        return None
+    return max(reference, at_zero) if np.isfinite(at_zero) else None
+
+
+def _overshot(curve, start):
+    """ "its first epoch, to N times where it started" if the loss rose that far at once.
+
+    A step too short cannot take the first epoch's loss past ten times the
+    loss the fit started near (``start()``, see :func:`start_loss`). On raw
+    breast cancer with standardize=False and learning_rate=0.5 it rose
+    1e5-fold in the first epoch, then fell in all but 45 of 1,000 epochs,
+    and the warnings advised a longer step.
+    """
+    start = start() if curve and start is not None else None
+    if start is None:
         return ""
-    ratio = curve[0] / reference
+    ratio = curve[0] / start
     if not ratio > _OVERSHOOT:
         return ""
-    return f"its first epoch, to {ratio:.3g} times the best constant's"
+    return f"its first epoch, to {ratio:.3g} times the loss where it started"
 
 
 def _choices(items):

@@ -598,3 +598,37 @@ def test_a_proba_set_on_the_loss_object_has_its_log_taken(iris):
     loss.proba = LogLoss().proba  # (softmax of the margins)
     clf = GDClassifier(loss=loss, random_state=0).fit(X, y)
     assert_allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)))
+
+
+def test_a_fit_that_starts_above_the_constant_is_not_told_its_step_overshot():
+    # (a review) The hinge at raw 0 is 1, 35 times the constant's on classes of 1%:
+    # a falling fit of steps too short was told its first epoch overshot. Judged
+    # against the loss where the fit starts, it is told its steps are too short.
+    X, y = make_classification(n_samples=1000, weights=[0.99], random_state=0)
+    model = GDClassifier(
+        loss="hinge", standardize=False, learning_rate=1e-5, schedule="constant",
+        max_iter=30, random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert messages and not any("first epoch" in m for m in messages)
+
+
+def test_a_warm_start_far_from_new_targets_is_not_told_its_step_overshot():
+    # (a review) A warm start begins at the model before, not at the constant: on
+    # diabetes' targets moved by 5,000, its first epoch at 970 times the constant's
+    # loss was blamed on a step too long, where the loss fell at every epoch.
+    from sklearn.datasets import load_diabetes
+
+    from skgd import GDRegressor
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(random_state=0).fit(X, y)
+    model.set_params(warm_start=True, max_iter=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y + 5000)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert messages and not any("first epoch" in m for m in messages)
