@@ -223,7 +223,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         then those of ``best_validation_score_``).
     validation_scores_ : list of float
         With ``early_stopping``: the score on the held-out data after each
-        epoch of the last ``fit``.
+        epoch of the last ``fit`` (R², or minus the mean loss of a loss that
+        R² judges poorly, see ``early_stopping``).
     best_validation_score_ : float
         With ``early_stopping``: the best of ``validation_scores_``, the score
         of the coefficients kept.
