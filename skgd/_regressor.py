@@ -4,10 +4,11 @@ import functools
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
 from ._input_checks import FiniteLater, valid_as_is
@@ -367,6 +368,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         # a stream's later call of a small, plain, finite chunk: what validation would return
         if not reset and valid_as_is(self, X, y, y_kinds="f", y_ndims=(1, 2)):
             return X, y
+        if sparse.issparse(y):  # (multi_output=True lets scikit-learn's check take it)
+            check_array(y, accept_sparse=False, input_name="y")
         X, y = validate_data(
             self,
             X,

@@ -916,3 +916,15 @@ def test_early_stopping_follows_the_cosine_distance_not_r2():
     assert model.n_iter_ < 100
     assert -0.05 < model.best_validation_score_ <= 0  # minus a mean cosine distance
     assert model.best_validation_score_ == max(model.validation_scores_)
+
+
+def test_sparse_targets_get_scikit_learns_error():
+    # (a user trial) multi_output=True lets scikit-learn's check take a sparse y;
+    # it then failed deep in training with "sparse array length is ambiguous".
+    from scipy import sparse
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    Y = sparse.csr_matrix(X[:, :1])
+    for call in (GDRegressor().fit, GDRegressor().partial_fit):
+        with pytest.raises(TypeError, match="Sparse data was passed for y"):
+            call(X, Y)
