@@ -133,8 +133,9 @@ class ExactDescent:
         loss goes back to the lowest point.
         """
         objective = self.objective
-        loss = objective.batch_loss(X, Y, weights, state.V, state.c, single) / X.shape[0]
-        loss += objective.penalty(state.V)
+        with np.errstate(over="ignore", invalid="ignore"):  # (as the epochs measure it)
+            loss = objective.batch_loss(X, Y, weights, state.V, state.c, single) / X.shape[0]
+            loss += objective.penalty(state.V)
         if not loss <= self.lowest[0] + (tol or 0.0) * objective.reference_loss:  # (NaN too)
             _back_to(state, self.lowest[1:], kernel, restart=True)
 
