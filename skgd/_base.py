@@ -1226,6 +1226,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
                     x_mean = np.where(uncentred, 0, x_mean).astype(dtype)
                     x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
+            # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
+            # before any step, blamed on values too large. Such a column's values are
+            # below anything a coefficient weighs: taken at scale 1, as a constant's.
+            tiny = np.finfo(x_scale.dtype).tiny
+            if len(x_scale) and x_scale.min() < tiny:
+                x_scale = np.where(x_scale < tiny, 1, x_scale).astype(dtype)
             y_loc = center if y_loc is None else y_loc
         alpha_l1, alpha_l2 = self._penalty_strengths()
         return Objective(

@@ -132,8 +132,8 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)
 
 @jit
 def _unit(peak):
-    """``skgd._standardize._power_of_two`` of one value (2**1023 at most)."""
-    return math.ldexp(1.0, min(math.frexp(peak)[1], 1023)) if peak > 0 else 1.0
+    """``skgd._standardize._power_of_two`` of one value (2**-1021 to 2**1023)."""
+    return math.ldexp(1.0, min(max(math.frexp(peak)[1], -1021), 1023)) if peak > 0 else 1.0
 
 
 if numba is not None:

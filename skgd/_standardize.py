@@ -489,6 +489,13 @@ def _power_of_two(values):
 
     At most 2**1023, the largest power of two a float holds (2**1024 would be
     inf, and a column divided by it NaN): values past it are left in 1..2.
+    At least 2**-1021, the smallest whose inverse a float holds: a column of
+    subnormal values (1e-310) made its inverse inf, and its mean NaN.
     """
     exponent = np.frexp(np.asarray(values, dtype=np.float64))[1]
-    return np.where(np.asarray(values) > 0, np.ldexp(1.0, np.minimum(exponent, 1023)), 1.0)
+    exponent = np.clip(exponent, _LEAST_EXPONENT, 1023)
+    return np.where(np.asarray(values) > 0, np.ldexp(1.0, exponent), 1.0)
+
+
+# The least exponent of a unit: 2**-1021, whose inverse 2**1021 a float holds
+_LEAST_EXPONENT = -1021

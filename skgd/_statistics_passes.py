@@ -145,7 +145,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             peak = max(abs(low[j]), abs(high[j]))
             if peak > 0 and low[j] <= high[j]:
                 # (see skgd._sparse_statistics_passes._unit)
-                new_unit = math.ldexp(1.0, min(math.frexp(peak)[1], 1023))
+                new_unit = math.ldexp(1.0, min(max(math.frexp(peak)[1], -1021), 1023))
             else:
                 new_unit = 1.0
             if new_unit != unit[j]:

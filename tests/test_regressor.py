@@ -928,3 +928,30 @@ def test_sparse_targets_get_scikit_learns_error():
     for call in (GDRegressor().fit, GDRegressor().partial_fit):
         with pytest.raises(TypeError, match="Sparse data was passed for y"):
             call(X, Y)
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse", "stream"])
+def test_a_column_of_subnormal_values_weighs_nothing(form):
+    # (a user trial) A column times 1e-310: the unit of its statistics had an inverse
+    # of inf, its mean was NaN, and the fit "diverged" on values too large. Ridge and
+    # SGDRegressor fit the other columns; so does skgd, as if the column were not there.
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    y = X @ [1.0, 2.0, 3.0, 4.0]
+    tiny = X.copy()
+    tiny[:, 0] *= 1e-310
+    if form == "sparse":
+        tiny = sparse.csr_matrix(tiny)
+    model = GDRegressor(random_state=0)
+    if form == "stream":
+        for start in range(0, 200, 20):
+            model.partial_fit(tiny[start : start + 20], y[start : start + 20])
+        without = GDRegressor(random_state=0)
+        for start in range(0, 200, 20):
+            without.partial_fit(X[start : start + 20, 1:], y[start : start + 20])
+    else:
+        model.fit(tiny, y)
+        without = GDRegressor(random_state=0).fit(X[:, 1:], y)
+    assert model.score(tiny, y) == pytest.approx(without.score(X[:, 1:], y), abs=1e-3)
