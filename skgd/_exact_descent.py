@@ -129,8 +129,9 @@ class ExactDescent:
         after a rise restarted it, a first step of the whole rate on every
         coefficient; the fit converged there, its loss curve at 12.2 and its
         model at 78,796 (R² -0.83, the built-in Adam's 0.9999). One more
-        pass over the data; a rise of more than ``tol`` of the reference
-        loss goes back to the lowest point.
+        pass over the data, for a user's optimizer (see :func:`skgd._loop.train`);
+        a rise of more than ``tol`` of the reference loss goes back to the
+        lowest point.
         """
         objective = self.objective
         with np.errstate(over="ignore", invalid="ignore"):  # (as the epochs measure it)
