@@ -892,10 +892,21 @@ def test_a_users_float32_loss_far_from_0_is_judged_on_float32s_grid(offset):
             GDRegressor(loss=_Lopsided32In(), random_state=0).fit(X, y)
 
 
+def _assert_streams_alike(loss, same):
+    """Two losses' streams on diabetes (30 calls of 10 rows) end at the same coefficients."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    models = GDRegressor(loss=loss, random_state=0), GDRegressor(loss=same, random_state=0)
+    for start in range(0, 300, 10):
+        for model in models:
+            model.partial_fit(X[start : start + 10], y[start : start + 10])
+    np.testing.assert_array_equal(models[0].coef_, models[1].coef_)
+
+
 def test_a_stream_of_a_users_loss_that_counts_its_calls_is_not_restarted():
     # (a review) Losses were compared by all their attributes: one that counted its
     # calls restarted the stream's schedule at every call (R² -1.24 for 0.466).
-    from sklearn.datasets import load_diabetes
 
     class Counting(SquaredError):
         def __init__(self):
@@ -905,13 +916,7 @@ def test_a_stream_of_a_users_loss_that_counts_its_calls_is_not_restarted():
             self.calls += 1
             return super().gradient(y_true, raw_prediction)
 
-    X, y = load_diabetes(return_X_y=True)
-    counting = GDRegressor(loss=Counting(), random_state=0)
-    plain = GDRegressor(loss=_UserSquaredError(), random_state=0)
-    for start in range(0, 300, 10):
-        counting.partial_fit(X[start : start + 10], y[start : start + 10])
-        plain.partial_fit(X[start : start + 10], y[start : start + 10])
-    np.testing.assert_array_equal(counting.coef_, plain.coef_)
+    _assert_streams_alike(Counting(), _UserSquaredError())
 
 
 def test_a_one_row_first_call_of_a_loss_of_positive_predictions_starts_at_its_target():
@@ -1010,19 +1015,12 @@ def test_a_loss_holding_what_cannot_be_copied_trains_and_streams_as_before():
 
     X, y = load_diabetes(return_X_y=True)
     GDRegressor(loss=Locked(threading.Lock()), random_state=0).fit(X, y)
-    counted = GDRegressor(loss=Counted([]), random_state=0)
-    plain = GDRegressor(loss=_UserSquaredError(), random_state=0)
-    for start in range(0, 300, 10):
-        counted.partial_fit(X[start : start + 10], y[start : start + 10])
-        plain.partial_fit(X[start : start + 10], y[start : start + 10])
-    np.testing.assert_array_equal(counted.coef_, plain.coef_)
+    _assert_streams_alike(Counted([]), _UserSquaredError())
 
 
 def test_a_stream_of_a_nested_loss_is_not_restarted():
-    # The trained loss, a deep copy, holds a copy of the nested loss: compared by its
-    # parameters, not as an object equal only to itself (which restarted every call).
-    from sklearn.datasets import load_diabetes
-
+    # The trained loss holds a copy of the nested loss: compared by its parameters,
+    # not as an object equal only to itself (which restarted the stream every call).
     from skgd._base import _same_loss, _trained_copy
     from skgd.losses import Huber
 
@@ -1032,7 +1030,6 @@ def test_a_stream_of_a_nested_loss_is_not_restarted():
     looped.base = looped  # (a loss that holds itself: copied and compared so far deep)
     assert _same_loss(_trained_copy(looped), looped)
     assert not _same_loss(looped, _Scaled(Huber()))
-    X, y = load_diabetes(return_X_y=True)
 
     class Unnested(_Scaled):  # (the same loss, its base no parameter)
         base = _UserSquaredError()
@@ -1040,9 +1037,4 @@ def test_a_stream_of_a_nested_loss_is_not_restarted():
         def __init__(self, factor=1.0):
             self.factor = factor
 
-    nested = GDRegressor(loss=_Scaled(_UserSquaredError()), random_state=0)
-    plain = GDRegressor(loss=Unnested(), random_state=0)
-    for start in range(0, 300, 10):
-        nested.partial_fit(X[start : start + 10], y[start : start + 10])
-        plain.partial_fit(X[start : start + 10], y[start : start + 10])
-    np.testing.assert_array_equal(nested.coef_, plain.coef_)
+    _assert_streams_alike(_Scaled(_UserSquaredError()), Unnested())

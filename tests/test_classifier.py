@@ -365,37 +365,34 @@ def test_a_fit_stopped_far_from_the_optimum_by_a_step_too_short_is_warned_of(
     assert not [m for m in messages if "constant prediction" in m or "short of the optimum" in m]
 
 
-def test_a_fit_whose_loss_swings_up_is_told_its_step_may_be_too_long():
-    # wine's raw features (proline near 1000) at standardize=False: the plain step 0.01
-    # swung the loss up in 201 of 999 epochs, to 90 times a constant prediction's, and
-    # both warnings advised a longer step
-    from sklearn.datasets import load_wine
-
-    X, y = load_wine(return_X_y=True)
-    model = GDClassifier(standardize=False, learning_rate=0.01, random_state=0)
+def _convergence_messages(model, X, y):
+    """The ConvergenceWarnings' messages of ``model.fit(X, y)``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(X, y)
-    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert any("worse than a constant" in m and "may be too long" in m for m in messages)
-    assert any("Maximum number" in m and "lower the learning_rate" in m for m in messages)
-    longer = ("too short", "increase max_iter, the learning_rate")
-    assert not any(advice in m for m in messages for advice in longer)
+    return [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
 
 
-def test_a_fit_whose_first_epoch_overshoots_is_told_its_step_may_be_too_long():
-    # (a user trial) Raw breast cancer at standardize=False and learning_rate=0.5: the
-    # loss rose 1e5-fold in the first epoch, then fell in all but 45 of 1,000 epochs,
-    # and both warnings advised a longer step
-    from sklearn.datasets import load_breast_cancer
+@pytest.mark.parametrize(
+    "data, params, cause",
+    [
+        # wine's raw features (proline near 1000) at standardize=False: the plain step
+        # 0.01 swung the loss up in 201 of 999 epochs, to 90 times a constant
+        # prediction's, and both warnings advised a longer step
+        ("wine", dict(learning_rate=0.01), "may be too long"),
+        # (a user trial) raw breast cancer at learning_rate=0.5: the loss rose 1e5-fold
+        # in the first epoch, then fell in all but 45 of 1,000 epochs, and both
+        # warnings advised a longer step
+        ("breast_cancer", dict(optimizer="sgd", learning_rate=0.5), "first epoch"),
+    ],
+)
+def test_a_fit_whose_steps_are_too_long_is_told_so(data, params, cause):
+    from sklearn import datasets
 
-    X, y = load_breast_cancer(return_X_y=True)
-    model = GDClassifier(optimizer="sgd", standardize=False, learning_rate=0.5, random_state=0)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y)
-    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert any("worse than a constant" in m and "first epoch" in m for m in messages)
+    X, y = getattr(datasets, f"load_{data}")(return_X_y=True)
+    model = GDClassifier(standardize=False, random_state=0, **params)
+    messages = _convergence_messages(model, X, y)
+    assert any("worse than a constant" in m and cause in m for m in messages)
     assert any("Maximum number" in m and "lower the learning_rate" in m for m in messages)
     longer = ("too short", "increase max_iter, the learning_rate")
     assert not any(advice in m for m in messages for advice in longer)
@@ -609,10 +606,7 @@ def test_a_fit_that_starts_above_the_constant_is_not_told_its_step_overshot():
         loss="hinge", standardize=False, learning_rate=1e-5, schedule="constant",
         max_iter=30, random_state=0,
     )  # fmt: skip
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y)
-    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    messages = _convergence_messages(model, X, y)
     assert messages and not any("first epoch" in m for m in messages)
 
 
@@ -627,8 +621,5 @@ def test_a_warm_start_far_from_new_targets_is_not_told_its_step_overshot():
     X, y = load_diabetes(return_X_y=True)
     model = GDRegressor(random_state=0).fit(X, y)
     model.set_params(warm_start=True, max_iter=3)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X, y + 5000)
-    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    messages = _convergence_messages(model, X, y + 5000)
     assert messages and not any("first epoch" in m for m in messages)

@@ -530,19 +530,10 @@ def test_l1_with_a_users_update_of_other_steps_than_its_proximal_step_is_warned_
             model.set_params(tol=None).fit(X, y)
 
 
-class _ForgetfulAdam(Optimizer):
-    """Adam by the documented contract, ``restart`` left at its default (forget everything)."""
+class _ForgetfulAdam(Adam):
+    """Adam as a user writes it, ``restart`` left at the default: forget everything."""
 
-    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-
-    def update(self, grad, state, learning_rate):
-        t = state["t"] = state.get("t", 0) + 1
-        state["m"] = self.beta_1 * state.get("m", 0.0) + (1 - self.beta_1) * grad
-        state["v"] = self.beta_2 * state.get("v", 0.0) + (1 - self.beta_2) * grad * grad
-        m_hat = state["m"] / (1 - self.beta_1**t)
-        v_hat = state["v"] / (1 - self.beta_2**t)
-        return learning_rate * m_hat / (np.sqrt(v_hat) + self.epsilon)
+    restart = Optimizer.restart
 
 
 def test_a_converged_fit_returns_no_model_above_its_lowest_epoch():
