@@ -347,7 +347,7 @@ def _largest_power_of_two(weights):
         w = np.float64(weights[i])
         if w > peak or w != w:  # (a NaN stays, as np.max keeps it)
             peak = w
-    return math.ldexp(1.0, min(math.frexp(peak)[1], 1023)) if peak > 0 else 1.0
+    return math.ldexp(1.0, min(max(math.frexp(peak)[1], -1021), 1023)) if peak > 0 else 1.0
 
 
 def _in_units(mean, m2, weight, unit, low, high):
