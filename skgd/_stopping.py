@@ -25,7 +25,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
 
     Each row gets a random key from a seeded hash of its values (features
     and target), so copies of a row get the same key and fall on the same
-    side: nothing leaks from training into validation. Within each class,
+    side: nothing leaks from training into validation, but from the samples
+    split below. Within each class,
     distinct samples are taken in key order until the held-out weight
     reaches its share, always leaving one for training; a class with a
     single distinct sample trains. Without ``stratify`` (a regressor) two
@@ -33,15 +34,17 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     ``validation_fraction=1e-9`` scored every epoch 0, and early stopping
     followed nothing, silently), and two at least train.
 
-    A sample that, held out whole, would take more than twice the share
-    (data of few distinct values), or leave a regressor a single one to
-    train on, is split instead: its rows go to both sides, their weights
-    cut in the ratio that fills the share (a sample held out past it, a
-    regressor's second, gives the fraction of its weight). x of three
-    values, 2,000 rows, held out two thirds of them at
-    ``validation_fraction=0.1``, and the model trained on one value of x
-    predicted a constant, silently. Weights and copies split alike: a
-    sample of weight 3 is split exactly as three copies of it would be.
+    A sample that, held out whole, would take the held-out weight past
+    twice the share, or past half-way from the share to the whole (data of
+    few distinct values), or leave a regressor a single one to train on, is
+    split instead: its rows go to both sides, their weights cut in the ratio
+    that fills the share (a sample held out past it, a regressor's second,
+    gives the fraction of its weight). x of three values, 2,000 rows, held
+    out two thirds of them at ``validation_fraction=0.1``, and the model
+    trained on one value of x predicted a constant, silently. Weights and
+    copies split alike: a sample of weight 3 is split exactly as three
+    copies of it would be. The rows of a split sample train too: on data of
+    a few rows (a regressor's three), the held-out score is theirs.
     Raises ValueError when nothing is held out, or a regressor's single
     sample (data of two distinct samples).
     """
@@ -62,7 +65,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         taken[-1] = False  # one sample, at least, trains
         rows = members[taken[of_row]]
         held[rows] = sample_weight[rows]
-        split = taken & (before + weights > 2 * share)
+        total = weights.sum()  # (past twice the share, or half-way to the whole)
+        split = taken & (before + weights > share + min(share, (total - share) / 2))
         if not stratify and len(weights) > 2 and np.count_nonzero(~taken) < 2:
             split[np.flatnonzero(taken)[-1]] = True  # (two samples, at least, train)
         if split.any():

@@ -576,6 +576,21 @@ def test_a_split_of_few_distinct_values_holds_out_its_share(stratify):
             assert model.score(X, y) > 0.999
 
 
+@pytest.mark.parametrize("fraction", [0.5, 0.6])
+def test_a_dominant_sample_is_cut_at_large_fractions_too(fraction):
+    # (a review) Past a fraction of 0.5 twice the share is the whole weight: 900 copies
+    # of one row among 1,000 were held out whole (0.90 to 0.99 of the data), and the
+    # model, trained on none of them, predicted 4.9 where their target is 0.
+    rng = np.random.RandomState(0)
+    X = np.r_[np.zeros((900, 1)), rng.uniform(1, 2, size=(100, 1))]
+    y = 5.0 * X[:, 0]
+    for seed in range(5):
+        _, _, _, (_, _, w_val) = split_validation(
+            X, y, np.ones(1000), np.random.RandomState(seed), fraction, stratify=False
+        )
+        assert w_val.sum() <= 1000 * (fraction + (1 - fraction) / 2)
+
+
 def test_a_split_cuts_a_weight_as_it_cuts_copies():
     # (a review) Copies of a sample split across the sides, and a row of weight k
     # did not: integer weights stopped equalling repeated rows under early stopping
