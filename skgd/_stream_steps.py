@@ -69,10 +69,15 @@ def _has_momentum(optimizer):
     """
     if isinstance(optimizer, Momentum):
         return True
-    momentum = getattr(optimizer, "momentum", None)
-    if not hasattr(optimizer, "noise_gain") or isinstance(momentum, bool):
+    if not hasattr(optimizer, "noise_gain"):
         return False
-    return isinstance(momentum, (int, float)) and 0 <= momentum < 1
+    try:  # (a parameter, as get_params reads it: not any attribute of that name)
+        momentum = optimizer.get_params(deep=False).get("momentum")
+    except Exception:
+        return False
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        return False
+    return 0 <= momentum < 1
 
 
 def _damped(optimizer, step_l2):
@@ -98,7 +103,10 @@ def _damped(optimizer, step_l2):
     critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
     if momentum <= critical:
         return None
-    optimizer.momentum = critical
+    try:
+        optimizer.momentum = critical
+    except AttributeError:  # (a user's momentum read from elsewhere: left as it is)
+        return None
     return momentum
 
 

@@ -584,3 +584,29 @@ def test_a_users_momentum_with_its_hooks_trains_as_the_built_in_one():
         users.partial_fit(X[chunk], y[chunk])
         built_in.partial_fit(X[chunk], y[chunk])
     assert_allclose(users.coef_, built_in.coef_, rtol=1e-9)
+
+
+def test_a_users_momentum_read_only_is_left_undamped_in_a_stream():
+    # (a review) A momentum property without a setter crashed a stream's call, which
+    # damps the momentum of an optimizer declaring noise_gain; a parameter only is damped.
+    class Aliased(Optimizer):
+        def __init__(self, beta=0.9):
+            self.beta = beta
+
+        @property
+        def momentum(self):
+            return self.beta
+
+        @property
+        def noise_gain(self):
+            return 1.0 / (1.0 - self.beta)
+
+        def update(self, grad, state, learning_rate):
+            state["v"] = self.beta * state.get("v", 0.0) + learning_rate * grad
+            return state["v"]
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(optimizer=Aliased(), alpha=1.0, random_state=0)
+    for start in range(0, 300, 100):
+        model.partial_fit(X[start : start + 100], y[start : start + 100])
+    assert np.all(np.isfinite(model.coef_)) and model.optimizer_.beta == 0.9
