@@ -109,8 +109,9 @@ class ExactDescent:
         if not self.search.started:
             return
         objective = self.objective
-        loss = objective.batch_loss(X, Y, weights, state.V, state.c, single) / X.shape[0]
-        loss += objective.penalty(state.V)
+        with np.errstate(over="ignore", invalid="ignore"):  # (as the epochs measure it)
+            loss = objective.batch_loss(X, Y, weights, state.V, state.c, single) / X.shape[0]
+            loss += objective.penalty(state.V)
         reference = objective.reference_loss
         rate, back, _ = self.search.update(
             loss, schedule.rate, self.rounding * reference, _WORTH * tol * reference

@@ -335,15 +335,19 @@ def start_loss(estimator, objective, state, Y, weights, single, fresh):
     A fit at random starts at the best constant, or near it: on
     standardized targets a regressor's raw predictions are the constant's,
     a classifier's near 0 (its loss there, the hinge's 1 where imbalanced
-    classes' constant is 0.02, or the constant's if higher). A regressor on
-    X as it is starts at 0, which may be far above a constant of offset
+    classes' constant is 0.02, or the constant's if higher). A regressor of
+    a loss with a link is not judged (see below), nor one on X as it is,
+    which starts at 0, which may be far above a constant of offset
     targets; a warm start or a given ``coef_init`` starts where it was put.
     """
     reference = objective.reference_loss
     if not fresh or not reference > 0:
         return None
     if not is_classifier(estimator):
-        return reference if estimator.standardize else None
+        # (a loss with a link starts at the constant too, but its reference is no
+        # loss of 0 at best: Poisson's omits a term in y, near 0 for counts near e)
+        linked = objective.largest_curvature is not None
+        return reference if estimator.standardize and not linked else None
     raw = np.zeros(len(Y) if single else (len(Y), state.c.shape[0]))
     try:
         with np.errstate(all="ignore"):

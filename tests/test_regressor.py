@@ -955,3 +955,16 @@ def test_a_column_of_subnormal_values_weighs_nothing(form):
         model.fit(tiny, y)
         without = GDRegressor(random_state=0).fit(X[:, 1:], y)
     assert model.score(tiny, y) == pytest.approx(without.score(X[:, 1:], y), abs=1e-3)
+
+
+def test_a_poisson_fit_near_a_loss_of_0_is_not_told_its_step_overshot():
+    # (a review) Poisson's constant loss (mu - y log mu) is near 0 for counts near e:
+    # a first epoch of 0.055 was 16.8 times it, and "lower the learning_rate" was said.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 3))
+    y = rng.poisson(2.715 * np.exp(X @ [0.05, -0.04, 0.03])).astype(float)
+    y *= 2.715 / y.mean()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GDRegressor(loss="poisson", max_iter=1, random_state=0).fit(X, y)
+    assert caught and not any("first epoch" in str(w.message) for w in caught)
