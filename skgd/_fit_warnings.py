@@ -32,7 +32,7 @@ _PROBE_STEP, _PROBE_FLOOR = 0.5, 1e-6
 _ALL = slice(None)
 # A learning_rate below this, a tenth of the default, is named as a step too short
 _SHORT_STEP = 0.05
-# A first epoch's loss this many times the best constant's overshot (see _overshot)
+# A first epoch's loss this many times the loss the fit started near overshot (_overshot)
 _OVERSHOOT = 10.0
 
 
@@ -335,10 +335,10 @@ def start_loss(estimator, objective, state, Y, weights, single, fresh):
     A fit at random starts at the best constant, or near it: on
     standardized targets a regressor's raw predictions are the constant's,
     a classifier's near 0 (its loss there, the hinge's 1 where imbalanced
-    classes' constant is 0.02, or the constant's if higher). A regressor of
-    a loss with a link is not judged (see below), nor one on X as it is,
-    which starts at 0, which may be far above a constant of offset
-    targets; a warm start or a given ``coef_init`` starts where it was put.
+    classes' constant is 0.02, or the constant's if higher). Not judged: a
+    regressor of a loss with a link (see below); one on X as it is, whose
+    start at 0 may be far above a constant of offset targets; a warm start
+    or a given ``coef_init``, which start where they were put.
     """
     reference = objective.reference_loss
     if not fresh or not reference > 0:
