@@ -26,9 +26,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     Each row gets a random key from a seeded hash of its values (features
     and target), so copies of a row get the same key and fall on the same
     side: nothing leaks from training into validation, but from the samples
-    split below. Within each class,
-    distinct samples are taken in key order until the held-out weight
-    reaches its share, always leaving one for training; a class with a
+    split below. Within each class, distinct samples are taken in key order
+    until the held-out weight reaches its share, always leaving one for training; a class with a
     single distinct sample trains. Without ``stratify`` (a regressor) two
     samples at least are held out: R² is undefined on one (diabetes at
     ``validation_fraction=1e-9`` scored every epoch 0, and early stopping
