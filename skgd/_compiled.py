@@ -12,12 +12,18 @@ classes to them).
 
 import hashlib
 import os
+import warnings
 
 import numpy as np
 
 try:
     import numba
 except ImportError:  # pragma: no cover - numba is a dependency; this is a safety net
+    numba = None
+# numba's debugging switch (NUMBA_DISABLE_JIT=1) runs jitted functions as Python, but
+# not the intrinsics (prefetch hints, fused multiply-adds): every fit raised
+# NotImplementedError. The estimators then take the numpy path, as without numba.
+if numba is not None and numba.config.DISABLE_JIT:
     numba = None
 
 # Beside numba's cache files: the hash of the compiled sources they were made from
@@ -110,6 +116,29 @@ _SGD, _MOMENTUM, _NESTEROV, _ADAGRAD, _RMSPROP, _ADAM = range(6)
 
 clear_stale_caches()
 
+
+def _caches():
+    """Whether numba has a writable place for this package's cache; else warn, once.
+
+    A read-only install whose user has no writable cache directory either
+    (a container, a service account) made numba refuse every ``cache=True``
+    function: ``import skgd`` raised "no locator available". It then
+    compiles in each process instead.
+    """
+    if numba is None or _cache_directory() is not None:
+        return True
+    warnings.warn(
+        "numba finds no writable place for skgd's compiled code (the install and the "
+        "user's cache directory are read-only): each process compiles it anew (5 to 15 "
+        "seconds a kind of fit). Set NUMBA_CACHE_DIR to a writable directory.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return False
+
+
+_CACHE = _caches()
+
 if numba is not None:
     # reassociation lets sums vectorize; no "fast" flags that assume finite values,
     # since an overflow is how a diverging batch shows. A sum never shares its loop
@@ -121,19 +150,19 @@ if numba is not None:
     # tests/test_compiled_sums.py audits the compiled loops for it. (A test of
     # whether two arrays overlap, LLVM's other, is no such coin toss: arrays of
     # their own never do.)
-    jit = numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+    jit = numba.njit(cache=_CACHE, nogil=True, fastmath={"reassoc", "contract"})
     # A helper of scalars called for every row, inlined into its caller by numba
     # itself: a call cost about 5% of an epoch's compute. Not for a helper that
     # takes arrays: inlined or not, numba counts each array's references on the
     # way in and out (an atomic add each; a dense epoch's row prefetch paid eight
     # a row, a fifth of its compute), so such code is written in the loop.
     jit_inline = numba.njit(
-        cache=True, nogil=True, fastmath={"reassoc", "contract"}, inline="always"
+        cache=_CACHE, nogil=True, fastmath={"reassoc", "contract"}, inline="always"
     )
     # numpy's elementwise arithmetic to the bit: no fast-math flag (a contracted
     # multiply-add rounds once where numpy rounds twice), and numpy's division by
     # 0 (an infinity or NaN, not Python's ZeroDivisionError)
-    _exact = numba.njit(cache=True, nogil=True, error_model="numpy")
+    _exact = numba.njit(cache=_CACHE, nogil=True, error_model="numpy")
     from llvmlite import binding as _llvm
     from llvmlite import ir as _ir
     from numba.core import cgutils as _cgutils

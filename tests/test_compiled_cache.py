@@ -39,3 +39,42 @@ def test_a_changed_compiled_source_empties_the_cache_once(tmp_path):
     old.write_bytes(b"a cache file of these sources")
     _import_compiled(tmp_path)  # once: the sources have not changed since
     assert old.exists()
+
+
+def _run(code, **env_changes):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(env_changes, PYTHONPATH=str(SOURCES.parent))
+    done = subprocess.run(
+        [sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def test_no_writable_cache_place_warns_and_imports():
+    # (a deployment trial) A read-only install whose user's cache directory is
+    # read-only too: numba refused every cache=True function, and `import skgd`
+    # raised "no locator available". (numba's places emptied stand for that.)
+    out = _run(
+        "import warnings; import numba.core.caching as c; c.CacheImpl._locator_classes = []\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always'); import skgd\n"
+        "print([str(x.message) for x in w])"
+    )
+    assert "NUMBA_CACHE_DIR" in out
+
+
+def test_numba_disable_jit_trains_on_the_numpy_path():
+    # (a deployment trial) NUMBA_DISABLE_JIT=1, numba's debugging switch, ran the
+    # jitted functions as Python but not the intrinsics: every fit raised
+    # NotImplementedError. The numpy path serves, as without numba.
+    import numpy as np
+    from sklearn.datasets import load_diabetes
+
+    code = (
+        "from sklearn.datasets import load_diabetes; from skgd import GDRegressor\n"
+        "X, y = load_diabetes(return_X_y=True)\n"
+        "print(list(GDRegressor(random_state=0).fit(X, y).coef_))"
+    )
+    coef = np.array(eval(_run(code, NUMBA_DISABLE_JIT="1")))
+    X, y = load_diabetes(return_X_y=True)
+    np.testing.assert_allclose(coef, skgd.GDRegressor(random_state=0).fit(X, y).coef_, rtol=1e-9)
