@@ -968,3 +968,17 @@ def test_a_poisson_fit_near_a_loss_of_0_is_not_told_its_step_overshot():
         warnings.simplefilter("always")
         GDRegressor(loss="poisson", max_iter=1, random_state=0).fit(X, y)
     assert caught and not any("first epoch" in str(w.message) for w in caught)
+
+
+def test_a_fit_without_an_intercept_is_not_told_its_step_overshot():
+    # (a review) Without an intercept a fit starts at 0, far above the constant of
+    # targets far from 0 (diabetes' y + 1000): its first exact epoch, its start, was
+    # "225 times the loss where it started".
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(fit_intercept=False, batch_size=len(y), max_iter=3, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y + 1000)
+    assert caught and not any("first epoch" in str(w.message) for w in caught)
