@@ -25,8 +25,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
 
     Each row gets a random key from a seeded hash of its values (features
     and target), so copies of a row get the same key and fall on the same
-    side: nothing leaks from training into validation, but from the samples
-    split below. Within each class, distinct samples are taken in key order
+    side: nothing leaks from training into validation, except through the
+    samples split below. Within each class, distinct samples are taken in key order
     until the held-out weight reaches its share, always leaving one for training; a class with a
     single distinct sample trains. Without ``stratify`` (a regressor) two
     samples at least are held out: R² is undefined on one (diabetes at
@@ -64,7 +64,8 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
         taken[-1] = False  # one sample, at least, trains
         rows = members[taken[of_row]]
         held[rows] = sample_weight[rows]
-        total = weights.sum()  # (past twice the share, or half-way to the whole)
+        total = weights.sum()
+        # (held out whole, past twice the share, or half-way from it to the whole)
         split = taken & (before + weights > share + min(share, (total - share) / 2))
         if not stratify and len(weights) > 2 and np.count_nonzero(~taken) < 2:
             split[np.flatnonzero(taken)[-1]] = True  # (two samples, at least, train)

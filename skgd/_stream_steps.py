@@ -12,6 +12,7 @@ the gradient of the step the cap let it take (:class:`CappedGradient`).
 
 import math
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
@@ -75,7 +76,7 @@ def _has_momentum(optimizer):
         momentum = optimizer.get_params(deep=False).get("momentum")
     except Exception:
         return False
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+    if isinstance(momentum, bool) or not isinstance(momentum, Real):
         return False
     return 0 <= momentum < 1
 

@@ -555,7 +555,9 @@ def test_a_regressors_split_holds_out_two_samples_at_least():
 def test_a_split_of_few_distinct_values_holds_out_its_share(stratify):
     # A user trial: x of three values, y = 2x, 2,000 rows: the split held out whole
     # samples (all copies of a value) and two thirds of the rows at 0.1; trained on
-    # one value of x, the model predicted a constant (R² 0 or -1.5), silently.
+    # one value of x, the model predicted a constant (R² 0 or -1.5), silently. Here
+    # two columns of three values (nine samples, 22% held out by the old split), at
+    # larger fractions too; the trial's own data: the test of weights and copies.
     rng = np.random.RandomState(0)
     X = rng.randint(0, 3, size=(2000, 2)).astype(float)
     y = 2.0 * X[:, 0] if not stratify else (X.sum(axis=1) > 2).astype(float)

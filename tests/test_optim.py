@@ -605,8 +605,21 @@ def test_a_users_momentum_read_only_is_left_undamped_in_a_stream():
             state["v"] = self.beta * state.get("v", 0.0) + learning_rate * grad
             return state["v"]
 
+    class ReadOnly(Aliased):  # (a momentum parameter, kept under another name)
+        def __init__(self, momentum=0.9):
+            self._momentum = momentum
+
+        @property
+        def momentum(self):
+            return self._momentum
+
+        @property
+        def beta(self):
+            return self._momentum
+
     X, y = load_diabetes(return_X_y=True)
-    model = GDRegressor(optimizer=Aliased(), alpha=1.0, random_state=0)
-    for start in range(0, 300, 100):
-        model.partial_fit(X[start : start + 100], y[start : start + 100])
-    assert np.all(np.isfinite(model.coef_)) and model.optimizer_.beta == 0.9
+    for optimizer in (Aliased(), ReadOnly()):
+        model = GDRegressor(optimizer=optimizer, alpha=1.0, random_state=0)
+        for start in range(0, 300, 100):
+            model.partial_fit(X[start : start + 100], y[start : start + 100])
+        assert np.all(np.isfinite(model.coef_)) and model.optimizer_.momentum == 0.9
