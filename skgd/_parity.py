@@ -55,17 +55,41 @@ def _times_shorter(value):
 
 def _sgd_hint(name, value):
     """A sentence for a parameter of scikit-learn's SGD that skgd spells differently, or None."""
-    if name == "eta0":
+    if name in ("eta0", "learning_rate_init"):
         return (
-            f"{_LEARNING_RATE_HINT} Drop eta0: the default learning_rate=0.5 suits most "
-            f"data, and learning_rate={value!r} in place of eta0 would be a step "
+            f"{_LEARNING_RATE_HINT} Drop {name}: the default learning_rate=0.5 suits most "
+            f"data, and learning_rate={value!r} in place of {name} would be a step "
             f"{_times_shorter(value)}."
         )
     if name == "epsilon":
         return (
-            "In skgd, epsilon belongs to the loss object: loss=Huber(delta=...) or "
+            "In skgd, SGD's epsilon belongs to the loss object: loss=Huber(delta=...) or "
             "loss=EpsilonInsensitive(epsilon=...) from skgd.losses (in a grid search, "
-            "loss__delta or loss__epsilon)."
+            "loss__delta or loss__epsilon); MLP's (Adam's) to the optimizer: "
+            "optimizer=Adam(epsilon=...) from skgd.optim (optimizer__epsilon)."
+        )
+    if name == "solver":
+        return (
+            "skgd's optimizer takes MLP's solver names 'sgd' and 'adam' (and 'momentum', "
+            "'nesterov', 'adagrad', 'rmsprop', or an skgd.optim object); 'lbfgs' has none: "
+            "for an exact solution use Ridge or LogisticRegression."
+        )
+    if name in ("momentum", "nesterovs_momentum"):
+        return (
+            "In skgd, momentum belongs to the optimizer: optimizer=Momentum(momentum=...) "
+            "or Nesterov(momentum=...) from skgd.optim (optimizer__momentum in a grid "
+            "search); the default optimizer='nesterov' is MLP's solver='sgd' with its "
+            "default Nesterov momentum of 0.9."
+        )
+    if name in ("beta_1", "beta_2"):
+        return (
+            f"In skgd, {name} belongs to the optimizer: optimizer=Adam({name}=...) from "
+            f"skgd.optim (optimizer__{name} in a grid search)."
+        )
+    if name in ("hidden_layer_sizes", "activation"):
+        return (
+            "skgd's models are linear, an MLP with hidden_layer_sizes=(): drop "
+            f"{name}, or use scikit-learn's MLP for hidden layers."
         )
     if name == "n_jobs":
         return (

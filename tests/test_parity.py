@@ -272,6 +272,27 @@ def test_eta0_in_set_params_and_a_grid_search_says_to_pass_learning_rate(iris):
         search.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "name, value, hint",
+    [
+        ("learning_rate_init", 0.001, "Drop learning_rate_init"),
+        ("solver", "lbfgs", "'lbfgs' has none"),
+        ("momentum", 0.9, r"optimizer=Momentum\(momentum=...\)"),
+        ("nesterovs_momentum", True, r"Nesterov\(momentum=...\)"),
+        ("beta_1", 0.9, r"optimizer=Adam\(beta_1=...\)"),
+        ("epsilon", 1e-8, r"MLP's \(Adam's\) to the optimizer"),
+        ("hidden_layer_sizes", (), "skgd's models are linear"),
+    ],
+)
+def test_an_mlp_users_names_say_what_to_use(name, value, hint):
+    # (a user trial) MLP's names got Python's bare TypeError, and MLP's epsilon
+    # (Adam's) was told it belongs to the loss, where the guide's table maps them all
+    with pytest.raises(TypeError, match=hint):
+        GDRegressor(**{name: value})
+    with pytest.raises(ValueError, match=f"Invalid parameter '{name}'.*{hint}"):
+        GDClassifier().set_params(**{name: value})
+
+
 def test_the_constructor_signature_is_unchanged():
     # get_params, clone and the docs read the real signature through __wrapped__
     assert "eta0" not in GDRegressor().get_params()
