@@ -27,12 +27,19 @@ _VALIDATION_AXES = "skgd validation scores"
 
 
 def _validation_axes(ax, *, create):
-    """The twin axes of ``ax`` that holds validation scores: found, made, or None."""
+    """The twin axes of ``ax`` that holds validation scores: found, made, or None.
+
+    Its twin shares its x axis and its place: subplots made with
+    ``sharex=True`` share the x axis too, and the second display's scores
+    were drawn on the first subplot's twin.
+    """
+    place = ax.get_position(original=True).bounds
     for other in ax.figure.axes:
         if (
             other is not ax
             and other.get_label() == _VALIDATION_AXES
             and ax.get_shared_x_axes().joined(ax, other)
+            and other.get_position(original=True).bounds == place
         ):
             return other
     if not create:
@@ -140,7 +147,8 @@ class ConvergenceDisplay:
             that changes with the epochs run; ``log_scale=False`` shows it.)
         **kwargs : dict
             Passed to matplotlib's ``plot`` for the loss curve; the
-            validation curve takes its colour, dashed.
+            validation curve takes its colour, dashed, and a ``label`` given
+            here names both, as ``estimator_name`` does.
 
         Returns
         -------
@@ -148,26 +156,15 @@ class ConvergenceDisplay:
             This display, with its artists as attributes.
         """
         loss_curve = np.asarray(self.loss_curve, dtype=float)
-        if log_scale and np.any(loss_curve < 0):  # before any figure is made
+        # (the checks come before any figure is made or drawn on)
+        if log_scale and np.any(loss_curve < 0):
             raise ValueError(
                 f"log_scale=True needs a loss that is not negative, but the loss curve goes "
                 f"as low as {loss_curve.min():.6g}: a loss known up to a constant (Poisson's, "
                 "e^raw - y * raw) can be negative, and its logarithm means nothing. "
                 "Plot it with log_scale=False."
             )
-        plt = _pyplot()
-        if ax is None:
-            _, ax = plt.subplots(layout="constrained")  # makes room for the legend
-        epochs = np.arange(1, len(loss_curve) + 1)
-        name = self.estimator_name
-        label = "training loss" if name is None else f"{name}"
-        (self.line_,) = ax.plot(epochs, loss_curve, label=label, **kwargs)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("training loss")
-        if log_scale:
-            ax.set_yscale("log")
-        self.validation_line_ = None
-        self.validation_ax_ = _validation_axes(ax, create=self.validation_scores is not None)
+        scores = None
         if self.validation_scores is not None:
             scores = np.asarray(self.validation_scores, dtype=float)
             if len(scores) > len(loss_curve):
@@ -175,6 +172,22 @@ class ConvergenceDisplay:
                     f"validation_scores has {len(scores)} values but loss_curve only "
                     f"{len(loss_curve)}; there is one of each per epoch."
                 )
+        plt = _pyplot()
+        if ax is None:
+            _, ax = plt.subplots(layout="constrained")  # makes room for the legend
+        epochs = np.arange(1, len(loss_curve) + 1)
+        name = self.estimator_name
+        # (a label passed on names both curves, as a name does)
+        label = kwargs.pop("label", "training loss" if name is None else f"{name}")
+        named = name is not None or label != "training loss"
+        (self.line_,) = ax.plot(epochs, loss_curve, label=label, **kwargs)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("training loss")
+        if log_scale:
+            ax.set_yscale("log")
+        self.validation_line_ = None
+        self.validation_ax_ = _validation_axes(ax, create=scores is not None)
+        if scores is not None:
             # After a warm start, loss_curve_ goes on from the earlier fits while
             # validation_scores_ holds the last fit's epochs: the last ones.
             (self.validation_line_,) = self.validation_ax_.plot(
@@ -182,7 +195,7 @@ class ConvergenceDisplay:
                 scores,
                 color=self.line_.get_color(),
                 linestyle="--",
-                label="validation score" if name is None else f"{name} (validation score)",
+                label=f"{label} (validation score)" if named else "validation score",
             )
             self.validation_ax_.set_ylabel("validation score")
         _legend(ax, self.validation_ax_)
@@ -222,6 +235,7 @@ class ConvergenceDisplay:
         estimator = getattr(estimator, "best_estimator_", estimator)
         if isinstance(estimator, Pipeline):
             estimator = estimator[-1]
+            estimator = getattr(estimator, "best_estimator_", estimator)  # (a search ends it)
         check_is_fitted(estimator)
         if not hasattr(estimator, "loss_curve_"):  # fitted: it keeps no loss curve
             raise ValueError(

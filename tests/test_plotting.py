@@ -201,3 +201,41 @@ def test_a_fitted_grid_search_plots_its_best_estimator():
     best = search.best_estimator_[-1]
     assert np.array_equal(display.line_.get_ydata(), best.loss_curve_)
     assert display.ax_.get_legend().get_texts()[0].get_text() == "GDClassifier"
+
+
+# ------------------------------- reported by a migration trial (2026-12-05)
+
+
+def test_subplots_sharing_x_keep_their_own_validation_axes():
+    # Subplots made with sharex=True share the x axis with each other's twins: the
+    # second display's validation curve went to the first subplot's twin.
+    _, (left, right) = plt.subplots(1, 2, sharex=True)
+    first = ConvergenceDisplay([1.0, 0.5], validation_scores=[0.1, 0.2], estimator_name="A")
+    second = ConvergenceDisplay([2.0, 1.0], validation_scores=[0.3, 0.4], estimator_name="B")
+    first.plot(ax=left)
+    second.plot(ax=right)
+    assert first.validation_ax_ is not second.validation_ax_
+    assert [line.get_label() for line in second.validation_ax_.get_lines()] == [
+        "B (validation score)"
+    ]
+
+
+def test_a_label_names_both_curves_and_checks_come_before_drawing():
+    display = ConvergenceDisplay([3.0, 2.0], validation_scores=[0.5, 0.6]).plot(label="run")
+    texts = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert texts == ["run", "run (validation score)"]
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="one of each per epoch"):
+        ConvergenceDisplay([1.0, 0.5], validation_scores=[0.1, 0.2, 0.3]).plot(ax=ax)
+    assert ax.get_lines() == [] and len(ax.figure.axes) == 1  # nothing drawn on it
+
+
+def test_a_pipeline_ending_in_a_search_plots_the_searchs_best_estimator():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(GDClassifier(random_state=0), {"learning_rate": [0.1, 0.5]}, cv=2)
+    pipe = make_pipeline(StandardScaler(), search).fit(X, y)
+    display = ConvergenceDisplay.from_estimator(pipe)
+    best = pipe[-1].best_estimator_
+    assert np.array_equal(display.line_.get_ydata(), best.loss_curve_)
