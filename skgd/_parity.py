@@ -54,7 +54,7 @@ def _times_shorter(value):
 
 
 def _sgd_hint(name, value):
-    """A sentence for a parameter of scikit-learn's SGD that skgd spells differently, or None."""
+    """A sentence for a parameter of scikit-learn's SGD or MLP that skgd names otherwise."""
     if name in ("eta0", "learning_rate_init"):
         return (
             f"{_LEARNING_RATE_HINT} Drop {name}: the default learning_rate=0.5 suits most "
