@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from scipy import sparse
+from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -61,6 +62,19 @@ def test_averaging_starts_after_that_many_samples(noisy):
     assert not np.allclose(late.coef_, early.coef_)
     # the next call continues the iterate, not the average
     assert_allclose(late.partial_fit(X[: 0 + 8], y[:8])._iterate[0].ravel().shape, (5,))
+
+
+@pytest.mark.parametrize("form", ["dense", "sparse"])
+def test_averaging_that_no_epoch_reaches_trains_as_no_averaging_at_defaults(form):
+    # the adaptive schedule's step search, annealing and the lazy sparse path
+    # were turned off by any `average`: diabetes trained 28 epochs, not 39
+    X, y = load_diabetes(return_X_y=True)
+    X = sparse.csr_matrix(X) if form == "sparse" else X
+    plain = GDRegressor(random_state=0).fit(X, y)
+    never = GDRegressor(average=10**9, random_state=0).fit(X, y)
+    assert never.n_iter_ == plain.n_iter_
+    assert_allclose(never.coef_, plain.coef_, rtol=1e-9)
+    assert never._average[2:] == (0, plain.n_iter_ * len(y))  # its samples still count
 
 
 def test_averaged_classifier_reaches_logistic_regression(noisy):
