@@ -982,3 +982,22 @@ def test_a_fit_without_an_intercept_is_not_told_its_step_overshot():
         warnings.simplefilter("always")
         model.fit(X, y + 1000)
     assert caught and not any("first epoch" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("learning_rate, cause", [(0.6, "may be too long"), (0.01, "too short")])
+def test_a_step_that_ends_above_every_epochs_loss_is_told_it_is_too_long(learning_rate, cause):
+    # (a user trial) One step of the whole data at 0.6 on the course's raw x took the loss
+    # from 8.6 to 11.5: a curve of one value, which did not rise, and "its steps may be
+    # too short" was said; at 0.01 the one step is short indeed.
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=100)
+    y = 3.0 * x + 0.5 + 0.1 * rng.normal(size=x.size)
+    model = GDRegressor(
+        optimizer="sgd", learning_rate=learning_rate, batch_size=100, penalty=None,
+        standardize=False, schedule="constant", max_iter=1, tol=None,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x[:, None], y, coef_init=[0.58], intercept_init=[0.25])
+    messages = [str(w.message) for w in caught if "worse than a constant" in str(w.message)]
+    assert len(messages) == 1 and cause in messages[0]
