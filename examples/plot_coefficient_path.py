@@ -15,7 +15,8 @@ the two go together: which γ is "right" depends on the curvature of the loss
   valley: a step must be small enough for its steep side (here γ below
   about 0.56), and then crawls along its flat floor. γ = 0.01 is too small
   there, γ = 0.4 is right, and γ = 0.6 overshoots the steep side further at
-  each step: ``fit`` stops with an error that says so.
+  each step: ``fit`` stops and warns that its loss rose, and a step whose
+  loss explodes (γ = 0.7 here) stops it with an error that says so.
 
 The same line has different coefficients in the two coordinates: with
 :math:`x' = (x - \mu) / \sigma`, :math:`y = 3.0 x + 0.5` is
@@ -24,14 +25,19 @@ least-squares point (``GDRegressor`` with ``standardize=True`` reports
 ``coef_`` in the units of X either way).
 
 All fits use the course's plain update (``optimizer="sgd"``, one full batch a
-step, no penalty) with ``standardize=False``, so that ``GDRegressor`` descends
-on x as it is given; with the default ``standardize=True`` it would descend
-in normalised coordinates whatever x is.
+step, no penalty, ``schedule="constant"``) with ``standardize=False``, so that
+``GDRegressor`` descends on x as it is given; with the default
+``standardize=True`` it would descend in normalised coordinates whatever x
+is, and the default ``schedule="adaptive"`` would take back the steps that
+raise the loss and shorten the step (γ = 0.6 then ends near the line).
 """
 
 # %%
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from skgd import GDRegressor
 
@@ -50,11 +56,16 @@ def path(x, learning_rate, steps):
         batch_size=len(X),
         penalty=None,
         standardize=False,
+        schedule="constant",
         max_iter=1,
         tol=None,
         warm_start=True,
     )
-    model.fit(X, y, coef_init=[0.58], intercept_init=[0.25])
+    # (one step is not a fit: its warning that the model is still worse than a
+    # constant prediction is not news here)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y, coef_init=[0.58], intercept_init=[0.25])
     points = [(0.58, 0.25), (model.coef_[0], model.intercept_[0])]
     for _ in range(steps - 1):
         model.partial_fit(X, y)
@@ -96,14 +107,23 @@ for name, (x, rates) in settings.items():
         print(f"{name:>12}, {label}: after {steps:3d} steps a = {a:6.3f}, b = {b:6.3f}")
 
 # %%
-# With the too-large step on raw x, ``fit`` does not return a diverged model: it says so.
-try:
-    GDRegressor(
-        optimizer="sgd", learning_rate=0.6, batch_size=len(x_raw), penalty=None,
-        standardize=False, random_state=0,
-    ).fit(x_raw[:, None], y)  # fmt: skip
-except ValueError as error:
-    print("raw x, learning_rate=0.6:", error)
+# With a too-large step on raw x, ``fit`` does not return a diverging model
+# unannounced. At γ = 0.6 its loss rises for ``n_iter_no_change`` epochs, the
+# stop criterion ends the fit, and a warning says why; at γ = 0.7 the loss
+# explodes within a few steps and the fit raises an error.
+for learning_rate in [0.6, 0.7]:
+    model = GDRegressor(
+        optimizer="sgd", learning_rate=learning_rate, batch_size=len(x_raw), penalty=None,
+        standardize=False, schedule="constant", random_state=0,
+    )  # fmt: skip
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(x_raw[:, None], y)
+        for warning in caught:
+            print(f"raw x, learning_rate={learning_rate}, warned:", warning.message)
+    except ValueError as error:
+        print(f"raw x, learning_rate={learning_rate}, error:", error)
 
 # %%
 # Raw against normalised x: the paths over the contours of L(a, b). Each
