@@ -474,8 +474,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         weight_scale, heaviest = self._stream_weight(
             sample_weight, weighted, weight_unit, streaming
         )
+        row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
         stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
-        settings = self._settings(curvature, X.shape[0], incremental, weight_scale, resume)
+        settings = self._settings(
+            curvature, X.shape[0], incremental, weight_scale, resume, row_share
+        )
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -540,6 +543,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
         self.optimizer_ = optimizer
         self._heaviest_weight = heaviest
+        self._largest_batch = largest_batch
         if stage_key is not None and not incremental:  # (what a warm start goes on from)
             self._warm_stage = (stage_key, history["stage"])
         else:
@@ -861,7 +865,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 state.V_average[...], state.c_average[...] = V_average, c_average
         return state
 
-    def _settings(self, curvature, n_samples, incremental, weight_scale=1.0, resume=None):
+    def _settings(
+        self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0
+    ):
         """The loop's settings for this call (one epoch for ``partial_fit``)."""
         return Settings(
             learning_rate=self.learning_rate,
@@ -878,6 +884,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             verbose=self.verbose,
             weight_scale=weight_scale,
             resume=resume,
+            row_share=row_share,
         )
 
     def _stage(self, objective, n_samples, weights, continuing):
@@ -926,6 +933,25 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if heaviest is None or not mean < heaviest:
             return 1.0, mean
         return mean / heaviest, heaviest
+
+    def _stream_batch(self, n_samples, streaming):
+        """This call's share of a step (its batch's rows over the stream's largest batch's).
+
+        Each call's step is the stable step of its own batches, so a call of
+        one row moved the model halfway to fitting that row: after three
+        calls of 110 diabetes rows (batches of 32), one more row took the
+        held-out R² from 0.29 to 0.06, and from 0.35 to -0.70 at worst (the
+        last short chunk of a file read in chunks; SGDRegressor moved by
+        0.008). A call of batches smaller than the stream's largest so far (a
+        fit's, for a stream that continues it) steps their rows' share, as a
+        call's last short batch does (see Schedule.steps): a row moves the
+        model as far in any chunking. Returns the share and the largest batch.
+        """
+        rows = self._batch_size(n_samples)
+        largest = self.__dict__.get("_largest_batch") if streaming else None
+        if largest is None or rows >= largest:
+            return 1.0, rows
+        return rows / largest, largest
 
     def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state):
         """scikit-learn's callbacks for this fit, and what the loop calls after each epoch.

@@ -119,6 +119,9 @@ class Settings(NamedTuple):
     # A stream's call: its rows' mean weight over the heaviest call's so far (at most 1),
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
+    # A stream's call of batches smaller than its largest so far: their rows' share
+    # of a step (at most 1, see BaseGD._stream_batch)
+    row_share: float = 1.0
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
     # BaseGD._stage); criterion: where the stop criterion was, if max_iter ended that

@@ -96,8 +96,9 @@ class Schedule:
         rate, settings, stream_step, stable_step = (
             self.rate, self.settings, self.stream_step, self.stable_step,
         )  # fmt: skip
+        share = settings.row_share  # (a stream's call of smaller batches than before)
         steps = [
-            _scheduled(rate, settings, t + k) * stream_step * stable_step
+            _scheduled(rate, settings, t + k) * stream_step * stable_step * share
             for k in range(1, n_batches + 1)
         ]
         if self.length is not None:
