@@ -151,8 +151,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         data stops the training; with the other schedules, the first one.
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data (stratified),
-        score it after each epoch with the estimator's ``score``, stop when
-        that score stops improving, and keep the best coefficients seen.
+        score it after each epoch with the estimator's ``score`` (weighted by
+        ``sample_weight`` and ``class_weight``, as the training loss is), stop
+        when that score stops improving, and keep the best coefficients seen.
         Not available in ``partial_fit``.
     validation_fraction : float, default=0.1
         The share of the training data held out by ``early_stopping``.

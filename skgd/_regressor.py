@@ -131,8 +131,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         data stops the training; with the other schedules, the first one.
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data,
-        score it after each epoch with the estimator's ``score``, stop when
-        that score stops improving, and keep the best coefficients seen.
+        score it after each epoch with the estimator's ``score`` (weighted by
+        ``sample_weight``, as the training loss is), stop when that score
+        stops improving, and keep the best coefficients seen.
         A loss that R² judges poorly (its tags' ``poor_score``: the cosine
         distance, blind to the predictions' lengths) is scored by minus its
         mean loss instead. Not available in ``partial_fit``.
