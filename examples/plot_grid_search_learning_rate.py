@@ -10,7 +10,10 @@ macro-averaged recall here, with the scaler refitted inside each fold.
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.base import clone
 from sklearn.datasets import load_digits
+from sklearn.dummy import DummyClassifier
+from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -31,9 +34,9 @@ search = GridSearchCV(
 search.fit(X_train, y_train)
 
 # %%
-# Thirty epochs at each rate: the cross-validated score rises with γ until
-# the steps are large enough. At γ = 1e-4 the fits end no better than a
-# constant prediction, and each says so in a ConvergenceWarning.
+# Thirty epochs at each rate (``tol=None`` runs them all): the
+# cross-validated score rises with γ, from 0.850 at 1e-4 to 0.964 at 0.1,
+# and dips at 0.5 (0.958).
 for rate, score in zip(
     search.cv_results_["param_gdclassifier__learning_rate"],
     search.cv_results_["mean_test_score"],
@@ -43,6 +46,19 @@ for rate, score in zip(
 print("best:", search.best_params_)
 print(f"held-out macro recall: {search.score(X_test, y_test):.3f}")
 assert np.isfinite(search.best_score_)
+
+# %%
+# At γ = 1e-4 the probabilities have hardly moved from a constant
+# prediction's: thirty epochs lower the training log loss from 2.30 to
+# 1.97. Yet their largest already picks the right digit often enough for a
+# cross-validated macro recall of 0.850: the ranking of the classes comes
+# well before the probabilities. No fit here warns, as ``tol=None`` asked
+# for thirty epochs; at the default ``tol`` this one would end in a
+# ConvergenceWarning, its stop criterion not yet met.
+slow = clone(pipeline).set_params(gdclassifier__learning_rate=1e-4).fit(X_train, y_train)
+constant = DummyClassifier(strategy="prior").fit(X_train, y_train)
+print(f"training log loss at γ=1e-4: {log_loss(y_train, slow.predict_proba(X_train)):.3f}")
+print(f"constant prediction's:       {log_loss(y_train, constant.predict_proba(X_train)):.3f}")
 
 # %%
 # The cross-validated score of each γ, with its spread over the folds.
