@@ -28,6 +28,7 @@ import tracemalloc
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.base import clone
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import precision_score, recall_score
 
@@ -77,31 +78,50 @@ example = next(i for i, text in enumerate(held_out_texts) if len(text.split()) >
 print("a held-out paragraph:", " ".join(held_out_texts[example].split()[:40]), "...")
 print("its topic:", y_test[example])
 
-classifier = GDClassifier(learning_rate=0.05, random_state=0)
+classifier = GDClassifier(random_state=0)
 
 # %%
-# Stream the chunks; memory holds one chunk at a time.
-tracemalloc.start()
+# Stream the chunks; memory holds one chunk at a time. The first
+# ``partial_fit`` of a process loads skgd's compiled kernels, and on a
+# machine's first run compiles them (numba then caches them): its time is
+# shown apart.
 tic = time.perf_counter()
 seen, history = 0, []
 print(f"{'chunk':>5}  {'paragraphs seen':>15}  {'macro precision':>15}  {'macro recall':>12}")
 for chunk, (texts, labels) in enumerate(itertools.islice(batches, MAX_CHUNKS), start=1):
     classifier.partial_fit(vectorizer.transform(texts), labels, classes=TOPICS)
+    if chunk == 1:
+        first = time.perf_counter() - tic
     seen += len(texts)
     y_pred = classifier.predict(X_test)
     precision = precision_score(y_test, y_pred, average="macro", zero_division=0)
     recall = recall_score(y_test, y_pred, average="macro")
     history.append((seen, precision, recall))
     print(f"{chunk:5d}  {seen:15d}  {precision:15.3f}  {recall:12.3f}")
+print(f"{seen} paragraphs in {time.perf_counter() - tic:.1f}s, {first:.1f}s of it the first chunk")
+
+# %%
+# The memory, in a second pass over the same chunks by a fresh model, as
+# tracemalloc slows what it traces: the timed pass 3.5 times here, and a
+# machine's first run, whose compiling it traces too, from 16 s to a minute.
+# The peak (29 MiB here) is the same with 2 chunks as with all 16: the
+# model's arrays, not the stream, set it.
+tracemalloc.start()
+fresh = clone(classifier)
+for texts, labels in chunks(corpus[CHUNK_SIZE : CHUNK_SIZE * (MAX_CHUNKS + 1)], CHUNK_SIZE):
+    fresh.partial_fit(vectorizer.transform(texts), labels, classes=TOPICS)
+    fresh.predict(X_test)
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
 print(
-    f"{seen} paragraphs in {time.perf_counter() - tic:.1f}s, peak traced memory "
-    f"{peak / 2**20:.0f} MiB (the features of one chunk, and the model)"
+    f"peak traced memory {peak / 2**20:.0f} MiB: the model with its optimizer's state "
+    f"({classifier.coef_.nbytes / 2**20:.1f} MiB an array), and one chunk's features"
 )
 
 # %%
-# Macro precision and recall on the held-out paragraphs as the stream goes by.
+# Macro precision and recall on the held-out paragraphs as the stream goes by:
+# 0.883 and 0.801 after the last chunk (scikit-learn's SGDClassifier, on the
+# same stream at its defaults: 0.827 and 0.818).
 history = np.array(history)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(history[:, 0], history[:, 1], "o-", label="macro precision")
