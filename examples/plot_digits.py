@@ -11,9 +11,10 @@ held-out split with the macro-averaged precision and recall of the course
 """
 
 # %%
+import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import classification_report, precision_score, recall_score
+from sklearn.metrics import classification_report, log_loss, precision_score, recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -29,12 +30,29 @@ y_pred = model.predict(X_test)
 print(classification_report(y_test, y_pred, digits=3))
 
 # %%
-# Macro precision and recall, next to the exact solver of the same loss.
-exact = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X_train, y_train)
-for name, predictions in [("GDClassifier", y_pred), ("LogisticRegression", exact.predict(X_test))]:
+# Macro precision and recall, next to the exact solver of the same objective.
+# GDClassifier minimises the mean log loss plus ``alpha / 2`` times the squared
+# norm of the coefficients; LogisticRegression weighs the two with
+# ``C = 1 / (n_samples * alpha)``, 7.42 for the 1347 training digits at the
+# default ``alpha=1e-4`` (its own default, ``C=1``, penalises 7.4 times more).
+# Its default ``tol`` stops 1.4% above the optimum here; ``tol=1e-6`` reaches it.
+# Gradient descent, stopped by its default ``tol``, ends 13% above it, and
+# scores 0.004 better held out: the last digits of the objective are not what
+# decides the score on new digits.
+alpha = model[-1].alpha
+C = 1 / (len(X_train) * alpha)
+exact = make_pipeline(StandardScaler(), LogisticRegression(C=C, tol=1e-6, max_iter=1000))
+exact.fit(X_train, y_train)
+for name, fitted in [("GDClassifier", model), ("LogisticRegression", exact)]:
+    predictions = fitted.predict(X_test)
     precision = precision_score(y_test, predictions, average="macro")
     recall = recall_score(y_test, predictions, average="macro")
-    print(f"{name:>18}: macro precision {precision:.3f}, macro recall {recall:.3f}")
+    objective = log_loss(y_train, fitted.predict_proba(X_train))
+    objective += alpha / 2 * np.sum(fitted[-1].coef_ ** 2)
+    print(
+        f"{name:>18}: macro precision {precision:.3f}, macro recall {recall:.3f}, "
+        f"training objective {objective:.4f}"
+    )
 print(f"GDClassifier trained for {model[-1].n_iter_} epochs")
 
 # %%
@@ -44,8 +62,6 @@ try:
 except ImportError:  # the demo still prints its report without matplotlib
     plt = None
 if plt is not None:
-    import numpy as np
-
     classes = np.arange(10)
     per_class_precision = precision_score(y_test, y_pred, average=None)
     per_class_recall = recall_score(y_test, y_pred, average=None)
