@@ -17,17 +17,24 @@ anywhere, the documentation build included). To use a real cluster, set
 # %%
 import os
 
-import dask.array as da
 import matplotlib.pyplot as plt
 import numpy as np
-from dask_ml.model_selection import IncrementalSearchCV
-from dask_ml.wrappers import Incremental
-from distributed import Client, LocalCluster
 from sklearn.datasets import make_classification
 from sklearn.metrics import precision_score, recall_score
 from sklearn.model_selection import train_test_split
 
 from skgd import GDClassifier
+
+try:
+    import dask.array as da
+    from dask_ml.model_selection import IncrementalSearchCV
+    from dask_ml.wrappers import Incremental
+    from distributed import Client, LocalCluster
+except ImportError as error:
+    raise ImportError(
+        'This example needs dask, distributed and dask-ml: pip install "skgd[dask]" '
+        "installs the versions that work together (see docs/dask.rst)."
+    ) from error
 
 address = os.environ.get("SKGD_DASK_SCHEDULER")
 cluster = None if address else LocalCluster(n_workers=2, processes=False, dashboard_address=None)
