@@ -1163,7 +1163,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         small standard deviation (``StandardScaler(with_mean=False)``) would
         make the rows holding it huge, and the stable step tiny. A column
         whose mean outweighs its spread is still centred: uncentred, it and
-        the intercept would be nearly collinear, and the descent would crawl.
+        the intercept would be nearly collinear, and the descent would crawl;
+        its scale is :func:`_centred_scale`'s.
 
         ``recent`` (a stream's later calls: its last targets and weights, this
         chunk's among them) is where the loss scale is measured: the curvature
@@ -1255,8 +1256,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     x_scale = first_rows_scales(x_scale, x_stats, rows / _FIRST_ROWS)
                 if peak is not None:
                     uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
+                    centred = _centred_scale(x_mean, x_scale, peak)
                     x_mean = np.where(uncentred, 0, x_mean).astype(dtype)
-                    x_scale = np.where(uncentred, peak, x_scale).astype(dtype)
+                    x_scale = np.where(uncentred, peak, centred).astype(dtype)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
             # before any step, blamed on values too large. Such a column's values are
             # below anything a coefficient weighs: taken at scale 1, as a constant's.
@@ -1360,6 +1362,25 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 _NESTED = 8
 # The random start's scale, a fraction of scikit-learn's MLP's (see BaseGD._initial_params)
 _START_FRACTION = 1e-3
+
+
+def _centred_scale(mean, std, peak):
+    """A centred sparse column's scale: its deviation, or up to its peak near the switch.
+
+    Sparse X's columns are divided by their peak, uncentred, unless the mean
+    outweighs the deviation; a centred column divided by its deviation made
+    the penalty's weight jump there (a 0/1 column's from 1 to 0.5 as its
+    share of ones passed a half: an L1 coefficient of 0.18 at a share of
+    0.498 was 1.195 at 0.520, and a cross-validation's folds could fall
+    either side). ``peak * std / |mean|`` is the peak at the switch and about
+    the deviation where the values gather near their mean (1000 ± 1), which
+    a peak would squeeze to a thousandth of their spread; the larger of it
+    and the deviation. (The compiled pass, ``_sparse_standardization``,
+    computes it in the same order, to the bit.)
+    """
+    with np.errstate(all="ignore"):
+        between = peak * (std / np.abs(mean))
+        return np.where(between > std, between, std)
 
 
 def _scored_poorly(loss):

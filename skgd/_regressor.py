@@ -169,7 +169,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         divided by each column's largest magnitude and not centred, as
         ``MaxAbsScaler`` does, so that a batch's update touches only its
         non-zero columns (a column whose mean outweighs its spread is still
-        centred).
+        centred, and divided by its deviation times its largest magnitude
+        over its mean: see the user guide).
     shuffle : bool or "blocks", default=True
         The order of the rows in each epoch's batches. ``True``: every row
         in a new random order. ``"blocks"``: contiguous blocks of

@@ -559,8 +559,11 @@ def test_sparse_standardization_is_numpys_mask_and_where_to_the_bit(dtype):
     scale = np.where(~np.isfinite(std) | (std == 0), 1.0, std)
     x_mean, x_scale = mean.astype(dtype), scale.astype(dtype)
     uncentred = (np.abs(x_mean) <= x_scale) & (peak > 0)
+    with np.errstate(all="ignore"):
+        between = peak * (x_scale / np.abs(x_mean))
+    centred = np.where(between > x_scale, between, x_scale)
     expected_mean = np.where(uncentred, 0, x_mean).astype(dtype)
-    expected_scale = np.where(uncentred, peak, x_scale).astype(dtype)
+    expected_scale = np.where(uncentred, peak, centred).astype(dtype)
     assert 0 < uncentred.sum() < n - 100 and uncentred[130:140].all()
     assert uncentred[140:150].all() == (dtype == np.float32)
 

@@ -1001,3 +1001,24 @@ def test_a_step_that_ends_above_every_epochs_loss_is_told_it_is_too_long(learnin
         model.fit(x[:, None], y, coef_init=[0.58], intercept_init=[0.25])
     messages = [str(w.message) for w in caught if "worse than a constant" in str(w.message)]
     assert len(messages) == 1 and cause in messages[0]
+
+
+@pytest.mark.parametrize("penalty, alpha", [("l1", 0.3), ("l2", 0.1)])
+def test_a_sparse_01_columns_penalty_does_not_jump_when_it_becomes_centred(penalty, alpha):
+    # (a user trial) A sparse column is centred once its mean outweighs its deviation,
+    # and was then divided by its deviation, not its peak: a 0/1 column's penalty
+    # weight halved as its share of ones passed a half (L1: 0.70 at 0.498, 1.34 at
+    # 0.502), so folds of one data set could fall either side.
+    from scipy import sparse
+
+    def coefficient(share):
+        rng = np.random.RandomState(0)
+        x = (rng.uniform(size=2000) < share).astype(float)
+        other = (rng.uniform(size=2000) < 0.2).astype(float)
+        y = 2 * x + other + 0.1 * rng.normal(size=2000)
+        X = sparse.csr_matrix(np.c_[x, other])
+        model = GDRegressor(penalty=penalty, alpha=alpha, random_state=0)
+        return model.fit(X, y).coef_[0]
+
+    below, above = coefficient(0.498), coefficient(0.502)
+    assert abs(above - below) < 0.02 * abs(below)
