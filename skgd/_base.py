@@ -945,12 +945,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         0.008). A call of batches smaller than the stream's largest so far (a
         fit's, for a stream that continues it) steps their rows' share, as a
         call's last short batch does (see Schedule.steps): a row moves the
-        model as far in any chunking. Returns the share and the largest batch.
+        model as far in any chunking. Not with ``standardize=False``, whose
+        step is the user's plain γ. Returns the share and the largest batch.
         """
         rows = self._batch_size(n_samples)
         largest = self.__dict__.get("_largest_batch") if streaming else None
-        if largest is None or rows >= largest:
-            return 1.0, rows
+        if largest is None or rows >= largest or not self.standardize:
+            return 1.0, max(rows, largest or 0)
         return rows / largest, largest
 
     def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state):
