@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ._schedules import _back_to, _rounding
+from .optim import Nesterov
 
 # Exact descent's step search (:class:`StepSearch`):
 _BACKOFF = 2.0  # a rise halves the step
@@ -46,6 +47,39 @@ class ExactDescent:
         self.objective, self.rounding = objective, _rounding(dtype)
         self.memory = getattr(state.optimizer, "noise_gain", 1.0)
         self.n_iter_no_change = settings.n_iter_no_change
+        # Nesterov's own momentum at the whole data (see before_epoch): the
+        # user's, put back after the fit (None: not scheduled)
+        nesterov = type(state.optimizer) is Nesterov and state.optimizer.momentum > 0
+        self.momentum = state.optimizer.momentum if self.adapts and nesterov else None
+        self.since_restart = 0  # exact epochs since the velocity was last zeroed
+        self.stepped = self.judged = None  # (k, rate) of the last exact epoch, the one before
+
+    def before_epoch(self, state, kernel, schedule):
+        """Before an exact epoch: Nesterov's momentum, k / (k + 3) k epochs after a restart.
+
+        (At least the user's momentum, so that short exact phases go as before.)
+        A constant momentum is no accelerated gradient: at 0.9 and the step
+        1/L, the slowest direction, of curvature mu, falls by 10 mu / L an
+        epoch, where Nesterov's schedule (with the restart at every rise,
+        O'Donoghue and Candes, 2015) falls by about sqrt(mu / L). On star98
+        (curvatures 1.3e5 apart) 5000 exact epochs ended 24% above the
+        optimum's objective; FISTA at 1/L is there to 1e-8 in 3000.
+        """
+        if self.momentum is None or schedule.batch_size < schedule.n_samples:
+            return
+        kept = getattr(state.optimizer, "state_", None)
+        fresh = not kept or kept[0].get("velocity") is None
+        self.since_restart = 0 if fresh else self.since_restart + 1
+        self.judged, self.stepped = self.stepped, (self.since_restart, schedule.rate)
+        momentum = max(self.momentum, self.since_restart / (self.since_restart + 3.0))
+        state.optimizer.momentum = momentum
+        if kernel is not None and hasattr(kernel, "hyper"):
+            kernel.hyper[0] = momentum
+
+    def restore(self, state):
+        """After the fit: the user's momentum back on the optimizer."""
+        if self.momentum is not None:
+            state.optimizer.momentum = self.momentum
 
     def search_afresh(self):
         """After a recovery from divergence: a search without the doubling."""
@@ -76,8 +110,21 @@ class ExactDescent:
         # The bound L holds everywhere; where the model is, the curvature
         # is often far lower (a logistic loss flattens as the classes
         # separate), and exact descent can follow it.
+        # With Nesterov's schedule, a rise after a step of at most 1/L taken with
+        # momentum (k >= 2) is the momentum's overshoot, which the restart undoes:
+        # the step stays. A rise after a longer step halves it and caps the
+        # search there (but not under 1/L): else, on a quadratic, the step grew
+        # back past the stable one within 20 epochs and each rise threw the
+        # momentum away.
+        judged = self.judged if self.momentum is not None else None
+        overshoot = judged is not None and judged[0] >= 2 and judged[1] <= 1.0
         schedule.rate, back, self.searching = search.update(
-            epoch_loss, schedule.rate, self.rounding * reference, _WORTH * tol * reference
+            epoch_loss,
+            schedule.rate,
+            self.rounding * reference,
+            _WORTH * tol * reference,
+            overshoot=overshoot,
+            ceiling=judged is not None and judged[1] > 1.0,
         )
         # Along a descent direction the loss is convex in the step, so
         # twice the step gains at most twice as much. A fall so small that
@@ -170,7 +217,7 @@ class StepSearch:
     def started(self):
         return self.last is not None
 
-    def update(self, loss, rate, rounding, worth):
+    def update(self, loss, rate, rounding, worth, overshoot=False, ceiling=False):
         """After an exact epoch at ``loss``, with the step ``rate``.
 
         Returns the next step, whether to go back to the lowest point, and
@@ -185,7 +232,11 @@ class StepSearch:
         searching = self.retrying or rose or (doubling and -change > worth)
         back = rose
         if rose:
-            rate, self.doubling, self.retrying = rate / _BACKOFF, False, True
+            if not overshoot:
+                rate = rate / _BACKOFF
+                if ceiling:
+                    self.longest = min(self.longest, max(rate, 1.0))
+            self.doubling, self.retrying = False, True
         elif self.retrying:  # the lowest point seen again
             self.retrying = False
         elif fell and (doubling or self.calm >= _CALM):

@@ -192,6 +192,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
             c_ratio = schedule.intercept_ratio(objective)
             V_before = state.V
+            descent.before_epoch(state, kernel, schedule)
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
                 kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio,
                 at_start, single, settings.fit_intercept,
@@ -260,6 +261,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     if undone is not None and stop.kept is None:  # (early stopping keeps its best model)
         _ended_undone(undone, settings.max_epochs, len(state.loss_curve) > first_epoch)
     stop.keep_best(state)
+    descent.restore(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
     return {
