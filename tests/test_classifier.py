@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from scipy.special import logsumexp
 from sklearn.base import clone
 from sklearn.datasets import load_digits, load_iris, make_blobs, make_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
@@ -117,10 +116,15 @@ def test_log_loss_log_probabilities_stay_finite_where_probabilities_underflow(ir
         assert np.isinf(direct).any()
         shown = direct > -690.0  # (a subnormal probability's log has lost digits)
         assert_allclose(log_proba[shown], direct[shown], rtol=1e-9, atol=1e-12)
-        # where it underflowed: the log-softmax's exact value, raw minus logsumexp
+        # where it underflowed: the log-softmax's exact value. (raw - logsumexp(raw)
+        # rounds near 0 at raw's own size, 60 * 2**-52, above atol: its largest
+        # class's is -log1p of the others' shares instead, exact to rtol.)
         raw = clf.decision_function(far)
         raw = np.column_stack([np.zeros_like(raw), raw]) if raw.ndim == 1 else raw
-        expected = raw - logsumexp(raw, axis=1, keepdims=True)
+        shifted = raw - raw.max(axis=1, keepdims=True)
+        shares = np.exp(shifted)
+        shares[np.arange(len(raw)), raw.argmax(axis=1)] = 0.0  # (the largest's is 1)
+        expected = shifted - np.log1p(shares.sum(axis=1, keepdims=True))
         assert_allclose(log_proba, expected, rtol=1e-12, atol=1e-15)
 
 
