@@ -478,7 +478,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share
-        )
+        )._replace(outliers=objective.outliers if self.standardize else None)
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,

@@ -369,6 +369,29 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale, unshifte
     return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
 
 
+def sparse_squared_row_norms(data, indices, indptr, mean, scale):
+    """Each row's ``||(x_i - mean) / scale||^2`` for CSR X.
+
+    :func:`sparse_largest_squared_row_norm`'s sums, each kept (see
+    :meth:`skgd._objective.Objective._outlier_rows`).
+    """
+    shift = mean / scale  # (by numpy, as sparse_largest_squared_row_norm's)
+    norms = np.empty(indptr.shape[0] - 1)
+    _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms)
+    return norms + float(shift @ shift)
+
+
+@jit
+def _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms):
+    for i in range(indptr.shape[0] - 1):
+        total = 0.0
+        for q in range(indptr[i], indptr[i + 1]):
+            j = indices[q]
+            z = data[q] / scale[j]
+            total += z * z - 2.0 * z * shift[j]
+        norms[i] = total
+
+
 @jit
 def _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale):
     best = -np.inf

@@ -122,6 +122,9 @@ class Settings(NamedTuple):
     # A stream's call of batches smaller than its largest so far: their rows' share
     # of a step (at most 1, see BaseGD._stream_batch)
     row_share: float = 1.0
+    # Sparse X's few rows far longer than the rest (Objective.outliers): (which rows,
+    # the largest curvature); ``curvature`` is then the rest's
+    outliers: tuple = None
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
     # BaseGD._stage); criterion: where the stop criterion was, if max_iter ended that
@@ -190,6 +193,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             n_batches = -(-n_samples // batch_size)
             steps = schedule.steps(state.t, n_batches)
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
+            steps = schedule.outlier_steps(steps, order)
             c_ratio = schedule.intercept_ratio(objective)
             V_before = state.V
             descent.before_epoch(state, kernel, schedule)

@@ -115,6 +115,28 @@ class Schedule:
             steps[-1] *= last / self.batch_size
         return steps
 
+    def outlier_steps(self, steps, order):
+        """The steps, those of the batches holding one of sparse X's far longer rows shortened.
+
+        Those batches take the step the longest row allows, the others that of
+        the rest (see :meth:`skgd._objective.Objective._outlier_rows`).
+        """
+        settings, b, n = self.settings, self.batch_size, self.n_samples
+        if settings.outliers is None or b >= n:
+            return steps
+        rows, largest = settings.outliers
+        holds = np.logical_or.reduceat(rows[order], np.arange(0, n, b))
+        if not holds.any():
+            return steps
+        longest = settings._replace(curvature=(settings.curvature[0], largest))
+        share = _largest_stable_step(longest, n, b, self.optimizer) / _largest_stable_step(
+            settings, n, b, self.optimizer
+        )
+        steps = list(steps)
+        for k in np.flatnonzero(holds):
+            steps[k] *= share
+        return steps
+
     def last_epoch(self, steps, epoch, curve, first_epoch):
         """The epoch's steps, annealed if it is a fit's last among batches at its noise floor.
 
