@@ -519,14 +519,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         start = functools.partial(
             start_loss, self, objective, state, Y, sample_weight, single, fresh
         )
-        if not incremental and not history["converged"] and self.tol is not None:
-            warn_max_iter(self, state.loss_curve[epochs_before:], start)
-
         if not incremental:
-            worse = warn_if_worse_than_a_constant(
+            # (judged first: a model that ended above every epoch is told its step may be
+            # too long by both warnings)
+            worse, ended_above = warn_if_worse_than_a_constant(
                 self, objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight,
                 single, start,
             )  # fmt: skip
+            if not history["converged"] and self.tol is not None:
+                warn_max_iter(self, state.loss_curve[epochs_before:], start, ended_above)
             if history["converged"] and not worse:
                 warn_if_stopped_short(
                     self, objective, state, X, Y, sample_weight, single, curvature

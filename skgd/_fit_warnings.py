@@ -36,14 +36,16 @@ _SHORT_STEP = 0.05
 _OVERSHOOT = 10.0
 
 
-def warn_max_iter(estimator, curve, start):
+def warn_max_iter(estimator, curve, start, ended_above=""):
     """Warn that max_iter ended the fit before its stop criterion held (``curve``: its losses).
 
     A loss that rose in many epochs (see :func:`_rose_often`), or in the
     first far above where it started (``start``, see :func:`_overshot`),
-    was told to take a longer step; it is told its step may be too long.
+    or a model that ended above every epoch's loss (``ended_above``, from
+    :func:`warn_if_worse_than_a_constant`), was told to take a longer step;
+    it is told its step may be too long.
     """
-    rose = _rose_often(curve) or _overshot(curve, start)
+    rose = _rose_often(curve) or _overshot(curve, start) or ended_above
     advice = (
         f"the training loss rose in {rose}, as a step too long for the data makes "
         "it: lower the learning_rate (or increase max_iter, or tol)"
@@ -63,7 +65,10 @@ def warn_max_iter(estimator, curve, start):
 def warn_if_worse_than_a_constant(
     estimator, objective, state, curve, X, Y, weights, single, start=None
 ):
-    """Warn when the fit ends no better than a constant prediction; return whether it warned.
+    """Warn when the fit ends no better than a constant prediction.
+
+    Returns whether it warned, and :func:`_ended_above`'s words if the model
+    ended above every epoch's loss (for :func:`warn_max_iter`).
 
     A step too short for the data (digits at learning_rate=1e-4 and
     schedule="constant", from the old random start far from the constant:
@@ -79,7 +84,7 @@ def warn_if_worse_than_a_constant(
     among Adam's noise ended 0.3% above it.
     """
     if not curve or getattr(objective.loss, "homogeneous", False) or estimator.early_stopping:
-        return False  # (early stopping keeps the model of the best held-out score, not objective)
+        return False, ""  # (early stopping keeps the best held-out score's model, not objective)
     with np.errstate(all="ignore"):
         lowest = min(curve)
         # (the epochs' losses are the iterates'; an average is measured itself)
@@ -93,8 +98,9 @@ def warn_if_worse_than_a_constant(
     # in y, and its constant's -1008 hid an averaged model of R² -3.2 at 0.7%)
     unit = objective.reference_loss
     if model is None or constant == 0 or not model - constant > 0.01 * unit:
-        return False
-    rose = _rose_often(curve) or _overshot(curve, start) or _ended_above(curve, model)
+        return False, ""
+    above = _ended_above(curve, model, unit)
+    rose = _rose_often(curve) or _overshot(curve, start) or above
     if state.n_averaged and lowest < constant:
         cause = (
             "its iterates were better, but their average, the model, lags behind them "
@@ -120,7 +126,7 @@ def warn_if_worse_than_a_constant(
         ConvergenceWarning,
         stacklevel=3,
     )
-    return True
+    return True, above
 
 
 def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, curvature):
@@ -329,17 +335,21 @@ def _rose_often(curve):
     return f"{rises} of {len(curve)} epochs" if rises >= 2 and rises > len(curve) / 10 else ""
 
 
-def _ended_above(curve, model):
-    """ "its last steps, to N times its epochs' highest loss" if the model ended above them all.
+def _ended_above(curve, model, unit):
+    """ "its last steps, to N above its epochs' highest loss" if the model ended above them all.
 
     An exact epoch's loss is that of where it started: one step of the whole
     data at γ = 0.6 on the course's raw x took the loss from 8.6 to 11.5, a
     curve of one value that did not rise, and the warning advised a longer
-    step. A step too short cannot end above every loss its epochs saw (a
-    tenth above, for the model's loss measured on sampled rows).
+    step. A step too short cannot end above every loss its epochs saw: by a
+    tenth of ``unit`` (the reference loss; the model's loss may be measured
+    on sampled rows), a difference, as losses known up to a constant
+    (Poisson's) can be negative.
     """
-    ratio = model / max(curve)
-    return f"its last steps, to {ratio:.3g} times its epochs' highest loss" if ratio > 1.1 else ""
+    excess = model - max(curve)
+    if not excess > 0.1 * unit:
+        return ""
+    return f"its last steps, to {excess:.3g} above its epochs' highest loss"
 
 
 def start_loss(estimator, objective, state, Y, weights, single, fresh):

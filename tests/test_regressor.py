@@ -1003,6 +1003,41 @@ def test_a_step_that_ends_above_every_epochs_loss_is_told_it_is_too_long(learnin
     assert len(messages) == 1 and cause in messages[0]
 
 
+def test_a_step_that_ends_above_every_epochs_loss_is_told_so_by_both_warnings():
+    # (a review) At the default tol and max_iter=2 (a loss curve 9.0, 11.5: one rise)
+    # the max_iter warning still said "increase ... the learning_rate"
+    rng = np.random.RandomState(0)
+    x = rng.uniform(0, 3, size=100)
+    y = 3.0 * x + 0.5 + 0.1 * rng.normal(size=x.size)
+    model = GDRegressor(
+        optimizer="sgd", learning_rate=0.6, batch_size=100, penalty=None,
+        standardize=False, schedule="constant", max_iter=2,
+    )  # fmt: skip
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x[:, None], y, coef_init=[0.58], intercept_init=[0.25])
+    messages = [str(w.message) for w in caught]
+    assert any("Maximum number" in m and "lower the learning_rate" in m for m in messages)
+    assert any("worse than a constant" in m and "may be too long" in m for m in messages)
+    assert not any("increase max_iter, the learning_rate" in m for m in messages)
+
+
+def test_a_poisson_fit_whose_negative_loss_falls_is_not_told_its_step_is_too_long():
+    # (a review) Poisson's loss (mu - y log mu) is negative for counts above e: a model
+    # at -7.04 below epochs at -5.76 .. -6.88 was "1.22 times its epochs' highest loss"
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(2000, 5))
+    y = rng.poisson(np.exp(2 + 0.3 * X[:, 0])).astype(float)
+    model = GDRegressor(
+        loss="poisson", learning_rate=1e-3, schedule="constant", max_iter=3, tol=None
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y, coef_init=[1.0, 0, 0, 0, 0], intercept_init=[2.0])
+    messages = [str(w.message) for w in caught if "worse than a constant" in str(w.message)]
+    assert messages and not any("too long" in m for m in messages)
+
+
 @pytest.mark.parametrize("penalty, alpha", [("l1", 0.3), ("l2", 0.1)])
 def test_a_sparse_01_columns_penalty_does_not_jump_when_it_becomes_centred(penalty, alpha):
     # (a user trial) A sparse column is centred once its mean outweighs its deviation,
