@@ -26,7 +26,7 @@ follow the curvature (it grows while the loss falls, halves at a rise).
 Every optimizer then gets within 1% in 17 to 64 epochs, plain descent
 first and Adam last, and RMSprop no longer bounces; but along the flat
 directions the momentum methods still win: after 500 epochs momentum,
-Nesterov and Adam end within 2e-12 of the optimum (relative to it),
+Nesterov and Adam end within 2e-11 of the optimum (relative to it),
 plain descent, Adagrad and RMSprop 0.8 to 3 in 10,000 above it.
 """
 
