@@ -150,7 +150,10 @@ def _wide_poisson():
     rng = np.random.RandomState(0)
     X = sparse.random(400, 6000, density=0.003, random_state=0, format="csr")
     X.data[:] = 1.0
-    X = sparse.hstack([X, sparse.csr_matrix(rng.rand(400, 2))]).tocsr()
+    # (two dense columns whose mean outweighs their spread: centred, at about their
+    # deviation, where the first epoch diverges; of mean 0.5 their scale is about
+    # twice it since 9758c00, and the problem no longer diverged)
+    X = sparse.hstack([X, sparse.csr_matrix(rng.rand(400, 2) + 2.0)]).tocsr()
     y = rng.poisson(np.exp(2.0 + 3 * X[:, -2].toarray().ravel() + X @ (0.5 * rng.randn(6002))))
     return X, y, dict(loss="poisson", optimizer="momentum", learning_rate=0.9, max_iter=20), {}
 
