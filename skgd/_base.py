@@ -1372,8 +1372,8 @@ def _centred_scale(mean, std, peak):
     Sparse X's columns are divided by their peak, uncentred, unless the mean
     outweighs the deviation; a centred column divided by its deviation made
     the penalty's weight jump there (a 0/1 column's from 1 to 0.5 as its
-    share of ones passed a half: an L1 coefficient of 0.18 at a share of
-    0.498 was 1.195 at 0.520, and a cross-validation's folds could fall
+    share of ones passed a half: an L1 coefficient of 0.70 at a share of
+    0.498 was 1.34 at 0.502, and a cross-validation's folds could fall
     either side). ``peak * std / |mean|`` is the peak at the switch and about
     the deviation where the values gather near their mean (1000 ± 1), which
     a peak would squeeze to a thousandth of their spread; the larger of it
