@@ -369,26 +369,31 @@ def sparse_largest_squared_row_norm(data, indices, indptr, mean, scale, unshifte
     return _sparse_largest_squared_row_norm(data, indices, indptr, shift, scale)
 
 
-def sparse_squared_row_norms(data, indices, indptr, mean, scale):
+def sparse_squared_row_norms(data, indices, indptr, mean, scale, unshifted=False):
     """Each row's ``||(x_i - mean) / scale||^2`` for CSR X.
 
     :func:`sparse_largest_squared_row_norm`'s sums, each kept (see
-    :meth:`skgd._objective.Objective._outlier_rows`).
+    :meth:`skgd._objective.Objective._outlier_rows`); ``unshifted`` as there:
+    the shifts, all 0, are neither made nor read.
     """
-    shift = mean / scale  # (by numpy, as sparse_largest_squared_row_norm's)
     norms = np.empty(indptr.shape[0] - 1)
-    _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms)
+    if unshifted:
+        zero = (mean[:1] / scale[:1]) * 0.0  # (one shift of 0, read for every value)
+        _sparse_squared_row_norms(data, indices, indptr, zero, scale, norms, True)
+        return norms
+    shift = mean / scale  # (by numpy, as sparse_largest_squared_row_norm's)
+    _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms, False)
     return norms + float(shift @ shift)
 
 
 @jit
-def _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms):
+def _sparse_squared_row_norms(data, indices, indptr, shift, scale, norms, unshifted):
     for i in range(indptr.shape[0] - 1):
         total = 0.0
         for q in range(indptr[i], indptr[i + 1]):
             j = indices[q]
             z = data[q] / scale[j]
-            total += z * z - 2.0 * z * shift[j]
+            total += z * z - 2.0 * z * shift[0 if unshifted else j]
         norms[i] = total
 
 

@@ -396,7 +396,7 @@ class Objective:
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample, unshifted)
             # (a row of weight 0 is never a batch's gradient, however long it is)
-            outliers = self._outlier_rows(X, sample_weight)
+            outliers = self._outlier_rows(X, sample_weight, unshifted)
             if outliers is not None:
                 mask, typical, L_max = outliers
                 self.outliers = (mask, max(L_max + fit_intercept, lam, 1e-12) + l2)
@@ -411,7 +411,7 @@ class Objective:
         self.data_curvature = (max(lam, 1e-12), max(L_max, lam, 1e-12))
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
-    def _outlier_rows(self, X, sample_weight):
+    def _outlier_rows(self, X, sample_weight, unshifted=False):
         """Sparse X's few rows far longer than the rest: ``(mask, typical, largest)`` or None.
 
         A batch's step is bounded by the longest standardized row a batch
@@ -426,7 +426,9 @@ class Objective:
         longest of the rest; the batches holding one take the step its
         norm allows (see :meth:`skgd._schedules.Schedule.outlier_steps`),
         the others that of the rest's longest. Squared norms without the
-        intercept's 1; rows of weight 0 never count.
+        intercept's 1; rows of weight 0 never count. (A pass over the
+        stored values, as the largest norm's, which it replaces here;
+        ``unshifted`` as there.)
         """
         n = X.shape[0]
         allowed = -(-n // _OUTLIER_SHARE)
@@ -435,7 +437,7 @@ class Objective:
         with np.errstate(all="ignore"):
             compiled = _kernel.ENABLED and _kernel.numba is not None
             if compiled and X.format == "csr" and X.has_canonical_format:
-                arrays = X.data, X.indices, X.indptr, self.x_mean, self.x_scale
+                arrays = X.data, X.indices, X.indptr, self.x_mean, self.x_scale, unshifted
                 norms = _curvature_passes.sparse_squared_row_norms(*arrays)
             else:
                 shift = self.x_mean / self.x_scale
