@@ -469,7 +469,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             state.average_from = np.inf
         curvature = None  # standardize=False: the course's plain step γ
         if self.standardize:
-            curvature = _curvature(objective, X, sample_weight, self.fit_intercept, row_norms)
+            curvature = _curvature(
+                objective, X, sample_weight, self.fit_intercept, row_norms,
+                set_apart=_proportional(optimizer),
+            )  # fmt: skip
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
         weight_scale, heaviest = self._stream_weight(
             sample_weight, weighted, weight_unit, streaming
@@ -478,7 +481,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share
-        )._replace(outliers=objective.outliers if self.standardize else None)
+        )._replace(outliers=objective.outliers)
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -1366,6 +1369,18 @@ _NESTED = 8
 _START_FRACTION = 1e-3
 
 
+def _proportional(optimizer):
+    """Whether the optimizer's step is the gradient's times a rate (SGD, momentum, Nesterov).
+
+    Sparse X's far longer rows shorten only the steps of their own batches
+    (:meth:`skgd._objective.Objective._outlier_rows`), which keeps them safe
+    for such a step alone: Adam and RMSprop move every coordinate about the
+    rate at every batch, and the long rows' predictions with them (Poisson:
+    a first epoch's loss of 1e22).
+    """
+    return type(optimizer) in (SGD, Momentum, Nesterov)
+
+
 def _centred_scale(mean, std, peak):
     """A centred sparse column's scale: its deviation, or up to its peak near the switch.
 
@@ -1521,9 +1536,9 @@ def _training_weights(sample_weight, X):
     return sample_weight, True, unit
 
 
-def _curvature(objective, X, sample_weight, fit_intercept, row_norms):
+def _curvature(objective, X, sample_weight, fit_intercept, row_norms, set_apart=False):
     """The curvature of the standardized objective on this data, which sets the step."""
-    curvature = objective.curvature(X, sample_weight, fit_intercept, row_norms)
+    curvature = objective.curvature(X, sample_weight, fit_intercept, row_norms, set_apart)
     if math.inf in curvature:
         # (a step of 0, which training could not move by; a NaN, from
         # statistics beyond the float range, meets the loop's own error)

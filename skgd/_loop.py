@@ -189,7 +189,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 state.c.copy(),
             )
             batch_size = schedule.batch_size
-            order = _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
+            order = schedule.outliers_last(
+                _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
+            )
             n_batches = -(-n_samples // batch_size)
             steps = schedule.steps(state.t, n_batches)
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)

@@ -365,7 +365,7 @@ class Objective:
         if self.alpha_l1:
             optimizer._soft_threshold(V, step, self.l1)
 
-    def curvature(self, X, sample_weight, fit_intercept, row_norms=None):
+    def curvature(self, X, sample_weight, fit_intercept, row_norms=None, set_apart=False):
         """The curvature of the objective: ``(L, L_max)`` for whole-data and one-row steps.
 
         The loss has unit curvature in these coordinates, so L is the largest
@@ -377,7 +377,9 @@ class Objective:
         statistics' pass) names the rows that may hold ``L_max``. The two
         without L2's curvature are kept as ``data_curvature``: the
         intercept's, which a huge penalty would leave to rounding in a
-        difference of the two.
+        difference of the two. ``set_apart``: sparse X's few far longer rows
+        are set apart (:meth:`_outlier_rows`), ``L_max`` then the rest's, for
+        an optimizer whose step is the gradient's times a rate.
         """
         l2 = self.largest_l2
         self.outliers = None
@@ -396,7 +398,7 @@ class Objective:
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample, unshifted)
             # (a row of weight 0 is never a batch's gradient, however long it is)
-            outliers = self._outlier_rows(X, sample_weight, unshifted)
+            outliers = self._outlier_rows(X, sample_weight, unshifted) if set_apart else None
             if outliers is not None:
                 mask, typical, L_max = outliers
                 self.outliers = (mask, max(L_max + fit_intercept, lam, 1e-12) + l2)

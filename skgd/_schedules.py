@@ -115,6 +115,22 @@ class Schedule:
             steps[-1] *= last / self.batch_size
         return steps
 
+    def outliers_last(self, order):
+        """An epoch's order, sparse X's far longer rows last (with ``shuffle=True``).
+
+        Their batches take a shorter step (:meth:`outlier_steps`): scattered,
+        each made a run of steps of its own, and lazy momentum, which maps
+        at most 32 runs of equal steps a batch, turned off (a wide fit with
+        20 long rows took 5.7 s instead of 1.6). Last, they make one run.
+        """
+        settings = self.settings
+        if settings.outliers is None or self.batch_size >= self.n_samples:
+            return order
+        if not settings.shuffle or settings.shuffle == "blocks":  # (their order is the user's)
+            return order
+        held = settings.outliers[0][order]
+        return np.concatenate([order[~held], order[held]])
+
     def outlier_steps(self, steps, order):
         """The steps, those of the batches holding one of sparse X's far longer rows shortened.
 
