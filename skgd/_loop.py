@@ -189,7 +189,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 state.c.copy(),
             )
             batch_size = schedule.batch_size
-            order = schedule.outliers_last(
+            order = schedule.outliers_first(
                 _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             )
             n_batches = -(-n_samples // batch_size)
