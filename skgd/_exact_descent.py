@@ -16,7 +16,6 @@ import numpy as np
 from ._schedules import _back_to, _rounding
 from .losses import (
     Huber,
-    L2Distance,
     LogLoss,
     ModifiedHuber,
     SquaredEpsilonInsensitive,
@@ -33,9 +32,11 @@ _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
 # The built-in losses whose gradient has a bound L on the curvature (no kink, no link):
 # exact descent's Nesterov schedule is theirs (see ExactDescent.before_epoch)
+# (the L2 distance ||r|| is kinked at 0: its curvature 1/||r|| has no bound; a review
+# measured 25-40% more epochs with the schedule. A subclass, which may change the
+# gradient, is left out, as the compiled kernel leaves it)
 _SMOOTH = (
-    SquaredError, Huber, SquaredEpsilonInsensitive, L2Distance, LogLoss, SquaredHinge,
-    ModifiedHuber,
+    SquaredError, Huber, SquaredEpsilonInsensitive, LogLoss, SquaredHinge, ModifiedHuber,
 )  # fmt: skip
 
 
