@@ -683,10 +683,10 @@ def test_far_longer_sparse_rows_shorten_only_a_proportional_steps_batches(optimi
     assert np.array_equal(apart, together) == (optimizer != "sgd")
 
 
-def test_far_longer_sparse_rows_come_last_in_one_run_of_steps(monkeypatch):
+def test_far_longer_sparse_rows_make_one_run_of_steps(monkeypatch):
     # (a review) Scattered, each batch holding one made a run of steps of its own,
     # and lazy momentum (at most 32 runs) was turned off: a wide fit took 3.5 times
-    # as long. Last in the epoch's order, they make one run.
+    # as long. One at the head of each first batch, they make one run.
     from skgd import _kernel
 
     runs = []
