@@ -40,7 +40,8 @@ _SMOOTH = (
 )  # fmt: skip
 
 
-def _QUADRATIC(objective):
+def _quadratic(objective):
+    """Whether the objective's loss is the built-in squared error: curvature L everywhere."""
     return type(getattr(objective, "loss", None)) is SquaredError
 
 
@@ -68,14 +69,14 @@ class ExactDescent:
         self.memory = getattr(state.optimizer, "noise_gain", 1.0)
         self.n_iter_no_change = settings.n_iter_no_change
         # Nesterov's own momentum at the whole data (see before_epoch): the
-        # user's, put back after the fit (None: not scheduled)
-        # Only for a built-in loss of a gradient with a bound L (a kink's rise asks
-        # for a shorter step, and a link's curvature has no bound: Poisson on
-        # star98 ran to max_iter at tol=1e-6 where it had stopped at the same loss)
+        # user's, put back after the fit (None: not scheduled). Only for a
+        # built-in loss of a gradient with a bound L (a kink's rise asks for a
+        # shorter step, and a link's curvature has no bound: Poisson on star98
+        # ran to max_iter at tol=1e-6 where it had stopped at the same loss)
         nesterov = type(state.optimizer) is Nesterov and state.optimizer.momentum > 0
         smooth = type(getattr(objective, "loss", None)) in _SMOOTH
         self.momentum = state.optimizer.momentum if self.adapts and nesterov and smooth else None
-        if self.momentum is not None and self.search is not None and _QUADRATIC(objective):
+        if self.momentum is not None and self.search is not None and _quadratic(objective):
             # the squared error's curvature is L everywhere: a longer step only grows
             # the top direction, by rounding at first (permuted rows then ended 2e-7 apart)
             self.search.longest = min(self.search.longest, 1.0)
