@@ -398,11 +398,12 @@ class Objective:
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample, unshifted)
             # (a row of weight 0 is never a batch's gradient, however long it is)
-            outliers = self._outlier_rows(X, sample_weight, unshifted) if set_apart else None
-            if outliers is not None:
-                mask, typical, L_max = outliers
-                self.outliers = (mask, max(L_max + fit_intercept, lam, 1e-12) + l2)
-                L_max = typical  # (the step of the batches without them)
+            found = self._outlier_rows(X, sample_weight, unshifted) if set_apart else None
+            if found is not None:  # (its pass found the largest norm too)
+                mask, typical, L_max = found
+                if mask is not None:
+                    self.outliers = (mask, max(L_max + fit_intercept, lam, 1e-12) + l2)
+                    L_max = typical  # (the step of the batches without them)
             else:
                 rows = (
                     None if row_norms is None else row_norms.candidates(self.x_mean, self.x_scale)
@@ -414,7 +415,10 @@ class Objective:
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
     def _outlier_rows(self, X, sample_weight, unshifted=False):
-        """Sparse X's few rows far longer than the rest: ``(mask, typical, largest)`` or None.
+        """Sparse X's few rows far longer than the rest: ``(mask, typical, largest)``.
+
+        ``mask`` None where none is (``largest``, the longest row's squared
+        norm, still serves); None for dense X.
 
         A batch's step is bounded by the longest standardized row a batch
         may hold (:func:`batch_curvature`'s ``L_max``). On sparse text one
@@ -449,8 +453,10 @@ class Objective:
         norms[~(np.asarray(sample_weight) > 0)] = -np.inf
         typical = float(np.partition(norms, n - 1 - allowed)[n - 1 - allowed])
         largest = float(norms.max())
-        if not largest > 2.0 * typical or not typical > 0 or not np.isfinite(largest):
+        if not np.isfinite(largest):  # (overflowed: the largest norm's own pass serves)
             return None
+        if not largest > 2.0 * typical or not typical > 0:
+            return None, typical, largest
         return norms > typical, typical, largest
 
     def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None, unshifted=False):
