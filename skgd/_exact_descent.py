@@ -163,12 +163,12 @@ class ExactDescent:
         # the doublings of the next n_iter_no_change epochs (2 + 4 + ...),
         # times the momentum's gain, would still not reach tol, shows the
         # plateau now.
-        if doubled and search.doubling and not self.searching and fall > 0:
+        # (The squared error's step stops doubling at its longest, 1/L: the same
+        # window, which the momentum's growing falls may need.)
+        capped = search.doubling or schedule.rate >= search.longest
+        if doubled and capped and not self.searching and fall > 0:
             window = (2.0 ** (self.n_iter_no_change + 1) - 2.0) * self.memory
             self.hopeless = fall * window <= tol * reference
-        elif doubled and schedule.rate >= search.longest and not self.searching and fall > 0:
-            # (the squared error's step, at its longest: n_iter_no_change more such falls)
-            self.hopeless = fall * self.n_iter_no_change * self.memory <= tol * reference
         if back:  # to the lowest point, with a shorter step
             _back_to(state, self.lowest[1:], kernel)
 
