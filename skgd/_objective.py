@@ -440,16 +440,7 @@ class Objective:
         allowed = -(-n // _OUTLIER_SHARE)
         if allowed < 1 or not sparse.issparse(X):
             return None
-        with np.errstate(all="ignore"):
-            compiled = _kernel.ENABLED and _kernel.numba is not None
-            if compiled and X.format == "csr" and X.has_canonical_format:
-                arrays = X.data, X.indices, X.indptr, self.x_mean, self.x_scale, unshifted
-                norms = _curvature_passes.sparse_squared_row_norms(*arrays)
-            else:
-                shift = self.x_mean / self.x_scale
-                Z = X.multiply(1.0 / self.x_scale).tocsr()
-                norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel()
-                norms = norms - 2 * (Z @ shift) + shift @ shift
+        norms = _sparse_squared_row_norms(X, self.x_mean, self.x_scale, unshifted)
         norms[~(np.asarray(sample_weight) > 0)] = -np.inf
         typical = float(np.partition(norms, n - 1 - allowed)[n - 1 - allowed])
         largest = float(norms.max())
@@ -982,6 +973,21 @@ def _compiled_sparse(X):
     return compiled and sparse.issparse(X) and X.format == "csr"
 
 
+def _sparse_squared_row_norms(X, mean, scale, unshifted=False):
+    """Each row's ``||(x_i - mean) / scale||^2`` for sparse X, without densifying it.
+
+    The compiled pass on canonical CSR X (``unshifted`` as
+    :func:`_largest_squared_row_norm`'s), else scipy's products.
+    """
+    with np.errstate(all="ignore"):
+        if _compiled_sparse(X) and X.has_canonical_format:
+            arrays = X.data, X.indices, X.indptr, mean, scale, unshifted
+            return _curvature_passes.sparse_squared_row_norms(*arrays)
+        shift = mean / scale
+        Z = X.multiply(1.0 / scale).tocsr()
+        return np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
+
+
 def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 
@@ -997,11 +1003,8 @@ def _largest_squared_row_norm(X, mean, scale, unshifted=False):
         if compiled and X.format == "csr" and X.has_canonical_format:  # (X is sparse)
             arrays = X.data, X.indices, X.indptr, mean, scale, unshifted
             return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays))
-        shift = mean / scale  # (not before: the compiled pass takes it if it needs it)
         if sparse.issparse(X):
-            Z = X.multiply(1.0 / scale).tocsr()
-            norms = np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
-            return float(norms.max())
+            return float(_sparse_squared_row_norms(X, mean, scale).max())
         best = 0.0
         for start in range(0, X.shape[0], 4096):
             block = (X[start : start + 4096] - mean) / scale
