@@ -480,8 +480,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
         stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
         settings = self._settings(
-            curvature, X.shape[0], incremental, weight_scale, resume, row_share
-        )._replace(outliers=objective.outliers)
+            curvature, X.shape[0], incremental, weight_scale, resume, row_share,
+            objective.outliers,
+        )  # fmt: skip
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
             objective,
@@ -870,8 +871,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return state
 
     def _settings(
-        self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0
-    ):
+        self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0,
+        outliers=None,
+    ):  # fmt: skip
         """The loop's settings for this call (one epoch for ``partial_fit``)."""
         return Settings(
             learning_rate=self.learning_rate,
@@ -889,6 +891,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             weight_scale=weight_scale,
             resume=resume,
             row_share=row_share,
+            outliers=outliers,
         )
 
     def _stage(self, objective, n_samples, weights, continuing):
