@@ -1315,10 +1315,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         constant: the random intercept starts near it, not on it (an adaptive
         optimizer would amplify the rounding noise of a zero gradient). A
         ``stream``'s first call (coefficients at 0, see :meth:`_start`) starts
-        its intercept at the MLP's scale: from a thousandth of it, Adagrad's
-        one-row Poisson stream of diabetes sorted by bmi ended at 3.5 times
-        PoissonRegressor's held-out deviance (2.4 from it), its first steps
-        on the intercept's small gradient kept in its sums for good.
+        a regressor's intercept at the MLP's scale: from a thousandth of it,
+        Adagrad's one-row Poisson stream of diabetes sorted by bmi ended at
+        3.5 times PoissonRegressor's held-out deviance (2.4 from it), its
+        first steps on the intercept's small gradient kept in its sums for
+        good. Not a classifier's, whose origin is even odds: one call could
+        not bring back an intercept started up to 0.44 from it, and a first
+        chunk of one class (20 breast-cancer rows of class 1) was predicted
+        the other class at half the seeds.
         Constant features get a zero coefficient: their data cannot move it.
         """
         constant = stats[0].constant(self.fit_intercept)
@@ -1328,7 +1332,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (rng.uniform's values, compiled: on wide data, 3x quicker)
         V = uniform(rng, -fraction * scale, fraction * scale, (n_outputs, n_features), dtype,
                     zero=constant)  # fmt: skip
-        if stream:  # (see the docstring)
+        if stream and is_regressor(self):  # (see the docstring)
             fraction = 1.0
         c = rng.uniform(-fraction * scale, fraction * scale, size=n_outputs).astype(dtype)
         return V, c

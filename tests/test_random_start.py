@@ -11,12 +11,12 @@ and differed by seed elsewhere (a user trial).
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.datasets import load_diabetes, load_wine, make_regression
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine, make_regression
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 SEEDS = (0, 1, 2)
 
@@ -46,3 +46,17 @@ def test_one_hot_columns_beside_the_intercept_predict_an_unseen_category_whateve
     unseen = np.zeros((1, X.shape[1]))  # (handle_unknown="ignore": every column 0)
     predictions = [GDRegressor(random_state=seed).fit(X, y).predict(unseen)[0] for seed in SEEDS]
     assert np.ptp(predictions) < 0.01 * y.std()
+
+
+@pytest.mark.parametrize("loss", ["log_loss", "hinge", "modified_huber"])
+def test_a_classifier_stream_first_chunk_of_one_class_predicts_that_class(loss):
+    # A classifier's origin is even odds: a stream's first intercept started at
+    # the MLP's scale (up to 0.44 from it), which one call's step could not bring
+    # back, and 20 rows of class 1 were predicted class 0 at half the seeds.
+    X, y = load_breast_cancer(return_X_y=True)
+    for cls in (0, 1):
+        rows = np.flatnonzero(y == cls)[:20]
+        for seed in range(10):
+            model = GDClassifier(loss=loss, random_state=seed)
+            model.partial_fit(X[rows], y[rows], classes=[0, 1])
+            assert np.all(model.predict(X[rows]) == cls), (cls, seed)
