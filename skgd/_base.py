@@ -45,6 +45,7 @@ from ._input_checks import with_duplicates_summed
 from ._loop import Settings, TrainingState, train
 from ._objective import (
     Objective,
+    blind_to_length,
     curves_with_prediction,
     link_outputs_apart,
     target_scaling,
@@ -65,7 +66,7 @@ from ._standardize import (
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
-from .losses import AbsoluteError, CosineDistance, EpsilonInsensitive, Huber
+from .losses import AbsoluteError, EpsilonInsensitive, Huber
 from .optim import OPTIMIZERS, SGD, Adam, Momentum, Nesterov, Optimizer, RMSprop
 
 # Built-in optimizers whose restart forgets all their state (momentum's velocity)
@@ -1306,10 +1307,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         the intercept, an unseen category predicted -0.08 or 3.03. A
         thousandth of it keeps the course's random start and leaves that
         component a thousandth of the targets' spread (the same fits: 0.33,
-        260 / 260, 0.71 whatever the seed). Not for the cosine distance:
-        blind to lengths, it is nearly flat about a constant prediction (every
-        row the same direction), and from there took 600 to 1000 epochs where
-        the MLP's scale takes 26 to 250.
+        260 / 260, 0.71 whatever the seed). Not for the cosine distance,
+        or any loss blind to lengths (:func:`~skgd._objective.blind_to_length`):
+        it is nearly flat about a constant prediction (every row the same
+        direction), and from there took 600 to 1000 epochs where the MLP's
+        scale takes 26 to 250.
 
         In standardized coordinates an intercept of 0 is the loss's best
         constant: the random intercept starts near it, not on it (an adaptive
@@ -1327,7 +1329,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
-        fraction = 1.0 if isinstance(loss, CosineDistance) else _START_FRACTION
+        fraction = 1.0 if blind_to_length(loss, n_outputs) else _START_FRACTION
         scale = np.sqrt(6.0 / (n_features + n_outputs))
         # (rng.uniform's values, compiled: on wide data, 3x quicker)
         V = uniform(rng, -fraction * scale, fraction * scale, (n_outputs, n_features), dtype,
