@@ -429,6 +429,29 @@ def test_a_copy_taken_during_a_shuffled_call_has_the_generator_the_call_found():
     assert model._rng.get_state()[2] != before._rng.get_state()[2]  # (the call did draw)
 
 
+@pytest.mark.parametrize("loss", ["huber", "absolute_error", "epsilon_insensitive"])
+def test_a_bounded_gradient_stream_follows_a_drifting_target(loss):
+    # A stream keeps its first origin; a bounded gradient's curvature is the share
+    # of rows near where it is measured, and was measured there: once the targets
+    # had drifted 5 spreads of their noise-free level away (as river's
+    # TrumpApproval does, 37 to 42), no recent row was near, its secant was 0,
+    # and one-row Huber calls stepped by the gradient's size: a call raised
+    # "Training diverged", others carried the model to a mean error of 2 (0.1
+    # measured at the recent targets).
+    n = 1000
+    t = np.arange(n, dtype=float)
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        y = 37 + 5 / (1 + np.exp(-(t - 350) / 30)) + rng.normal(0, 0.1, n)
+        X = np.c_[736000 + t, y[:, None] + rng.normal(0, 1.0, (n, 5))]  # a date, five polls
+        model, errors = GDRegressor(loss=loss, random_state=0), []
+        for i in range(n):
+            if i >= n - 300:
+                errors.append(abs(model.predict(X[i : i + 1])[0] - y[i]))
+            model.partial_fit(X[i : i + 1], y[i : i + 1])
+        assert np.mean(errors) < 0.3, (seed, np.mean(errors))
+
+
 def test_a_stream_of_nearly_noiseless_rows_keeps_its_step_to_the_optimum():
     # One row a call, 400 x 6, optimum R² 0.9999: the cosines of successive
     # one-row moves, of random sign, summed below 0 by chance, and the step
