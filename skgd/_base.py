@@ -1181,7 +1181,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         row cannot tell, and a batch of few rows sees its largest row's too.
         ``streaming``: a stream's later call, whose step, for a loss with a
         link, is capped where the model is (:meth:`skgd._objective.Objective.step_cap`),
-        as is that of a first call of several batches. ``rows``: a dense
+        as is that of a first call of several batches; so for a loss blind to
+        lengths (the cosine's curvature grows as predictions shorten: a second
+        call over linnerud's rows overshot to "Training diverged"). ``rows``: a dense
         stream's rows so far (:meth:`_stream_rows`), over whose first
         ``_FIRST_ROWS`` the columns' scales are longer
         (:func:`skgd._standardize.first_rows_scales`). ``spread_rows``: a
@@ -1216,7 +1218,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # every row is as curved as the scale measured, the later ones where the model moved
         # (400 rows of counts up to 100: its 13th batch diverged)
         several = self._batch_size(len(Y)) < len(Y)
-        capped = (streaming or several) and self.standardize and curves_with_prediction(loss)
+        curved = curves_with_prediction(loss) or blind_to_length(loss, n_outputs)
+        capped = (streaming or several) and self.standardize and curved
         if recent is None:  # (largest: the most curved row's curvature, for that cap)
             center, loss_scale, reference, largest = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True

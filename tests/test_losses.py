@@ -355,6 +355,24 @@ def test_cosine_on_centred_targets_neither_diverges_nor_stalls(data):
     assert np.mean(CosineDistance().loss(Y, stream.predict(X))) < optimum + 0.03
 
 
+def test_a_cosine_stream_of_whole_passes_never_diverges():
+    # The cosine is curved across a prediction by its inverse square length: a
+    # stream's step, measured one spread off the targets' mean, overshot where the
+    # model's predictions were shorter, and the second call over linnerud's rows
+    # raised "Training diverged" at three seeds of four. Its batches are capped where
+    # the model is, as a loss with a link's are.
+    from sklearn.datasets import load_linnerud
+
+    X, Y = load_linnerud(return_X_y=True)
+    for seed in range(4):
+        model = GDRegressor(loss="cosine", random_state=seed)
+        losses = []
+        for _ in range(5):
+            model.partial_fit(X, Y)
+            losses.append(np.mean(CosineDistance().loss(Y, model.predict(X))))
+        assert losses[-1] < losses[0], (seed, losses)
+
+
 class _OwnCosine(Loss):
     """A user's cosine distance: the built-in's methods, in a class of the user's."""
 
