@@ -35,6 +35,7 @@ from ._fit_warnings import (
     start_loss,
     warn_if_far_from_the_origin,
     warn_if_flat,
+    warn_if_shrunk_by_peaks,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
@@ -454,6 +455,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             warn_if_flat(self, loss, Y, sample_weight, objective.y_loc, single)
         if not incremental and not self.fit_intercept and self.standardize:
             warn_if_far_from_the_origin(stats[0])
+        if not streaming and self.standardize:  # (a stream's first call only: once)
+            warn_if_shrunk_by_peaks(self, X, objective, stats[0], counts)
 
         # the parameters: continued, given, or at random (the course's step 1)
         kept = self._kept_scales(objective) if streaming else None

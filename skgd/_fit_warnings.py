@@ -8,7 +8,8 @@ epochs ran out; :func:`warn_if_worse_than_a_constant`, the model ended
 worse than a constant prediction; :func:`warn_if_stopped_short`, the stop
 criterion held where a step still gains more than tol; :func:`warn_if_flat`,
 the loss has no gradient at the constant; :func:`warn_if_far_from_the_origin`,
-columns far from 0 without an intercept. The estimator (``estimator``) is
+columns far from 0 without an intercept; :func:`warn_if_shrunk_by_peaks`, sparse
+X's columns of values penalized far more than dense X's. The estimator (``estimator``) is
 asked for its parameters only.
 """
 
@@ -34,6 +35,10 @@ _ALL = slice(None)
 _SHORT_STEP = 0.05
 # A first epoch's loss this many times the loss the fit started near overshot (_overshot)
 _OVERSHOOT = 10.0
+# A penalty this strong against a column's own curvature shrinks its coefficient by about
+# a tenth (warn_if_shrunk_by_peaks); a column stored in this share of the rows or more
+# holds values, not the rare features sparse X is scaled for
+_SHRINK, _DENSE_VALUED = 0.1, 0.5
 
 
 def warn_max_iter(estimator, curve, start, ended_above=""):
@@ -291,6 +296,57 @@ def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
         "gradient to follow there, and the model is one of many equally good. Choose the "
         "loss's parameters for these targets (an epsilon below the residuals you want "
         "to ignore).",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
+    """Warn when sparse X's columns of values are shrunk by alpha far more than dense X's.
+
+    Sparse X is divided by each column's largest magnitude (as
+    ``MaxAbsScaler``: a rare feature divided by its small deviation would
+    make its rows huge), dense X by each column's deviation, and ``alpha``
+    penalizes the coefficients in those units. A column stored in most rows
+    with a long tail is then curved ``E[x²] / peak²`` in them, a thousandth
+    for the flight delays a ``ColumnTransformer`` passes beside one-hot
+    columns (sparse by its default ``sparse_threshold``; largest 1,301
+    minutes for a deviation of 40): ``alpha=1e-4`` shrank its coefficient
+    from 0.107 to 0.023 and the accuracy from 0.90 to 0.85, with no word. The
+    fit converges to that optimum, so only the data can tell. Warned of: a
+    column stored in at least half the rows, uncentred, whose curvature the
+    penalty reaches a tenth of, where the same penalty on dense X (a
+    curvature of 1) would not. ``counts``: each column's stored values.
+    """
+    if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
+        return
+    strength = float(np.max(objective.l1 + objective.l2))
+    if not 0 < strength < _SHRINK:  # (no penalty, or one that shrinks dense X as much)
+        return
+    with np.errstate(all="ignore"):
+        mean, std = np.asarray(x_stats.mean), np.asarray(x_stats.std)
+        curvature = (std * std + mean * mean) / (objective.x_scale * objective.x_scale)
+        shrunk = (
+            (np.asarray(counts) >= _DENSE_VALUED * X.shape[0])
+            & (objective.x_mean == 0)
+            & (curvature > 0)
+            & (strength >= _SHRINK * curvature)
+        )
+    if not shrunk.any():
+        return
+    which = np.flatnonzero(shrunk)
+    names = getattr(estimator, "feature_names_in_", None)
+    named = [str(names[j]) if names is not None else str(j) for j in which[:3]]
+    more = f" and {len(which) - 3} more" if len(which) > 3 else ""
+    ratio = float(np.max(1.0 / np.sqrt(curvature[which])))
+    warnings.warn(
+        f"Sparse X has columns of values stored in most rows (column {', '.join(named)}"
+        f"{more}; up to {ratio:.3g} times their root mean square): sparse X is scaled by "
+        "each column's largest magnitude (as MaxAbsScaler), dense X by its deviation, so "
+        f"alpha={estimator.alpha!r} shrinks their coefficients far more than on dense X "
+        "(a ColumnTransformer's numeric columns beside one-hot ones are sparse by its "
+        "default sparse_threshold=0.3). Pass X dense (ColumnTransformer(..., "
+        "sparse_threshold=0)), or lower alpha.",
         UserWarning,
         stacklevel=3,
     )
