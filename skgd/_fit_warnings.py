@@ -323,22 +323,22 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     strength = float(np.max(objective.l1 + objective.l2))
     if not 0 < strength < _SHRINK:  # (no penalty, or one that shrinks dense X as much)
         return
+    # (the few columns stored in most rows first: wide text has none, and 2**20 columns
+    # of arithmetic would cost a wide fit milliseconds)
+    stored = np.flatnonzero(np.asarray(counts) >= _DENSE_VALUED * X.shape[0])
+    stored = stored[np.asarray(objective.x_mean)[stored] == 0]
     with np.errstate(all="ignore"):
-        mean, std = np.asarray(x_stats.mean), np.asarray(x_stats.std)
-        curvature = (std * std + mean * mean) / (objective.x_scale * objective.x_scale)
-        shrunk = (
-            (np.asarray(counts) >= _DENSE_VALUED * X.shape[0])
-            & (objective.x_mean == 0)
-            & (curvature > 0)
-            & (strength >= _SHRINK * curvature)
-        )
+        mean, std = np.asarray(x_stats.mean)[stored], np.asarray(x_stats.std)[stored]
+        scale = np.asarray(objective.x_scale)[stored]
+        curvature = (std * std + mean * mean) / (scale * scale)
+        shrunk = (curvature > 0) & (strength >= _SHRINK * curvature)
     if not shrunk.any():
         return
-    which = np.flatnonzero(shrunk)
+    which, curvature = stored[shrunk], curvature[shrunk]
     names = getattr(estimator, "feature_names_in_", None)
     named = [str(names[j]) if names is not None else str(j) for j in which[:3]]
     more = f" and {len(which) - 3} more" if len(which) > 3 else ""
-    ratio = float(np.max(1.0 / np.sqrt(curvature[which])))
+    ratio = float(np.max(1.0 / np.sqrt(curvature)))
     warnings.warn(
         f"Sparse X has columns of values stored in most rows (column {', '.join(named)}"
         f"{more}; up to {ratio:.3g} times their root mean square): sparse X is scaled by "
