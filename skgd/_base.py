@@ -1198,6 +1198,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
+        blind = is_regressor(self) and blind_to_length(loss, n_outputs)  # (once a call)
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
             # (with an intercept only: without one, y's spread is its root mean square,
@@ -1221,19 +1222,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # every row is as curved as the scale measured, the later ones where the model moved
         # (400 rows of counts up to 100: its 13th batch diverged)
         several = self._batch_size(len(Y)) < len(Y)
-        curved = curves_with_prediction(loss) or blind_to_length(loss, n_outputs)
+        curved = curves_with_prediction(loss) or blind
         capped = (streaming or several) and self.standardize and curved
         if recent is None:  # (largest: the most curved row's curvature, for that cap)
             center, loss_scale, reference, largest = target_scaling(
-                loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True
-            )
+                loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True,
+                blind=blind,
+            )  # fmt: skip
             if stops and not self.fit_intercept and y_stats is not None:
                 # Without an intercept the origin is 0, and its loss (y's mean square, in
                 # the squared error's case) is no unit of progress for targets far from
                 # 0: Longley's (near 65,000, spread 3,500), 350 times their variance,
                 # stopped the fit after 9 epochs at R² -2.8 (0.988 exact). Progress is
                 # in units of the best constant's loss, as with an intercept.
-                constant = target_scaling(loss, Y, sample_weight, single=single, spread=spread)
+                constant = target_scaling(
+                    loss, Y, sample_weight, single=single, spread=spread, blind=blind
+                )
                 reference = min(reference, constant[2])
         else:
             # A stream's batch of b rows sees the recent targets' mean curvature, and
@@ -1249,8 +1253,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             bounded = isinstance(loss, _BOUNDED_GRADIENT) and y_stats is not None
             at = _recent_origin(Y_recent, w_recent, n_outputs) if bounded else center
             _, loss_scale, reference, largest = target_scaling(
-                loss, Y_recent, w_recent, single=single, spread=spread, loc=at, largest=True
-            )
+                loss, Y_recent, w_recent, single=single, spread=spread, loc=at, largest=True,
+                blind=blind,
+            )  # fmt: skip
             if bounded and isinstance(loss, EpsilonInsensitive):
                 # The median lies on a target, inside the tube, where few rows are
                 # curved: star98's shares, one weighted row a call, measured a secant a
@@ -1350,7 +1355,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
-        fraction = 1.0 if blind_to_length(loss, n_outputs) else _START_FRACTION
+        blind = is_regressor(self) and blind_to_length(loss, n_outputs)
+        fraction = 1.0 if blind else _START_FRACTION
         scale = np.sqrt(6.0 / (n_features + n_outputs))
         # (rng.uniform's values, compiled: on wide data, 3x quicker)
         V = uniform(rng, -fraction * scale, fraction * scale, (n_outputs, n_features), dtype,

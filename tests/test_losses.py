@@ -11,6 +11,7 @@ from skgd.losses import (
     CLASSIFICATION_LOSSES,
     REGRESSION_LOSSES,
     AbsoluteError,
+    ClassificationLoss,
     CosineDistance,
     EpsilonInsensitive,
     Hinge,
@@ -383,6 +384,18 @@ class _OwnCosine(Loss):
         return CosineDistance().gradient(y_true, raw_prediction)
 
 
+class _OwnCosineInFloat32(Loss):
+    """A user's cosine as often written: float32, and a small term against a zero length."""
+
+    def loss(self, y_true, raw_prediction):
+        y, p = y_true.astype(np.float32), raw_prediction.astype(np.float32)
+        norms = np.linalg.norm(y, axis=1) * np.linalg.norm(p, axis=1) + 1e-8
+        return 1.0 - np.sum(y * p, axis=1) / norms
+
+    def gradient(self, y_true, raw_prediction):
+        return CosineDistance().gradient(y_true, raw_prediction)
+
+
 def test_a_users_copy_of_the_cosine_trains_as_the_built_in():
     # Only the built-in was known blind to lengths: the copy's curvature was
     # measured at the centred targets' mean and it started at a thousandth of the
@@ -397,6 +410,34 @@ def test_a_users_copy_of_the_cosine_trains_as_the_built_in():
         assert own.n_iter_ == built_in.n_iter_
         assert_allclose(own.coef_, built_in.coef_, rtol=1e-9)
         assert_allclose(own.intercept_, built_in.intercept_, rtol=1e-9, atol=1e-9)
+        # (its values are the cosine's to float32's rounding: taken as blind to lengths too)
+        rounded = GDRegressor(loss=_OwnCosineInFloat32(), random_state=seed).fit(X, Y)
+        distance = np.mean(CosineDistance().loss(Y, built_in.predict(X)))
+        assert np.mean(CosineDistance().loss(Y, rounded.predict(X))) < distance + 1e-4
+
+
+def test_a_classifiers_loss_is_not_probed_for_blindness_to_lengths():
+    # The probe gives random float targets of several outputs: a classifier's loss
+    # is documented to receive its classes, and was handed (8, K) floats.
+    from sklearn.datasets import load_iris
+
+    seen = []
+
+    class Recorded(ClassificationLoss):
+        def loss(self, y_true, raw_prediction):
+            seen.append((y_true.ndim, y_true.dtype.kind))
+            return LogLoss().loss(y_true, raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            return LogLoss().gradient(y_true, raw_prediction)
+
+        def proba(self, raw_prediction):
+            return LogLoss().proba(raw_prediction)
+
+    X, y = load_iris(return_X_y=True)
+    GDClassifier(loss=Recorded(), max_iter=3, tol=None, random_state=0).fit(X, y)
+    GDClassifier(loss=Recorded(), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    assert seen and all(shape == (1, "i") for shape in seen), set(seen)
 
 
 def test_modified_huber_probabilities_agree_with_the_largest_raw_prediction():
