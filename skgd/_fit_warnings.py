@@ -317,6 +317,8 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     column stored in at least half the rows, uncentred, whose curvature the
     penalty reaches a tenth of, where the same penalty on dense X (a
     curvature of 1) would not. ``counts``: each column's stored values.
+    Asked at a fit and a stream's first call only: once, not at every chunk
+    (a stream whose later chunks grow a column's peak is not warned of).
     """
     if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
         return
