@@ -66,8 +66,11 @@ for epoch in range(1, 6):
     print(f"pass {epoch}: held-out accuracy {accuracy[-1]:.3f}")
 
 # %%
-# The learning rate, searched on the cluster: candidates that do badly early
-# are dropped, the others get more passes.
+# The learning rate, searched on the cluster: each candidate trains block by
+# block and is scored after each call. With ``decay_rate=None`` and no
+# ``patience``, every candidate gets its ``max_iter`` calls (the figure's
+# right panel); ``patience``, or ``HyperbandSearchCV``, stops the poor ones
+# early.
 search = IncrementalSearchCV(
     GDClassifier(random_state=0),
     {"learning_rate": [1e-4, 1e-3, 1e-2, 0.1, 0.5], "optimizer": ["sgd", "adam"]},
