@@ -30,12 +30,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects, is_users_optimizer
-from ._draws import uniform
-from ._fit_warnings import (
-    start_loss,
+from ._data_warnings import (
     warn_if_far_from_the_origin,
     warn_if_flat,
     warn_if_shrunk_by_peaks,
+)
+from ._draws import uniform
+from ._fit_warnings import (
+    start_loss,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
