@@ -643,7 +643,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         (:meth:`_kept_scales`), or None.
         """
         if not continuing:
-            V, c = self._initial_params(rng, n_outputs, stats, dtype, objective.loss, incremental)
+            V, c = self._initial_params(rng, n_outputs, stats, dtype, objective.blind, incremental)
             if incremental:  # one chunk's statistics may be far from the stream's
                 V[...] = 0
             y_stats = stats[1]
@@ -1321,9 +1321,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # (without standardization the origin is 0, not the best constant: diabetes at
             # standardize=False and a step too short, R² -3.9, beat a prediction of 0)
             best_constant=np.asarray(y_loc if center is None else center, dtype=dtype),
+            blind=blind,
         )
 
-    def _initial_params(self, rng, n_outputs, stats, dtype, loss=None, stream=False):
+    def _initial_params(self, rng, n_outputs, stats, dtype, blind=False, stream=False):
         """Random parameters: uniform, at ``_START_FRACTION`` of scikit-learn's MLP scale.
 
         A linear model's gradient has no part along the null space of X, so
@@ -1336,7 +1337,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         thousandth of it keeps the course's random start and leaves that
         component a thousandth of the targets' spread (the same fits: 0.33,
         260 / 260, 0.71 whatever the seed). Not for the cosine distance,
-        or any loss blind to lengths (:func:`~skgd._objective.blind_to_length`):
+        or any loss ``blind`` to lengths (:func:`~skgd._objective.blind_to_length`):
         it is nearly flat about a constant prediction (every row the same
         direction), and from there took 600 to 1000 epochs where the MLP's
         scale takes 26 to 250.
@@ -1357,7 +1358,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         """
         constant = stats[0].constant(self.fit_intercept)
         n_features = len(constant)
-        blind = is_regressor(self) and blind_to_length(loss, n_outputs)
         fraction = 1.0 if blind else _START_FRACTION
         scale = np.sqrt(6.0 / (n_features + n_outputs))
         # (rng.uniform's values, compiled: on wide data, 3x quicker)

@@ -83,6 +83,9 @@ class Objective:
         The best constant prediction, which a fit must beat (see
         :meth:`constant_and_model_loss`). None: ``y_loc``, as it is when X
         and y are standardized (unstandardized, the origin is 0).
+    blind : bool, default=False
+        The loss ignores the predictions' lengths (:func:`blind_to_length`,
+        asked once a call): the random start's scale reads it.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Objective:
         penalty_unit=1.0,
         largest_curvature=None,
         best_constant=None,
+        blind=False,
     ):
         self.loss = loss
         self.x_mean, self.x_scale = x_mean, x_scale
@@ -119,6 +123,7 @@ class Objective:
         # a stream's: the most curved recent row's curvature at the origin, per output
         # (see :meth:`step_cap`); None: no cap
         self.largest_curvature = largest_curvature
+        self.blind = blind
         # a user's gradient is checked at every batch (see check_user_gradient)
         self.checks_gradient = is_users_loss(loss)
 
