@@ -30,6 +30,9 @@ _GROWTH = 1.1  # after the doubling, the growth at each fall ...
 _CALM = 5  # ... once this many epochs in a row have fallen
 _LONGEST = 1e6  # times γ/L at most: separable classes fall at any step
 _WORTH = 0.01  # times tol: a doubled step falling less is no search worth waiting for
+# The squared error's exact epochs: falls that would add up to more than tol within
+# this many epochs, shrinking as the last two did, are no plateau (see after_epoch)
+_HORIZON = 10
 # The built-in losses whose gradient has a bound L on the curvature (no kink, no link):
 # exact descent's Nesterov schedule is theirs (see ExactDescent.before_epoch)
 # (the L2 distance ||r|| is kinked at 0: its curvature 1/||r|| has no bound; a review
@@ -76,11 +79,14 @@ class ExactDescent:
         nesterov = type(state.optimizer) is Nesterov and state.optimizer.momentum > 0
         smooth = type(getattr(objective, "loss", None)) in _SMOOTH
         self.momentum = state.optimizer.momentum if self.adapts and nesterov and smooth else None
-        if self.momentum is not None and self.search is not None and _quadratic(objective):
+        # (the squared error's falls shrink geometrically: see after_epoch)
+        self.quadratic = self.momentum is not None and _quadratic(objective)
+        if self.quadratic and self.search is not None:
             # the squared error's curvature is L everywhere: a longer step only grows
             # the top direction, by rounding at first (permuted rows then ended 2e-7 apart)
             self.search.longest = min(self.search.longest, 1.0)
         self.since_restart = 0  # exact epochs since the velocity was last zeroed
+        self.last_fall = None  # the last exact epoch's fall, for the squared error's
         self.stepped = self.judged = None  # (k, rate) of the last exact epoch, the one before
 
     def before_epoch(self, state, kernel, schedule):
@@ -111,8 +117,17 @@ class ExactDescent:
             state.optimizer.momentum = self.momentum
 
     def search_afresh(self):
-        """After a recovery from divergence: a search without the doubling."""
-        self.search = StepSearch(self.search.longest, doubling=False)
+        """After a recovery from divergence: a search without the doubling.
+
+        Only once the search has started: a divergence of a noisy stage (a
+        batch holding rare one-hot rows, at a step for batches of 512) is the
+        batches' noise, not the whole data's curvature, and without the
+        doubling the whole data's step grew from a fifth of 1/L by a tenth
+        every five epochs (30,000 flights: stopped at R² 0.876 on held-out
+        rows, where Ridge reaches 0.897).
+        """
+        if self.search is not None and self.search.started:
+            self.search = StepSearch(self.search.longest, doubling=False)
 
     def after_epoch(self, epoch_loss, at_start, first_epoch, state, kernel, schedule, stop):
         """After an epoch at ``epoch_loss``, before the loss curve takes it.
@@ -165,6 +180,20 @@ class ExactDescent:
         # plateau now.
         # (The squared error's step stops doubling at its longest, 1/L: the same
         # window, which the momentum's growing falls may need.)
+        # The squared error's falls under Nesterov's schedule shrink geometrically,
+        # about sqrt(mu / L) an epoch (restarted FISTA's linear rate), or grow as the
+        # momentum builds up after a restart: falls under tol that, shrinking as the
+        # last two did, add up to more than tol within _HORIZON epochs are no
+        # plateau. On ill-conditioned data each exact epoch gained under tol,
+        # steadily: 30,000 flights (destinations one-hot beside their distance and
+        # air time) stopped at a held-out R² of 0.879 (Ridge 0.897, SGDRegressor
+        # 0.896, in raw units where its tol is far tighter); now 0.896.
+        last, self.last_fall = self.last_fall, fall
+        if self.quadratic and last is not None and last > 0 and fall > self.rounding * reference:
+            ratio = min(fall / last, 1.0)
+            ahead = _HORIZON if ratio == 1.0 else ratio * (1.0 - ratio**_HORIZON) / (1.0 - ratio)
+            if fall <= tol * reference < fall * ahead:
+                self.searching = True
         capped = search.doubling or schedule.rate >= search.longest
         if doubled and capped and not self.searching and fall > 0:
             window = (2.0 ** (self.n_iter_no_change + 1) - 2.0) * self.memory
