@@ -10,11 +10,13 @@ from sklearn.base import clone
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
+    load_digits,
     make_classification,
     make_regression,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skgd import GDClassifier, GDRegressor
@@ -544,6 +546,21 @@ def test_a_converged_fit_returns_no_model_above_its_lowest_epoch():
     X, Y = make_regression(n_samples=300, n_features=10, n_targets=3, noise=1, random_state=0)
     model = GDRegressor(optimizer=_ForgetfulAdam(), random_state=0).fit(X, Y)
     assert model.score(X, Y) > 0.999
+
+
+def test_a_converged_fit_returns_no_model_a_recoverys_long_step_took_above_its_lowest():
+    # (a user trial, one fit of a grid search's 1,296) At the whole data the hinge's
+    # step search doubled the step to 1024 times the stable one, diverged, and went
+    # back to the lowest point with a fifth of it: that step, measured by no epoch,
+    # took the model from a training accuracy of 1.0 to 0.42, and the fit converged
+    # there, silently (the loss curve and best_loss_ at 0.0046; the model's 6.4)
+    X, y = load_digits(return_X_y=True)
+    rows = list(StratifiedKFold(3).split(X, y))[2][0]
+    X, y = StandardScaler().fit_transform(X[rows]), y[rows]
+    model = GDClassifier(
+        loss="hinge", batch_size=8, penalty="elasticnet", alpha=1e-4, random_state=0
+    ).fit(X, y)
+    assert model.score(X, y) > 0.99
 
 
 class _UsersHeavyBall(Optimizer):
