@@ -32,7 +32,7 @@ from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _start_swapped
 from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
-from ._stream_steps import StreamStep, damp_stream_momentum
+from ._stream_steps import StreamStep, damp_stream_momentum, lighten_momentum
 
 
 @dataclass
@@ -150,6 +150,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     scale = settings.weight_scale
     if scale != 1.0:  # (a stream's call lighter than an earlier one)
         weights = weights * scale
+        lighten_momentum(state.optimizer, scale)
     schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)

@@ -1078,3 +1078,16 @@ def test_far_longer_sparse_rows_in_one_batch_do_not_add_up_past_its_step(optimiz
     y = X @ rng.normal(size=p) + 0.5 * rng.normal(size=n)
     model = GDRegressor(optimizer=optimizer, random_state=0).fit(X, y)
     assert model.score(X, y) > 0.93
+
+
+@pytest.mark.parametrize("optimizer", ["nesterov", "momentum", "adam"])
+def test_a_streams_light_call_does_not_coast_on_the_momentum_it_inherits(optimizer):
+    # (a user trial) A light call's steps on the loss were shortened by its weight, the
+    # velocity the call before it left was not: the same diabetes rows again at weights
+    # 1e-3, with next to no gradient to brake it, coasted from R² 0.479 to -0.396
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(optimizer=optimizer, random_state=0).partial_fit(X, y)
+    before, coef = model.score(X, y), model.coef_.copy()
+    model.partial_fit(X, y, sample_weight=np.full(len(y), 1e-3))
+    assert model.score(X, y) > before - 0.01
+    assert np.linalg.norm(model.coef_ - coef) < 0.01 * np.linalg.norm(coef)
