@@ -22,6 +22,7 @@ are in :mod:`skgd._input_checks`.
 """
 
 import copy
+import math
 import warnings
 
 import numpy as np
@@ -428,10 +429,12 @@ def _check_optimizer(optimizer, params, grads, step):
     trial = copy.deepcopy(optimizer)  # its state (momenta) stays as it was
     start, params = params, [param.copy() for param in params]
     shapes = [param.shape for param in params]
+    fresh = not any(getattr(optimizer, "state_", None) or ())  # (no momentum of earlier steps)
     if type(optimizer).step is Optimizer.step:
         # The base step subtracts whatever update returns: check that, before
         # numpy broadcasts a wrong shape to every coefficient.
         states = getattr(trial, "state_", [{} for _ in params])
+        updates = []
         for grad, state in zip(grads, states, strict=False):
             try:
                 update = trial.update(grad, state, step)
@@ -448,6 +451,9 @@ def _check_optimizer(optimizer, params, grads, step):
                     f"{'None' if update is None else _describe(np.asarray(update))}."
                 )
             _check_finite(name, "update()", np.asarray(update, dtype=float))
+            updates.append(np.asarray(update, dtype=float))
+        if fresh:
+            _check_descends(name, "update() returns", updates, grads)
         return
     try:
         returned = trial.step(params, grads, step)
@@ -464,6 +470,40 @@ def _check_optimizer(optimizer, params, grads, step):
     for param in params:
         _check_finite(name, "step()", param)
     _check_moved(name, returned, trial, params, start, grads)
+    if fresh:
+        moved = [before - param for param, before in zip(params, start, strict=True)]
+        _check_descends(name, "step() takes", moved, grads)
+
+
+def _check_descends(name, what, steps, grads):
+    """Refuse a fresh optimizer's first step that climbs the gradient: a sign error.
+
+    ``steps`` are what the parameters lose (``param <- param - step``). An
+    update written to be added, as optax's are (``-learning_rate * grad``),
+    climbed the loss: diabetes at R² -4.3, breast cancer at an accuracy of
+    0.08, after 64 to 81 epochs and a warning to lower the learning rate.
+    Refused where the step and the gradient point more than 120 degrees
+    apart (cosine under -1/2): a descent's first step, however it is scaled
+    or signed coordinate by coordinate (Adam's, Lion's), points along the
+    gradient. Not once the optimizer has a state, whose momentum may point
+    anywhere.
+    """
+    dot = sum(float(np.sum(step * grad)) for step, grad in zip(steps, grads, strict=False))
+    size = math.sqrt(sum(float(np.sum(step * step)) for step in steps))
+    norm = math.sqrt(sum(float(np.sum(grad * grad)) for grad in grads))
+    if not dot < -0.5 * size * norm:
+        return
+    advice = (
+        "skgd subtracts what update() returns (param <- param - update), so plain descent "
+        "returns learning_rate * grad; an update written to be added (optax's convention, "
+        "-learning_rate * grad) has the opposite sign"
+        if what.startswith("update")
+        else "plain descent moves each array against its gradient: param -= learning_rate * grad"
+    )
+    raise ValueError(
+        f"{name}.{what} a step up the gradient on its first step (the loss rises along "
+        f"it): {advice}."
+    )
 
 
 def _check_proximal(optimizer, grad, step):
