@@ -562,6 +562,7 @@ def target_scaling(
         Y, sample_weight = Y[rows], sample_weight[rows]
     w = sample_weight
     n_outputs = len(spread)
+    users = is_users_loss(loss)
     # every raw prediction below is one row for all: a class's rows are alike
     loss = _DistinctTargets.of(loss, Y)
     if loc is None:
@@ -578,6 +579,8 @@ def target_scaling(
         off = _off_the_origin(blind, loc, spread)
         at = base if off is None else base + off
         kappa, rows = loss_curvature(loss, Y, w, at, spread, single, total=total)
+        if users and not blind:  # (a cosine's is measured off the origin, see below)
+            kappa = _turning_curvature(loss, Y, w, at, spread, single, total, kappa)
         losses = loss.loss(Y, base[:, 0] if single else base)
         reference = float(_weighted_mean(losses, w, total=total))
         if not (math.isfinite(reference) and reference > 0):
@@ -599,6 +602,31 @@ def target_scaling(
         # (ndarray.max's reduction, without its wrapper)
         return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
+
+
+def _turning_curvature(loss, Y, w, base, spread, single, total, kappa):
+    """A user's loss whose gradient turns back (Tukey's biweight): its curvature near the targets.
+
+    The secant over a spread each way (:func:`loss_curvature`) is, for a
+    loss whose gradient levels off (Huber's), the data's share near
+    ``base``, which is what a step needs. A gradient that falls back to 0
+    (Tukey's biweight cut off at c under the targets' spread) is curved as
+    the squared error's near each target and flat far off: the secant over
+    a spread saw the flat part, and the step it set, a hundred times too
+    long, took diabetes to a held-out R² of -1125 (statsmodels' RLM: 0.354).
+    Where the secant over a half, a quarter or an eighth of the spread
+    falls on some row (its gradient turns back between the ends: no convex
+    loss's does), the largest of those secants, in the spread's units,
+    serves if larger. Users' losses only (the built-in ones are convex),
+    and not those blind to the predictions' lengths, whose curvature is the
+    cosine's (see :func:`_off_the_origin`).
+    """
+    largest, turns = kappa, False
+    for shrink in (2.0, 4.0, 8.0):
+        short, change = loss_curvature(loss, Y, w, base, spread / shrink, single, total=total)
+        turns = turns or bool(np.any(change.sum(axis=1)[w > 0] < 0))
+        largest = np.maximum(largest, short * shrink**2)
+    return largest if turns else kappa
 
 
 def _off_the_origin(blind, loc, spread):
