@@ -17,7 +17,6 @@ expect (see :mod:`skgd.losses`) and raw predictions back into predictions.
 
 import copy
 import functools
-import hashlib
 import math
 from numbers import Integral, Real
 
@@ -484,7 +483,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             sample_weight, weighted, weight_unit, streaming
         )
         row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
-        stage_key, resume = self._stage(objective, X.shape[0], sample_weight, continuing)
+        stage_key, resume = (
+            (None, None)
+            if incremental
+            else self._stage(objective, X.shape[0], sample_weight, continuing)
+        )
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share,
             objective.outliers,
@@ -908,18 +911,22 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         problem (more epochs, another ``tol``) goes on from the stage its fit
         ended at: a regularization path resumed at the stage of the alpha
         before ended further from each optimum (diabetes, alpha from 10 to
-        1e-4: 25 to 100 times the gap of a fresh schedule). Taken only with
-        ``warm_start`` (a hash of the statistics, a pass over the columns),
-        and only after a fit (a ``partial_fit`` since moved the model).
+        1e-4: 25 to 100 times the gap of a fresh schedule). Kept after every
+        fit, ``warm_start`` or not: a fit then ``set_params(warm_start=True)``
+        (scikit-learn's usual way to train on) restarted at batches of 32 at
+        the full step, and ten more epochs took star98's least squares from
+        R² 0.333 to 0.278. The arrays enter the key by their sums, not a hash
+        of their bytes (a pass over 2**20 columns' four arrays cost 30 ms):
+        equal statistics give equal sums, and a chance equality of other
+        data's would only resume a stage. Not after a ``partial_fit`` (a
+        stream since moved the model).
         """
-        if not self.warm_start:
-            return None, None
-        digest = hashlib.sha1()
-        for array in (objective.x_mean, objective.x_scale, objective.y_loc, objective.y_scale):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        digest.update(np.ascontiguousarray(weights).tobytes())
+        arrays = (objective.x_mean, objective.x_scale, objective.y_loc, objective.y_scale, weights)
+        with np.errstate(all="ignore"):
+            sums = tuple(float(np.add.reduce(a, axis=None, dtype=np.float64)) for a in arrays)
         key = (
-            n_samples, digest.hexdigest(), self.learning_rate, self.schedule, self.batch_size,
+            n_samples, sums, tuple(np.shape(a) for a in arrays), self.learning_rate,
+            self.schedule, self.batch_size,
             self.optimizer if isinstance(self.optimizer, str) else repr(self.optimizer),
             self.alpha, self.penalty, self.l1_ratio, repr(self._get_loss()),
         )  # fmt: skip
