@@ -479,9 +479,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 set_apart=_proportional(optimizer),
             )  # fmt: skip
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
-        weight_scale, heaviest = self._stream_weight(
+        weight_scale, heaviest, mean_weight = self._stream_weight(
             sample_weight, weighted, weight_unit, streaming
         )
+        # (the momentum the call inherits was built at the call before's weight)
+        last = self.__dict__.get("_last_weight") if streaming else None
+        momentum_scale = mean_weight / last if last is not None and mean_weight < last else 1.0
         row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
         stage_key, resume = (
             (None, None)
@@ -490,7 +493,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         )
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share,
-            objective.outliers,
+            objective.outliers, momentum_scale,
         )  # fmt: skip
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
@@ -556,7 +559,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, stats, peak, (counts, last, rows), least, recent, rng, rng_own
         )  # fmt: skip
         self.optimizer_ = optimizer
-        self._heaviest_weight = heaviest
+        self._heaviest_weight, self._last_weight = heaviest, mean_weight
         self._largest_batch = largest_batch
         if stage_key is not None and not incremental:  # (what a warm start goes on from)
             self._warm_stage = (stage_key, history["stage"])
@@ -881,7 +884,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _settings(
         self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0,
-        outliers=None,
+        outliers=None, momentum_scale=1.0,
     ):  # fmt: skip
         """The loop's settings for this call (one epoch for ``partial_fit``)."""
         return Settings(
@@ -898,6 +901,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             verbose=self.verbose,
             weight_scale=weight_scale,
+            momentum_scale=momentum_scale,
             resume=resume,
             row_share=row_share,
             outliers=outliers,
@@ -946,13 +950,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         weight over the heaviest call's so far (a fit's, for a stream that
         continues it): never lengthened, so that no call steps past the
         stable step; weights all scaled by one factor still change nothing.
-        A call without weights weighs 1 a row.
+        A call without weights weighs 1 a row. Returns the scale, the
+        heaviest mean weight, and this call's.
         """
         mean = weight_unit * float(sample_weight.mean()) if weighted else 1.0
         heaviest = self.__dict__.get("_heaviest_weight") if streaming else None
         if heaviest is None or not mean < heaviest:
-            return 1.0, mean
-        return mean / heaviest, heaviest
+            return 1.0, mean, mean
+        return mean / heaviest, heaviest, mean
 
     def _stream_batch(self, n_samples, streaming):
         """This call's share of a step (its batch's rows over the stream's largest batch's).

@@ -119,6 +119,9 @@ class Settings(NamedTuple):
     # A stream's call: its rows' mean weight over the heaviest call's so far (at most 1),
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
+    # ... and its mean weight over the call before's (at most 1), by which the momentum
+    # it inherits is shortened (see skgd._stream_steps.lighten_momentum)
+    momentum_scale: float = 1.0
     # A stream's call of batches smaller than its largest so far: their rows' share
     # of a step (at most 1, see BaseGD._stream_batch)
     row_share: float = 1.0
@@ -150,7 +153,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     scale = settings.weight_scale
     if scale != 1.0:  # (a stream's call lighter than an earlier one)
         weights = weights * scale
-        lighten_momentum(state.optimizer, scale)
+    lighten_momentum(state.optimizer, settings.momentum_scale)
     schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)

@@ -59,21 +59,26 @@ def damp_stream_momentum(settings, schedule, state, objective):
     return _damped(state.optimizer, step_curvature)
 
 
-def lighten_momentum(optimizer, weight_scale):
-    """A stream's call lighter than the heaviest so far: the momentum it inherits, shortened alike.
+def lighten_momentum(optimizer, momentum_scale):
+    """A stream's call lighter than the one before: the momentum it inherits, shortened alike.
 
     A call's steps on the loss are shortened by its mean weight over the
     heaviest call's (see :meth:`skgd._base.BaseGD._stream_weight`), so that
     a call of weights near 0 moves the model by next to nothing; the
-    velocity the calls before it left was not, and with almost no gradient
+    velocity the call before it left was not, and with almost no gradient
     to brake it the call coasted on it: on diabetes, a second call of the
     same rows at weights 1e-3 took the R² from 0.479 to -0.396 (at weights 1,
-    to 0.488). The built-in momenta's velocity and Adam's mean are
-    multiplied by ``weight_scale``; a user's optimizer keeps its state (its
-    :meth:`~skgd.optim.Optimizer.restart` may forget more than a momentum).
+    to 0.488). The built-in momenta's velocity and Adam's mean (theirs and
+    their subclasses') are multiplied by ``momentum_scale``, the call's mean
+    weight over the call before's: a velocity built at a call's weight is
+    shortened once, when a lighter call inherits it (by the heaviest call's
+    instead, every call after one heavy call threw its momentum away: anes96
+    in calls of 100 rows, one of weight 10, held-out R² 0.683 -> 0.663). Another
+    optimizer keeps its state (its :meth:`~skgd.optim.Optimizer.restart` may
+    forget more than a momentum).
     """
     kept = getattr(optimizer, "state_", None)
-    if not weight_scale < 1.0 or not kept:
+    if not momentum_scale < 1.0 or not kept:
         return
     key = (
         "velocity"
@@ -84,7 +89,7 @@ def lighten_momentum(optimizer, weight_scale):
     )
     for state in kept if key is not None else ():
         if state.get(key) is not None:
-            state[key] = state[key] * weight_scale  # (a new array: a call that raises drops it)
+            state[key] = state[key] * momentum_scale  # (a new array: a call that raises drops it)
 
 
 def _has_momentum(optimizer):
