@@ -868,8 +868,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             if not self._objective_changed(objective):
                 stream = StreamStep(*self._stream_step)
         state = TrainingState(
-            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream
-        )
+            V, c, optimizer, rng, self.t_ if continuing else 0, curve, stream=stream,
+            curve_start=self.__dict__.get("_curve_start", 0) if continuing else 0,
+        )  # fmt: skip
         if self.average:  # averaged SGD: the mean of the iterates after `average` samples
             state.average_from = int(self.average)
             if continuing and getattr(self, "_average", None) is not None:
@@ -1085,6 +1086,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         n_kept = min(len(curve), max(self.max_iter, _LOSS_CURVE_KEEP))
         earlier = (n_earlier, self.__dict__.get("_curve_min")) if continuing else (0, None)
         self.best_loss_, self._curve_min = _least_losses(curve, n_kept, *earlier)
+        # (the epochs before the curve's first: ConvergenceDisplay numbers from there)
+        start = self.__dict__.get("_curve_start", 0) if continuing else 0
+        self._curve_start = start + len(curve) - n_kept
         del curve[: len(curve) - n_kept]
         self.loss_curve_ = curve
         if self.early_stopping:

@@ -45,6 +45,9 @@ class TrainingState:
     rng: np.random.RandomState
     t: int = 0  # updates so far
     loss_curve: list = field(default_factory=list)
+    # the epochs before loss_curve[0], dropped from it (an estimator keeps the last
+    # _LOSS_CURVE_KEEP): the epoch numbers the verbose table and callbacks see
+    curve_start: int = 0
     # Averaged SGD: after ``average_from`` samples, the mean of the iterates
     seen: int = 0  # samples seen so far
     average_from: float = np.inf
@@ -246,10 +249,16 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if settings.verbose:
                 rate = steps[max(done - 1, 0)] / schedule.stable_step
                 print(
-                    _log_row(len(state.loss_curve), epoch_loss, stop.validation_scores, rate, tic)
+                    _log_row(
+                        state.curve_start + len(state.loss_curve),
+                        epoch_loss,
+                        stop.validation_scores,
+                        rate,
+                        tic,
+                    )  # fmt: skip
                 )
             if on_epoch is not None:
-                on_epoch(len(state.loss_curve), state, epoch_loss)
+                on_epoch(state.curve_start + len(state.loss_curve), state, epoch_loss)
             if not settings.stop:
                 state.in_model_units = model  # (V and c as this call leaves them)
                 continue

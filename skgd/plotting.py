@@ -87,6 +87,10 @@ class ConvergenceDisplay:
         earlier fits), they are the scores of its last epochs.
     estimator_name : str, default=None
         The name in the legend.
+    first_epoch : int, default=1
+        The number of the curve's first epoch: a stream's ``loss_curve_``
+        keeps its last epochs (1000, or ``max_iter`` if more), and
+        :meth:`from_estimator` numbers them from where they start.
 
     Attributes
     ----------
@@ -122,10 +126,11 @@ class ConvergenceDisplay:
     20
     """
 
-    def __init__(self, loss_curve, *, validation_scores=None, estimator_name=None):
+    def __init__(self, loss_curve, *, validation_scores=None, estimator_name=None, first_epoch=1):
         self.loss_curve = loss_curve
         self.validation_scores = validation_scores
         self.estimator_name = estimator_name
+        self.first_epoch = first_epoch
 
     def plot(self, ax=None, *, log_scale=False, **kwargs):
         """Draw the curves.
@@ -175,7 +180,7 @@ class ConvergenceDisplay:
         plt = _pyplot()
         if ax is None:
             _, ax = plt.subplots(layout="constrained")  # makes room for the legend
-        epochs = np.arange(1, len(loss_curve) + 1)
+        epochs = np.arange(self.first_epoch, self.first_epoch + len(loss_curve))
         name = self.estimator_name
         # (a label passed on names both curves, as a name does)
         label = kwargs.pop("label", "training loss" if name is None else f"{name}")
@@ -249,5 +254,6 @@ class ConvergenceDisplay:
             estimator.loss_curve_,
             validation_scores=getattr(estimator, "validation_scores_", None),
             estimator_name=name or type(estimator).__name__,
+            first_epoch=estimator.__dict__.get("_curve_start", 0) + 1,
         )
         return display.plot(ax=ax, log_scale=log_scale, **kwargs)

@@ -239,3 +239,19 @@ def test_a_pipeline_ending_in_a_search_plots_the_searchs_best_estimator():
     display = ConvergenceDisplay.from_estimator(pipe)
     best = pipe[-1].best_estimator_
     assert np.array_equal(display.line_.get_ydata(), best.loss_curve_)
+
+
+def test_a_streams_kept_epochs_are_numbered_from_where_they_start(capsys):
+    # (a user trial) loss_curve_ keeps a stream's last 1000 epochs: after 1,200 calls the
+    # plot numbered them 1 to 1000, and the verbose table printed epoch 1001 at every
+    # call past the 1000th
+    X, y = make_regression(n_samples=100, n_features=3, noise=1, random_state=0)
+    model = GDRegressor(random_state=0)
+    for call in range(1200):
+        rows = slice(call % 10 * 10, call % 10 * 10 + 10)
+        model.set_params(verbose=int(call >= 1198)).partial_fit(X[rows], y[rows])
+    assert model.n_iter_ == 1200 and len(model.loss_curve_) == 1000
+    epochs = ConvergenceDisplay.from_estimator(model).line_.get_xdata()
+    assert (epochs[0], epochs[-1]) == (201, 1200)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [row[0] for row in rows if row and row[0].isdigit()] == ["1199", "1200"]
