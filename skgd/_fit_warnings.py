@@ -47,7 +47,13 @@ def warn_max_iter(estimator, curve, start, ended_above=""):
         if rose
         else "increase max_iter, the learning_rate, or tol"
     )
-    criterion = "validation score" if estimator.early_stopping else "training loss"
+    # (early stopping's progress is the held-out score, or at equal scores its loss:
+    # a coarse accuracy flat for epochs while the loss still gained)
+    criterion = (
+        "validation score (or, at equal scores, the validation loss)"
+        if estimator.early_stopping
+        else "training loss"
+    )
     warnings.warn(
         f"Maximum number of epochs ({estimator.max_iter}) reached before the stop "
         f"criterion on the {criterion} held (no gain above tol for n_iter_no_change "
