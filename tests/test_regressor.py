@@ -1,5 +1,6 @@
 """GDRegressor against exact solvers, and what it does with bad input."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -1106,3 +1107,23 @@ def test_a_warm_start_set_after_the_fit_goes_on_from_the_fits_stage():
     before = model.score(X, y)
     model.set_params(warm_start=True, max_iter=10, tol=None).fit(X, y)
     assert model.score(X, y) >= before - 1e-3
+
+
+@pytest.mark.parametrize("other", ["rows", "permuted targets"])
+def test_a_warm_start_on_other_data_of_the_same_size_starts_its_schedule_afresh(other):
+    # (a review) Keyed by the standardization's sums, another fold of as many rows at
+    # standardize=False (no statistics), or the same X with its targets permuted, went
+    # on from the stage the first fit ended at (R² 0.531 where a fresh fit reaches 0.564)
+    X, y = load_diabetes(return_X_y=True)
+    first = GDRegressor(standardize=False, random_state=0).fit(X[:221], y[:221])
+    if other == "rows":
+        X_next, y_next = X[221:], y[221:]
+    else:
+        X_next, y_next = X[:221], np.random.RandomState(0).permutation(y[:221])
+    warm, afresh = copy.deepcopy(first), copy.deepcopy(first)
+    del afresh.__dict__["_warm_stage"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.set_params(warm_start=True).fit(X_next, y_next)
+        afresh.set_params(warm_start=True).fit(X_next, y_next)
+    assert_array_equal(warm.coef_, afresh.coef_)
