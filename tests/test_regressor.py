@@ -695,6 +695,18 @@ def test_columns_far_from_the_origin_without_an_intercept_are_warned_of():
     assert not [w for w in caught if "Without an intercept" in str(w.message)]
 
 
+def test_a_column_of_ones_beside_one_far_from_the_origin_is_warned_of():
+    # (a user trial) sm.add_constant(X) with the intercept off, as statsmodels users pass
+    # it: the ones have no spread and were not counted, and beside one column of 50 +- 1
+    # the fit stopped at R² 0.56 (least squares 0.91) with no word
+    rng = np.random.RandomState(0)
+    x = 50 + rng.normal(size=500)
+    X = np.column_stack([np.ones(500), x, rng.normal(size=500)])
+    y = 3 * (x - 50) + X[:, 2] + rng.normal(size=500)
+    with pytest.warns(UserWarning, match=r"2 columns of X \(1 of them constant\) have means"):
+        GDRegressor(fit_intercept=False, random_state=0).fit(X, y)
+
+
 def test_averaging_drops_the_iterates_of_an_epoch_undone_and_says_when_it_lags():
     # linnerud's three counts, Poisson, whole-data batches: an epoch diverged and was
     # undone, but the average kept its iterates (coefficients of 1.9 where every iterate
