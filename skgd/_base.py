@@ -483,8 +483,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             sample_weight, weighted, weight_unit, streaming
         )
         # (the momentum the call inherits was built at the call before's weight)
-        last = self.__dict__.get("_last_weight") if streaming else None
-        momentum_scale = mean_weight / last if last is not None and mean_weight < last else 1.0
+        before = self.__dict__.get("_last_weight") if streaming else None
+        momentum_scale = (
+            mean_weight / before if before is not None and mean_weight < before else 1.0
+        )
         row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
         stage_key, resume = (
             (None, None) if incremental else self._stage(objective, X, Y, sample_weight, continuing)
