@@ -489,34 +489,21 @@ def _check_descends(optimizer, name, params, grads, step):
     review's SGLD of one feature was refused at 9 seeds of 20), is refused
     where it points more than 120 degrees from them (cosine under -1/2): a
     descent's first step, however it is scaled or signed coordinate by
-    coordinate (Adam's, Lion's), points along the gradient. Not once the
-    optimizer has a state, whose momentum may point anywhere; no verdict
-    where the trial raises or overflows (the first trial named what raises
-    on the gradients as they are).
+    coordinate (Adam's, Lion's), points along the gradient. Where the loud
+    trial raises or overflows (a float16 state; an update that gives up on
+    huge gradients), the gradients as they are judge; no verdict where both
+    do. Not once the optimizer has a state, whose momentum may point anywhere.
     """
     peak = max((float(np.max(np.abs(grad), initial=0.0)) for grad in grads), default=0.0)
     if not (0.0 < peak < np.inf):
         return
-    loud = [grad * (_LOUD / peak) for grad in grads]
-    trial = copy.deepcopy(optimizer)
-    try:
-        if type(optimizer).step is Optimizer.step:
-            states = getattr(trial, "state_", [{} for _ in params])
-            steps = [
-                np.asarray(trial.update(grad, state, step), dtype=float)
-                for grad, state in zip(loud, states, strict=False)
-            ]
-        else:
-            moved = [param.copy() for param in params]
-            trial.step(moved, loud, step)
-            steps = [before - param for param, before in zip(moved, params, strict=True)]
-        with np.errstate(all="ignore"):
-            dot = sum(float(np.sum(s * g)) for s, g in zip(steps, loud, strict=False))
-            size = math.sqrt(sum(float(np.sum(s * s)) for s in steps))
-            norm = math.sqrt(sum(float(np.sum(g * g)) for g in loud))
-    except Exception:
-        return
-    if not dot < -0.5 * size * norm:  # (NaN: no verdict)
+    # (loud first, then as they are: a review's four sign errors, in optimizers that
+    # overflow, return NaN or raise on huge gradients, trained up the loss)
+    for scale in (_LOUD / peak, 1.0):
+        cosine = _trial_cosine(optimizer, params, [grad * scale for grad in grads], step)
+        if cosine is not None:
+            break
+    if cosine is None or not cosine < -0.5:
         return
     advice = (
         "skgd subtracts what update() returns (param <- param - update), so plain descent "
@@ -530,6 +517,30 @@ def _check_descends(optimizer, name, params, grads, step):
         f"{name}.{what} a step up the gradient on its first step (the loss rises along "
         f"it): {advice}."
     )
+
+
+def _trial_cosine(optimizer, params, grads, step):
+    """The cosine of a copy's first step on ``grads`` with them; None if it raises or overflows."""
+    trial = copy.deepcopy(optimizer)
+    try:
+        if type(optimizer).step is Optimizer.step:
+            states = getattr(trial, "state_", [{} for _ in params])
+            steps = [
+                np.asarray(trial.update(grad, state, step), dtype=float)
+                for grad, state in zip(grads, states, strict=False)
+            ]
+        else:
+            moved = [param.copy() for param in params]
+            trial.step(moved, grads, step)
+            steps = [before - param for param, before in zip(moved, params, strict=True)]
+        with np.errstate(all="ignore"):
+            dot = sum(float(np.sum(s * g)) for s, g in zip(steps, grads, strict=False))
+            size = math.sqrt(sum(float(np.sum(s * s)) for s in steps))
+            norm = math.sqrt(sum(float(np.sum(g * g)) for g in grads))
+            cosine = dot / (size * norm)
+    except Exception:
+        return None
+    return cosine if math.isfinite(cosine) else None
 
 
 def _check_proximal(optimizer, grad, step):

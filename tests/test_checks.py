@@ -195,7 +195,18 @@ class ClimbingStep(Optimizer):
             param += learning_rate * grad
 
 
-@pytest.mark.parametrize("optimizer", [OptaxSignSGD(), ClimbingStep()], ids=type)
+class HalfPrecisionOptaxMomentum(Optimizer):
+    """optax's sign, its velocity kept in float16: a gradient of 1e6 overflows it."""
+
+    def update(self, grad, state, learning_rate):
+        velocity = 0.9 * state.get("velocity", 0) + grad.astype(np.float16)
+        state["velocity"] = velocity
+        return -learning_rate * velocity.astype(float)
+
+
+@pytest.mark.parametrize(
+    "optimizer", [OptaxSignSGD(), ClimbingStep(), HalfPrecisionOptaxMomentum()], ids=type
+)
 def test_a_user_optimizer_that_climbs_the_gradient_is_refused_before_training(optimizer):
     # (a user trial) optax's sign, -learning_rate * grad, trained 64 to 81 epochs up the
     # loss (diabetes: R² -4.3; breast cancer: accuracy 0.08) and was told its step may
