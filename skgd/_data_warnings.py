@@ -116,15 +116,17 @@ def warn_if_far_from_the_origin(x_stats):
     with np.errstate(divide="ignore", invalid="ignore"):
         far = (mean > 0) & (mean > _FAR_FROM_THE_ORIGIN * std)
         ratio = np.where(std > 0, mean / std, np.inf)
-    if np.count_nonzero(far) < 2:
-        return
     spread = far & (std > 0)
     constant = np.count_nonzero(far) - np.count_nonzero(spread)
+    # (constant columns share one direction, and nothing between them to crawl along:
+    # a review's [ones, ones, z] warned, its fit equal to least squares)
+    if np.count_nonzero(spread) + min(constant, 1) < 2:
+        return
     which = f" ({constant} of them constant)" if constant else ""
-    most = f" (up to {np.max(ratio[spread]):.3g} times)" if spread.any() else ""
     warnings.warn(
         f"Without an intercept, {np.count_nonzero(far)} columns of X{which} have means over "
-        f"{_FAR_FROM_THE_ORIGIN:g} times their spread{most}: the descent crawls along "
+        f"{_FAR_FROM_THE_ORIGIN:g} times their spread (up to {np.max(ratio[spread]):.3g} "
+        "times): the descent crawls along "
         "their differences and stops far from the optimum. Fit an intercept (and drop a "
         "column of ones), or centre those columns (a StandardScaler in a Pipeline), or "
         "lower tol.",

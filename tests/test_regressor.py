@@ -705,6 +705,12 @@ def test_a_column_of_ones_beside_one_far_from_the_origin_is_warned_of():
     y = 3 * (x - 50) + X[:, 2] + rng.normal(size=500)
     with pytest.warns(UserWarning, match=r"2 columns of X \(1 of them constant\) have means"):
         GDRegressor(fit_intercept=False, random_state=0).fit(X, y)
+    # (a review) constant columns alone share one direction: nothing to crawl along
+    centred = np.column_stack([np.ones(500), 2 * np.ones(500), X[:, 2]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GDRegressor(fit_intercept=False, random_state=0).fit(centred, y)
+    assert not [w for w in caught if "Without an intercept" in str(w.message)]
 
 
 def test_averaging_drops_the_iterates_of_an_epoch_undone_and_says_when_it_lags():
