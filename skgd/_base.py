@@ -923,8 +923,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         R² 0.333 to 0.278. The arrays enter the key by their sums, not a hash
         of their bytes (a pass over 2**20 columns' four arrays cost 30 ms):
         equal data give equal sums, and a chance equality of other data's
-        would only resume a stage. The targets by their sum, and that of every
-        seventh (their mean and spread are a permutation's too), and X, at
+        would only resume a stage. The targets by their sums by output, and
+        those of every seventh (a permutation keeps their mean and spread,
+        a swap of outputs their total), and X, at
         ``standardize=False`` (no statistics), by the sum of its values (a
         review: another fold of as many rows resumed the stage, R² 0.531
         where a fresh fit reaches 0.564). Not after a ``partial_fit`` (a
@@ -933,8 +934,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         arrays = (objective.x_mean, objective.x_scale, objective.y_loc, objective.y_scale, weights)
         with np.errstate(all="ignore"):
             sums = [float(np.add.reduce(a, axis=None, dtype=np.float64)) for a in arrays]
-            for targets in (Y, Y[::7]):  # (views: no copy of the targets)
-                sums.append(float(np.add.reduce(targets, axis=None, dtype=np.float64)))
+            for targets in (Y, Y[::7]):  # (views: no copy; by output, swapped outputs differ)
+                sums.extend(np.add.reduce(targets, axis=0, dtype=np.float64).ravel().tolist())
             if not self.standardize:
                 values = X.data if sparse.issparse(X) else X
                 sums.append(float(np.add.reduce(values, axis=None, dtype=np.float64)))
@@ -942,7 +943,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             X.shape, tuple(sums), tuple(np.shape(a) for a in arrays), self.learning_rate,
             self.schedule, self.batch_size,
             self.optimizer if isinstance(self.optimizer, str) else repr(self.optimizer),
-            self.alpha, self.penalty, self.l1_ratio, repr(self._get_loss()),
+            self.alpha, self.penalty, self.l1_ratio, repr(self._get_loss()), self.average,
+            self.power_t,
         )  # fmt: skip
         kept = self.__dict__.get("_warm_stage")
         resume = kept[1] if continuing and kept is not None and kept[0] == key else None

@@ -1127,17 +1127,21 @@ def test_a_warm_start_set_after_the_fit_goes_on_from_the_fits_stage():
     assert model.score(X, y) >= before - 1e-3
 
 
-@pytest.mark.parametrize("other", ["rows", "permuted targets"])
+@pytest.mark.parametrize("other", ["rows", "permuted targets", "swapped outputs"])
 def test_a_warm_start_on_other_data_of_the_same_size_starts_its_schedule_afresh(other):
     # (a review) Keyed by the standardization's sums, another fold of as many rows at
     # standardize=False (no statistics), or the same X with its targets permuted, went
-    # on from the stage the first fit ended at (R² 0.531 where a fresh fit reaches 0.564)
+    # on from the stage the first fit ended at (R² 0.531 where a fresh fit reaches
+    # 0.564); so did two outputs swapped
     X, y = load_diabetes(return_X_y=True)
-    first = GDRegressor(standardize=False, random_state=0).fit(X[:221], y[:221])
+    Y = np.column_stack([y, 2 * y]) if other == "swapped outputs" else y
+    first = GDRegressor(standardize=False, random_state=0).fit(X[:221], Y[:221])
     if other == "rows":
-        X_next, y_next = X[221:], y[221:]
+        X_next, y_next = X[221:], Y[221:]
+    elif other == "permuted targets":
+        X_next, y_next = X[:221], np.random.RandomState(0).permutation(Y[:221])
     else:
-        X_next, y_next = X[:221], np.random.RandomState(0).permutation(y[:221])
+        X_next, y_next = X[:221], Y[:221, ::-1]
     warm, afresh = copy.deepcopy(first), copy.deepcopy(first)
     del afresh.__dict__["_warm_stage"]
     with warnings.catch_warnings():
