@@ -34,6 +34,10 @@ from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, damp_stream_momentum, lighten_momentum
 
+# A stream's call whose rows' effective number (Kish's) is under this share of them
+# damps Nesterov's momentum too (see _uneven)
+_UNEVEN = 0.75
+
 
 @dataclass
 class TrainingState:
@@ -169,7 +173,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
     capped = not settings.stop and objective.largest_curvature is not None
-    momentum = damp_stream_momentum(settings, schedule, state, objective)
+    momentum = damp_stream_momentum(settings, schedule, state, objective, _uneven(weights))
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     if capped:  # each batch's step capped where the batches before it left the model
@@ -308,6 +312,20 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             else schedule.rate * schedule.stable_step / schedule.batch_size
         ),
     }
+
+
+def _uneven(weights):
+    """Whether rows weigh so unequally that a batch holds far fewer rows' worth than its size.
+
+    Kish's effective sample size, ``sum(w)² / sum(w²)``, under
+    ``_UNEVEN`` of the rows: a stream's call then damps Nesterov's momentum
+    too (see :func:`skgd._stream_steps.damp_stream_momentum`). Balanced
+    class weights (breast cancer: 0.95 of the rows) are not; half the rows at
+    weight 0 (0.5), or lognormal weights of spread 1 (0.37), are.
+    """
+    if len(weights) < 2 or weights.min() == weights.max():
+        return False
+    return float(weights.sum()) ** 2 < _UNEVEN * len(weights) * float(weights @ weights)
 
 
 def _ended_undone(error, max_epochs, any_epoch):
