@@ -33,6 +33,7 @@ from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, damp_stream_momentum, lighten_momentum
+from .losses import ClassificationLoss
 
 # A stream's call whose rows' effective number (Kish's) is under this share of them
 # damps Nesterov's momentum too (see _uneven)
@@ -173,7 +174,10 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
     capped = not settings.stop and objective.largest_curvature is not None
-    momentum = damp_stream_momentum(settings, schedule, state, objective, _uneven(weights))
+    # (a regression loss's: a classifier's bounded gradient trained better undamped, a
+    # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
+    uneven = not isinstance(objective.loss, ClassificationLoss) and _uneven(weights)
+    momentum = damp_stream_momentum(settings, schedule, state, objective, uneven)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     if capped:  # each batch's step capped where the batches before it left the model
@@ -318,10 +322,11 @@ def _uneven(weights):
     """Whether rows weigh so unequally that a batch holds far fewer rows' worth than its size.
 
     Kish's effective sample size, ``sum(w)² / sum(w²)``, under
-    ``_UNEVEN`` of the rows: a stream's call then damps Nesterov's momentum
-    too (see :func:`skgd._stream_steps.damp_stream_momentum`). Balanced
-    class weights (breast cancer: 0.95 of the rows) are not; half the rows at
-    weight 0 (0.5), or lognormal weights of spread 1 (0.37), are.
+    ``_UNEVEN`` of the rows: a stream's call of a regression loss then damps
+    Nesterov's momentum too (see :func:`skgd._stream_steps.damp_stream_momentum`).
+    Half the rows at weight 0 (0.5), or lognormal weights of spread 1
+    (0.37), are uneven; balanced class weights of a class in four (0.95 of
+    the rows) are not.
     """
     if len(weights) < 2 or weights.min() == weights.max():
         return False
