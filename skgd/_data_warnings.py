@@ -126,10 +126,9 @@ def warn_if_far_from_the_origin(x_stats):
     warnings.warn(
         f"Without an intercept, {np.count_nonzero(far)} columns of X{which} have means over "
         f"{_FAR_FROM_THE_ORIGIN:g} times their spread (up to {np.max(ratio[spread]):.3g} "
-        "times): the descent crawls along "
-        "their differences and stops far from the optimum. Fit an intercept (and drop a "
-        "column of ones), or centre those columns (a StandardScaler in a Pipeline), or "
-        "lower tol.",
+        "times): the descent crawls along their differences and stops far from the "
+        "optimum. Fit an intercept (and drop a column of ones), or centre those columns "
+        "(a StandardScaler in a Pipeline), or lower tol.",
         UserWarning,
         stacklevel=3,
     )

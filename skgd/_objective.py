@@ -623,9 +623,10 @@ def _turning_curvature(loss, Y, w, base, spread, single, total, kappa):
     -31). Such a loss is not convex: from the best constant a descent may
     end in a poor local optimum (Tukey's at 50: held-out R² -0.13, its own
     loss below the best constant's), which a start at a convex fit's
-    coefficients avoids (``coef_init`` from Huber's: 0.20). Users' losses only (the built-in
-    ones are convex), and not those blind to the predictions' lengths,
-    whose curvature is the cosine's (see :func:`_off_the_origin`).
+    coefficients avoids (``coef_init`` from Huber's: 0.20). Users' losses
+    only (the built-in ones are convex), and not those blind to the
+    predictions' lengths, whose curvature is the cosine's (see
+    :func:`_off_the_origin`).
     """
     largest, turns, counted = kappa, False, w > 0
     for shrink in (2.0, 4.0, 8.0, 16.0, 32.0, 64.0):

@@ -36,7 +36,8 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False):
     Returns the optimizer's own momentum, to put back after the call, or
     None. (A call of one batch takes a single step: no swing within it to
     damp, and its momentum's longer first step is what carries a stream of
-    such calls.) ``uneven``: the call's rows weigh differently.
+    such calls.) ``uneven``: a regression loss's call whose rows weigh very
+    unequally (see :func:`skgd._loop._uneven`).
     """
     damps = not settings.stop and settings.curvature is not None
     damps = damps and schedule.batch_size < schedule.n_samples
@@ -90,14 +91,13 @@ def lighten_momentum(optimizer, momentum_scale):
     kept = getattr(optimizer, "state_", None)
     if not momentum_scale < 1.0 or not kept:
         return
-    key = (
-        "velocity"
-        if isinstance(optimizer, Momentum)
-        else "m"
-        if isinstance(optimizer, Adam)
-        else None
-    )
-    for state in kept if key is not None else ():
+    if isinstance(optimizer, Momentum):  # (Nesterov's too)
+        key = "velocity"
+    elif isinstance(optimizer, Adam):
+        key = "m"
+    else:
+        return
+    for state in kept:
         if state.get(key) is not None:
             state[key] = state[key] * momentum_scale  # (a new array: a call that raises drops it)
 
