@@ -176,7 +176,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     capped = not settings.stop and objective.largest_curvature is not None
     # (a regression loss's: a classifier's bounded gradient trained better undamped, a
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
-    uneven = not isinstance(objective.loss, ClassificationLoss) and _uneven(weights)
+    regression = not isinstance(objective.loss, ClassificationLoss)
+    uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
     momentum = damp_stream_momentum(settings, schedule, state, objective, uneven)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
