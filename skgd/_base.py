@@ -1396,13 +1396,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return V, c
 
     def _validate(self, objective, validation, single, V, c):
-        """The estimator's score and the mean loss on the held-out data.
+        """Early stopping's score and the mean loss on the held-out data.
 
         A loss whose tags say the estimator's score judges it poorly (a
         regressor's ``poor_score``: R² of the cosine distance, which ignores
         the predictions' lengths) is followed by its own value: its negative
         is the score. Early stopping on R² ran the cosine to ``max_iter``
         (1,000 epochs where 27 converged), its best score -12 or -4,093.
+        Otherwise the score is :meth:`_held_out_score`'s.
         """
         X_val, Y_val, w_val = validation  # (X_val: a HeldOut)
         raw = X_val.raw_prediction(objective, V, c, single=False)
@@ -1410,9 +1411,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         loss = float(np.average(losses, weights=w_val))
         if _scored_poorly(objective.loss):
             return -loss, loss
-        y_true, y_pred = self._decode_targets(Y_val), self._predict_from_raw(raw)
-        score = float(self._score_metric(y_true, y_pred, sample_weight=w_val))
-        return score, loss
+        return self._held_out_score(objective.loss, Y_val, raw, w_val, loss), loss
+
+    def _held_out_score(self, loss, Y, raw, weights, mean_loss):
+        """Early stopping's score of held-out rows: the estimator's score (R², accuracy).
+
+        ``raw``: their raw predictions, of shape (n_samples, n_outputs);
+        ``mean_loss``: their mean loss, for a subclass that scores by it.
+        """
+        y_true, y_pred = self._decode_targets(Y), self._predict_from_raw(raw)
+        return float(self._score_metric(y_true, y_pred, sample_weight=weights))
 
     def _penalty_strengths(self):
         """The L1 and L2 parts of ``alpha``, by ``penalty`` and ``l1_ratio``."""

@@ -1171,3 +1171,60 @@ def test_a_stream_call_of_unequal_weights_damps_nesterovs_momentum():
             plain.partial_fit(X[train], y[train])
             with_zeros.partial_fit(*padded, sample_weight=zeros)
         assert with_zeros.score(X[test], y[test]) > plain.score(X[test], y[test]) - 0.05
+
+
+def test_poisson_early_stopping_follows_the_held_out_deviance_not_r2():
+    # A user trial: early stopping on R², which the largest counts dominate, kept
+    # epochs of a far higher Poisson deviance than a fit without it reaches: on
+    # star98's counts (4 to 9,324), one split's held-out mean deviance 7.4 times
+    # that fit's (1,256 against 170). D² of the deviance, PoissonRegressor's score,
+    # follows the loss trained; a held-out set of 23 rows still picks epochs noisily
+    # (up to 1.6 times here).
+    import statsmodels.api as sm
+    from sklearn.metrics import mean_poisson_deviance
+
+    data = sm.datasets.star98.load_pandas()
+    X, y = data.exog.to_numpy(float), data.endog["NABOVE"].to_numpy(float)
+    for seed in range(20):
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
+        deviances = []
+        for early_stopping in (True, False):
+            model = GDRegressor(loss="poisson", early_stopping=early_stopping, random_state=seed)
+            model.fit(X_train, y_train)
+            deviances.append(mean_poisson_deviance(y_test, model.predict(X_test)))
+        assert deviances[0] < 2 * deviances[1], (seed, deviances)
+
+
+def test_poisson_early_stopping_scores_are_d2_of_the_deviance():
+    # Early stopping's score of a Poisson fit is PoissonRegressor's score, D² of the
+    # Poisson deviance (d2_tweedie_score at power 1): weighted or not, one output or
+    # several (their mean, as R²'s), zero counts, and a constant target (as R²: 1 if
+    # predicted exactly, else 0). The model's score stays R².
+    from sklearn.metrics import d2_tweedie_score, r2_score
+
+    from skgd._regressor import _poisson_d2
+    from skgd.losses import Poisson
+
+    rng = np.random.RandomState(0)
+    for case in range(200):
+        n, k = rng.randint(2, 60), rng.choice([0, 1, 3])
+        shape = (n,) if k == 0 else (n, k)
+        raw = rng.normal(size=shape) * rng.choice([0.1, 1.0, 3.0])
+        y = rng.poisson(np.exp(raw + rng.normal(size=shape) * 0.3)).astype(float)
+        if case % 10 == 0:
+            y[...] = 2.0
+        weights = None if case % 3 == 0 else rng.uniform(0.01, 1, size=n)
+        Y, R = y.reshape(n, -1), raw.reshape(n, -1)
+        expected = np.mean([
+            d2_tweedie_score(Y[:, j], np.exp(R[:, j]), sample_weight=weights, power=1)
+            if np.ptp(Y[:, j]) > 0 else float(np.allclose(Y[:, j], np.exp(R[:, j])))
+            for j in range(Y.shape[1])
+        ])  # fmt: skip
+        assert_allclose(_poisson_d2(Poisson(), y, raw, weights), expected, rtol=1e-9, atol=1e-12)
+
+    X = rng.normal(size=(200, 3))
+    y = rng.poisson(np.exp(X @ [0.5, -0.3, 0.2] + 1.0)).astype(float)
+    model = GDRegressor(loss="poisson", early_stopping=True, random_state=0).fit(X, y)
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert 0 < model.best_validation_score_ <= 1
+    assert model.score(X, y) == r2_score(y, model.predict(X))
