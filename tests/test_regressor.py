@@ -1228,3 +1228,29 @@ def test_poisson_early_stopping_scores_are_d2_of_the_deviance():
     assert model.best_validation_score_ == max(model.validation_scores_)
     assert 0 < model.best_validation_score_ <= 1
     assert model.score(X, y) == r2_score(y, model.predict(X))
+
+
+def test_poisson_early_stopping_scores_the_kept_models_held_out_d2(monkeypatch):
+    # The score early stopping keeps is D² of the kept model's predictions on the
+    # held-out rows, as d2_tweedie_score (PoissonRegressor's score) computes it.
+    from sklearn.metrics import d2_tweedie_score
+
+    from skgd import _base
+
+    held_out = []
+
+    def recorded(*args, original=_base.split_validation):
+        found = original(*args)
+        held_out.append(found[3])
+        return found
+
+    monkeypatch.setattr(_base, "split_validation", recorded)
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(400, 3)) * [1.0, 10.0, 0.1] + [0.0, 50.0, 0.0]
+    y = rng.poisson(np.exp(X @ [0.5, -0.03, 2.0] + 2.5)).astype(float)
+    weights = rng.uniform(0.5, 2.0, size=len(y))
+    model = GDRegressor(loss="poisson", early_stopping=True, random_state=0)
+    model.fit(X, y, sample_weight=weights)
+    X_val, Y_val, w_val = held_out[-1]
+    expected = d2_tweedie_score(Y_val.ravel(), model.predict(X_val), sample_weight=w_val, power=1)
+    assert_allclose(model.best_validation_score_, expected, rtol=1e-6)
