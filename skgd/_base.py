@@ -190,7 +190,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "shuffle": ["boolean", StrOptions({"blocks"})],
-        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
+        "average": [Interval(Integral, 0, None, closed="neither"), "boolean"],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],

@@ -219,7 +219,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     average : bool or int, default=False
         Averaged SGD, as in scikit-learn: ``True`` makes ``coef_`` and
         ``intercept_`` the mean of the iterates of every update; an int
-        ``n`` starts the mean once ``n`` samples have been seen (in
+        ``n >= 1`` starts the mean once ``n`` samples have been seen (in
         ``partial_fit`` too, across calls). The mean of a noisy constant-step
         descent is closer to the optimum than its last iterate. It costs one
         pass over the coefficients a batch, so on sparse X it gives up the

@@ -158,6 +158,15 @@ def test_l1_ratio_outside_0_1_is_still_rejected(iris, bad):
         GDClassifier(l1_ratio=bad).fit(X, y)
 
 
+@pytest.mark.parametrize("bad", [0, -1])
+def test_average_of_zero_samples_is_rejected_as_sgds_is(iris, bad):
+    # (a user trial) average=0 was taken as no averaging, where an int n starts the
+    # mean once n samples were seen (0: at once, as True); SGDClassifier rejects it.
+    X, y = iris
+    with pytest.raises(InvalidParameterError, match="'average' parameter"):
+        GDClassifier(average=bad).fit(X, y)
+
+
 # --------------------------------------------------------- predict_proba's error
 
 
