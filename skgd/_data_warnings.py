@@ -19,9 +19,9 @@ from ._objective import flat_outputs
 # origin (see warn_if_far_from_the_origin)
 _FAR_FROM_THE_ORIGIN = 10.0
 # A penalty this strong against a column's own curvature shrinks its coefficient by about
-# a tenth (warn_if_shrunk_by_peaks); a column stored in this share of the rows or more
+# a twentieth (warn_if_shrunk_by_peaks); a column stored in this share of the rows or more
 # holds values, not the rare features sparse X is scaled for
-_SHRINK, _DENSE_VALUED = 0.1, 0.5
+_SHRINK, _DENSE_VALUED = 0.05, 0.5
 
 
 def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
@@ -56,10 +56,12 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     from 0.107 to 0.023 and the accuracy from 0.90 to 0.85, with no word. The
     fit converges to that optimum, so only the data can tell. Warned of: a
     column stored in at least half the rows, uncentred, whose curvature the
-    L2 penalty reaches a tenth of, where the same penalty on dense X (a
-    curvature of 1) would not. ``counts``: each column's stored values.
-    Asked at a fit and a stream's first call only: once, not at every chunk
-    (a stream whose later chunks grow a column's peak is not warned of).
+    L2 penalty reaches a twentieth of (a flights regression's delays at
+    0.075, under a former gate of a tenth: R² 0.878 where Ridge reaches
+    0.886), where the same penalty on dense X (a curvature of 1) would
+    not. ``counts``: each column's stored values. Asked at a fit and a
+    stream's first call only: once, not at every chunk (a stream whose
+    later chunks grow a column's peak is not warned of).
     """
     if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
         return
