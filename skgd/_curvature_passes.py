@@ -39,45 +39,41 @@ def _inverse_into(scale, inverse):
 
 
 def largest_squared_row_norm(X, mean, scale):
-    """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64 (0 for no row)."""
-    return float(squared_row_norms(X, mean, scale).max(initial=0.0))
-
-
-def squared_row_norms(X, mean, scale):
-    """Each row's ||(x_i - mean) / scale||^2, in one pass over dense X, in float64.
+    """max_i ||(x_i - mean) / scale||^2, in one pass over X, in float64.
 
     Multiplied by ``1 / scale``: a division per value would make the pass
     several times slower than reading X (scales so small that their
     inverse overflows divide). No numpy warning is raised.
     """
     mean = np.asarray(mean, dtype=np.float64)
-    norms = np.empty(X.shape[0])
     inverse = _inverse(scale)
     if inverse is None:
-        _squared_row_norms_divided(X, mean, np.asarray(scale, dtype=np.float64), norms)
-    else:
-        _squared_row_norms(X, mean, inverse, norms)
-    return norms
+        return _largest_squared_row_norm_divided(X, mean, np.asarray(scale, dtype=np.float64))
+    return _largest_squared_row_norm(X, mean, inverse)
 
 
 @jit
-def _squared_row_norms(X, mean, inverse, norms):
+def _largest_squared_row_norm(X, mean, inverse):
+    best = 0.0
     for i in range(X.shape[0]):
         total = 0.0
         for j in range(X.shape[1]):
             z = (X[i, j] - mean[j]) * inverse[j]
             total += z * z
-        norms[i] = total
+        best = max(best, total)
+    return best
 
 
 @jit
-def _squared_row_norms_divided(X, mean, scale, norms):
+def _largest_squared_row_norm_divided(X, mean, scale):
+    best = 0.0
     for i in range(X.shape[0]):
         total = 0.0
         for j in range(X.shape[1]):
             z = (X[i, j] - mean[j]) / scale[j]
             total += z * z
-        norms[i] = total
+        best = max(best, total)
+    return best
 
 
 def gram_power_iteration(X, weights, mean, scale, fit_intercept, iterations):

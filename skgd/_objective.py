@@ -405,9 +405,7 @@ class Objective:
         with np.errstate(all="ignore"):  # data too large overflows: the loss will say so
             lam = self._largest_eigenvalue(X, rows, w, fit_intercept, sample, unshifted)
             # (a row of weight 0 is never a batch's gradient, however long it is)
-            found = (
-                self._outlier_rows(X, sample_weight, unshifted, row_norms) if set_apart else None
-            )
+            found = self._outlier_rows(X, sample_weight, unshifted) if set_apart else None
             if found is not None:  # (its pass found the largest norm too)
                 mask, typical, L_max = found
                 if mask is not None:
@@ -423,11 +421,11 @@ class Objective:
         self.data_curvature = (max(lam, 1e-12), max(L_max, lam, 1e-12))
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2
 
-    def _outlier_rows(self, X, sample_weight, unshifted=False, row_norms=None):
-        """X's few rows far longer than the rest: ``(mask, typical, largest)``.
+    def _outlier_rows(self, X, sample_weight, unshifted=False):
+        """Sparse X's few rows far longer than the rest: ``(mask, typical, largest)``.
 
         ``mask`` None where none is (``largest``, the longest row's squared
-        norm, still serves).
+        norm, still serves); None for dense X.
 
         A batch's step is bounded by the longest standardized row a batch
         may hold (:func:`batch_curvature`'s ``L_max``). On sparse text one
@@ -436,38 +434,20 @@ class Objective:
         percentile was 25, and every step of every batch was 30 times
         shorter for it: one epoch (a stream's call of all the rows) ended
         at a held-out accuracy of 0.51, 500 rows at 0.60 (SGDClassifier:
-        0.86 and 0.66). Dense X has them too: a rare category's one-hot
-        column, standardized, is about ``sqrt(n / count)`` on its rows (335
-        for a destination flown once in 112,500 flights), and
-        ``GDClassifier`` took 101 epochs to SGDClassifier's 9. At most one
-        row in ``_OUTLIER_SHARE`` is set apart
+        0.86 and 0.66). At most one row in ``_OUTLIER_SHARE`` is set apart
         (one below that many rows), if the longest is more than twice the
         longest of the rest; the batches holding one take the step its
         norm allows (see :meth:`skgd._schedules.Schedule.outlier_steps`),
         the others that of the rest's longest. Squared norms without the
         intercept's 1; rows of weight 0 never count. (A pass over the
         stored values, as the largest norm's, which it replaces here;
-        ``unshifted`` as there. Dense X's norms are those of the rows that
-        the statistics' pass found may be among the longest
-        (:meth:`skgd._row_norms.RowNorms.candidates`), if it kept them.)
+        ``unshifted`` as there.)
         """
         n = X.shape[0]
         allowed = -(-n // _OUTLIER_SHARE)
-        if allowed < 1:
+        if allowed < 1 or not sparse.issparse(X):
             return None
-        if sparse.issparse(X):
-            norms = _sparse_squared_row_norms(X, self.x_mean, self.x_scale, unshifted)
-        else:
-            rows = (
-                None
-                if row_norms is None
-                else row_norms.candidates(self.x_mean, self.x_scale, rank=allowed)
-            )
-            if rows is None:
-                norms = _dense_squared_row_norms(X, self.x_mean, self.x_scale)
-            else:  # the others cannot be among the allowed + 1 longest
-                norms = np.full(n, -np.inf)
-                norms[rows] = _dense_squared_row_norms(X[rows], self.x_mean, self.x_scale)
+        norms = _sparse_squared_row_norms(X, self.x_mean, self.x_scale, unshifted)
         norms[~(np.asarray(sample_weight) > 0)] = -np.inf
         typical = float(np.partition(norms, n - 1 - allowed)[n - 1 - allowed])
         largest = float(norms.max())
@@ -1104,21 +1084,6 @@ def _sparse_squared_row_norms(X, mean, scale, unshifted=False):
         return np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
 
 
-def _dense_squared_row_norms(X, mean, scale):
-    """Each row's ``||(x_i - mean) / scale||^2`` for dense X, without copying it."""
-    if _compiled_dense(X):
-        return _curvature_passes.squared_row_norms(X, mean, scale)
-    with np.errstate(all="ignore"):
-        return np.concatenate(
-            [
-                np.einsum("ij,ij->i", block, block)
-                for start in range(0, X.shape[0], 4096)
-                for block in [(X[start : start + 4096] - mean) / scale]
-            ]
-            or [np.zeros(0)]
-        )
-
-
 def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 
@@ -1127,10 +1092,17 @@ def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     ``unshifted``: :func:`skgd._curvature_passes.unshifted` of ``mean`` and
     ``scale``, if known (the compiled pass over CSR X then skips the shifts).
     """
-    if not sparse.issparse(X):
-        return float(_dense_squared_row_norms(X, mean, scale).max(initial=0.0))
+    compiled = _kernel.ENABLED and _kernel.numba is not None
+    if compiled and not sparse.issparse(X):
+        return float(_curvature_passes.largest_squared_row_norm(X, mean, scale))
     with np.errstate(all="ignore"):
-        if _compiled_sparse(X) and X.has_canonical_format:
+        if compiled and X.format == "csr" and X.has_canonical_format:  # (X is sparse)
             arrays = X.data, X.indices, X.indptr, mean, scale, unshifted
             return float(_curvature_passes.sparse_largest_squared_row_norm(*arrays))
-        return float(_sparse_squared_row_norms(X, mean, scale).max())
+        if sparse.issparse(X):
+            return float(_sparse_squared_row_norms(X, mean, scale).max())
+        best = 0.0
+        for start in range(0, X.shape[0], 4096):
+            block = (X[start : start + 4096] - mean) / scale
+            best = max(best, float(np.einsum("ij,ij->i", block, block).max()))
+        return best

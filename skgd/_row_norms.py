@@ -80,24 +80,15 @@ class RowNorms:
     def arrays(self):
         return self.shift, self.inverse, self.norms
 
-    def candidates(self, mean, scale, rank=0):
-        """The rows that may hold the largest norm under ``(mean, scale)``; None: all may.
-
-        With ``rank``, the rows that may be among the ``rank + 1`` longest
-        (of positive weight): all those whose norm can reach the smallest
-        that the ``rank + 1`` longest provisional norms can shrink to.
-        """
+    def candidates(self, mean, scale):
+        """The rows that may hold the largest norm under ``(mean, scale)``; None: all may."""
         if not self.filled:
             return None
         with np.errstate(all="ignore"):
             scale = np.asarray(scale, dtype=np.float64)
             a = 1.0 / (self.inverse * scale)
             d = self.shift * a - np.asarray(mean, dtype=np.float64) / scale
-            n = len(self.norms)
-            if not rank < n:
-                return None
-            # (rows of weight 0 hold -inf: they are never candidates)
-            largest = np.sqrt(np.partition(self.norms, n - 1 - rank)[n - 1 - rank])
+            largest = np.sqrt(self.norms.max(initial=-np.inf))
             reach = float(np.sqrt(d @ d))
             # Both subtract offsets: columns far from 0 for their spread lose
             # digits to them (a 1e14 offset hid the longest row), so the bound

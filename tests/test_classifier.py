@@ -657,35 +657,6 @@ def test_one_far_longer_sparse_row_leaves_the_other_batches_step():
     assert epochs[1] < epochs[0] + 10
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_one_far_longer_dense_row_leaves_the_other_batches_step(seed):
-    # (a user trial) Dense X has such rows too: standardized, a rare category's
-    # one-hot column is about sqrt(n / count) on its rows, and on 150,000 flights
-    # (destinations one-hot beside scaled numerics) GDClassifier took 101 epochs to
-    # SGDClassifier's 9. Here one row of every column among rows of 5, dense: the
-    # fit took twice the epochs (66 to 127, 64 to 133) before dense X's far longer
-    # rows were set apart as sparse X's are.
-    rng = np.random.RandomState(seed)
-    n, p = 4000, 500
-    columns = rng.randint(p, size=(n, 5))
-    X = sparse.csr_matrix(
-        (np.ones(n * 5), columns.ravel(), np.arange(0, n * 5 + 1, 5)), shape=(n, p)
-    )
-    X.sum_duplicates()
-    y = (X @ rng.normal(size=p) > 0).astype(int)
-    X = X.toarray()
-    long_row = X.copy()
-    long_row[0, :] = 1.0
-    train, test = slice(0, 3000), slice(3000, None)
-    epochs, scores = [], []
-    for data in (X, long_row):
-        model = GDClassifier(random_state=0).fit(data[train], y[train])
-        epochs.append(model.n_iter_)
-        scores.append(model.score(data[test], y[test]))
-    assert epochs[1] < epochs[0] + 15
-    assert scores[1] > scores[0] - 0.02
-
-
 def _with_long_rows(n=3000, p=500):
     rng = np.random.RandomState(0)
     columns = rng.randint(p, size=(n, 5))

@@ -157,7 +157,7 @@ def test_no_compiled_sum_depends_on_where_its_arrays_lie(tmp_path):
     # Compiled with reassociation, but by no fit above (read instead: no sum shares
     # a loop with a store). A function new to this list needs a fit above, or a read.
     assert set(report["unused"]) <= {
-        "_curvature_passes._squared_row_norms_divided",
+        "_curvature_passes._largest_squared_row_norm_divided",
         "_draws._shuffle_chunk",
         "_draws._swap",
         "_draws._temper_all",
