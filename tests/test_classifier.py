@@ -529,6 +529,28 @@ def test_the_trial_steps_halves_are_drawn_at_random_not_by_turns():
         short.fit(X, y)
 
 
+def test_a_sparse_fit_stopped_short_along_a_long_tailed_column_is_warned_of():
+    # Sparse X is scaled by each column's peak: a column of values stored in every
+    # row with a long tail (flight delays beside one-hot columns) is curved a
+    # thousandth of L, and the trial step of 1/L gained nothing along it. The flights
+    # at learning_rate=1e-3 stopped at a log loss of 0.472 (the optimum's 0.343),
+    # silently (a user trial); the trial step scaled by each column's curvature sees it
+    rng = np.random.RandomState(0)
+    levels = rng.randint(10, size=4000)
+    delay = rng.standard_t(2, size=4000)  # its peak 18 times its root mean square
+    X = sparse.csr_matrix(np.column_stack([np.eye(10)[levels], delay]))
+    logit = 1.5 * delay + 0.5 * (levels % 3) - 0.5
+    y = (rng.uniform(size=4000) < 1 / (1 + np.exp(-logit))).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # (the peaks' shrinking, not this)
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.warns(ConvergenceWarning, match=r"short of the optimum.* too short"):
+            GDClassifier(learning_rate=1e-3, random_state=0).fit(X, y)
+        # converged (its objective 1e-8 of the constant's loss above the optimum): no word
+        GDClassifier(learning_rate=0.02, tol=1e-6, max_iter=3000, random_state=0).fit(X, y)
+        GDClassifier(random_state=0).fit(X, y)
+
+
 def test_a_loop_of_one_epoch_warm_fits_reaches_one_fits_log_loss():
     # A review: once a loop of one-epoch warm fits reached the whole data, each call
     # was one exact step at a fixed length (the step search needs two epochs): wine's
