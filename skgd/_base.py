@@ -559,7 +559,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, stats, peak, (counts, last, rows), least, recent, rng, rng_own
         )  # fmt: skip
         self.optimizer_ = optimizer
-        (self._heaviest_weight, self._heaviest_rows), self._last_weight = heaviest, mean_weight
+        self._heaviest_weight, self._last_weight = heaviest, mean_weight
         self._largest_batch = largest_batch
         if stage_key is not None and not incremental:  # (what a warm start goes on from)
             self._warm_stage = (stage_key, history["stage"])
@@ -962,26 +962,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         weight over the heaviest call's so far (a fit's, for a stream that
         continues it): never lengthened, so that no call steps past the
         stable step; weights all scaled by one factor still change nothing.
-        A call without weights weighs 1 a row.
-
-        The heaviest call's hold fades as weight comes after it: each
-        lighter call takes its rows' total weight, spread over the heaviest
-        call's rows, off the heaviest mean weight, which so falls to the
-        stream's weight once as much weight has come after the heavy call
-        as it held (a one-off heavy row shortened every later step for good:
-        TrumpApproval in one-row calls, one row at weight 100, prequential
-        MAE 0.35 -> 5.89; light chunks between heavier ones still move the
-        model by their weight). Returns the scale, the heaviest mean weight
-        and its call's rows after this call, and this call's mean weight.
+        A call without weights weighs 1 a row. Returns the scale, the
+        heaviest mean weight, and this call's.
         """
         mean = weight_unit * float(sample_weight.mean()) if weighted else 1.0
-        rows = sample_weight.shape[0]
         heaviest = self.__dict__.get("_heaviest_weight") if streaming else None
         if heaviest is None or not mean < heaviest:
-            return 1.0, (mean, rows), mean
-        held = self.__dict__.get("_heaviest_rows", math.inf)  # (a model pickled before: kept)
-        faded = heaviest - mean * rows / held
-        return mean / heaviest, (faded, held) if faded > mean else (mean, rows), mean
+            return 1.0, mean, mean
+        return mean / heaviest, heaviest, mean
 
     def _stream_batch(self, n_samples, streaming):
         """This call's share of a step (its batch's rows over the stream's largest batch's).
