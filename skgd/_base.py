@@ -102,9 +102,9 @@ _TEN_PERCENT_UP, _TEN_PERCENT_DOWN = math.exp(_TEN_PERCENT), math.exp(-_TEN_PERC
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
-# A stream's calls are weighed against the weight this many of them reached (see
-# BaseGD._stream_weight): one or two calls heavier than all the others are capped
-_HEAVY_CALLS = 3
+# A stream's calls are weighed against the weight this many of its rows reached (see
+# BaseGD._stream_weight): one or two rows heavier than all the others are capped
+_HEAVY_ROWS = 3
 
 # A dense stream's columns take shorter steps over its first this many rows, while
 # their deviations say little of their spreads (see BaseGD._stream_rows).
@@ -963,25 +963,33 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         flipped labels at weight 1e-3 between clean ones at 1 ended at an
         accuracy of 0.59 (SGDClassifier 0.96, fit on the same rows and
         weights 0.98). A call's steps on the loss are shortened by its mean
-        weight over the weight that ``_HEAVY_CALLS`` calls so far reached
-        (this one and a fit's, for a stream that continues it, among them;
-        the heaviest's while fewer were made): never lengthened, so that no
-        call steps past the stable step, and a call heavier than that is
-        capped there; weights all scaled by one factor still change nothing,
-        and weights that recur (a class's weight) keep their ratio. By the
-        heaviest call's alone, one row of weight 100 in a one-row stream
-        shortened every later step a hundredfold (TrumpApproval's
-        prequential MAE 0.35 -> 5.89). A call without weights weighs 1 a
-        row. Returns the scale, the heaviest calls' mean weights (at most
-        ``_HEAVY_CALLS``, the heaviest first), and this call's.
+        weight over the weight that ``_HEAVY_ROWS`` rows so far reached,
+        each row counted at its call's mean weight (this call's and a fit's,
+        for a stream that continues it, among them; the heaviest's while
+        fewer rows were seen): never lengthened, so that no call steps past
+        the stable step, and a call heavier than that is capped there;
+        weights all scaled by one factor still change nothing, and weights
+        that recur (a class's) keep their ratio. By the heaviest call's
+        alone, one row of weight 100 in a one-row stream shortened every
+        later step a hundredfold (TrumpApproval's prequential MAE 0.35 ->
+        5.89; 0.38 so). A call without weights weighs 1 a row. Returns the
+        scale, the heaviest calls' ``(mean weight, rows)`` (the heaviest
+        first, as many as hold ``_HEAVY_ROWS`` rows), and this call's mean
+        weight.
         """
         mean = weight_unit * float(sample_weight.mean()) if weighted else 1.0
         kept = self.__dict__.get("_heaviest_weights") if streaming else None
         if kept is None and streaming and "_heaviest_weight" in self.__dict__:
-            kept = (self._heaviest_weight,)  # (a model pickled before these were kept)
-        heaviest = tuple(sorted((*(kept or ()), mean), reverse=True)[:_HEAVY_CALLS])
-        reference = heaviest[-1] if len(heaviest) == _HEAVY_CALLS else heaviest[0]
-        return (mean / reference if mean < reference else 1.0), heaviest, mean
+            kept = ((self._heaviest_weight, math.inf),)  # (a model pickled before: kept)
+        calls = sorted((*(kept or ()), (mean, sample_weight.shape[0])), reverse=True)
+        heaviest, rows = [], 0
+        for call in calls:  # (the lighter ones can never be the reference again)
+            heaviest.append(call)
+            rows += call[1]
+            if rows >= _HEAVY_ROWS:
+                break
+        reference = heaviest[-1][0] if rows >= _HEAVY_ROWS else heaviest[0][0]
+        return (mean / reference if mean < reference else 1.0), tuple(heaviest), mean
 
     def _stream_batch(self, n_samples, streaming):
         """This call's share of a step (its batch's rows over the stream's largest batch's).
