@@ -103,8 +103,9 @@ _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
 # A stream's calls are weighed against the weight this many of its rows reached (see
-# BaseGD._stream_weight): one or two rows heavier than all the others are capped
-_HEAVY_ROWS = 3
+# BaseGD._stream_weight): one row heavier than all the others is capped, and two
+# clean rows hold the weight that light ones after them are weighed against
+_HEAVY_ROWS = 2
 
 # A dense stream's columns take shorter steps over its first this many rows, while
 # their deviations say little of their spreads (see BaseGD._stream_rows).

@@ -124,7 +124,7 @@ class Settings(NamedTuple):
     stop: bool = True  # False in partial_fit: one epoch, no stop criterion
     fit_intercept: bool = True
     verbose: int = 0
-    # A stream's call: its rows' mean weight over the weight three rows so far reached (at most 1),
+    # A stream's call: its rows' mean weight over the weight two rows so far reached (at most 1),
     # by which its steps on the loss are shortened (see BaseGD._stream_weight)
     weight_scale: float = 1.0
     # ... and its mean weight over the call before's (at most 1), by which the momentum

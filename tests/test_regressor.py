@@ -1116,7 +1116,7 @@ def test_a_streams_one_heavy_row_does_not_shorten_every_later_step():
     # (a user trial) A call's steps were shortened by its weight over the heaviest
     # call's so far, for good: in one-row calls, one row of weight 100 slowed every
     # row after it a hundredfold (TrumpApproval's prequential MAE 0.35 -> 5.89; here
-    # 53.6 against 46.2). Calls are weighed against the weight three rows reached.
+    # 53.6 against 46.2). Calls are weighed against the weight two rows reached.
     X, y = load_diabetes(return_X_y=True)
     order = np.random.RandomState(0).permutation(len(y))
     X, y = X[order], y[order]
@@ -1144,10 +1144,9 @@ def test_a_streams_recurring_heavy_weight_keeps_its_ratio():
         weight = np.array([100.0 if i % 10 == 0 else 1.0])
         scales.append(model._stream_weight(weight, True, 1.0, streaming=i > 0)[0])
         model.partial_fit(X[i : i + 1], y[i : i + 1], sample_weight=weight)
-    assert _base._HEAVY_ROWS == 3
-    assert scales[1] == 0.01  # (fewer than three calls: the heaviest's)
-    assert scales[2:20] == [1.0] * 18  # (fewer than three heavy calls: capped, not kept)
-    assert all(s == 0.01 for i, s in enumerate(scales[21:], 21) if i % 10)
+    assert _base._HEAVY_ROWS == 2
+    assert scales[1:10] == [1.0] * 9  # (one heavy row: capped, not kept)
+    assert all(s == 0.01 for i, s in enumerate(scales[11:], 11) if i % 10)
 
 
 def test_a_warm_start_set_after_the_fit_goes_on_from_the_fits_stage():
