@@ -74,7 +74,7 @@ def lighten_momentum(optimizer, momentum_scale):
     """A stream's call lighter than the one before: the momentum it inherits, shortened alike.
 
     A call's steps on the loss are shortened by its mean weight over the
-    heaviest call's (see :meth:`skgd._base.BaseGD._stream_weight`), so that
+    stream's heavy calls' (see :meth:`skgd._base.BaseGD._stream_weight`), so that
     a call of weights near 0 moves the model by next to nothing; the
     velocity the call before it left was not, and with almost no gradient
     to brake it the call coasted on it: on diabetes, a second call of the
