@@ -103,8 +103,9 @@ _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
 # A stream's calls are weighed against the weight this many of its rows reached (see
-# BaseGD._stream_weight): one row heavier than all the others is capped, and two
-# clean rows hold the weight that light ones after them are weighed against
+# BaseGD._stream_weight): one row heavier than all the others, in a call of its own, is
+# capped, and two clean rows hold the weight that light ones after them are weighed
+# against (one clean row first is that heavy row: the light ones step fully)
 _HEAVY_ROWS = 2
 
 # A dense stream's columns take shorter steps over its first this many rows, while
@@ -973,7 +974,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         that recur (a class's) keep their ratio. By the heaviest call's
         alone, one row of weight 100 in a one-row stream shortened every
         later step a hundredfold (TrumpApproval's prequential MAE 0.35 ->
-        5.89; 0.38 so). A call without weights weighs 1 a row. Returns the
+        5.89; 0.38 so). Scaled weights changing nothing, one clean row
+        before light ones is such a heavy row (the light ones step fully),
+        and a heavy row in a call of several counts at the call's mean (one
+        of 100 in a call of two sets a reference of 50.5): the user guide
+        says so. A call without weights weighs 1 a row. Returns the
         scale, the heaviest calls' ``(mean weight, rows)`` (the heaviest
         first, as many as hold ``_HEAVY_ROWS`` rows), and this call's mean
         weight.

@@ -1,6 +1,8 @@
 """GDRegressor against exact solvers, and what it does with bad input."""
 
 import copy
+import math
+import pickle
 import warnings
 
 import numpy as np
@@ -1136,17 +1138,34 @@ def test_a_streams_one_heavy_row_does_not_shorten_every_later_step():
 def test_a_streams_recurring_heavy_weight_keeps_its_ratio():
     # ... while a weight that recurs (here every tenth one-row call at 100) sets the
     # reference: the others step a hundredth, as they did by the heaviest's.
-    from skgd import _base
-
     X, y = load_diabetes(return_X_y=True)
     model, scales = GDRegressor(random_state=0), []
     for i in range(60):
         weight = np.array([100.0 if i % 10 == 0 else 1.0])
         scales.append(model._stream_weight(weight, True, 1.0, streaming=i > 0)[0])
         model.partial_fit(X[i : i + 1], y[i : i + 1], sample_weight=weight)
-    assert _base._HEAVY_ROWS == 2
     assert scales[1:10] == [1.0] * 9  # (one heavy row: capped, not kept)
     assert all(s == 0.01 for i, s in enumerate(scales[11:], 11) if i % 10)
+
+
+def test_a_stream_pickled_before_the_heavy_rows_keeps_its_heaviest_weight():
+    # A model pickled before calls were weighed against two rows' weight holds the
+    # heaviest call's weight alone (_heaviest_weight): read as that of ever so many
+    # rows, a light call after it is still shortened by its weight
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(random_state=0)
+    for start in range(0, 100, 10):
+        model.partial_fit(X[start : start + 10], y[start : start + 10])
+    state = model.__getstate__()
+    del state["_heaviest_weights"]
+    state["_heaviest_weight"] = 1.0
+    old = pickle.loads(pickle.dumps(model))
+    old.__setstate__(state)
+    light = np.full(10, 1e-3)
+    assert old._stream_weight(light, True, 1.0, streaming=True)[0] == pytest.approx(1e-3)
+    old.partial_fit(X[100:110], y[100:110], sample_weight=light)
+    assert np.all(np.isfinite(old.coef_))
+    assert old._heaviest_weights[0] == (1.0, math.inf)
 
 
 def test_a_warm_start_set_after_the_fit_goes_on_from_the_fits_stage():
