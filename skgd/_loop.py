@@ -133,8 +133,9 @@ class Settings(NamedTuple):
     # A stream's call of batches smaller than its largest so far: their rows' share
     # of a step (at most 1, see BaseGD._stream_batch)
     row_share: float = 1.0
-    # Sparse X's few rows far longer than the rest (Objective.outliers): (which rows,
-    # the largest curvature); ``curvature`` is then the rest's
+    # X's rows far longer than the rest (Objective.outliers): sparse X's (which rows,
+    # the largest curvature), ``curvature`` then the rest's; dense X's, a
+    # skgd._long_rows.LongRows, which the schedule sets apart by batch size
     outliers: tuple = None
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see

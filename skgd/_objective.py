@@ -32,6 +32,7 @@ from scipy import sparse
 from . import _curvature_passes, _kernel, _passes
 from ._checks import is_users_loss
 from ._gradient_checks import check_user_gradient
+from ._long_rows import LongRows
 from ._products import rows_times_coefficients
 from ._standardize import rows_that_count
 from .losses import ClassificationLoss, CosineDistance, Loss
@@ -116,8 +117,9 @@ class Objective:
         self.l1 = (alpha_l1 * penalty_unit / loss_scale)[:, None]
         self.l2 = (alpha_l2 * penalty_unit / loss_scale)[:, None]
         self.data_curvature = None  # (L, L_max) without L2's, once curvature() measured them
-        # sparse X's few rows far longer than the rest, once curvature() found them:
-        # (which rows, the largest one's L_max with L2's), see _outlier_rows
+        # X's rows far longer than the rest, once curvature() found them: sparse X's
+        # (which rows, the largest one's L_max with L2's), see _outlier_rows; dense X's,
+        # a skgd._long_rows.LongRows
         self.outliers = None
         self.best_constant = y_loc if best_constant is None else best_constant
         # a stream's: the most curved recent row's curvature at the origin, per output
@@ -372,7 +374,9 @@ class Objective:
         if self.alpha_l1:
             optimizer._soft_threshold(V, step, self.l1)
 
-    def curvature(self, X, sample_weight, fit_intercept, row_norms=None, set_apart=False):
+    def curvature(
+        self, X, sample_weight, fit_intercept, row_norms=None, set_apart=False, batch_size=None
+    ):  # fmt: skip
         """The curvature of the objective: ``(L, L_max)`` for whole-data and one-row steps.
 
         The loss has unit curvature in these coordinates, so L is the largest
@@ -386,7 +390,11 @@ class Objective:
         intercept's, which a huge penalty would leave to rounding in a
         difference of the two. ``set_apart``: sparse X's few far longer rows
         are set apart (:meth:`_outlier_rows`), ``L_max`` then the rest's, for
-        an optimizer whose step is the gradient's times a rate.
+        an optimizer whose step is the gradient's times a rate; dense X's
+        long rows are kept (:class:`skgd._long_rows.LongRows`) for the
+        schedule to set apart by batch size, if its first batches of
+        ``batch_size`` rows are fewer than X's (None: none is set apart)
+        and the loss has no link.
         """
         l2 = self.largest_l2
         self.outliers = None
@@ -417,6 +425,15 @@ class Objective:
                 )
                 counted = rows_that_count(X, sample_weight) if rows is None else X[rows]
                 L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale, unshifted)
+                # (not for a loss with a link, whose curvature grows with the
+                # predictions: Poisson's flights at the longer steps diverged)
+                batches = batch_size is not None and batch_size < X.shape[0]
+                batches = batches and not curves_with_prediction(self.loss)
+                if set_apart and batches and not sparse.issparse(X):  # (see skgd._long_rows)
+                    self.outliers = LongRows.of(
+                        X, sample_weight, self.x_mean, self.x_scale, max(lam, 1e-12) + l2,
+                        L_max, fit_intercept + l2,
+                    )  # fmt: skip
             L_max += fit_intercept
         self.data_curvature = (max(lam, 1e-12), max(L_max, lam, 1e-12))
         return max(lam, 1e-12) + l2, max(L_max, lam, 1e-12) + l2

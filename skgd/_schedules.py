@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from ._long_rows import LongRows
 from ._objective import batch_curvature
 from ._stopping import _ROUNDING
 from .optim import SGD, Adagrad, Adam, Momentum, RMSprop, invscaling
@@ -69,7 +70,7 @@ class Schedule:
             # 10% above the optimum in one epoch, and 23 epochs to come back
             self.batch_size, self.rate, self.plateaus = settings.resume[:3]
         self.stable_step = _largest_stable_step(
-            settings, n_samples, self.batch_size, self.optimizer
+            self._stage_settings(), n_samples, self.batch_size, self.optimizer
         )
         # a stream's "adaptive" schedule: a shorter step at each of its plateaus
         self.streams = not settings.stop and self.adaptive
@@ -133,6 +134,8 @@ class Schedule:
             return order
         if not settings.shuffle or settings.shuffle == "blocks":
             return order
+        if isinstance(settings.outliers, LongRows):  # (dense X's: any number a batch, summed)
+            return order
         held = settings.outliers[0][order]
         apart, rest = order[held], order[~held]
         k = len(apart)
@@ -153,6 +156,8 @@ class Schedule:
         settings, b, n = self.settings, self.batch_size, self.n_samples
         if settings.outliers is None or b >= n:
             return steps
+        if isinstance(settings.outliers, LongRows):
+            return self._long_row_steps(steps, order)
         rows, largest = settings.outliers
         counts = np.add.reduceat(rows[order].astype(np.int64), np.arange(0, n, b))
         if not counts.any():
@@ -165,6 +170,35 @@ class Schedule:
             for k in np.flatnonzero(counts == m):
                 steps[k] *= share
         return steps
+
+    def _long_row_steps(self, steps, order):
+        """The steps, each batch's shortened by the long rows it holds (see skgd._long_rows).
+
+        A batch's curvature is at most the rest's bound plus its long rows'
+        squared norms over the batch size (``batch_curvature`` weighs ``L_max``
+        by ``(n - b) / (b (n - 1))``, hence their sum's factor), and at most
+        the bound without setting apart: the smaller of the two.
+        """
+        settings, b, n = self.settings, self.batch_size, self.n_samples
+        stage = settings.outliers.at(b)
+        if stage is None:
+            return steps
+        typical, kept = stage
+        sums = np.add.reduceat(kept[order], np.arange(0, n, b))
+        bound = np.minimum(settings.outliers.longest, typical + sums * ((n - 1) / (n - b)))
+        batches = settings._replace(curvature=(settings.curvature[0], bound))
+        stable = _largest_stable_step(self._stage_settings(), n, b, self.optimizer)
+        shares = _largest_stable_step(batches, n, b, self.optimizer) / stable
+        return [step * share for step, share in zip(steps, shares.tolist(), strict=True)]
+
+    def _stage_settings(self):
+        """The settings whose curvature sets this stage's step: the rest's, if rows are apart."""
+        settings, b = self.settings, self.batch_size
+        if isinstance(settings.outliers, LongRows) and b < self.n_samples:
+            stage = settings.outliers.at(b)
+            if stage is not None:
+                return settings._replace(curvature=(settings.curvature[0], stage[0]))
+        return settings
 
     def last_epoch(self, steps, epoch, curve, first_epoch):
         """The epoch's steps, annealed if it is a fit's last among batches at its noise floor.
@@ -263,7 +297,7 @@ class Schedule:
         if stalled:
             self.batch_size = n_samples
         self.stable_step = _largest_stable_step(
-            self.settings, n_samples, self.batch_size, self.optimizer
+            self._stage_settings(), n_samples, self.batch_size, self.optimizer
         )
         stop.best = None  # a new footing: progress is measured afresh
 

@@ -168,3 +168,39 @@ def test_a_fit_recovers_three_times_to_its_safest_epoch_and_a_stream_never():
     # a stream's call, and a fit without standardization (γ the user's step): never
     assert not Recovery(settings._replace(stop=False), _state()).possible()
     assert not Recovery(settings._replace(curvature=None), _state()).possible()
+
+
+def test_long_rows_shorten_only_their_batches_steps_and_never_below_the_step_without():
+    # Dense X's long rows (skgd._long_rows): a batch without one takes the rest's
+    # step, a batch with some the step of the rest's bound plus their norms' sum,
+    # however many it holds, and never one shorter than every batch took before
+    # (the longest row's). 1,000 rows of squared norm 1; 5 of 100 and one of 1,000;
+    # batches of 10.
+    from skgd._long_rows import LongRows
+    from skgd._objective import batch_curvature
+
+    n, b, lam = 1000, 10, 2.0
+    norms = np.ones(n)
+    norms[[3, 4, 500, 501, 502]] = 100.0  # (two in one batch, three in another)
+    norms[900] = 1000.0
+    longest = 1000.0 + 1.0  # (the intercept's 1 added)
+    rows = LongRows(norms, lam, longest, 1.0)
+    typical, kept = rows.at(b)
+    assert typical == 2.0 and np.flatnonzero(kept).tolist() == [3, 4, 500, 501, 502, 900]
+    settings = _settings(curvature=(lam, longest), batch_size=b, outliers=rows)
+    schedule = Schedule(settings, _state(), n)
+    steps = schedule.steps(0, n // b)
+    taken = schedule.outlier_steps(steps, np.arange(n))
+    without = Schedule(_settings(curvature=(lam, longest), batch_size=b), _state(), n)
+    shortest = without.steps(0, n // b)
+    holding = {0: 200.0, 50: 300.0, 90: 1000.0}  # batch: its long rows' norms' sum
+    for k, (step, short, long_step) in enumerate(zip(taken, shortest, steps, strict=True)):
+        if k not in holding:
+            assert step == long_step
+            continue
+        assert short <= step < long_step
+        bound = min(longest, typical + holding[k] * (n - 1) / (n - b))
+        assert step == pytest.approx(long_step * batch_curvature(lam, typical, n, b)
+                                     / batch_curvature(lam, bound, n, b))  # fmt: skip
+    assert taken[90] == pytest.approx(shortest[90])  # (the longest row's: as before)
+    assert taken[90] < taken[50] < taken[0]
