@@ -483,7 +483,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             curvature = _curvature(
                 objective, X, sample_weight, self.fit_intercept, row_norms,
                 set_apart=_proportional(optimizer),
-                batch_size=self._long_rows_batch(X, incremental),
+                batch_size=self._long_rows_batch(X),
             )  # fmt: skip
         row_norms = None  # (a row's worth of values and the sample's copy: not kept while training)
         weight_scale, heaviest, mean_weight = self._stream_weight(
@@ -1456,17 +1456,16 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         l1_share = {"l2": 0.0, "l1": 1.0, "elasticnet": self.l1_ratio}[self.penalty]
         return self.alpha * l1_share, self.alpha * (1.0 - l1_share)
 
-    def _long_rows_batch(self, X, incremental):
+    def _long_rows_batch(self, X):
         """The first batches' size, if dense X's long rows may be set apart (see skgd._long_rows).
 
-        Only a fit of the "adaptive" schedule: longer steps raise the
-        batches' noise floor, which its larger batches then lower, where a
-        constant step ended at it (flights and diamonds, one-hot: the stop
-        held short of the optimum, 7 epochs where 17 reached it), and a
-        stream's calls of 1,000 rows of 5,000 flights learned less in three
-        passes (log loss 0.30 -> 0.35). None: no row set apart.
+        Only for the "adaptive" schedule: longer steps raise the batches'
+        noise floor, which its larger batches (a stream's shorter steps at
+        its plateaus) then lower, where a constant step ended at it
+        (flights and diamonds, one-hot: the stop held short of the optimum,
+        7 epochs where 17 reached it). None: no row set apart.
         """
-        if incremental or self.schedule != "adaptive" or sparse.issparse(X):
+        if self.schedule != "adaptive" or sparse.issparse(X):
             return None
         return self._batch_size(X.shape[0])
 
