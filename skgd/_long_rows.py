@@ -21,6 +21,8 @@ otherwise, one a batch: :meth:`skgd._objective.Objective._outlier_rows`.)
 
 import numpy as np
 
+from ._standardize import rows_per_block
+
 # Thresholds tried: twice the mean squared norm, then doubling up to the longest
 _FIRST_THRESHOLD = 2.0
 _THRESHOLD_GROWTH = 2.0
@@ -29,18 +31,18 @@ _THRESHOLD_GROWTH = 2.0
 # schedule pays for it in stages (at a gain of 3, a Zipf category of exponent 1.5
 # among 20,000 rows: 35-43 epochs where the step without took 16)
 _GAIN = 0.25
-# Rows a chunk in the pass of the norms
-_CHUNK_ROWS = 1024
 
 
 def squared_row_norms(X, mean, scale):
-    """Each standardized row's squared norm, dense X, a chunk of rows at a time."""
+    """Each standardized row's squared norm, dense X, a block of rows at a time."""
+    rows = rows_per_block(X)  # (two temporaries of a block each, whatever X's width)
     with np.errstate(all="ignore"):
         inverse = 1.0 / np.asarray(scale, dtype=np.float64)
         norms = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            Z = (X[start : start + _CHUNK_ROWS] - mean) * inverse
-            norms[start : start + _CHUNK_ROWS] = np.einsum("ij,ij->i", Z, Z)
+        for start in range(0, X.shape[0], rows):
+            Z = X[start : start + rows] - mean
+            Z *= inverse
+            norms[start : start + rows] = np.einsum("ij,ij->i", Z, Z)
     return norms
 
 
@@ -49,25 +51,22 @@ class LongRows:
 
     ``norms``: each standardized row's squared norm times its weight over
     the mean weight (its share of a batch's gradient). ``lam``: the whole
-    data's curvature L; ``longest``: a row's largest curvature (``L_max``),
-    the bound without setting apart; ``offset``: what L_max adds to a norm
-    (the intercept's 1). L2's curvature is in all three, as in the
-    schedule's ``(L, L_max)``.
+    data's curvature L; ``longest``: the bound without setting apart, the
+    longest row's curvature (``L_max``, as the schedule had it: without the
+    rows' weights); ``offset``: what L_max adds to a norm (the intercept's
+    1). L2's curvature is in all three, as in the schedule's ``(L, L_max)``.
     """
 
     def __init__(self, norms, lam, longest, offset):
         self.norms, self.lam, self.longest, self.offset = norms, lam, longest, offset
-        n, mean = len(norms), float(norms.mean())
-        descending = np.sort(norms)[::-1]
-        sums = np.cumsum(descending)
         # for each threshold: the longest row at or under it, and the sum of those above
+        # (a pass each, a few dozen at most: a sort would take two more arrays of X's rows)
         self.thresholds = []
-        threshold = _FIRST_THRESHOLD * mean
-        while threshold < descending[0]:
-            above = int(np.searchsorted(-descending, -threshold, side="left"))
-            # (descending[above] is the first at or under the threshold)
-            rest = float(descending[above]) if above < n else 0.0
-            self.thresholds.append((threshold, rest, float(sums[above - 1]) if above else 0.0))
+        threshold, top = _FIRST_THRESHOLD * float(norms.mean()), float(norms.max())
+        while threshold < top:
+            above = norms > threshold
+            rest = float(norms[~above].max(initial=0.0))
+            self.thresholds.append((threshold, rest, float(norms[above].sum())))
             threshold *= _THRESHOLD_GROWTH
         self._chosen = None
 
@@ -75,23 +74,22 @@ class LongRows:
     def of(cls, X, sample_weight, mean, scale, lam, largest, offset):
         """The long rows of dense X, or None where setting rows apart cannot gain.
 
-        ``largest``: the longest row's squared norm, without its weight,
-        found before. Standardized, each column's mean square is 1 (0 if
+        ``largest``: the longest row's squared norm, found before (without
+        its weight). Standardized, each column's mean square is 1 (0 if
         constant): the rows' mean squared norm is at most X's width, and if
         the longest is at most four times that, no threshold tried (twice
-        the mean, and up) can gain ``_GAIN``; X is then not read again.
+        the mean, and up) can gain ``_GAIN`` (rows' weights aside: rows of
+        weight 0 among others leave the rest alike, and passed it); X is
+        then not read again.
         """
-        if X.shape[0] < 2 or not largest > 0:
+        if X.shape[0] < 2 or not largest > 2.0 * _FIRST_THRESHOLD * X.shape[1]:
             return None
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        weights = weights / weights.mean()
-        if not largest * weights.max() > 2.0 * _FIRST_THRESHOLD * X.shape[1]:
-            return None
-        norms = squared_row_norms(X, mean, scale) * weights
+        norms = squared_row_norms(X, mean, scale)
+        norms *= sample_weight
+        norms *= 1.0 / float(np.mean(sample_weight))
         if not (np.all(np.isfinite(norms)) and norms.max() > 0):
             return None
-        longest = max(largest, float(norms.max())) + offset
-        long_rows = cls(norms, lam, longest, offset)
+        long_rows = cls(norms, lam, largest + offset, offset)
         return long_rows if long_rows.thresholds else None
 
     def at(self, batch_size):
@@ -116,7 +114,9 @@ class LongRows:
                 best, chosen = average, (threshold, rest)
         if chosen is not None:
             threshold, rest = chosen
-            typical = max(rest + self.offset, lam)
+            # (heavy rows' weights may make it longer than the step without took:
+            # no batch steps shorter than it did)
+            typical = min(max(rest + self.offset, lam), self.longest)
             chosen = (typical, np.where(self.norms > threshold, self.norms, 0.0))
         self._chosen = (batch_size, chosen)  # (one stage's: its rows are X's length)
         return chosen

@@ -204,3 +204,31 @@ def test_long_rows_shorten_only_their_batches_steps_and_never_below_the_step_wit
                                      / batch_curvature(lam, bound, n, b))  # fmt: skip
     assert taken[90] == pytest.approx(shortest[90])  # (the longest row's: as before)
     assert taken[90] < taken[50] < taken[0]
+
+
+def test_long_rows_of_heavy_weights_take_no_step_shorter_than_without(monkeypatch):
+    # (a review) The rows' norms count their weights, the step without setting apart
+    # did not: with weights 0 and 1, a tenth of them 1 (10 times the mean), a batch
+    # holding a heavy long row stepped 10 times shorter than every batch had before
+    from skgd import _long_rows
+    from skgd._long_rows import LongRows
+
+    n, b, lam = 20000, 20, 2.0
+    rng = np.random.RandomState(0)
+    unweighted = rng.uniform(0.5, 1.5, size=n) * 5.0
+    long = rng.choice(n, size=10, replace=False)
+    unweighted[long] = 5000.0
+    weights = (rng.uniform(size=n) < 0.1).astype(float)
+    weights[long] = 1.0
+    monkeypatch.setattr(_long_rows, "squared_row_norms", lambda X, mean, scale: unweighted.copy())
+    X = np.zeros((n, 2))  # (its norms are the ones above)
+    rows = LongRows.of(X, weights, None, None, lam, 5000.0, 1.0)
+    typical, _ = rows.at(b)
+    assert rows.longest == 5001.0 and typical <= rows.longest
+    settings = _settings(curvature=(lam, 5001.0), batch_size=b, outliers=rows)
+    schedule = Schedule(settings, _state(), n)
+    taken = schedule.outlier_steps(schedule.steps(0, n // b), rng.permutation(n))
+    without = Schedule(_settings(curvature=(lam, 5001.0), batch_size=b), _state(), n)
+    before = without.steps(0, n // b)
+    assert min(taken) >= min(before) * (1 - 1e-12)
+    assert max(taken) > 4 * max(before)  # (and the others step longer)
