@@ -1312,17 +1312,23 @@ def test_poisson_early_stopping_scores_the_kept_models_held_out_d2(monkeypatch):
     assert_allclose(model.best_validation_score_, expected, rtol=1e-6)
 
 
-def test_a_sparse_column_of_values_shrunk_by_a_twentieth_is_warned_of():
-    # (a user trial) A flights regression's delays, 27.5 times their root mean square
-    # at their largest, were penalized at 0.075 of their curvature on sparse X, under
-    # the warning's former gate of a tenth: R² 0.878 where dense X and Ridge reach
-    # 0.886, with no word. Here the delays' coefficient shrinks by about 6.6%.
+def _delays_beside_groups():
+    """Long-tailed delays beside a one-hot group, 20,000 rows, as flights' regression."""
     rng = np.random.default_rng(0)
     n = 20000
     delay = rng.standard_t(3, n) * 15
     group = rng.integers(0, 8, n)
     y = delay + 5 * (group - 3.5) + rng.normal(0, 10, n)
-    X, train = np.c_[delay, np.eye(8)[group]], slice(0, 15000)
+    return np.c_[delay, np.eye(8)[group]], y
+
+
+def test_a_sparse_column_of_values_shrunk_by_a_twentieth_is_warned_of():
+    # (a user trial) A flights regression's delays, 27.5 times their root mean square
+    # at their largest, were penalized at 0.075 of their curvature on sparse X, under
+    # the warning's former gate of a tenth: R² 0.878 where dense X and Ridge reach
+    # 0.886, with no word. Here the delays' coefficient shrinks by about 6.6%.
+    X, y = _delays_beside_groups()
+    train = slice(0, 15000)
     with pytest.warns(UserWarning, match=r"column 0; up to .* times their root mean square"):
         shrunk = GDRegressor(random_state=0).fit(sparse.csr_matrix(X[train]), y[train])
     with warnings.catch_warnings():
@@ -1338,12 +1344,7 @@ def test_a_sparse_column_of_values_is_warned_of_at_an_alpha_dense_x_barely_feels
     # shrunk as much" with it: at alpha=0.07 (dense X's coefficient shrunk by 7%)
     # sparse X's delays were shrunk to 0.023 of dense X's, R² 0.16 against 0.88,
     # with no word.
-    rng = np.random.default_rng(0)
-    n = 20000
-    delay = rng.standard_t(3, n) * 15
-    group = rng.integers(0, 8, n)
-    y = delay + 5 * (group - 3.5) + rng.normal(0, 10, n)
-    X = np.c_[delay, np.eye(8)[group]]
+    X, y = _delays_beside_groups()
     with pytest.warns(UserWarning, match=r"column 0; up to .* times their root mean square"):
         shrunk = GDRegressor(alpha=0.07, random_state=0).fit(sparse.csr_matrix(X), y)
     with warnings.catch_warnings():
