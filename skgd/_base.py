@@ -1463,7 +1463,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         noise floor, which its larger batches (a stream's shorter steps at
         its plateaus) then lower, where a constant step ended at it
         (flights and diamonds, one-hot: the stop held short of the optimum,
-        7 epochs where 17 reached it). None: no row set apart.
+        7 epochs where 17 reached it). None: no row set apart. (The
+        schedule sets rows apart at its stages of many batches only, see
+        Schedule._stage_settings.)
         """
         if self.schedule != "adaptive" or sparse.issparse(X):
             return None

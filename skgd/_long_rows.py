@@ -60,13 +60,14 @@ class LongRows:
     def __init__(self, norms, lam, longest, offset):
         self.norms, self.lam, self.longest, self.offset = norms, lam, longest, offset
         # for each threshold: the longest row at or under it, and the sum of those above
-        # (a pass each, a few dozen at most: a sort would take two more arrays of X's rows)
+        # (a pass each, a few dozen at most: a sort would take two more arrays of X's rows;
+        # the sums in float64)
         self.thresholds = []
         threshold, top = _FIRST_THRESHOLD * float(norms.mean()), float(norms.max())
         while threshold < top:
             above = norms > threshold
             rest = float(norms[~above].max(initial=0.0))
-            self.thresholds.append((threshold, rest, float(norms[above].sum())))
+            self.thresholds.append((threshold, rest, float(norms[above].sum(dtype=np.float64))))
             threshold *= _THRESHOLD_GROWTH
         self._chosen = None
 
@@ -89,15 +90,17 @@ class LongRows:
         norms *= 1.0 / float(np.mean(sample_weight))
         if not (np.all(np.isfinite(norms)) and norms.max() > 0):
             return None
+        # (kept through training: float32, rounded up, a bound still; 4 bytes a row)
+        norms = np.nextafter(norms.astype(np.float32), np.float32(np.inf))
         long_rows = cls(norms, lam, largest + offset, offset)
         return long_rows if long_rows.thresholds else None
 
     def at(self, batch_size):
-        """For batches of ``batch_size``: ``(typical, kept)``, or None to set none apart.
+        """For batches of ``batch_size``: ``(typical, long)``, or None to set none apart.
 
         ``typical``: the rest's longest curvature (L_max without the long
-        rows); ``kept``: each long row's weighted squared norm, 0 for the
-        others. The threshold is the one whose average batch curvature
+        rows); ``long``: which rows are long (their norms: ``norms``). The
+        threshold is the one whose average batch curvature
         (the rest's bound plus an average batch's share of the long rows'
         norms) is least, if at most ``_GAIN`` of the curvature without.
         """
@@ -117,6 +120,13 @@ class LongRows:
             # (heavy rows' weights may make it longer than the step without took:
             # no batch steps shorter than it did)
             typical = min(max(rest + self.offset, lam), self.longest)
-            chosen = (typical, np.where(self.norms > threshold, self.norms, 0.0))
-        self._chosen = (batch_size, chosen)  # (one stage's: its rows are X's length)
+            chosen = (typical, self.norms > threshold)
+        self._chosen = (batch_size, chosen)  # (one stage's: a byte a row)
         return chosen
+
+    def batch_sums(self, long, order, batch_size):
+        """Each batch's long rows' norms, summed, for the epoch's ``order`` (a pass of bytes)."""
+        n_batches = -(-len(order) // batch_size)
+        where = np.flatnonzero(long[order])  # (the long rows' places in the epoch)
+        norms = self.norms[order[where]].astype(np.float64)
+        return np.bincount(where // batch_size, weights=norms, minlength=n_batches)

@@ -180,11 +180,11 @@ class Schedule:
         the bound without setting apart: the smaller of the two.
         """
         settings, b, n = self.settings, self.batch_size, self.n_samples
-        stage = settings.outliers.at(b)
+        stage = settings.outliers.at(b) if n // b >= _MANY_BATCHES else None
         if stage is None:
             return steps
-        typical, kept = stage
-        sums = np.add.reduceat(kept[order], np.arange(0, n, b))
+        typical, long = stage
+        sums = settings.outliers.batch_sums(long, order, b)
         bound = np.minimum(settings.outliers.longest, typical + sums * ((n - 1) / (n - b)))
         batches = settings._replace(curvature=(settings.curvature[0], bound))
         stable = _largest_stable_step(self._stage_settings(), n, b, self.optimizer)
@@ -192,9 +192,16 @@ class Schedule:
         return [step * share for step, share in zip(steps, shares.tolist(), strict=True)]
 
     def _stage_settings(self):
-        """The settings whose curvature sets this stage's step: the rest's, if rows are apart."""
+        """The settings whose curvature sets this stage's step: the rest's, if rows are apart.
+
+        Only at stages of many batches, whose step the momentum's noise gain
+        shortens (see :func:`_largest_stable_step`): without it, the rest's
+        step is ten times longer than the step there before, and on
+        flights a stream's call of 78 batches after calls of 312 undid them
+        (held-out log loss 0.265 -> 0.373; 0.266 at the step before).
+        """
         settings, b = self.settings, self.batch_size
-        if isinstance(settings.outliers, LongRows) and b < self.n_samples:
+        if isinstance(settings.outliers, LongRows) and self.n_samples // b >= _MANY_BATCHES:
             stage = settings.outliers.at(b)
             if stage is not None:
                 return settings._replace(curvature=(settings.curvature[0], stage[0]))

@@ -580,6 +580,30 @@ def test_fitting_allocates_less_than_a_quarter_of_x_beyond_x(large_float32):
     assert peak < X.nbytes / 4
 
 
+def test_long_one_hot_rows_are_set_apart_without_a_copy_of_x(large_float32, monkeypatch):
+    # Rows of rare one-hot categories are set apart (skgd._long_rows) by their
+    # norms, kept through training: 4 bytes a row and a byte a stage, not X's
+    # rows in float64 (a review: 0.29 of X.nbytes beyond X with three such arrays)
+    from skgd import _objective
+
+    X, y = large_float32
+    X = X.copy()
+    categories = np.random.RandomState(0).zipf(1.5, size=len(y)) % 20
+    X[:, 30:] = np.eye(20, dtype=np.float32)[categories]
+    X[:, 49] = 0
+    X[7, 49] = 1  # (a category seen once)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        GDRegressor(max_iter=1, random_state=0).fit(X, y)
+        found, of = [], _objective.LongRows.of
+        monkeypatch.setattr(
+            _objective.LongRows, "of", lambda *args: found.append(of(*args)) or found[-1]
+        )
+        peak = traced_peak(GDRegressor(max_iter=1, random_state=0).fit, X, y)
+    assert found[0] is not None and found[0].at(32) is not None  # (set apart)
+    assert peak < X.nbytes / 4
+
+
 def test_rows_of_weight_0_are_checked_for_finiteness_without_a_copy_of_them(large_float32):
     # The statistics skip rows of weight 0, so fit checks their finiteness
     # apart; most rows may be such (masking by weights), and a copy of them
