@@ -15,8 +15,12 @@ batch takes the step of the rest's longest row and its own long rows'
 sum (:meth:`skgd._schedules.Schedule.outlier_steps`), where that is
 longer than the step without. Which rows are long depends on the batch
 size: :meth:`LongRows.at` chooses the threshold that makes an average
-batch's curvature least. (Sparse X's few far longer rows are set apart
-otherwise, one a batch: :meth:`skgd._objective.Objective._outlier_rows`.)
+batch's curvature least. Only in the "adaptive" schedule, at its stages
+of many batches, for the optimizers whose step is the gradient's times a
+rate, and not for a loss with a link (:meth:`skgd._schedules.Schedule._stage_settings`,
+:meth:`skgd._base.BaseGD._long_rows_batch`, :meth:`skgd._objective.Objective.curvature`
+say why). (Sparse X's few far longer rows are set apart otherwise, one a
+batch: :meth:`skgd._objective.Objective._outlier_rows`.)
 """
 
 import numpy as np
@@ -88,10 +92,11 @@ class LongRows:
         norms = squared_row_norms(X, mean, scale)
         norms *= sample_weight
         norms *= 1.0 / float(np.mean(sample_weight))
-        if not (np.all(np.isfinite(norms)) and norms.max() > 0):
-            return None
         # (kept through training: float32, rounded up, a bound still; 4 bytes a row)
-        norms = np.nextafter(norms.astype(np.float32), np.float32(np.inf))
+        with np.errstate(over="ignore"):
+            norms = np.nextafter(norms.astype(np.float32), np.float32(np.inf))
+        if not (np.all(np.isfinite(norms)) and norms.max() > 0):
+            return None  # (norms past float32's range: the step without serves)
         long_rows = cls(norms, lam, largest + offset, offset)
         return long_rows if long_rows.thresholds else None
 
