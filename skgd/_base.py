@@ -55,7 +55,7 @@ from ._objective import (
 from ._passes import all_finite
 from ._products import rows_times_coefficients
 from ._row_norms import RowNorms
-from ._schedules import continued_stream_fraction
+from ._schedules import _MANY_BATCHES, continued_stream_fraction
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     ColumnFinds,
@@ -1463,13 +1463,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         noise floor, which its larger batches (a stream's shorter steps at
         its plateaus) then lower, where a constant step ended at it
         (flights and diamonds, one-hot: the stop held short of the optimum,
-        7 epochs where 17 reached it). None: no row set apart. (The
-        schedule sets rows apart at its stages of many batches only, see
-        Schedule._stage_settings.)
+        7 epochs where 17 reached it). None: no row set apart, as where
+        the first batches are too few for the schedule to set rows apart at
+        (its stages of many batches, see Schedule._stage_settings): a
+        stream's calls of 1,000 rows then pay no pass over their norms.
         """
         if self.schedule != "adaptive" or sparse.issparse(X):
             return None
-        return self._batch_size(X.shape[0])
+        batch_size = self._batch_size(X.shape[0])
+        return batch_size if X.shape[0] // batch_size >= _MANY_BATCHES else None
 
     def _batch_size(self, n_samples):
         """``"auto"``: the whole data up to 64 rows (exact descent), else batches of 32."""
