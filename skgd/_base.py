@@ -1457,7 +1457,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         return self.alpha * l1_share, self.alpha * (1.0 - l1_share)
 
     def _long_rows_batch(self, X):
-        """The first batches' size, if dense X's long rows may be set apart (see skgd._long_rows).
+        """The first batches' size, if X's long rows may be set apart (see skgd._long_rows).
 
         Only for the "adaptive" schedule: longer steps raise the batches'
         noise floor, which its larger batches (a stream's shorter steps at
@@ -1468,7 +1468,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         (its stages of many batches, see Schedule._stage_settings): a
         stream's calls of 1,000 rows then pay no pass over their norms.
         """
-        if self.schedule != "adaptive" or sparse.issparse(X):
+        if self.schedule != "adaptive":
             return None
         batch_size = self._batch_size(X.shape[0])
         return batch_size if X.shape[0] // batch_size >= _MANY_BATCHES else None

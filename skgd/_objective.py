@@ -392,9 +392,8 @@ class Objective:
         are set apart (:meth:`_outlier_rows`), ``L_max`` then the rest's, for
         an optimizer whose step is the gradient's times a rate; dense X's
         long rows are kept (:class:`skgd._long_rows.LongRows`) for the
-        schedule to set apart by batch size, if its first batches of
-        ``batch_size`` rows are fewer than X's (None: none is set apart)
-        and the loss has no link.
+        schedule to set apart by batch size, given the first batches'
+        ``batch_size`` (None: none is set apart), if the loss has no link.
         """
         l2 = self.largest_l2
         self.outliers = None
@@ -427,8 +426,7 @@ class Objective:
                 L_max = _largest_squared_row_norm(counted, self.x_mean, self.x_scale, unshifted)
                 # (not for a loss with a link, whose curvature grows with the
                 # predictions: Poisson's flights at the longer steps diverged)
-                batches = batch_size is not None and batch_size < X.shape[0]
-                batches = batches and not curves_with_prediction(self.loss)
+                batches = batch_size is not None and not curves_with_prediction(self.loss)
                 if set_apart and batches and not sparse.issparse(X):  # (see skgd._long_rows)
                     self.outliers = LongRows.of(
                         X, sample_weight, self.x_mean, self.x_scale, max(lam, 1e-12) + l2,

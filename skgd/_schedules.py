@@ -180,7 +180,7 @@ class Schedule:
         the bound without setting apart: the smaller of the two.
         """
         settings, b, n = self.settings, self.batch_size, self.n_samples
-        stage = settings.outliers.at(b) if n // b >= _MANY_BATCHES else None
+        stage = self._long_stage()
         if stage is None:
             return steps
         typical, long = stage
@@ -191,8 +191,8 @@ class Schedule:
         shares = _largest_stable_step(batches, n, b, self.optimizer) / stable
         return [step * share for step, share in zip(steps, shares.tolist(), strict=True)]
 
-    def _stage_settings(self):
-        """The settings whose curvature sets this stage's step: the rest's, if rows are apart.
+    def _long_stage(self):
+        """The long rows this stage sets apart, ``(typical, long)`` (see LongRows.at), or None.
 
         Only at stages of many batches, whose step the momentum's noise gain
         shortens (see :func:`_largest_stable_step`): without it, the rest's
@@ -202,10 +202,15 @@ class Schedule:
         """
         settings, b = self.settings, self.batch_size
         if isinstance(settings.outliers, LongRows) and self.n_samples // b >= _MANY_BATCHES:
-            stage = settings.outliers.at(b)
-            if stage is not None:
-                return settings._replace(curvature=(settings.curvature[0], stage[0]))
-        return settings
+            return settings.outliers.at(b)
+        return None
+
+    def _stage_settings(self):
+        """The settings whose curvature sets this stage's step: the rest's, if rows are apart."""
+        stage, settings = self._long_stage(), self.settings
+        if stage is None:
+            return settings
+        return settings._replace(curvature=(settings.curvature[0], stage[0]))
 
     def last_epoch(self, steps, epoch, curve, first_epoch):
         """The epoch's steps, annealed if it is a fit's last among batches at its noise floor.
