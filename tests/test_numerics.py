@@ -632,6 +632,19 @@ def test_coef_init_of_the_right_size_but_another_shape_is_refused():
         assert_allclose(one.fit(X, Y, coef_init=coef, intercept_init=-7.0).coef_, [10, 20, 30])
 
 
+@pytest.mark.parametrize("as_sparse", [False, True])
+def test_a_fortran_ordered_coef_init_starts_the_model_it_holds(as_sparse):
+    # (a user trial) A multiclass LogisticRegression's coef_ is Fortran-ordered: as
+    # coef_init, a natural start, it crashed the first epoch with numba's
+    # "NotImplementedError: incompatible shape for array"
+    X_iris, y_iris = load_iris(return_X_y=True)
+    start = np.asfortranarray(GDClassifier(random_state=0).fit(X_iris, y_iris).coef_)
+    X = sparse.csr_matrix(X_iris) if as_sparse else X_iris
+    started = GDClassifier(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
+    started.fit(X, y_iris, coef_init=start, intercept_init=np.zeros(3))
+    assert_allclose(started.coef_, start, rtol=1e-6)
+
+
 def test_fit_after_a_fit_with_another_number_of_classes_starts_afresh():
     X_iris, y_iris = load_iris(return_X_y=True)
     for first, second in [(slice(0, 100), slice(None)), (slice(None), slice(0, 100))]:
