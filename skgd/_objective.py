@@ -198,8 +198,14 @@ class Objective:
         return W, self.y_loc + self.y_scale * c - shift
 
     def from_model(self, W, b):
-        """``(W, b)`` in the units of X and y -> standardized parameters."""
-        V = W * self.x_scale
+        """``(W, b)`` in the units of X and y -> standardized parameters.
+
+        V in C order, whatever W's: the compiled epochs take its rows as they
+        lie (a multiclass LogisticRegression's coef_ is Fortran-ordered, and
+        set as ``coef_`` or passed as ``coef_init`` it crashed the first epoch
+        with numba's "incompatible shape for array").
+        """
+        V = np.multiply(W, self.x_scale, order="C")
         y_scale = self.y_scale[:, None]
         # (in place when the dtype allows: on wide data a second new array's page faults)
         in_place = np.promote_types(y_scale.dtype, V.dtype) == V.dtype

@@ -643,6 +643,12 @@ def test_a_fortran_ordered_coef_init_starts_the_model_it_holds(as_sparse):
     started = GDClassifier(max_iter=1, tol=None, learning_rate=1e-9, schedule="constant")
     started.fit(X, y_iris, coef_init=start, intercept_init=np.zeros(3))
     assert_allclose(started.coef_, start, rtol=1e-6)
+    # (a review) and so set as coef_, for a warm start or a stream's next call
+    for go_on in ["fit", "partial_fit"]:
+        started.coef_, started.intercept_ = start, np.zeros(3)
+        started.set_params(warm_start=True)
+        getattr(started, go_on)(X, y_iris)
+        assert_allclose(started.coef_, start, rtol=1e-6)
 
 
 def test_fit_after_a_fit_with_another_number_of_classes_starts_afresh():
