@@ -37,6 +37,7 @@ from ._data_warnings import (
 from ._draws import uniform
 from ._fit_warnings import (
     start_loss,
+    warn_if_float32_cannot_hold,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
@@ -558,6 +559,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
         # the model in the data's units, and what a stream's next call continues from
         W, b = self._trained_model(objective, state, optimizer, tasks)
+        if not incremental and W.dtype == np.float32:  # (a stream's rows: spreads unseen)
+            warn_if_float32_cannot_hold(objective, b)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._keep_average(objective, state)

@@ -780,18 +780,44 @@ def test_float32_predictions_of_columns_far_from_0_keep_their_digits(as_sparse):
     # X's units, has an intercept of 1e8 that X @ coef_.T cancels: summed in float32,
     # decision values were off by 13 and the accuracy fell to 0.79 (the same model,
     # evaluated in float64, 0.95). They are summed in float64 and rounded at the end.
+    # (Shifted by 1e4 here: at 1e6 float32 cannot hold the intercept itself, see below.)
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
-    X32 = (X + 1e6).astype(np.float32)
+    X32 = (X + 1e4).astype(np.float32)
     X32 = sparse.csr_matrix(X32) if as_sparse else X32
-    model = GDClassifier(random_state=0).fit(X32, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (float32 holds this intercept)
+        model = GDClassifier(random_state=0).fit(X32, y)
     exact = X32.astype(np.float64) @ model.coef_.astype(np.float64).T
     exact = np.ravel(exact) + float(model.intercept_[0])
     decision = model.decision_function(X32)
     assert decision.dtype == np.float32
     np.testing.assert_allclose(decision, exact, rtol=1e-6, atol=1e-4 * np.abs(exact).max())
-    assert model.score(X32, y) > 0.9
+    assert model.score(X32, y) > 0.97
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_float32_model_that_cannot_hold_its_intercept_is_warned_of(seed):
+    # Shifted by 1e6, the intercept is about 1e8, which float32 rounds by up to 4 (its
+    # spacing there is 8) where the decisions spread over about 13: the model scored
+    # 0.89, 0.92 or 0.90 by the seed where its trained parameters, taken in float64,
+    # score 0.98, silently (the test above asserted > 0.9 there and passed at seed 0
+    # alone). No descent can solve it: a warning says what can. So for y = 1e7 +- 1,
+    # whose model float32 rounds by up to half its spread.
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(UserWarning, match=r"intercept \(\d\.\d+e\+0[78].* Pass X as float64"):
+        GDClassifier(random_state=seed).fit((X + 1e6).astype(np.float32), y)
+    rng = np.random.RandomState(seed)
+    X_reg = rng.normal(size=(300, 4))
+    y_far = 1e7 + X_reg @ [1.0, 0.5, 0.0, 0.0] + 0.1 * rng.normal(size=300)
+    with pytest.warns(UserWarning, match=r"intercept \(1e\+07.* Pass X as float64"):
+        GDRegressor(random_state=seed).fit(X_reg.astype(np.float32), y_far)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # (float64: no word)
+        GDRegressor(random_state=seed).fit(X_reg, y_far)
 
 
 def test_float32_x_on_a_float64_model_and_on_a_sparsified_one():
