@@ -560,7 +560,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # the model in the data's units, and what a stream's next call continues from
         W, b = self._trained_model(objective, state, optimizer, tasks)
         if not incremental and W.dtype == np.float32:  # (a stream's rows: spreads unseen)
-            warn_if_float32_cannot_hold(objective, b)
+            dense = not sparse.issparse(X)
+            warn_if_float32_cannot_hold(self, objective, b, stats[1], dense)
         self.coef_ = W[0] if self._squeeze_coef(Y) else W
         self.intercept_ = b
         self._keep_average(objective, state)

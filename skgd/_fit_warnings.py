@@ -34,7 +34,7 @@ _SHORT_STEP = 0.05
 # A first epoch's loss this many times the loss the fit started near overshot (_overshot)
 _OVERSHOOT = 10.0
 # A float32 model holds its decisions while rounding its intercept moves them by at most
-# this share of y's scale (see warn_if_float32_cannot_hold)
+# this share of their unit, y's deviation or a logit (see warn_if_float32_cannot_hold)
 _FLOAT32_HOLDS = 0.1
 
 
@@ -425,7 +425,7 @@ def _sentence(text):
     return text[:1].upper() + text[1:]
 
 
-def warn_if_float32_cannot_hold(objective, b):
+def warn_if_float32_cannot_hold(estimator, objective, b, y_stats, dense):
     """Warn when a float32 model's intercept ``b`` is too large for float32 to hold.
 
     In X's units the intercept cancels, in every decision, the offsets of
@@ -434,22 +434,40 @@ def warn_if_float32_cannot_hold(objective, b):
     of 1.09e8, which float32 rounds by up to 4 (its spacing there is 8)
     where the decisions spread over about 13, and the model scored 0.89,
     0.92 or 0.90 by the seed where its trained parameters, in float64,
-    scored 0.98; y = 1e8 +- 1 lost every digit of the model. Rounding moves
-    every decision by up to half float32's spacing at ``b``: warned of past
-    :data:`_FLOAT32_HOLDS` of y's scale (a classifier's: 1, a logit). No
-    descent can solve it, float64 X (and so a float64 model) can.
+    scored 0.98; y = 1e7 +- 1 lost its digits alike. Rounding moves every
+    decision by up to half float32's spacing at ``b``: warned of past
+    :data:`_FLOAT32_HOLDS` of the decisions' unit, y's deviation where the
+    fit rescales y (``y_stats``; an output of constant y is not judged),
+    else the raw prediction's (a logit, a log mean). Not without
+    standardization, whose unit is the user's. No descent can solve it,
+    float64 X (and so a float64 model) can, or X's columns centred (dense
+    X: ``StandardScaler`` cannot centre sparse X).
     """
+    if not estimator.standardize:
+        return
     b = np.abs(np.asarray(b, dtype=np.float64))
-    moved = np.spacing(b.astype(np.float32)).astype(np.float64) / 2 / np.asarray(objective.y_scale)
+    unit = np.ones_like(b) if y_stats is None else np.asarray(y_stats.std, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        moved = np.spacing(b.astype(np.float32)).astype(np.float64) / 2 / unit
+    moved[~(unit > 0)] = 0.0
     if not np.max(moved, initial=0.0) > _FLOAT32_HOLDS:  # (NaN: no word)
         return
     output = int(np.argmax(moved))
+    which = f" (output {output})" if len(b) > 1 and y_stats is not None else ""
+    what = (
+        f"every prediction{which} by up to {moved[output]:.2g} times y's deviation"
+        if y_stats is not None
+        else f"every decision (before any link) by up to {moved[output]:.2g}"
+    )
+    centre = ""
+    if dense:
+        centre = ", or centre X's columns (a StandardScaler in a Pipeline)"
+        centre += " and y" if y_stats is not None else ""
     warnings.warn(
-        f"X is float32, and the model's intercept ({b[output]:.6g}, which cancels X's "
-        "columns far from 0, or carries y's values far from 0) is beyond float32's "
-        f"precision: rounded to it, every decision moves by up to {moved[output]:.2g} "
-        "times y's scale. Pass X as float64 (the model is then float64), or centre "
-        "X's columns (a StandardScaler in a Pipeline) and y.",
+        f"X is float32, and the model's intercept{which}, {b[output]:.6g}, is beyond "
+        f"float32's precision (it cancels X's columns far from 0 in every decision, or "
+        f"carries y's values far from 0): rounded to float32, it moves {what}. Pass X as "
+        f"float64 (the model is then float64){centre}.",
         UserWarning,
         stacklevel=3,
     )

@@ -808,16 +808,23 @@ def test_a_float32_model_that_cannot_hold_its_intercept_is_warned_of(seed):
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
-    with pytest.warns(UserWarning, match=r"intercept \(\d\.\d+e\+0[78].* Pass X as float64"):
+    with pytest.warns(UserWarning, match=r"intercept, \d\.\d+e\+0[78], .* Pass X as float64"):
         GDClassifier(random_state=seed).fit((X + 1e6).astype(np.float32), y)
     rng = np.random.RandomState(seed)
     X_reg = rng.normal(size=(300, 4))
     y_far = 1e7 + X_reg @ [1.0, 0.5, 0.0, 0.0] + 0.1 * rng.normal(size=300)
-    with pytest.warns(UserWarning, match=r"intercept \(1e\+07.* Pass X as float64"):
+    with pytest.warns(UserWarning, match=r"intercept, 1e\+07, .* y's deviation. Pass X as float64"):
         GDRegressor(random_state=seed).fit(X_reg.astype(np.float32), y_far)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # (float64: no word)
         GDRegressor(random_state=seed).fit(X_reg, y_far)
+        # (a review) without standardization y's unit is the user's: no word on y of
+        # a wide spread far from 0
+        y_wide = 1e9 * rng.uniform(size=300)
+        GDRegressor(standardize=False, random_state=seed).fit(X_reg.astype(np.float32), y_wide)
+    # sparse X: StandardScaler cannot centre it, float64 X is the advice
+    with pytest.warns(UserWarning, match=r"Pass X as float64 \(the model is then float64\)\.$"):
+        GDClassifier(random_state=seed).fit(sparse.csr_matrix((X + 1e6).astype(np.float32)), y)
 
 
 def test_float32_x_on_a_float64_model_and_on_a_sparsified_one():
