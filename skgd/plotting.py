@@ -80,6 +80,10 @@ class ConvergenceDisplay:
     ----------
     loss_curve : array-like of shape (n_epochs,)
         The training loss of each epoch (an estimator's ``loss_curve_``).
+        After ``partial_fit`` calls, each is a call's (one epoch of its
+        chunk): the curve of a stream then follows its chunks' rows, and a
+        stream sorted by date or by target swings with them however well it
+        learns (judge it on held-out rows).
     validation_scores : array-like of shape (n_validated,), default=None
         The validation score of each epoch (``validation_scores_`` after
         ``early_stopping``), drawn on a second y axis. If shorter than
