@@ -1799,13 +1799,8 @@ def _kept(array, own):
 
 
 def _as_init(values, name, shape):
-    """``values`` as an array of ``shape``: one output's in any shape of its size.
-
-    In C order: the compiled epochs take the model's rows as they lie (the
-    Fortran-ordered ``coef_`` of a multiclass LogisticRegression, a natural
-    start, crashed the first epoch with numba's "incompatible shape for array").
-    """
-    values = np.asarray(values, dtype=np.float64, order="C")
+    """``values`` as an array of ``shape``: one output's in any shape of its size."""
+    values = np.asarray(values, dtype=np.float64)
     # One output's values take any shape of its size, as scikit-learn's SGD
     # takes them; several outputs' must be the model's (a same-sized array of
     # another shape, such as coef_.T, would be reshaped into a scrambled model).
