@@ -11,7 +11,7 @@ when the lazy steps apply (:func:`step_runs`).
 import numpy as np
 
 from ._compiled import _MOMENTUM, jit, jit_inline
-from ._lazy_table import _add_product, _prefetch_column, _prefetch_table_ahead, _product
+from ._lazy_table import _add_product, _prefetch_column, _prefetch_rows_ahead, _product
 from ._steps import _row_loss, _update
 from ._writeback import (
     _BLOCK,
@@ -26,6 +26,9 @@ from ._writeback import (
 _AHEAD_COLUMNS = 32
 # Lazy momentum's runs of equal steps at most (see step_runs).
 _RUNS = 32
+# A batch of at most this many rows is still in cache when its backward pass starts:
+# that pass asks for nothing ahead.
+_CACHED_ROWS = 128
 
 
 @jit_inline
@@ -341,7 +344,7 @@ def _sparse_momentum_epoch(
             _centred_shift(table, centred, centres, shift, powers, runs, batch)
         batch_loss = 0.0
         for r in range(m):
-            _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
+            _prefetch_rows_ahead(data, indices, indptr, Y, weights, order, start + r, 0, n, table)
             i = order[start + r]
             batch_loss += weights[i] * _sparse_row(  # the row's columns brought up to date
                 data, indices, indptr, i, table, inverse, unscaled, shift, c, y_loc, y_scale,
@@ -358,7 +361,11 @@ def _sparse_momentum_epoch(
         n_touched = 0
         gc[:] = 0.0
         for r in range(m):
-            _prefetch_table_ahead(indices, indptr, order, start, m, r, table)
+            if m > _CACHED_ROWS:  # (else the batch's rows are still in cache)
+                position = start + r
+                _prefetch_rows_ahead(
+                    data, indices, indptr, Y, weights, order, position, start, start + m, table
+                )
             i = order[start + r]
             for k in range(n_outputs):
                 gc[k] += g[r, k]
