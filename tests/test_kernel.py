@@ -804,6 +804,45 @@ def test_lazy_momentum_catches_up_across_runs_of_steps_as_step_by_step():
     assert _lazy_momentum.step_runs(np.arange(40.0)) is None  # a step a batch: not lazy
 
 
+def test_lazy_momentums_write_back_maps_every_column_as_its_catch_up():
+    # The write-back of every column brings those without a table row from
+    # step 0 by maps it reads once (not found again for each column), and
+    # those with one from the step their row is up to: each (coefficient,
+    # velocity) to the bit as _catch_up makes it, over 0 to 3 runs crossed.
+    from skgd import _lazy_momentum
+    from skgd._compiled import _MOMENTUM, _NESTEROV
+
+    steps = np.array([0.3] * 5 + [0.2] * 4 + [0.1] * 3)
+    runs = _lazy_momentum.step_runs(steps)
+    l2 = np.array([0.5, 2.0])
+    used = np.array([1, 4], dtype=np.intp)  # the columns with a table row
+    rng = np.random.RandomState(0)
+    for opt in [_MOMENTUM, _NESTEROV]:
+        powers = _lazy_momentum._momentum_powers(opt, 0.9, steps, runs, l2)
+        for batch in range(13):
+            V0, SV0 = rng.standard_normal((2, 7)), rng.standard_normal((2, 7))
+            table = np.zeros((2, 8))  # coefficients, velocities, inverse scale, step up to
+            table[:, :4] = rng.standard_normal((2, 4))
+            table[:, 5] = [0, min(batch, 3)]
+            table0 = table.copy()
+            V, SV, start = V0.copy(), SV0.copy(), np.empty_like(V0)
+            outside = np.array([0, 0, 1, 0], dtype=np.int64)  # nothing known: every column
+            _lazy_momentum._momentum_out(
+                V, SV, table, batch, powers, runs, used, start, np.zeros(3), outside,
+                np.zeros((5, 2)),
+            )  # fmt: skip
+            assert_array_equal(start, V0)
+            for k in range(2):
+                for j in range(7):
+                    if j in used:
+                        row = table0[list(used).index(j)]
+                        a, p, v = int(row[5]), row[k], row[2 + k]
+                    else:
+                        a, p, v = 0, V0[k, j], SV0[k, j]
+                    caught = _lazy_momentum._catch_up(powers, runs, a, batch, k, p, v)
+                    assert (V[k, j], SV[k, j]) == caught, (opt, batch, k, j)
+
+
 @pytest.mark.filterwarnings("ignore:Maximum number of epochs")  # (early stopping's few epochs)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", ["weighted", "two outputs", "classes", "early stopping"], ids=str)
