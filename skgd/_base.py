@@ -57,6 +57,7 @@ from ._passes import all_finite
 from ._products import rows_times_coefficients
 from ._row_norms import RowNorms
 from ._schedules import _MANY_BATCHES, continued_stream_fraction
+from ._sparse_scales import toward_root_mean_square
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     ColumnFinds,
@@ -444,10 +445,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming, finds.peak)
-        counts = last = rows = None
+        counts = last = rows = counted_rows = None
         if self.standardize:
             counts, last = self._value_counts(X, incremental, streaming, finds.counts)
             rows = self._stream_rows(X, sample_weight, incremental, streaming)
+            counted_rows = self._counted_rows(X, streaming, counts)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -455,7 +457,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
             rows=rows, spread_rows=recent[:2] if incremental and recent is not None else None,
-            stops=not incremental,
+            stops=not incremental, stored=(counts, counted_rows),
         )  # fmt: skip
 
         # (a stream's chunk may hold few targets; a homogeneous loss is flat at 0 by nature)
@@ -567,7 +569,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._keep_average(objective, state)
         least = self._least_scale(objective, streaming, kept)
         self._keep_stream(
-            objective, stats, peak, (counts, last, rows), least, recent, rng, rng_own
+            objective, stats, peak, (counts, last, rows, counted_rows), least, recent, rng,
+            rng_own,
         )  # fmt: skip
         self.optimizer_ = optimizer
         self._heaviest_weights, self._last_weight = heaviest, mean_weight
@@ -735,6 +738,18 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         else:
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return (counts if previous is None else counts + previous), last
+
+    def _counted_rows(self, X, streaming, counts):
+        """Sparse X: the rows ``counts`` were taken over (this data's, or the stream's); else None.
+
+        Every row, as the counts (:meth:`_value_counts`) take every stored
+        value. None for a stream continued from a model that kept counts
+        but not their rows (a model made before they were kept).
+        """
+        if counts is None or not sparse.issparse(X):
+            return None
+        previous = self.__dict__.get("_x_counted_rows") if streaming else 0
+        return None if previous is None else previous + X.shape[0]
 
     def _stream_rows(self, X, sample_weight, incremental, streaming):
         """How many rows of positive weight a dense stream has seen, this call's among them.
@@ -1088,7 +1103,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_scale = objective.x_scale if self.standardize else None
         self._x_least = least
         # (each column's values so far, see _value_counts, and the stream's rows)
-        self._x_counts, self._x_last, self._x_rows = counts
+        self._x_counts, self._x_last, self._x_rows, self._x_counted_rows = counts
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
@@ -1224,7 +1239,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     def _objective(
         self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
-        streaming=False, rows=None, spread_rows=None, stops=False,
+        streaming=False, rows=None, spread_rows=None, stops=False, stored=None,
     ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
@@ -1236,7 +1251,10 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         make the rows holding it huge, and the stable step tiny. A column
         whose mean outweighs its spread is still centred: uncentred, it and
         the intercept would be nearly collinear, and the descent would crawl;
-        its scale is :func:`_centred_scale`'s.
+        its scale is :func:`_centred_scale`'s. A column stored in most rows
+        (``stored``: each column's stored values and the rows they were
+        counted over, or None) is divided by a scale nearer its root mean
+        square (:mod:`skgd._sparse_scales`).
 
         ``recent`` (a stream's later calls: its last targets and weights, this
         chunk's among them) is where the loss scale is measured: the curvature
@@ -1354,6 +1372,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                     centred = _centred_scale(x_mean, x_scale, peak)
                     x_mean = np.where(uncentred, 0, x_mean).astype(dtype)
                     x_scale = np.where(uncentred, peak, centred).astype(dtype)
+            if peak is not None and stored is not None:
+                x_scale = toward_root_mean_square(x_mean, x_scale, mean, std, peak, *stored, dtype)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
             # before any step, blamed on values too large. Such a column's values are
             # below anything a coefficient weighs: taken at scale 1, as a constant's.

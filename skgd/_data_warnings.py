@@ -21,8 +21,9 @@ _FAR_FROM_THE_ORIGIN = 10.0
 # A penalty this strong against a column's own curvature shrinks its coefficient by about
 # a twentieth (warn_if_shrunk_by_peaks); one this strong shrinks dense X's (of curvature 1)
 # by a tenth itself; a column stored in this share of the rows or more holds values, not
-# the rare features sparse X is scaled for
-_SHRINK, _DENSE_SHRUNK, _DENSE_VALUED = 0.05, 0.1, 0.5
+# the rare features sparse X is scaled for; a column curved this much of dense X's or less
+# is shrunk at least this many times more than there
+_SHRINK, _DENSE_SHRUNK, _DENSE_VALUED, _LESS_CURVED = 0.05, 0.1, 0.5, 0.25
 
 
 def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
@@ -50,18 +51,22 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     ``MaxAbsScaler``: a rare feature divided by its small deviation would
     make its rows huge), dense X by each column's deviation, and ``alpha``
     penalizes the coefficients in those units. A column stored in most rows
-    with a long tail is then curved ``E[x²] / peak²`` in them, a thousandth
+    with a long tail was then curved ``E[x²] / peak²`` in them, a thousandth
     for the flight delays a ``ColumnTransformer`` passes beside one-hot
     columns (sparse by its default ``sparse_threshold``; largest 1,301
     minutes for a deviation of 40): ``alpha=1e-4`` shrank its coefficient
-    from 0.107 to 0.023 and the accuracy from 0.90 to 0.85, with no word. The
-    fit converges to that optimum, so only the data can tell. Warned of: a
-    column stored in at least half the rows, uncentred, whose curvature the
-    L2 penalty reaches a twentieth of (a flights regression's delays at
-    0.075, under a former gate of a tenth: R² 0.878 where Ridge reaches
-    0.886), where the same penalty on dense X (a curvature of 1) would
-    not. ``counts``: each column's stored values. Asked at a fit and a
-    stream's first call only: once, not at every chunk (a stream whose
+    from 0.107 to 0.023 and the accuracy from 0.90 to 0.85, with no word.
+    Such a column is now scaled nearer its root mean square the more rows
+    store it (:mod:`skgd._sparse_scales`: all the way from three quarters of
+    them), and one stored in half the rows halfway: its penalty can still
+    weigh far more than dense X's. The fit converges to that optimum, so
+    only the data can tell. Warned of: a column stored in at least half the
+    rows, uncentred, whose curvature the L2 penalty reaches a twentieth of
+    (a flights regression's delays at 0.075, under a former gate of a
+    tenth: R² 0.878 where Ridge reaches 0.886), where the same penalty on
+    dense X (a curvature of 1) would not, its curvature at most a quarter
+    of dense X's. ``counts``: each column's stored values. Asked at a fit
+    and a stream's first call only: once, not at every chunk (a stream whose
     later chunks grow a column's peak is not warned of).
     """
     if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
@@ -83,6 +88,7 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
         scale = np.asarray(objective.x_scale)[stored]
         curvature = (std * std + mean * mean) / (scale * scale)
         shrunk = (curvature > 0) & (strength >= _SHRINK * curvature)
+        shrunk &= curvature <= _LESS_CURVED  # (else about as dense X's: alpha's own doing)
     if not shrunk.any():
         return
     which, curvature = stored[shrunk], curvature[shrunk]
@@ -92,8 +98,9 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     ratio = float(np.max(1.0 / np.sqrt(curvature)))
     warnings.warn(
         f"Sparse X has columns of values stored in most rows (column {', '.join(named)}"
-        f"{more}; up to {ratio:.3g} times their root mean square): sparse X is scaled by "
-        "each column's largest magnitude (as MaxAbsScaler), dense X by its deviation, so "
+        f"{more}; up to {ratio:.3g} times their root mean square): sparse X is scaled "
+        "toward each column's largest magnitude (as MaxAbsScaler) the fewer rows store it, "
+        "dense X by its deviation, so "
         f"alpha={estimator.alpha!r} shrinks their coefficients far more than on dense X "
         "(a ColumnTransformer's numeric columns beside one-hot ones are sparse by its "
         "default sparse_threshold=0.3; its get_feature_names_out() names the columns). "
