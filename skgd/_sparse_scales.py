@@ -3,8 +3,8 @@
 Sparse X is not centred (a batch then touches only its non-zero columns),
 and a column is divided by its largest magnitude, as ``MaxAbsScaler`` does:
 dividing a rare column by its small deviation would make the rows holding
-it huge, and on 0/1 and tf-idf columns ``alpha`` is then plain L2 on
-``coef_``, as ``SGDClassifier``'s. A column stored in most rows is no rare
+it huge, and on 0/1 columns ``alpha`` is then plain L2 on ``coef_``, as
+``SGDClassifier``'s. A column stored in most rows is no rare
 feature, though: a ``ColumnTransformer``'s numeric column beside one-hot
 ones (its output is sparse by its default ``sparse_threshold=0.3``). With
 a long tail, divided by its peak, it was curved ``E[x²] / peak²`` (a
