@@ -57,7 +57,7 @@ from ._passes import all_finite
 from ._products import rows_times_coefficients
 from ._row_norms import RowNorms
 from ._schedules import _MANY_BATCHES, continued_stream_fraction
-from ._sparse_scales import toward_root_mean_square
+from ._sparse_scales import stored_weight, toward_root_mean_square
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     ColumnFinds,
@@ -445,11 +445,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         if finite is not None:
             finite.statistics_taken(X, sample_weight, stats[0])
         peak = self._column_peak(X, sample_weight, streaming, finds.peak)
-        counts = last = rows = counted_rows = None
+        counts = last = rows = stored = None
         if self.standardize:
             counts, last = self._value_counts(X, incremental, streaming, finds.counts)
             rows = self._stream_rows(X, sample_weight, incremental, streaming)
-            counted_rows = self._counted_rows(X, streaming, counts)
+            stored = self._stored_weight(
+                X, sample_weight, weighted, weight_unit, streaming, counts, finds.counts
+            )
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -457,7 +459,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
             rows=rows, spread_rows=recent[:2] if incremental and recent is not None else None,
-            stops=not incremental, stored=(counts, counted_rows),
+            stops=not incremental, stored=stored,
         )  # fmt: skip
 
         # (a stream's chunk may hold few targets; a homogeneous loss is flat at 0 by nature)
@@ -569,8 +571,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._keep_average(objective, state)
         least = self._least_scale(objective, streaming, kept)
         self._keep_stream(
-            objective, stats, peak, (counts, last, rows, counted_rows), least, recent, rng,
-            rng_own,
+            objective, stats, peak, (counts, last, rows, stored), least, recent, rng, rng_own,
         )  # fmt: skip
         self.optimizer_ = optimizer
         self._heaviest_weights, self._last_weight = heaviest, mean_weight
@@ -739,17 +740,34 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return (counts if previous is None else counts + previous), last
 
-    def _counted_rows(self, X, streaming, counts):
-        """Sparse X: the rows ``counts`` were taken over (this data's, or the stream's); else None.
+    def _stored_weight(self, X, sample_weight, weighted, weight_unit, streaming, counts, found):
+        """Sparse X: each column's rows' weight, and all rows', this data's or the stream's.
 
-        Every row, as the counts (:meth:`_value_counts`) take every stored
-        value. None for a stream continued from a model that kept counts
-        but not their rows (a model made before they were kept).
+        ``(stored, total)``: the weight of the rows that store a value in
+        each column, and of every row, so that a column's share of the rows
+        (:mod:`skgd._sparse_scales`) is ``stored / total``: a row of weight 0
+        counts for nothing, and a weight of 3 as three rows. None for dense X.
+        A fit without weights takes ``counts`` (:meth:`_value_counts`') and
+        the number of rows as they are (no pass; ``found``: this data's
+        counts from the statistics' pass, or None); a stream adds its calls'
+        in the weights' units,
+        from its first call or, if its model kept none (made before they
+        were kept, or by calls with ``standardize=False``), from this one.
         """
-        if counts is None or not sparse.issparse(X):
+        if not sparse.issparse(X):
             return None
-        previous = self.__dict__.get("_x_counted_rows") if streaming else 0
-        return None if previous is None else previous + X.shape[0]
+        if not weighted and not streaming and counts is not None:
+            return counts, X.shape[0]
+        if weighted:
+            stored = stored_weight(X, sample_weight)
+        else:  # (this data's: a stream's counts are the stream's so far)
+            stored = found if found is not None else np.bincount(X.indices, minlength=X.shape[1])
+        stored = stored * float(weight_unit)  # (float64: the stream's sums)
+        total = float(np.sum(sample_weight, dtype=np.float64)) * weight_unit
+        previous = self.__dict__.get("_x_stored") if streaming else None
+        if previous is not None and len(previous[0]) == len(stored):
+            stored, total = previous[0] + stored, previous[1] + total
+        return stored, total
 
     def _stream_rows(self, X, sample_weight, incremental, streaming):
         """How many rows of positive weight a dense stream has seen, this call's among them.
@@ -1103,7 +1121,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         self._x_scale = objective.x_scale if self.standardize else None
         self._x_least = least
         # (each column's values so far, see _value_counts, and the stream's rows)
-        self._x_counts, self._x_last, self._x_rows, self._x_counted_rows = counts
+        self._x_counts, self._x_last, self._x_rows, self._x_stored = counts
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)
         self._y_recent = None
@@ -1252,9 +1270,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         whose mean outweighs its spread is still centred: uncentred, it and
         the intercept would be nearly collinear, and the descent would crawl;
         its scale is :func:`_centred_scale`'s. A column stored in most rows
-        (``stored``: each column's stored values and the rows they were
-        counted over, or None) is divided by a scale nearer its root mean
-        square (:mod:`skgd._sparse_scales`).
+        (``stored``: the weight of the rows storing each column and of all
+        rows, see :meth:`_stored_weight`, or None) is divided by a scale
+        nearer its root mean square (:mod:`skgd._sparse_scales`).
 
         ``recent`` (a stream's later calls: its last targets and weights, this
         chunk's among them) is where the loss scale is measured: the curvature
