@@ -20,9 +20,11 @@ reads it. Either way a batch costs O(its non-zeros + n_outputs × the centred
 columns). On wide data those reads land anywhere in the model, a cache miss
 each, so these two paths keep all that a non-zero needs (its column's
 coefficients, velocities and scale) in one row of a table.
-Adagrad, RMSprop and Adam keep a state that moves every coefficient at
-every step, and L1 and averaging touch every coefficient: those cost
-O(n_outputs × n_features) per batch on sparse data too.
+With plain SGD, L1's soft thresholds add up, and a column takes those of
+the batches that did not touch it at once. Adagrad, RMSprop and Adam keep
+a state that moves every coefficient at every step, and momentum's L1 and
+averaging touch every coefficient: those cost O(n_outputs × n_features)
+per batch on sparse data too.
 
 The batch steps themselves are in :mod:`skgd._steps` (dense X, and sparse
 X updating every coefficient) and the lazy ones (:mod:`skgd._lazy_sgd`,
@@ -191,12 +193,16 @@ class Plan:
             averaging,
         )
         # Lazy updates need few centred columns (each is read and moved at every
-        # step, see _centred), no L1 and no average (each moves every coefficient
-        # at every step); momentum, also few runs of equal steps (one map a run
+        # step, see _centred) and no average (it moves every coefficient at every
+        # step); momentum, also no L1 and few runs of equal steps (one map a run
         # for every untouched step).
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
-        lazy = lazy and not np.any(self.l1) and self._few_centred()
-        lazy_sgd = lazy and self.opt == _SGD
+        lazy = lazy and self._few_centred()
+        l1 = bool(np.any(self.l1))
+        # (L1 lazily: plain SGD's thresholds add up, and a column X does not store
+        # holds 0, which they keep; momentum's L1 stops the velocity: not lazy)
+        lazy_sgd = lazy and self.opt == _SGD and (not l1 or self._zero_outside(state.V, X))
+        lazy = lazy and not l1
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
         # What the lazy table holds after a whole lazy epoch: this V, these
@@ -206,7 +212,7 @@ class Plan:
         if is_sparse and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             used, rows = self._rows(X)
-            table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2)
+            table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2, l1)
             centred = self._centred_rows(used)  # (the kernels' last two arguments)
             scratch = (
                 centred
@@ -231,7 +237,9 @@ class Plan:
                 self.held = (kernel, state.V, velocity, table)
             self._zeros_left(state.V, velocity, used, start, outside, zeros)
             squares = squares.astype(state.V.dtype) if state.V.dtype != np.float64 else squares
-            penalty = o.penalty(state.V, squares=squares)  # (never L1: not lazy)
+            # (L1's sums: of V as the epoch found it, which start holds now)
+            absolute = np.abs(start).sum(axis=1, dtype=np.float64) if l1 else None
+            penalty = o.penalty(state.V, squares=squares, absolute=absolute)
             finite = bool(sums[-1] == 0.0)
         else:
             self.zero, self.clean = None, []  # (V moves everywhere, and start takes it)
@@ -349,7 +357,20 @@ class Plan:
             self.packed = weights, both[:, :-1], both[:, -1]
         return self.packed[1:]
 
-    def _table(self, shape, n_kept):
+    def _zero_outside(self, V, X):
+        """Whether V holds +0 on every column X does not store (lazy L1 keeps them there).
+
+        Known from the last lazy epoch's write-back (see :meth:`_outside`),
+        else read: a fit's columns X never stores start at 0, a stream's
+        or a warm start's may not, and their thresholds would be owed.
+        """
+        used = self._rows(X)[0]
+        zero = self.zero
+        if zero is not None and zero[0] is V and zero[2] is used:
+            return not np.signbit(zero[3][0]).any() and not zero[3][0].any()
+        return holds_zeros(V, used, np.zeros(V.shape[0]))
+
+    def _table(self, shape, n_kept, l1=False):
         """The lazy kernels' working table: one row a column X stores, kept from epoch to epoch.
 
         A row holds the column's ``n_kept`` values an output (the
@@ -365,7 +386,8 @@ class Plan:
         fifth less time on hashed text).
         """
         n_outputs, n_features = shape
-        width = n_kept * n_outputs + n_kept  # + the inverse scale (+ momentum's step)
+        # + the inverse scale (+ momentum's step, or the step of lazy SGD's L1)
+        width = n_kept * n_outputs + n_kept + (1 if l1 else 0)
         padded = 1 << (width - 1).bit_length() if width <= _LINE else -(-width // _LINE) * _LINE
         if self.table is None or self.table.shape != (n_features, padded):
             self.table = aligned((n_features, padded), 8 * _LINE)

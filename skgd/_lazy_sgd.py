@@ -3,14 +3,17 @@
 With plain ``"sgd"`` the L2 penalty is a scale factor of each output's
 coefficients (scikit-learn's ``wscale``): a step writes only the columns
 its batch reads, through the table of :mod:`skgd._lazy_table`, and the
-write-back (:mod:`skgd._writeback`) brings V back at the epoch's end.
+write-back (:mod:`skgd._writeback`) brings V back at the epoch's end. L1's
+proximal steps (soft thresholds) add up: a coefficient no batch touched
+from step a to step b takes one threshold, their sum (as SGDClassifier's
+cumulative L1 penalty, here exact), when a batch next reads it.
 Apart from lazy momentum (:mod:`skgd._lazy_momentum`) since it shares
 nothing of its row work: each row's is written out in the epoch's loop.
 """
 
 import numpy as np
 
-from ._compiled import _prefetch, _prefetch_item, jit
+from ._compiled import _prefetch, _prefetch_item, jit, jit_inline
 from ._lazy_table import _add_product, _add_products, _product
 from ._steps import _row_loss
 from ._writeback import _unscale
@@ -75,6 +78,14 @@ def _sparse_sgd_epoch(
     n_outputs = V.shape[0]
     n = order.shape[0]
     inverse = n_outputs  # the table's column of 1 / x_scale
+    # L1: the table's next column holds the batch up to whose threshold the row is
+    # (see _catch_up_rows); thresholds[b, k]: the sum of output k's before batch b
+    up_to = n_outputs + 1
+    sparse_l1 = False
+    for k in range(n_outputs):
+        sparse_l1 |= l1[k] > 0
+    n_batches = (n + batch_size - 1) // batch_size
+    thresholds = np.zeros((n_batches + 1 if sparse_l1 else 1, n_outputs))
     width = table.shape[1]  # 2 (one output), 4 (two or three), or a multiple of 8
     # The table's rows as places in one flat array, unsigned (no test for a negative
     # index): a non-zero's values are then found from one register, at fixed offsets
@@ -97,11 +108,12 @@ def _sparse_sgd_epoch(
     shift = np.zeros(n_outputs)  # the centred columns' means' share of each output, of U
     moved = np.empty(n_outputs)  # their step a batch, of U, by the centre
     total, first = 0.0, np.nan
-    n_batches = (n + batch_size - 1) // batch_size
     for batch in range(n_batches):
         start = batch * batch_size
         m = min(batch_size, n - start)
         if centred.shape[0]:
+            if sparse_l1:
+                _catch_up_rows(table, centred, False, up_to, thresholds, batch)
             _centred_shift(table, centred, centres, shift)
         batch_loss = 0.0
         for r in range(m):
@@ -130,6 +142,9 @@ def _sparse_sgd_epoch(
             # forward (indices and positions as unsigned: no test for a negative index)
             i = order[position]
             lo, hi = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+            if sparse_l1:  # the row's columns brought up to this batch's threshold
+                for q in range(lo, hi):
+                    _catch_up(flat, np.uint64(indices[q]) * stride, up_to, thresholds, batch)
             for base in range(0, n_outputs, 8):
                 if width >= 8:
                     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
@@ -178,6 +193,8 @@ def _sparse_sgd_epoch(
             batch_loss += weights[i] * loss
         if not np.isfinite(batch_loss):
             outside[3] = 0  # (V stays where it is: the loop sees it as the batches left it)
+            if sparse_l1:
+                _catch_up_rows(table, used, True, up_to, thresholds, batch, reset=True)
             _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
             return total, batch, first, batch_loss, t
         if batch == 0:
@@ -192,11 +209,15 @@ def _sparse_sgd_epoch(
         for k in range(n_outputs):
             shrink = 1.0 - step * l2[k]
             if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into U
+                if sparse_l1:  # (the thresholds so far are in the units U leaves)
+                    _catch_up_rows(table, used, True, up_to, thresholds, batch)
                 for u in range(used.shape[0]):
                     table[u, k] *= scale[k]
                 scale[k] = 1.0
             scale[k] *= shrink
             unused[k] *= shrink
+            if sparse_l1:  # this batch's threshold, step * l1 on V, in U's units
+                thresholds[batch + 1, k] = thresholds[batch, k] + step * l1[k] / scale[k]
         for r in range(m):
             position = start + r
             if m > _CACHED_ROWS:  # (as in the forward pass, within the batch)
@@ -256,6 +277,8 @@ def _sparse_sgd_epoch(
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
         averaging[1] += m  # (lazy: never averaging)
+    if sparse_l1:
+        _catch_up_rows(table, used, True, up_to, thresholds, n_batches, reset=True)
     _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
     return total, n_batches, first, np.nan, t
 
@@ -268,3 +291,40 @@ def _centred_shift(table, centred, centres, shift):
         for u in range(centred.shape[0]):
             total = _add_product(total, table[centred[u], k], centres[u])
         shift[k] = total
+
+
+@jit_inline
+def _catch_up(flat, place, up_to, thresholds, batch):
+    """The table row at ``place`` (of ``flat``) brought up to ``batch``'s L1 threshold.
+
+    Soft thresholds add up: ``S_a(S_b(u)) = S_(a+b)(u)``, so the proximal
+    steps of the batches since the row's last (its ``up_to`` column) are
+    one, by the difference of the cumulative thresholds (in U's units, as
+    V's step * l1 over the scale). A coefficient set to 0 stays there; a
+    row already at ``batch`` is left as it is.
+    """
+    last = int(flat[place + np.uint64(up_to)])
+    if last < batch:
+        for k in range(thresholds.shape[1]):
+            threshold = thresholds[batch, k] - thresholds[last, k]
+            u = flat[place + np.uint64(k)]
+            shrunk = max(abs(u) - threshold, 0.0)
+            flat[place + np.uint64(k)] = shrunk if u > 0 else (-shrunk if u < 0 else 0.0)
+        flat[place + np.uint64(up_to)] = batch
+
+
+@jit
+def _catch_up_rows(table, rows, whole, up_to, thresholds, batch, reset=False):
+    """:func:`_catch_up` of the table rows ``rows`` (``whole``: of every row), to ``batch``.
+
+    The centred columns' rows at each batch; the whole table at the
+    epoch's end and before a scale is taken into U. ``reset``: the rows
+    are then marked at 0, where the next epoch's thresholds start.
+    """
+    flat = table.reshape(table.size)
+    stride = np.uint64(table.shape[1])
+    for r in range(table.shape[0] if whole else rows.shape[0]):
+        row = np.uint64(r) if whole else np.uint64(rows[r])
+        _catch_up(flat, row * stride, up_to, thresholds, batch)
+        if reset:
+            flat[row * stride + np.uint64(up_to)] = 0.0

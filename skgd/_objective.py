@@ -278,19 +278,20 @@ class Objective:
         grad_V += self.l2 * V
         return _weighted_sum(weights, losses), grad_V, g_sum
 
-    def penalty(self, V, copy_to=None, squares=None):
+    def penalty(self, V, copy_to=None, squares=None, absolute=None):
         """The penalty in the units of the loss; with ``copy_to``, V is copied there too.
 
         The loop asks at every epoch, where it also keeps a copy of V; on
         wide data V is large, so L1's sum is taken only when it counts, and
         both in the copy's pass (:func:`skgd._passes.copy_and_sums`).
         ``squares``: the sums of squares of V's rows, taken already (by a
-        lazy kernel's pass, which never runs with L1): no pass over V.
+        lazy kernel's pass), and ``absolute`` their sums of magnitudes (None:
+        no L1): no pass over V.
         """
         # (alpha_l1 is a number: np.any and np.sum would cost a streamed row's call
         # more than the sums themselves)
         if squares is not None:
-            l1 = 0.0
+            l1 = 0.0 if absolute is None else absolute
         elif copy_to is not None:
             l1, squares = _passes.copy_and_sums(V, copy_to, absolute=bool(self.alpha_l1))
         else:

@@ -911,6 +911,94 @@ def test_lazy_sgd_on_every_width_of_its_table_as_on_the_numpy_path(n_classes, mo
     same_model(compiled, numpy)
 
 
+def _spy_lazy_sgd(monkeypatch):
+    """The epochs that ran lazy SGD's kernel, appended to the returned list (True each)."""
+    ran = []
+    real = _kernel._sparse_sgd_epoch
+    monkeypatch.setattr(_kernel, "_sparse_sgd_epoch", lambda *args: ran.append(True) or real(*args))
+    return ran
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("n_classes", [2, 3, 7, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lazy_sgd_takes_l1_as_the_numpy_path(penalty, n_classes, dtype, monkeypatch):
+    # Plain SGD's soft thresholds add up (S_a(S_b(u)) = S_(a+b)(u)): a column
+    # takes those of the batches that did not touch it at once, when a batch
+    # next reads it, and every column at the epoch's end. The numpy path takes
+    # each batch's on every coefficient: the same model to rounding, the same
+    # zeros. Tables of 4, 8 and 16 values a row (the step a row is up to after
+    # the inverse scale), a centred column (read and moved by every batch),
+    # weights with zeros, a column no row stores.
+    rng = np.random.RandomState(2)
+    X = sparse.random(300, 40, density=0.12, random_state=rng, format="csr")
+    X.data *= rng.uniform(0.5, 3.0, X.nnz)
+    X = sparse.hstack([X, rng.uniform(5.0, 6.0, (300, 1))], format="csr").astype(dtype)
+    X[:, 7] = 0.0
+    X.eliminate_zeros()
+    y = np.digitize(X @ rng.standard_normal(41), np.linspace(-2, 2, n_classes - 1))
+    weights = rng.uniform(0.0, 2.0, 300)
+    weights[::7] = 0.0
+    ran = _spy_lazy_sgd(monkeypatch)
+    params = dict(optimizer="sgd", penalty=penalty, alpha=3e-3, batch_size=16, max_iter=25)
+    compiled, numpy = both_paths(
+        lambda: GDClassifier(**params, random_state=0), X, y, monkeypatch, sample_weight=weights
+    )
+    assert len(ran) == compiled.n_iter_ > 10  # every epoch lazy
+    assert 0 < np.sum(compiled.coef_ == 0) < compiled.coef_.size  # L1's zeros, and others
+    assert_array_equal(compiled.coef_ == 0, numpy.coef_ == 0)
+    # (float32: the numpy path rounds V to float32 at each batch, the table at the end)
+    same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lazy_sgds_l1_thresholds_survive_the_scale_taken_into_the_table():
+    # Under a strong L2 the scale V = scale * U falls below 1e-9 within an epoch
+    # (batches of one row, each shrinking V by about a ninth: 400 of them, 7e-21)
+    # and is taken into U: the thresholds owed are paid first, in the units they
+    # were summed in (without, the coefficients ended 1e-3 apart).
+    rng = np.random.RandomState(4)
+    X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
+    y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
+    params = dict(optimizer="sgd", penalty="elasticnet", l1_ratio=0.01, alpha=1.0)
+    params.update(batch_size=1, max_iter=2, tol=None, schedule="constant", learning_rate=0.9)
+    models = []
+    for enabled in [True, False]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "ENABLED", enabled)
+            models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    assert 0 < np.sum(models[0].coef_ == 0) < 30
+    same_model(*models)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lazy_l1_waits_for_the_columns_x_does_not_store_to_hold_zero(monkeypatch):
+    # A column no row stores keeps its value but for the penalty: at 0 (a fit's
+    # start) L1 keeps it there, lazily; a warm start's or a stream's value there
+    # would owe every batch's threshold, and the epoch is then the dense one.
+    rng = np.random.RandomState(5)
+    X = sparse.random(200, 20, density=0.2, random_state=rng, format="csr")
+    X[:, 3] = 0.0
+    X.eliminate_zeros()
+    y = X @ rng.standard_normal(20) + 0.1 * rng.standard_normal(200)
+    ran = _spy_lazy_sgd(monkeypatch)
+    params = dict(optimizer="sgd", penalty="l1", alpha=1e-3, max_iter=5, tol=None)
+    GDRegressor(**params, random_state=0).fit(X, y)
+    assert len(ran) == 5
+    ran.clear()
+    coef_init = np.zeros(20)
+    coef_init[3] = 2.0  # a column X does not store, away from 0
+    models = []
+    for enabled in [True, False]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "ENABLED", enabled)
+            models.append(GDRegressor(**params, random_state=0).fit(X, y, coef_init=coef_init))
+    assert not ran  # (the dense sparse epoch: not lazy)
+    same_model(*models)
+    assert 0 < abs(models[0].coef_[3]) < 2.0  # shrunk by L2's shrinks and L1's thresholds
+
+
 def _hashed(rng, n_rows, n_features, columns=None):
     """Rows of a few columns among many, most columns stored nowhere (hashed text's shape)."""
     columns = np.arange(n_features) if columns is None else columns
