@@ -43,6 +43,29 @@ def copy_and_sums(V, out, absolute):
     return (magnitudes if absolute else 0.0), squares
 
 
+def magnitudes(V):
+    """Each row's sum of magnitudes, as :func:`copy_and_sums` takes it, without a copy of V.
+
+    For a lazy epoch's L1 penalty (its write-back summed the squares):
+    ``np.abs(V)`` was an array V's size an epoch (9 ms of a 41 ms epoch at
+    5 x 2**20 coefficients).
+    """
+    if not _kernel.ENABLED or _kernel.numba is None or not V.flags.c_contiguous:
+        return np.abs(V).sum(axis=1)
+    sums = np.zeros(V.shape[0])
+    _magnitudes(V, sums)
+    return sums.astype(V.dtype) if V.dtype != np.float64 else sums
+
+
+@jit
+def _magnitudes(V, sums):
+    for k in range(V.shape[0]):
+        a = 0.0
+        for j in range(V.shape[1]):
+            a += abs(np.float64(V[k, j]))
+        sums[k] = a
+
+
 @jit
 def _copy_and_sums(V, out, magnitudes, squares):
     for k in range(V.shape[0]):
