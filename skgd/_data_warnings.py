@@ -20,10 +20,11 @@ from ._objective import flat_outputs
 _FAR_FROM_THE_ORIGIN = 10.0
 # A penalty this strong against a column's own curvature shrinks its coefficient by about
 # a twentieth (warn_if_shrunk_by_peaks); one this strong shrinks dense X's (of curvature 1)
-# by a tenth itself; a column stored in more than this share of the rows holds values,
-# not the rare features sparse X is scaled for (skgd._sparse_scales' own line); a column
-# curved this much of dense X's or less is shrunk at least twice as much as there
-_SHRINK, _DENSE_SHRUNK, _DENSE_VALUED, _LESS_CURVED = 0.05, 0.1, 0.25, 0.5
+# by a tenth itself; a column stored in this share of the rows or more holds values, not
+# the rare features sparse X is scaled for (a quarter, skgd._sparse_scales' own line,
+# warned of tf-idf's common words at the default alpha, a review); a column curved this
+# much of dense X's or less is shrunk at least twice as much as there
+_SHRINK, _DENSE_SHRUNK, _DENSE_VALUED, _LESS_CURVED = 0.05, 0.1, 0.5, 0.5
 
 
 def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
@@ -58,16 +59,19 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     from 0.107 to 0.023 and the accuracy from 0.90 to 0.85, with no word.
     Such a column is now scaled nearer its root mean square the more rows
     store it (:mod:`skgd._sparse_scales`: from a quarter of them, all the
-    way from three quarters), and one stored in a third of the rows little:
-    its penalty can still weigh far more than dense X's (positive delays
-    only, in 39% of the flights: scaled 640 for a root mean square of 43,
-    accuracy 0.895 where dense X reaches 0.904). The fit converges to that
-    optimum, so only the data can tell. Warned of: a column stored in more
-    than a quarter of the rows (``counts``: each column's stored values),
+    way from three quarters), and one stored in half the rows halfway: its
+    penalty can still weigh far more than dense X's. The fit converges to
+    that optimum, so only the data can tell. Warned of: a column stored in
+    at least half the rows (``counts``: each column's stored values),
     uncentred, whose curvature the L2 penalty reaches a twentieth of (a
     flights regression's delays at 0.075, under a former gate of a tenth:
     R² 0.878 where Ridge reaches 0.886), where the same penalty on dense X
     (a curvature of 1) would not, its curvature at most half of dense X's.
+    Not one in a third of the rows, which keeps most of its peak's scale
+    (positive delays alone, in 39% of the flights: scaled 640 for a root
+    mean square of 43, accuracy 0.895 where dense X reaches 0.904): from a
+    quarter of the rows on, the warning fired on tf-idf text's common words
+    at the default alpha, where passing X dense is no remedy.
     Asked at a fit and a stream's first call only: once, not at every chunk
     (a stream whose later chunks grow a column's peak is not warned of).
     """
