@@ -52,9 +52,11 @@ for data in [Xd, Xd.astype(np.float32), sparse.csr_matrix(Xd)]:
         stream = GDRegressor(loss=loss, optimizer="adagrad")
         for i in range(60):
             stream.partial_fit(data[i : i + 1], target[i : i + 1])
-# (sparse X under weights: each column's rows' weight, skgd._sparse_scales)
+# (sparse X under weights: each column's rows' weight, skgd._sparse_scales; lazy L1,
+# whose penalty takes V's magnitudes apart from its squares)
 weights = np.linspace(0.5, 2.0, len(yd))
 GDRegressor(max_iter=2, tol=None).fit(sparse.csr_matrix(Xd), yd, sample_weight=weights)
+GDRegressor(optimizer="sgd", penalty="l1", max_iter=2, tol=None).fit(sparse.csr_matrix(Xd), yd)
 
 
 def blocks(ir):
