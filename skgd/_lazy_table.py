@@ -139,9 +139,10 @@ def _prefetch_rows_ahead(data, indices, indptr, Y, weights, order, position, fir
     wait in turn. X's row (its values, indices, target and weight) is asked
     for first, so that its indices are in cache when its table rows are
     asked for: asked for from indices still in memory, each waited for its
-    row of X (lazy momentum's epoch on the benchmark's hashed text took
-    43.5 ms at 2**18 columns, 49.8 at 2**20; now 36.9 and 45.2). Plain
-    SGD's kernel asks the same way, written out. Rows ``first`` to ``stop``
+    row of X (lazy momentum's epoch on the benchmark's hashed text, medians
+    of three runs interleaved with the code before: 39.5 -> 35.8 ms at 2**18
+    columns, 48.1 -> 45.1 at 2**20). Plain SGD's kernel asks the same way,
+    written out. Rows ``first`` to ``stop``
     (exclusive) are asked for; at ``first``, the first rows too.
     """
     for ahead in range(
