@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ._compiled import _prefetch, _prefetch_item, jit, jit_inline
-from ._lazy_table import _add_product, _add_products, _product
+from ._lazy_table import _add_product, _add_products, _prefetch_x_row, _product
 from ._steps import _row_loss
 from ._writeback import _unscale
 
@@ -122,20 +122,12 @@ def _sparse_sgd_epoch(
             position = start + r
             # Ask for X's row _ROWS_AHEAD on (its target and weight too), and for
             # the table rows of the row _AHEAD on, whose indices are in cache by now
-            # (see _prefetch_table_ahead; at the epoch's start, for the first rows).
+            # (as skgd._lazy_table._prefetch_rows_ahead; at the epoch's start, for the
+            # first rows).
             for ahead in range(
                 position + _ROWS_AHEAD if position else 0, min(position + _ROWS_AHEAD + 1, n)
             ):
-                i = order[ahead]
-                lo, hi = indptr[i], indptr[i + 1]
-                for q in range(lo, hi, 8):  # (8 float64, or 16 float32 or indices: a line)
-                    _prefetch_item(data, q)
-                    _prefetch_item(indices, q)
-                if hi > lo:
-                    _prefetch_item(data, hi - 1)
-                    _prefetch_item(indices, hi - 1)
-                _prefetch(Y, i, 0)
-                _prefetch_item(weights, i)
+                _prefetch_x_row(data, indices, indptr, Y, weights, order[ahead])
             for ahead in range(position + _AHEAD if position else 0, min(position + _AHEAD + 1, n)):
                 i = order[ahead]
                 for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):

@@ -148,19 +148,24 @@ def _prefetch_rows_ahead(data, indices, indptr, Y, weights, order, position, fir
     for ahead in range(
         position + _ROWS_AHEAD if position > first else first, min(position + _ROWS_AHEAD + 1, stop)
     ):
-        i = order[ahead]
-        lo, hi = indptr[i], indptr[i + 1]
-        for q in range(lo, hi, 8):  # (8 float64, or 16 float32 or indices: a line)
-            _prefetch_item(data, q)
-            _prefetch_item(indices, q)
-        if hi > lo:
-            _prefetch_item(data, hi - 1)
-            _prefetch_item(indices, hi - 1)
-        _prefetch(Y, i, 0)
-        _prefetch_item(weights, i)
+        _prefetch_x_row(data, indices, indptr, Y, weights, order[ahead])
     for ahead in range(
         position + _AHEAD if position > first else first, min(position + _AHEAD + 1, stop)
     ):
         i = order[ahead]
         for q in range(indptr[i], indptr[i + 1]):
             _prefetch_column(table, indices[q])
+
+
+@jit_inline
+def _prefetch_x_row(data, indices, indptr, Y, weights, i):
+    """Ask for row i of CSR X (its values and indices, every line), its target and weight."""
+    lo, hi = indptr[i], indptr[i + 1]
+    for q in range(lo, hi, 8):  # (8 float64, or 16 float32 or indices: a line)
+        _prefetch_item(data, q)
+        _prefetch_item(indices, q)
+    if hi > lo:
+        _prefetch_item(data, hi - 1)
+        _prefetch_item(indices, hi - 1)
+    _prefetch(Y, i, 0)
+    _prefetch_item(weights, i)
