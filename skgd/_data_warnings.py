@@ -21,9 +21,9 @@ _FAR_FROM_THE_ORIGIN = 10.0
 # A penalty this strong against a column's own curvature shrinks its coefficient by about
 # a twentieth (warn_if_shrunk_by_peaks); one this strong shrinks dense X's (of curvature 1)
 # by a tenth itself; a column stored in this share of the rows or more holds values, not
-# the rare features sparse X is scaled for (a quarter, skgd._sparse_scales' own line,
-# warned of tf-idf's common words at the default alpha, a review); a column curved this
-# much of dense X's or less is shrunk at least twice as much as there
+# the rare features sparse X is scaled for (not a quarter, skgd._sparse_scales' own line:
+# from there it warned of tf-idf's common words at the default alpha, a review); a column
+# curved this much of dense X's or less is shrunk at least twice as much as there
 _SHRINK, _DENSE_SHRUNK, _DENSE_VALUED, _LESS_CURVED = 0.05, 0.1, 0.5, 0.5
 
 
@@ -62,7 +62,8 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     way from three quarters), and one stored in half the rows halfway: its
     penalty can still weigh far more than dense X's. The fit converges to
     that optimum, so only the data can tell. Warned of: a column stored in
-    at least half the rows (``counts``: each column's stored values),
+    at least half the rows (``counts``: each column's stored values, rows
+    of weight 0 included, where the scales weigh the rows),
     uncentred, whose curvature the L2 penalty reaches a twentieth of (a
     flights regression's delays at 0.075, under a former gate of a tenth:
     R² 0.878 where Ridge reaches 0.886), where the same penalty on dense X

@@ -41,6 +41,7 @@ coefficients in :mod:`skgd._passes`.
 import numpy as np
 from scipy import sparse
 
+from . import _passes
 from ._codes import _OPTIMIZERS, _hyper, _loss_code
 from ._compiled import (
     _ADAM,
@@ -52,7 +53,6 @@ from ._compiled import (
 )
 from ._lazy_momentum import _sparse_momentum_epoch, step_runs
 from ._lazy_sgd import _sparse_sgd_epoch
-from ._passes import magnitudes
 from ._sparse_statistics_passes import stored_columns
 from ._steps import _dense_epoch, _sparse_epoch
 from ._writeback import holds_zeros
@@ -239,7 +239,7 @@ class Plan:
             self._zeros_left(state.V, velocity, used, start, outside, zeros)
             squares = squares.astype(state.V.dtype) if state.V.dtype != np.float64 else squares
             # (L1's sums: of V as the epoch found it, which start holds now)
-            absolute = magnitudes(start) if l1 else None
+            absolute = _passes.magnitudes(start) if l1 else None
             penalty = o.penalty(state.V, squares=squares, absolute=absolute)
             finite = bool(sums[-1] == 0.0)
         else:

@@ -54,7 +54,10 @@ def magnitudes(V):
         return np.abs(V).sum(axis=1)
     sums = np.zeros(V.shape[0])
     _magnitudes(V, sums)
-    return sums.astype(V.dtype) if V.dtype != np.float64 else sums
+    if V.dtype != np.float64:  # in V's dtype, as copy_and_sums' (float32's may overflow)
+        with np.errstate(over="ignore"):
+            sums = sums.astype(V.dtype)
+    return sums
 
 
 @jit

@@ -953,23 +953,26 @@ def test_lazy_sgd_takes_l1_as_the_numpy_path(penalty, n_classes, dtype, monkeypa
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-def test_lazy_sgds_l1_thresholds_survive_the_scale_taken_into_the_table():
+def test_lazy_sgds_l1_thresholds_survive_the_scale_taken_into_the_table(monkeypatch):
     # Under a strong L2 the scale V = scale * U falls below 1e-9 within an epoch
     # (batches of one row, each shrinking V by about a ninth: 400 of them, 7e-21)
     # and is taken into U: the thresholds owed are paid first, in the units they
-    # were summed in (without, the coefficients ended 1e-3 apart).
+    # were summed in (without, the coefficients ended 1e-3 apart), and their sums
+    # start again from 0 (on the old sum, about 1e9 l1 / l2, 2e-10 apart).
     rng = np.random.RandomState(4)
     X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
     y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
     params = dict(optimizer="sgd", penalty="elasticnet", l1_ratio=0.01, alpha=1.0)
     params.update(batch_size=1, max_iter=2, tol=None, schedule="constant", learning_rate=0.9)
+    ran = _spy_lazy_sgd(monkeypatch)
     models = []
     for enabled in [True, False]:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(_kernel, "ENABLED", enabled)
             models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    assert len(ran) == 2  # (both epochs lazy)
     assert 0 < np.sum(models[0].coef_ == 0) < 30
-    same_model(*models)
+    same_model(*models, rtol=1e-12)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
