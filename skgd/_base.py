@@ -750,9 +750,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         A fit without weights takes ``counts`` (:meth:`_value_counts`') and
         the number of rows as they are (no pass; ``found``: this data's
         counts from the statistics' pass, or None); a stream adds its calls'
-        in the weights' units,
-        from its first call or, if its model kept none (made before they
-        were kept, or by calls with ``standardize=False``), from this one.
+        in the weights' units, from its first call or, if its model kept
+        none (made before they were kept, or by calls with
+        ``standardize=False``), from this one.
         """
         if not sparse.issparse(X):
             return None
@@ -1120,7 +1120,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # (a new array each call, never changed in place; X's own units: no scale to keep)
         self._x_scale = objective.x_scale if self.standardize else None
         self._x_least = least
-        # (each column's values so far, see _value_counts, and the stream's rows)
+        # (each column's values so far, see _value_counts, the stream's rows, and
+        # the weight of each column's rows and of all rows, see _stored_weight)
         self._x_counts, self._x_last, self._x_rows, self._x_stored = counts
         # the last targets and weights, as plain arrays of their own (bounded, and
         # not views of the caller's y, which a stream may refill for its next chunk)

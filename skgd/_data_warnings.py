@@ -63,18 +63,18 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     penalty can still weigh far more than dense X's. The fit converges to
     that optimum, so only the data can tell. Warned of: a column stored in
     at least half the rows (``counts``: each column's stored values, rows
-    of weight 0 included, where the scales weigh the rows),
-    uncentred, whose curvature the L2 penalty reaches a twentieth of (a
-    flights regression's delays at 0.075, under a former gate of a tenth:
-    R² 0.878 where Ridge reaches 0.886), where the same penalty on dense X
-    (a curvature of 1) would not, its curvature at most half of dense X's.
-    Not one in a third of the rows, which keeps most of its peak's scale
+    of weight 0 included, where the scales weigh the rows), uncentred,
+    whose curvature the L2 penalty reaches a twentieth of (a flights
+    regression's delays at 0.075, under a former gate of a tenth: R² 0.878
+    where Ridge reaches 0.886), where the same penalty on dense X (a
+    curvature of 1) would not, its curvature at most half of dense X's. Not
+    one in a third of the rows, which keeps most of its peak's scale
     (positive delays alone, in 39% of the flights: scaled 640 for a root
     mean square of 43, accuracy 0.895 where dense X reaches 0.904): from a
     quarter of the rows on, the warning fired on tf-idf text's common words
-    at the default alpha, where passing X dense is no remedy.
-    Asked at a fit and a stream's first call only: once, not at every chunk
-    (a stream whose later chunks grow a column's peak is not warned of).
+    at the default alpha, where passing X dense is no remedy. Asked at a
+    fit and a stream's first call only: once, not at every chunk (a stream
+    whose later chunks grow a column's peak is not warned of).
     """
     if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
         return
