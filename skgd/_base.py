@@ -94,6 +94,9 @@ _AUTO_BATCH_SIZE = 32
 # (more than _FULL_BATCH_UP_TO: batches of the "auto" size, or batch_size)
 _STREAM_ROWS = 1000
 
+# "auto" trains sparse X that stores fewer than this share of its entries with plain SGD
+# (see _auto_optimizer)
+_AUTO_SGD_DENSITY = 0.01
 # A stream's statistics that move a scale by more than this (in log) restart the optimizer.
 _TEN_PERCENT = float(np.log(1.1))
 _TEN_PERCENT_UP, _TEN_PERCENT_DOWN = math.exp(_TEN_PERCENT), math.exp(-_TEN_PERCENT)
@@ -183,7 +186,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints = {
         "learning_rate": [Interval(Real, 0, 1, closed="neither")],
-        "optimizer": [StrOptions(set(OPTIMIZERS)), Optimizer],
+        "optimizer": [StrOptions({"auto", *OPTIMIZERS}), Optimizer],
         "schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -263,18 +266,26 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         trained = self.__dict__.get("_trained_loss")
         return self._get_loss() if trained is None else trained
 
-    def _new_optimizer(self):
-        """A fresh, validated copy of the ``optimizer`` parameter, with no state."""
+    def _new_optimizer(self, X=None, streaming=False):
+        """A fresh, validated copy of the ``optimizer`` parameter, with no state.
+
+        ``"auto"`` names the optimizer for ``X`` (see :func:`_auto_optimizer`),
+        or in a stream it chose at a call before, the one it chose then: a
+        chunk passed dense, or denser, is the same stream.
+        """
         if isinstance(self.optimizer, str):
-            if self.optimizer not in OPTIMIZERS:
+            if self.optimizer not in OPTIMIZERS and self.optimizer != "auto":
                 # set between partial_fit calls, which skip scikit-learn's validation
                 self._validate_params()
-            return OPTIMIZERS[self.optimizer]()
+            name = _auto_optimizer(self.optimizer, X)
+            if streaming and self.optimizer == self.__dict__.get("_trained_optimizer") == "auto":
+                name = "sgd" if type(self.optimizer_) is SGD else "nesterov"
+            return OPTIMIZERS[name]()
         optimizer = clone(self.optimizer)
         optimizer._validate_params()
         return optimizer
 
-    def _same_optimizer(self):
+    def _same_optimizer(self, X=None):
         """Whether ``optimizer`` still names the optimizer that trained the model.
 
         ``set_params(optimizer=...)`` between ``partial_fit`` calls takes
@@ -286,7 +297,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             # The name that trained it: a stream of calls need not build and
             # compare the optimizer's parameters on every call.
             return True
-        new, old = self._new_optimizer(), self.optimizer_
+        new, old = self._new_optimizer(X, streaming=True), self.optimizer_
         return type(new) is type(old) and new.get_params() == old.get_params()
 
     def _check_stream_parameters(self):
@@ -476,7 +487,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             objective, rng, stats, X.dtype, n_outputs, continuing, incremental,
             coef_init, intercept_init, kept,
         )  # fmt: skip
-        optimizer = self._call_optimizer(X.shape[0], stats, streaming, objective)
+        optimizer = self._call_optimizer(X, stats, streaming, objective)
         state = self._training_state(objective, V, c, optimizer, rng, continuing, streaming, kept)
         if state.seen + X.shape[0] * (1 if incremental else self.max_iter) < state.average_from:
             # averaging that cannot start in this call changes none of its steps: with
@@ -855,8 +866,9 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         origin = np.where(objective.x_mean != 0, self._x_stats[0], 0.0)
         return np.where(grown, ratio, 1.0), origin.astype(np.float64)
 
-    def _call_optimizer(self, n_samples, stats, streaming, objective):
+    def _call_optimizer(self, X, stats, streaming, objective):
         """The optimizer this call trains with: the stream's, continued, or a new one."""
+        n_samples = X.shape[0]
         # A chunk of at most 64 rows ("auto" takes it in one batch): its
         # step fits this chunk, not the momentum gathered on others
         # (one-row streams would overshoot, and moves aligned by
@@ -871,11 +883,11 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         # 408 after a pass, the exact solver's 3.9)
         rows = self.__dict__.get("_x_rows") if streaming else None
         if rows is not None and rows < _FIRST_ROWS and not forgets_all:
-            return self._new_optimizer()
-        if streaming and self._same_optimizer():
+            return self._new_optimizer(X, streaming)
+        if streaming and self._same_optimizer(X):
             if forgets_all or not self._rescaled(stats, self._bounded_spread(objective)):
                 return _copy_optimizer(self.optimizer_, restart=restart)
-        if streaming and self._same_optimizer() and type(self.optimizer_) in _KEEP_SCALE:
+        if streaming and self._same_optimizer(X) and type(self.optimizer_) in _KEEP_SCALE:
             # RMSprop's and Adam's running sizes of the gradient, off by the rescale,
             # beat none: a new one's first step is a sign step of every coordinate,
             # and a stream whose statistics move at each call (sparse rows,
@@ -883,7 +895,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             return _copy_optimizer(self.optimizer_, restart=True)
         # momenta in the old coordinates would point the wrong way
         # (and a new optimizer set between partial_fit calls starts afresh)
-        return self._new_optimizer()
+        return self._new_optimizer(X, streaming)
 
     def _objective_changed(self, objective):
         """Whether the loss (or its parameters) or the penalty changed since the last call.
@@ -1527,6 +1539,30 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
 _NESTED = 8
 # The random start's scale, a fraction of scikit-learn's MLP's (see BaseGD._initial_params)
 _START_FRACTION = 1e-3
+
+
+def _auto_optimizer(name, X):
+    """The optimizer ``"auto"`` names: ``"sgd"`` on sparse X of few values, else ``"nesterov"``.
+
+    On sparse X that stores under ``_AUTO_SGD_DENSITY`` of its entries
+    (hashed or tf-idf text, one-hot codes of many categories) plain SGD's
+    steps are lazy, L1's too: a batch costs O(its non-zeros). Momentum's
+    lazy steps replay the steps a coefficient missed, and its L1 moves
+    every coefficient at every batch. Stdlib source lines hashed to 2**20
+    columns (11 classes): Nesterov 2.6 s and 42 epochs for held-out
+    accuracy 0.7105, SGD 0.5 s and 27 epochs for 0.7101; with L1, over
+    60 s against 0.8 s; tf-idf's 15,000 columns alike. Where X stores more
+    (tables of one-hot codes beside numbers, X made sparse from dense
+    data), momentum's steps cost little more, and plain SGD needed more
+    epochs and stopped short of them on real sets (mpg as sparse one-hot
+    and standardized numbers: held-out R² 0.833 against 0.880).
+    """
+    if name != "auto":
+        return name
+    if not sparse.issparse(X):
+        return "nesterov"
+    n_entries = X.shape[0] * X.shape[1]
+    return "sgd" if X.nnz < _AUTO_SGD_DENSITY * n_entries else "nesterov"
 
 
 def _proportional(optimizer):

@@ -101,12 +101,18 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         Notes). One γ thus suits data of any scale, any target scale and any
         ``alpha``. With ``standardize=False`` the step is γ itself, the
         course's plain update.
-    optimizer : str or Optimizer, default="nesterov"
+    optimizer : str or Optimizer, default="auto"
         How a gradient becomes a step: ``"sgd"`` (the course's plain update),
         ``"momentum"``, ``"nesterov"`` (momentum with Nesterov's look-ahead,
         restarted whenever the loss rises), ``"adagrad"``, ``"rmsprop"``,
         ``"adam"``, or a :class:`skgd.optim.Optimizer` instance whose
         hyper-parameters a grid search reaches as ``optimizer__beta_1``.
+        ``"auto"`` is ``"sgd"`` on sparse X that stores under 1% of its
+        entries (text, one-hot codes of many categories: its steps then
+        cost only the batch's non-zeros, L1's too), ``"nesterov"``
+        otherwise; a stream keeps the one its first call chose, and
+        ``optimizer_`` is the one that trained. Nested parameters
+        (``optimizer__momentum``) set on ``"auto"`` are Nesterov's.
     schedule : {"constant", "invscaling", "adaptive"}, default="adaptive"
         How the step changes: ``"constant"``; ``"invscaling"``,
         γ / t ** power_t at update t; ``"adaptive"``: each time the stop
@@ -318,7 +324,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         loss="log_loss",
         *,
         learning_rate=0.5,
-        optimizer="nesterov",
+        optimizer="auto",
         schedule="adaptive",
         power_t=0.5,
         batch_size="auto",

@@ -280,6 +280,10 @@ class SGDParityMixin(SparseCoefMixin):
             value = params.get(name, getattr(self, name, None))
             if not nested or not isinstance(value, str):
                 continue
+            if name == "optimizer" and value == "auto":
+                # (the default: its hyper-parameters, momentum's, are Nesterov's, which
+                # "auto" trains dense X with; plain SGD, its other choice, has none)
+                value = "nesterov"
             if value not in registry:
                 raise ValueError(
                     f"Cannot set {nested} on {name}={value!r}, which is not one of "

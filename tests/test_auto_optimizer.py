@@ -1,0 +1,90 @@
+"""The default optimizer, "auto": plain SGD on sparse X of few stored values, else Nesterov."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skgd import GDClassifier, GDRegressor
+from skgd.optim import SGD, Nesterov
+
+
+def _text_like(n=600, p=4000, per_row=8, seed=0):
+    """Rows of a few 0/1 columns out of thousands (0.2% stored), a class's words more frequent."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(3, size=n)
+    words = rng.randint(p, size=(3, 40))
+    columns = np.where(
+        rng.uniform(size=(n, per_row)) < 0.5,
+        words[y[:, None], rng.randint(40, size=(n, per_row))],
+        rng.randint(p, size=(n, per_row)),
+    )
+    X = sparse.csr_matrix(
+        (np.ones(n * per_row), columns.ravel(), np.arange(0, n * per_row + 1, per_row)),
+        shape=(n, p),
+    )
+    X.sum_duplicates()
+    return X, y
+
+
+@pytest.mark.parametrize("make", [GDClassifier, GDRegressor])
+def test_auto_trains_sparse_x_of_few_stored_values_with_plain_sgd(make):
+    X, y = _text_like()
+    params = dict(max_iter=3, tol=None, random_state=0)
+    model = make(**params).fit(X, y)
+    assert type(model.optimizer_) is SGD
+    assert make().optimizer == "auto"
+    # exactly the model "sgd" trains
+    np.testing.assert_array_equal(model.coef_, make(optimizer="sgd", **params).fit(X, y).coef_)
+    # dense X, and sparse X storing more than 1% of its entries: Nesterov
+    narrow = sparse.csr_matrix(np.random.RandomState(1).binomial(1, 0.02, size=(600, 40)) * 1.0)
+    assert 0.01 * 600 * 40 <= narrow.nnz < 0.03 * 600 * 40
+    with warnings.catch_warnings():  # (y is noise on these columns: only the choice counts)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert type(make(**params).fit(narrow, y).optimizer_) is Nesterov
+        assert type(make(**params).fit(narrow.toarray(), y).optimizer_) is Nesterov
+
+
+def test_auto_l1_on_text_like_x_takes_lazy_steps(monkeypatch):
+    # Momentum's L1 moves every coefficient at every batch: at the old default
+    # (Nesterov), stdlib lines hashed to 2**20 columns ran past a minute where
+    # plain SGD's lazy thresholds took 0.8 s. The dense sparse epoch is not run.
+    from skgd import _kernel
+
+    def refused(*args):
+        raise AssertionError("a dense epoch on text-like X")
+
+    monkeypatch.setattr(_kernel, "_sparse_epoch", refused)
+    X, y = _text_like()
+    model = GDClassifier(penalty="l1", alpha=1e-3, max_iter=3, tol=None, random_state=0)
+    model.fit(X, y)
+    assert type(model.optimizer_) is SGD and np.any(model.coef_ == 0)
+
+
+def test_a_stream_keeps_the_optimizer_its_first_call_chose():
+    X, y = _text_like()
+    stream = GDClassifier(random_state=0)
+    stream.partial_fit(X[:200], y[:200], classes=[0, 1, 2])
+    assert type(stream.optimizer_) is SGD
+    # a later chunk passed dense (or denser) is the same stream: the same optimizer
+    stream.partial_fit(X[200:400].toarray(), y[200:400])
+    assert type(stream.optimizer_) is SGD
+    dense_first = GDClassifier(random_state=0).partial_fit(X[:200].toarray(), y[:200], [0, 1, 2])
+    dense_first.partial_fit(X[200:400], y[200:400])
+    assert type(dense_first.optimizer_) is Nesterov
+
+
+def test_nested_optimizer_parameters_on_auto_are_nesterovs():
+    # A grid search over momentum at the default optimizer, as before "auto"
+    model = GDClassifier().set_params(optimizer__momentum=0.5)
+    assert type(model.optimizer) is Nesterov and model.optimizer.momentum == 0.5
+    X, y = _text_like(n=300)
+    search = GridSearchCV(
+        GDClassifier(max_iter=3, tol=None, random_state=0),
+        {"optimizer__momentum": [0.5, 0.8]},
+        cv=2,
+    ).fit(X, y)
+    assert type(search.best_estimator_.optimizer_) is Nesterov
