@@ -262,14 +262,17 @@ def wide_sparse(row, repeat, n_samples):
             f"target <= 1; accuracy {scores[0]:.3f} vs {scores[1]:.3f}; "
             f"epochs {gd.n_iter_} vs {sgd.n_iter_}",
         )
-        gd = GDClassifier(random_state=0)
-        t_default, gd = best_time(partial(gd.fit, X[train], y[train]), 1)
-        row(
-            f"wide sparse 2**{n_features.bit_length() - 1}: GD(defaults) / SGDClassifier (time)",
-            t_default / t_sgd,
-            None,
-            f"lazy Nesterov; accuracy {gd.score(X[test], y[test]):.3f}, epochs {gd.n_iter_}",
-        )
+        for optimizer in ["auto", "nesterov"]:  # (the default, "auto", is "sgd" here)
+            gd = GDClassifier(optimizer=optimizer, random_state=0)
+            t_fit, gd = best_time(partial(gd.fit, X[train], y[train]), 1)
+            row(
+                f"wide sparse 2**{n_features.bit_length() - 1}: GD({optimizer}) / SGDClassifier "
+                "(time)",
+                t_fit / t_sgd,
+                None,
+                f"{type(gd.optimizer_).__name__}, lazy; accuracy "
+                f"{gd.score(X[test], y[test]):.3f}, epochs {gd.n_iter_}",
+            )
         if n_features == 2**18:  # (seconds an epoch: once, at the smaller width)
             adaptive_optimizers_epoch(row, X[train], y[train], t_sgd, t_gd / gd_sgd_epochs)
         wide_stream(row, X[train], y[train], X[test], n_features)
@@ -289,7 +292,7 @@ def wide_stream(row, X, y, X_test, n_features):
         times = {}
         for name, make in [
             ("gd", lambda: GDClassifier(random_state=0)),
-            ("gd_sgd", lambda: GDClassifier(optimizer="sgd", random_state=0)),
+            ("gd_nesterov", lambda: GDClassifier(optimizer="nesterov", random_state=0)),
             ("sgd", lambda: SGDClassifier(random_state=0)),
         ]:
             model = make().partial_fit(X[:chunk], y[:chunk], classes=classes)
@@ -299,10 +302,10 @@ def wide_stream(row, X, y, X_test, n_features):
                 model.partial_fit(X[start : start + chunk], y[start : start + chunk])
             times[name] = (time.perf_counter() - tic) / len(calls)
         row(
-            f"wide sparse {width}: {chunk}-row partial_fit, GD / SGDClassifier",
+            f"wide sparse {width}: {chunk}-row partial_fit, GD (auto: sgd) / SGDClassifier",
             times["gd"] / times["sgd"],
             None,
-            f"GD(sgd) {times['gd_sgd'] / times['sgd']:.1f}x; "
+            f"GD(nesterov) {times['gd_nesterov'] / times['sgd']:.1f}x; "
             f"SGD {times['sgd'] * 1e3:.1f} ms a call",
         )
     times = {}
