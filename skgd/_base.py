@@ -1613,7 +1613,9 @@ def _centred_scale(mean, std, peak):
     the deviation where the values gather near their mean (1000 ± 1), which
     a peak would squeeze to a thousandth of their spread; the larger of it
     and the deviation. (The compiled pass, ``_sparse_standardization``,
-    computes it in the same order, to the bit.)
+    computes it in the same order, to the bit.) A column stored in more
+    than a quarter of the rows then takes its root mean square, or a blend,
+    for its peak (:func:`skgd._sparse_scales.toward_root_mean_square`).
     """
     with np.errstate(all="ignore"):
         between = peak * (std / np.abs(mean))

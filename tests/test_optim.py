@@ -353,13 +353,11 @@ def test_every_optimizer_reaches_the_lasso_and_elastic_net_optima(
     if kind == "dense, numpy path":
         monkeypatch.setattr(_kernel, "ENABLED", False)
     # skgd's objective on standardized coefficients: X over its std (sparse X,
-    # uncentred: over its largest magnitude toward its root mean square, all the way
-    # but for the mean's share of its deviation, as its columns are stored in every
-    # row, see skgd._sparse_scales), y over its std
+    # uncentred: over its root mean square, as its columns are stored in every row,
+    # see skgd._sparse_scales), y over its std
     scale = X.std(axis=0)
     if kind == "sparse":
-        peak, rms = np.abs(X).max(axis=0), np.hypot(X.mean(axis=0), scale)
-        scale = peak * (rms / peak) ** (1 - np.abs(X.mean(axis=0)) / scale)
+        scale = np.hypot(X.mean(axis=0), scale)
     data = sparse.csr_matrix(X) if kind == "sparse" else X
     for penalty, reference in [
         ("l1", Lasso(alpha=0.1, tol=1e-12, max_iter=100_000)),

