@@ -344,8 +344,9 @@ def adaptive_optimizers_epoch(row, X, y, t_sgd, t_sgd_epoch):
             f"dense by nature: every coefficient a batch; {t_epoch / t_sgd_epoch:.0f}x "
             "lazy SGD's fit time per epoch",
         )
-    # (the default Nesterov with L1: dense by nature, its proximal step stops a velocity)
-    model = GDClassifier(penalty="l1", max_iter=1, tol=None, random_state=0)
+    # (Nesterov with L1: dense by nature, its proximal step stops a velocity; named, as the
+    # default, "auto", takes plain SGD on these rows)
+    model = GDClassifier(optimizer="nesterov", penalty="l1", max_iter=1, tol=None, random_state=0)
     t_epoch, _ = best_time(partial(model.fit, X, y), 1)
     row(
         "wide sparse 2**18: GD(nesterov, l1) 1 epoch / SGDClassifier fit",

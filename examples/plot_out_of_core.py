@@ -114,7 +114,7 @@ for texts, labels in chunks(corpus[CHUNK_SIZE : CHUNK_SIZE * (MAX_CHUNKS + 1)], 
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
 print(
-    f"peak traced memory {peak / 2**20:.0f} MiB: the model with its optimizer's state "
+    f"peak traced memory {peak / 2**20:.0f} MiB: the model and the stream's statistics "
     f"({classifier.coef_.nbytes / 2**20:.1f} MiB an array), and one chunk's features"
 )
 

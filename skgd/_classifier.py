@@ -110,9 +110,12 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         ``"auto"`` is ``"sgd"`` on sparse X that stores under 1% of its
         entries (text, one-hot codes of many categories: its steps then
         cost only the batch's non-zeros, L1's too), ``"nesterov"``
-        otherwise; a stream keeps the one its first call chose, and
-        ``optimizer_`` is the one that trained. Nested parameters
-        (``optimizer__momentum``) set on ``"auto"`` are Nesterov's.
+        otherwise, judged on the rows a call trains on (early stopping's
+        training split: X near 1% may take either, so name the optimizer
+        where that matters); a stream keeps what its first call chose while
+        ``optimizer`` stays ``"auto"``, and ``optimizer_`` is the one that
+        trained. Nested parameters (``optimizer__momentum``) set on
+        ``"auto"`` are Nesterov's.
     schedule : {"constant", "invscaling", "adaptive"}, default="adaptive"
         How the step changes: ``"constant"``; ``"invscaling"``,
         γ / t ** power_t at update t; ``"adaptive"``: each time the stop

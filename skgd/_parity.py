@@ -78,8 +78,8 @@ def _sgd_hint(name, value):
         return (
             "In skgd, momentum belongs to the optimizer: optimizer=Momentum(momentum=...) "
             "or Nesterov(momentum=...) from skgd.optim (optimizer__momentum in a grid "
-            "search); the default optimizer='nesterov' is MLP's solver='sgd' with its "
-            "default Nesterov momentum of 0.9."
+            "search); optimizer='nesterov' (the default optimizer='auto' on dense X) is "
+            "MLP's solver='sgd' with its default Nesterov momentum of 0.9."
         )
     if name in ("beta_1", "beta_2"):
         return (
@@ -285,9 +285,10 @@ class SGDParityMixin(SparseCoefMixin):
                 # "auto" trains dense X with; plain SGD, its other choice, has none)
                 value = "nesterov"
             if value not in registry:
+                names = sorted(registry) + (["auto"] if name == "optimizer" else [])
                 raise ValueError(
                     f"Cannot set {nested} on {name}={value!r}, which is not one of "
-                    f"{type(self).__name__}'s names {sorted(registry)}."
+                    f"{type(self).__name__}'s names {names}."
                 )
             params[name] = registry[value]()  # set_params sets it before its nested ones
         for name, value in params.items():

@@ -501,7 +501,11 @@ OPTIMIZERS = {
     "rmsprop": RMSprop,
     "adam": Adam,
 }
-"""Names of the built-in optimizers, as the estimators' ``optimizer`` parameter takes them."""
+"""Names of the built-in optimizers, as the estimators' ``optimizer`` parameter takes them.
+
+The estimators' default, ``"auto"``, is not one: it names ``"sgd"`` or
+``"nesterov"`` by X (see :class:`skgd.GDClassifier`).
+"""
 
 
 def invscaling(learning_rate, t, power_t=0.5):

@@ -59,9 +59,37 @@ def test_auto_l1_on_text_like_x_takes_lazy_steps(monkeypatch):
 
     monkeypatch.setattr(_kernel, "_sparse_epoch", refused)
     X, y = _text_like()
-    model = GDClassifier(penalty="l1", alpha=1e-3, max_iter=3, tol=None, random_state=0)
-    model.fit(X, y)
-    assert type(model.optimizer_) is SGD and np.any(model.coef_ == 0)
+    params = dict(penalty="l1", alpha=1e-3, max_iter=3, tol=None, random_state=0)
+    model = GDClassifier(**params).fit(X, y)
+    assert type(model.optimizer_) is SGD
+    lazy_sgd = GDClassifier(optimizer="sgd", **params).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, lazy_sgd.coef_)
+
+
+def test_auto_counts_values_not_explicit_zeros_and_takes_nesterov_from_1_percent():
+    X, y = _text_like()
+    pad = sparse.random(X.shape[0], X.shape[1], density=0.01, format="csr", random_state=1)
+    pad.data[:] = 1e-300  # (1 + 1e-300 is 1)
+    padded = (X + pad).tocsr()
+    padded.data[padded.data == 1e-300] = 0.0  # places stored, holding zeros: the same X
+    assert padded.nnz > 0.01 * X.shape[0] * X.shape[1] > X.nnz
+    params = dict(max_iter=2, tol=None, random_state=0)
+    model = GDClassifier(**params).fit(padded, y)
+    assert type(model.optimizer_) is SGD
+    np.testing.assert_array_equal(model.coef_, GDClassifier(**params).fit(X, y).coef_)
+    # 1% of the entries and more: Nesterov; one value fewer: plain SGD
+    n, p = 200, 100
+    at_one_percent = sparse.csr_matrix(
+        (np.ones(n * p // 100), (np.arange(n * p // 100) % n, np.arange(n * p // 100) % p)),
+        shape=(n, p),
+    )
+    labels = np.arange(n) % 2
+    assert type(GDClassifier(**params).fit(at_one_percent, labels).optimizer_) is Nesterov
+    fewer = at_one_percent.tolil()
+    fewer[0, 0] = 0.0
+    fewer = fewer.tocsr()
+    fewer.eliminate_zeros()
+    assert type(GDClassifier(**params).fit(fewer, labels).optimizer_) is SGD
 
 
 def test_a_stream_keeps_the_optimizer_its_first_call_chose():
