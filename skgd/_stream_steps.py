@@ -16,7 +16,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._passes import walked
+from ._passes import walk_size, walked
 from ._schedules import _BATCH_GROWTH
 from .optim import Adagrad, Adam, Momentum, Nesterov
 
@@ -185,18 +185,23 @@ class StreamStep:
     loss changed), and it grows back fourfold, up to γ/L. Either way a new
     phase begins. Nearly noiseless data keeps its step until the model is
     near the optimum. (Momentum aligns successive moves: a call of one
-    small batch starts without it.)
+    small batch starts without it.) On wide data ``D`` is kept as a count
+    sketch, whose squared length estimates ``|D|²`` (see
+    :func:`skgd._passes.walked`).
     """
 
     fraction: float = 1.0  # of γ/L
     squares: float = 0.0  # the sum of the moves' |move|², this phase
     rows: int = 0  # seen this phase
-    walk: np.ndarray = None  # the sum of the moves this phase: D
+    walk: np.ndarray = None  # the sum of the moves this phase: D (on wide data, a sketch of it)
 
     def observe(self, V, V_start, c, c_start, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``."""
         n_params = V.size + c.size
-        kept = self.walk if self.walk is not None and self.walk.size == n_params else None
+        # (a walk of another size: another model, or a wide one's whole sum, kept before
+        # walks were sketched)
+        size = walk_size(n_params)
+        kept = self.walk if self.walk is not None and self.walk.size == size else None
         walk, square, walk_square = walked(V, V_start, c, c_start, kept)
         # (a float: math's test, not a ufunc's)
         if not square > 0 or not math.isfinite(square):

@@ -57,6 +57,12 @@ for data in [Xd, Xd.astype(np.float32), sparse.csr_matrix(Xd)]:
 weights = np.linspace(0.5, 2.0, len(yd))
 GDRegressor(max_iter=2, tol=None).fit(sparse.csr_matrix(Xd), yd, sample_weight=weights)
 GDRegressor(optimizer="sgd", penalty="l1", max_iter=2, tol=None).fit(sparse.csr_matrix(Xd), yd)
+# (a stream whose walk is sketched: past a smaller threshold than skgd's own, to stay small)
+skgd._passes._SKETCHED_PAST = skgd._passes.WALK_SKETCH
+wider = sparse.random(60, 2**15, density=0.002, random_state=rng, format="csr")
+stream = GDClassifier()
+for i in range(0, 60, 20):
+    stream.partial_fit(wider[i : i + 20], y_wide[i : i + 20], classes=np.unique(y_wide))
 
 
 def blocks(ir):

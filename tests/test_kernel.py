@@ -1336,6 +1336,99 @@ def test_a_streams_walk_in_one_pass_as_on_the_numpy_path(dtype, started, monkeyp
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("started", [False, True])
+def test_a_wide_streams_walk_is_a_sketch_as_on_the_numpy_path(dtype, started, monkeypatch):
+    # Past _SKETCHED_PAST parameters the walk is a count sketch, as long on both
+    # paths and the same to the bit (each sum takes its moves in the same order).
+    # (The threshold lowered, for arrays of a test's size.)
+    monkeypatch.setattr(_passes, "_SKETCHED_PAST", _passes.WALK_SKETCH)
+    rng = np.random.RandomState(0)
+    n_features = _passes.WALK_SKETCH // 2 + 1000  # (three outputs: past the sketch's length)
+    V, V_start = rng.normal(size=(2, 3, n_features)).astype(dtype)
+    c, c_start = rng.normal(size=(2, 3)).astype(dtype)
+    walk = rng.normal(size=_passes.WALK_SKETCH) if started else None
+    compiled = _passes.walked(V, V_start, c, c_start, walk)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = _passes.walked(V, V_start, c, c_start, walk)
+    assert compiled[0].shape == numpy[0].shape == (_passes.WALK_SKETCH,)
+    assert_array_equal(compiled[0], numpy[0])
+    assert_allclose(compiled[1:], numpy[1:], rtol=1e-12)
+    move = np.concatenate([(V.astype(float) - V_start).ravel(), c.astype(float) - c_start])
+    assert_allclose(compiled[1], move @ move, rtol=1e-12)  # |move|²: exact
+    if walk is not None:
+        assert not np.shares_memory(compiled[0], walk)
+
+
+def test_a_walk_is_sketched_past_two_million_parameters_alone():
+    # Below, the whole walk's passes (in cache) were quicker than the sketch's
+    assert _passes.walk_size(5 * 2**18 + 5) == 5 * 2**18 + 5
+    assert _passes.walk_size(5 * 2**20 + 5) == _passes.WALK_SKETCH
+    # The hash of each parameter's sign is part of a pickled stream's walk: a
+    # stream saved by one version goes on in another only with the same signs
+    signs = _passes.walk_signs(2**20 + 12)
+    assert signs[:12].tolist() == [1, 1, 1, -1, 1, -1, 1, 1, 1, -1, -1, -1]
+    assert signs[-12:].tolist() == [-1, -1, 1, -1, 1, -1, 1, -1, 1, 1, -1, 1]
+
+
+@pytest.mark.parametrize("walk_kind", ["random", "outputs apart", "all alike", "intercepts"])
+def test_a_sketched_walks_length_is_the_walks_within_a_few_percent(walk_kind, monkeypatch):
+    # |D|² from the sketch, against the sum of the moves kept whole: the
+    # stream's thresholds are 2 and 16 times apart. The outputs of a softmax
+    # move apart on the same columns (their gradients sum to 0), and 2**20
+    # columns put each column's outputs in one sum of a sketch of 2**16:
+    # an odd length and a sign by parameter, not by stretch, keep them from
+    # adding up or cancelling; a move alike on every parameter (an L2
+    # shrink) sums 80 of them into each sum, whose signs must cancel; the
+    # intercepts' moves count too.
+    monkeypatch.setattr(_passes, "_SKETCHED_PAST", _passes.WALK_SKETCH)
+    rng = np.random.RandomState(1)
+    n_outputs, n_features = 5, 2**20
+    V_start, walk, total = np.zeros((n_outputs, n_features)), None, 0.0
+    c_start, c_total = np.zeros(n_outputs), 0.0
+    for _ in range(3):
+        move, c_move = rng.standard_t(3, size=(n_outputs, n_features)), np.zeros(n_outputs)
+        if walk_kind == "outputs apart":
+            move = np.outer(np.arange(n_outputs) - 2.0, move[0])  # (rows summing to 0)
+        elif walk_kind == "all alike":
+            move = np.full((n_outputs, n_features), rng.uniform(0.5, 1.0))
+        elif walk_kind == "intercepts":
+            move, c_move = np.zeros((n_outputs, n_features)), rng.normal(size=n_outputs)
+        walk, _, estimate = _passes.walked(V_start + move, V_start, c_start + c_move, c_start, walk)
+        total, c_total = total + move, c_total + c_move
+        exact = (total**2).sum() + (c_total**2).sum()
+        assert estimate == pytest.approx(exact, rel=0.03)
+
+
+def test_a_wide_streams_step_keeps_a_sketch_not_the_sum_of_its_moves(monkeypatch):
+    # A stream past _SKETCHED_PAST coefficients (here lowered: 2**17 columns, 5
+    # classes, 655,360) kept their whole sum, as large as the model (and in its
+    # pickle); its sketch is WALK_SKETCH values. A walk kept whole before
+    # (another length) restarts the phase, as a walk of another model does.
+    monkeypatch.setattr(_passes, "_SKETCHED_PAST", _passes.WALK_SKETCH)
+    rng = np.random.RandomState(3)
+    y = rng.randint(5, size=1000)
+    columns = rng.randint(2**17, size=(1000, 20))
+    columns[:, :5] = y[:, None] * 7 + np.arange(5)  # (a class's own words)
+    X = sparse.csr_matrix(
+        (np.ones(20000), columns.ravel(), np.arange(0, 20001, 20)), shape=(1000, 2**17)
+    )
+    X.sum_duplicates()
+    model = GDClassifier(random_state=0)
+    for start in range(0, 1000, 200):
+        model.partial_fit(X[start : start + 200], y[start : start + 200], classes=np.arange(5))
+    assert model._stream_step[3].shape == (_passes.WALK_SKETCH,)
+    from skgd._stream_steps import StreamStep
+
+    V, V_start = np.ones((5, 2**17)), np.zeros((5, 2**17))
+    c = np.zeros(5)
+    whole, fresh = StreamStep(walk=np.ones(5 * 2**17 + 5)), StreamStep()
+    for step in (whole, fresh):
+        step.observe(V, V_start, c, c, 100)
+    assert_array_equal(whole.walk, fresh.walk)
+    assert whole.walk.shape == (_passes.WALK_SKETCH,)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_a_streams_schedule_on_both_paths_of_its_walk(regression, dtype, monkeypatch):
     X, y = regression
     X = X.astype(dtype)
