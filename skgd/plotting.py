@@ -146,7 +146,12 @@ class ConvergenceDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw; a new figure if None.
+            Where to draw; a new figure if None. The legend goes above the
+            axes and the validation score's label right of them: on axes of
+            your own, make the figure with ``layout="constrained"`` (as
+            ``plt.subplots(layout="constrained")``), or a default figure's
+            margins cut them (a user trial: two displays on the axes of a plain
+            ``plt.subplots()``, the label past the figure's right edge).
         log_scale : bool, default=False
             Whether the loss axis is logarithmic. A ``ValueError`` if the loss
             curve has a negative value: a loss known up to a constant, as
@@ -225,7 +230,8 @@ class ConvergenceDisplay:
             One that keeps none (scikit-learn's ``SGDRegressor``) is a
             ``ValueError``.
         ax : matplotlib Axes, default=None
-            Where to draw; a new figure if None.
+            Where to draw; a new figure if None (see :meth:`plot` for axes of
+            your own).
         log_scale : bool, default=False
             Whether the loss axis is logarithmic (see :meth:`plot`).
         name : str, default=None
