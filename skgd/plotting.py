@@ -247,17 +247,24 @@ class ConvergenceDisplay:
         _pyplot()  # fail early, with the install hint, before any work
         # a search refitted on the best parameters: the curve of that refit
         # (a search without refit keeps no estimator, and no loss_curve_ below)
-        estimator = getattr(estimator, "best_estimator_", estimator)
+        given, estimator = estimator, getattr(estimator, "best_estimator_", estimator)
         if isinstance(estimator, Pipeline):
             estimator = estimator[-1]
             estimator = getattr(estimator, "best_estimator_", estimator)  # (a search ends it)
         check_is_fitted(estimator)
         if not hasattr(estimator, "loss_curve_"):  # fitted: it keeps no loss curve
+            if hasattr(given, "cv_results_") and not hasattr(given, "best_estimator_"):
+                why = "a search fitted with refit=False keeps no best_estimator_ to plot"
+            else:  # (another meta-estimator: which of its estimators is meant is the user's)
+                why = (
+                    "only a Pipeline or a search is looked into: from another wrapper, pass "
+                    "the fitted skgd estimator it holds, e.g. a TransformedTargetRegressor's "
+                    "regressor_ or a OneVsRestClassifier's estimators_[0]"
+                )
             raise ValueError(
                 "ConvergenceDisplay plots the loss_curve_ of a skgd estimator "
                 "(GDRegressor, GDClassifier) or of any estimator that keeps one; this "
-                f"fitted {type(estimator).__name__} has no loss_curve_ (a search fitted "
-                "with refit=False keeps no best_estimator_ to plot). Train a skgd "
+                f"fitted {type(estimator).__name__} has no loss_curve_ ({why}). Train a skgd "
                 "estimator, or pass a loss curve of your own to ConvergenceDisplay(...).plot()."
             )
         display = cls(

@@ -190,6 +190,30 @@ def test_an_estimator_without_a_loss_curve_is_named_not_called_unfitted():
         ConvergenceDisplay.from_estimator(SGDRegressor())
 
 
+def test_a_wrapper_without_a_loss_curve_is_told_which_estimator_to_pass():
+    # (a user trial) A fitted TransformedTargetRegressor or OneVsRestClassifier of skgd
+    # estimators was refused with a hint about searches fitted with refit=False
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, y = load_iris(return_X_y=True)
+    wrappers = [
+        TransformedTargetRegressor(
+            GDRegressor(random_state=0), func=np.log1p, inverse_func=np.expm1
+        ),
+        OneVsRestClassifier(GDClassifier(random_state=0)),
+    ]
+    for wrapper in wrappers:
+        wrapper.fit(X, y)
+        with pytest.raises(ValueError, match="regressor_.*estimators_") as raised:
+            ConvergenceDisplay.from_estimator(wrapper)
+        assert "refit" not in str(raised.value)
+    search = GridSearchCV(GDClassifier(random_state=0), {"alpha": [1e-4]}, cv=2, refit=False)
+    with pytest.raises(ValueError, match="refit=False keeps no best_estimator_"):
+        ConvergenceDisplay.from_estimator(search.fit(X, y))
+
+
 def test_a_fitted_grid_search_plots_its_best_estimator():
     from sklearn.model_selection import GridSearchCV
 
