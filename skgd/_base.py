@@ -44,7 +44,7 @@ from ._fit_warnings import (
 )
 from ._generators import copy_generator, generator_in, restore, state_of, take_snapshot
 from ._held_out import HeldOut
-from ._input_checks import with_duplicates_summed
+from ._input_checks import canonical
 from ._loop import Settings, TrainingState, train
 from ._objective import (
     Objective,
@@ -420,7 +420,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         continued), the loop (:func:`skgd._loop.train`), then the model in
         the data's units.
         """
-        X = with_duplicates_summed(X)
+        X = canonical(X)
         loss = self._get_loss()
         loss.check_target(Y)
         n_outputs = self._n_outputs(Y)

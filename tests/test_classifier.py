@@ -266,6 +266,34 @@ def test_sparse_values_stored_in_parts_give_the_model_of_their_sums():
     assert_allclose(parts.coef_, whole.coef_, rtol=1e-12)
 
 
+@pytest.mark.parametrize("stored", ["every entry", "a mask's zeros"])
+def test_sparse_zeros_stored_explicitly_give_the_model_without_them(stored):
+    # A user trial: digits as 0/1 with every entry stored trained another model
+    # (coefficients' magnitudes summing to 957 against 755): the sparse scales counted
+    # the rows storing a zero as rows holding a value
+    X, y = load_digits(return_X_y=True)
+    X = (X > 8).astype(float)
+    S = sparse.csr_matrix(X)
+    if stored == "every entry":
+        rows, columns = np.indices(X.shape)
+        Z = sparse.csr_matrix((X.ravel(), (rows.ravel(), columns.ravel())), shape=X.shape)
+    else:  # a column masked out by multiplying its stored values by 0, its places kept
+        Z = S.copy()
+        Z.data[Z.indices == 20] = 0.0
+        S = Z.copy()
+        S.eliminate_zeros()
+    assert (Z - S).nnz == 0 and Z.nnz > S.nnz and Z.has_canonical_format
+    nnz = Z.nnz
+    for Model, target in [(GDClassifier, y), (GDRegressor, y.astype(float))]:
+        without = Model(random_state=0).fit(S, target)
+        with_zeros = Model(random_state=0).fit(Z, target)
+        assert_array_equal(with_zeros.coef_, without.coef_)
+        without.partial_fit(S[:100], target[:100])
+        with_zeros.partial_fit(Z[:100], target[:100])
+        assert_array_equal(with_zeros.coef_, without.coef_)
+    assert Z.nnz == nnz  # (the user's matrix is left as it was)
+
+
 def test_float32_trains_in_float32_and_agrees_with_float64(iris):
     X, y = iris
     params = dict(batch_size=16, max_iter=10, tol=None, random_state=0)
