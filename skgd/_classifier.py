@@ -470,7 +470,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         intercept_init : array-like of shape (n_outputs,), default=None
             Starting intercepts.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples, multiplied by the class weights.
+            Weights of the samples, multiplied by the class weights;
+            non-negative, else a ValueError (scikit-learn's SGD estimators accept
+            negative weights, whose rows' losses are then maximized).
 
         Returns
         -------
@@ -527,7 +529,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Every class of the stream: required on the first call, and if
             given later, it must be the same.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
+            Weights of the samples:
+            non-negative, else a ValueError (scikit-learn's SGD estimators accept
+            negative weights, whose rows' losses are then maximized).
 
         Returns
         -------

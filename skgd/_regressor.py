@@ -487,7 +487,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             Starting intercepts instead of the random initialisation.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples; integer weights are equivalent to
-            repeating samples.
+            repeating samples;
+            non-negative, else a ValueError (scikit-learn's SGD estimators accept
+            negative weights, whose rows' losses are then maximized).
 
         Returns
         -------
@@ -529,7 +531,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples.
+            Weights of the samples:
+            non-negative, else a ValueError (scikit-learn's SGD estimators accept
+            negative weights, whose rows' losses are then maximized).
 
         Returns
         -------
