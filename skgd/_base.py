@@ -607,7 +607,13 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
                 settings, X.shape[0], history["noise"], self._batch_size(_STREAM_ROWS),
                 optimizer,
             )  # fmt: skip
-        self._stream_step = (stream.fraction, stream.squares, stream.rows, stream.walk)
+        self._stream_step = (
+            stream.fraction,
+            stream.squares,
+            stream.rows,
+            stream.walk,
+            stream.settled,
+        )
         self._keep_history(state.loss_curve, history, continuing, streaming)
         if tasks is not None:
             tasks.end()

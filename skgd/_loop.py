@@ -31,7 +31,7 @@ from ._epoch import _CappedRun, _epoch_order, _run_epoch, _spare, _start_swapped
 from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
-from ._stream_steps import StreamStep, damp_stream_momentum, lighten_momentum
+from ._stream_steps import StreamStep, _spiked, damp_stream_momentum, lighten_momentum
 from .losses import ClassificationLoss
 from .optim import SGD, Momentum, Nesterov
 
@@ -181,7 +181,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # (a regression loss's: a classifier's bounded gradient trained better undamped, a
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
     regression = not isinstance(objective.loss, ClassificationLoss)
-    uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
+    uneven = not settings.stop and regression  # (a stream's call)
+    uneven = uneven and (_uneven(weights) or _spiked(settings.curvature, schedule.batch_size))
     momentum = damp_stream_momentum(settings, schedule, state, objective, uneven)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)

