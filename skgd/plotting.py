@@ -247,24 +247,29 @@ class ConvergenceDisplay:
         _pyplot()  # fail early, with the install hint, before any work
         # a search refitted on the best parameters: the curve of that refit
         # (a search without refit keeps no estimator, and no loss_curve_ below)
-        given, estimator = estimator, getattr(estimator, "best_estimator_", estimator)
+        looked_at = [estimator]  # (the objects unwrapped, for the error below)
+        estimator = getattr(estimator, "best_estimator_", estimator)
         if isinstance(estimator, Pipeline):
-            estimator = estimator[-1]
-            estimator = getattr(estimator, "best_estimator_", estimator)  # (a search ends it)
+            looked_at.append(estimator[-1])
+            estimator = getattr(estimator[-1], "best_estimator_", estimator[-1])  # (a search)
         check_is_fitted(estimator)
         if not hasattr(estimator, "loss_curve_"):  # fitted: it keeps no loss curve
-            if hasattr(given, "cv_results_") and not hasattr(given, "best_estimator_"):
-                why = "a search fitted with refit=False keeps no best_estimator_ to plot"
-            else:  # (another meta-estimator: which of its estimators is meant is the user's)
+            why = ""
+            if any(
+                hasattr(o, "cv_results_") and not hasattr(o, "best_estimator_") for o in looked_at
+            ):
+                why = " (a search fitted with refit=False keeps no best_estimator_ to plot)"
+            elif any(hasattr(v, "fit") for v in _own_params(estimator)):
+                # (a meta-estimator: which of its estimators is meant is the user's)
                 why = (
-                    "only a Pipeline or a search is looked into: from another wrapper, pass "
+                    " (only a Pipeline or a search is looked into: from another wrapper, pass "
                     "the fitted skgd estimator it holds, e.g. a TransformedTargetRegressor's "
-                    "regressor_ or a OneVsRestClassifier's estimators_[0]"
+                    "regressor_ or a OneVsRestClassifier's estimators_[0])"
                 )
             raise ValueError(
                 "ConvergenceDisplay plots the loss_curve_ of a skgd estimator "
                 "(GDRegressor, GDClassifier) or of any estimator that keeps one; this "
-                f"fitted {type(estimator).__name__} has no loss_curve_ ({why}). Train a skgd "
+                f"fitted {type(estimator).__name__} has no loss_curve_{why}. Train a skgd "
                 "estimator, or pass a loss curve of your own to ConvergenceDisplay(...).plot()."
             )
         display = cls(
@@ -274,3 +279,9 @@ class ConvergenceDisplay:
             first_epoch=estimator.__dict__.get("_curve_start", 0) + 1,
         )
         return display.plot(ax=ax, log_scale=log_scale, **kwargs)
+
+
+def _own_params(estimator):
+    """The values of ``estimator``'s own parameters (none if it has no ``get_params``)."""
+    get_params = getattr(estimator, "get_params", None)
+    return get_params(deep=False).values() if callable(get_params) else ()

@@ -210,8 +210,15 @@ def test_a_wrapper_without_a_loss_curve_is_told_which_estimator_to_pass():
             ConvergenceDisplay.from_estimator(wrapper)
         assert "refit" not in str(raised.value)
     search = GridSearchCV(GDClassifier(random_state=0), {"alpha": [1e-4]}, cv=2, refit=False)
-    with pytest.raises(ValueError, match="refit=False keeps no best_estimator_"):
-        ConvergenceDisplay.from_estimator(search.fit(X, y))
+    for unfit in [search, make_pipeline(StandardScaler(), search)]:  # (a review: the second)
+        with pytest.raises(ValueError, match="refit=False keeps no best_estimator_"):
+            ConvergenceDisplay.from_estimator(unfit.fit(X, y))
+    # an estimator that wraps none is not told to pass the one it holds
+    from sklearn.linear_model import Ridge
+
+    with pytest.raises(ValueError, match=r"fitted Ridge has no loss_curve_\. Train") as raised:
+        ConvergenceDisplay.from_estimator(Ridge().fit(X, y))
+    assert "wrapper" not in str(raised.value) and "refit" not in str(raised.value)
 
 
 def test_a_fitted_grid_search_plots_its_best_estimator():
