@@ -181,9 +181,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # (a regression loss's: a classifier's bounded gradient trained better undamped, a
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
     regression = not isinstance(objective.loss, ClassificationLoss)
-    uneven = not settings.stop and regression  # (a stream's call)
-    uneven = uneven and (_uneven(weights) or _spiked(settings.curvature, schedule.batch_size))
-    momentum = damp_stream_momentum(settings, schedule, state, objective, uneven)
+    uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
+    spiked = not settings.stop and regression and _spiked(settings.curvature, schedule.batch_size)
+    momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     if capped:  # each batch's step capped where the batches before it left the model
