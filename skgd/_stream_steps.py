@@ -84,22 +84,10 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
         # -> -0.32, a review); past its first plateau a stream is past the
         # start that momentum speeds up.
         step_curvature = max(step_curvature, first / schedule.stable_step)
-    elif spiked:  # (see _spiked)
+    elif spiked:  # (see _spiked: the kick along the spike row carried one step's length)
         kick = first * settings.curvature[1] / schedule.batch_size
-        return _at_most(state.optimizer, max(1.0 - kick, 0.0))
+        return _damped(state.optimizer, step_curvature, at_most=1.0 - kick)
     return _damped(state.optimizer, step_curvature)
-
-
-def _at_most(optimizer, cap):
-    """The optimizer's momentum set to at most ``cap``: its own if it was above (else None)."""
-    momentum = optimizer.momentum
-    if momentum <= cap:
-        return None
-    try:
-        optimizer.momentum = cap
-    except AttributeError:  # (a user's momentum read from elsewhere: left as it is)
-        return None
-    return momentum
 
 
 def _spiked(curvature, batch_size):
@@ -186,7 +174,7 @@ def _has_momentum(optimizer):
     return 0 <= momentum < 1
 
 
-def _damped(optimizer, step_l2):
+def _damped(optimizer, step_l2, at_most=1.0):
     """A stream's call of several batches: momentum at most critically damped for L2.
 
     A stream reports its model after each call, a few batches. Where L2
@@ -202,11 +190,13 @@ def _damped(optimizer, step_l2):
     times L2 of 0.0026: alpha of 0.01 and more, or a rare class's small loss
     scale at the default alpha (a stream of 60 classes). (A fit's epochs,
     and its restarts at a rise, end the swing: its momentum stays.)
+    ``at_most``: a lower cap still (a spike's, see :func:`_spiked`).
     Returns the optimizer's own momentum (a :class:`~skgd.optim.Momentum`'s),
     to put back after the call; None if it was damped already.
     """
     momentum = optimizer.momentum
     critical = max(1.0 - math.sqrt(step_l2), 0.0) ** 2 if step_l2 < 1 else 0.0
+    critical = max(min(critical, at_most), 0.0)
     if momentum <= critical:
         return None
     try:

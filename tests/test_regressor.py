@@ -1428,3 +1428,15 @@ def test_a_stream_holding_a_rare_one_hot_code_does_not_swing_out():
         # momentum capped, not critically damped: the first call learns nearly as much
         # as undamped (0.92; at heavy ball's critical damping 0.64 to 0.66)
         assert scores[0] > 0.75, (seed, scores)
+
+
+def test_a_spiked_calls_cap_keeps_l2s_damping_where_it_is_lower():
+    # The spike's cap (1 - kick) is one more bound on the momentum, not instead of L2's
+    # critical damping (a strong alpha in a call of a rare one-hot code)
+    from skgd._stream_steps import _damped
+    from skgd.optim import Nesterov
+
+    for step_l2, at_most, expected in [(0.5, 0.7, (1 - 0.5**0.5) ** 2), (1e-6, 0.5, 0.5)]:
+        optimizer = Nesterov(momentum=0.9)
+        assert _damped(optimizer, step_l2, at_most=at_most) == 0.9
+        assert optimizer.momentum == pytest.approx(expected)
