@@ -356,6 +356,7 @@ class Plan:
             both[:, :-1] = self.Y
             both[:, -1] = weights
             self.packed = weights, both[:, :-1], both[:, -1]
+            self.Y = both[:, :-1]  # (the same values: the float64 copy of Y freed)
         return self.packed[1:]
 
     def _zero_outside(self, V, X):

@@ -210,6 +210,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 state.c.copy(),
             )
             batch_size = schedule.batch_size
+            order = None  # (the last epoch's, freed before the next is drawn: 8 bytes a row)
             order = schedule.outliers_first(
                 _epoch_order(settings.shuffle, state.rng, n_samples, batch_size)
             )

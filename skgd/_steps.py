@@ -219,8 +219,9 @@ def _dense_epoch(
     n_lines = (n_features + line - 1) // line
     W = np.empty((n_outputs, n_features))
     b = np.empty(n_outputs)
-    raw = np.empty((batch_size, n_outputs))
-    g = np.empty((batch_size, n_outputs))
+    # (a group's rows only, see below: a batch of the whole data takes no buffer its size)
+    raw = np.empty((4, n_outputs))
+    g = np.empty((4, n_outputs))
     gV = np.empty((n_outputs, n_features))
     gc = np.empty(n_outputs)
     total, first = 0.0, np.nan
@@ -274,57 +275,58 @@ def _dense_epoch(
                     _prefetch(Y, ahead_row, 0)
                     _prefetch_item(weights, ahead_row)
                 i = order[start + s]
+                u = s - r  # (the row's place in its group)
                 if weights[i] == 0.0:  # counts for nothing, even where its loss overflows
                     continue
                 for k in range(n_outputs):
                     acc = 0.0
                     for j in range(n_features):
                         acc += X[i, j] * W[k, j]
-                    raw[s, k] = acc + b[k]
+                    raw[u, k] = acc + b[k]
                 if kind < _SOFTMAX:  # one output at a time: no call per row
                     row_loss = 0.0
                     for k in range(n_outputs):
                         y = (1.0 if k == int(Y[i, 0]) else -1.0) if indexed else Y[i, k]
-                        value, g[s, k] = _element_inlined(kind, param, y, raw[s, k])
+                        value, g[u, k] = _element_inlined(kind, param, y, raw[u, k])
                         row_loss += value
                 elif kind == _SOFTMAX:  # _row_loss's two, written here (see _compiled)
                     label = int(Y[i, 0])
-                    top = raw[s, 0]
+                    top = raw[u, 0]
                     for k in range(1, n_outputs):
-                        top = max(top, raw[s, k])
+                        top = max(top, raw[u, k])
                     for k in range(n_outputs):
-                        g[s, k] = math.exp(raw[s, k] - top)
+                        g[u, k] = math.exp(raw[u, k] - top)
                     total_exp = 0.0
                     for k in range(n_outputs):  # (a loop of its own: see skgd._compiled.jit)
-                        total_exp += g[s, k]
+                        total_exp += g[u, k]
                     for k in range(n_outputs):
-                        g[s, k] /= total_exp
-                    g[s, label] -= 1.0
-                    row_loss = top + math.log(total_exp) - raw[s, label]
+                        g[u, k] /= total_exp
+                    g[u, label] -= 1.0
+                    row_loss = top + math.log(total_exp) - raw[u, label]
                 else:  # _CRAMMER_SINGER, as in _row_loss
                     label = int(Y[i, 0])
                     rival = -1
                     for k in range(n_outputs):
-                        g[s, k] = 0.0
-                        if k != label and (rival < 0 or raw[s, k] > raw[s, rival]):
+                        g[u, k] = 0.0
+                        if k != label and (rival < 0 or raw[u, k] > raw[u, rival]):
                             rival = k
-                    margin = 1.0 + raw[s, rival] - raw[s, label]
+                    margin = 1.0 + raw[u, rival] - raw[u, label]
                     if margin > 0:
-                        g[s, rival], g[s, label] = 1.0, -1.0
+                        g[u, rival], g[u, label] = 1.0, -1.0
                     row_loss = max(0.0, margin)
                 batch_loss += weights[i] * row_loss
                 if size == 1:
                     for k in range(n_outputs):
-                        gk = g[s, k] * (g_scale[k] * (weights[i] / m))
+                        gk = g[u, k] * (g_scale[k] * (weights[i] / m))
                         gc[k] += gk
                         for j in range(n_features):
                             gV[k, j] += X[i, j] * gk
             if size == 4:
                 for k in range(n_outputs):
-                    gk0 = g[r, k] * (g_scale[k] * (weights[i0] / m))
-                    gk1 = g[r + 1, k] * (g_scale[k] * (weights[i1] / m))
-                    gk2 = g[r + 2, k] * (g_scale[k] * (weights[i2] / m))
-                    gk3 = g[r + 3, k] * (g_scale[k] * (weights[i3] / m))
+                    gk0 = g[0, k] * (g_scale[k] * (weights[i0] / m))
+                    gk1 = g[1, k] * (g_scale[k] * (weights[i1] / m))
+                    gk2 = g[2, k] * (g_scale[k] * (weights[i2] / m))
+                    gk3 = g[3, k] * (g_scale[k] * (weights[i3] / m))
                     gc[k] += gk0
                     gc[k] += gk1
                     gc[k] += gk2
