@@ -58,7 +58,10 @@ print(
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-display = ConvergenceDisplay.from_estimator(early, ax=axes[0], log_scale=True, name="training loss")
+display = ConvergenceDisplay.from_estimator(early, ax=axes[0], log_scale=True)
+# (a name would label both curves: "<name>" and "<name> (validation score)")
+display.line_.set_label("training loss")
+display.validation_line_.set_label("validation accuracy (10% held out)")
 display.validation_ax_.axvline(kept, color="0.3", linestyle=":")
 display.validation_ax_.annotate(
     "coefficients kept", (kept, early.best_validation_score_), xytext=(5, -25),

@@ -102,10 +102,10 @@ print(f"{seen} paragraphs in {time.perf_counter() - tic:.1f}s, {first:.1f}s of i
 
 # %%
 # The memory, in a second pass over the same chunks by a fresh model, as
-# tracemalloc slows what it traces: the timed pass 3.5 times here, and a
+# tracemalloc slows what it traces: the timed pass about 3 times here, and a
 # machine's first run, whose compiling it traces too, from 16 s to a minute.
-# The peak (25 MiB here) is the same with 2 chunks as with all 16: the
-# model's arrays, not the stream, set it.
+# The peak (25 MiB here) is nearly the same with 2 chunks (24 MiB) as with
+# all 16: the model's arrays, not the stream, set it.
 tracemalloc.start()
 fresh = clone(classifier)
 for texts, labels in chunks(corpus[CHUNK_SIZE : CHUNK_SIZE * (MAX_CHUNKS + 1)], CHUNK_SIZE):
@@ -120,12 +120,13 @@ print(
 
 # %%
 # Macro precision and recall on the held-out paragraphs as the stream goes by:
-# 0.847 and 0.747 after the last chunk (scikit-learn's SGDClassifier, on the
-# same stream at its defaults: 0.827 and 0.818). On such sparse text the
-# default optimizer is plain "sgd" (cheap lazy steps); "nesterov", whose
-# momentum carries more of each chunk into the model early in a stream,
-# reaches 0.890 and 0.811 here (its fits on such text take several times
-# plain SGD's time: see the user guide's "Which optimizer when").
+# 0.844 and 0.735 after the last chunk (scikit-learn's SGDClassifier, on the
+# same stream at its defaults and random_state=0: 0.827 and 0.818). On such
+# sparse text the default optimizer is plain "sgd" (cheap lazy steps);
+# "nesterov", whose momentum carries more of each chunk into the model early
+# in a stream, reaches 0.880 and 0.807 here (its fits on such text take
+# several times plain SGD's time: see the user guide's "Which optimizer
+# when").
 history = np.array(history)
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(history[:, 0], history[:, 1], "o-", label="macro precision")

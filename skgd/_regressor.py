@@ -102,8 +102,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         stable step: each update is ``w <- w - (γ / L) * grad``, where ``L``
         is the curvature of the objective measured on the training data (see
         Notes). One γ thus suits data of any scale, any target scale and any
-        ``alpha``. With ``standardize=False`` the step is γ itself, the
-        course's plain update.
+        ``alpha``. With ``standardize=False`` the step is γ itself (with
+        ``optimizer="sgd"``, the course's plain update).
     optimizer : str or Optimizer, default="auto"
         How a gradient becomes a step: ``"sgd"`` (the course's plain update),
         ``"momentum"``, ``"nesterov"`` (momentum with Nesterov's look-ahead,
@@ -203,8 +203,10 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     standardize : bool, default=True
         Whether the descent runs on the features standardized with the
         training data's mean and standard deviation (see Notes). ``False``
-        descends on X as it is: the course's plain update in X's own units,
-        where too large a step for the data's scale diverges. Sparse X is
+        descends on X as it is, in X's own units, where too large a step
+        for the data's scale diverges; with ``optimizer="sgd"`` too, each
+        step is the course's plain update (``"auto"`` takes Nesterov
+        momentum on dense X). Sparse X is
         divided by each column's largest magnitude and not centred, as
         ``MaxAbsScaler`` does, so that a batch's update touches only its
         non-zero columns (a column whose mean outweighs its spread is still
