@@ -103,7 +103,9 @@ _TEN_PERCENT_UP, _TEN_PERCENT_DOWN = math.exp(_TEN_PERCENT), math.exp(-_TEN_PERC
 
 # A stream's column whose scale grows more than this many times over the least it
 # had since its coefficient was last kept, while it had shown fewer values than this
-# (see BaseGD._value_counts), keeps its standardized coefficient (see BaseGD._kept_scales).
+# (see BaseGD._value_counts), keeps its standardized coefficient; one that had shown
+# more, if most of the call's rows (this many or more) lie beyond every value before
+# and the model so kept predicts them better (see BaseGD._kept_scales).
 _SCALE_GROWTH = 4.0
 _FEW_VALUES = 10
 
@@ -460,7 +462,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ranges = (None, None)  # a dense stream's columns' ranges: before this call, and with it
         if self.standardize:
             counts, last = self._value_counts(X, incremental, streaming, finds.counts)
-            ranges = self._value_ranges(X, streaming, counts)
+            ranges = self._value_ranges(X, sample_weight, streaming, counts, finds.range)
             rows = self._stream_rows(X, sample_weight, incremental, streaming)
             stored = self._stored_weight(
                 X, sample_weight, weighted, weight_unit, streaming, counts, finds.counts
@@ -762,23 +764,35 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return (counts if previous is None else counts + previous), last
 
-    def _value_ranges(self, X, streaming, counts):
+    def _value_ranges(self, X, sample_weight, streaming, counts, found=None):
         """A dense stream's columns' least and greatest values: before this call, and with it.
 
         For :meth:`_kept_scales`, which tells a range that widens (most of a
-        call's rows beyond every value before) from an outlier. ``(None,
+        call's rows beyond every value before) from an outlier. Over the
+        rows of positive weight, as the statistics are (one row of weight 0
+        at a column's extreme had widened the range for good). ``found``:
+        this call's, from the statistics' pass (None: found here). ``(None,
         None)`` where there are no counts (sparse X, a fit, a stream that
         continues a model from before the counts or the ranges).
         """
-        if counts is None or not isinstance(X, np.ndarray) or X.shape[0] == 0:
+        if counts is None or not isinstance(X, np.ndarray):
             return None, None
         before = self.__dict__.get("_x_range") if streaming else None
         if streaming and before is None:
             return None, None  # (a model from before the ranges: none known from now on)
-        low, high = X.min(axis=0), X.max(axis=0)
-        if before is not None:
-            low, high = np.minimum(before[0], low), np.maximum(before[1], high)
-        return before, np.stack([low, high]).astype(np.float64)
+        if found is None and X.shape[0] == 1:  # (a streamed row: its call is all fixed costs)
+            found = (X[0], X[0]) if sample_weight[0] > 0 else None
+        elif found is None:
+            counted = _counted_rows(X, sample_weight)
+            found = (counted.min(axis=0), counted.max(axis=0)) if counted.shape[0] else None
+        if found is None:  # (no row of positive weight: an empty range, low > high)
+            found = (np.inf, -np.inf) if before is None else before
+        ranges = np.empty((2, X.shape[1]))
+        ranges[0], ranges[1] = found
+        if before is not None:  # (a column no row counts in, low > high: as it was)
+            np.minimum(ranges[0], before[0], out=ranges[0])
+            np.maximum(ranges[1], before[1], out=ranges[1])
+        return before, ranges
 
     def _stored_weight(self, X, sample_weight, weighted, weight_unit, streaming, counts, found):
         """Sparse X: each column's rows' weight, and all rows', this data's or the stream's.
@@ -903,11 +917,12 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         grown &= counts < _FEW_VALUES
         if before is not None and np.logical_or.reduce(widened, axis=None):
             columns = np.flatnonzero(widened)
-            values = X[:, columns]
-            beyond = np.count_nonzero(
-                (values < before[0, columns]) | (values > before[1, columns]), axis=0
+            values = _counted_rows(X, sample_weight)[:, columns]
+            low, high = before[0, columns], before[1, columns]
+            beyond = np.count_nonzero((values < low) | (values > high), axis=0)
+            widened[columns] = (
+                (beyond >= _FEW_VALUES) & (2 * beyond > values.shape[0]) & (low <= high)
             )
-            widened[columns] = (beyond >= _FEW_VALUES) & (2 * beyond > X.shape[0])
         else:
             widened = False
         if not np.logical_or.reduce(grown | widened, axis=None):
@@ -920,13 +935,15 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             rescaled = (np.where(grown | widened, ratio, 1.0), origin)
             W, b = self._continued_model()
 
-            def loss(factors):
-                model = _kept_model(W, b, *factors, self.fit_intercept)
+            def loss(scales):
+                model = _kept_model(W, b, *scales, self.fit_intercept)
                 return objective.batch_loss(X, Y, sample_weight, None, None, single, model=model)
 
-            as_it_was, rescaled_loss = loss(kept), loss(rescaled)
-            # (an overflow's NaN loses: the rescaled model must predict in numbers)
-            if not rescaled_loss >= as_it_was and not np.isnan(rescaled_loss):
+            # (rows the model as it was predicts past the float range are not a
+            # range to rescale to: the call's steps reject them, as before)
+            with np.errstate(over="ignore", invalid="ignore"):
+                as_it_was, rescaled_loss = loss(kept), loss(rescaled)
+            if np.isfinite(as_it_was) and rescaled_loss < as_it_was:
                 kept = rescaled
         return kept if np.logical_or.reduce(kept[0] != 1, axis=None) else None
 
@@ -1816,6 +1833,12 @@ def _check_loss_above_underflow(loss, center, spread, single):
                 "and the loss and its gains round to nothing. Rescale y (multiply it by "
                 "a power of ten, then divide the predictions by it)."
             )
+
+
+def _counted_rows(X, sample_weight):
+    """Dense X's rows of positive weight: X itself if every row has one, else a copy of them."""
+    positive = sample_weight > 0
+    return X if np.logical_and.reduce(positive, axis=None) else X[positive]
 
 
 def _training_weights(sample_weight, X):

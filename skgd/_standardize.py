@@ -36,7 +36,7 @@ _SORTED_IN_PLACE = 64
 
 
 class ColumnFinds:
-    """What the statistics' pass over sparse X finds beside them: each column's peak and count.
+    """What the statistics' pass finds beside them: column peaks and counts, or ranges.
 
     A sparse fit hands one to :meth:`FeatureStats.update` and takes them
     for its column peaks and value counts, instead of two more passes over
@@ -45,13 +45,16 @@ class ColumnFinds:
     positive weight (:func:`column_peak`'s); ``counts``: its number of
     stored values (``np.bincount(X.indices)``), None when rows of weight 0
     were left out (the counts are over every row). Both None until a
-    compiled sparse pass fills them.
+    compiled sparse pass fills them. ``range``: dense X's ``(low, high)``,
+    each column's least and greatest value over the rows of positive
+    weight, which the dense passes find on their way (None until they do;
+    ``low > high`` where no row counts).
     """
 
-    __slots__ = ("peak", "counts")
+    __slots__ = ("peak", "counts", "range")
 
     def __init__(self):
-        self.peak = self.counts = None
+        self.peak = self.counts = self.range = None
 
 
 class FeatureStats(NamedTuple):
@@ -79,7 +82,7 @@ class FeatureStats(NamedTuple):
         ``weight_unit``: ``sample_weight`` is in units of it (the weights the
         user gave, divided by it, so that they sum without overflow).
         ``row_norms``: a :class:`skgd._row_norms.RowNorms` of X, filled on the way if it can be;
-        ``finds``: a :class:`ColumnFinds` of sparse X, likewise.
+        ``finds``: a :class:`ColumnFinds`, likewise.
         """
         if X.shape[0] == 1 and self.weight != 0 and type(X) is np.ndarray:
             merged = self._with_row(X[0], float(sample_weight[0]), weight_unit)
@@ -260,7 +263,7 @@ def _stats_of(X, sample_weight, row_norms=None, finds=None):
     non-zero weight is constant: its mean is that value and its deviation
     exactly 0; only such columns have a deviation of 0. ``row_norms`` (a
     :class:`skgd._row_norms.RowNorms` of dense X) is filled by the compiled pass,
-    and ``finds`` (a :class:`ColumnFinds` of sparse X) by the sparse one.
+    and ``finds`` (a :class:`ColumnFinds`) by either.
     """
     whole = True  # (every row of X counts: the pass's counts are X's own)
     if sparse.issparse(X):  # (its compiled pass reads every stored value, of any weight)
@@ -277,6 +280,8 @@ def _stats_of(X, sample_weight, row_norms=None, finds=None):
         if not total > 0:
             return np.zeros(n_features), np.zeros(n_features), total
         row = X.toarray()[0] if sparse.issparse(X) else X[0]
+        if finds is not None and not sparse.issparse(X):
+            finds.range = (row, row)
         return row.astype(np.float64), np.zeros(n_features), total
     # ndarray.sum's and np.max's reductions without their wrappers (a stream's call feels them)
     total = float(np.add.reduce(sample_weight, dtype=np.float64))
@@ -296,6 +301,8 @@ def _stats_of(X, sample_weight, row_norms=None, finds=None):
             block = block[weighted]
         block_low, block_high = _column_range(block)
         low, high = np.minimum(low, block_low), np.maximum(high, block_high)
+    if finds is not None and not sparse.issparse(X):
+        finds.range = (low, high)
     if not blocks:
         return np.zeros(n_features), np.zeros(n_features), total
     unit = _power_of_two(np.maximum(np.abs(low), np.abs(high)))
@@ -396,6 +403,8 @@ def _compiled_stats_of(
         low, high, unit, mean, m2, weight = _statistics_passes.column_statistics(
             X, sample_weight, weight_unit, rows, shift, inverse, norms
         )
+        if finds is not None:
+            finds.range = (low, high)
         if row_norms is not None:
             row_norms.filled = True
         # mean and m2 become the mean and deviation in X's units, in place
