@@ -67,6 +67,7 @@ from ._standardize import (
     column_peak,
     first_rows_scales,
     outlier_bounded_spread,
+    rows_that_count,
 )
 from ._stopping import split_validation
 from ._stream_steps import StreamStep
@@ -771,7 +772,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         call's rows beyond every value before) from an outlier. Over the
         rows of positive weight, as the statistics are (one row of weight 0
         at a column's extreme had widened the range for good). ``found``:
-        this call's, from the statistics' pass (None: found here). ``(None,
+        this call's, from the statistics' pass (None for a single row, which
+        the statistics merge without it). ``(None,
         None)`` where there are no counts (sparse X, a fit, a stream that
         continues a model from before the counts or the ranges).
         """
@@ -780,13 +782,8 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         before = self.__dict__.get("_x_range") if streaming else None
         if streaming and before is None:
             return None, None  # (a model from before the ranges: none known from now on)
-        if found is None and X.shape[0] == 1:  # (a streamed row: its call is all fixed costs)
-            found = (X[0], X[0]) if sample_weight[0] > 0 else None
-        elif found is None:
-            counted = _counted_rows(X, sample_weight)
-            found = (counted.min(axis=0), counted.max(axis=0)) if counted.shape[0] else None
-        if found is None:  # (no row of positive weight: an empty range, low > high)
-            found = (np.inf, -np.inf) if before is None else before
+        if found is None:  # a streamed row, which the statistics merge without their pass
+            found = (X[0], X[0])  # (a call of weight 0 only is refused before)
         ranges = np.empty((2, X.shape[1]))
         ranges[0], ranges[1] = found
         if before is not None:  # (a column no row counts in, low > high: as it was)
@@ -917,7 +914,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         grown &= counts < _FEW_VALUES
         if before is not None and np.logical_or.reduce(widened, axis=None):
             columns = np.flatnonzero(widened)
-            values = _counted_rows(X, sample_weight)[:, columns]
+            values = rows_that_count(X, sample_weight)[:, columns]
             low, high = before[0, columns], before[1, columns]
             beyond = np.count_nonzero((values < low) | (values > high), axis=0)
             widened[columns] = (
@@ -1833,12 +1830,6 @@ def _check_loss_above_underflow(loss, center, spread, single):
                 "and the loss and its gains round to nothing. Rescale y (multiply it by "
                 "a power of ten, then divide the predictions by it)."
             )
-
-
-def _counted_rows(X, sample_weight):
-    """Dense X's rows of positive weight: X itself if every row has one, else a copy of them."""
-    positive = sample_weight > 0
-    return X if np.logical_and.reduce(positive, axis=None) else X[positive]
 
 
 def _training_weights(sample_weight, X):
