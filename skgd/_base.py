@@ -463,7 +463,7 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         ranges = (None, None)  # a dense stream's columns' ranges: before this call, and with it
         if self.standardize:
             counts, last = self._value_counts(X, incremental, streaming, finds.counts)
-            ranges = self._value_ranges(X, sample_weight, streaming, counts, finds.range)
+            ranges = self._value_ranges(X, streaming, counts, finds.range)
             rows = self._stream_rows(X, sample_weight, incremental, streaming)
             stored = self._stored_weight(
                 X, sample_weight, weighted, weight_unit, streaming, counts, finds.counts
@@ -765,15 +765,14 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
             counts = np.bincount(X.indices, minlength=X.shape[1])  # (CSR: O(non-zeros), no copy)
         return (counts if previous is None else counts + previous), last
 
-    def _value_ranges(self, X, sample_weight, streaming, counts, found=None):
+    def _value_ranges(self, X, streaming, counts, found):
         """A dense stream's columns' least and greatest values: before this call, and with it.
 
         For :meth:`_kept_scales`, which tells a range that widens (most of a
         call's rows beyond every value before) from an outlier. Over the
         rows of positive weight, as the statistics are (one row of weight 0
         at a column's extreme had widened the range for good). ``found``:
-        this call's, from the statistics' pass (None for a single row, which
-        the statistics merge without it). ``(None,
+        this call's, from the statistics (:class:`ColumnFinds`). ``(None,
         None)`` where there are no counts (sparse X, a fit, a stream that
         continues a model from before the counts or the ranges).
         """
@@ -782,8 +781,6 @@ class BaseGD(CallbackSupportMixin, BaseEstimator):
         before = self.__dict__.get("_x_range") if streaming else None
         if streaming and before is None:
             return None, None  # (a model from before the ranges: none known from now on)
-        if found is None:  # a streamed row, which the statistics merge without their pass
-            found = (X[0], X[0])  # (a call of weight 0 only is refused before)
         ranges = np.empty((2, X.shape[1]))
         ranges[0], ranges[1] = found
         if before is not None:  # (a column no row counts in, low > high: as it was)

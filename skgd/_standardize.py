@@ -86,7 +86,9 @@ class FeatureStats(NamedTuple):
         """
         if X.shape[0] == 1 and self.weight != 0 and type(X) is np.ndarray:
             merged = self._with_row(X[0], float(sample_weight[0]), weight_unit)
-            if merged is not None:
+            if merged is not None:  # (a row of positive weight: its own range)
+                if finds is not None:
+                    finds.range = (X[0], X[0])
                 return merged
         mean, std, weight = _stats_of(X, sample_weight, row_norms, finds)
         weight *= weight_unit
