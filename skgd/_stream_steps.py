@@ -241,7 +241,8 @@ class StreamStep:
     sketch, whose squared length estimates ``|D|²`` (see
     :func:`skgd._passes.walked`). From its first plateau on, the stream is
     ``settled``: its calls' momentum is damped (see
-    :func:`damp_stream_momentum`).
+    :func:`damp_stream_momentum`). A move is a call's, or a segment's of a
+    call of many batches (see :class:`skgd._epoch._ObservedRun`).
     """
 
     fraction: float = 1.0  # of γ/L
