@@ -154,7 +154,8 @@ def first_rows_scales(scale, stats, share):
     """``scale``, ``1 / share**2`` times longer for the columns that vary: a stream's first rows.
 
     ``share``: the rows a dense stream has seen, over the rows it takes
-    before their deviations are trusted (:meth:`skgd._base.BaseGD._stream_rows`).
+    before their deviations are trusted
+    (:meth:`skgd._stream_columns.StreamColumns._stream_rows`).
     Two rows' deviations say little of the columns' spreads: diabetes' X,
     as scikit-learn ships it, gave some columns 1/100 of theirs, and the
     second call's step, stable for those two rows, set coefficients whose

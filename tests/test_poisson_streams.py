@@ -34,7 +34,7 @@ _FACTOR_THREE_PASSES = 1.5
 # it walks back slowly. At f68fd60 a stream's second call did (X standardized
 # by two rows' statistics, its coefficients kept when the scales grew): 3.8
 # and 5.7 times on seeds 3 and 5 after three passes; 1.3 and 0.94 since its
-# standardized coefficients are kept (BaseGD._kept_scales).
+# standardized coefficients are kept (StreamColumns._kept_scales, skgd._stream_columns).
 _FACTOR_ADAGRAD = 2.0
 
 
