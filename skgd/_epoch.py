@@ -129,8 +129,11 @@ class _ObservedRun:
     :func:`segment_batches`): momentum aligns the moves of nearby batches
     (their sum then read as a walk away), and a segment's bookkeeping (the
     walk, a pass over the parameters) stays below its own work. Until a
-    cut, the arithmetic is the unsegmented call's, to the bit. A regression
-    loss's call only (see :func:`skgd._loop.train`).
+    cut, the arithmetic is the unsegmented call's, to the bit. A
+    standardized regressor's call on dense X, without averaging (see
+    :meth:`skgd._base.BaseGD._settings`). The walk's phases still count the
+    call's rows, not the segment's (see
+    :meth:`skgd._stream_steps.StreamStep.observe`).
     """
 
     def __init__(self, kernel, objective, Y, single, fit_intercept, per):
@@ -163,15 +166,16 @@ class _ObservedRun:
             if begin == 0:  # (V as the call found it)
                 penalty, first = taken, loss_first
             total, done = total + loss, done + ran
-            if ran < end - begin or finite is False:  # diverging: the loop sees it
+            if ran < end - begin:  # a batch's loss overflowed: the loop sees it
                 return (total, done, first, failed), penalty, finite
-            state.stream.observe(state.V, into, state.c, c_before, len(rows))
-            for k in range(end, len(steps)):  # (the steps after a cut, cut alike)
-                steps[k] *= state.stream.fraction / fraction
+            state.stream.observe(state.V, into, state.c, c_before, len(rows), len(order))
+            if state.stream.fraction != fraction:  # the steps after a cut, cut alike
+                for k in range(end, len(steps)):
+                    steps[k] *= state.stream.fraction / fraction
         return (total, done, first, failed), penalty, finite
 
 
-def segment_batches(schedule, n_params, n_samples):
+def segment_batches(schedule, n_params, n_samples, segments=True):
     """The batches of a segment of this stream's call (see :class:`_ObservedRun`), or None.
 
     At least ``_SEGMENT_BATCHES`` batches (Nesterov's momentum, 0.9, sums
@@ -179,10 +183,11 @@ def segment_batches(schedule, n_params, n_samples):
     never saw its floor, held-out R² 0.38 -> 0.29), and at least
     ``n_params`` rows (a pass over the parameters a segment; on hashed text
     a call is never split); at most ``_SEGMENTS`` segments a call. None
-    for a call of fewer than two segments, and for a fit's epochs: they run
-    whole.
+    for a call of fewer than two segments, for a fit's epochs, and without
+    ``segments`` (the estimator's say, see :meth:`skgd._base.BaseGD._settings`):
+    they run whole.
     """
-    if not schedule.streams:
+    if not (segments and schedule.streams):
         return None
     n_batches = -(-n_samples // schedule.batch_size)
     per = max(_SEGMENT_BATCHES, -(-n_params // schedule.batch_size), -(-n_batches // _SEGMENTS))

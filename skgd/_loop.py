@@ -148,6 +148,9 @@ class Settings(NamedTuple):
     # the largest curvature), ``curvature`` then the rest's; dense X's, a
     # skgd._long_rows.LongRows, which the schedule sets apart by batch size
     outliers: tuple = None
+    # A stream's call that may run in segments, its stream's step judged after each (see
+    # skgd._epoch._ObservedRun): a standardized regressor's, on dense X, not averaging
+    segments: bool = False
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
     # BaseGD._stage); criterion: where the stop criterion was, if max_iter ended that
@@ -194,12 +197,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
-    # a regression loss's call of many batches: its stream's step judged along it (on a
-    # classifier's rare one-hot columns, far from their optimum when the rest were at
-    # the floor, the segments' walk looked still and cut the step early: nycflights13
-    # delayed-or-not, sparse, in calls of 5,000 rows, three passes, held-out log loss
-    # 0.477 where whole calls reached 0.458)
-    per = segment_batches(schedule, state.V.size + state.c.size, n_samples) if regression else None
+    # a call of many batches: its stream's step judged along it (if settings.segments)
+    per = segment_batches(schedule, state.V.size + state.c.size, n_samples, settings.segments)
     if capped:  # each batch's step capped where the batches before it left the model
         kernel = _CappedRun(
             kernel, objective, schedule.stable_step, Y, single, settings.fit_intercept

@@ -242,7 +242,7 @@ class StreamStep:
     :func:`skgd._passes.walked`). From its first plateau on, the stream is
     ``settled``: its calls' momentum is damped (see
     :func:`damp_stream_momentum`). A move is a call's, or a segment's of a
-    call of many batches (see :class:`skgd._epoch._ObservedRun`).
+    regressor's call of many batches (see :class:`skgd._epoch._ObservedRun`).
     """
 
     fraction: float = 1.0  # of γ/L
@@ -255,8 +255,17 @@ class StreamStep:
         # (a stream pickled before this field was kept: a cut step is a plateau seen)
         self.settled = self.settled or self.fraction < 1.0
 
-    def observe(self, V, V_start, c, c_start, n_rows):
-        """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``."""
+    def observe(self, V, V_start, c, c_start, n_rows, call_rows=None):
+        """After a call of ``n_rows`` rows that moved the standardized parameters to ``(V, c)``.
+
+        ``call_rows``: a segment's call's rows (see :class:`skgd._epoch._ObservedRun`),
+        which set how long a phase lasts, as a call of its size did: by the
+        segment's, phases ended a sixteenth as long, and the walk, still
+        drifting after a cut, took the step back to the full one between
+        cuts (diamonds' log price in calls of 5,000 rows, three passes, mean
+        of three splits: held-out MAE 0.116; 0.109 by the call's rows, 0.110
+        by whole calls).
+        """
         n_params = V.size + c.size
         # (a walk of another size: another model, or a wide one's whole sum, kept before
         # walks were sketched)
@@ -273,7 +282,7 @@ class StreamStep:
         self.rows += n_rows
         spread = walk_square / self.squares
         # (a call of many rows: as many of its size as a call of one row)
-        longest = _STREAM_PHASE * max(n_params, n_rows) / self.fraction
+        longest = _STREAM_PHASE * max(n_params, call_rows or n_rows) / self.fraction
         if self.rows >= n_params / self.fraction and spread < _STREAM_STILL:
             self.fraction /= _STREAM_DIVISION
             self.settled = True
