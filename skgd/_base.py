@@ -512,7 +512,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         )
         settings = self._settings(
             curvature, X.shape[0], incremental, weight_scale, resume, row_share,
-            objective.outliers, momentum_scale, isinstance(X, np.ndarray),
+            objective.outliers, momentum_scale,
+            isinstance(X, np.ndarray) and state.average_from == np.inf,
         )  # fmt: skip
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
@@ -786,13 +787,14 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
 
     def _settings(
         self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0,
-        outliers=None, momentum_scale=1.0, dense=False,
+        outliers=None, momentum_scale=1.0, plain=False,
     ):  # fmt: skip
         """The loop's settings for this call (one epoch for ``partial_fit``).
 
-        ``dense``: X is an ndarray. A stream's call of many batches runs in
-        segments (see :class:`skgd._epoch._ObservedRun`) only for a
-        regressor (a classifier's rare one-hot columns, far from their
+        ``plain``: X is an ndarray, and the call does not average (averaging
+        that cannot start in it averages nothing). A stream's call of many
+        batches runs in segments (see :class:`skgd._epoch._ObservedRun`)
+        only for a regressor (a classifier's rare one-hot columns, far from their
         optimum when the rest were at the floor, looked still to the
         segments' walk, which cut the step early: nycflights13's
         delayed-or-not in calls of 5,000 rows, three passes, held-out log
@@ -804,7 +806,9 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         a floor and cut it: the call that raised "Training diverged" ended
         silently at training R² -0.27), and not averaging (the average
         damps the noise a cut is for: Wages in whole calls, averaging, the
-        second pass's held-out R² 0.389 where it reached 0.398).
+        second pass's held-out R² 0.389 where it reached 0.398). A loss
+        with a link runs its call batch by batch instead (capped, see
+        :class:`skgd._epoch._CappedRun`).
         """
         return Settings(
             learning_rate=self.learning_rate,
@@ -824,13 +828,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             resume=resume,
             row_share=row_share,
             outliers=outliers,
-            segments=(
-                incremental
-                and is_regressor(self)
-                and dense
-                and curvature is not None
-                and not self.average
-            ),
+            segments=incremental and is_regressor(self) and plain and curvature is not None,
         )
 
     def _stage(self, objective, X, Y, weights, continuing):

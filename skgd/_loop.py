@@ -150,6 +150,7 @@ class Settings(NamedTuple):
     outliers: tuple = None
     # A stream's call that may run in segments, its stream's step judged after each (see
     # skgd._epoch._ObservedRun): a standardized regressor's, on dense X, not averaging
+    # (see BaseGD._settings)
     segments: bool = False
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see

@@ -118,6 +118,36 @@ def test_only_a_standardized_regressors_dense_call_runs_in_segments(
     assert bool(runs) == segmented
 
 
+def test_averaging_that_cannot_start_in_a_call_is_no_averaging(monkeypatch):
+    # (a review) average=10**9 changes none of a call's steps (see BaseGD._fit):
+    # its call runs in segments as average=False's does, to the same model.
+    runs = segmented_calls(monkeypatch)
+    X, _, y, _ = noisy_regression(0)
+    plain = GDRegressor(random_state=0).partial_fit(X, y)
+    late = GDRegressor(average=10**9, random_state=0).partial_fit(X, y)
+    assert len(runs) == 2
+    assert_array_equal(plain.coef_, late.coef_)
+
+
+def test_a_segment_is_observed_with_its_calls_rows(monkeypatch):
+    # The phase of the walk counts the call's rows (see the last test): a review's
+    # mutation, the segment's rows in their place, passed every other test here.
+    from skgd._stream_steps import StreamStep
+
+    seen = []
+    observe = StreamStep.observe
+
+    def spied(self, V, V_start, c, c_start, n_rows, call_rows=None):
+        seen.append((n_rows, call_rows))
+        return observe(self, V, V_start, c, c_start, n_rows, call_rows)
+
+    monkeypatch.setattr(StreamStep, "observe", spied)
+    X, _, y, _ = noisy_regression(0)  # 3,750 rows, 118 batches: 8 segments
+    GDRegressor(random_state=0).partial_fit(X, y)
+    assert [n for n, _ in seen] == [512] * 7 + [3750 - 7 * 512]
+    assert {call for _, call in seen} == {3750}
+
+
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_users_step_too_long_still_diverges_in_a_long_call(compiled, monkeypatch):
     # (a review) Momentum at a plain step too long for X of scale 10 swings,
