@@ -46,7 +46,38 @@ def _run_epoch(
     return (*sweep, penalty, finite)
 
 
-class _CappedRun:
+class _RunInParts:
+    """The compiled plan (its ``run`` and ``forget``), or :func:`descend`, run a part at a time.
+
+    A stream's call whose batches run apart (:class:`_CappedRun`,
+    :class:`_ObservedRun`): each part's run copies V as it found it, the
+    first part's to the caller's start array, the others' to a scratch
+    array of this run's.
+    """
+
+    def __init__(self, kernel, objective, Y, single, fit_intercept):
+        self.kernel, self.objective = kernel, objective
+        self.Y, self.single, self.fit_intercept = Y, single, fit_intercept
+        self.scratch = None  # where the later parts' runs copy V (only the first's is kept)
+
+    def forget(self):
+        _forget(self.kernel)
+
+    def _one(self, state, X, weights, rows, batch_size, steps, c_ratio, start, first):
+        """One part's batches, as the plan's ``run``; V as it found it to ``start`` if first."""
+        if first:
+            into = start
+        elif self.scratch is None or self.scratch.shape != state.V.shape:
+            into = self.scratch = np.empty_like(state.V)
+        else:
+            into = self.scratch
+        return _run_part(
+            self.kernel, self.objective, state, X, self.Y, weights, rows, batch_size, steps,
+            c_ratio, into, self.single, self.fit_intercept,
+        )  # fmt: skip
+
+
+class _CappedRun(_RunInParts):
     """A stream's call of a loss with a link, each batch capped where the model then is.
 
     Stands for the compiled plan (its :meth:`run` and :meth:`forget`), or
@@ -61,12 +92,8 @@ class _CappedRun:
     """
 
     def __init__(self, kernel, objective, stable_step, Y, single, fit_intercept):
-        self.kernel, self.objective, self.stable_step = kernel, objective, stable_step
-        self.Y, self.single, self.fit_intercept = Y, single, fit_intercept
-        self.scratch = None  # where the later batches' runs copy V (only the first's is kept)
-
-    def forget(self):
-        _forget(self.kernel)
+        super().__init__(kernel, objective, Y, single, fit_intercept)
+        self.stable_step = stable_step
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """As the compiled plan's ``run``: the summed loss, batches done, ..., penalty, finite."""
@@ -82,14 +109,8 @@ class _CappedRun:
             # (an adaptive optimizer's state takes in the gradient of the step taken)
             clip = CappedGradient.of(state.optimizer, steps[batch], step[0])
             steps[batch] = step[0]  # (the step taken, as the loop's log shows it)
-            if batch == 0:
-                into = start
-            elif self.scratch is None or self.scratch.shape != state.V.shape:
-                into = self.scratch = np.empty_like(state.V)
-            else:
-                into = self.scratch
             (loss, ran, loss_first, failed), taken, finite = self._one(
-                state, X, weights, rows, batch_size, step, c_ratio, into
+                state, X, weights, rows, batch_size, step, c_ratio, start, batch == 0
             )  # fmt: skip
             penalty = taken if batch == 0 else penalty  # (V as the call found it)
             first = loss_first if batch == 0 else first
@@ -105,14 +126,8 @@ class _CappedRun:
             )  # fmt: skip
         return (total, done, first, failed), penalty, finite
 
-    def _one(self, state, X, weights, rows, batch_size, step, c_ratio, start):
-        return _run_part(
-            self.kernel, self.objective, state, X, self.Y, weights, rows, batch_size, step,
-            c_ratio, start, self.single, self.fit_intercept,
-        )  # fmt: skip
 
-
-class _ObservedRun:
+class _ObservedRun(_RunInParts):
     """A stream's call of many batches, run in segments, the stream's step judged after each.
 
     The stream's schedule (:class:`skgd._stream_steps.StreamStep`) takes a
@@ -139,13 +154,8 @@ class _ObservedRun:
     """
 
     def __init__(self, kernel, objective, Y, single, fit_intercept, per):
-        self.kernel, self.objective = kernel, objective
-        self.Y, self.single, self.fit_intercept = Y, single, fit_intercept
+        super().__init__(kernel, objective, Y, single, fit_intercept)
         self.per = per
-        self.scratch = None  # where the later segments' runs copy V (only the first's is kept)
-
-    def forget(self):
-        _forget(self.kernel)
 
     def run(self, state, X, weights, order, batch_size, steps, c_ratio, start):
         """As the compiled plan's ``run``: the summed loss, batches done, ..., penalty, finite."""
@@ -153,24 +163,18 @@ class _ObservedRun:
         penalty, finite = None, None
         for begin in range(0, len(steps), self.per):
             end = min(begin + self.per, len(steps))
-            if begin == 0:
-                into = start
-            elif self.scratch is None or self.scratch.shape != state.V.shape:
-                into = self.scratch = np.empty_like(state.V)
-            else:
-                into = self.scratch
             c_before, fraction = state.c.copy(), state.stream.fraction
             rows = order[begin * batch_size : end * batch_size]
-            (loss, ran, loss_first, failed), taken, finite = _run_part(
-                self.kernel, self.objective, state, X, self.Y, weights, rows, batch_size,
-                steps[begin:end], c_ratio, into, self.single, self.fit_intercept,
+            (loss, ran, loss_first, failed), taken, finite = self._one(
+                state, X, weights, rows, batch_size, steps[begin:end], c_ratio, start, begin == 0
             )  # fmt: skip
             if begin == 0:  # (V as the call found it)
                 penalty, first = taken, loss_first
             total, done = total + loss, done + ran
             if ran < end - begin:  # a batch's loss overflowed: the loop sees it
                 return (total, done, first, failed), penalty, finite
-            state.stream.observe(state.V, into, state.c, c_before, len(rows), len(order))
+            V_before = start if begin == 0 else self.scratch  # (where the run copied V)
+            state.stream.observe(state.V, V_before, state.c, c_before, len(rows), len(order))
             if state.stream.fraction != fraction:  # the steps after a change, changed alike
                 for k in range(end, len(steps)):
                     steps[k] *= state.stream.fraction / fraction
