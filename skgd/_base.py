@@ -22,7 +22,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, clone, is_regressor
+from sklearn.base import BaseEstimator, RegressorMixin, clone, is_regressor
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -828,7 +828,10 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             resume=resume,
             row_share=row_share,
             outliers=outliers,
-            segments=incremental and is_regressor(self) and plain and curvature is not None,
+            # (a regressor's: isinstance, not is_regressor's tags, 2.5 us of a one-row call)
+            segments=(
+                incremental and plain and curvature is not None and isinstance(self, RegressorMixin)
+            ),
         )
 
     def _stage(self, objective, X, Y, weights, continuing):
