@@ -990,7 +990,7 @@ def test_a_one_row_first_call_of_a_loss_of_positive_predictions_starts_at_its_ta
 def test_losses_are_the_same_by_their_parameters_nan_and_arrays_included():
     # A NaN parameter is not a change at every call (NaN != NaN), nor an equal array
     # of NaN, nor an equal array of strings; another value, or class, is.
-    from skgd._base import _same_loss
+    from skgd._loss_identity import _same_loss
     from skgd.losses import Huber
 
     class Weighted(Loss):
@@ -1080,7 +1080,7 @@ def test_a_loss_holding_what_cannot_be_copied_trains_and_streams_as_before():
 def test_a_stream_of_a_nested_loss_is_not_restarted():
     # The trained loss holds a copy of the nested loss: compared by its parameters,
     # not as an object equal only to itself (which restarted the stream every call).
-    from skgd._base import _same_loss, _trained_copy
+    from skgd._loss_identity import _same_loss, _trained_copy
     from skgd.losses import Huber
 
     assert _same_loss(_Scaled(Huber(delta=2.0)), _Scaled(Huber(delta=2.0)))
