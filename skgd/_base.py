@@ -559,12 +559,15 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if not incremental:
             # (judged first: a model that ended above every epoch is told its step may be
             # too long by both warnings)
+            # (a fraction γ < 1 of the stable step, along the gradient: rises are noise)
+            stable = self.standardize and _proportional(optimizer)
             worse, ended_above = warn_if_worse_than_a_constant(
                 self, objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight,
-                single, start,
+                single, start, stable,
             )  # fmt: skip
             if not history["converged"] and self.tol is not None:
-                warn_max_iter(self, state.loss_curve[epochs_before:], start, ended_above)
+                curve = state.loss_curve[epochs_before:]
+                warn_max_iter(self, curve, start, ended_above, stable)
             if history["converged"] and not worse:
                 warn_if_stopped_short(
                     self, objective, state, X, Y, sample_weight, single, curvature

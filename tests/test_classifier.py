@@ -436,6 +436,23 @@ def test_a_fit_whose_steps_are_too_long_is_told_so(data, params, cause):
     assert not any(advice in m for m in messages for advice in longer)
 
 
+@pytest.mark.parametrize("max_iter, tol", [(20, 1e-3), (100, 1e-4)])
+def test_a_stable_steps_noise_is_not_called_a_step_too_long(max_iter, tol):
+    # (a user trial) Breast cancer, standardized, cut short by max_iter: the
+    # batches' loss rose now and then at their noise floor, and the warning said
+    # "lower the learning_rate"; 0.1 for 0.5 then ended 25% further from the optimum
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for rate in [0.5, 0.1]:
+        model = GDClassifier(random_state=0, learning_rate=rate, max_iter=max_iter, tol=tol)
+        messages = _convergence_messages(model, X, y)
+        assert any("Maximum number" in m for m in messages)
+        assert not any("lower the learning_rate" in m for m in messages)
+
+
 def test_a_streams_light_calls_move_the_model_by_their_weight():
     # Each call's weights were taken relative to their own mean: chunks of flipped labels
     # at weight 1e-3, between clean chunks at weight 1, moved the model as far as the
