@@ -29,6 +29,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
 from ._checks import check_user_loss, check_user_objects, is_users_optimizer
+from ._compact_state import compacted, expanded
 from ._data_warnings import (
     warn_if_far_from_the_origin,
     warn_if_flat,
@@ -216,7 +217,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if drawn is not None:
             state = {key: value for key, value in state.items() if key != "_rng_drawn"}
             state["_rng"] = generator_in(state_of(*drawn), drawn[0])
-        return state
+        return compacted(state)  # (a wide model's columns: see skgd._compact_state)
 
     def __setstate__(self, state):
         """scikit-learn's, and a generator of its own for a copy (``copy.copy`` too).
@@ -225,7 +226,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         shallow copy (scikit-learn's callbacks' ``fitted_estimator``, a
         checkpoint to replay from) must not share it with the live estimator.
         """
-        super().__setstate__(state)
+        super().__setstate__(expanded(dict(state)))
         if self.__dict__.get("_rng_own"):
             self._rng = copy_generator(self._rng)
 
