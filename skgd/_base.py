@@ -22,7 +22,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin, clone, is_regressor
+from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -421,7 +421,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         streaming = incremental and continuing  # the stream's statistics carry on
         check_user_loss(
             loss, Y, n_outputs, single=single, dtype=X.dtype, sample=not streaming,
-            in_y_units=self._scales_target(loss),
+            in_y_units=self._scales_target(loss), classifier=is_classifier(self),
         )  # fmt: skip
         if streaming:
             self._check_stream_parameters()

@@ -64,7 +64,9 @@ def is_users_optimizer(optimizer):
     return optimizer is not None and type(optimizer) not in _BUILT_IN_OPTIMIZERS
 
 
-def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True, in_y_units=False):
+def check_user_loss(
+    loss, Y, n_outputs, *, single, dtype, sample=True, in_y_units=False, classifier=False
+):
     """Raise ValueError if a loss's hyper-parameters, or what a user's loss returns, are wrong.
 
     Called before anything evaluates the loss (the target's statistics do).
@@ -80,7 +82,8 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True, in_y_unit
     loss of raw predictions in y's units), the raw predictions are spread
     over the checked targets' range instead, where the model starts: an
     identity-link Poisson loss, defined for positive predictions of counts
-    from 5 to 50, was refused for its NaN at -1 (a user trial).
+    from 5 to 50, was refused for its NaN at -1 (a user trial). ``classifier``:
+    the targets are the classifier's encoding (what an error then says of them).
     """
     _check_parameters(loss)
     if not is_users_loss(loss):
@@ -90,7 +93,8 @@ def check_user_loss(loss, Y, n_outputs, *, single, dtype, sample=True, in_y_unit
     with np.errstate(**_AS_IN_TRAINING):
         _check_loss(loss, Y[rows], _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units))
         rows = _rows_of_each_value(Y, n)
-        _check_bounded(loss, Y[rows], _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units))
+        raw = _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units)
+        _check_bounded(loss, Y[rows], raw, classifier)
         if sample:
             _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
 
@@ -330,7 +334,7 @@ def _rows_of_each_value(Y, n_first):
     return rows
 
 
-def _check_bounded(loss, Y, raw):
+def _check_bounded(loss, Y, raw, classifier=False):
     """Raise if the loss falls without limit along its descent direction.
 
     Training would follow it as far as the epochs go: binary cross-entropy
@@ -373,13 +377,22 @@ def _check_bounded(loss, Y, raw):
     endless = means[0] > -np.inf and -np.inf in means
     if endless or np.all(np.isfinite(means)) and falls[0] > 0 and falls[1] > 5 * falls[0]:
         name = type(loss).__name__
+        # (a regressor's targets are the user's own: a loss meant for some of them only,
+        # a Poisson loss's counts, falls without limit on the others, a user trial)
+        hint = (
+            "GDClassifier passes binary targets as -1 and +1, and K classes as 0..K-1, "
+            "see skgd.losses: a loss written for 0/1 labels falls without limit on -1"
+            if classifier
+            else f"a loss meant for some targets only falls without limit on the others, "
+            f"as a Poisson loss does on negative ones (the targets checked: {np.min(Y):.4g} to "
+            f"{np.max(Y):.4g} here): check the targets, and have {name}.check_target "
+            "refuse the ones the loss does not take"
+        )
         raise ValueError(
             f"{name}.loss() falls without limit as the predictions move along minus its "
             f"gradient (a mean of {means[0]:.4g}, {means[1]:.4g}, then {means[2]:.4g} at "
             f"{_FAR[0]:g}, {_FAR[1]:g} and {_FAR[2]:g} times the targets' size): training "
-            "would follow it as far as its epochs go. A loss must have a lowest value "
-            "(GDClassifier passes binary targets as -1 and +1, and K classes as 0..K-1, "
-            "see skgd.losses: a loss written for 0/1 labels falls without limit on -1)."
+            f"would follow it as far as its epochs go. A loss must have a lowest value ({hint})."
         )
 
 

@@ -612,6 +612,29 @@ def test_a_users_loss_that_falls_without_limit_is_refused_before_training(sorted
         GDClassifier(loss=Log1pOfExp(), random_state=0).fit(X, y)
 
 
+def test_a_regressors_unbounded_loss_is_blamed_on_its_targets_not_on_labels():
+    # (a user trial) A user's Poisson loss on diabetes' y - 100 (negative targets)
+    # was told of GDClassifier's -1/+1 labels, which a regressor never passes
+    from sklearn.datasets import load_diabetes
+
+    class MyPoisson(Loss):
+        def loss(self, y, r):
+            return np.exp(r) - y * r
+
+        def gradient(self, y, r):
+            return np.exp(r) - y
+
+        def inverse_link(self, r):
+            return np.exp(r)
+
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match=r"MyPoisson.loss\(\) falls without limit") as raised:
+        GDRegressor(loss=MyPoisson(), random_state=0).fit(X, y - 100)
+    message = str(raised.value)
+    assert "negative" in message and "MyPoisson.check_target" in message
+    assert "GDClassifier" not in message and "-1 and +1" not in message
+
+
 def test_a_users_regression_loss_with_a_lowest_value_passes_the_bound_check():
     # far from its minimum a loss may fall as fast as a line over the first
     # distances (the squared error of targets near 1e7): the distances are in
