@@ -1096,7 +1096,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
         x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms, finds)
-        x_stats = x_stats.rounding_as_constant()
         if self._scales_target(loss or self._get_loss()) and self.standardize:
             Y_2d = Y.reshape(len(Y), -1)
             y_stats = (y_stats or FeatureStats.empty(Y_2d.shape[1])).update(
@@ -1635,7 +1634,7 @@ def _copy_optimizer(optimizer, restart):
 
 def _as_tuple(stats):
     """``FeatureStats`` as a plain tuple, so that persisted models name no private type."""
-    return (stats.mean, stats.std, stats.weight, stats.rows)
+    return (stats.mean, stats.std, stats.weight)
 
 
 def _kept(array, own):

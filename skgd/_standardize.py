@@ -58,21 +58,18 @@ class ColumnFinds:
 
 
 class FeatureStats(NamedTuple):
-    """Weighted mean and standard deviation of each feature, the weight and rows they summarise.
+    """Weighted mean and standard deviation of each feature, and the weight they summarise.
 
     The standard deviation, not the variance, so that values near the float
     limit keep finite statistics. Read-only: :meth:`update` returns new
     statistics, so a rejected ``partial_fit`` keeps the old ones untouched.
     (A tuple, not a frozen dataclass, which sets each field through
-    ``object.__setattr__``: a stream's call makes four.) ``rows``: how many
-    rows of positive weight, as StandardScaler's ``n_samples_seen_`` counts
-    them without weights (0 in statistics kept before it was counted).
+    ``object.__setattr__``: a stream's call makes four.)
     """
 
     mean: np.ndarray
     std: np.ndarray
     weight: float
-    rows: int = 0
 
     @classmethod
     def empty(cls, n_features):
@@ -97,22 +94,19 @@ class FeatureStats(NamedTuple):
         weight *= weight_unit
         if weight == 0:
             return self
-        rows = self.rows + int(np.count_nonzero(sample_weight))
         if self.weight == 0:
-            return FeatureStats(mean, std, weight, rows)
+            return FeatureStats(mean, std, weight)
         share = weight / (self.weight + weight)
         if _kernel.ENABLED and _kernel.numba is not None:  # one compiled call, to the bit the same
             merged = _statistics_passes.merge_statistics(self.mean, self.std, mean, std, share)
-            return FeatureStats(*merged, self.weight + weight, rows)
+            return FeatureStats(*merged, self.weight + weight)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             delta = mean - self.mean
             unit = np.maximum(np.maximum(self.std, std), np.abs(delta))  # no overflow
             unit[unit == 0] = 1.0
             var = (1 - share) * (self.std / unit) ** 2 + share * (std / unit) ** 2
             var += (delta / unit) ** 2 * share * (1 - share)
-        return FeatureStats(
-            self.mean + delta * share, unit * np.sqrt(var), self.weight + weight, rows
-        )
+        return FeatureStats(self.mean + delta * share, unit * np.sqrt(var), self.weight + weight)
 
     def _with_row(self, row, weight, weight_unit):
         """:meth:`update` by one dense row of positive weight in one compiled call; else None.
@@ -128,32 +122,7 @@ class FeatureStats(NamedTuple):
             return self
         share = weight / (self.weight + weight)
         merged = _statistics_passes.merge_statistics(self.mean, self.std, row, _ONE_ROW, share)
-        return FeatureStats(*merged, self.weight + weight, self.rows + 1)
-
-    def rounding_as_constant(self):
-        """These statistics, with no deviation where a feature's is within rounding of its mean.
-
-        A column constant up to the last bits of its values (a ratio or a
-        unit conversion of other columns: Boston's ``tax * 0.37 / (tax *
-        0.37)``, 1 give or take an ulp, a deviation of 2e-16) was standardized
-        by that deviation like any other: its coefficient grew to 4e15 with
-        an intercept of -4e15, and the predictions changed by up to 1.5 with
-        the last bit of the column (a user trial). A deviation within what
-        rounding makes of the mean is none: scikit-learn's StandardScaler's
-        bound (``_is_constant_feature``: a variance at most ``n * eps``
-        times itself plus ``(n * eps * mean)**2``, for ``n`` rows, the error
-        bound of the two-pass variance of Chan, Golub and LeVeque), for
-        float64 sums as here. The feature is then constant: scale 1, a
-        coefficient of 0 that its values cannot move (see
-        :meth:`standardization`). A column near 0 is never affected. The
-        same statistics when no deviation is (no copy).
-        """
-        limit = self.rows * np.finfo(np.float64).eps
-        if not (0 < limit < 1) or not _rounding_deviations(self.mean, self.std, limit):
-            return self
-        std = self.std.copy()
-        _drop_rounding_deviations(self.mean, std, limit)
-        return self._replace(std=std)
+        return FeatureStats(*merged, self.weight + weight)
 
     def standardization(self, fit_intercept, dtype):
         """The ``(mean, scale)`` that standardize X, and which features are constant.
@@ -179,24 +148,6 @@ class FeatureStats(NamedTuple):
         if fit_intercept:
             return self.std == 0
         return (self.std == 0) & (self.mean == 0)
-
-
-@_exact
-def _rounding_deviations(mean, std, limit):
-    """Whether a deviation is within ``limit`` of its mean (FeatureStats.rounding_as_constant)."""
-    shrink = np.sqrt(1.0 - limit)  # (the bound's n * eps * var, on the left)
-    for j in range(mean.shape[0]):
-        if std[j] > 0 and std[j] * shrink <= limit * abs(mean[j]):
-            return True
-    return False
-
-
-@_exact
-def _drop_rounding_deviations(mean, std, limit):
-    shrink = np.sqrt(1.0 - limit)
-    for j in range(mean.shape[0]):
-        if std[j] > 0 and std[j] * shrink <= limit * abs(mean[j]):
-            std[j] = 0.0
 
 
 def first_rows_scales(scale, stats, share):

@@ -88,63 +88,6 @@ def test_only_a_feature_of_one_value_on_the_weighted_rows_is_constant():
     assert_allclose(model.coef_[2:], [2e6, 1e250], rtol=0.02)
 
 
-def _with_a_ratio_column():
-    """diabetes, and a column that is 1 up to its last bit: a ratio of two of its values."""
-    from sklearn.datasets import load_diabetes
-
-    X, y = load_diabetes(return_X_y=True)
-    size = np.abs(X[:, 2]) + 1
-    ratio = (size * 0.1 * 3.7) / (size * 0.37)
-    assert ratio.std() > 0 and np.all(np.abs(ratio - 1) < 4e-16)  # (two values: 1 and 1 - ulp)
-    return np.column_stack([X, ratio]), y
-
-
-@pytest.mark.parametrize("form", ["fit", "sparse", "stream", "classifier"])
-def test_a_column_constant_to_its_last_bit_trains_as_a_constant_one(form):
-    # A user trial: such a column (Boston's tax * 0.37 / (tax * 0.37)) was
-    # standardized by its deviation of 2e-16: a coefficient of 4e15, and the
-    # predictions moved by up to 1.5 with the column's last bit. As
-    # StandardScaler's bound says, a deviation within rounding is none.
-    X, y = _with_a_ratio_column()
-    exact = X.copy()
-    exact[:, -1] = 1.0
-    if form == "classifier":
-        y = y > np.median(y)
-    if form == "sparse":
-        X, exact = sparse.csr_matrix(X), sparse.csr_matrix(exact)
-    models = []
-    for data in (X, exact):
-        model = (GDClassifier if form == "classifier" else GDRegressor)(random_state=0)
-        if form == "stream":
-            for start in range(0, len(y), 100):
-                model.partial_fit(data[start : start + 100], y[start : start + 100])
-        else:
-            model.fit(data, y)
-        models.append(model)
-    scale = np.abs(models[1].coef_).max()
-    assert_allclose(models[0].coef_, models[1].coef_, rtol=1e-6, atol=1e-9 * scale)
-    raw = [m.decision_function if form == "classifier" else m.predict for m in models]
-    assert_allclose(raw[0](X), raw[1](exact), rtol=1e-6, atol=1e-9 * np.abs(raw[1](exact)).max())
-
-
-@pytest.mark.parametrize("rows", [10, 442, 100_000])
-def test_a_deviation_is_rounding_where_standardscalers_bound_says(rows):
-    from sklearn.preprocessing._data import _is_constant_feature
-
-    eps = np.finfo(np.float64).eps
-    mean = np.array([1.0, -3.0, 1e300, 1e-100, 0.0, 5.0])
-    for factor in [0.5, 0.999, 1.001, 2.0]:
-        std = factor * rows * eps * np.abs(mean)
-        std[-2] = 1e-150  # (a column at 0 varies, however little)
-        std[-1] = 0.0  # (and a constant stays one)
-        stats = FeatureStats(mean, std, float(rows), rows).rounding_as_constant()
-        with np.errstate(over="ignore"):
-            expected = _is_constant_feature(std**2, mean, rows)
-        expected[2] = factor < 1  # (whose squares overflow there: the bound itself)
-        assert_array_equal(stats.std == 0, expected)
-        assert_array_equal(stats.std[~expected], std[~expected])
-
-
 @pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
 def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
     # scikit-learn's meaning of a zero weight: the row is not there. Its 1e6
