@@ -342,7 +342,8 @@ def _rose_often(curve, stable=False):
     ended 90 times above a constant prediction, where the warnings advised
     a longer step. A descending fit's loss rises now and then, at its noise.
     Never where the steps are ``stable``: γ < 1 of the stable step 1/L along
-    the gradient (standardized, SGD or momentum), whose rises are the
+    the gradient (standardized, SGD or momentum) of a loss whose curvature
+    that step bounds (the squared error, the log loss), whose rises are the
     batches' noise at their floor. Breast cancer, standardized, at
     max_iter=20 rose in 3 of 20 epochs and was told to lower the
     learning_rate; 0.1 for 0.5 ended 25% further from the optimum (a user
