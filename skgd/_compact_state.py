@@ -36,12 +36,32 @@ def compacted(state):
 
 
 def expanded(state):
-    """``state`` with every compacted array of :data:`STATE` restored (in place)."""
+    """``state`` with every compacted array of :data:`STATE` restored (in place).
+
+    A file is checked before anything is allocated: each array's length is
+    the model's number of columns (or of parameters, for the stream's walk),
+    its places ascend within it, and its values are numbers of its dtype. A
+    skops file that passed the allow-list asked for 1 TiB through one edited
+    length (a review): it is refused, as a corrupt file.
+    """
     memo = {}
+    sizes = _sizes(state)
     for key in STATE:
         if key in state:
-            state[key] = _each(state[key], lambda value: _expand(value, memo))
+            state[key] = _each(state[key], lambda value: _expand(value, memo, sizes))
     return state
+
+
+def _sizes(state):
+    """The lengths a model's per-column arrays may have: its columns, its parameters."""
+    sizes = set()
+    n_features, coef = state.get("n_features_in_"), state.get("coef_")
+    intercept = state.get("intercept_")
+    if isinstance(n_features, (int, np.integer)):
+        sizes.add(int(n_features))
+    if isinstance(coef, np.ndarray) and isinstance(intercept, np.ndarray):
+        sizes.add(coef.size + intercept.size)
+    return sizes
 
 
 def _each(value, change):
@@ -86,14 +106,28 @@ def _compact(array, memo):
     return array
 
 
-def _expand(value, memo):
+def _expand(value, memo, sizes):
     """The array a :func:`_compact` tuple holds; anything else as it is."""
     if not _is_compact(value):
         return value
     if id(value) in memo:
         return memo[id(value)][1]
     _, size, dtype, background, places, values = value
-    array = np.full(size, background, dtype=np.dtype(dtype))
+    dtype = np.dtype(dtype) if isinstance(dtype, str) else None
+    valid = (
+        dtype is not None and dtype.kind in "fiub" and size in sizes and background in (0, 1)
+        and isinstance(places, np.ndarray) and places.ndim == 1 and places.dtype.kind == "i"
+        and isinstance(values, np.ndarray) and values.dtype == dtype
+        and values.shape == places.shape
+        and (places.size == 0 or (places[0] >= 0 and places[-1] < size))
+        and bool(np.all(places[1:] > places[:-1]))
+    )  # fmt: skip
+    if not valid:
+        raise ValueError(
+            "The model's saved state is corrupt: a column array's length, places or values "
+            "do not fit the model. Load it only from a file saved by skgd."
+        )
+    array = np.full(size, background, dtype=dtype)
     array[places] = values
     memo[id(value)] = (value, array)
     return array
