@@ -237,15 +237,21 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         instead of 0.2 (a review).
         """
         copied = type(self).__new__(type(self))
-        copied.__setstate__(self._state())
+        copied.__setstate__(self._copied_state())
         return copied
 
     def __deepcopy__(self, memo):
         """``copy.deepcopy``, likewise without the file's compaction."""
         copied = type(self).__new__(type(self))
         memo[id(self)] = copied
-        copied.__setstate__(copy.deepcopy(self._state(), memo))
+        copied.__setstate__(copy.deepcopy(self._copied_state(), memo))
         return copied
+
+    def _copied_state(self):
+        """What a copy takes: :meth:`_state`, or a subclass's own ``__getstate__``."""
+        if type(self).__getstate__ is not BaseGD.__getstate__:
+            return self.__getstate__()
+        return self._state()
 
     def __setstate__(self, state):
         """scikit-learn's, and a generator of its own for a copy (``copy.copy`` too).

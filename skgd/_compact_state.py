@@ -53,15 +53,18 @@ def expanded(state):
 
 
 def _sizes(state):
-    """The lengths a model's per-column arrays may have: its columns, its parameters."""
-    sizes = set()
-    n_features, coef = state.get("n_features_in_"), state.get("coef_")
-    intercept = state.get("intercept_")
-    if isinstance(n_features, (int, np.integer)):
-        sizes.add(int(n_features))
-    if isinstance(coef, np.ndarray) and isinstance(intercept, np.ndarray):
-        sizes.add(coef.size + intercept.size)
-    return sizes
+    """The lengths a model's per-column arrays may have: its columns, its parameters.
+
+    From ``coef_``'s shape, which the file holds as an array (dense, or sparse
+    after ``sparsify()``), not from a number such as ``n_features_in_``,
+    which one edit changes (a review allocated 1 TiB so).
+    """
+    coef, intercept = state.get("coef_"), state.get("intercept_")
+    shape = getattr(coef, "shape", None)
+    if not shape or intercept is None:
+        return set()
+    n_columns, n_params = int(shape[-1]), int(np.prod(shape)) + int(np.size(intercept))
+    return {n_columns, n_params}
 
 
 def _each(value, change):

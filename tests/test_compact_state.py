@@ -122,13 +122,16 @@ def test_a_tampered_length_or_place_is_refused_before_anything_is_allocated():
     assert mean[0] == "skgd-compact-1"
     for tampered in [
         (*mean[:1], 2**40, *mean[2:]),  # a length that is no model's
+        (*mean[:1], model.n_features_in_ + 2, *mean[2:]),  # nor this one
         (*mean[:4], mean[4][::-1].copy(), mean[5]),  # places out of order
         (*mean[:4], mean[4] + model.n_features_in_, mean[5]),  # places beyond the length
         (*mean[:2], "O", *mean[3:]),  # objects, not numbers
     ]:
-        bad = dict(state, _x_stats=(tampered, *state["_x_stats"][1:]))
-        with pytest.raises(ValueError, match="state is corrupt"):
-            GDClassifier().__setstate__(bad)
+        for n_features in [model.n_features_in_, tampered[1]]:  # (n_features_in_ edited too)
+            bad = dict(state, _x_stats=(tampered, *state["_x_stats"][1:]))
+            bad["n_features_in_"] = n_features
+            with pytest.raises(ValueError, match="state is corrupt"):
+                GDClassifier().__setstate__(bad)
     restored = GDClassifier()
     restored.__setstate__(dict(state))
     assert_array_equal(restored.decision_function(X), model.decision_function(X))
@@ -146,3 +149,38 @@ def test_a_copy_is_not_compacted():
         for a, b in zip(*pairs, strict=True):
             assert b is a  # (a shallow copy shares the arrays, as before compaction)
     assert shallow._rng is not model._rng  # (and has a generator of its own)
+
+
+def test_a_sparsified_wide_stream_saves_and_loads():
+    # (a review) sparsify() makes coef_ a sparse matrix: the stream's walk, of
+    # coef_.size + intercept_.size entries, was then refused as corrupt on loading
+    X, y = _hashed_like()
+    for kind in ["stream", "regressor"]:
+        model = _models(X, y)[kind].sparsify()
+        restored = pickle.loads(pickle.dumps(model))
+        for key in STATE:
+            assert _same(getattr(restored, key), getattr(model, key)), key
+        raw = model.decision_function if kind == "stream" else model.predict
+        assert_array_equal(getattr(restored, raw.__name__)(X), raw(X))
+
+
+class _Locked(GDRegressor):
+    """A subclass whose state leaves out what cannot be copied (a lock)."""
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("lock", None)
+        return state
+
+
+def test_a_subclass_own_getstate_serves_its_copies():
+    # (a review) copies took BaseGD's state directly, past a subclass that drops
+    # what it cannot copy (a lock)
+    import threading
+
+    X, y = _hashed_like(n_rows=200, n_features=50)
+    model = _Locked(random_state=0).fit(X, y.astype(float))
+    model.lock = threading.Lock()
+    for copied in (copy.copy(model), copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert not hasattr(copied, "lock")
+        assert_array_equal(copied.predict(X), model.predict(X))
