@@ -8,8 +8,8 @@ everywhere else, and a binary classifier's pickle took 48 MiB (72 after a
 stream) where ``coef_`` is 8, SGDClassifier's whole pickle (a user trial).
 :meth:`~skgd._base.BaseGD.__getstate__` keeps such an array as its length,
 dtype, background value and the places and values that differ from it
-(:func:`compact`), and ``__setstate__`` restores it, to the bit
-(:func:`expand`). Plain tuples of numbers, strings and arrays: skops reads
+(:func:`_compact`), and ``__setstate__`` restores it, to the bit
+(:func:`_expand`). Plain tuples of numbers, strings and arrays: skops reads
 them with no type to trust. An array held twice is restored as one.
 """
 
