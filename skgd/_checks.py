@@ -23,7 +23,6 @@ are in :mod:`skgd._input_checks`.
 
 import copy
 import math
-import warnings
 
 import numpy as np
 from sklearn.utils._param_validation import validate_parameter_constraints
@@ -35,6 +34,7 @@ from ._gradient_checks import (
     _check_finite_on_sample,
     values_eps,
 )
+from ._warning_site import warn
 from .losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES
 from .optim import OPTIMIZERS, Optimizer, _own_proximal_step
 
@@ -592,7 +592,7 @@ def _check_proximal(optimizer, grad, step):
     else:
         return
     name = type(optimizer).__name__
-    warnings.warn(
+    warn(
         f"{name}.update() gave the gradient steps of {taken.min():.3g} to {taken.max():.3g} "
         f"times it, where L1's proximal step takes {np.min(gain):.3g} (the learning rate, "
         f"unless {name}.proximal_step says otherwise): with an L1 penalty, training will "
@@ -600,7 +600,6 @@ def _check_proximal(optimizer, grad, step):
         "update gives the current gradient, and, if its state carries past gradients, "
         f"{name}.proximal_moved (see skgd.optim.Optimizer.proximal_step).",
         UserWarning,
-        stacklevel=2,
     )
 
 
@@ -629,13 +628,12 @@ def _check_moved(name, returned, trial, params, start, grads):
             f"gradients are not zero (it returned {_describe(returned)}, which the training "
             f"loop ignores): training would keep the initial model. {advice}."
         )
-    warnings.warn(
+    warn(
         f"{name}.step() moved no parameter in a trial step before training, although the "
         f"gradients are not zero. If it does not move until later steps (it accumulates "
         f"gradients), this warning can be ignored; otherwise training will keep the initial "
         f"model: {advice}.",
         UserWarning,
-        stacklevel=2,
     )
 
 

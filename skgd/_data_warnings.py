@@ -8,12 +8,11 @@ parameters, an intercept or centred columns, dense X or a lower alpha).
 The estimator (``estimator``) is asked for its parameters only.
 """
 
-import warnings
-
 import numpy as np
 from scipy import sparse
 
 from ._objective import flat_outputs
+from ._warning_site import warn
 
 # Without an intercept, columns whose means pass this many spreads are far from the
 # origin (see warn_if_far_from_the_origin)
@@ -34,14 +33,13 @@ def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
         return
     which = "" if len(flat) == 1 else f" of outputs {np.flatnonzero(flat).tolist()}"
     where = "the best constant" if estimator.fit_intercept else "the origin (no intercept)"
-    warnings.warn(
+    warn(
         f"{loss!r} has a gradient of 0 on every training target{which} at {where}, "
         f"{_listed(np.asarray(loc)[flat])}, though the targets vary: training has no "
         "gradient to follow there, and the model is one of many equally good. Choose the "
         "loss's parameters for these targets (an epsilon below the residuals you want "
         "to ignore).",
         UserWarning,
-        stacklevel=3,
     )
 
 
@@ -103,7 +101,7 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     named = [str(names[j]) if names is not None else str(j) for j in which[:3]]
     more = f" and {len(which) - 3} more" if len(which) > 3 else ""
     ratio = float(np.max(1.0 / np.sqrt(curvature)))
-    warnings.warn(
+    warn(
         f"Sparse X has columns of values stored in many rows (column {', '.join(named)}"
         f"{more}; up to {ratio:.3g} times their root mean square): sparse X is scaled "
         "toward each column's largest magnitude (as MaxAbsScaler) the fewer rows store it, "
@@ -113,7 +111,6 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
         "default sparse_threshold=0.3; its get_feature_names_out() names the columns). "
         "Pass X dense (ColumnTransformer(..., sparse_threshold=0)), or lower alpha.",
         UserWarning,
-        stacklevel=3,
     )
 
 
@@ -143,14 +140,13 @@ def warn_if_far_from_the_origin(x_stats):
     if np.count_nonzero(spread) + min(constant, 1) < 2:
         return
     which = f" ({constant} of them constant)" if constant else ""
-    warnings.warn(
+    warn(
         f"Without an intercept, {np.count_nonzero(far)} columns of X{which} have means over "
         f"{_FAR_FROM_THE_ORIGIN:g} times their spread (up to {np.max(ratio[spread]):.3g} "
         "times): the descent crawls along their differences and stops far from the "
         "optimum. Fit an intercept (and drop a column of ones), or centre those columns "
         "(a StandardScaler in a Pipeline), or lower tol.",
         UserWarning,
-        stacklevel=3,
     )
 
 

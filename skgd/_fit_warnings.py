@@ -13,7 +13,6 @@ The estimator (``estimator``) is asked for its parameters only.
 """
 
 import copy
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -22,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._checks import is_users_optimizer
 from ._objective import _EVERY, _sample_rows
+from ._warning_site import warn
 
 # warn_if_stopped_short's step, of the stable one (the default learning_rate's), and
 # the least tol it takes as the stop criterion's
@@ -71,12 +71,11 @@ def warn_max_iter(estimator, curve, start, ended_above="", stable=False):
         if estimator.early_stopping
         else "training loss"
     )
-    warnings.warn(
+    warn(
         f"Maximum number of epochs ({estimator.max_iter}) reached before the stop "
         f"criterion on the {criterion} held (no gain above tol for n_iter_no_change "
         f"epochs); {advice}.",
         ConvergenceWarning,
-        stacklevel=3,
     )
 
 
@@ -137,12 +136,11 @@ def warn_if_worse_than_a_constant(
             "its steps may be too short or too few (learning_rate="
             f"{estimator.learning_rate!r} is {step})"
         )
-    warnings.warn(
+    warn(
         f"The fit ended worse than a constant prediction (a training objective of "
         f"{model:.6g} against the constant's {constant:.6g}): {cause}, alpha may outweigh "
         "the data, or the data hold nothing a linear model can use.",
         ConvergenceWarning,
-        stacklevel=3,
     )
     return True, above
 
@@ -288,7 +286,7 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
             "too noisy, to show progress over an epoch"
         )
     advice.append("lower tol")
-    warnings.warn(
+    warn(
         f"The stop criterion held (no gain above tol={estimator.tol!r} for "
         f"n_iter_no_change={estimator.n_iter_no_change} epochs) short of the optimum: a trial "
         f"step (of the default length, or scaled by each column's curvature) on the training "
@@ -297,7 +295,6 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
         f"the best constant's loss, tol's unit). {_sentence('; '.join(causes))}. "
         f"{_sentence(_choices(advice))}.",
         ConvergenceWarning,
-        stacklevel=3,
     )
 
 
@@ -484,11 +481,10 @@ def warn_if_float32_cannot_hold(estimator, objective, b, y_stats, dense):
     if dense:
         centre = ", or centre X's columns (a StandardScaler in a Pipeline)"
         centre += " and y" if y_stats is not None else ""
-    warnings.warn(
+    warn(
         f"X is float32, and the model's intercept{which}, {b[output]:.6g}, is beyond "
         f"float32's precision (it cancels X's columns far from 0 in every decision, or "
         f"carries y's values far from 0): rounded to float32, it moves {what}. Pass X as "
         f"float64 (the model is then float64){centre}.",
         UserWarning,
-        stacklevel=3,
     )

@@ -18,7 +18,6 @@ for divergence and a fit's way back (:class:`~skgd._divergence.Recovery`).
 """
 
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -40,6 +39,7 @@ from ._exact_descent import ExactDescent
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, _spiked, damp_stream_momentum, lighten_momentum
+from ._warning_site import warn
 from .losses import ClassificationLoss
 from .optim import SGD, Momentum, Nesterov
 
@@ -380,12 +380,11 @@ def _ended_undone(error, max_epochs, any_epoch):
             f"{_STEP_DIVISION:g} times shorter: max_iter={max_epochs} ended the fit where it "
             "started. Increase max_iter, or lower learning_rate."
         )
-    warnings.warn(
+    warn(
         f"{error} The fit went back to where its lowest epoch started, with a step "
         f"{_STEP_DIVISION:g} times shorter, and max_iter={max_epochs} ended it there: the model "
         "is that earlier one, not the last epoch's. Increase max_iter, or lower learning_rate.",
         ConvergenceWarning,
-        stacklevel=2,
     )
 
 

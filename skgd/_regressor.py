@@ -1,7 +1,6 @@
 """GDRegressor: a linear regressor trained by minibatch gradient descent."""
 
 import functools
-import warnings
 
 import numpy as np
 from scipy import sparse
@@ -18,6 +17,7 @@ from ._parity import (
     available_with_reason,
     explain_sgd_arguments,
 )
+from ._warning_site import warn
 from .losses import REGRESSION_LOSSES, ClassificationLoss, Loss, Poisson
 
 
@@ -563,12 +563,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         if not one_output or len(self.intercept_) != 1 or (y.ndim == 1) == (self._coef_ndim == 1):
             return y
         given, kept = ("a column (n_samples, 1)", "1-D") if y.ndim == 2 else ("1-D", "a column")
-        warnings.warn(
+        warn(
             f"y is {given}, but this stream's model was trained on y as {kept}: the chunk "
             f"is taken as {kept}, and coef_ keeps its shape {np.shape(self.coef_)}. Pass "
             "every chunk's y in one form.",
             DataConversionWarning,
-            stacklevel=5,  # (the caller's line: past partial_fit's two wrappers)
         )
         return y.reshape(-1) if y.ndim == 2 else y.reshape(-1, 1)
 
