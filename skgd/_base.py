@@ -68,6 +68,7 @@ from ._standardize import (
     _power_of_two,
     first_rows_scales,
     outlier_bounded_spread,
+    rounding_scales,
 )
 from ._stopping import split_validation
 from ._stream_columns import _FIRST_ROWS, StreamColumns, _kept_model
@@ -491,6 +492,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             stored = self._stored_weight(
                 X, sample_weight, weighted, weight_unit, streaming, counts, finds.counts
             )
+        # dense X's exact (low, high) over the statistics' rows: the stream's, or this fit's
+        x_range = finds.range if ranges[1] is None and not streaming else ranges[1]
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -498,7 +501,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             loss, Y, sample_weight, stats, single, X.dtype, n_outputs, peak,
             recent[:2] if streaming and recent is not None else None, streaming=streaming,
             rows=rows, spread_rows=recent[:2] if incremental and recent is not None else None,
-            stops=not incremental, stored=stored,
+            stops=not incremental, stored=stored, x_range=x_range,
         )  # fmt: skip
 
         # (a stream's chunk may hold few targets; a homogeneous loss is flat at 0 by nature)
@@ -1168,7 +1171,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
 
     def _objective(
         self, loss, Y, sample_weight, stats, single, dtype, n_outputs, peak=None, recent=None,
-        streaming=False, rows=None, spread_rows=None, stops=False, stored=None,
+        streaming=False, rows=None, spread_rows=None, stops=False, stored=None, x_range=None,
     ):  # fmt: skip
         """The objective for this data: the loss in standardized coordinates, and the penalty.
 
@@ -1303,6 +1306,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                     x_scale = np.where(uncentred, peak, centred).astype(dtype)
             if peak is not None and stored is not None:
                 x_scale = toward_root_mean_square(x_mean, x_scale, mean, std, peak, *stored, dtype)
+            elif peak is None:  # (sparse X's: toward_root_mean_square's, on its few columns)
+                x_scale = rounding_scales(x_mean, x_scale, mean, std, dtype, x_range)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
             # before any step, blamed on values too large. Such a column's values are
             # below anything a coefficient weighs: taken at scale 1, as a constant's.

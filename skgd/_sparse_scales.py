@@ -41,6 +41,7 @@ rows is scaled a little below 1.
 import numpy as np
 
 from ._compiled import jit
+from ._standardize import within_rounding
 
 # A column stored in at most this share of the rows keeps its peak as its scale, ...
 _RARE_SHARE = 0.25
@@ -85,7 +86,10 @@ def toward_root_mean_square(x_mean, x_scale, mean, std, peak, stored, total, dty
         # between rms and peak (rms <= peak but for rounding; a power that underflows: rms)
         blended = np.clip(p * np.minimum(rms / p, 1.0) ** t, rms, np.maximum(p, rms))
         blended = np.where(centred, np.maximum(blended * (s / np.abs(m)), s), blended)
-    moved = scaled & (t > 0) & np.isfinite(blended) & (blended > 0)
+        # (one stored in every row, constant but for its last bits: see rounding_scales)
+        rounding = centred & within_rounding(mean[dense], std[dense], dtype)
+        blended = np.where(rounding, np.maximum(np.where(scaled, blended, 0.0), np.abs(m)), blended)
+    moved = (scaled & (t > 0) & np.isfinite(blended) & (blended > 0)) | rounding
     if not moved.any():
         return x_scale
     x_scale = np.array(x_scale, copy=True)

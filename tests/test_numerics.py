@@ -88,6 +88,80 @@ def test_only_a_feature_of_one_value_on_the_weighted_rows_is_constant():
     assert_allclose(model.coef_[2:], [2e6, 1e250], rtol=0.02)
 
 
+def _diabetes_with(column):
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True, scaled=False)
+    return np.c_[X, column(X)], y
+
+
+def _last_bits(X):
+    """X whose last column is 1 give or take an ulp, times its first value's size."""
+    t = X[:, 4] * 1.3
+    return X[:, :1] * 0 + (t * 0.37 / t / 0.37 / 1.3 * 1.3)[:, None]
+
+
+@pytest.mark.parametrize("size", [1.0, 1e20, 1e-20, 1e100])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_column_constant_but_for_its_last_bits_weighs_nothing(size, dtype):
+    # diabetes plus t * 0.37 / t / 0.37 (1 give or take an ulp): its deviation of an
+    # ulp was its scale, and its last bits a feature (coefficient 1.8e17, intercept
+    # -1.8e17, held-out predictions moved by up to 32 with the column's last bit)
+    if dtype == np.float32 and size > 1e30:
+        pytest.skip("beyond float32's range")
+    X, y = _diabetes_with(lambda X: size * _last_bits(X)[:, 0])
+    X = X.astype(dtype)
+    assert np.unique(X[:, -1]).size > 1 or dtype == np.float32  # (float32 rounds it to one)
+    same = X.copy()
+    same[:, -1] = X[0, -1]  # the column made exactly constant
+    model = GDRegressor(random_state=0).fit(X[:300], y[:300])
+    constant = GDRegressor(random_state=0).fit(same[:300], y[:300])
+    assert_allclose(model.predict(X[300:]), constant.predict(same[300:]), rtol=0, atol=1e-6)
+    assert_allclose(model.predict(X[300:]), model.predict(same[300:]), rtol=0, atol=1e-6)
+    stream = GDRegressor(random_state=0)
+    for start in range(0, 300, 30):
+        stream.partial_fit(X[start : start + 30], y[start : start + 30])
+    assert_allclose(stream.predict(X[300:]), stream.predict(same[300:]), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("value", [1e10, 1e20, 1e100])
+@pytest.mark.parametrize("form", ["dense", "float32", "sparse"])
+@pytest.mark.parametrize("Model", [GDRegressor, GDClassifier])
+def test_a_large_constant_column_is_as_a_small_one(value, form, Model):
+    # A constant column had scale 1: its centring, x * V - mean * V, rounded at its
+    # size, moved its coefficient (-1.7e-4 at 1e10), and at 1e20 the fit diverged.
+    # (Of 2, not 1: sparse X does not centre a column of ones, see _sparse_scales)
+    if form == "float32" and value > 1e30:
+        pytest.skip("beyond float32's range")
+    X, y = _diabetes_with(lambda X: np.full(len(X), value))
+    small = X.copy()
+    small[:, -1] = 2.0
+    target = y if Model is GDRegressor else (y > 140).astype(int)
+    as_form = {
+        "dense": lambda X: X,
+        "float32": lambda X: X.astype(np.float32),
+        "sparse": sparse.csr_matrix,
+    }[form]
+    model = Model(random_state=0).fit(as_form(X), target)
+    reference = Model(random_state=0).fit(as_form(small), target)
+    assert abs(model.coef_.ravel()[-1]) * value < 1e-9
+    assert_allclose(model.score(as_form(X), target), reference.score(as_form(small), target))
+
+
+def test_a_small_flag_on_a_large_value_is_still_a_feature():
+    # The bound is the values' own precision, not scikit-learn's n_samples * eps
+    # (200,000 rows of 2e9 + a 0.1% flag fell below that one): the flag is learnt
+    rng = np.random.RandomState(0)
+    n = 20_000
+    flag = (rng.uniform(size=n) < 0.01).astype(float)
+    other = rng.normal(size=n)
+    X = np.c_[2e9 + flag, other]
+    y = 5.0 * flag + other + 0.1 * rng.normal(size=n)
+    model = GDRegressor(random_state=0).fit(X, y)
+    ridge = Ridge(alpha=1e-4 * n).fit(X - X.mean(axis=0), y)
+    assert_allclose(model.coef_, ridge.coef_, rtol=0.02)
+
+
 @pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
 def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
     # scikit-learn's meaning of a zero weight: the row is not there. Its 1e6
