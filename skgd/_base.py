@@ -717,6 +717,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             V, c = self._initial_params(rng, n_outputs, stats, dtype, objective.blind, incremental)
             if incremental:  # one chunk's statistics may be far from the stream's
                 V[...] = 0
+            elif objective.rounding is not None:  # (constant but for rounding: as a constant)
+                V[:, objective.rounding] = 0
             y_stats = stats[1]
             if y_stats is not None and self.fit_intercept:
                 # Targets that do not vary (a stream's first row, or an output of
@@ -1284,6 +1286,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             _check_loss_above_underflow(loss, center, spread, single)
         if y_stats is None and not apart:  # outputs in no unit of y (classes): one scale for all
             loss_scale = np.full(n_outputs, loss_scale.mean())
+        rounding = None  # (dense X's columns constant but for rounding, see rounding_scales)
         if not self.standardize:  # the course's plain descent on X and y as they are
             # (a stream standardized until set_params(standardize=False) has y_stats)
             ones = np.ones(n_outputs)
@@ -1307,7 +1310,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             if peak is not None and stored is not None:
                 x_scale = toward_root_mean_square(x_mean, x_scale, mean, std, peak, *stored, dtype)
             elif peak is None:  # (sparse X's: toward_root_mean_square's, on its few columns)
-                x_scale = rounding_scales(x_mean, x_scale, mean, std, dtype, x_range)
+                x_scale, rounding = rounding_scales(x_mean, x_scale, mean, std, dtype, x_range)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
             # before any step, blamed on values too large. Such a column's values are
             # below anything a coefficient weighs: taken at scale 1, as a constant's.
@@ -1334,6 +1337,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             # standardize=False and a step too short, R² -3.9, beat a prediction of 0)
             best_constant=np.asarray(y_loc if center is None else center, dtype=dtype),
             blind=blind,
+            rounding=rounding,
         )
 
     def _initial_params(self, rng, n_outputs, stats, dtype, blind=False, stream=False):

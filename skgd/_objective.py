@@ -87,6 +87,10 @@ class Objective:
     blind : bool, default=False
         The loss ignores the predictions' lengths (:func:`blind_to_length`,
         asked once a call): the random start's scale reads it.
+    rounding : ndarray of shape (n_features,) of bool, default=None
+        The columns constant but for their last bits, scaled by their
+        mean's magnitude (:func:`skgd._standardize.rounding_scales`): they
+        start at 0, as a constant one. None: none.
     """
 
     def __init__(
@@ -105,8 +109,10 @@ class Objective:
         largest_curvature=None,
         best_constant=None,
         blind=False,
+        rounding=None,
     ):
         self.loss = loss
+        self.rounding = rounding
         self.x_mean, self.x_scale = x_mean, x_scale
         self.y_loc, self.y_scale = y_loc, y_scale
         self.loss_scale = loss_scale

@@ -8,11 +8,13 @@ numpy path or the compiled one), and of scikit-learn's and joblib's
 wrapper). A fixed count pointed into skgd (``skgd/_regressor.py:413:
 ConvergenceWarning``), where the user cannot tell which of their fits it
 was. :func:`warn` counts the frames instead: it points at the first one
-outside these libraries, as Python 3.12's ``skip_file_prefixes`` does.
+outside these libraries and Python's own, as Python 3.12's
+``skip_file_prefixes`` does.
 """
 
 import os
 import sys
+import sysconfig
 import warnings
 
 import joblib
@@ -24,16 +26,30 @@ _LIBRARIES = tuple(
     os.path.dirname(os.path.abspath(path)) + os.sep
     for path in (__file__, sklearn.__file__, joblib.__file__)
 )
+# Python's standard library: a joblib worker's frames below the fit are its own
+# (multiprocessing, threading), not a user's line. Not its installed packages.
+_STANDARD = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
+_INSTALLED = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
 
 
 def warn(message, category):
     """``warnings.warn(message, category)``, attributed to the nearest frame outside the libraries.
 
-    Where every frame is inside them (skgd called from scikit-learn's own
-    code alone), the warning points at the caller of the function that
-    called this, as ``stacklevel=2`` would.
+    Where every frame is inside them (a joblib worker's fit, whose frames
+    end in the standard library's), the warning points at the caller of
+    the function that called this, as ``stacklevel=2`` would.
     """
     frame, level = sys._getframe(1), 2  # (level 2: the frame calling this function)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_LIBRARIES):
+    while frame is not None and _inside_libraries(frame.f_code.co_filename):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level if frame is not None else 3)
+
+
+def _inside_libraries(filename):
+    """Whether a frame of this file is skgd's, scikit-learn's, joblib's or Python's own."""
+    if filename.startswith("<frozen "):  # (importlib's and runpy's)
+        return True
+    path = os.path.abspath(filename)
+    if path.startswith(_LIBRARIES):
+        return True
+    return path.startswith(_STANDARD) and not any(part in path for part in _INSTALLED)

@@ -82,3 +82,18 @@ def test_a_streams_y_shape_warning_points_at_the_partial_fit_call(diabetes):
     model = GDRegressor(random_state=0).partial_fit(X[:100], y[:100])
     sites = _sites(DataConversionWarning, lambda: model.partial_fit(X[100:], y[100:, None]))
     assert sites == [(__file__, _line_of("model.partial_fit(X[100:], y[100:, None]))"))]
+
+
+def test_a_joblib_workers_warning_does_not_point_into_python(diabetes):
+    # A worker thread's frames below the fit are Python's own (threading's): the
+    # first frame outside skgd was multiprocessing's or threading's (a review)
+    import sysconfig
+
+    from joblib import parallel_backend
+
+    X, y = diabetes
+    model = GDRegressor(max_iter=2, random_state=0)
+    with parallel_backend("threading"):
+        sites = _sites(ConvergenceWarning, lambda: cross_validate(model, X, y, cv=2, n_jobs=2))
+    standard = sysconfig.get_paths()["stdlib"]
+    assert not [f for f, _ in sites if f.startswith(standard) and "-packages" not in f]
