@@ -25,10 +25,6 @@ from ._compiled import _exact
 _BLOCK_ELEMENTS = 2**17
 # the deviations that say "one row" to skgd._statistics_passes.merge_statistics
 _ONE_ROW = np.zeros(0)
-# A centred column whose values lie within this many of its dtype's rounding unit (eps
-# times its mean's magnitude) of their middle varies in its last bits only: about
-# three adjacent floats (see within_rounding)
-_ROUNDING_UNITS = 1.0
 # A stream's target spread for a loss of bounded gradient: its recent targets' robust
 # spread where y's standard deviation is more than this many of it (see
 # outlier_bounded_spread)
@@ -157,32 +153,33 @@ class FeatureStats(NamedTuple):
 
 
 def within_rounding(mean, std, dtype, value_range=None):
-    """Which columns are constant, or vary by rounding alone: about three adjacent floats.
+    """Which columns are constant, or vary by rounding alone: three adjacent floats at most.
 
-    ``mean, std``: the columns' statistics (float64); ``dtype``: X's, whose
-    rounding unit is ``eps * |mean|``; ``value_range``: the columns'
-    ``(low, high)`` over the same rows, or None. A column whose half range
-    is at most ``_ROUNDING_UNITS`` of that unit: a bound of the values' own
-    precision, whatever the number of rows (scikit-learn's
-    ``StandardScaler`` tests ``n_samples * eps``: at 200,000 rows, a 0.1%
-    flag added to 2e9 fell below it). The range, where dense X gives one,
-    is exact, where the deviation is not: the statistics' sums round, and
-    deviations from a mean rounded by some ulps are as many ulps (diabetes'
-    442 rows of ``1e20 * (t * 0.37 / t / 0.37)``, values one ulp apart: a
-    deviation of 35 ulps, numpy's two passes 0.12). And it is the range
-    alone that tells a handful of levels from rounding: float32 epoch
-    seconds (1.7e9, an ulp of 128) spanning 600 s have a deviation of about
-    an ulp, a feature (a first rule by the deviation, at 4 units, muted it:
-    held-out R² 0.94 to 0.21, a review); their half range is 1.5 units.
-    Without a range (sparse X, a stream from before ranges were kept), the
-    deviation as the statistics found it, at the same bound.
+    ``mean, std``: the columns' statistics (float64); ``dtype``: X's;
+    ``value_range``: the columns' ``(low, high)`` over the same rows, or
+    None. A column whose half range is at most one ulp (in ``dtype``) of
+    its largest magnitude: ``{m - u, m, m + u}`` at most, whatever the
+    number of rows (scikit-learn's ``StandardScaler`` tests ``n_samples *
+    eps``: at 200,000 rows, a 0.1% flag added to 2e9 fell below it). The
+    range, which dense X gives, is exact, where the deviation is not: the
+    statistics' sums round, and deviations from a mean rounded by some ulps
+    are as many ulps (diabetes' 442 rows of ``1e20 * (t * 0.37 / t /
+    0.37)``, values one ulp apart: a deviation of 35 ulps, numpy's two
+    passes 0.12). And only the range tells a few levels from rounding:
+    float32 epoch seconds (an ulp of 128 s) over 600 s, five levels, have a
+    deviation of an ulp, and over 400 s four; both are features (rules by
+    the deviation at 4 units, then by the half range at ``eps * |mean|``,
+    up to two ulps, muted them: held-out R² 0.94 to 0.21, 0.92 to 0.40;
+    two reviews). Without a range (sparse X, whose pass does not keep one,
+    or a stream from before ranges were kept): the exactly constant ones.
     """
-    bound = _ROUNDING_UNITS * float(np.finfo(dtype).eps)
-    spread = std
-    if value_range is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            spread = 0.5 * (np.asarray(value_range[1]) - np.asarray(value_range[0]))
-    return spread <= bound * np.abs(mean)  # (a NaN: no)
+    if value_range is None:
+        return std == 0
+    low, high = (np.asarray(bound, dtype=np.float64) for bound in value_range)
+    with np.errstate(over="ignore", invalid="ignore"):
+        largest = np.maximum(np.abs(low), np.abs(high)).astype(dtype)
+        ulp = np.spacing(largest).astype(np.float64)
+        return 0.5 * (high - low) <= ulp  # (a NaN or an infinity: no)
 
 
 def rounding_scales(x_mean, x_scale, mean, std, dtype, value_range=None):
