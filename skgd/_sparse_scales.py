@@ -86,9 +86,10 @@ def toward_root_mean_square(x_mean, x_scale, mean, std, peak, stored, total, dty
         # between rms and peak (rms <= peak but for rounding; a power that underflows: rms)
         blended = np.clip(p * np.minimum(rms / p, 1.0) ** t, rms, np.maximum(p, rms))
         blended = np.where(centred, np.maximum(blended * (s / np.abs(m)), s), blended)
-        # (one stored in every row, constant but for its last bits: see rounding_scales)
-        rounding = centred & within_rounding(mean[dense], std[dense], dtype)
-        blended = np.where(rounding, np.maximum(np.where(scaled, blended, 0.0), np.abs(m)), blended)
+        # (a centred constant, stored in every row: its mean's magnitude, as dense
+        # X's, see skgd._standardize.rounding_scales; no range to tell rounding by)
+        rounding = centred & within_rounding(std[dense], dtype)
+        blended = np.where(rounding, np.abs(m), blended)
     moved = (scaled & (t > 0) & np.isfinite(blended) & (blended > 0)) | rounding
     if not moved.any():
         return x_scale

@@ -152,10 +152,10 @@ class FeatureStats(NamedTuple):
         return (self.std == 0) & (self.mean == 0)
 
 
-def within_rounding(mean, std, dtype, value_range=None):
+def within_rounding(std, dtype, value_range=None):
     """Which columns are constant, or vary by rounding alone: three adjacent floats at most.
 
-    ``mean, std``: the columns' statistics (float64); ``dtype``: X's;
+    ``std``: the columns' deviations (float64); ``dtype``: X's;
     ``value_range``: the columns' ``(low, high)`` over the same rows, or
     None. A column whose half range is at most one ulp (in ``dtype``) of
     its largest magnitude: ``{m - u, m, m + u}`` at most, whatever the
@@ -205,7 +205,7 @@ def rounding_scales(x_mean, x_scale, mean, std, dtype, value_range=None):
     :func:`within_rounding`. Returns ``(x_scale, rounding)``: a new array
     if any scale changes, else ``x_scale``; and which columns, or None.
     """
-    rounding = within_rounding(mean, std, dtype, value_range) & (x_mean != 0)
+    rounding = within_rounding(std, dtype, value_range) & (x_mean != 0)
     if not rounding.any():
         return x_scale, None
     at = np.flatnonzero(rounding)
