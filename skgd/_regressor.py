@@ -296,8 +296,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     whole data: the bound of Gower et al., 2019, which for single rows is
     the largest squared row norm), and the loss divided by its own curvature
     measured over one spread of y; the L2 penalty adds its own. The step is
-    ``learning_rate / L``: stable on any data for a loss of bounded curvature
-    (Poisson's grows with its predictions: see the user guide).
+    ``learning_rate / L``: stable on any data for every built-in loss but
+    Poisson, whose curvature grows with its predictions (see the user guide).
 
     The penalty acts on ``V``, as glmnet's ``standardize=TRUE`` does, in the
     units of the standardized target where there is one; after a
