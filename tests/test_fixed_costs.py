@@ -180,18 +180,18 @@ def test_a_first_epochs_divergence_goes_back_to_the_start_itself(problem, monkey
             super().__init__(settings, state)
             starts.append((state.V.copy(), state.c.copy()))
 
-        def undo(self, state, kernel, at_start=None):
+        def undo(self, state, kernel, at_start=None, counted=True):
             if self.safest[1] is None:
                 undone.append(
                     np.array_equal(_bits(at_start[0]), _bits(starts[-1][0]))
                     and np.array_equal(_bits(at_start[1]), _bits(starts[-1][1]))
                 )
-            return super().undo(state, kernel, at_start)
+            return super().undo(state, kernel, at_start, counted)
 
     class Copied(Kept):
-        def undo(self, state, kernel, at_start=None):
+        def undo(self, state, kernel, at_start=None, counted=True):
             first = self.safest[1] is None
-            super().undo(state, kernel, starts[-1] if first else at_start)
+            super().undo(state, kernel, starts[-1] if first else at_start, counted)
 
     X, y, params, start = problem()
     with warnings.catch_warnings():
