@@ -244,8 +244,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             if state.V is not V_before:  # the plan swapped V and the start (see Plan.run)
                 at_start = _start_swapped(recovery.spares, V_before, at_start)
             state.t += done
-            # (the whole data at a step the search lengthened: an overflow is its rise,
-            # see Recovery.possible)
+            # (the whole data once exact descent's step search has begun: an overflow
+            # is the search's overshoot, its rise, see Recovery.possible)
             searching = batch_size >= n_samples and descent.search is not None
             searching = searching and descent.search.started
             if done < n_batches:  # a batch's loss overflowed: diverging
