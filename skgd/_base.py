@@ -606,11 +606,11 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             )
             worse, ended_above = warn_if_worse_than_a_constant(
                 self, objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight,
-                single, start, stable,
+                single, start, stable, history["search_rises"],
             )  # fmt: skip
             if not history["converged"] and self.tol is not None:
                 curve = state.loss_curve[epochs_before:]
-                warn_max_iter(self, curve, start, ended_above, stable)
+                warn_max_iter(self, curve, start, ended_above, stable, history["search_rises"])
             if history["converged"] and not worse:
                 warn_if_stopped_short(
                     self, objective, state, X, Y, sample_weight, single, curvature

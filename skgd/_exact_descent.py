@@ -84,6 +84,9 @@ class ExactDescent:
         self.since_restart = 0  # exact epochs since the velocity was last zeroed
         self.last_fall = None  # the last exact epoch's fall, for the squared error's
         self.stepped = self.judged = None  # (k, rate) of the last exact epoch, the one before
+        # exact epochs whose loss rose once the step search had begun: its own probes,
+        # each answered by going back with a shorter step (see searched_rises)
+        self.search_rises = 0
 
     def before_epoch(self, state, kernel, schedule):
         """Before an exact epoch: Nesterov's momentum, k / (k + 3) k epochs after a restart.
@@ -146,6 +149,8 @@ class ExactDescent:
         if not self.adapts:
             return
         search, tol = self.search, stop.tol
+        if search.started and len(curve) > first_epoch and epoch_loss > curve[-1]:
+            self.search_rises += 1
         fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
         # The bound L holds everywhere; where the model is, the curvature
         # is often far lower (a logistic loss flattens as the classes

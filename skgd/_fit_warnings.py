@@ -38,17 +38,18 @@ _OVERSHOOT = 10.0
 _FLOAT32_HOLDS = 0.1
 
 
-def warn_max_iter(estimator, curve, start, ended_above="", stable=False):
+def warn_max_iter(estimator, curve, start, ended_above="", stable=False, searched=0):
     """Warn that max_iter ended the fit before its stop criterion held (``curve``: its losses).
 
     A loss that rose in many epochs (see :func:`_rose_often`; not where the
-    steps are ``stable``), or in the first far above where it started
-    (``start``, see :func:`_overshot`), or a model that ended above every
-    epoch's loss (``ended_above``, from :func:`warn_if_worse_than_a_constant`),
-    was told to take a longer step; it is told its step may be too long.
+    steps are ``stable``, nor the ``searched`` rises of exact descent's step
+    search), or in the first far above where it started (``start``, see
+    :func:`_overshot`), or a model that ended above every epoch's loss
+    (``ended_above``, from :func:`warn_if_worse_than_a_constant`), was told
+    to take a longer step; it is told its step may be too long.
     """
-    rose = _rose_often(curve, stable) or _overshot(curve, start) or ended_above
-    noise = stable and _rose_often(curve)
+    rose = _rose_often(curve, stable, searched) or _overshot(curve, start) or ended_above
+    noise = stable and _rose_often(curve, searched=searched)
     if rose:
         advice = (
             f"the training loss rose in {rose}, as a step too long for the data makes "
@@ -61,6 +62,13 @@ def warn_max_iter(estimator, curve, start, ended_above="", stable=False):
             f"the training loss rose in {noise}, as batches do at their noise floor: "
             "increase max_iter (the default schedule then grows the batch) or tol; a "
             "larger batch_size, or a lower learning_rate, lowers the floor"
+        )
+    elif searched:
+        # (a crawl of exact descent: the search sets its step, from the rises it probes
+        # with; the learning_rate only caps it, 1e6 times above)
+        advice = (
+            "its last epochs took the whole data at once, at a step their own search set "
+            f"(the loss's {searched} rises were its probes): increase max_iter, or tol"
         )
     else:
         advice = "increase max_iter, the learning_rate, or tol"
@@ -80,8 +88,9 @@ def warn_max_iter(estimator, curve, start, ended_above="", stable=False):
 
 
 def warn_if_worse_than_a_constant(
-    estimator, objective, state, curve, X, Y, weights, single, start=None, stable=False
-):
+    estimator, objective, state, curve, X, Y, weights, single, start=None, stable=False,
+    searched=0,
+):  # fmt: skip
     """Warn when the fit ends no better than a constant prediction.
 
     Returns whether it warned, and :func:`_ended_above`'s words if the model
@@ -117,7 +126,7 @@ def warn_if_worse_than_a_constant(
     if model is None or constant == 0 or not model - constant > 0.01 * unit:
         return False, ""
     above = _ended_above(curve, model, unit)
-    rose = _rose_often(curve, stable) or _overshot(curve, start) or above
+    rose = _rose_often(curve, stable, searched) or _overshot(curve, start) or above
     if state.n_averaged and lowest < constant:
         cause = (
             "its iterates were better, but their average, the model, lags behind them "
@@ -341,7 +350,7 @@ def _on_their_columns(X, objective, V):
     return X, probed, V[:, columns]
 
 
-def _rose_often(curve, stable=False):
+def _rose_often(curve, stable=False, searched=0):
     """ "k of n epochs" if the loss rose in more than a tenth of a fit's epochs (two at least).
 
     A step too long for the data swings the loss up and down: wine at
@@ -357,10 +366,17 @@ def _rose_often(curve, stable=False):
     trial), where diabetes in batches of 8 ended nearer (a review): the
     step is not too long, and the max_iter warning says the rises are
     noise, with no direction for the step.
+
+    Nor the ``searched`` rises: exact epochs whose loss rose once the step
+    search had begun (:class:`skgd._exact_descent.ExactDescent`), its probes,
+    each answered by going back with a shorter step. Poisson on star98
+    (statsmodels) at ``tol=1e-6`` crawled 1,000 exact epochs, rising in 100,
+    every one the search's, and was told to lower the learning_rate, which
+    only caps the search, a million times above its steps.
     """
     if stable:
         return ""
-    rises = int(np.count_nonzero(np.diff(np.asarray(curve, dtype=float)) > 0))
+    rises = int(np.count_nonzero(np.diff(np.asarray(curve, dtype=float)) > 0)) - searched
     return f"{rises} of {len(curve)} epochs" if rises >= 2 and rises > len(curve) / 10 else ""
 
 

@@ -333,6 +333,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     return {
         "epochs": epoch,
         "converged": converged,
+        # (rises of the loss curve that were exact descent's step search probing, not a
+        # step too long: see skgd._fit_warnings._rose_often)
+        "search_rises": descent.search_rises,
         "validation_scores": stop.validation_scores,
         "stage": (
             schedule.batch_size,

@@ -1024,6 +1024,25 @@ def test_a_step_that_ends_above_every_epochs_loss_is_told_it_is_too_long(learnin
     assert len(messages) == 1 and cause in messages[0]
 
 
+def test_a_crawl_of_exact_descent_is_not_told_to_lower_the_learning_rate():
+    # Poisson on star98 at tol=1e-6 crawls through 1,000 exact epochs, the step search
+    # probing with a rise every ten or so; the warning counted those rises (100 of 999)
+    # as a step too long and said "lower the learning_rate", which only caps the search
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.star98.load_pandas()
+    X, y = data.exog.values, data.endog.iloc[:, 0].values.astype(float)
+    for rate in [0.5, 0.05]:
+        model = GDRegressor(loss="poisson", learning_rate=rate, tol=1e-6, random_state=1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        messages = [str(w.message) for w in caught]
+        assert model.n_iter_ == model.max_iter
+        assert any("Maximum number" in m and "increase max_iter, or tol" in m for m in messages)
+        assert not any("lower the learning_rate" in m for m in messages)
+        assert not any("increase max_iter, the learning_rate" in m for m in messages)
+
+
 def test_a_sharply_curved_losss_rises_still_ask_for_a_shorter_step():
     # (a review) Huber's curvature within a small delta of the target is far above
     # the one the step is measured by: its loss swings, and a lower learning_rate
