@@ -22,7 +22,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -211,6 +211,16 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    def __sklearn_is_fitted__(self):
+        """Whether the estimator holds a model: ``coef_``, which every fit and stream call sets.
+
+        scikit-learn's own test reads the name of every attribute (over 50
+        once fitted), at every ``partial_fit`` call and every ``predict``:
+        about 4 us of a one-row call. ``coef_`` is set with the rest of the
+        model, after training, and a call that fails leaves it as it was.
+        """
+        return hasattr(self, "coef_")
+
     def __getstate__(self):
         """:meth:`_state`, a wide model's columns compacted (see :mod:`skgd._compact_state`)."""
         return compacted(self._state())
@@ -355,7 +365,9 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         Poisson and the built-in) go on.
         """
         trained = self.__dict__.get("_trained_loss")
-        if trained is None or not is_regressor(self) or _same_loss(trained, loss):
+        # (isinstance, not is_regressor, which builds every tag, the loss's too: 2 us a call)
+        regressor = isinstance(self, RegressorMixin)
+        if trained is None or not regressor or _same_loss(trained, loss):
             return  # (a classifier's predictions take no link; a stream's every call: 50 µs)
         # five raw predictions, in the shape the estimator passes (a column an output)
         points = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
@@ -456,7 +468,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         streaming = incremental and continuing  # the stream's statistics carry on
         check_user_loss(
             loss, Y, n_outputs, single=single, dtype=X.dtype, sample=not streaming,
-            in_y_units=self._scales_target(loss), classifier=is_classifier(self),
+            in_y_units=self._scales_target(loss), classifier=isinstance(self, ClassifierMixin),
         )  # fmt: skip
         if streaming:
             self._check_stream_parameters()
@@ -1210,7 +1222,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         x_stats, y_stats, y_loc = stats
         ones = None if y_stats is not None and self.fit_intercept else np.ones(n_outputs)
         spread, y_mean = ones, None
-        blind = is_regressor(self) and blind_to_length(loss, n_outputs)  # (once a call)
+        blind = isinstance(self, RegressorMixin) and blind_to_length(loss, n_outputs)
         if y_stats is not None:  # (compiled: a stream's call of one row feels numpy's calls)
             y_mean, spread, _ = y_stats.standardization(self.fit_intercept, np.float64)
             # (with an intercept only: without one, y's spread is its root mean square,
@@ -1379,7 +1391,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         # (rng.uniform's values, compiled: on wide data, 3x quicker)
         V = uniform(rng, -fraction * scale, fraction * scale, (n_outputs, n_features), dtype,
                     zero=constant)  # fmt: skip
-        if stream and is_regressor(self):  # (see the docstring)
+        if stream and isinstance(self, RegressorMixin):  # (see the docstring)
             fraction = 1.0
         c = rng.uniform(-fraction * scale, fraction * scale, size=n_outputs).astype(dtype)
         return V, c
