@@ -205,8 +205,11 @@ def rounding_scales(x_mean, x_scale, mean, std, dtype, value_range=None):
     :func:`within_rounding`. Returns ``(x_scale, rounding)``: a new array
     if any scale changes, else ``x_scale``; and which columns, or None.
     """
-    rounding = within_rounding(std, dtype, value_range) & (x_mean != 0)
-    if not rounding.any():
+    if value_range is not None and _compiled_standardization(x_mean, dtype):
+        rounding = _statistics_passes.rounding_columns(*value_range, x_mean, dtype)
+    else:
+        rounding = within_rounding(std, dtype, value_range) & (x_mean != 0)
+    if rounding is None or not rounding.any():
         return x_scale, None
     at = np.flatnonzero(rounding)
     x_scale = np.array(x_scale, copy=True)

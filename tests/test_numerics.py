@@ -188,6 +188,39 @@ def test_a_small_flag_on_a_large_value_is_still_a_feature():
     assert_allclose(model.coef_, ridge.coef_, rtol=0.02)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_compiled_rounding_test_is_numpys(dtype):
+    # (compiled, as a stream's call of one row felt numpy's dozen calls) Every range
+    # of 0 to 3 ulps up and down from values at the floats' edges: subnormals, the
+    # least normal, the largest float (whose gap numpy takes as inf), infinities,
+    # NaN, zeros of both signs, powers of two; with and without a centre
+    from skgd._standardize import within_rounding
+    from skgd._statistics_passes import rounding_columns
+
+    info = np.finfo(dtype)
+    values = [0.0, -0.0, 1.0, -2.0, 0.37, 3.0, 1e20, -1e-30, 2.0**60, info.tiny]
+    values += [info.tiny / 2, info.smallest_subnormal, info.max, -info.max, np.inf, np.nan]
+    lows, highs = [], []
+    with np.errstate(all="ignore"):
+        for value in np.array(values).astype(dtype):
+            for down in range(4):
+                for up in range(4):
+                    low, high = value, value
+                    for _ in range(down):
+                        low = np.nextafter(low, dtype(-np.inf))
+                    for _ in range(up):
+                        high = np.nextafter(high, dtype(np.inf))
+                    lows.append(low)
+                    highs.append(high)
+    low, high = np.array(lows, dtype=np.float64), np.array(highs, dtype=np.float64)
+    centre = np.where(np.arange(len(low)) % 7 == 3, 0.0, 1.0)
+    expected = within_rounding(None, dtype, (low, high)) & (centre != 0)
+    found = rounding_columns(low, high, centre, dtype)
+    assert expected.sum() > 50 and not expected.all()
+    assert_array_equal(np.zeros(len(low), bool) if found is None else found, expected)
+    assert rounding_columns(low[:1] - 1.0, low[:1] + 1.0, centre[:1], dtype) is None
+
+
 @pytest.mark.parametrize("to_sparse", [False, True], ids=["dense", "sparse"])
 def test_a_row_of_weight_zero_is_as_good_as_absent_however_large(to_sparse):
     # scikit-learn's meaning of a zero weight: the row is not there. Its 1e6
