@@ -85,7 +85,7 @@ class ExactDescent:
         self.last_fall = None  # the last exact epoch's fall, for the squared error's
         self.stepped = self.judged = None  # (k, rate) of the last exact epoch, the one before
         # exact epochs whose loss rose once the step search had begun: its own probes,
-        # each answered by going back with a shorter step (see searched_rises)
+        # each answered by going back with a shorter step (see skgd._fit_warnings._rose_often)
         self.search_rises = 0
 
     def before_epoch(self, state, kernel, schedule):

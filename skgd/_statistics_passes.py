@@ -307,7 +307,8 @@ def rounding_columns(low, high, x_mean, dtype):
     Which centred columns are constant but for rounding: a half range of at
     most one ulp, in ``dtype`` (X's), of the largest magnitude. numpy's
     dozen calls on a streamed row's few columns (an ``errstate``, the
-    casts, ``spacing``) cost each call about 7 us; this one, under 1.
+    casts, ``spacing``) took 12 us of each call (diabetes' ten columns, on
+    a loaded machine); this one, 2.4.
     Returns the columns as a boolean array, or None if there are none.
     """
     rounding = np.empty(len(low), np.bool_)
