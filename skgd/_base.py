@@ -59,7 +59,7 @@ from ._passes import all_finite
 from ._products import rows_times_coefficients
 from ._row_norms import RowNorms
 from ._schedules import _MANY_BATCHES, continued_stream_fraction
-from ._sparse_scales import toward_root_mean_square
+from ._sparse_scales import near_constant_ranges, toward_root_mean_square
 from ._sparse_statistics_passes import sparse_standardization
 from ._standardize import (
     ColumnFinds,
@@ -506,6 +506,10 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             )
         # dense X's exact (low, high) over the statistics' rows: the stream's, or this fit's
         x_range = finds.range if ranges[1] is None and not streaming else ranges[1]
+        if sparse.issparse(X) and self.standardize and not incremental:
+            # (a sparse fit's columns that may be constant but for rounding, theirs alone;
+            # a sparse stream keeps no ranges: its exact constants only)
+            x_range = near_constant_ranges(X, sample_weight, stats[0].mean, stats[0].std)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -1321,7 +1325,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                     x_scale = np.where(uncentred, peak, centred).astype(dtype)
             if peak is not None and stored is not None:
                 x_scale = toward_root_mean_square(x_mean, x_scale, mean, std, peak, *stored, dtype)
-            elif peak is None:  # (sparse X's: toward_root_mean_square's, on its few columns)
+            if peak is None or x_range is not None:  # (sparse X's: a fit's near constants)
                 x_scale, rounding = rounding_scales(x_mean, x_scale, mean, std, dtype, x_range)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
             # before any step, blamed on values too large. Such a column's values are

@@ -39,10 +39,14 @@ rows is scaled a little below 1.
 """
 
 import numpy as np
+from sklearn.utils.sparsefuncs import min_max_axis
 
-from ._compiled import jit
+from ._compiled import _exact, jit
 from ._standardize import within_rounding
 
+# A column whose deviation is at most this share of its mean's magnitude may be constant
+# but for rounding: its exact range decides (see near_constant_ranges)
+_NEAR_CONSTANT = 2.0**-16
 # A column stored in at most this share of the rows keeps its peak as its scale, ...
 _RARE_SHARE = 0.25
 # ... and one stored in at least this share takes its root mean square (uncentred).
@@ -114,3 +118,60 @@ def _stored_weight(indices, indptr, weights, stored):
     for i in range(indptr.shape[0] - 1):
         for q in range(indptr[i], indptr[i + 1]):
             stored[indices[q]] += weights[i]
+
+
+def near_constant_ranges(X, sample_weight, mean, std):
+    """A sparse fit's ``(low, high)`` for its columns that may be constant but for rounding.
+
+    Dense X's range comes from its statistics' pass, which tells a column
+    of a few adjacent floats, rounding, from a feature
+    (:func:`skgd._standardize.within_rounding`); sparse X's pass keeps no
+    range, and its deviations round by tens of ulps. A column of 1, give or
+    take an ulp (``t * 0.37 / t / 0.37``), beside diabetes' columns, in CSR:
+    a coefficient of -2.5e17 and an intercept of 2.5e17, held-out R² 0.333
+    where it is 0.356 without the column, predictions moved by 64 by the
+    column's last bit. So the columns whose deviation is under
+    ``_NEAR_CONSTANT`` of their mean's magnitude (stored in every row that
+    counts: an implicit zero among them is a spread of half the mean) get
+    their exact range over the rows of positive weight, implicit zeros
+    included, as the dense pass takes it: a pass over those columns only
+    (scipy's column selection, O(the stored values) in time, their size in
+    memory). Returns full-length ``(low, high)``, NaN on the other
+    columns (no rounding there), or None if no column qualifies: on text,
+    none does, and nothing is done.
+    """
+    mean, std = np.asarray(mean, dtype=np.float64), np.asarray(std, dtype=np.float64)
+    # (compiled, a count first: numpy's six passes over the columns took 1.6 ms on
+    # 2**20 columns, where one reads them once; and on text no column qualifies)
+    n_near = _near_constant(mean, std, _NEAR_CONSTANT, np.empty(0, dtype=np.intp))
+    if n_near == 0:
+        return None
+    counted = np.asarray(sample_weight) > 0
+    if not counted.any():
+        return None
+    columns = np.empty(n_near, dtype=np.intp)
+    _near_constant(mean, std, _NEAR_CONSTANT, columns)
+    chosen = X[:, columns]
+    if not counted.all():
+        chosen = chosen[np.flatnonzero(counted)]
+    chosen_low, chosen_high = min_max_axis(chosen, axis=0)  # (implicit zeros count)
+    low, high = np.full(X.shape[1], np.nan), np.full(X.shape[1], np.nan)
+    low[columns], high[columns] = chosen_low, chosen_high
+    return low, high
+
+
+@_exact
+def _near_constant(mean, std, share, columns):
+    """How many columns have a deviation of at most ``share`` of a non-zero mean's magnitude.
+
+    Their indices, ascending, go to ``columns`` if it has room for them all.
+    (A NaN compares false: no such column.)
+    """
+    n = 0
+    fill = columns.shape[0] > 0
+    for j in range(mean.shape[0]):
+        if mean[j] != 0 and std[j] <= share * abs(mean[j]):
+            if fill:
+                columns[n] = j
+            n += 1
+    return n
