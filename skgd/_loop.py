@@ -187,9 +187,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         if len(settings.resume) > 4 and schedule.batch_size >= n_samples:
             descent.go_on(settings.resume[4])
     recovery = Recovery(settings, state)
+    # a loss whose curvature grows with the prediction (a link's: Poisson's exp), fit or stream
+    linked = objective.largest_curvature is not None
     # a stream's call of a loss with a link: each batch's step no longer than the
     # loss's curvature where the model is allows (see Objective.step_cap)
-    capped = not settings.stop and objective.largest_curvature is not None
+    capped = not settings.stop and linked
     # (a regression loss's: a classifier's bounded gradient trained better undamped, a
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
     regression = not isinstance(objective.loss, ClassificationLoss)
@@ -209,6 +211,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     elif kernel is not None:  # V may come back in the start array (see skgd._epoch._start_swapped)
         kernel.swaps = True
     first_t, first_epoch = state.t, len(state.loss_curve)
+    # the epochs a fit's divergence is judged on: this fit's, or its exact ones once a
+    # recovery took it to the whole data (see below)
+    judged_from = first_epoch
     converged, model = False, None
     undone = None  # the divergence of the last epoch, if it was undone
     if settings.verbose:
@@ -248,8 +253,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # is the search's overshoot, its rise, see Recovery.possible)
             searching = batch_size >= n_samples and descent.search is not None
             searching = searching and descent.search.started
+            # a loss with a link among batches, its recoveries spent: on at the whole
+            # data rather than raising (see Schedule.whole_data)
+            rescue = linked and batch_size < n_samples and descent.adapts
             if done < n_batches:  # a batch's loss overflowed: diverging
-                if state.t == first_t or not recovery.possible(searching):
+                if state.t == first_t or not (recovery.possible(searching) or rescue):
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss,
                         optimizer=state.optimizer, plain_step=settings.curvature is None,
@@ -258,13 +266,18 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / (n_samples * scale) + penalty  # (the call's mean loss)
             try:
-                _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, objective)
+                _check_epoch(epoch, epoch_loss, finite, state, judged_from, settings, objective)
             except ValueError as error:  # diverged: back to the safest epoch, with a shorter step
-                if not recovery.possible(searching):
+                if not (recovery.possible(searching) or rescue):
                     raise
+                spent = not recovery.possible(searching)
                 recovery.undo(state, kernel, at_start, counted=not searching)
                 schedule.shorter_step()
                 descent.search_afresh()
+                if spent:  # (a loss with a link among batches: see rescue above)
+                    schedule.whole_data(stop)
+                    recovery.afresh()
+                    judged_from = len(state.loss_curve)
                 undone = error
                 continue
             undone = None
