@@ -695,7 +695,9 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             raise ValueError(
                 f"The model has {W_model.shape[0]} output(s) and {W_model.shape[1]} "
                 f"feature(s) but the data has {n_outputs} output(s) and {X.shape[1]} feature(s); "
-                "call fit without warm_start to start a new model."
+                "a model continues (partial_fit, or fit with warm_start=True) only on data of "
+                "its shape: pass such data, or call fit with warm_start=False to start a new "
+                "model."
             )
         return X.astype(self.coef_.dtype, copy=False)  # a model keeps its dtype
 

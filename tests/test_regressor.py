@@ -1510,3 +1510,15 @@ def test_a_spiked_calls_cap_keeps_l2s_damping_where_it_is_lower():
         optimizer = Nesterov(momentum=0.9)
         assert _damped(optimizer, step_l2, at_most=at_most) == 0.9
         assert optimizer.momentum == pytest.approx(expected)
+
+
+def test_a_stream_of_another_shape_is_told_how_to_go_on():
+    # (a user trial) partial_fit with one output after two was told "call fit without
+    # warm_start", as if the call had been a warm fit's
+    rng = np.random.RandomState(0)
+    X, Y = rng.normal(size=(50, 3)), rng.normal(size=(50, 2))
+    model = GDRegressor(random_state=0).partial_fit(X, Y)
+    with pytest.raises(ValueError, match="2 output.*1 output.*partial_fit.*warm_start=False"):
+        model.partial_fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="3 feature.*2 feature"):
+        GDRegressor(warm_start=True).fit(X, Y).fit(X[:, :2], Y)
