@@ -507,9 +507,10 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             )
         # dense X's exact (low, high) over the statistics' rows: the stream's, or this fit's
         x_range = finds.range if ranges[1] is None and not streaming else ranges[1]
-        if sparse.issparse(X) and self.standardize and not incremental:
+        if sparse.issparse(X) and self.standardize and self.fit_intercept and not incremental:
             # (a sparse fit's columns that may be constant but for rounding, theirs alone;
-            # a sparse stream keeps no ranges: its exact constants only)
+            # a sparse stream keeps no ranges: its exact constants only. Without an
+            # intercept nothing is centred: a constant column is the intercept's stand-in)
             x_range = near_constant_ranges(X, sample_weight, stats[0].mean, stats[0].std)
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
@@ -1334,6 +1335,11 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                     x_scale = np.where(uncentred, peak, centred).astype(dtype)
             if peak is not None and stored is not None:
                 x_scale = toward_root_mean_square(x_mean, x_scale, mean, std, peak, *stored, dtype)
+            if peak is not None and x_range is not None:
+                # (a sparse fit's exact constant of |mean| <= 1, scale 1, was left
+                # uncentred: a second intercept, with a coefficient of its own; centred
+                # now, as dense X's, and so divided by |mean| below)
+                x_mean = np.where(x_range[0] == x_range[1], mean, x_mean).astype(dtype)
             if peak is None or x_range is not None:  # (sparse X's: a fit's near constants)
                 x_scale, rounding = rounding_scales(x_mean, x_scale, mean, std, dtype, x_range)
             # A subnormal scale has no inverse (1 / 1e-310 overflows): the loss was NaN
