@@ -71,7 +71,8 @@ def warn_max_iter(estimator, curve, start, ended_above="", stable=False, searche
         # with; the learning_rate only caps it, 1e6 times above)
         advice = (
             "its last epochs took the whole data at once, at a step their own search set "
-            f"(the loss's {searched} rises were its probes): increase max_iter, or tol"
+            f"(the loss's {_counted(searched, 'rise')} "
+            f"{'was its probe' if searched == 1 else 'were its probes'}): increase max_iter, or tol"
         )
     else:
         advice = "increase max_iter, the learning_rate, or tol"
@@ -528,6 +529,11 @@ def _overshot(curve, start):
     if not ratio > _OVERSHOOT:
         return ""
     return f"its first epoch, to {ratio:.3g} times the loss where it started"
+
+
+def _counted(n, noun):
+    """``"1 rise"``, ``"3 rises"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _choices(items):
