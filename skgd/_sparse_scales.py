@@ -162,7 +162,7 @@ def near_constant_ranges(X, sample_weight, mean, std):
 def _near_constant_ranges(data, indices, indptr, counted, mean, std, share, low, high, stored):
     """Each near-constant column's range over the ``counted`` rows, implicit zeros too."""
     for j in range(mean.shape[0]):
-        if mean[j] != 0 and std[j] <= share * abs(mean[j]):
+        if _is_near_constant(mean[j], std[j], share):
             low[j], high[j] = np.inf, -np.inf  # (the others stay NaN)
     n_counted = 0
     for i in range(indptr.shape[0] - 1):
@@ -184,11 +184,14 @@ def _near_constant_ranges(data, indices, indptr, counted, mean, std, share, low,
 
 @_exact
 def _near_constant(mean, std, share):
-    """How many columns have a deviation of at most ``share`` of a non-zero mean's magnitude.
-
-    (A NaN compares false: no such column.)
-    """
+    """How many columns are near constant (:func:`_is_near_constant`)."""
     n = 0
     for j in range(mean.shape[0]):
-        n += mean[j] != 0 and std[j] <= share * abs(mean[j])
+        n += _is_near_constant(mean[j], std[j], share)
     return n
+
+
+@_exact
+def _is_near_constant(mean, std, share):
+    """A deviation of at most ``share`` of a non-zero mean's magnitude (NaN: no)."""
+    return mean != 0 and std <= share * abs(mean)
