@@ -256,8 +256,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             # a loss with a link among batches, its recoveries spent: on at the whole
             # data rather than raising (see Schedule.whole_data)
             rescue = linked and batch_size < n_samples and descent.adapts
+            recoverable = recovery.possible(searching)  # (its count moves only in undo)
             if done < n_batches:  # a batch's loss overflowed: diverging
-                if state.t == first_t or not (recovery.possible(searching) or rescue):
+                if state.t == first_t or not (recoverable or rescue):
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss,
                         optimizer=state.optimizer, plain_step=settings.curvature is None,
@@ -268,13 +269,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             try:
                 _check_epoch(epoch, epoch_loss, finite, state, judged_from, settings, objective)
             except ValueError as error:  # diverged: back to the safest epoch, with a shorter step
-                if not (recovery.possible(searching) or rescue):
+                if not (recoverable or rescue):
                     raise
-                spent = not recovery.possible(searching)
                 recovery.undo(state, kernel, at_start, counted=not searching)
                 schedule.shorter_step()
                 descent.search_afresh()
-                if spent:  # (a loss with a link among batches: see rescue above)
+                if not recoverable:  # (a loss with a link among batches: see rescue above)
                     schedule.whole_data(stop)
                     recovery.afresh()
                     judged_from = len(state.loss_curve)
