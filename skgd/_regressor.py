@@ -155,7 +155,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         more than ``tol`` times the loss of the best constant prediction
         (for the validation score, by ``tol``) for ``n_iter_no_change``
         consecutive epochs. Relative, so that a target of any scale stops
-        alike. ``None`` runs all ``max_iter`` epochs.
+        alike (for ``loss="poisson"``, the unit is the best constant's
+        deviance, and at the whole data the deviance left once smaller: see
+        the user guide). ``None`` runs all ``max_iter`` epochs.
     n_iter_no_change : int, default=5
         Epochs without improvement that make a plateau. With the default
         ``schedule="adaptive"`` a plateau first grows the batch (see

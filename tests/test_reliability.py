@@ -1105,8 +1105,22 @@ def test_an_overflow_at_a_step_the_exact_search_lengthened_is_its_rise_not_a_div
 
     X, y, optimum = _diamonds_and_poissons_optimum()
     model = GDRegressor(loss="poisson", learning_rate=0.9, random_state=5).fit(X, y)
-    # (1.39 times; the default learning rate's fit 1.18, its crawl the far rows')
+    # (1.018 times, 1.39 before tol followed the deviance left: see the test below)
     assert mean_poisson_deviance(y, model.predict(X)) < 1.5 * optimum
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_poisson_fit_at_defaults_stops_near_its_optimum_where_the_constant_is_far(seed):
+    # Poisson on diamonds at defaults stopped at 1.16 to 1.24 times PoissonRegressor's
+    # training deviance, silently (a trial: test deviance 125 to 132 against 113): tol's
+    # unit, the constant's gap, is 30 times the half deviance the optimum leaves, and
+    # exact descent, falling steadily by a tenth of tol an epoch, stopped 7 tol short.
+    # At the whole data tol is now measured against the deviance left.
+    from sklearn.metrics import mean_poisson_deviance
+
+    X, y, optimum = _diamonds_and_poissons_optimum()
+    model = GDRegressor(loss="poisson", random_state=seed).fit(X, y)
+    assert mean_poisson_deviance(y, model.predict(X)) < 1.03 * optimum
 
 
 def _diamonds_and_poissons_optimum():
@@ -1209,7 +1223,7 @@ def test_a_poisson_fit_whose_batches_diverge_past_its_recoveries_goes_on_at_the_
 
     X, y, optimum = _diamonds_and_poissons_optimum()
     model = GDRegressor(loss="poisson", batch_size=256, random_state=4).fit(X, y)
-    # (1.147 times, in 93 epochs; the seeds that fitted in batches 1.01-1.22)
+    # (1.011 times in 158 epochs; 1.147 in 93 before tol followed the deviance left)
     assert mean_poisson_deviance(y, model.predict(X)) < 1.25 * optimum
 
 
