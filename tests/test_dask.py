@@ -224,21 +224,22 @@ def test_unknown_chunk_sizes_give_the_same_fit(client, classification):
     assert_allclose(unknown.estimator_.coef_, known.estimator_.coef_, rtol=1e-12)
 
 
-class SlowLogLoss(Loss):
-    """The binary log loss, slowly: time to kill a worker in the middle of a fit."""
+class SlowGDClassifier(GDClassifier):
+    """A classifier whose partial_fit waits a while first: time to kill a worker in one.
 
-    def loss(self, y_true, raw_prediction):
-        return np.logaddexp(0, -y_true * raw_prediction)
+    (A loss that slept at each gradient slept at every curvature probe too,
+    230 of them in the first call: the test took 90 seconds.)
+    """
 
-    def gradient(self, y_true, raw_prediction):
-        time.sleep(0.3)
-        return -y_true / (1 + np.exp(y_true * raw_prediction))
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        time.sleep(0.5)
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
 
 def test_a_worker_dying_mid_fit_gives_a_complete_fit_or_a_clear_error(classification):
     X_train, _, y_train, _ = classification
     X_train, y_train = X_train[:2000], y_train[:2000]
-    params = dict(loss=SlowLogLoss(), batch_size=BLOCK, random_state=0)
+    params = dict(loss="log_loss", batch_size=BLOCK, random_state=0)
     expected = sequential_partial_fits(GDClassifier(**params), X_train, y_train, 1, classes=[0, 1])
 
     cluster = start_cluster()
@@ -246,7 +247,7 @@ def test_a_worker_dying_mid_fit_gives_a_complete_fit_or_a_clear_error(classifica
     pid_of = client.run(os.getpid)  # worker address -> process id
     pids = list(pid_of.values())
     try:
-        incremental = Incremental(GDClassifier(**params), shuffle_blocks=False)
+        incremental = Incremental(SlowGDClassifier(**params), shuffle_blocks=False)
         outcome = {}
 
         def fit():
