@@ -9,6 +9,7 @@ from ._checks import CHECK_ROWS, is_users_loss, is_users_optimizer
 from ._held_out import HeldOut
 from ._objective import _sample_rows
 from ._standardize import rows_per_block
+from .optim import SGD, Momentum, Nesterov
 
 # A loss this many times above its best, and above where the run started,
 # is growing, not wandering at the noise floor.
@@ -200,6 +201,13 @@ def check_diverging(
         )  # fmt: skip
 
 
+def _momentum_free(optimizer):
+    """Whether ``optimizer`` is a built-in one of no momentum (plain SGD's, or at 0)."""
+    if type(optimizer) in (Momentum, Nesterov):
+        return optimizer.momentum == 0
+    return type(optimizer) is SGD
+
+
 def diverged_error(
     epoch,
     value,
@@ -250,11 +258,16 @@ def diverged_error(
                 "data, penalty included."
             )
         elif plain_step:
+            # (said of plain 'sgd' too, a trial found: only a built-in free of momentum is
+            # known to be; a user's optimizer may have any)
+            still = "" if _momentum_free(optimizer) else (
+                " (momentum makes the stable step shorter still)"
+            )  # fmt: skip
             message += (
                 "with standardize=False, learning_rate is a step in the units of X and y as "
-                "they are, not a share of the stable step (momentum makes the stable step "
-                "shorter still): try a far smaller learning_rate, or standardize=True (the "
-                "default), which measures the stable step on the data."
+                f"they are, not a share of the stable step{still}: try a far smaller "
+                "learning_rate, or standardize=True (the default), which measures the stable "
+                "step on the data."
             )
         else:
             message += (
