@@ -236,6 +236,8 @@ def descend(
         )  # forward, loss, backward
         if not np.isfinite(batch_loss):
             return total, batch, first, batch_loss
+        if objective.exact_gains is not None:  # (exact descent on sparse X: skgd._exact_gains)
+            grad_V = grad_V * objective.exact_gains
         first = batch_loss if batch == 0 else first
         total += batch_loss
         rates = steps[batch]

@@ -197,7 +197,10 @@ class Plan:
         # step, see _centred) and no average (it moves every coefficient at every
         # step); momentum, also no L1 and few runs of equal steps (one map a run
         # for every untouched step).
+        # exact descent's gains on sparse X (see skgd._exact_gains): the dense gradient's epoch
+        gains = o.exact_gains if is_sparse else None
         lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
+        lazy = lazy and gains is None
         lazy = lazy and self._few_centred()
         l1 = bool(np.any(self.l1))
         # (L1 lazily: plain SGD's thresholds add up, and a column X does not store
@@ -246,7 +249,8 @@ class Plan:
             self.zero, self.clean = None, []  # (V moves everywhere, and start takes it)
             penalty = o.penalty(state.V, copy_to=start)
             if is_sparse:
-                result = _sparse_epoch(X.data, X.indices, X.indptr, *common)
+                gains = _UNUSED[1] if gains is None else gains
+                result = _sparse_epoch(X.data, X.indices, X.indptr, *common, gains)
             else:
                 result = _dense_epoch(X, *common)
             finite = None

@@ -36,6 +36,7 @@ from ._epoch import (
     segment_batches,
 )
 from ._exact_descent import ExactDescent
+from ._exact_gains import exact_gains
 from ._objective import least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
@@ -217,6 +218,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     elif kernel is not None:  # V may come back in the start array (see skgd._epoch._start_swapped)
         kernel.swaps = True
     first_t, first_epoch = state.t, len(state.loss_curve)
+    gains = False  # exact descent's gains on sparse X: not yet measured
     # the epochs a fit's divergence is judged on: this fit's, or its exact ones once a
     # recovery took it to the whole data (see below)
     judged_from = first_epoch
@@ -246,6 +248,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             steps = schedule.last_epoch(steps, epoch, state.loss_curve, first_epoch)
             steps = schedule.outlier_steps(steps, order)
             c_ratio = schedule.intercept_ratio(objective)
+            # exact descent on sparse X: each column's step by its curvature (once a fit)
+            exact = batch_size >= n_samples and descent.adapts
+            if exact and gains is False:
+                gains = exact_gains(
+                    objective, X, weights, settings.fit_intercept, settings.curvature[0]
+                )
+            objective.exact_gains = gains[0] if exact and gains else None
+            c_ratio = c_ratio * gains[1] if exact and gains else c_ratio
             V_before = state.V
             descent.before_epoch(state, kernel, schedule)
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(

@@ -134,6 +134,9 @@ class Objective:
         self.blind = blind
         # a user's gradient is checked at every batch (see check_user_gradient)
         self.checks_gradient = is_users_loss(loss)
+        # each column's multiplier of its gradient in sparse X's exact epochs, set by
+        # the loop (see skgd._exact_gains); None: none
+        self.exact_gains = None
 
     @property
     def largest_l2(self):
@@ -485,13 +488,18 @@ class Objective:
             return None, typical, largest
         return norms > typical, typical, largest
 
-    def _largest_eigenvalue(self, X, rows, w, fit_intercept, sample=None, unshifted=False):
+    def _largest_eigenvalue(
+        self, X, rows, w, fit_intercept, sample=None, unshifted=False, scale=None
+    ):  # fmt: skip
         """The power iteration on the standardized Gram matrix of ``X[rows]``, weighted by ``w``.
 
         ``sample``: ``X[rows]`` as a contiguous copy, if one was made already.
         ``unshifted``: sparse X's columns are all uncentred, of finite inverse
-        scales (:func:`skgd._curvature_passes.unshifted`).
+        scales (:func:`skgd._curvature_passes.unshifted`). ``scale``: X's
+        columns divided by these instead of ``x_scale`` (exact descent's
+        preconditioned Gram matrix, see :mod:`skgd._exact_gains`).
         """
+        x_scale = self.x_scale if scale is None else scale
         Xs = X[rows] if sample is None else sample
         if not sparse.issparse(Xs):  # a strided view is read 20 times: copy the sample once
             Xs = np.ascontiguousarray(Xs)  # (in X's dtype: float32 stays float32)
@@ -504,17 +512,17 @@ class Objective:
             )
         if compiled is not None:
             lam = compiled(
-                Xs, w.astype(np.float64), self.x_mean, self.x_scale, fit_intercept,
+                Xs, w.astype(np.float64), self.x_mean, x_scale, fit_intercept,
                 _POWER_ITERATIONS,
             )  # fmt: skip
             if lam is not None:  # (None: 1 / scale overflows; numpy's path divides)
                 return lam
-        shift = self.x_mean / self.x_scale
+        shift = self.x_mean / x_scale
 
         def gram_times(v):  # (X_std' diag(w) X_std) v, with the intercept's column
-            u = np.asarray(Xs @ (v[:-1] / self.x_scale)).ravel() - shift @ v[:-1] + v[-1]
+            u = np.asarray(Xs @ (v[:-1] / x_scale)).ravel() - shift @ v[:-1] + v[-1]
             u = u * w
-            top = np.asarray(Xs.T @ u).ravel() / self.x_scale - shift * u.sum()
+            top = np.asarray(Xs.T @ u).ravel() / x_scale - shift * u.sum()
             return np.append(top, u.sum() if fit_intercept else 0.0)
 
         v, lam = np.ones(X.shape[1] + 1), 0.0

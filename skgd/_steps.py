@@ -376,9 +376,13 @@ def _sparse_epoch(
     data, indices, indptr, Y, indexed, weights, order, batch_size, steps, c_ratio,
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
-    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging,
+    kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, gains,
 ):  # fmt: skip
-    """Any optimizer on sparse X, with a dense gradient: O(n_outputs × n_features) a batch."""
+    """Any optimizer on sparse X, with a dense gradient: O(n_outputs × n_features) a batch.
+
+    ``gains``: each column's multiplier of its gradient (exact descent's,
+    see :mod:`skgd._exact_gains`), or empty: none.
+    """
     n_outputs, n_features = V.shape
     n = order.shape[0]
     raw = np.empty((batch_size, n_outputs))
@@ -436,6 +440,10 @@ def _sparse_epoch(
                 for q in range(indptr[i], indptr[i + 1]):
                     j = indices[q]
                     gV[k, j] += gk * (data[q] / x_scale[j])
+        if gains.shape[0] > 0:
+            for k in range(n_outputs):
+                for j in range(n_features):
+                    gV[k, j] *= gains[j]
         t += 1
         step = steps[batch]
         _step_all(
