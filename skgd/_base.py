@@ -624,7 +624,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             )
             worse, ended_above = warn_if_worse_than_a_constant(
                 self, objective, state, state.loss_curve[epochs_before:], X, Y, sample_weight,
-                single, start, stable, history["search_rises"],
+                single, start, stable, history["search_rises"], history["converged"],
             )  # fmt: skip
             if not history["converged"] and self.tol is not None:
                 curve = state.loss_curve[epochs_before:]
