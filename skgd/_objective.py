@@ -640,14 +640,13 @@ def target_scaling(
     return loc, kappa, reference
 
 
-def least_loss(loss, Y, weights):
+def least_loss(loss, Y, sample_weight):
     """The weighted mean of each row's lowest loss (its own target predicted), or None.
 
     For the built-in Poisson loss, ``y - y log y`` (0 at y = 0), whose loss
     omits that term: the loss above it is the half deviance, what is left
     to fit. None for the other losses (their value measures it already, or
-    is unknown). ``weights`` as the epochs' losses weigh the rows (their
-    mean 1).
+    is unknown). Weighted by ``sample_weight``, as an epoch's mean loss.
     """
     if type(loss) is not Poisson:  # (a subclass may change the loss)
         return None
@@ -655,7 +654,8 @@ def least_loss(loss, Y, weights):
         Y = np.asarray(Y, dtype=np.float64)
         least = np.where(Y > 0, Y - Y * np.log(np.where(Y > 0, Y, 1.0)), 0.0)
     least = least.reshape(len(Y), -1).sum(axis=1)
-    return float(weights @ least) / len(Y)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    return float(weights @ least) / float(weights.sum())
 
 
 def _turning_curvature(loss, Y, w, base, spread, single, total, kappa):

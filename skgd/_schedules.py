@@ -298,7 +298,8 @@ class Schedule:
         mm wide, one 31.8 mm deep), at 0.004 of the stable step too:
         "Training diverged" (batches of 256, 2 seeds of 16; of 1024, 1).
         Now these fit, at 1.147 times PoissonRegressor's training deviance
-        (the fits that held: 1.00-1.27), in 91-93 epochs; the others are
+        (the fits that held: 1.00-1.27), in 91-93 epochs (1.011 in 158 since
+        tol follows the deviance left, see StopCriterion.measure_left); the others are
         unchanged (a study: 88 fits of 11 count data sets). Its progress is
         measured afresh, as at a new stage (see :func:`skgd._loop.train`).
         """
