@@ -1,10 +1,24 @@
 """Exact descent on sparse X: each column's step by its curvature (skgd._exact_gains)."""
 
 import numpy as np
+import pytest
 from numpy.testing import assert_allclose
 from scipy import sparse
 
 from skgd import GDClassifier, GDRegressor, _kernel
+
+
+@pytest.fixture
+def gains_found(monkeypatch):
+    """What each fit's exact_gains returned, in order."""
+    from skgd import _exact_gains, _loop
+
+    found = []
+    measured = _exact_gains.exact_gains
+    monkeypatch.setattr(
+        _loop, "exact_gains", lambda *args: found.append(measured(*args)) or found[-1]
+    )
+    return found
 
 
 def _panel(seed=0, n_states=48, n_years=7, n_numbers=5):
@@ -65,7 +79,7 @@ def test_one_hot_columns_beside_numbers_go_on_toward_the_optimum():
         assert np.mean((y - model.predict(X)) ** 2) / best < 1.12, seed
 
 
-def test_no_gains_on_hashed_text(monkeypatch):
+def test_no_gains_on_hashed_text(gains_found):
     # Hashed text's rows hold 30 rare columns each: lifted, they overlap, and
     # the top curvature grows past _GROWTH times L; the fit is as it was.
     rng = np.random.RandomState(0)
@@ -76,49 +90,25 @@ def test_no_gains_on_hashed_text(monkeypatch):
     )
     X.sum_duplicates()
     y = rng.randint(3, size=n)
-    from skgd import _exact_gains, _loop
-
-    found = []
-    measured = _exact_gains.exact_gains
-    monkeypatch.setattr(
-        _loop, "exact_gains", lambda *args: found.append(measured(*args)) or found[-1]
-    )
     GDClassifier(random_state=0).fit(X, y)
-    assert found and all(gains is None for gains in found)
+    assert gains_found and all(gains is None for gains in gains_found)
 
 
-def test_the_compiled_and_numpy_paths_take_the_same_gains(monkeypatch):
-    from skgd import _exact_gains, _loop
-
+def test_the_compiled_and_numpy_paths_take_the_same_gains(gains_found, monkeypatch):
     X, y = _panel()
-    found = []
-    measured = _exact_gains.exact_gains
-    monkeypatch.setattr(
-        _loop, "exact_gains", lambda *args: found.append(measured(*args)) or found[-1]
-    )
     compiled = GDRegressor(random_state=0).fit(X, y)
-    assert found and found[0] is not None  # (the panel's one-hot columns take gains)
-    _kernel.ENABLED = False
-    try:
-        plain = GDRegressor(random_state=0).fit(X, y)
-    finally:
-        _kernel.ENABLED = True
+    assert gains_found and gains_found[0] is not None  # (the panel's one-hot columns)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    plain = GDRegressor(random_state=0).fit(X, y)
     assert compiled.n_iter_ == plain.n_iter_
     assert_allclose(compiled.coef_, plain.coef_, rtol=1e-8, atol=1e-10)
 
 
-def test_dense_x_takes_no_gains(monkeypatch):
+def test_dense_x_takes_no_gains(gains_found):
     # dense X is standardized (every mean square 1): its fits are as before, to the bit
-    from skgd import _exact_gains, _loop
-
     X, y = _panel()
-    found = []
-    measured = _exact_gains.exact_gains
-    monkeypatch.setattr(
-        _loop, "exact_gains", lambda *args: found.append(measured(*args)) or found[-1]
-    )
     GDRegressor(random_state=0).fit(X.toarray(), y)
-    assert found and all(gains is None for gains in found)
+    assert gains_found and all(gains is None for gains in gains_found)
 
 
 def test_float32_several_outputs_and_weights_go_on_too():
