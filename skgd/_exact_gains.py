@@ -58,8 +58,9 @@ def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
 
     ``gains``: each column's multiplier of its gradient (float64, already
     times L / L'); ``ratio``: L / L', the intercept's. ``curvature``: L,
-    the objective's whole-data curvature (with L2's). One pass over X's
-    stored values for the mean squares, and one power iteration.
+    the objective's whole-data curvature (with L2's). A gate on sampled
+    rows first; past it, a pass over X's stored values for the mean squares,
+    one power iteration and a pass for the rows' own shares.
     """
     if not sparse.issparse(X) or X.format != "csr":
         return None
@@ -78,8 +79,8 @@ def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
     # Rayleigh quotient of v = 1 / sqrt(g) on the stored uncentred columns is about
     # E[(their standardized row sum)²] / E[a row's sum of their z²], about the number
     # of such columns a row holds (each 1 / g is (E[z²] + l2) / (1 + l2); the gate
-    # leaves out the l2's, so that it may reject where the bound below would not,
-    # never the other way: there the fit is as before). One-hot blocks: one a block
+    # leaves out the l2's, so that it may reject where L' below would not, never
+    # the other way: there the fit is as before). One-hot blocks: one a block
     # (Fatality's two, 2); hashed text's 30 a row, 30.
     rows = np.arange(X.shape[0])[_sample_rows(X.shape[0], w)]
     rows = rows[:: -(-len(rows) // _GATE_ROWS)]  # (an average: a thousand rows tell it)
@@ -89,14 +90,9 @@ def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
     if not sum_of_squares > 0 or square_of_sums / sum_of_squares > _GROWTH * curvature:
         return None
     scale = np.asarray(objective.x_scale, dtype=np.float64)
-    sums, squares, gains = np.zeros(X.shape[1]), np.zeros(X.shape[1]), np.empty(X.shape[1])
-    _moments(X.data, X.indices, X.indptr, w, sums, squares)
-    # (the same bound on every row, the lifted columns alone: E[(row sum)²] at
-    # least (their means' sum)², Jensen's)
-    centred = np.asarray(objective.x_mean) != 0
-    means, inverse_gains = _gains(sums, squares, scale, centred, l2, total, gains)
-    if not inverse_gains > 0 or means * means / inverse_gains > _GROWTH * curvature:
-        return None
+    squares, gains = np.zeros(X.shape[1]), np.empty(X.shape[1])
+    _squares(X.data, X.indices, X.indptr, w, squares)
+    _gains(squares, scale, np.asarray(objective.x_mean) != 0, l2, total, gains)
     # L': the power iteration of L (the same sampled rows, compiled or numpy's) on X
     # divided by scale / sqrt(g): the preconditioned Gram matrix
     rows = _sample_rows(X.shape[0], w)
@@ -160,26 +156,20 @@ def _largest_lifted_row(data, indices, indptr, weights, scale, gains):
 
 
 @_exact
-def _moments(data, indices, indptr, weights, sums, squares):
-    """Each column's weighted sum and sum of squares, over CSR's stored values."""
+def _squares(data, indices, indptr, weights, squares):
+    """Each column's weighted sum of squares, over CSR's stored values."""
     for i in range(indptr.shape[0] - 1):
         for q in range(indptr[i], indptr[i + 1]):
             value = np.float64(data[q])
-            sums[indices[q]] += weights[i] * value
             squares[indices[q]] += weights[i] * value * value
 
 
 @_exact
-def _gains(sums, squares, scale, centred, l2, total, gains):
-    """Each column's gain (1 unless lifted), and the lifted columns' sum of standardized means
-    and of ``1 / gain``. A lifted column: uncentred, of mean square in (0, 1)."""
-    means, inverse_gains = 0.0, 0.0
+def _gains(squares, scale, centred, l2, total, gains):
+    """Each column's gain: 1 unless lifted (uncentred, of mean square in (0, 1))."""
     for j in range(gains.shape[0]):
         inverse = 1.0 / np.float64(scale[j])
         mean_square = squares[j] / total * inverse * inverse
         gains[j] = 1.0
         if not centred[j] and mean_square > 0 and mean_square < 1.0:
             gains[j] = (1.0 + l2) / (mean_square + l2)
-            means += sums[j] / total * inverse
-            inverse_gains += 1.0 / gains[j]
-    return means, inverse_gains
