@@ -12,6 +12,7 @@ from skgd import (
     _draws,
     _kernel,
     _passes,
+    _standardize,
     _statistics_passes,
 )
 from skgd.losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, EmbeddingLoss, Loss
@@ -1150,6 +1151,46 @@ def test_the_statistics_four_rows_at_a_time_are_one_row_at_a_times_to_the_bit(dt
     assert_array_equal(high[4:], X[kept][:, 4:].max(axis=0))
     assert not np.signbit(low[2]) and not np.signbit(high[2])  # 0.0 met first: [0, 0]
     assert np.signbit(low[3]) and np.signbit(high[3])  # -0.0 met first
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [8, 40])
+def test_the_statistics_one_read_of_a_block_keeps_two_passes_accuracy(
+    dtype, n_features, monkeypatch
+):
+    # After the first block, each block of X is read once: its deviations from
+    # the running mean and their squares are summed, and the block's own
+    # squared deviations are their difference, which cancels where the block's
+    # mean lies far from the running one beside its spread. Such columns are
+    # taken again in two passes, column by column, or the whole block where
+    # they are many (8 columns): the deviations stay within a few roundings of
+    # the exact ones, as the numpy path's two passes (without them, 1e-11 off
+    # on the column whose first block weighs almost nothing).
+    rng = np.random.RandomState(0)
+    n = 4000
+    X = rng.standard_normal((n, n_features)) + 3.0
+    X[:100, 3] += 1e3  # the first block far away, at a weight of 1e-9
+    X[:, 4] = np.sort(X[:, 4])
+    X[:, 5] = np.repeat(rng.standard_normal(n // 200), 200)  # constant on each block
+    X[:, 6] = np.arange(n) >= n // 2  # two levels, sorted
+    X[:, 7] = np.linspace(0.0, 1.0, n) + 1e-9 * rng.standard_normal(n)
+    # each column's largest magnitude in the first block: no block changes its
+    # unit, which would have it summed in two passes
+    X[0] = 1.5 * np.abs(X).max(axis=0)
+    X = X.astype(dtype)
+    weights = rng.uniform(0.5, 2.0, n)
+    weights[:100] = 1e-9
+    monkeypatch.setattr(_standardize, "_BLOCK_ELEMENTS", n_features * 100)  # 100 rows a block
+    mean, std, _ = _standardize._stats_of(X, weights)
+    exact_X, exact_weights = X.astype(np.longdouble), weights.astype(np.longdouble)
+    exact_mean = exact_X.T @ exact_weights / exact_weights.sum()
+    exact_var = ((exact_X - exact_mean) ** 2).T @ exact_weights / exact_weights.sum()
+    assert_allclose(mean, exact_mean.astype(np.float64), rtol=1e-14)
+    assert_allclose(std, np.sqrt(exact_var).astype(np.float64), rtol=1e-14)
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy_mean, numpy_std, _ = _standardize._stats_of(X, weights)
+    assert_allclose(std, numpy_std, rtol=1e-14)
+    assert_allclose(mean, numpy_mean, rtol=1e-14)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
