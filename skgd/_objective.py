@@ -1106,9 +1106,12 @@ def _sample_rows(n, sample_weight=None):
     every = _EVERY if n <= _SAMPLE_ROWS else slice(None, None, -(-n // _SAMPLE_ROWS))
     if sample_weight is None or n <= _SAMPLE_ROWS:
         return every
-    counted = np.flatnonzero(sample_weight > 0)
-    if len(counted) == n or len(counted) == 0:
+    positive = sample_weight > 0
+    # (all positive, the usual case, is told without flatnonzero's index of every
+    # row: 0.2 ms at 200,000 rows, some four times a fit)
+    if positive.all() or not positive.any():
         return every
+    counted = np.flatnonzero(positive)
     return counted[_sample_rows(len(counted))]
 
 
