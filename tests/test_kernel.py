@@ -1193,6 +1193,48 @@ def test_the_statistics_one_read_of_a_block_keeps_two_passes_accuracy(
     assert_allclose(mean, numpy_mean, rtol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "case", ["first block far, weighed little", "levels stepping up", "a rate falling"]
+)
+def test_the_statistics_one_read_of_a_block_stays_accurate_on_discrete_columns(case):
+    # A review's cases, at the default blocks (8 columns: 16,384 rows a block).
+    # Discrete values (indicators, small integers) about a running mean they
+    # do not share round the same way row after row, and the block's squared
+    # deviations, a difference, multiply that rounding: 5e-12 of the deviation
+    # where the difference had to keep 1/16 of the sum of squares (the first
+    # case), 6e-14 where it keeps half but the block's 16,384 rows are summed
+    # in one run (the third); with both half and parts of 128 rows, within a
+    # few roundings of the exact moments.
+    rng = np.random.RandomState(1)
+    n_features = 8
+    block = _standardize._BLOCK_ELEMENTS // n_features
+    if case == "first block far, weighed little":
+        X = (rng.uniform(size=(2 * block + 7, n_features)) < 0.5).astype(float)
+        weights = np.ones(len(X))
+        # the first block's mean 0.95 or 3.8 deviations off the others' (the
+        # second passes half's test, the first 1/16's), at a weight of 1e-3
+        X[:block, :4] = 0.5 + 0.95 * 0.5 + 1e-3 * rng.standard_normal((block, 4))
+        X[:block, 4:] = 0.5 + 3.8 * 0.5 + 1e-3 * rng.standard_normal((block, 4))
+        weights[:block] = 1e-3
+    else:
+        X = np.empty((12 * block, n_features))
+        for b in range(12):
+            rows = slice(b * block, (b + 1) * block)
+            if case == "levels stepping up":  # integers 0 to 6, the level up every block
+                X[rows] = (0 if b == 0 else 6 + b) + rng.randint(0, 7, (block, n_features))
+            else:  # indicators at a rate of 1/2 on the first block, 1/4 after
+                X[rows] = rng.uniform(size=(block, n_features)) < (0.5 if b == 0 else 0.25)
+        weights = np.ones(len(X))
+    X[0] = 1.5 * np.abs(X).max(axis=0)  # no block changes a unit
+    mean, std, _ = _standardize._stats_of(X, weights)
+    exact_X, exact_weights = X.astype(np.longdouble), weights.astype(np.longdouble)
+    exact_mean = exact_X.T @ exact_weights / exact_weights.sum()
+    exact_var = ((exact_X - exact_mean) ** 2).T @ exact_weights / exact_weights.sum()
+    exact_std = np.sqrt(exact_var).astype(np.float64)
+    assert_allclose(std, exact_std, rtol=2e-14)
+    assert_allclose(mean, exact_mean.astype(np.float64), rtol=0, atol=2e-14 * exact_std.min())
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("row", [8, 9, 10, 11, 40])
 def test_the_statistics_range_keeps_a_nan_on_any_row_of_four(dtype, row):
