@@ -85,7 +85,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
     line = max(1, 64 // X.itemsize)  # values a cache line
     for start in range(0, n_samples, block_rows):
         stop = min(start + block_rows, n_samples)
-        block_weight = 0.0
+        block_weight, part_weight = 0.0, 0.0
         block_mean[:] = 0.0
         block_m2[:] = 0.0
         low_before[:] = low
@@ -103,6 +103,8 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
         while i < stop:
             if i >= part_end:
                 _add_part(block_mean, block_m2, part_sum, part_squares)
+                block_weight += part_weight
+                part_weight = 0.0
                 part_end += _PART_ROWS
             w0, w1, w2, w3 = _four_weights(weights, i, stop, weight_unit)
             if w0 > 0 and w1 > 0 and w2 > 0 and w3 > 0:
@@ -113,10 +115,10 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                     first = (i + 4) * n_features
                     for e in range(first, first + 4 * n_features, line):
                         _prefetch(X, e // n_features, e % n_features)
-                block_weight += w0
-                block_weight += w1
-                block_weight += w2
-                block_weight += w3
+                part_weight += w0
+                part_weight += w1
+                part_weight += w2
+                part_weight += w3
                 t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
                 for j in range(n_features):
                     x0, x1 = np.float64(X[i, j]), np.float64(X[i + 1, j])
@@ -153,7 +155,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             w = weights[i] / weight_unit
             total = 0.0
             if w > 0:
-                block_weight += w
+                part_weight += w
             if weights[i] > 0:
                 for j in range(n_features):
                     value = np.float64(X[i, j])
@@ -170,6 +172,8 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                 norms[i] = total if weights[i] > 0 else -np.inf
             i += 1
         _add_part(block_mean, block_m2, part_sum, part_squares)
+        block_weight += part_weight
+        part_weight = 0.0
         # (np.minimum, not min: numba's min stores only when the value is lower,
         # which vectorizes to masked stores, microcoded on AMD's processors: the
         # range took 2-3 times a read of X there)
