@@ -142,12 +142,9 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                     part_sum[j] = total
                     part_squares[j] = _four_squares(part_squares[j], w0, d0, w1, d1, w2, d2, w3, d3)
                     if with_norms:
-                        a, b = inverse_scale[j], shift[j]
-                        z0, z1, z2, z3 = x0 * a - b, x1 * a - b, x2 * a - b, x3 * a - b
-                        t0 += z0 * z0
-                        t1 += z1 * z1
-                        t2 += z2 * z2
-                        t3 += z3 * z3
+                        t0, t1, t2, t3 = _four_norms(
+                            t0, t1, t2, t3, x0, x1, x2, x3, inverse_scale[j], shift[j]
+                        )
                 if with_norms:
                     norms[i], norms[i + 1], norms[i + 2], norms[i + 3] = t0, t1, t2, t3
                 i += 4
@@ -266,12 +263,9 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                         d0, d1 = x0 * v - centre, x1 * v - centre
                         d2, d3 = x2 * v - centre, x3 * v - centre
                         block_m2[j] = _four_squares(block_m2[j], w0, d0, w1, d1, w2, d2, w3, d3)
-                        a, b = inverse_scale[j], shift[j]
-                        z0, z1, z2, z3 = x0 * a - b, x1 * a - b, x2 * a - b, x3 * a - b
-                        t0 += z0 * z0
-                        t1 += z1 * z1
-                        t2 += z2 * z2
-                        t3 += z3 * z3
+                        t0, t1, t2, t3 = _four_norms(
+                            t0, t1, t2, t3, x0, x1, x2, x3, inverse_scale[j], shift[j]
+                        )
                     norms[i], norms[i + 1], norms[i + 2], norms[i + 3] = t0, t1, t2, t3
                 else:
                     for j in range(n_features):
@@ -312,6 +306,13 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             m2[j] += block_m2[j] + delta * delta * weight * share
         weight += block_weight
     return low, high, unit, mean, m2, weight
+
+
+@jit_inline
+def _four_norms(t0, t1, t2, t3, x0, x1, x2, x3, scale, shift):
+    """Four rows' squared norms so far, each plus its value's ``(x * scale - shift)**2``."""
+    z0, z1, z2, z3 = x0 * scale - shift, x1 * scale - shift, x2 * scale - shift, x3 * scale - shift
+    return t0 + z0 * z0, t1 + z1 * z1, t2 + z2 * z2, t3 + z3 * z3
 
 
 @jit_inline
