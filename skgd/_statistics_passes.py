@@ -153,7 +153,7 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
             total = 0.0
             if w > 0:
                 part_weight += w
-            if weights[i] > 0:
+            if weights[i] > 0:  # (a weight below weight_unit's reach counts for the range)
                 for j in range(n_features):
                     value = np.float64(X[i, j])
                     low[j] = np.minimum(low[j], value)
