@@ -83,6 +83,7 @@ class ExactDescent:
             self.search.longest = min(self.search.longest, 1.0)
         self.since_restart = 0  # exact epochs since the velocity was last zeroed
         self.last_fall = None  # the last exact epoch's fall, for the squared error's
+        self.falls = []  # the last n_iter_no_change exact epochs' falls (not rises, returns)
         self.stepped = self.judged = None  # (k, rate) of the last exact epoch, the one before
         # exact epochs whose loss rose once the step search had begun: its own probes,
         # each answered by going back with a shorter step (see skgd._fit_warnings._rose_often)
@@ -152,6 +153,7 @@ class ExactDescent:
         if search.started and len(curve) > first_epoch and epoch_loss > curve[-1]:
             self.search_rises += 1
         fall, doubled = search.last - epoch_loss if search.started else 0.0, search.doubling
+        returned = search.retrying  # (this epoch is the lowest point seen again: no fall)
         # The bound L holds everywhere; where the model is, the curvature
         # is often far lower (a logistic loss flattens as the classes
         # separate), and exact descent can follow it.
@@ -214,9 +216,24 @@ class ExactDescent:
         steady = last is not None and last > 0 and not homogeneous
         if steady and fall > self.rounding * reference:
             ratio, window = min(fall / last, 1.0), self.n_iter_no_change
-            ahead = window if ratio == 1.0 else ratio * (1.0 - ratio**window) / (1.0 - ratio)
-            if fall <= tol * reference < fall * ahead:
+            if fall <= tol * reference < fall * _ahead(ratio, window):
                 self.searching = True
+        if not (returned or back) and fall > self.rounding * reference:
+            self.falls = (self.falls + [fall])[-self.n_iter_no_change :]
+            # The same, at the falls' rate over the window's (not the rises, nor the
+            # returns to the lowest point after them): a kinked loss's falls go up and
+            # down, and one smaller than the fall before made the last two's rate a
+            # plateau where the window's gained tol every two epochs. A user's pinball
+            # loss at the 0.9 quantile on statsmodels' Grunfeld (firm dummies, value and
+            # capital, 165 rows) stopped at 1.00 to 3.83 times QuantileRegressor's
+            # training loss by the seed (median 1.17); now 1.00 to 1.88 (median 1.009).
+            # Of 304 fits at the defaults (9 regression sets, 5 classification, their
+            # losses, "auto" and "sgd", 2 seeds), 43 went on, each to a lower loss,
+            # in 0.8% more epochs in all (1.32 times at most).
+            if not homogeneous and len(self.falls) > 2:
+                ratio = min((fall / self.falls[0]) ** (1.0 / (len(self.falls) - 1)), 1.0)
+                if fall <= tol * reference < fall * _ahead(ratio, self.n_iter_no_change):
+                    self.searching = True
         capped = search.doubling or schedule.rate >= search.longest
         if doubled and capped and not self.searching and fall > 0:
             window = (2.0 ** (self.n_iter_no_change + 1) - 2.0) * self.memory
@@ -283,6 +300,11 @@ class ExactDescent:
         """A warm fit of the same problem: the step search as the fit before left it."""
         if carried is not None and self.search is not None:
             self.search.doubling, self.search.calm = carried
+
+
+def _ahead(ratio, window):
+    """The next ``window`` falls, in units of the last one, if each is ``ratio`` times the one before."""
+    return window if ratio == 1.0 else ratio * (1.0 - ratio**window) / (1.0 - ratio)
 
 
 class StepSearch:
