@@ -303,7 +303,7 @@ class ExactDescent:
 
 
 def _ahead(ratio, window):
-    """The next ``window`` falls, in units of the last one, if each is ``ratio`` times the one before."""
+    """The next ``window`` falls in units of the last, each ``ratio`` times the one before."""
     return window if ratio == 1.0 else ratio * (1.0 - ratio**window) / (1.0 - ratio)
 
 

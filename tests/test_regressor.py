@@ -12,8 +12,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from sklearn.datasets import load_breast_cancer, load_diabetes, make_regression
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
-from sklearn.metrics import mean_pinball_loss
 from sklearn.linear_model import PoissonRegressor, QuantileRegressor, Ridge
+from sklearn.metrics import mean_pinball_loss
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
