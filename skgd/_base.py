@@ -28,7 +28,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import CALLBACKS_SUPPORTED, CallbackSupportMixin, EpochTasks
-from ._checks import check_user_loss, check_user_objects, is_users_optimizer
+from ._checks import (
+    check_user_loss,
+    check_user_objects,
+    elementwise_on_a_column,
+    is_users_optimizer,
+)
 from ._compact_state import compacted, expanded
 from ._data_warnings import (
     warn_if_far_from_the_origin,
@@ -464,6 +469,9 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         loss = self._get_loss()
         loss.check_target(Y)
         n_outputs = self._n_outputs(Y)
+        squeeze = self._squeeze_coef(Y)  # (coef_'s shape follows y as given)
+        if elementwise_on_a_column(loss, Y, X.dtype, self._scales_target(loss)):
+            Y = Y[:, 0]  # (a user's loss written for 1-D y: it sees 1-D y, as the README's)
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
         streaming = incremental and continuing  # the stream's statistics carry on
@@ -591,8 +599,9 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             validation = (HeldOut(X_val), Y_val, w_val)
             validate = functools.partial(self._validate, objective, validation, single)
         tasks, on_epoch = self._epoch_tasks(
-            X, Y, sample_weight if weighted else None, settings.max_epochs, objective, state
-        )
+            X, Y, sample_weight if weighted else None, settings.max_epochs, objective, state,
+            squeeze,
+        )  # fmt: skip
 
         # the course's loop
         epochs_before = len(state.loss_curve)
@@ -645,7 +654,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if not incremental and W.dtype == np.float32:  # (a stream's rows: spreads unseen)
             dense = not sparse.issparse(X)
             warn_if_float32_cannot_hold(self, objective, b, stats[1], dense)
-        self.coef_ = W[0] if self._squeeze_coef(Y) else W
+        self.coef_ = W[0] if squeeze else W
         self.intercept_ = b
         self._keep_average(objective, state)
         least = self._least_scale(objective, streaming, kept)
@@ -1012,10 +1021,11 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             return 1.0, max(rows, largest or 0)
         return rows / largest, largest
 
-    def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state):
+    def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state, squeeze):
         """scikit-learn's callbacks for this fit, and what the loop calls after each epoch.
 
         ``(None, None)`` when no callback is set (or scikit-learn has none).
+        ``squeeze``: whether ``coef_`` is 1-D (y was).
         """
         if not (CALLBACKS_SUPPORTED and EpochTasks.wanted(self)):
             return None, None
@@ -1025,7 +1035,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
 
         def model(state=state):
             W, b = objective.to_model(state.V, state.c)
-            return {"coef_": W[0] if self._squeeze_coef(Y) else W, "intercept_": b}
+            return {"coef_": W[0] if squeeze else W, "intercept_": b}
 
         tasks.begin_training(model)
         return tasks, lambda epoch, state, loss: tasks.end_epoch(model)

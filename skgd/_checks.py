@@ -99,6 +99,29 @@ def check_user_loss(
             _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
 
 
+def elementwise_on_a_column(loss, Y, dtype, in_y_units):
+    """Whether a user's loss, given y of one column, returns one: it was written for 1-D y.
+
+    The README's pinball loss, ``np.maximum(q * diff, (q - 1) * diff)``,
+    returns an array of y's shape: given y as a column (a DataFrame's
+    ``df[["target"]]``, scikit-learn's ``check_supervised_y_2d``) it was
+    refused for not returning one loss a sample, where the built-in losses
+    fit that y as 1-D y (a user trial). Such a loss then sees 1-D arrays,
+    as for 1-D y, and ``coef_`` keeps the column's shape. Asked on the
+    first rows; a loss that raises there is left to :func:`check_user_loss`.
+    """
+    if Y.ndim != 2 or Y.shape[1] != 1 or not is_users_loss(loss):
+        return False
+    rows = Y[:CHECK_ROWS]
+    raw = _spread_raw(rows, 1, False, dtype, in_y_units)
+    try:
+        with np.errstate(all="ignore"):
+            values = loss.loss(np.array(rows), raw)
+    except Exception:  # (told by check_user_loss, in its words)
+        return False
+    return isinstance(values, np.ndarray) and values.shape == (len(rows), 1)
+
+
 def _spread_raw(Y, n_outputs, single, dtype, in_y_units):
     """Raw predictions spread evenly over [-1, 1], or over the targets' range (``in_y_units``)."""
     n = len(Y)
@@ -193,10 +216,31 @@ def _check_unchanged(name, method, Y, given_Y, raw, given_raw):
             )
 
 
+def _classes_hint(Y, raw):
+    """For class indices and one raw column a class: how they differ from two classes'.
+
+    A loss written for two classes (-1/+1 targets, 1-D predictions) raised
+    numpy's broadcasting error on three classes' arrays, "see skgd.losses"
+    its only direction (a user trial: ``check_estimator`` fails about 30
+    checks so, its data having three classes).
+    """
+    if np.ndim(Y) != 1 or raw.ndim != 2 or np.asarray(Y).dtype.kind not in "iu":
+        return ""
+    k = raw.shape[1]
+    return (
+        f" With {k} classes the classifier gives a loss their indices (0 to {k - 1}) as "
+        f"y_true and one raw prediction a class, not two classes' -1/+1 targets and 1-D "
+        "predictions. A two-class loss takes them one-vs-rest on -1/+1 columns, "
+        f"np.where(np.arange({k}) == y_true[:, None], 1.0, -1.0), its losses summed over "
+        "the columns (as skgd.losses' margin losses do)."
+    )
+
+
 def _check_loss(loss, Y, raw):
     name = type(loss).__name__
     n = len(raw)
     shapes = f"y_true of shape {np.shape(Y)} and raw_prediction of shape {raw.shape}"
+    classes = _classes_hint(Y, raw)
     # (copies: a loss that writes into them must not change the user's targets)
     given_Y, given_raw, Y, raw = Y, raw, np.array(Y), raw.copy()
     try:
@@ -204,7 +248,7 @@ def _check_loss(loss, Y, raw):
     except Exception as error:
         raise ValueError(
             f"{name}.loss() raised {type(error).__name__}: {error}, given {shapes}; "
-            "see skgd.losses for the shapes and encodings the estimators pass."
+            f"see skgd.losses for the shapes and encodings the estimators pass.{classes}"
         ) from error
     expected = (
         f"{name}.loss() must return a float numpy array of shape ({n},), one loss per "
@@ -221,7 +265,7 @@ def _check_loss(loss, Y, raw):
             if values.ndim == 2 and values.shape[0] == n
             else "return one value per row of raw_prediction"
         )
-        raise ValueError(f"{expected}it returned {_describe(values)}: {hint}.")
+        raise ValueError(f"{expected}it returned {_describe(values)}: {hint}.{classes}")
     if values.dtype.kind != "f":
         raise ValueError(
             f"{expected}it returned {_describe(values)}: compute the loss in floats "
@@ -239,7 +283,7 @@ def _check_loss(loss, Y, raw):
     except Exception as error:
         raise ValueError(
             f"{name}.gradient() raised {type(error).__name__}: {error}, given {shapes}; "
-            "see skgd.losses for the shapes and encodings the estimators pass."
+            f"see skgd.losses for the shapes and encodings the estimators pass.{classes}"
         ) from error
     _check_unchanged(name, "gradient", Y, given_Y, raw, given_raw)
     expected = (
@@ -252,7 +296,7 @@ def _check_loss(loss, Y, raw):
         hint = "one value per sample and output, in the layout of raw_prediction"
         if gradient.shape == raw.shape[::-1]:
             hint = "it is transposed: return (n_samples, n_outputs), not (n_outputs, n_samples)"
-        raise ValueError(f"{expected}it returned {_describe(gradient)}: {hint}.")
+        raise ValueError(f"{expected}it returned {_describe(gradient)}: {hint}.{classes}")
     if gradient.dtype.kind not in "fiu":
         raise ValueError(f"{expected}it returned {_describe(gradient)}, not numbers.")
     if np.isnan(gradient).any():

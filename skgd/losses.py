@@ -29,6 +29,10 @@ losses): they see the -1/+1 targets of two classes as they are, and turn the
 class indices of ``K`` classes into a -1/+1 column a class (one-vs-rest).
 
 A multi-output loss returns one value per sample (summed over outputs).
+A user's loss that, given y of one column, returns a column (written for
+1-D y, elementwise) is given 1-D arrays, as for 1-D y; ``coef_`` keeps
+the column's shape. A loss written for two classes is not used
+one-vs-rest for more: it must take the class indices itself.
 
 Optional hooks, with defaults that suit most losses:
 

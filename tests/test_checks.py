@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _user_losses import Pinball
 from sklearn.datasets import load_diabetes, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
@@ -131,6 +132,52 @@ def test_correct_user_losses_train(regression, iris):
     assert GDRegressor(loss=UserSquaredError(), random_state=0).fit(X, y).score(X, y) > 0.99
     X, y = iris
     assert GDClassifier(loss=SoftmaxLoss(), random_state=0).fit(X, y).score(X, y) > 0.9
+
+
+class ShapeRecorder(UserSquaredError):
+    """A loss of rows (summed over outputs), recording the shapes it is given."""
+
+    def __init__(self, shapes=None):
+        self.shapes = shapes
+
+    def loss(self, y_true, raw_prediction):
+        self.shapes.add(np.shape(raw_prediction)[1:])
+        return 0.5 * ((y_true - raw_prediction) ** 2).reshape(len(y_true), -1).sum(axis=1)
+
+
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_a_users_elementwise_loss_fits_y_of_one_column_as_1d_y(regression, method):
+    # The README's pinball, written for 1-D y, returns y's shape: a column for a
+    # column (a DataFrame's df[["y"]]), which was refused; it now sees 1-D arrays.
+    X, y = regression
+    flat = getattr(GDRegressor(loss=Pinball(0.9), random_state=0), method)(X, y)
+    column = getattr(GDRegressor(loss=Pinball(0.9), random_state=0), method)(X, y[:, None])
+    assert column.coef_.shape == (1, 3) and column.predict(X).shape == (60, 1)
+    np.testing.assert_array_equal(column.coef_[0], flat.coef_)
+    np.testing.assert_array_equal(column.intercept_, flat.intercept_)
+    # a loss of rows, which sums over the outputs itself, is still given the column
+    shapes = set()
+    getattr(GDRegressor(loss=ShapeRecorder(shapes), random_state=0), method)(X, y[:, None])
+    assert shapes == {(1,)}
+
+
+class TwoClassSquaredHinge(Loss):
+    """A squared hinge written for two classes: -1/+1 targets, 1-D predictions."""
+
+    def loss(self, y_true, raw_prediction):
+        return np.maximum(0, 1 - y_true * raw_prediction) ** 2
+
+    def gradient(self, y_true, raw_prediction):
+        return -2 * y_true * np.maximum(0, 1 - y_true * raw_prediction)
+
+
+def test_a_two_class_loss_given_three_classes_is_told_their_encoding(iris):
+    # numpy's broadcasting error and "see skgd.losses" were all it said (a user trial)
+    X, y = iris
+    words = r"With 3 classes .* indices \(0 to 2\).*one-vs-rest .*np\.arange\(3\)"
+    with pytest.raises(ValueError, match=words):
+        GDClassifier(loss=TwoClassSquaredHinge()).fit(X, y)
+    GDClassifier(loss=TwoClassSquaredHinge(), random_state=0).fit(X, y == 2)  # (two: fine)
 
 
 class UserSGD(Optimizer):
