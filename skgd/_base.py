@@ -470,7 +470,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         loss.check_target(Y)
         n_outputs = self._n_outputs(Y)
         squeeze = self._squeeze_coef(Y)  # (coef_'s shape follows y as given)
-        if elementwise_on_a_column(loss, Y, X.dtype, self._scales_target(loss)):
+        column = elementwise_on_a_column(loss, Y, X.dtype, self._scales_target(loss))
+        if column:
             Y = Y[:, 0]  # (a user's loss written for 1-D y: it sees 1-D y, as the README's)
         single = Y.ndim == 1 and n_outputs == 1  # the loss sees 1-D arrays then
         continuing = (incremental or self.warm_start) and hasattr(self, "coef_")
@@ -599,8 +600,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             validation = (HeldOut(X_val), Y_val, w_val)
             validate = functools.partial(self._validate, objective, validation, single)
         tasks, on_epoch = self._epoch_tasks(
-            X, Y, sample_weight if weighted else None, settings.max_epochs, objective, state,
-            squeeze,
+            X, Y[:, None] if column else Y, sample_weight if weighted else None,
+            settings.max_epochs, objective, state, squeeze,
         )  # fmt: skip
 
         # the course's loop

@@ -108,7 +108,10 @@ def elementwise_on_a_column(loss, Y, dtype, in_y_units):
     refused for not returning one loss a sample, where the built-in losses
     fit that y as 1-D y (a user trial). Such a loss then sees 1-D arrays,
     as for 1-D y, and ``coef_`` keeps the column's shape. Asked on the
-    first rows; a loss that raises there is left to :func:`check_user_loss`.
+    first rows, as a column and as 1-D (one value a row): a loss that
+    raises on either, or returns a column of 1-D rows too (one of rows
+    written with ``keepdims``), keeps the column, and :func:`check_user_loss`'s
+    words about the shapes given.
     """
     if Y.ndim != 2 or Y.shape[1] != 1 or not is_users_loss(loss):
         return False
@@ -116,10 +119,13 @@ def elementwise_on_a_column(loss, Y, dtype, in_y_units):
     raw = _spread_raw(rows, 1, False, dtype, in_y_units)
     try:
         with np.errstate(all="ignore"):
-            values = loss.loss(np.array(rows), raw)
+            values = loss.loss(np.array(rows), raw.copy())
+            flat = loss.loss(np.array(rows[:, 0]), raw[:, 0].copy())
     except Exception:  # (told by check_user_loss, in its words)
         return False
-    return isinstance(values, np.ndarray) and values.shape == (len(rows), 1)
+    n = len(rows)
+    shaped = isinstance(values, np.ndarray) and isinstance(flat, np.ndarray)
+    return shaped and values.shape == (n, 1) and flat.shape == (n,)
 
 
 def _spread_raw(Y, n_outputs, single, dtype, in_y_units):
@@ -230,9 +236,9 @@ def _classes_hint(Y, raw):
     return (
         f" With {k} classes the classifier gives a loss their indices (0 to {k - 1}) as "
         f"y_true and one raw prediction a class, not two classes' -1/+1 targets and 1-D "
-        "predictions. A two-class loss takes them one-vs-rest on -1/+1 columns, "
-        f"np.where(np.arange({k}) == y_true[:, None], 1.0, -1.0), its losses summed over "
-        "the columns (as skgd.losses' margin losses do)."
+        "predictions. A loss written for two classes takes them one-vs-rest on -1/+1 "
+        f"columns, np.where(np.arange({k}) == y_true[:, None], 1.0, -1.0), its losses "
+        "summed over the columns (as skgd.losses.SquaredHinge does)."
     )
 
 

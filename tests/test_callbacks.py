@@ -3,9 +3,11 @@
 import importlib.util
 import pickle
 
+import numpy as np
 import pytest
 from sklearn.datasets import load_iris, make_regression
 from sklearn.exceptions import NotFittedError
+from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -60,6 +62,25 @@ def test_scoring_monitor_records_a_score_each_epoch(regression):
     # each score is that of the model at the end of its epoch: it learns
     assert scores[0] < scores[-1]
     assert scores[-1] == pytest.approx(model.score(X, y), abs=0.05)
+
+
+def test_a_scorer_sees_y_in_the_models_shape_for_a_users_loss_on_a_column(regression):
+    # A user's elementwise loss fits y of one column as 1-D y, its model a column's: a
+    # scorer of equal shapes got 1-D y beside (n, 1) predictions (a review: 77 for 43)
+    from _user_losses import Pinball
+
+    X, y = regression
+    shapes = []
+
+    def error(y_true, y_pred):
+        shapes.append((np.shape(y_true), np.shape(y_pred)))
+        return -np.mean(np.abs(y_true - y_pred))
+
+    monitor = callback.ScoringMonitor(scoring=make_scorer(error))
+    model = GDRegressor(loss=Pinball(0.5), random_state=0).set_callbacks(monitor)
+    model.fit(X, y[:, None])
+    assert set(shapes) == {((len(X), 1), (len(X), 1))}
+    assert epoch_rows(monitor)[-1]["score"] == pytest.approx(error(y[:, None], model.predict(X)))
 
 
 def test_scoring_monitor_in_partial_fit_scores_the_call(iris):

@@ -135,14 +135,20 @@ def test_correct_user_losses_train(regression, iris):
 
 
 class ShapeRecorder(UserSquaredError):
-    """A loss of rows (summed over outputs), recording the shapes it is given."""
+    """A loss of rows (summed over outputs; 2-D arrays only), recording their shapes."""
 
     def __init__(self, shapes=None):
         self.shapes = shapes
 
     def loss(self, y_true, raw_prediction):
+        values = 0.5 * ((y_true - raw_prediction) ** 2).sum(axis=1)  # (2-D arrays only)
         self.shapes.add(np.shape(raw_prediction)[1:])
-        return 0.5 * ((y_true - raw_prediction) ** 2).reshape(len(y_true), -1).sum(axis=1)
+        return values
+
+
+class KeptDims(UserSquaredError):
+    def loss(self, y_true, raw_prediction):
+        return 0.5 * ((y_true - raw_prediction) ** 2).sum(axis=1, keepdims=True)
 
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
@@ -159,6 +165,9 @@ def test_a_users_elementwise_loss_fits_y_of_one_column_as_1d_y(regression, metho
     shapes = set()
     getattr(GDRegressor(loss=ShapeRecorder(shapes), random_state=0), method)(X, y[:, None])
     assert shapes == {(1,)}
+    # and one of rows kept as a column (keepdims) is told of the shapes it was given
+    with pytest.raises(ValueError, match=r"given y_true of shape \(5, 1\).*sum\(axis=1\)"):
+        getattr(GDRegressor(loss=KeptDims(), random_state=0), method)(X, y[:, None])
 
 
 class TwoClassSquaredHinge(Loss):
