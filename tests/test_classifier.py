@@ -1034,3 +1034,21 @@ def test_a_converged_fit_worse_than_the_constant_returns_the_constant():
         cut.fit(X_train, y_train)
     assert np.any(cut.coef_)
     assert not any("returned is that" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop", "nesterov"])
+def test_a_stream_switched_to_raw_steps_starts_its_optimizer_afresh(optimizer):
+    # A user trial: an Adam stream of the digits at 0.90 accuracy, set to
+    # standardize=False, fell to 0.17 in one call, silently: its running sizes of the
+    # standardized gradient damped the raw steps just below an overflow. Afresh, the
+    # call is told it diverged, as every other optimizer's, and the model is kept.
+    X, y = load_digits(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, random_state=0)
+    model = GDClassifier(optimizer=optimizer, random_state=0)
+    for start in range(0, 1000, 100):
+        model.partial_fit(X[start : start + 100], y[start : start + 100], classes=np.arange(10))
+    coef = model.coef_.copy()
+    model.set_params(standardize=False)
+    with pytest.raises(ValueError, match="Training diverged.*standardize=False"):
+        model.partial_fit(X[1000:1100], y[1000:1100])
+    assert_array_equal(model.coef_, coef)
