@@ -17,6 +17,7 @@ from ._parity import (
     available_with_reason,
     explain_sgd_arguments,
 )
+from ._stream_order import TargetOrder, warn_of_sorted_targets
 from ._warning_site import warn
 from .losses import REGRESSION_LOSSES, ClassificationLoss, Loss, Poisson
 
@@ -515,6 +516,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             The fitted estimator.
         """
         self._prepare_to_train()
+        self.__dict__.pop("_target_order", None)  # (a stream after it starts its own run)
         validate = functools.partial(self._validate_Xy, reset=True)
         with FiniteLater.for_fit(self, X, y, validate) as finite:  # (X's finiteness: statistics)
             X, y = validate(X, y, **finite.relaxed)
@@ -562,7 +564,12 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         X, y = self._validate_Xy(X, y, reset=not hasattr(self, "coef_"))
         if hasattr(self, "coef_"):
             y = self._in_the_models_form(y)
-        return self._fit(X, y, sample_weight, incremental=True)
+        self._fit(X, y, sample_weight, incremental=True)
+        order = self.__dict__.get("_target_order") or TargetOrder()
+        if order.observe(y, sample_weight):
+            warn_of_sorted_targets(order)
+        self._target_order = order
+        return self
 
     def _in_the_models_form(self, y):
         """A stream's chunk of one output as the model has it: 1-D y, or a column.
