@@ -289,3 +289,15 @@ def test_a_worker_dying_mid_fit_gives_a_complete_fit_or_a_clear_error(classifica
         client.close()
         cluster.close()
     assert_processes_gone(pids)
+
+
+def test_the_documented_r2_scorer_scores_an_incremental_regressor_on_dask_arrays():
+    # docs/dask.rst: dask-ml's r2 (scoring="r2") fails on dask arrays with the pinned
+    # versions; scikit-learn's scorer computes them, and scores as the model in memory
+    from sklearn.metrics import make_scorer, r2_score
+
+    X, y = make_regression(n_samples=2000, n_features=5, noise=5.0, random_state=0)
+    dX, dy = da.from_array(X, chunks=(500, 5)), da.from_array(y, chunks=500)
+    model = Incremental(GDRegressor(random_state=0), scoring="r2").fit(dX, dy)
+    score = make_scorer(r2_score)(model, dX, dy)
+    assert score == pytest.approx(model.estimator_.score(X, y), rel=1e-12) and score > 0.9
