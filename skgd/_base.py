@@ -343,6 +343,11 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         new, old = self._new_optimizer(X, streaming=True), self.optimizer_
         return type(new) is type(old) and new.get_params() == old.get_params()
 
+    def _trained_standardized(self):
+        """Whether the model was trained standardized (an older pickle's: by its kept scales)."""
+        trained = self.__dict__.get("_trained_standardize")
+        return self.__dict__.get("_x_scale") is not None if trained is None else trained
+
     def _check_stream_parameters(self):
         """Refuse, in ``partial_fit``, a parameter that cannot change within a stream.
 
@@ -820,9 +825,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         # running sizes of the standardized gradient damped the raw steps of digits just
         # enough that no batch overflowed: a stream at 0.90 accuracy fell to 0.17 in one
         # call, silently, where a fresh one is told it diverged (a user trial)
-        if streaming and self.__dict__.get("_trained_standardize", self.standardize) != (
-            self.standardize
-        ):
+        if streaming and self._trained_standardized() != self.standardize:
             return self._new_optimizer(X, streaming)
         if streaming and self._same_optimizer(X):
             if forgets_all or not self._rescaled(stats, self._bounded_spread(objective)):
