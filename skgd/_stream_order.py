@@ -14,7 +14,7 @@ run's calls: a call of the last one's single value neither moves nor
 breaks it (shuffled counts of 99% zeros made runs of hundreds of zeros
 between two rises, and warned at each shuffle, a review).
 Not told: a file sorted but for a few rows (a row out of order starts a new
-run), or streamed in fewer than ``_SORTED_CALLS`` calls a pass.
+run), or streamed in ``_SORTED_CALLS`` calls a pass or fewer.
 """
 
 import numpy as np
@@ -51,7 +51,8 @@ class TargetOrder:
                 return False  # (several outputs: no one order)
             y = y[:, 0]
         if sample_weight is not None:
-            y = y[np.asarray(sample_weight, dtype=np.float64) > 0]
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            y = y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
         y = y[np.isfinite(y)]
         if not len(y):
             return False

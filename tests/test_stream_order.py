@@ -85,3 +85,14 @@ def test_fit_starts_the_run_afresh():
     model.fit(X, y)  # (a new model: the stream after it starts its own run)
     _, told = _stream(X[order[70:130]], y[order[70:130]], 10, model=model)
     assert told == []
+
+
+def test_a_calls_rows_of_weight_0_are_not_counted_and_a_scalar_weight_counts_all():
+    from skgd._stream_order import TargetOrder
+
+    order = TargetOrder()
+    order.observe(np.arange(5.0), np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
+    assert order.rows == 3 and (order.low, order.high) == (1.0, 4.0)
+    order = TargetOrder()
+    order.observe(np.arange(5.0), 2.0)
+    assert order.rows == 5
