@@ -1,6 +1,5 @@
 """GDRegressor: a linear regressor trained by minibatch gradient descent."""
 
-import copy
 import functools
 
 import numpy as np
@@ -567,7 +566,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             y = self._in_the_models_form(y)
         self._fit(X, y, sample_weight, incremental=True)
         # (a copy: a call the warning fails, as an error, leaves the stream as it was)
-        order = copy.copy(self.__dict__.get("_target_order")) or TargetOrder()
+        order = self.__dict__.get("_target_order")
+        order = TargetOrder() if order is None else order.copy()
         if order.observe(y, sample_weight):
             warn_of_sorted_targets(order)
         self._target_order = order

@@ -43,9 +43,15 @@ class TargetOrder:
         self.low = self.high = None  # the last call's targets' range
         self.told = False
 
+    def copy(self):
+        """A copy (the run a call changes, so that a call that fails leaves the stream's)."""
+        other = TargetOrder.__new__(TargetOrder)
+        other.__dict__.update(self.__dict__)
+        return other
+
     def observe(self, y, sample_weight):
         """Take a call's targets (its rows of positive weight); True when the run is to be told."""
-        y = np.asarray(y, dtype=np.float64)
+        y = np.asarray(y)  # (finite: partial_fit checked it)
         if y.ndim == 2:
             if y.shape[1] != 1:
                 return False  # (several outputs: no one order)
@@ -53,10 +59,11 @@ class TargetOrder:
         if sample_weight is not None:
             weights = np.asarray(sample_weight, dtype=np.float64)
             y = y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
-        y = y[np.isfinite(y)]
-        if not len(y):
+        n = y.shape[0]
+        if not n:
             return False
-        low, high = float(y.min()), float(y.max())
+        # (one row, a stream's commonest call: its value, without two reductions)
+        low, high = (float(y[0]),) * 2 if n == 1 else (float(y.min()), float(y.max()))
         rising = self.high is not None and low >= self.high
         falling = self.low is not None and high <= self.low
         if rising and falling:  # (one value, as the call before's: no move)
@@ -67,7 +74,7 @@ class TargetOrder:
             self.direction, self.moves = -1, self.moves + 1
         else:  # (the first call, or out of order: a new run from this call)
             self.direction, self.calls, self.rows, self.moves = 0, 0, 0, 0
-        self.calls, self.rows = self.calls + 1, self.rows + len(y)
+        self.calls, self.rows = self.calls + 1, self.rows + n
         self.low, self.high = low, high
         long_run = self.moves >= _SORTED_CALLS and self.rows >= _SORTED_ROWS
         if self.told or not (self.direction and long_run):
