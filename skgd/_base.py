@@ -344,9 +344,8 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         return type(new) is type(old) and new.get_params() == old.get_params()
 
     def _trained_standardized(self):
-        """Whether the model was trained standardized (an older pickle's: by its kept scales)."""
-        trained = self.__dict__.get("_trained_standardize")
-        return self.__dict__.get("_x_scale") is not None if trained is None else trained
+        """Whether the model was trained standardized: it keeps the scales then (_keep_stream)."""
+        return self.__dict__.get("_x_scale") is not None
 
     def _check_stream_parameters(self):
         """Refuse, in ``partial_fit``, a parameter that cannot change within a stream.
@@ -678,7 +677,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         # the name, if one was given, of the optimizer_ just trained (with its defaults)
         self._trained_optimizer = self.optimizer if isinstance(self.optimizer, str) else None
         self._trained_fit_intercept = self.fit_intercept
-        self._trained_standardize = self.standardize
         # (a copy: a later set_params(loss__delta=...), or loss__base__delta=... on a
         # loss nested in it, changes the next fit, not this model; and a model's pickle
         # is the same whichever object set_params gives back, as a rejected call's tests
