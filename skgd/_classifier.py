@@ -1,6 +1,7 @@
 """GDClassifier: a linear classifier trained by minibatch gradient descent."""
 
 import functools
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
@@ -433,7 +434,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         indices = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[indices]
 
-    def _validate_Xy(self, X, y, reset, ensure_all_finite=True):
+    def _validate_Xy(self, X, y, reset, ensure_all_finite=True, classes_named=False):
         # a stream's later call of a small, plain, finite chunk of labels in a contiguous
         # 1-D array (as column_or_1d returns them): what validation would return
         if not reset and y.__class__ is np.ndarray and y.flags.c_contiguous:
@@ -452,7 +453,12 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         if reset:
             # Later partial_fit calls refuse any label outside classes_ (_encode),
             # continuous ones too; the check costs more than a one-row call's step.
-            check_classification_targets(y)
+            with warnings.catch_warnings():
+                if classes_named:  # (a chunk of many classes' labels, mostly distinct, is
+                    # no sign of a regression target once the classes are named: not
+                    # SGDClassifier's partial_fit's either)
+                    warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+                check_classification_targets(y)
         return X, y
 
     @keep_state_on_error
@@ -565,7 +571,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
                 raise ValueError("classes must hold at least two classes.")
         else:
             classes = self.classes_
-        X, y = self._validate_Xy(X, y, reset=first_call)
+        X, y = self._validate_Xy(X, y, reset=first_call, classes_named=True)
         return self._fit_classes(X, y, classes, sample_weight, incremental=True)
 
     def decision_function(self, X):

@@ -238,6 +238,19 @@ def test_balanced_class_weight_in_partial_fit_is_a_clear_error(iris):
         GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
+def test_a_first_chunk_of_mostly_distinct_named_classes_is_not_taken_for_regression():
+    # scikit-learn's check warns that y "could represent a regression problem" when
+    # most labels are distinct: a fit's y, not a chunk of a stream of many classes
+    # whose classes the call names (SGDClassifier's partial_fit does not warn).
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 3)), np.arange(40) % 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GDClassifier(random_state=0).partial_fit(X, y, classes=np.arange(30))
+    with pytest.warns(UserWarning, match="regression problem"):
+        GDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y)
+
+
 def test_classes_mixing_strings_and_numbers_is_refused_as_such(iris):
     # numpy made them all strings, and y's numbers were then refused as not
     # among them ("labels [0] not in classes ['0', '1', '2']"): a puzzle
