@@ -11,7 +11,7 @@ The estimator (``estimator``) is asked for its parameters only.
 import numpy as np
 from scipy import sparse
 
-from ._objective import flat_outputs
+from ._objective import blind_to_length, flat_outputs
 from ._warning_site import warn
 
 # Without an intercept, columns whose means pass this many spreads are far from the
@@ -33,12 +33,25 @@ def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
         return
     which = "" if len(flat) == 1 else f" of outputs {np.flatnonzero(flat).tolist()}"
     where = "the best constant" if estimator.fit_intercept else "the origin (no intercept)"
+    if len(flat) == 1 and blind_to_length(loss, 2):
+        # (the cosine of one output: its direction is its sign, and the best constant's
+        # matches every target's; an epsilon to choose was no advice for it, a user trial)
+        advice = (
+            "A loss of the predictions' directions compares one output's signs alone: give "
+            'y two columns or more (an embedding), or take a loss of the values ("squared_error", '
+            '"huber").'
+        )
+    elif hasattr(loss, "epsilon"):
+        advice = (
+            "Choose the loss's parameters for these targets (an epsilon below the residuals "
+            "you want to ignore)."
+        )
+    else:
+        advice = "Choose the loss's parameters for these targets, or another loss."
     warn(
         f"{loss!r} has a gradient of 0 on every training target{which} at {where}, "
         f"{_listed(np.asarray(loc)[flat])}, though the targets vary: training has no "
-        "gradient to follow there, and the model is one of many equally good. Choose the "
-        "loss's parameters for these targets (an epsilon below the residuals you want "
-        "to ignore).",
+        f"gradient to follow there, and the model is one of many equally good. {advice}",
         UserWarning,
     )
 

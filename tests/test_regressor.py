@@ -532,6 +532,19 @@ def test_a_stream_whose_first_targets_do_not_vary_is_the_same_at_any_scale_of_y(
         assert_allclose(scaled, predictions[0], rtol=1e-6)  # (rounding, through 10 calls)
 
 
+def test_the_cosine_of_one_output_is_told_to_take_more_columns_not_an_epsilon():
+    # Its direction is its sign, the best constant's matches every positive target:
+    # the warning advised "an epsilon", which the cosine has none of (a user trial).
+    from sklearn.datasets import load_linnerud
+
+    X, Y = load_linnerud(return_X_y=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        GDRegressor(loss="cosine", random_state=0).fit(X, Y[:, :1])
+    (message,) = [str(w.message) for w in caught if "gradient of 0" in str(w.message)]
+    assert "two columns or more" in message and "epsilon" not in message
+
+
 @pytest.mark.parametrize("Loss", [EpsilonInsensitive, SquaredEpsilonInsensitive])
 def test_an_epsilon_wider_than_the_targets_range_is_warned_of(Loss):
     # Every constant between max(y) - epsilon and min(y) + epsilon has a loss of 0, and
@@ -541,6 +554,8 @@ def test_an_epsilon_wider_than_the_targets_range_is_warned_of(Loss):
 
     X, y = load_diabetes(return_X_y=True)  # (targets from 25 to 346: half their range, 160.5)
     with pytest.warns(UserWarning, match=r"epsilon=400.0\) has a gradient of 0 on every training"):
+        GDRegressor(loss=Loss(epsilon=400.0), random_state=0).fit(X, y)
+    with pytest.warns(UserWarning, match="an epsilon below the residuals"):
         GDRegressor(loss=Loss(epsilon=400.0), random_state=0).fit(X, y)
     # (of several outputs, the one it is flat on: y / 100 spans 3.2)
     with pytest.warns(UserWarning, match=r"every training target of outputs \[1\] at the best"):
