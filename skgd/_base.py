@@ -1296,7 +1296,10 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         # (400 rows of counts up to 100: its 13th batch diverged)
         several = self._batch_size(len(Y)) < len(Y)
         curved = curves_with_prediction(loss) or blind
-        capped = (streaming or several) and self.standardize and curved
+        # (a stream's first call of the cosine, of one batch too: it starts at coefficients
+        # of 0, its predictions far shorter than the spread its scale is measured over)
+        first_blind = blind and not stops
+        capped = (streaming or several or first_blind) and self.standardize and curved
         if recent is None:  # (largest: the most curved row's curvature, for that cap)
             center, loss_scale, reference, largest = target_scaling(
                 loss, Y, sample_weight, single=single, spread=spread, loc=center, largest=True,

@@ -52,6 +52,7 @@ _COMPILED_TO_MODEL = 4096
 _BACKTRACKS = 16
 _BACKTRACK = 4.0  # a step that lands too curved is this many times shorter at most
 _CAP_ROUNDING = 1e-6
+_NEAREST = 1e-3
 # link_outputs_apart's probe: rows enough to see outputs move each other
 _PROBE_ROWS = 64
 # blind_to_length's probe: rows of random targets and predictions
@@ -316,7 +317,7 @@ class Objective:
         l2 = 0.5 * squares
         return float((unit * (self.alpha_l1 * l1 + self.alpha_l2 * l2)).sum())
 
-    def step_cap(self, X, Y, weights, V, c, single, batch_size, planned):
+    def step_cap(self, X, Y, weights, V, c, single, batch_size, planned, near=True):
         """How much of its ``planned`` step (a fraction of the stable step) a stream's batch takes.
 
         The loss scale is the loss's curvature at the origin ``y_loc``, over
@@ -339,6 +340,16 @@ class Objective:
         ``planned`` to take (1 when it fits: a stream at its noise floor,
         whose step is short, keeps it, and its rows are not weighted by
         their predictions, which would bias the model it settles at).
+
+        A loss blind to lengths (the cosine) is curved across a prediction
+        by its inverse square length: about one shorter than two spreads
+        (a stream's start, at coefficients of 0) a secant over a spread
+        passes the origin and sees a spread's curvature, and the step threw
+        the digits' 5-D embeddings, in calls of 67 rows, to lengths of
+        thousands (the targets': 18), where its steps no longer learned.
+        With ``near`` its curvature is measured over half the prediction's
+        length there (not for an optimizer whose step is a length, which
+        throws no prediction far).
         """
         if not weights.sum() > 0:  # (rows of weight 0 alone: no curvature to cap by)
             return 1.0
@@ -357,8 +368,18 @@ class Objective:
             counted = (weights > 0)[:, None]
 
             def excess(points):  # each row's curvature over one spread there, past `largest`
-                change = loss.gradient(Y, points + direction) - loss.gradient(Y, points - direction)
-                over = (change * direction / 2).reshape(n, -1) - largest
+                if self.blind and near:  # (over half the length, if under a spread)
+                    length = np.linalg.norm(points.reshape(n, -1), axis=1, keepdims=True)
+                    part = np.clip(length / (2 * np.linalg.norm(direction)), _NEAREST, 1.0)
+                    part = part[:, 0] if single else part  # (each row's share of a spread)
+                    across = direction * part
+                    change = loss.gradient(Y, points + across) - loss.gradient(Y, points - across)
+                    over = (change * direction / (2 * part)).reshape(n, -1) - largest
+                else:
+                    change = loss.gradient(Y, points + direction) - loss.gradient(
+                        Y, points - direction
+                    )
+                    over = (change * direction / 2).reshape(n, -1) - largest
                 return np.where(counted & (over > 0), over, 0.0)  # (NaN: not over)
 
             def fraction(over):  # the step that over's curvature allows, the batch's

@@ -17,7 +17,7 @@ from numbers import Real
 import numpy as np
 
 from ._passes import walk_size, walked
-from ._schedules import _BATCH_GROWTH
+from ._schedules import _BATCH_GROWTH, _SIZES_GRADIENT
 from .optim import Adagrad, Adam, Momentum, Nesterov
 
 # A stream's step shrinks by the factor the fit's batch grows by, at its plateaus,
@@ -303,11 +303,16 @@ def _capped(steps, stable_step, objective, state, X, Y, weights, order, batch_si
     :meth:`skgd._objective.Objective.step_cap`).
     """
     capped = []
+    # (an optimizer whose step is a length, see skgd._schedules.SignStepLength: no
+    # step of it throws short predictions far, and capped by their curvature the
+    # cosine's Adam stream learned half as fast)
+    near = not isinstance(state.optimizer, _SIZES_GRADIENT)
     for batch, step in enumerate(steps):
         idx = order[batch * batch_size : (batch + 1) * batch_size]
         share = objective.step_cap(
-            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx), step / stable_step
-        )
+            X[idx], Y[idx], weights[idx], state.V, state.c, single, len(idx),
+            step / stable_step, near=near,
+        )  # fmt: skip
         capped.append(step * share)
     return capped
 
