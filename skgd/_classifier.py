@@ -453,11 +453,14 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         if reset:
             # Later partial_fit calls refuse any label outside classes_ (_encode),
             # continuous ones too; the check costs more than a one-row call's step.
+            if not classes_named:
+                check_classification_targets(y)
+                return X, y
+            # (a chunk of many classes' labels, mostly distinct, is no sign of a
+            # regression target once the classes are named: not SGDClassifier's
+            # partial_fit's either)
             with warnings.catch_warnings():
-                if classes_named:  # (a chunk of many classes' labels, mostly distinct, is
-                    # no sign of a regression target once the classes are named: not
-                    # SGDClassifier's partial_fit's either)
-                    warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
+                warnings.filterwarnings("ignore", "The number of unique classes", UserWarning)
                 check_classification_targets(y)
         return X, y
 

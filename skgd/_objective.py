@@ -368,18 +368,14 @@ class Objective:
             counted = (weights > 0)[:, None]
 
             def excess(points):  # each row's curvature over one spread there, past `largest`
-                if self.blind and near:  # (over half the length, if under a spread)
+                part = 1.0  # (the blind loss's: over half the length, if under a spread)
+                if self.blind and near:
                     length = np.linalg.norm(points.reshape(n, -1), axis=1, keepdims=True)
                     part = np.clip(length / (2 * np.linalg.norm(direction)), _NEAREST, 1.0)
                     part = part[:, 0] if single else part  # (each row's share of a spread)
-                    across = direction * part
-                    change = loss.gradient(Y, points + across) - loss.gradient(Y, points - across)
-                    over = (change * direction / (2 * part)).reshape(n, -1) - largest
-                else:
-                    change = loss.gradient(Y, points + direction) - loss.gradient(
-                        Y, points - direction
-                    )
-                    over = (change * direction / 2).reshape(n, -1) - largest
+                across = direction * part
+                change = loss.gradient(Y, points + across) - loss.gradient(Y, points - across)
+                over = (change * direction / (2 * part)).reshape(n, -1) - largest
                 return np.where(counted & (over > 0), over, 0.0)  # (NaN: not over)
 
             def fraction(over):  # the step that over's curvature allows, the batch's
