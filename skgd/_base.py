@@ -101,10 +101,10 @@ _CURVATURE_BOUNDED = (SquaredError, LogLoss)
 # hinge (below). At the constant, where it is measured, every class has probability
 # 1/K and an output is curved about 0.76 / K; a row whose two classes come to compete
 # is curved up to 1/4, K / 3 times more. With hundreds of classes the step so set was
-# far too long: make_blobs' 400
-# classes (3,000 rows) took 158 to 207 epochs under Nesterov, climbing past twice the
-# first epoch's loss, to 1.4 to 1.8 times LogisticRegression's objective, and a
-# stream of them raised "Training diverged" in its first call of 500 rows. At
+# far too long: make_blobs' 400 classes (3,000 rows) took 158 to 207 epochs under
+# Nesterov, climbing past twice the first epoch's loss, to 1.4 to 1.8 times
+# LogisticRegression's objective, and a stream of them raised "Training diverged"
+# in its first call of 500 rows. At
 # 1/32 (no change below 25 classes) the fit takes 58 to 69 epochs to 1.07-1.08 times
 # the optimum's objective, without a climb, and the stream learns (held-out accuracy
 # 0.88, 0.99, 1.00 after each of three passes). 1/16 and more shortened plain SGD's

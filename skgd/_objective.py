@@ -52,6 +52,8 @@ _COMPILED_TO_MODEL = 4096
 _BACKTRACKS = 16
 _BACKTRACK = 4.0  # a step that lands too curved is this many times shorter at most
 _CAP_ROUNDING = 1e-6
+# ... and a blind loss's secant spans at least this share of a spread (a prediction of
+# length 0 has no curvature to measure at a share of it; see step_cap)
 _NEAREST = 1e-3
 # link_outputs_apart's probe: rows enough to see outputs move each other
 _PROBE_ROWS = 64
