@@ -402,9 +402,15 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Y = indices
         if self.class_weight is not None:
             weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+            _check_class_weights(weights, classes)
             sample_weight = weights[indices] * _check_sample_weight(
                 sample_weight, X, ensure_non_negative=True
             )
+            if not np.any(sample_weight > 0):  # (scikit-learn's error would name sample_weight)
+                raise ValueError(
+                    "class_weight (times sample_weight, if given) weighs every row 0: "
+                    "give a positive weight to a class that y holds."
+                )
         return Y, sample_weight
 
     def _fit_classes(self, X, y, classes, sample_weight, **kwargs):
@@ -665,3 +671,21 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDClassifier.
 GDClassifier.__module__ = "skgd"
+
+
+def _check_class_weights(weights, classes):
+    """Raise a ValueError naming ``class_weight`` for a weight that is negative or not finite.
+
+    The weights multiply each row's ``sample_weight``, and scikit-learn's
+    check of that product named ``sample_weight``, which the user may not
+    have passed (a user trial: ``class_weight={0: 1, 1: -1}`` was reported
+    as "Negative values in data passed to `sample_weight`").
+    """
+    bad = ~(np.isfinite(weights) & (weights >= 0))
+    if bad.any():
+        labels, values = classes[bad].tolist(), weights[bad].tolist()
+        named = dict(zip(labels, values, strict=True))
+        raise ValueError(
+            f"class_weight gives {named}: each class's weight must be a finite number >= 0 "
+            "(0 drops the class's rows)."
+        )

@@ -378,6 +378,18 @@ def test_class_weight_with_a_bad_sample_weight_names_the_problem(iris):
         GDClassifier(class_weight="balanced").fit(X, y, sample_weight=np.ones(7))
 
 
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_a_bad_class_weight_is_named_not_taken_for_a_sample_weight(iris, bad):
+    # (a user trial) scikit-learn's check of the weights' product named sample_weight,
+    # which the user had not passed: "Negative values in data passed to `sample_weight`".
+    X, y = iris
+    for train in [lambda m: m.fit(X, y), lambda m: m.partial_fit(X, y, classes=[0, 1, 2])]:
+        with pytest.raises(ValueError, match=r"class_weight gives \{1: "):
+            train(GDClassifier(class_weight={0: 1.0, 1: bad}))
+        with pytest.raises(ValueError, match="class_weight .* weighs every row 0"):
+            train(GDClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}))
+
+
 def test_stream_of_plain_rows_skips_scikit_learns_validation(monkeypatch):
     # A later call's small chunk with 1-D numeric labels is checked by skgd itself, and
     # still refuses what scikit-learn's validation or the classes refuse. (Fails on d470004.)
