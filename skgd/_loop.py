@@ -40,7 +40,13 @@ from ._exact_gains import exact_gains
 from ._objective import least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
-from ._stream_steps import StreamStep, _spiked, damp_stream_momentum, lighten_momentum
+from ._stream_steps import (
+    StreamStep,
+    _spiked,
+    damp_fit_momentum,
+    damp_stream_momentum,
+    lighten_momentum,
+)
 from ._warning_site import warn
 from .losses import ClassificationLoss
 from .optim import SGD, Momentum, Nesterov
@@ -203,8 +209,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
     regression = not isinstance(objective.loss, ClassificationLoss)
     uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
-    spiked = not settings.stop and regression and _spiked(settings.curvature, schedule.batch_size)
-    momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
+    spiked = regression and _spiked(settings.curvature, schedule.batch_size)
+    if settings.stop:  # a fit: its momentum damped only where a row is a spike
+        momentum = damp_fit_momentum(settings, schedule, state) if spiked else None
+    else:
+        momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     # a call of many batches: its stream's step judged along it (if settings.segments)

@@ -1337,6 +1337,28 @@ def test_a_stream_call_of_unequal_weights_damps_nesterovs_momentum():
         assert with_zeros.score(X[test], y[test]) > plain.score(X[test], y[test]) - 0.05
 
 
+@pytest.mark.parametrize("optimizer", ["auto", "momentum"])
+def test_a_fits_momentum_does_not_climb_where_a_rare_row_is_a_spike(optimizer):
+    # (a user trial) The digits' rarely lit pixels as a regression's features: a few rows
+    # far longer than the rest along columns no other batch holds. Momentum carried each
+    # one's kick about ten batches, and the loss climbed to 2 to 4 times its first
+    # epoch's by the fifth (early stopping's split: 10 times); max_iter=5 ended at R²
+    # 0.10 to 0.30 where plain "sgd" reaches 0.55. (Fails on 77b3107.)
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    y = y.astype(float)
+    for seed in range(3):
+        for settings in [{}, {"early_stopping": True}]:
+            model = GDRegressor(optimizer=optimizer, random_state=seed, **settings).fit(X, y)
+            curve = np.asarray(model.loss_curve_)
+            assert curve[:10].max() <= 1.05 * curve[0]
+            assert model.optimizer_.momentum == 0.9  # (the fit's cap is put back)
+        with pytest.warns(ConvergenceWarning):
+            short = GDRegressor(optimizer=optimizer, max_iter=5, random_state=seed).fit(X, y)
+        assert short.score(X, y) > 0.55
+
+
 def test_poisson_early_stopping_follows_the_held_out_deviance_not_r2():
     # A user trial: early stopping on R², which the largest counts dominate, kept
     # epochs of a far higher Poisson deviance than a fit without it reaches: on
