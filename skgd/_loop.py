@@ -37,7 +37,7 @@ from ._epoch import (
 )
 from ._exact_descent import ExactDescent
 from ._exact_gains import exact_gains
-from ._objective import least_loss
+from ._objective import largest_weighted_row_curvature, least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import (
@@ -211,7 +211,11 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
     spiked = regression and _spiked(settings.curvature, schedule.batch_size)
     if settings.stop:  # a fit: its momentum damped only where a row is a spike
-        momentum = damp_fit_momentum(settings, schedule, state) if spiked else None
+        heaviest = _heaviest_row(objective, X, weights, settings)
+        if heaviest is not None and _spiked((settings.curvature[0], heaviest), schedule.batch_size):
+            momentum = damp_fit_momentum(settings, schedule, state, heaviest)
+        else:
+            momentum = damp_fit_momentum(settings, schedule, state) if spiked else None
     else:
         momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
@@ -392,6 +396,18 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             else schedule.rate * schedule.stable_step / schedule.batch_size
         ),
     }
+
+
+def _heaviest_row(objective, X, weights, settings):
+    """The largest curvature a row's weight gives it, where that exceeds ``L_max``; or None.
+
+    Rows of equal weight (a fit without sample or class weights) are not
+    measured: ``L_max`` is then their largest curvature already.
+    """
+    if settings.curvature is None or not weights.min() < weights.max():
+        return None
+    heaviest = largest_weighted_row_curvature(objective, X, weights, settings.fit_intercept)
+    return heaviest if heaviest > settings.curvature[1] else None
 
 
 def _uneven(weights):

@@ -1160,6 +1160,29 @@ def _sparse_squared_row_norms(X, mean, scale, unshifted=False):
         return np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
 
 
+def largest_weighted_row_curvature(objective, X, weights, fit_intercept):
+    """max_i ``weights[i] * (||z_i||² + fit_intercept)``, plus L2's: a row's weighted curvature.
+
+    ``weights`` as the loop's (mean 1). A row's share of a batch's curvature
+    is its weight times its standardized squared norm: where rows weigh
+    unequally, a heavy row of ordinary length is the spike that ``L_max``
+    (lengths alone) does not see (see :func:`skgd._stream_steps.damp_fit_momentum`).
+    A pass over X in blocks of rows, without copying it whole.
+    """
+    mean, scale = objective.x_mean, objective.x_scale
+    largest = 0.0
+    with np.errstate(all="ignore"):
+        if sparse.issparse(X):
+            norms = _sparse_squared_row_norms(X, mean, scale)
+            largest = float(np.max(weights * (norms + fit_intercept), initial=0.0))
+        else:
+            for start in range(0, X.shape[0], 4096):
+                block = (X[start : start + 4096] - mean) / scale
+                norms = np.einsum("ij,ij->i", block, block) + fit_intercept
+                largest = max(largest, float(np.max(weights[start : start + 4096] * norms)))
+    return largest + objective.largest_l2
+
+
 def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 
