@@ -947,6 +947,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             segments=(
                 incremental and plain and curvature is not None and isinstance(self, RegressorMixin)
             ),
+            regressor=isinstance(self, RegressorMixin),
         )
 
     def _stage(self, objective, X, Y, weights, continuing):

@@ -163,6 +163,9 @@ class Settings(NamedTuple):
     # skgd._epoch._ObservedRun): a standardized regressor's, on dense X, not averaging
     # (see BaseGD._settings)
     segments: bool = False
+    # A regressor's training (a fit's momentum is capped for a long row's spike in a
+    # regressor's alone: see skgd._stream_steps.damp_fit_momentum)
+    regressor: bool = True
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
     # BaseGD._stage); criterion: where the stop criterion was, if max_iter ended that
@@ -215,6 +218,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         if heaviest is not None and _spiked((settings.curvature[0], heaviest), schedule.batch_size):
             momentum = damp_fit_momentum(settings, schedule, state, heaviest)
         else:
+            spiked = spiked and settings.regressor  # (a user's loss of a classifier's too)
             momentum = damp_fit_momentum(settings, schedule, state) if spiked else None
     else:
         momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)

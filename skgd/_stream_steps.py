@@ -106,7 +106,7 @@ def damp_fit_momentum(settings, schedule, state, heaviest=None):
     ``1 - kick`` the distance carried is at most one step's: no climb, the
     same optimum, 0.58 after 5 epochs, and as many epochs or fewer (over
     368 regression fits of 15 sets, 6 losses, the others unchanged to the
-    bit: not spiked). A regression loss's only, as the stream's.
+    bit: not spiked). A regressor's only, as the stream's (a regression loss's).
 
     ``heaviest``: where rows weigh unequally, the largest curvature a row's
     weight gives it (:func:`skgd._objective.largest_weighted_row_curvature`),

@@ -1359,6 +1359,44 @@ def test_a_fits_momentum_does_not_climb_where_a_rare_row_is_a_spike(optimizer):
         assert short.score(X, y) > 0.55
 
 
+def test_a_classifiers_own_loss_keeps_its_momentum_where_a_long_row_is_a_spike(monkeypatch):
+    # The long row's cap is a regressor's (a classifier's bounded gradient trained better
+    # undamped); a user's loss in GDClassifier is no ClassificationLoss, and was capped
+    # as a regression loss (the digits with a copy of the log loss: 60 epochs where the
+    # uncapped fit takes 46; a review).
+    from scipy.special import logsumexp, softmax
+    from sklearn.datasets import load_digits
+
+    import skgd._loop
+    from skgd import GDClassifier
+    from skgd.losses import Loss
+
+    class UserLogLoss(Loss):  # (the softmax's cross-entropy, as a user writes it)
+        def loss(self, y_true, raw_prediction):
+            rows = np.arange(len(y_true))
+            return logsumexp(raw_prediction, axis=1) - raw_prediction[rows, y_true.astype(int)]
+
+        def gradient(self, y_true, raw_prediction):
+            gradient = softmax(raw_prediction, axis=1)
+            gradient[np.arange(len(y_true)), y_true.astype(int)] -= 1.0
+            return gradient
+
+    capped = []
+    original = skgd._loop.damp_fit_momentum
+
+    def recorded(*args, **kwargs):
+        capped.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(skgd._loop, "damp_fit_momentum", recorded)
+    X, y = load_digits(return_X_y=True)
+    GDClassifier(loss=UserLogLoss(), random_state=0, max_iter=3).fit(X, y)
+    assert not capped
+    with pytest.warns(ConvergenceWarning):
+        GDRegressor(random_state=0, max_iter=3).fit(X, y.astype(float))
+    assert capped
+
+
 def test_a_fits_momentum_does_not_climb_where_a_heavy_row_is_a_spike():
     # (a user trial) Rows of ordinary length but heavy weight kick as long rows do: four
     # diabetes rows at weight 1,000, and the default's loss climbed to 4.8 to 8.9 times
