@@ -800,6 +800,43 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
     GDRegressor(loss=Pinball(0.3), random_state=0).fit(X, y_kinked)
 
 
+def test_a_classifiers_gradient_off_by_a_factor_of_the_prediction_is_refused_before_training():
+    # (a user trial) Classes' targets take few values: every row checked at one
+    # prediction made two rows (or one a class), and a gradient off by 1 + |raw| (or by
+    # 1 + the spread of a row's predictions) was one factor there: accepted, and its fits
+    # ended 16% and 17% from the right coefficients. (Fails on 77b3107.)
+    from scipy.special import logsumexp, softmax
+    from sklearn.datasets import load_breast_cancer, load_digits
+
+    class CrossEntropy(Loss):
+        def loss(self, y_true, raw_prediction):
+            if raw_prediction.ndim == 1:
+                return np.logaddexp(0, -y_true * raw_prediction)
+            rows = np.arange(len(y_true))
+            return logsumexp(raw_prediction, axis=1) - raw_prediction[rows, y_true.astype(int)]
+
+        def gradient(self, y_true, raw_prediction):
+            if raw_prediction.ndim == 1:
+                return -y_true / (1 + np.exp(y_true * raw_prediction))
+            gradient = softmax(raw_prediction, axis=1)
+            gradient[np.arange(len(y_true)), y_true.astype(int)] -= 1.0
+            return gradient
+
+    class OffByThePrediction(CrossEntropy):
+        def gradient(self, y_true, raw_prediction):
+            gradient = super().gradient(y_true, raw_prediction)
+            if raw_prediction.ndim == 1:
+                return gradient * (1 + np.abs(raw_prediction))
+            spread = raw_prediction.max(axis=1) - raw_prediction.min(axis=1)
+            return gradient * (1 + spread)[:, None]
+
+    for load in [load_breast_cancer, load_digits]:
+        X, y = load(return_X_y=True)
+        with pytest.raises(ValueError, match=r"OffByThePrediction.gradient\(\) does not match"):
+            GDClassifier(loss=OffByThePrediction(), random_state=0).fit(X, y)
+        GDClassifier(loss=CrossEntropy(), random_state=0, max_iter=3, tol=None).fit(X, y)
+
+
 def test_a_users_optimizer_giving_nan_in_training_is_named_by_the_error():
     # Its update is tried on one step before training; NaN from its second step on was
     # reported as a divergence "(loss=...)", a smaller learning_rate advised alone
