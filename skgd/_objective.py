@@ -1170,6 +1170,12 @@ def largest_weighted_row_curvature(objective, X, weights, fit_intercept):
     A pass over X in blocks of rows, without copying it whole.
     """
     mean, scale = objective.x_mean, objective.x_scale
+    if _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X):
+        largest = _curvature_passes.largest_weighted_row_curvature(
+            X, mean, scale, weights, fit_intercept
+        )
+        if largest is not None:
+            return largest + objective.largest_l2
     largest = 0.0
     with np.errstate(all="ignore"):
         if sparse.issparse(X):
