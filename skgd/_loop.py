@@ -41,9 +41,9 @@ from ._objective import largest_weighted_row_curvature, least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import (
+    FitMomentumCap,
     StreamStep,
     _spiked,
-    damp_fit_momentum,
     damp_stream_momentum,
     lighten_momentum,
 )
@@ -54,6 +54,9 @@ from .optim import SGD, Momentum, Nesterov
 # A stream's call whose rows' effective number (Kish's) is under this share of them
 # damps Nesterov's momentum too (see _uneven)
 _UNEVEN = 0.75
+# A fit's rows whose weights make one curved over this many times the longest row are a
+# weighted spike (a regressor's, see _heaviest_row)
+_WEIGHT_SPIKE = 2.0
 # The built-in optimizers whose step is the gradient times the rate (and a velocity,
 # which a restart zeroes): after a restart, at most the stable step
 _ALONG_THE_GRADIENT = (SGD, Momentum, Nesterov)
@@ -164,7 +167,7 @@ class Settings(NamedTuple):
     # (see BaseGD._settings)
     segments: bool = False
     # A regressor's training (a fit's momentum is capped for a long row's spike in a
-    # regressor's alone: see skgd._stream_steps.damp_fit_momentum)
+    # regressor's alone: see skgd._stream_steps.FitMomentumCap)
     regressor: bool = True
     # A warm start of the problem of the fit before: the "adaptive" schedule's stage where
     # that fit ended, (batch_size, rate, plateaus, criterion, search), to go on from (see
@@ -213,13 +216,12 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     regression = not isinstance(objective.loss, ClassificationLoss)
     uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
     spiked = regression and _spiked(settings.curvature, schedule.batch_size)
-    if settings.stop:  # a fit: its momentum damped only where a row is a spike
-        heaviest = _heaviest_row(objective, X, weights, settings)
-        if heaviest is not None and _spiked((settings.curvature[0], heaviest), schedule.batch_size):
-            momentum = damp_fit_momentum(settings, schedule, state, heaviest)
-        else:
-            spiked = spiked and settings.regressor  # (a user's loss of a classifier's too)
-            momentum = damp_fit_momentum(settings, schedule, state) if spiked else None
+    cap, momentum = None, None
+    if settings.stop:  # a fit: its momentum capped, epoch by epoch, where a row is a spike
+        if settings.regressor:  # (a user's loss of a classifier's is no regression loss)
+            heaviest = _heaviest_row(objective, X, weights, settings)
+            batch = schedule.batch_size
+            cap = FitMomentumCap.of(state.optimizer, settings, batch, heaviest, spiked)
     else:
         momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
@@ -274,6 +276,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             objective.exact_gains = gains[0] if exact and gains else None
             c_ratio = c_ratio * gains[1] if exact and gains else c_ratio
             V_before = state.V
+            if cap is not None:  # (before exact descent's, which sets its own at the whole data)
+                cap.before_epoch(state, kernel, steps, batch_size)
             descent.before_epoch(state, kernel, schedule)
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
                 kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio,
@@ -378,6 +382,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     descent.restore(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
+    if cap is not None:
+        cap.restore(state)
     return {
         "epochs": epoch,
         "converged": converged,
@@ -403,15 +409,18 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
 
 
 def _heaviest_row(objective, X, weights, settings):
-    """The largest curvature a row's weight gives it, where that exceeds ``L_max``; or None.
+    """The largest curvature a row's weight gives it, where weights make it a spike; or None.
 
-    Rows of equal weight (a fit without sample or class weights) are not
-    measured: ``L_max`` is then their largest curvature already.
+    Where it is over ``_WEIGHT_SPIKE`` times ``L_max`` (the longest row's,
+    unweighted): weights that barely differ (one of 1 + 1e-9) are no cause
+    of a spike, which the rows' lengths decide then, as without weights.
+    Rows of equal weight are not measured: ``L_max`` is then their largest
+    curvature already.
     """
     if settings.curvature is None or not weights.min() < weights.max():
         return None
     heaviest = largest_weighted_row_curvature(objective, X, weights, settings.fit_intercept)
-    return heaviest if heaviest > settings.curvature[1] else None
+    return heaviest if heaviest > _WEIGHT_SPIKE * settings.curvature[1] else None
 
 
 def _uneven(weights):

@@ -1166,10 +1166,15 @@ def largest_weighted_row_curvature(objective, X, weights, fit_intercept):
     ``weights`` as the loop's (mean 1). A row's share of a batch's curvature
     is its weight times its standardized squared norm: where rows weigh
     unequally, a heavy row of ordinary length is the spike that ``L_max``
-    (lengths alone) does not see (see :func:`skgd._stream_steps.damp_fit_momentum`).
+    (lengths alone) does not see (see :class:`skgd._stream_steps.FitMomentumCap`).
     A pass over X in blocks of rows, without copying it whole.
     """
     mean, scale = objective.x_mean, objective.x_scale
+    outliers = getattr(objective, "outliers", None)
+    if sparse.issparse(X) and isinstance(outliers, tuple) and len(outliers[0]) == X.shape[0]:
+        # sparse X's few long rows, set apart with a step of their own (see curvature):
+        # not the spike of the batches, which L_max, the rest's, is measured against
+        weights = np.where(outliers[0], 0.0, weights)
     if _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X):
         largest = _curvature_passes.largest_weighted_row_curvature(
             X, mean, scale, weights, fit_intercept

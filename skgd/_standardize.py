@@ -31,10 +31,10 @@ _ONE_ROW = np.zeros(0)
 _ROBUST_SPREADS = 3.0
 # ... of at least this many rows: a stream's first call of 10 rows holding the wild
 # target set the spread for good (its origin and first steps: held-out R² -24,600 where
-# the target in a later call left 0.33); over 8 normal rows, chance puts the deviation
-# 3 times over the robust spread 1.3% of the time (20 rows: 0.02%), that call's steps
-# then shorter
-_ROBUST_ROWS = 8
+# the target in a later call left 0.33). A first call of 10 clean normal targets takes
+# the robust spread 3.3% of the time, that call's steps then shorter (8 rows: 7.1%; 20:
+# 0.1%; a review)
+_ROBUST_ROWS = 10
 # ... taken by an insertion sort compiled up to this many rows (a stream's recent
 # targets, skgd._base._RECENT_ROWS of them), by numpy's sort beyond (a chunk of its own)
 _SORTED_IN_PLACE = 64

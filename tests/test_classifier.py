@@ -390,29 +390,6 @@ def test_a_bad_class_weight_is_named_not_taken_for_a_sample_weight(iris, bad):
             train(GDClassifier(class_weight={0: 0.0, 1: 0.0, 2: 0.0}))
 
 
-def test_heavy_class_weights_do_not_throw_the_first_epochs_off():
-    # (a user trial) statsmodels' fair, affairs in the top 1% (64 of 6,366 rows): at
-    # class_weight="balanced" each of those rows weighs about 50 times a row of the
-    # other class, and the momentum carried their kicks: a first epoch at 1.5 to 2.2
-    # times the constant's loss (log 2), climbing to 2.7; at a class weight of 1e6 the fit
-    # ran its 1,000 epochs and ended at 68 times the constant's loss, its intercept at
-    # 6,880. (Fails on 77b3107.)
-    import statsmodels.api as sm
-
-    data = sm.datasets.fair.load_pandas().data
-    X = data.drop(columns="affairs").to_numpy()
-    y = (data["affairs"] > data["affairs"].quantile(0.99)).astype(int).to_numpy()
-    for seed in range(2):
-        model = GDClassifier(class_weight="balanced", random_state=seed).fit(X, y)
-        assert max(model.loss_curve_[:10]) < np.log(2)
-    weights = np.where(y == 1, 1e6, 1.0)
-    share = np.average(y, weights=weights)
-    constant = -np.average(np.log(np.where(y == 1, share, 1 - share)), weights=weights)
-    model = GDClassifier(class_weight={0: 1.0, 1: 1e6}, random_state=0).fit(X, y)
-    proba = model.predict_proba(X)[np.arange(len(y)), y]
-    assert -np.average(np.log(proba), weights=weights) < constant
-
-
 def test_stream_of_plain_rows_skips_scikit_learns_validation(monkeypatch):
     # A later call's small chunk with 1-D numeric labels is checked by skgd itself, and
     # still refuses what scikit-learn's validation or the classes refuse. (Fails on d470004.)
