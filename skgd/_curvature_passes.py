@@ -64,34 +64,6 @@ def _largest_squared_row_norm(X, mean, inverse):
     return best
 
 
-def largest_weighted_row_curvature(X, mean, scale, weights, fit_intercept):
-    """max_i ``weights[i] * (||(x_i - mean) / scale||² + fit_intercept)``, in one pass; or None.
-
-    None where a ``1 / scale`` overflows (the numpy path divides). A weighted
-    fit's measure of its heaviest row (see
-    :func:`skgd._objective.largest_weighted_row_curvature`): numpy's blocks
-    took 0.2 s on 200,000 x 100, a fifth of five epochs.
-    """
-    inverse = _inverse(scale)
-    if inverse is None:
-        return None
-    mean = np.asarray(mean, dtype=np.float64)
-    weights = np.asarray(weights, dtype=np.float64)
-    return _largest_weighted_row_curvature(X, mean, inverse, weights, float(fit_intercept))
-
-
-@jit
-def _largest_weighted_row_curvature(X, mean, inverse, weights, fit_intercept):
-    best = 0.0
-    for i in range(X.shape[0]):
-        total = 0.0
-        for j in range(X.shape[1]):
-            z = (X[i, j] - mean[j]) * inverse[j]
-            total += z * z
-        best = max(best, weights[i] * (total + fit_intercept))
-    return best
-
-
 @jit
 def _largest_squared_row_norm_divided(X, mean, scale):
     best = 0.0

@@ -37,7 +37,7 @@ from ._epoch import (
 )
 from ._exact_descent import ExactDescent
 from ._exact_gains import exact_gains
-from ._objective import largest_weighted_row_curvature, least_loss
+from ._objective import least_loss
 from ._schedules import _ROUNDING, _STEP_DIVISION, Schedule
 from ._stopping import Progress, better, diverged_error
 from ._stream_steps import (
@@ -54,9 +54,6 @@ from .optim import SGD, Momentum, Nesterov
 # A stream's call whose rows' effective number (Kish's) is under this share of them
 # damps Nesterov's momentum too (see _uneven)
 _UNEVEN = 0.75
-# A fit's rows whose weights make one curved over this many times the longest row are a
-# weighted spike (a regressor's, see _heaviest_row)
-_WEIGHT_SPIKE = 2.0
 # The built-in optimizers whose step is the gradient times the rate (and a velocity,
 # which a restart zeroes): after a restart, at most the stable step
 _ALONG_THE_GRADIENT = (SGD, Momentum, Nesterov)
@@ -215,13 +212,13 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     # review's log loss streams 0.01 to 0.07 of accuracy better at any spread of weights)
     regression = not isinstance(objective.loss, ClassificationLoss)
     uneven = not settings.stop and regression and _uneven(weights)  # (a stream's call)
-    spiked = regression and _spiked(settings.curvature, schedule.batch_size)
+    spiked = not settings.stop and regression and _spiked(settings.curvature, schedule.batch_size)
     cap, momentum = None, None
-    if settings.stop:  # a fit: its momentum capped, epoch by epoch, where a row is a spike
-        if settings.regressor:  # (a user's loss of a classifier's is no regression loss)
-            heaviest = _heaviest_row(objective, X, weights, settings)
-            batch = schedule.batch_size
-            cap = FitMomentumCap.of(state.optimizer, settings, batch, heaviest, spiked)
+    if settings.stop:  # a fit: its momentum capped at the epochs whose batches hold a spike
+        # (a regressor's: a user's loss of a classifier's is no ClassificationLoss; rows of
+        # even weight: see FitMomentumCap)
+        if settings.regressor and not _uneven(weights):
+            cap = FitMomentumCap.of(state.optimizer, settings)
     else:
         momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
@@ -277,12 +274,14 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             c_ratio = c_ratio * gains[1] if exact and gains else c_ratio
             V_before = state.V
             if cap is not None:  # (before exact descent's, which sets its own at the whole data)
-                cap.before_epoch(state, kernel, steps, batch_size)
+                cap.before_epoch(state, kernel, steps, batch_size, n_samples)
             descent.before_epoch(state, kernel, schedule)
             epoch_loss, done, first_loss, failed, penalty, finite = _run_epoch(
                 kernel, objective, state, X, Y, weights, order, batch_size, steps, c_ratio,
                 at_start, single, settings.fit_intercept,
             )  # fmt: skip
+            if cap is not None:  # (the schedule's stable step reads the optimizer's own)
+                cap.after_epoch(state, kernel)
             if state.V is not V_before:  # the plan swapped V and the start (see Plan.run)
                 at_start = _start_swapped(recovery.spares, V_before, at_start)
             state.t += done
@@ -382,8 +381,6 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     descent.restore(state)
     if momentum is not None:  # (a call that raises leaves it damped: its optimizer, a
         state.optimizer.momentum = momentum  # copy or a new one, is then dropped)
-    if cap is not None:
-        cap.restore(state)
     return {
         "epochs": epoch,
         "converged": converged,
@@ -406,21 +403,6 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
             else schedule.rate * schedule.stable_step / schedule.batch_size
         ),
     }
-
-
-def _heaviest_row(objective, X, weights, settings):
-    """The largest curvature a row's weight gives it, where weights make it a spike; or None.
-
-    Where it is over ``_WEIGHT_SPIKE`` times ``L_max`` (the longest row's,
-    unweighted): weights that barely differ (one of 1 + 1e-9) are no cause
-    of a spike, which the rows' lengths decide then, as without weights.
-    Rows of equal weight are not measured: ``L_max`` is then their largest
-    curvature already.
-    """
-    if settings.curvature is None or not weights.min() < weights.max():
-        return None
-    heaviest = largest_weighted_row_curvature(objective, X, weights, settings.fit_intercept)
-    return heaviest if heaviest > _WEIGHT_SPIKE * settings.curvature[1] else None
 
 
 def _uneven(weights):

@@ -1160,40 +1160,6 @@ def _sparse_squared_row_norms(X, mean, scale, unshifted=False):
         return np.asarray(Z.multiply(Z).sum(axis=1)).ravel() - 2 * (Z @ shift) + shift @ shift
 
 
-def largest_weighted_row_curvature(objective, X, weights, fit_intercept):
-    """max_i ``weights[i] * (||z_i||² + fit_intercept)``, plus L2's: a row's weighted curvature.
-
-    ``weights`` as the loop's (mean 1). A row's share of a batch's curvature
-    is its weight times its standardized squared norm: where rows weigh
-    unequally, a heavy row of ordinary length is the spike that ``L_max``
-    (lengths alone) does not see (see :class:`skgd._stream_steps.FitMomentumCap`).
-    A pass over X in blocks of rows, without copying it whole.
-    """
-    mean, scale = objective.x_mean, objective.x_scale
-    outliers = getattr(objective, "outliers", None)
-    if sparse.issparse(X) and isinstance(outliers, tuple) and len(outliers[0]) == X.shape[0]:
-        # sparse X's few long rows, set apart with a step of their own (see curvature):
-        # not the spike of the batches, which L_max, the rest's, is measured against
-        weights = np.where(outliers[0], 0.0, weights)
-    if _kernel.ENABLED and _kernel.numba is not None and not sparse.issparse(X):
-        largest = _curvature_passes.largest_weighted_row_curvature(
-            X, mean, scale, weights, fit_intercept
-        )
-        if largest is not None:
-            return largest + objective.largest_l2
-    largest = 0.0
-    with np.errstate(all="ignore"):
-        if sparse.issparse(X):
-            norms = _sparse_squared_row_norms(X, mean, scale)
-            largest = float(np.max(weights * (norms + fit_intercept), initial=0.0))
-        else:
-            for start in range(0, X.shape[0], 4096):
-                block = (X[start : start + 4096] - mean) / scale
-                norms = np.einsum("ij,ij->i", block, block) + fit_intercept
-                largest = max(largest, float(np.max(weights[start : start + 4096] * norms)))
-    return largest + objective.largest_l2
-
-
 def _largest_squared_row_norm(X, mean, scale, unshifted=False):
     """max_i ||(x_i - mean) / scale||^2, in one pass over X, without copying it.
 

@@ -93,7 +93,7 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
 
 
 class FitMomentumCap:
-    """A fit's momentum where a batch holds a spike (:func:`_spiked`): at most ``1 - kick / 2``.
+    """A fit's momentum in epochs whose batches hold a spike (:func:`_spiked`): ``1 - kick / 2``.
 
     The stream's rule (:func:`damp_stream_momentum`), for a fit's epochs.
     A rare row's kick along a column no other batch holds, ``kick`` the
@@ -105,59 +105,62 @@ class FitMomentumCap:
     loss 2.5 to 4 times its first epoch's by the fifth, 10 times on early
     stopping's split; ``max_iter=5`` ended at R² 0.10 to 0.30 where
     ``"sgd"`` reached 0.55). At ``1 - kick / 2`` that factor is at least
-    -1: no growth. Set at each epoch from its longest step and its batch
-    (:meth:`before_epoch`): the schedule's shorter steps and larger
-    batches shrink the kick, and the momentum comes back (capped for good
-    at ``1 - kick``, the fits without an intercept took 40 epochs to 57 and
-    stopped three times further from the optimum, a review). The digits
-    at the defaults: no climb, 32 to 38 epochs where they took 44 to 49,
-    R² 0.587 after 5 epochs; without an intercept 52 epochs where 40, a
-    lower loss (1.7260 against 1.7276). Over 368 regression fits of 15
-    sets and 6 losses, 344 unchanged to the bit (no spike), 16,812 epochs
-    to 16,768, the objective within 0.4% either way. A regressor's only,
-    as the stream's (a regression loss's): a classifier's bounded gradient
-    kept its momentum.
-
-    ``heaviest``: where rows weigh unequally, the largest curvature a row's
-    weight gives it (:func:`skgd._objective.largest_weighted_row_curvature`),
-    where weights make it a spike (see :func:`skgd._loop._heaviest_row`): a
-    heavy row of ordinary length kicks alike. Diabetes with lognormal
-    weights of spread 2 (the largest 61 times the mean): the loss climbed
-    to 2.4 to 6.8 times its first epoch's, now not at all, in 33 or 34
-    epochs where it took 36 to 42; four rows at weight 100 or 1,000, from
-    3.7 and 7.6 times to none.
+    -1: no growth. Judged at each epoch, from its longest step and its
+    batch size (:meth:`before_epoch`): the schedule's larger batches are no
+    spike, and take the optimizer's own momentum (capped for the whole fit
+    at ``1 - kick``, this rule's first version, the digits without an
+    intercept took 40 epochs to 57 and stopped three times further from
+    the optimum; capped at the whole data, where every batch holds the row,
+    heavy ball's step search swung it to 0: reviews). Only during the
+    epoch's batches (:meth:`after_epoch` puts the momentum back): the
+    schedule's stable step, which momentum lengthens by its noise gain,
+    reads the optimizer's own. The digits: no climb, 32 to 38 epochs where
+    44 to 49; over 368 regression fits of 15 sets and 6 losses, 344
+    unchanged to the bit, 16,812 epochs to 16,740, the others' objective
+    from 1.8% lower to 0.4% higher. A regressor's only, as the stream's (a
+    regression loss's): a classifier's bounded gradient kept its momentum.
+    And where the rows weigh about evenly (:func:`skgd._loop._uneven`): a
+    row's kick is its weight times its length, and under lognormal weights
+    of spread 2 the digits and Caschool (neither climbing) took 22% to 76%
+    more epochs capped by their longest rows, and a cap by the heaviest
+    row's weighted curvature did no better (a review).
     """
 
-    def __init__(self, optimizer, largest):
+    def __init__(self, optimizer, curvature):
         self.own = optimizer.momentum
-        self.largest = largest
+        self.L, self.L_max = curvature[:2]
+        self.set = False
 
     @classmethod
-    def of(cls, optimizer, settings, batch_size, heaviest, spiked):
-        """The cap for a fit's optimizer, or None: no momentum, or no spike."""
-        if not _has_momentum(optimizer):
+    def of(cls, optimizer, settings):
+        """The cap for a fit's optimizer, or None (no momentum, or the plain step γ)."""
+        if settings.curvature is None or not _has_momentum(optimizer):
             return None
-        if heaviest is not None and _spiked((settings.curvature[0], heaviest), batch_size):
-            return cls(optimizer, heaviest)
-        return cls(optimizer, settings.curvature[1]) if spiked else None
+        return cls(optimizer, settings.curvature)
 
-    def before_epoch(self, state, kernel, steps, batch_size):
-        """The epoch's momentum: at most one minus its longest step's kick."""
-        kick = float(np.max(steps)) * self.largest / batch_size
+    def before_epoch(self, state, kernel, steps, batch_size, n_samples):
+        """The epoch's momentum: at most one minus half its longest step's kick, at a spike."""
+        spike = batch_size < n_samples and _spiked((self.L, self.L_max), batch_size)
+        kick = float(np.max(steps)) * self.L_max / batch_size if spike else 0.0
         momentum = min(self.own, max(1.0 - kick / 2.0, 0.0))
+        if momentum < self.own:
+            self.set = self._put(state, kernel, momentum)
+
+    def after_epoch(self, state, kernel):
+        """The optimizer's own momentum back, after a capped epoch."""
+        if self.set:
+            self._put(state, kernel, self.own)
+            self.set = False
+
+    @staticmethod
+    def _put(state, kernel, momentum):
         try:
             state.optimizer.momentum = momentum
-        except AttributeError:  # (a user's momentum read from elsewhere: left as it is)
-            return
+        except (AttributeError, TypeError, ValueError):  # (a user's, read-only or checked)
+            return False
         if kernel is not None and hasattr(kernel, "hyper"):  # (the compiled epoch's copy)
             kernel.hyper[0] = momentum
-
-    def restore(self, state):
-        """The optimizer's own momentum back, after the fit."""
-        try:
-            state.optimizer.momentum = self.own
-        except AttributeError:
-            pass
+        return True
 
 
 def _spiked(curvature, batch_size):

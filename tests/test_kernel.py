@@ -1547,34 +1547,3 @@ def test_a_streams_schedule_on_both_paths_of_its_walk(regression, dtype, monkeyp
     numpy = stream()
     assert compiled._stream_step[0] == numpy._stream_step[0] < 1  # the step shrank alike
     same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-4)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_heaviest_rows_compiled_curvature_is_numpys(dtype, monkeypatch):
-    # A weighted fit measures its heaviest row, max_i w_i (|z_i|² + 1), in one compiled
-    # pass over dense X (numpy's blocks: 0.2 s on 200,000 x 100); the same number, to
-    # rounding, in C and Fortran order, and sparse X's own pass agrees.
-    from types import SimpleNamespace
-
-    from skgd._objective import largest_weighted_row_curvature
-
-    rng = np.random.RandomState(0)
-    X = (rng.standard_normal((5000, 7)) * [1, 2, 3, 1e-3, 1e3, 1, 1] + 5).astype(dtype)
-    weights = rng.lognormal(0, 2, len(X))
-    weights[::7] = 0.0
-    objective = SimpleNamespace(
-        x_mean=X.mean(axis=0, dtype=np.float64), x_scale=X.std(axis=0, dtype=np.float64),
-        largest_l2=0.25,
-    )  # fmt: skip
-    answers = []
-    for enabled, data in [(True, X), (True, np.asfortranarray(X)), (False, X)]:
-        monkeypatch.setattr(_kernel, "ENABLED", enabled)
-        for fit_intercept in [True, False]:
-            answers.append(largest_weighted_row_curvature(objective, data, weights, fit_intercept))
-    z = (X.astype(np.float64) - objective.x_mean) / objective.x_scale
-    expected = [np.max(weights * (np.sum(z**2, axis=1) + b)) + 0.25 for b in (1, 0)]
-    assert_allclose(answers, expected * 3, rtol=1e-5 if dtype == np.float32 else 1e-12)
-    monkeypatch.setattr(_kernel, "ENABLED", True)
-    as_sparse = largest_weighted_row_curvature(objective, sparse.csr_matrix(X), weights, True)
-    # (sparse X's norms of centred columns expand the square: rounding of 1e-10 here)
-    assert_allclose(as_sparse, expected[0], rtol=1e-5 if dtype == np.float32 else 1e-8)
