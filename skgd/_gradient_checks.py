@@ -73,7 +73,7 @@ def _check_slopes_apart(loss, Y, raw):
     predictions) was one factor there, and trained another model (a user
     trial: coefficients 16% and 17% from the right ones, breast cancer and
     the digits). Predictions spread over two of the targets' deviations
-    (one, for targets of none) each side, a fixed draw.
+    each side (over 2, for targets of no spread), a fixed draw.
     """
     unit = float(np.std(np.asarray(Y, dtype=float)))
     unit = unit if np.isfinite(unit) and unit > 0 else 1.0
@@ -84,10 +84,8 @@ def _check_slopes_apart(loss, Y, raw):
         gradient = np.asarray(loss.gradient(Y, apart), dtype=float).reshape(len(Y), -1)
     except Exception:
         return
-    if losses.shape == (len(Y),) and gradient.shape == (
-        len(Y),
-        np.shape(apart.reshape(len(Y), -1))[1],
-    ):
+    n_outputs = apart.reshape(len(Y), -1).shape[1]
+    if losses.shape == (len(Y),) and gradient.shape == (len(Y), n_outputs):
         _check_slopes_alike(loss, Y, apart, losses, gradient)
 
 
