@@ -181,14 +181,19 @@ def main():
     row("SGDRegressor (5 epochs) / Ridge training mse", mse_sgd / mse_ridge)
 
     # -- float32 against float64 -----------------------------------------------
+    # (timed in turns, each dtype's best: the float64 fit above was timed minutes before,
+    # and the ratio of two best times apart drifted 0.53 to 0.68 between runs)
     X32 = X.astype(np.float32)
-    gd32 = GDRegressor(batch_size=256, max_iter=EPOCHS, tol=None, random_state=0)
-    t_gd32, gd32 = best_time(partial(gd32.fit, X32, y), repeat)
+    times = {np.float64: [], np.float32: []}
+    for _ in range(repeat + 2):
+        for data in (X, X32):
+            gd = GDRegressor(batch_size=256, max_iter=EPOCHS, tol=None, random_state=0)
+            times[data.dtype.type].append(best_time(partial(gd.fit, data, y), 1)[0])
     row(
         "GDRegressor float32 / float64 (time)",
-        t_gd32 / fits[True, "nesterov", False],
+        min(times[np.float32]) / min(times[np.float64]),
         lambda v: v <= 0.6,
-        "target <= 0.6",
+        "target <= 0.6; the two timed in turns",
     )
     del X32
 
