@@ -41,13 +41,10 @@ def _check_finite_on_sample(loss, Y, n_outputs, single, dtype):
     raw = np.empty((len(Y), n_outputs), dtype=dtype)
     raw[...] = np.median(Y, axis=0)  # (a number, or one a column of 2-D targets)
     raw = raw[:, 0] if single else raw
-    try:  # (what they raise, or return in the wrong shape, the other checks and training meet)
-        losses = np.array(loss.loss(Y, raw), dtype=float)  # (a copy: see _check_slopes_alike)
-        gradient = np.asarray(loss.gradient(Y, raw), dtype=float).reshape(len(Y), -1)
-    except Exception:
+    evaluated = _loss_and_gradient(loss, Y, raw)
+    if evaluated is None:
         return
-    if losses.shape != (len(Y),) or gradient.shape != (len(Y), n_outputs):
-        return
+    losses, gradient = evaluated
     nan = np.isnan(losses)
     if nan.any():  # (at a prediction of the targets' own range: no step took it there)
         name = type(loss).__name__
@@ -79,14 +76,26 @@ def _check_slopes_apart(loss, Y, raw):
     unit = unit if np.isfinite(unit) and unit > 0 else 1.0
     offsets = np.random.RandomState(0).uniform(-2.0, 2.0, size=np.shape(raw)) * unit
     apart = (raw + offsets).astype(raw.dtype, copy=False)
+    evaluated = _loss_and_gradient(loss, Y, apart)
+    if evaluated is not None:
+        _check_slopes_alike(loss, Y, apart, *evaluated)
+
+
+def _loss_and_gradient(loss, Y, raw):
+    """A user's loss and gradient at ``raw``, in float64, a row each; None if not so.
+
+    What they raise, or return in the wrong shape, the other checks and
+    training meet, in their own words. The losses are a copy (see
+    :func:`_check_slopes_alike`), the gradient a row a sample.
+    """
     try:
-        losses = np.array(loss.loss(Y, apart), dtype=float)
-        gradient = np.asarray(loss.gradient(Y, apart), dtype=float).reshape(len(Y), -1)
+        losses = np.array(loss.loss(Y, raw), dtype=float)
+        gradient = np.asarray(loss.gradient(Y, raw), dtype=float).reshape(len(Y), -1)
     except Exception:
-        return
-    n_outputs = apart.reshape(len(Y), -1).shape[1]
-    if losses.shape == (len(Y),) and gradient.shape == (len(Y), n_outputs):
-        _check_slopes_alike(loss, Y, apart, losses, gradient)
+        return None
+    if losses.shape != (len(Y),) or gradient.shape != (len(Y), raw.reshape(len(Y), -1).shape[1]):
+        return None
+    return losses, gradient
 
 
 def _check_slopes_alike(loss, Y, raw, losses, gradient):
