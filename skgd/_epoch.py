@@ -236,7 +236,11 @@ def descend(
         )  # forward, loss, backward
         if not np.isfinite(batch_loss):
             return total, batch, first, batch_loss
+        centres = objective.exact_centres
         if objective.exact_gains is not None:  # (exact descent on sparse X: skgd._exact_gains)
+            if centres is not None:  # as if X were centred: the intercept takes the means'
+                grad_V = grad_V - grad_c[:, None] * centres
+                before = state.V @ centres
             grad_V = grad_V * objective.exact_gains
         first = batch_loss if batch == 0 else first
         total += batch_loss
@@ -245,6 +249,8 @@ def descend(
             rates = [steps[batch], steps[batch] * c_ratio][: len(params)]
         state.optimizer.step(params, [grad_V, grad_c][: len(params)], rates)  # update
         objective.soft_threshold(state.V, steps[batch], state.optimizer)
+        if objective.exact_gains is not None and centres is not None:
+            state.c -= state.V @ centres - before
         state.step_taken(len(idx))
     return total, len(steps), first, np.nan
 

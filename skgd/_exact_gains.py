@@ -24,11 +24,28 @@ step are multiplied by L / L', so that the schedule's step, a fraction of
 is twice L or more, on hashed text, none is taken: see ``_GROWTH``). The
 optimum is the same: only the path to it changes (the penalty is still on V).
 
+With an intercept, the step is also taken as if X were centred, as dense X
+is: the columns' gradient is that of their centred values (``grad_V - mean
+* grad_c``), and the intercept takes the means' share of the coefficients'
+move (``c -= mean · ΔV``), a change of variables (``c' = c + mean · V``)
+whose optimum is the same. Each one-hot block's columns sum to the
+intercept's column of ones: lifted uncentred, the blocks added up along it,
+one each to L' (Fatality with two yes/no columns one-hot too: four blocks,
+L' = 2.2 L, no gains taken, fits stopped at 1.23 to 1.46 times least
+squares' training error, held-out R² 0.50 on a split where dense X
+reaches 0.79). Centred, L' = 1.5 to 1.8 L there: 1.08 to 1.10, R² 0.68.
+Over 224 sparse fits of 14 sets (one-hot beside numbers, through a
+``ColumnTransformer``; squared error, Huber, log loss and hinge), 60 ended
+more than 1% lower, 7 more than 1% higher (at most 4%, a hinge loss near
+0), in as many epochs but Fatality's (19% more).
+
 Not for dense X (standardized: every mean square is 1), nor L1 (its soft
 threshold would want the gain too), nor a fit whose exact descent does not
 search its step (see :class:`skgd._exact_descent.ExactDescent`): there
 nothing is multiplied, to the bit.
 """
+
+import copy
 
 import numpy as np
 from scipy import sparse
@@ -54,10 +71,12 @@ _GATE_ROWS = 1_000
 
 
 def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
-    """``(gains, ratio)`` for sparse X's exact epochs, or None where no column needs one.
+    """``(gains, ratio, centres)`` for sparse X's exact epochs, or None where none is taken.
 
     ``gains``: each column's multiplier of its gradient (float64, already
-    times L / L'); ``ratio``: L / L', the intercept's. ``curvature``: L,
+    times L / L'); ``ratio``: L / L', the intercept's; ``centres``: the
+    uncentred columns' means in V's units (0 at the centred ones), whose
+    share of each step the intercept takes (None without an intercept). ``curvature``: L,
     the objective's whole-data curvature (with L2's). A gate on sampled
     rows first; past it, a pass over X's stored values for the mean squares,
     one power iteration and a pass for the rows' own shares.
@@ -90,15 +109,26 @@ def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
     if not sum_of_squares > 0 or square_of_sums / sum_of_squares > _GROWTH * curvature:
         return None
     scale = np.asarray(objective.x_scale, dtype=np.float64)
-    squares, gains = np.zeros(X.shape[1]), np.empty(X.shape[1])
-    _squares(X.data, X.indices, X.indptr, w, squares)
-    _gains(squares, scale, np.asarray(objective.x_mean) != 0, l2, total, gains)
+    squares, sums = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    gains = np.empty(X.shape[1])
+    _squares(X.data, X.indices, X.indptr, w, scale, squares, sums)
+    centred = np.asarray(objective.x_mean) != 0
+    _gains(squares, scale, centred, l2, total, gains)
+    # The uncentred columns' means in V's units (the centres; and in X's), where an
+    # intercept takes their share of each step (see the module's docstring)
+    centres = means = None
+    if fit_intercept:
+        centres = np.where(centred | ~np.isfinite(sums), 0.0, sums / total)
+        means = np.where(centred, objective.x_mean, centres * scale)
     # L': the power iteration of L (the same sampled rows, compiled or numpy's) on X
-    # divided by scale / sqrt(g): the preconditioned Gram matrix
+    # divided by scale / sqrt(g), and centred: the preconditioned Gram matrix
     rows = _sample_rows(X.shape[0], w)
     lifted = scale / np.sqrt(gains)
-    unshifted = _compiled_sparse(X) and _curvature_passes.unshifted(objective.x_mean, lifted)
-    lam = objective._largest_eigenvalue(
+    shifted = copy.copy(objective)  # (the objective's own shift stays as it is)
+    if means is not None:
+        shifted.x_mean = means.astype(np.asarray(objective.x_mean).dtype)
+    unshifted = _compiled_sparse(X) and _curvature_passes.unshifted(shifted.x_mean, lifted)
+    lam = shifted._largest_eigenvalue(
         X, rows, w[rows] / w[rows].sum(), fit_intercept, unshifted=unshifted, scale=lifted
     )
     if lam is None or not np.isfinite(lam) or not lam > 0:
@@ -115,7 +145,7 @@ def exact_gains(objective, X, sample_weight, fit_intercept, curvature):
     ratio = curvature / preconditioned
     if not ratio * _GROWTH >= 1.0:  # the lifted columns overlap: no gain (see _GROWTH)
         return None
-    return gains * ratio, ratio
+    return gains * ratio, ratio, centres
 
 
 @_exact
@@ -156,12 +186,14 @@ def _largest_lifted_row(data, indices, indptr, weights, scale, gains):
 
 
 @_exact
-def _squares(data, indices, indptr, weights, squares):
-    """Each column's weighted sum of squares, over CSR's stored values."""
+def _squares(data, indices, indptr, weights, scale, squares, sums):
+    """Each column's weighted sums of squares, and of values over ``scale``, over CSR's
+    stored values (the values scaled first: a column near the largest float sums)."""
     for i in range(indptr.shape[0] - 1):
         for q in range(indptr[i], indptr[i + 1]):
             value = np.float64(data[q])
             squares[indices[q]] += weights[i] * value * value
+            sums[indices[q]] += weights[i] * (value / scale[indices[q]])
 
 
 @_exact

@@ -249,8 +249,10 @@ class Plan:
             self.zero, self.clean = None, []  # (V moves everywhere, and start takes it)
             penalty = o.penalty(state.V, copy_to=start)
             if is_sparse:
+                centres = o.exact_centres if gains is not None else None
                 gains = _UNUSED[1] if gains is None else gains
-                result = _sparse_epoch(X.data, X.indices, X.indptr, *common, gains)
+                centres = _UNUSED[1] if centres is None else centres
+                result = _sparse_epoch(X.data, X.indices, X.indptr, *common, gains, centres)
             else:
                 result = _dense_epoch(X, *common)
             finite = None

@@ -271,6 +271,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     objective, X, weights, settings.fit_intercept, settings.curvature[0]
                 )
             objective.exact_gains = gains[0] if exact and gains else None
+            objective.exact_centres = gains[2] if exact and gains else None
             c_ratio = c_ratio * gains[1] if exact and gains else c_ratio
             V_before = state.V
             if cap is not None:  # (before exact descent's, which sets its own at the whole data)

@@ -141,6 +141,7 @@ class Objective:
         # each column's multiplier of its gradient in sparse X's exact epochs, set by
         # the loop (see skgd._exact_gains); None: none
         self.exact_gains = None
+        self.exact_centres = None  # (and the columns' means, the intercept's share)
 
     @property
     def largest_l2(self):

@@ -377,11 +377,14 @@ def _sparse_epoch(
     V, c, fit_intercept,
     x_mean, x_scale, y_loc, y_scale, g_scale, l1, l2,
     kind, param, opt, hyper, SV1, SV2, Sc1, Sc2, t, V_average, c_average, averaging, gains,
+    centres,
 ):  # fmt: skip
     """Any optimizer on sparse X, with a dense gradient: O(n_outputs × n_features) a batch.
 
     ``gains``: each column's multiplier of its gradient (exact descent's,
-    see :mod:`skgd._exact_gains`), or empty: none.
+    see :mod:`skgd._exact_gains`), or empty: none; ``centres``: the
+    columns' means, whose share of each step the intercept takes (with
+    the gains), or empty.
     """
     n_outputs, n_features = V.shape
     n = order.shape[0]
@@ -392,6 +395,7 @@ def _sparse_epoch(
     shift = np.zeros(n_outputs)
     inverse_scale = 1.0 / x_scale
     gV = np.empty((n_outputs, n_features))
+    before = np.empty(n_outputs)  # (V's share of the centres, before a step)
     total, first = 0.0, np.nan
     n_batches = (n + batch_size - 1) // batch_size
     for batch in range(n_batches):
@@ -440,6 +444,12 @@ def _sparse_epoch(
                 for q in range(indptr[i], indptr[i + 1]):
                     j = indices[q]
                     gV[k, j] += gk * (data[q] / x_scale[j])
+        if centres.shape[0] > 0:  # as if X were centred (in the numpy path's order)
+            for k in range(n_outputs):
+                before[k] = 0.0
+                for j in range(n_features):
+                    gV[k, j] = gV[k, j] - gc[k] * centres[j]
+                    before[k] += V[k, j] * centres[j]
         if gains.shape[0] > 0:
             for k in range(n_outputs):
                 for j in range(n_features):
@@ -450,5 +460,11 @@ def _sparse_epoch(
             opt, hyper, V, c, gV, gc, SV1, SV2, Sc1, Sc2, step, step * c_ratio, t,
             fit_intercept, l1,
         )  # fmt: skip
+        if centres.shape[0] > 0:  # the intercept takes the means' share of V's move
+            for k in range(n_outputs):
+                moved = 0.0
+                for j in range(n_features):
+                    moved += V[k, j] * centres[j]
+                c[k] -= moved - before[k]
         _step_taken(averaging, m, V, c, V_average, c_average)
     return total, n_batches, first, np.nan, t
