@@ -18,6 +18,7 @@ from ._parity import (
     available_with_reason,
     explain_sgd_arguments,
 )
+from ._stream_order import ClassRuns, warn_of_class_runs
 from .losses import CLASSIFICATION_LOSSES, AbsoluteError, EmbeddingLoss, Loss, Poisson
 
 
@@ -496,6 +497,7 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         self : GDClassifier
             The fitted estimator.
         """
+        self.__dict__.pop("_class_runs", None)  # (a stream after it starts its own runs)
         validate = functools.partial(self._validate_Xy, reset=True)
         later = FiniteLater.for_fit(self, X, y, validate, warns_on_2d_y=True)
         with later as finite:  # (X's finiteness, from the statistics)
@@ -581,7 +583,14 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         else:
             classes = self.classes_
         X, y = self._validate_Xy(X, y, reset=first_call, classes_named=True)
-        return self._fit_classes(X, y, classes, sample_weight, incremental=True)
+        self._fit_classes(X, y, classes, sample_weight, incremental=True)
+        # (a copy: a call the warning fails, as an error, leaves the stream as it was)
+        runs = self.__dict__.get("_class_runs")
+        runs = ClassRuns() if runs is None else runs.copy()
+        if runs.observe(y, sample_weight):
+            warn_of_class_runs(runs)
+        self._class_runs = runs
+        return self
 
     def decision_function(self, X):
         """Raw predictions ``X @ coef_.T + intercept_``.

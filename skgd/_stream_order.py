@@ -1,4 +1,4 @@
-"""A regression stream whose chunks come sorted by their targets: told of, once.
+"""A stream whose chunks come sorted by their targets, or grouped by class: told of, once.
 
 A stream learns most from its latest rows: passes over a file sorted by y
 read each chunk as drift and end near the last chunks' model. A user trial
@@ -16,6 +16,8 @@ between two rises, and warned at each shuffle, a review).
 Not told: a file sorted but for a few rows (a row out of order starts a new
 run), or streamed in ``_SORTED_CALLS`` calls a pass or fewer.
 """
+
+import math
 
 import numpy as np
 
@@ -93,5 +95,98 @@ def warn_of_sorted_targets(order):
         "chunks' model (held-out R² far below 0). Shuffle the rows before streaming "
         "them, or stream with average=True; if y drifts this way for real, no change "
         "is needed.",
+        UserWarning,
+    )
+
+
+# A classifier's run of rows of one class, across calls, is told of where a shuffled
+# stream would make a run that long less than once in 1 / _RUN_CHANCE; every class's
+# longest run is judged again once the rows seen have grown by this factor
+_RUN_CHANCE = 1e-12
+_JUDGED_AGAIN = 1.125
+
+
+class ClassRuns:
+    """The longest run of rows of one class each class has had, across ``partial_fit`` calls.
+
+    A classifier's stream sorted by class (iris as stored, in calls of 10
+    rows: training accuracy 0.73 after a pass, 0.93 shuffled; diamonds'
+    cut: it predicts the last class, as ``SGDClassifier`` does) ends near
+    its last classes' model, silently. In a shuffled stream a class of share
+    ``p`` of the rows makes a run of ``r`` rows, calls whose rows are all of
+    that class, about ``p ** r`` of the time: a run for which that is under
+    ``_RUN_CHANCE`` is told of, the share taken over the rows seen so far
+    (the run's own rows among them, so that a class seen alone so far is
+    never told; a sorted stream is told once another class has followed
+    the run for a while: iris in calls of 10 rows at its 80th row). A call
+    of several classes ends a run. Counts of rows of positive weight. The
+    current run is judged at each call, every class's longest again each
+    time the rows seen grow by an eighth: O(a call's rows) a call, and
+    O(classes) now and then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> runs = ClassRuns()
+    >>> [runs.observe(np.full(10, k // 5), None) for k in range(15)].index(True)
+    7
+    """
+
+    def __init__(self):
+        self.label, self.rows = None, 0  # the current run's class and rows
+        self.counts, self.longest = {}, {}  # each class's rows, and its longest run
+        self.seen = self.judged = 0  # (rows seen; and when every class was last judged)
+        self.told = None  # (the run told of: its class and rows)
+
+    def copy(self):
+        """A copy (a call that fails leaves the stream's runs as they were)."""
+        other = ClassRuns.__new__(ClassRuns)
+        other.__dict__.update(self.__dict__)
+        other.counts, other.longest = dict(self.counts), dict(self.longest)
+        return other
+
+    def observe(self, y, sample_weight):
+        """Take a call's labels (its rows of positive weight); True when a run is to be told."""
+        y = np.asarray(y)
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            y = y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
+        if not y.shape[0]:
+            return False
+        # (one row, a stream's commonest call: its label, without a sort)
+        labels, counts = (y[:1], (1,)) if y.shape[0] == 1 else np.unique(y, return_counts=True)
+        for label, count in zip(labels.tolist(), counts, strict=True):
+            self.counts[label] = self.counts.get(label, 0) + int(count)
+        self.seen += y.shape[0]
+        if len(labels) > 1:
+            self.label, self.rows = None, 0
+        else:
+            label = labels.tolist()[0]
+            self.rows = self.rows + y.shape[0] if label == self.label else y.shape[0]
+            self.label = label
+            self.longest[label] = max(self.longest.get(label, 0), self.rows)
+        if self.told is not None:
+            return False
+        judged = [self.label] if self.label is not None else []
+        if self.seen >= _JUDGED_AGAIN * self.judged:  # (the others' shares fell since)
+            judged, self.judged = list(self.longest), self.seen
+        for label in judged:
+            rows = self.longest[label]
+            if rows * math.log(self.counts[label] / self.seen) < math.log(_RUN_CHANCE):
+                self.told = (label, rows)
+                return True
+        return False
+
+
+def warn_of_class_runs(runs):
+    """Warn that a classifier's stream came grouped by class (see :class:`ClassRuns`)."""
+    label, rows = runs.told
+    share = runs.counts[label] / runs.seen
+    warn(
+        f"The partial_fit calls came grouped by class: {rows} rows of class {label!r} in a "
+        f"row, where a shuffled stream holding that class in {share:.0%} of its rows makes "
+        "such a run about never: a stream learns most from its latest rows, and one "
+        "sorted by class ends near its last classes' model. Shuffle the rows before "
+        "streaming them; if the classes come this way for real, no change is needed.",
         UserWarning,
     )

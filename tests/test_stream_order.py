@@ -4,9 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
+from sklearn import datasets
+from sklearn.datasets import load_diabetes, load_iris
 
-from skgd import GDRegressor
+from skgd import GDClassifier, GDRegressor
 
 SORTED = "came in (increasing|decreasing) order"
 
@@ -96,3 +97,83 @@ def test_a_calls_rows_of_weight_0_are_not_counted_and_a_scalar_weight_counts_all
     order = TargetOrder()
     order.observe(np.arange(5.0), 2.0)
     assert order.rows == 5
+
+
+CLASS_RUNS = "came grouped by class"
+
+
+def _class_stream(X, y, chunk, order, passes=1, model=None, **kwargs):
+    model = model or GDClassifier(random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(passes):
+            for start in range(0, len(order), chunk):
+                rows = order[start : start + chunk]
+                extra = {key: value[rows] for key, value in kwargs.items()}
+                model.partial_fit(X[rows], y[rows], classes=np.unique(y), **extra)
+    return model, [str(w.message) for w in caught if CLASS_RUNS in str(w.message)]
+
+
+@pytest.mark.parametrize("chunk", [1, 10, 100])
+def test_a_classifier_stream_sorted_by_class_is_told_once(chunk):
+    # (a user trial: iris as stored, calls of 10 rows, training accuracy 0.733 after
+    # a pass where shuffled rows reach 0.933, silently; as SGDClassifier's stream)
+    X, y = load_iris(return_X_y=True)
+    _, told = _class_stream(X, y, chunk, np.arange(len(y)), passes=2)
+    assert len(told) == 1 and "Shuffle the rows" in told[0]
+
+
+def test_a_classifier_stream_sorted_by_class_learns_less():
+    # (what the warning above is for)
+    X, y = load_iris(return_X_y=True)
+    in_order, _ = _class_stream(X, y, 10, np.arange(len(y)))
+    shuffled, told = _class_stream(X, y, 10, np.random.RandomState(0).permutation(len(y)))
+    assert told == []
+    assert in_order.score(X, y) < shuffled.score(X, y) - 0.1
+
+
+@pytest.mark.parametrize("chunk", [1, 10, 100])
+@pytest.mark.parametrize("name", ["iris", "breast_cancer", "digits", "rare"])
+def test_a_shuffled_classifier_stream_is_not_told_of_class_runs(name, chunk):
+    if name == "rare":  # (one row in a hundred of the rare class: long runs of the other)
+        rng = np.random.RandomState(0)
+        X, y = rng.normal(size=(5000, 4)), (rng.uniform(size=5000) < 0.01).astype(int)
+    else:
+        X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    for seed in range(2):
+        order = np.random.RandomState(seed).permutation(len(y))
+        _, told = _class_stream(X, y, chunk, order, passes=2, model=GDClassifier(optimizer="sgd"))
+        assert told == [], (seed, told)
+
+
+def test_class_runs_count_the_rows_that_weigh():
+    # Calls of five digits of one class (0, then 1, then 2, 90 rows each) and five
+    # of the classes 3 to 9: mixed calls, no run; the same calls with the others at
+    # weight 0 are a stream sorted by class in what it learns
+    X, y = datasets.load_digits(return_X_y=True)
+    others = np.random.RandomState(0).permutation(np.flatnonzero(y >= 3))
+    order, weighed = [], []
+    for k in range(3):
+        mine = np.flatnonzero(y == k)
+        for call in range(18):
+            order += [*mine[5 * call : 5 * call + 5], *others[:5]]
+            others, weighed = others[5:], weighed + [1.0] * 5 + [0.0] * 5
+    order, weighed = np.array(order), np.array(weighed)
+    weights = np.zeros(len(y))
+    _, told = _class_stream(X, y, 10, order, sample_weight=weights + 1.0)
+    assert told == []
+    weights[order] = weighed
+    _, told = _class_stream(X, y, 10, order, sample_weight=weights)
+    assert len(told) == 1
+
+
+def test_a_fit_starts_the_class_runs_afresh():
+    X, y = load_iris(return_X_y=True)
+    model, told = _class_stream(X, y, 10, np.arange(70))
+    assert told == []  # (70 rows: class 0's 50, then 20 of class 1)
+    _, told = _class_stream(X, y, 10, np.arange(50, 70), model=model)
+    assert len(told) == 1  # (50 of class 0, then 40 of class 1)
+    model, _ = _class_stream(X, y, 10, np.arange(70))
+    model.fit(X, y)
+    _, told = _class_stream(X, y, 10, np.arange(50, 70), model=model)
+    assert told == []
