@@ -396,6 +396,15 @@ def test_l1_classifier_keeps_the_support_of_logistic_regression(optimizer):
     assert_allclose(model.coef_, exact.coef_, atol=2e-2)
 
 
+def test_l1_at_the_defaults_zeroes_coefficients_at_every_seed():
+    # (7 seeds of 20 kept all 30: see test_schedules' overshoot test)
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for seed in range(20):
+        model = GDClassifier(penalty="l1", alpha=1e-3, random_state=seed).fit(X, y)
+        assert np.count_nonzero(model.coef_) < X.shape[1], seed  # (the optimum's: 15)
+
+
 def test_a_users_optimizer_keeps_the_plain_threshold_unless_it_gives_its_own():
     X, y = make_regression(n_samples=200, n_features=6, noise=1.0, random_state=0)
     y = y / y.std()

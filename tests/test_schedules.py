@@ -38,6 +38,24 @@ def test_the_step_search_doubles_backs_off_at_a_rise_then_grows_by_a_tenth_when_
     assert rates == [1.0, 1.0, 1.0, 1.0, 1.1, 1.1 * 1.1]
 
 
+def test_a_rise_of_momentums_overshoot_keeps_the_step_search_doubling():
+    # A rise after a stable step taken with momentum is the momentum's overshoot
+    # (the velocity the batches' stage carried into the whole data): the restart
+    # undoes it, the step stays, and the doubling goes on. Else it had ended the
+    # doubling for good: breast cancer at L1's alpha=1e-3, 7 seeds of 20 stopped
+    # after 35 to 41 epochs at a step of 1/L, every coefficient non-zero (the
+    # optimum has 15), 5.2% to 6.3% above the optimum's objective.
+    search = StepSearch(longest=100.0)
+    rounding, worth = 1e-9, 1e-3
+    search.update(10.0, 1.0, rounding, worth)
+    assert search.update(10.5, 1.0, rounding, worth, overshoot=True) == (1.0, True, True)
+    assert search.doubling
+    assert search.update(10.0, 1.0, rounding, worth) == (1.0, False, True)  # the lowest again
+    assert search.update(9.0, 1.0, rounding, worth) == (2.0, False, True)  # doubling on
+    assert search.update(9.5, 2.0, rounding, worth) == (1.0, True, True)  # a longer step's rise
+    assert not search.doubling
+
+
 def test_the_step_search_stops_doubling_at_a_flat_epoch_and_at_the_longest_step():
     search = StepSearch(longest=3.0)
     search.update(10.0, 1.0, 1e-9, 1e-3)
