@@ -584,12 +584,11 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             classes = self.classes_
         X, y = self._validate_Xy(X, y, reset=first_call, classes_named=True)
         self._fit_classes(X, y, classes, sample_weight, incremental=True)
-        # (a copy: a call the warning fails, as an error, leaves the stream as it was)
-        runs = self.__dict__.get("_class_runs")
-        runs = ClassRuns() if runs is None else runs.copy()
+        # (a new one: a call the warning fails, as an error, leaves the stream as it was)
+        runs = ClassRuns.restored(self.__dict__.get("_class_runs"))
         if runs.observe(y, sample_weight):
             warn_of_class_runs(runs)
-        self._class_runs = runs
+        self._class_runs = runs.state()
         return self
 
     def decision_function(self, X):

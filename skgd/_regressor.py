@@ -565,12 +565,11 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         if hasattr(self, "coef_"):
             y = self._in_the_models_form(y)
         self._fit(X, y, sample_weight, incremental=True)
-        # (a copy: a call the warning fails, as an error, leaves the stream as it was)
-        order = self.__dict__.get("_target_order")
-        order = TargetOrder() if order is None else order.copy()
+        # (a new one: a call the warning fails, as an error, leaves the stream as it was)
+        order = TargetOrder.restored(self.__dict__.get("_target_order"))
         if order.observe(y, sample_weight):
             warn_of_sorted_targets(order)
-        self._target_order = order
+        self._target_order = order.state()
         return self
 
     def _in_the_models_form(self, y):

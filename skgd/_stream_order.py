@@ -45,11 +45,23 @@ class TargetOrder:
         self.low = self.high = None  # the last call's targets' range
         self.told = False
 
-    def copy(self):
-        """A copy (the run a call changes, so that a call that fails leaves the stream's)."""
-        other = TargetOrder.__new__(TargetOrder)
-        other.__dict__.update(self.__dict__)
-        return other
+    _FIELDS = ("direction", "calls", "rows", "moves", "low", "high", "told")
+
+    def state(self):
+        """The run as a plain tuple: what the model keeps (a pickle or skops file reads
+        it with no type of skgd's private modules to trust)."""
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    @classmethod
+    def restored(cls, state):
+        """A run from :meth:`state`'s tuple (None: a new one; a run object, a stream
+        pickled before the tuple was kept: its copy)."""
+        order = cls()
+        if isinstance(state, cls):
+            state = state.state()
+        if state is not None:
+            order.__dict__.update(zip(cls._FIELDS, state, strict=True))
+        return order
 
     def observe(self, y, sample_weight):
         """Take a call's targets (its rows of positive weight); True when the run is to be told."""
@@ -138,12 +150,23 @@ class ClassRuns:
         self.seen = self.judged = 0  # (rows seen; and when every class was last judged)
         self.told = None  # (the run told of: its class and rows)
 
-    def copy(self):
-        """A copy (a call that fails leaves the stream's runs as they were)."""
-        other = ClassRuns.__new__(ClassRuns)
-        other.__dict__.update(self.__dict__)
-        other.counts, other.longest = dict(self.counts), dict(self.longest)
-        return other
+    _FIELDS = ("label", "rows", "counts", "longest", "seen", "judged", "told")
+
+    def state(self):
+        """The runs as plain tuples, the classes' counts as ``(label, count)`` pairs:
+        what the model keeps (see :meth:`TargetOrder.state`)."""
+        values = [getattr(self, name) for name in self._FIELDS]
+        values[2], values[3] = tuple(self.counts.items()), tuple(self.longest.items())
+        return tuple(values)
+
+    @classmethod
+    def restored(cls, state):
+        """Runs from :meth:`state`'s tuple (None: new ones)."""
+        runs = cls()
+        if state is not None:
+            runs.__dict__.update(zip(cls._FIELDS, state, strict=True))
+            runs.counts, runs.longest = dict(runs.counts), dict(runs.longest)
+        return runs
 
     def observe(self, y, sample_weight):
         """Take a call's labels (its rows of positive weight); True when a run is to be told."""

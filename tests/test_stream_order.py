@@ -177,3 +177,18 @@ def test_a_fit_starts_the_class_runs_afresh():
     model.fit(X, y)
     _, told = _class_stream(X, y, 10, np.arange(50, 70), model=model)
     assert told == []
+
+
+def test_a_streams_order_checks_are_kept_as_plain_tuples():
+    # (what pickles and skops files read with no private type to trust); a run
+    # object of a stream pickled before is taken as it was
+    from skgd._stream_order import TargetOrder
+
+    X, y = load_diabetes(return_X_y=True)
+    model, _ = _stream(X[:100], y[:100], 10)
+    assert type(model._target_order) is tuple
+    order = TargetOrder()
+    order.observe(y[:10], None)
+    assert TargetOrder.restored(order).state() == order.state()
+    classifier, _ = _class_stream(X[:100], (y[:100] > 140).astype(int), 10, np.arange(100))
+    assert type(classifier._class_runs) is tuple
