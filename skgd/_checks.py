@@ -636,7 +636,8 @@ def _check_proximal(optimizer, params, grads, step):
         try:
             if stepped:  # (the coefficients' move: the loop's threshold follows it)
                 before = copies[0].copy()
-                trial.step(copies, grads, step)
+                # (copies: a step of one's own may write into its gradients too)
+                trial.step(copies, [np.array(g, copy=True) for g in grads], step)
                 update = before - copies[0]
                 states = getattr(trial, "state_", None)  # (as the loop's threshold reads it)
                 state = states[0] if states else {}
