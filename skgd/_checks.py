@@ -629,7 +629,10 @@ def _check_proximal(optimizer, params, grads, step):
     # only: a second trial step tells, unless the class takes L1's pull into its state
     # (proximal_moved; a heavy ball of one's own without it ended 49% above the optimum)
     told = own and cls.proximal_moved is not Optimizer.proximal_moved
-    grad, copies = grads[0], [param.copy() for param in params]
+    # (a step of one's own is tried at zero parameters: a decay of them it adds, which
+    # L1's threshold need not follow, moves nothing there; from a warm start's
+    # coefficients a decoupled weight decay read as another step, a review)
+    grad, copies = grads[0], [np.zeros_like(param) for param in params]
     states = getattr(trial, "state_", None)
     state = states[0] if states else {}
     for _ in range(1 if told else 2):

@@ -585,9 +585,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         X, y = self._validate_Xy(X, y, reset=first_call, classes_named=True)
         self._fit_classes(X, y, classes, sample_weight, incremental=True)
         # (a new one: a call the warning fails, as an error, leaves the stream as it was)
-        runs = ClassRuns.restored(self.__dict__.get("_class_runs"))
-        if runs.observe(y, sample_weight):
-            warn_of_class_runs(runs)
+        runs = ClassRuns.restored(self.__dict__.get("_class_runs"), len(self.classes_))
+        if runs.observe(np.searchsorted(self.classes_, y), sample_weight):
+            warn_of_class_runs(runs, self.classes_)
         self._class_runs = runs.state()
         return self
 
