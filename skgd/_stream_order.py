@@ -135,7 +135,7 @@ class ClassRuns:
     the class's place in ``classes_``. The current run is judged at each
     call, every class's longest again each time the rows seen grow by an
     eighth: O(a call's rows) a call, O(classes) in numpy's passes now and
-    then and at a call of several classes, and a copy of two arrays of the
+    then, and a copy of two arrays of the
     classes' size (a call that fails leaves the stream's runs as they were):
     about 6 us a one-row call, with 2 classes or 1,000 (a classifier's
     one-row call takes about 400).
@@ -191,8 +191,7 @@ class ClassRuns:
             self.label = low
             self.longest[low] = max(self.longest[low], self.rows)
         else:
-            counted = np.bincount(y)
-            self.counts[: len(counted)] += counted
+            np.add.at(self.counts, y, 1)  # (O(the call's rows))
             self.label, self.rows = -1, 0
         self.seen += n
         if self.told is not None:
