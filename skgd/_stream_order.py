@@ -27,6 +27,14 @@ from ._warning_site import warn
 _SORTED_CALLS, _SORTED_ROWS = 8, 256
 
 
+def _weighing(y, sample_weight):
+    """``y``'s rows of positive weight (a row of weight 0 counts for nothing)."""
+    if sample_weight is None:
+        return y
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    return y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
+
+
 class TargetOrder:
     """The run of ``partial_fit`` calls, up to the last, whose targets came in order.
 
@@ -70,9 +78,7 @@ class TargetOrder:
             if y.shape[1] != 1:
                 return False  # (several outputs: no one order)
             y = y[:, 0]
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64)
-            y = y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
+        y = _weighing(y, sample_weight)
         n = y.shape[0]
         if not n:
             return False
@@ -177,9 +183,7 @@ class ClassRuns:
         """Take a call's classes (places in ``classes_``) of its rows of positive weight;
         True when a run is to be told."""
         y = np.asarray(y)
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64)
-            y = y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
+        y = _weighing(y, sample_weight)
         n = y.shape[0]
         if not n:
             return False

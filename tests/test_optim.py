@@ -529,18 +529,25 @@ def test_l1_with_a_users_update_of_other_steps_than_its_proximal_step_is_warned_
         def proximal_moved(self, state, learning_rate, subgradient, held):
             state["v"] = np.where(held, state["v"] - learning_rate * subgradient, 0.0)
 
+    _l1_warned_of(
+        "update", [MyRMS(), ClippedAdam(), HeavyBall()],
+        quiet=[(MyRMSWithItsStep(), "l1"), (HeavyBallTold(), "l1"), (MyRMS(), "l2")],
+    )  # fmt: skip
+
+
+def _l1_warned_of(method, warned, quiet):
+    """Each of ``warned`` is warned of, with L1, naming ``method``; each of ``quiet``
+    (an optimizer and its penalty) trains without a warning."""
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    for optimizer in [MyRMS(), ClippedAdam(), HeavyBall()]:
+    for optimizer in warned:
         model = GDClassifier(penalty="l1", alpha=1e-2, optimizer=optimizer, max_iter=5, tol=None)
         name = type(optimizer).__name__
-        with pytest.warns(UserWarning, match=rf"{name}.update\(\) gave .* Write {name}.proximal"):
+        with pytest.warns(UserWarning, match=rf"{name}.{method}\(\) gave .* Write {name}.proximal"):
             model.fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        for optimizer, penalty in [
-            (MyRMSWithItsStep(), "l1"), (HeavyBallTold(), "l1"), (MyRMS(), "l2")
-        ]:  # fmt: skip
+        for optimizer, penalty in quiet:
             model = GDClassifier(penalty=penalty, alpha=1e-2, optimizer=optimizer, max_iter=5)
             model.set_params(tol=None).fit(X, y)
 
@@ -571,18 +578,9 @@ def test_l1_with_a_users_step_of_other_steps_than_its_proximal_step_is_warned_of
             for param, grad in zip(params, grads, strict=True):
                 param -= learning_rate * grad
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    for optimizer in [MyRMSStep(), StepHeavyBall()]:
-        model = GDClassifier(penalty="l1", alpha=1e-2, optimizer=optimizer, max_iter=5, tol=None)
-        name = type(optimizer).__name__
-        with pytest.warns(UserWarning, match=rf"{name}.step\(\) gave .* Write {name}.proximal"):
-            model.fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        for optimizer, penalty in [(StepPlain(), "l1"), (MyRMSStep(), "l2")]:
-            model = GDClassifier(penalty=penalty, alpha=1e-2, optimizer=optimizer, max_iter=5)
-            model.set_params(tol=None).fit(X, y)
+    _l1_warned_of(
+        "step", [MyRMSStep(), StepHeavyBall()], quiet=[(StepPlain(), "l1"), (MyRMSStep(), "l2")]
+    )
 
 
 class _ForgetfulAdam(Adam):
