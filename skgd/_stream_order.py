@@ -35,7 +35,28 @@ def _weighing(y, sample_weight):
     return y[weights > 0] if weights.ndim else (y if weights > 0 else y[:0])
 
 
-class TargetOrder:
+class _KeptAsTuple:
+    """A stream check whose state the model keeps as a plain tuple of its ``_FIELDS``.
+
+    A pickle or skops file then holds numbers and arrays, no type of skgd's
+    private modules to trust; each call restores the check afresh, so that
+    a call that fails leaves the stream's state as it was.
+    """
+
+    _FIELDS = ()
+
+    def state(self):
+        """The check as a plain tuple: what the model keeps."""
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    @classmethod
+    def _from_state(cls, state):
+        kept = cls.__new__(cls)
+        kept.__dict__.update(zip(cls._FIELDS, state, strict=True))
+        return kept
+
+
+class TargetOrder(_KeptAsTuple):
     """The run of ``partial_fit`` calls, up to the last, whose targets came in order.
 
     Examples
@@ -55,21 +76,13 @@ class TargetOrder:
 
     _FIELDS = ("direction", "calls", "rows", "moves", "low", "high", "told")
 
-    def state(self):
-        """The run as a plain tuple: what the model keeps (a pickle or skops file reads
-        it with no type of skgd's private modules to trust)."""
-        return tuple(getattr(self, name) for name in self._FIELDS)
-
     @classmethod
     def restored(cls, state):
         """A run from :meth:`state`'s tuple (None: a new one; a run object, a stream
         pickled before the tuple was kept: its copy)."""
-        order = cls()
         if isinstance(state, cls):
             state = state.state()
-        if state is not None:
-            order.__dict__.update(zip(cls._FIELDS, state, strict=True))
-        return order
+        return cls() if state is None else cls._from_state(state)
 
     def observe(self, y, sample_weight):
         """Take a call's targets (its rows of positive weight); True when the run is to be told."""
@@ -124,7 +137,7 @@ _RUN_CHANCE = 1e-12
 _JUDGED_AGAIN = 1.125
 
 
-class ClassRuns:
+class ClassRuns(_KeptAsTuple):
     """The longest run of rows of one class each class has had, across ``partial_fit`` calls.
 
     A classifier's stream sorted by class (iris as stored, in calls of 10
@@ -164,18 +177,12 @@ class ClassRuns:
 
     _FIELDS = ("label", "rows", "counts", "longest", "seen", "judged", "told")
 
-    def state(self):
-        """The runs as a plain tuple of numbers and arrays: what the model keeps (see
-        :meth:`TargetOrder.state`)."""
-        return tuple(getattr(self, name) for name in self._FIELDS)
-
     @classmethod
     def restored(cls, state, n_classes):
         """Runs from :meth:`state`'s tuple (None, or another number of classes: new ones)."""
         if state is None or len(state[2]) != n_classes:
             return cls(n_classes)
-        runs = cls.__new__(cls)
-        runs.__dict__.update(zip(cls._FIELDS, state, strict=True))
+        runs = cls._from_state(state)
         runs.counts, runs.longest = runs.counts.copy(), runs.longest.copy()
         return runs
 
