@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ._schedules import _back_to, _rounding
+from ._schedules import _back_to, _rounding, _set_momentum
 from .losses import (
     Huber,
     LogLoss,
@@ -107,9 +107,7 @@ class ExactDescent:
         self.since_restart = 0 if fresh else self.since_restart + 1
         self.judged, self.stepped = self.stepped, (self.since_restart, schedule.rate)
         momentum = max(self.momentum, self.since_restart / (self.since_restart + 3.0))
-        state.optimizer.momentum = momentum
-        if kernel is not None and hasattr(kernel, "hyper"):
-            kernel.hyper[0] = momentum
+        _set_momentum(state, kernel, momentum)
 
     def restore(self, state):
         """After the fit: the user's momentum back on the optimizer."""

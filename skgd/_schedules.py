@@ -524,6 +524,13 @@ def _rounding(dtype):
     return max(_ROUNDING, 64 * np.finfo(dtype).eps)
 
 
+def _set_momentum(state, kernel, momentum):
+    """The optimizer's momentum, and the compiled epoch's copy of it (``kernel.hyper``)."""
+    state.optimizer.momentum = momentum
+    if kernel is not None and hasattr(kernel, "hyper"):
+        kernel.hyper[0] = momentum
+
+
 def _back_to(state, point, kernel, restart=False):
     """The parameters back to ``point`` (V, c), and the optimizer restarted if ``restart``."""
     state.V[...], state.c[...] = point

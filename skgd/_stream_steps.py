@@ -19,7 +19,7 @@ from numbers import Real
 import numpy as np
 
 from ._passes import walk_size, walked
-from ._schedules import _BATCH_GROWTH, _SIZES_GRADIENT
+from ._schedules import _BATCH_GROWTH, _SIZES_GRADIENT, _set_momentum
 from .optim import Adagrad, Adam, Momentum, Nesterov
 
 # A stream's step shrinks by the factor the fit's batch grows by, at its plateaus,
@@ -155,11 +155,9 @@ class FitMomentumCap:
     @staticmethod
     def _put(state, kernel, momentum):
         try:
-            state.optimizer.momentum = momentum
+            _set_momentum(state, kernel, momentum)
         except (AttributeError, TypeError, ValueError):  # (a user's, read-only or checked)
             return False
-        if kernel is not None and hasattr(kernel, "hyper"):  # (the compiled epoch's copy)
-            kernel.hyper[0] = momentum
         return True
 
 
