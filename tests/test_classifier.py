@@ -1126,3 +1126,50 @@ def test_a_stream_switched_to_raw_steps_starts_its_optimizer_afresh(optimizer, p
     with pytest.raises(ValueError, match="Training diverged.*standardize=False"):
         model.partial_fit(X[1000:1100], y[1000:1100])
     assert_array_equal(model.coef_, coef)
+
+
+@pytest.mark.parametrize("share, seed", [(0.005, 3), (0.005, 1), (0.01, 1), (0.02, 1)])
+def test_a_rare_class_stream_in_calls_of_several_batches_learns_the_constant(share, seed):
+    # (the class runs' work) Nesterov's 0.9 at a step measured where the rows of a
+    # rare class are curved p (1 - p): the rows it moves toward even odds are curved
+    # up to 1 / (4 p (1 - p)) times more. In calls of 100 rows (batches of 32), the
+    # first call took the coefficients of noise to 7 and raised "Training diverged"
+    # (0.5%, seed 3), or the stream ended at 1.11 to 2.07 times the constant's
+    # held-out log loss (LogisticRegression's: 0.99 to 1.01 times)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(15000, 4))
+    y = (rng.random(15000) < share).astype(int)
+    model = GDClassifier(random_state=seed)
+    for i in range(0, 10000, 100):
+        model.partial_fit(X[i : i + 100], y[i : i + 100], classes=[0, 1])
+    held_out = log_loss(y[10000:], model.predict_proba(X[10000:]), labels=[0, 1])
+    constant = log_loss(y[10000:], np.full(5000, y[:10000].mean()), labels=[0, 1])
+    assert held_out < 1.05 * constant  # (noise: the constant is the optimum)
+
+
+def test_a_rare_class_calls_momentum_is_the_most_nesterov_is_stable_at():
+    # rare_class_momentum's bound: at the momentum it returns, Nesterov's steps on a
+    # quadratic curved s times the step's inverse do not grow; a little more
+    # momentum, and they grow
+    from skgd._stream_steps import rare_class_momentum
+    from skgd.losses import LogLoss
+    from skgd.optim import Nesterov
+
+    class Rare:  # the objective's two parts the bound reads: the loss and its scale
+        loss, loss_scale = LogLoss(), np.array([0.25 * 0.25])  # rows curved 4 times more
+
+    def growth(momentum, s):
+        optimizer, x, state = Nesterov(momentum=momentum), np.array([1.0]), {}
+        for _ in range(400):
+            x = x - optimizer.update(s * x, state, 1.0)  # (w <- w - update)
+        return abs(x[0])
+
+    for step_curvature in [0.375, 0.4, 0.45]:  # s = 1.5, 1.6, 1.8
+        momentum = rare_class_momentum(step_curvature, Rare)
+        s = 4 * step_curvature
+        assert growth(momentum, s) < 10
+        assert growth(momentum + 0.05, s) > 1e3
+    assert rare_class_momentum(0.3, Rare) == 1.0  # (s = 1.2: stable at any momentum)
+    assert rare_class_momentum(0.5, Rare) == 0.0  # (s = 2: stable at none)
+    Rare.loss_scale = np.array([0.25])  # even odds: curved as much as its rows get
+    assert rare_class_momentum(0.9, Rare) == 1.0
