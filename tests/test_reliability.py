@@ -1251,3 +1251,46 @@ def test_the_whole_data_after_batches_judges_its_exact_epochs_among_themselves(m
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     optimum = mean_poisson_deviance(y, PoissonRegressor(alpha=1e-4).fit(Z, y).predict(Z))
     assert mean_poisson_deviance(y, model.predict(X)) < 1.01 * optimum
+
+
+def test_early_stopping_by_r2_of_a_users_quantile_below_a_constant_points_to_its_tags():
+    # (a user trial) The user guide's pinball at the 0.1 quantile, early stopping by
+    # R²: the kept epoch was the one nearest the mean, below the training constant
+    # on the held-out rows, and the warning blamed "one held-out row" holding 100%
+    # of the net excess (the model a little worse on many rows, better on many)
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+    from sklearn.utils import RegressorTags
+
+    from skgd.losses import Loss
+
+    class Pinball(Loss):
+        def __init__(self, quantile=0.5):
+            self.quantile = quantile
+
+        def loss(self, y_true, raw_prediction):
+            diff = y_true - raw_prediction
+            return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
+
+        def gradient(self, y_true, raw_prediction):
+            return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+
+    class QuantileLoss(Pinball):
+        def __sklearn_tags__(self):
+            tags = super().__sklearn_tags__()
+            tags.regressor_tags = RegressorTags(poor_score=True)
+            return tags
+
+    X, y = load_diabetes(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, test_size=0.25, random_state=0)
+    for loss, told in [(Pinball(0.1), True), (QuantileLoss(0.1), False)]:
+        model = GDRegressor(loss=loss, early_stopping=True, random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        messages = [str(w.message) for w in caught if "Early stopping kept" in str(w.message)]
+        if told:
+            assert len(messages) == 1 and "regressor_tags.poor_score" in messages[0]
+            assert "one held-out row" not in messages[0]
+        else:  # (its own held-out loss followed: no word)
+            assert messages == []
