@@ -218,10 +218,10 @@ def rare_class_momentum(step_curvature, objective):
     nothing in the logistic loss's flat tail braked it: four columns of
     noise, 1% positives, shuffled, in calls of 100 rows (batches of 32),
     the first call took the coefficients of noise to 7 and a positive row
-    of its first batch to a loss of 40, "Training diverged" (5 of 32
-    streams of 0.5% to 2% positives raised in calls of 100 rows, 6 of 32
-    in calls of 1,000; others ended a pass at up to 2.07 times the
-    constant's held-out log loss). Now none raises, the noise ends a pass
+    of its first batch to a loss of 40, "Training diverged" (32 streams,
+    of noise or make_classification's, 0.5% to 10% positives: 5 raised in
+    calls of 100 rows, 6 in calls of 1,000; streams of noise ended a pass
+    at up to 2.07 times the constant's held-out log loss). Now none raises, the noise ends a pass
     at 1.00 to 1.02 times the constant's (LogisticRegression's 0.99 to
     1.01; not where the first call held no positive row: its origin is
     then even odds, where the momentum is not capped, and it coasted on
