@@ -545,10 +545,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             # a sparse stream keeps no ranges: its exact constants only. Without an
             # intercept nothing is centred: a constant column is the intercept's stand-in)
             x_range = near_constant_ranges(X, sample_weight, stats[0].mean, stats[0].std)
-        # (whether the stream's origin is still that of calls of one class: see _one_class)
-        one_class = self._one_class(Y, sample_weight) and (
-            not streaming or self.__dict__.get("_origin_of_one_class", False)
-        )
         recent = None  # a stream's recent targets and weights, whose loss scale a chunk continues
         if stats[1] is not None:
             recent = self._recent_targets(Y, sample_weight, weight_unit, streaming)
@@ -690,7 +686,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         self._keep_stream(
             objective, stats, peak, (counts, last, rows, stored), least, recent, rng, rng_own,
         )  # fmt: skip
-        self._origin_of_one_class = one_class
         self._x_range = ranges[1]
         self.optimizer_ = optimizer
         self._heaviest_weights, self._last_weight = heaviest, mean_weight
@@ -816,30 +811,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if not self.fit_intercept:
             c[:] = 0
         return V, c
-
-    def _one_class(self, Y, sample_weight):
-        """Whether a call of a two-class classifier holds one class only (rows of weight above 0).
-
-        Its best constant is then nowhere finite, and the raw predictions'
-        origin is even odds (:func:`skgd._objective.best_constant`'s 0). A
-        stream keeps its first origin, where each call's loss scale (the
-        curvature its step is measured by) is taken; one set by a call of
-        one class is set afresh by the first call of both (the model kept
-        as it is, in X's units). Kept at even odds, a rare class's stream
-        took its steps by the curvature there, a quarter, where its model
-        lived in the logistic loss's flat tail, curved ``p (1 - p)``: its
-        first call, all negatives, walked the intercept down at that pace
-        and its momentum carried it on past the constant, which the short
-        steps then took back slowly (make_classification's 0.5% to 2%
-        positives in calls of 100 rows, one pass, the first call without a
-        positive: 1.06 to 1.30 times LogisticRegression's held-out log loss,
-        now 1.01 to 1.19). A one-row stream's
-        calls hold one class each: its origin stays at even odds.
-        """
-        if not isinstance(self, ClassifierMixin) or len(self.classes_) != 2:
-            return False
-        held = Y.ravel()[sample_weight > 0]
-        return held.size == 0 or bool(np.all(held == held[0]))
 
     def _continued_model(self):
         """The model a stream's call continues from, in X's units: its last iterate.
@@ -1234,8 +1205,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if streaming:
             x_stats, y_stats, y_loc = FeatureStats(*self._x_stats), self._y_stats, self._y_loc
             y_stats = None if y_stats is None else FeatureStats(*y_stats)
-            if self.__dict__.get("_origin_of_one_class") and not self._one_class(Y, sample_weight):
-                y_loc = None  # (set by calls of one class: set afresh, see _one_class)
         else:
             x_stats, y_stats, y_loc = FeatureStats.empty(X.shape[1]), None, None
         x_stats = x_stats.update(X, sample_weight, weight_unit, row_norms, finds)
@@ -1358,8 +1327,6 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             # the largest row's (a row of a kinked loss near its target) 1/b of the
             # way: as batch_curvature mixes the data's L and the largest row's.
             Y_recent, w_recent = recent
-            if center is None:  # (a stream's origin set afresh, by this call: see _one_class)
-                center = target_scaling(loss, Y, sample_weight, single=single, spread=spread)[0]
             # weights near the float limit: sums overflow (ndarray.max's reduction, unwrapped)
             top = np.maximum.reduce(w_recent, initial=0.0)
             # (x / 1 is x: a stream without weights keeps its ones)
