@@ -1155,8 +1155,9 @@ def test_a_rare_class_calls_momentum_is_the_most_nesterov_is_stable_at():
     from skgd.losses import LogLoss
     from skgd.optim import Nesterov
 
-    class Rare:  # the objective's two parts the bound reads: the loss and its scale
+    class Rare:  # the objective's parts the bound reads: the loss, its scale, L2
         loss, loss_scale = LogLoss(), np.array([0.25 * 0.25])  # rows curved 4 times more
+        largest_l2 = 0.0
 
     def growth(momentum, s):
         optimizer, x, state = Nesterov(momentum=momentum), np.array([1.0]), {}
@@ -1165,11 +1166,13 @@ def test_a_rare_class_calls_momentum_is_the_most_nesterov_is_stable_at():
         return abs(x[0])
 
     for step_curvature in [0.375, 0.4, 0.45]:  # s = 1.5, 1.6, 1.8
-        momentum = rare_class_momentum(step_curvature, Rare)
+        momentum = rare_class_momentum(step_curvature, 1.0, Rare)
         s = 4 * step_curvature
         assert growth(momentum, s) < 10
         assert growth(momentum + 0.05, s) > 1e3
-    assert rare_class_momentum(0.3, Rare) == 1.0  # (s = 1.2: stable at any momentum)
-    assert rare_class_momentum(0.5, Rare) == 0.0  # (s = 2: stable at none)
+    assert rare_class_momentum(0.3, 1.0, Rare) == 1.0  # (s = 1.2: stable at any momentum)
+    assert rare_class_momentum(0.5, 1.0, Rare) == 0.0  # (s = 2: stable at none)
+    Rare.largest_l2 = 0.5  # half of L is L2's, curved no more where the rows are
+    assert rare_class_momentum(0.6, 1.0, Rare) == pytest.approx(0.5)  # (s = 0.6 * 2.5)
     Rare.loss_scale = np.array([0.25])  # even odds: curved as much as its rows get
-    assert rare_class_momentum(0.9, Rare) == 1.0
+    assert rare_class_momentum(0.9, 1.0, Rare) == 1.0
