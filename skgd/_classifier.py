@@ -489,6 +489,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Starting intercepts.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples, multiplied by the class weights;
+            only their ratios count (the loss is their weighted mean: all
+            multiplied by 10 change nothing, where scikit-learn's estimators
+            weigh the loss tenfold against the penalty);
             non-negative, else a ValueError (scikit-learn's SGD estimators accept
             negative weights, whose rows' losses are then maximized).
 

@@ -507,6 +507,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples; integer weights are equivalent to
             repeating samples;
+            only their ratios count (the loss is their weighted mean: all
+            multiplied by 10 change nothing, where scikit-learn's estimators
+            weigh the loss tenfold against the penalty);
             non-negative, else a ValueError (scikit-learn's SGD estimators accept
             negative weights, whose rows' losses are then maximized).
 
