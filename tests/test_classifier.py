@@ -1147,36 +1147,36 @@ def test_a_rare_class_stream_in_calls_of_several_batches_learns_the_constant(sha
     assert held_out < 1.05 * constant  # (noise: the constant is the optimum)
 
 
-def test_a_rare_class_calls_momentum_is_critically_damped_where_its_rows_are_most_curved():
-    # rare_class_momentum's bound: at the momentum it returns, Nesterov's steps on a
-    # quadratic curved s times the step's inverse, s the step times the curvature the
-    # rows get to, do not overshoot; a little more momentum, and they do
+def test_a_rare_class_call_drops_its_momentum_where_the_plain_step_overshoots_the_peak():
+    # rare_class_momentum's rule, on Nesterov's steps over a quadratic curved s times
+    # the step's inverse (s: the step times the curvature the rows get to): from s = 1
+    # on the plain step overshoots and momentum lengthens its swings, so none; below,
+    # Nesterov's own swings decay, and it keeps its momentum
     from skgd._stream_steps import rare_class_momentum
     from skgd.losses import LogLoss
     from skgd.optim import Nesterov
 
-    class Rare:  # the objective's parts the bound reads: the loss, its scale, L2
+    class Rare:  # the objective's parts the rule reads: the loss, its scale, L2
         loss, loss_scale = LogLoss(), np.array([0.25 * 0.25])  # rows curved 4 times more
         largest_l2 = 0.0
 
-    def lowest(momentum, s):
-        optimizer, x, state, lowest = Nesterov(momentum=momentum), np.array([1.0]), {}, 1.0
-        for _ in range(200):
+    def left(momentum, s):
+        optimizer, x, state = Nesterov(momentum=momentum), np.array([1.0]), {}
+        for _ in range(100):
             x = x - optimizer.update(s * x, state, 1.0)  # (w <- w - update)
-            lowest = min(lowest, x[0])
-        return lowest
+        return abs(x[0])
 
-    for step in [0.025, 0.075, 0.15, 0.225]:  # s = 0.1, 0.3, 0.6, 0.9
-        momentum = rare_class_momentum(step, 1.0, Rare)
-        assert 0 < momentum < 0.9
-        assert lowest(momentum, 4 * step) >= 0
-        assert lowest(momentum + 0.05, 4 * step) < 0
-    assert rare_class_momentum(0.25, 1.0, Rare) == 0.0  # (s = 1: no momentum is so damped)
+    for step in [0.275, 0.3, 0.4]:  # s = 1.1, 1.2, 1.6
+        assert rare_class_momentum(step, 1.0, Rare) == 0.0
+        assert left(0.5, 4 * step) > left(0.0, 4 * step)
+    assert rare_class_momentum(0.25, 1.0, Rare) == 0.0  # (s = 1: from there on)
+    for step in [0.025, 0.15, 0.24]:  # s = 0.1, 0.6, 0.96
+        assert rare_class_momentum(step, 1.0, Rare) == 1.0
+        assert left(0.9, 4 * step) < 1e-2
     Rare.largest_l2 = 0.5  # half of L is L2's, curved no more where the rows are
-    s = 0.3 * (0.5 * 4 + 0.5)  # (L2's part not multiplied: at 0.3 * 4, no momentum)
-    assert rare_class_momentum(0.3, 1.0, Rare) == pytest.approx((1 - np.sqrt(s)) ** 2 / (1 - s))
+    assert rare_class_momentum(0.38, 1.0, Rare) == 1.0  # (s = 0.38 * 2.5, not 0.38 * 4)
     Rare.loss_scale = np.array([0.25 * 0.6])  # a class of 18%: rows at most 1.7 times more curved
-    assert rare_class_momentum(0.25, 1.0, Rare) == 1.0
+    assert rare_class_momentum(0.5, 1.0, Rare) == 1.0
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -1198,3 +1198,24 @@ def test_a_class_weighted_rare_class_stream_settles_near_the_fit(seed):
             model.partial_fit(X[order[i : i + 1000]], y[order[i : i + 1000]], classes=[0, 1])
     stream = log_loss(y, model.predict_proba(X), sample_weight=weights)
     assert stream < 1.1 * log_loss(y, fit.predict_proba(X), sample_weight=weights)
+
+
+def test_a_well_separated_rare_class_stream_keeps_nesterovs_momentum():
+    # (a review) Damped to Nesterov's critical momentum at the curvature a rare class's
+    # rows get to, digits' 0 against the rest (10%, a class the model separates: its
+    # rows go away from even odds) lost what momentum gains: a held-out log loss of
+    # 0.053 after two passes in calls of 100 rows, where undamped 0.029
+    X, y = load_digits(return_X_y=True)
+    y = (y == 0).astype(int)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    model = GDClassifier(random_state=0)
+    for stream_pass in range(2):
+        order = np.random.default_rng(stream_pass).permutation(len(y_train))
+        for i in range(0, len(order), 100):
+            rows = order[i : i + 100]
+            model.partial_fit(X_train[rows], y_train[rows], classes=[0, 1])
+    assert log_loss(y_test, model.predict_proba(X_test)) < 0.04
