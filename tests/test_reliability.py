@@ -1258,22 +1258,10 @@ def test_early_stopping_by_r2_of_a_users_quantile_below_a_constant_points_to_its
     # R²: the kept epoch was the one nearest the mean, below the training constant
     # on the held-out rows, and the warning blamed "one held-out row" holding 100%
     # of the net excess (the model a little worse on many rows, better on many)
+    from _user_losses import Pinball
     from sklearn.datasets import load_diabetes
     from sklearn.model_selection import train_test_split
     from sklearn.utils import RegressorTags
-
-    from skgd.losses import Loss
-
-    class Pinball(Loss):
-        def __init__(self, quantile=0.5):
-            self.quantile = quantile
-
-        def loss(self, y_true, raw_prediction):
-            diff = y_true - raw_prediction
-            return np.maximum(self.quantile * diff, (self.quantile - 1) * diff)
-
-        def gradient(self, y_true, raw_prediction):
-            return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
 
     class QuantileLoss(Pinball):
         def __sklearn_tags__(self):
