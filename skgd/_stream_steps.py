@@ -239,7 +239,7 @@ def rare_class_momentum(step, curvature, objective):
     calls and raised in the second pass: now 1.01 to 1.05 times the fit's
     weighted log loss after three passes. Below ``s = 1`` the plain step
     overshoots nowhere, and Nesterov's swings decay: its momentum stays.
-    Damped there too (to Nesterov's critical damping, a first version), a
+    Damped there too (to Nesterov's critical damping, an earlier version), a
     well separated class lost what momentum gains (a review; digits' 0
     against the rest, ``s`` 0.1 to 0.9, calls of 100 and 1,000 rows, seed
     0: held-out log loss 0.053 and 0.071 where 0.029 and 0.031), and one call of the
