@@ -103,7 +103,7 @@ def _check_epoch(epoch, epoch_loss, finite, state, first_epoch, settings, object
         raise diverged_error(
             epoch, epoch_loss, loss=objective.loss, optimizer=state.optimizer,
             parameters_finite=finite, plain_step=settings.curvature is None,
-            penalty_step=penalty_step(settings, objective),
+            penalty_step=penalty_step(settings, objective), stream=not settings.stop,
         )  # fmt: skip
     if settings.stop:
         slack = float(np.sum(objective.loss_scale))
@@ -149,6 +149,7 @@ def _check_stream_batch(
     check_diverging(
         [first, after], epoch, slack=slack, floor=floor, loss=objective.loss,
         optimizer=state.optimizer, plain_step=plain_step, penalty_step=penalty_step,
+        stream=True,
     )  # fmt: skip
     return model
 
@@ -179,7 +180,7 @@ def _check_capped_batches(objective, X, Y, weights, order, batch_size, state, si
     for batch, first in enumerate(met):
         check_diverging(
             [first, float(after[batch])], 1, slack=float(slacks[batch]),
-            floor=float(floors[batch]), loss=objective.loss,
+            floor=float(floors[batch]), loss=objective.loss, stream=True,
         )  # fmt: skip
 
 

@@ -299,7 +299,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
                     raise diverged_error(
                         epoch, failed, before_any_step=state.t == first_t, loss=objective.loss,
                         optimizer=state.optimizer, plain_step=settings.curvature is None,
-                        penalty_step=penalty_step(settings, objective),
+                        penalty_step=penalty_step(settings, objective), stream=not settings.stop,
                     )  # fmt: skip
                 epoch_loss = np.inf  # recovered below
             epoch_loss = epoch_loss / (n_samples * scale) + penalty  # (the call's mean loss)

@@ -1219,3 +1219,28 @@ def test_a_well_separated_rare_class_stream_keeps_nesterovs_momentum():
             rows = order[i : i + 100]
             model.partial_fit(X_train[rows], y_train[rows], classes=[0, 1])
     assert log_loss(y_test, model.predict_proba(X_test)) < 0.04
+
+
+def test_a_diverging_stream_call_is_named_as_a_call_and_its_momentum_as_a_cause():
+    # (a user trial) 1% positives under class_weight {0: 0.505, 1: 50}, calls of 1,000
+    # rows: the second call raised "Training diverged at epoch 1" advising to scale X
+    # (already scaled) and a smaller learning_rate, of the stream's default Nesterov
+    # momentum nothing; plain "sgd" streams the same calls
+    X, y = make_classification(
+        20000, 20, n_informative=5, weights=[0.99], flip_y=0.0, random_state=0
+    )  # fmt: skip
+    X, _, y, _ = train_test_split(X, y, stratify=y, test_size=0.25, random_state=0)
+    calls = np.random.RandomState(7).permutation(len(y))[:2000].reshape(2, 1000)
+    weights = {0: 0.505, 1: 50.0}
+    model = GDClassifier(class_weight=weights, random_state=7)
+    model.partial_fit(X[calls[0]], y[calls[0]], classes=[0, 1])
+    before = model.coef_.copy()
+    with pytest.raises(ValueError, match="diverged in this partial_fit call") as raised:
+        model.partial_fit(X[calls[1]], y[calls[1]])
+    assert "optimizer='sgd'" in str(raised.value)
+    assert "the model is as it was" in str(raised.value)
+    assert_array_equal(model.coef_, before)
+    plain = GDClassifier(class_weight=weights, optimizer="sgd", random_state=7)
+    for rows in calls:
+        plain.partial_fit(X[rows], y[rows], classes=[0, 1])
+    assert np.all(np.isfinite(plain.coef_))
