@@ -259,6 +259,11 @@ class SGDParityMixin(SparseCoefMixin):
         by ``Huber(delta=0.5)``, the object the name stands for. This is
         what a grid search over ``gdregressor__loss__delta`` does.
 
+        On a fitted estimator the parameters are validated here, as ``fit``
+        validates them: ``partial_fit`` skips scikit-learn's validation once
+        the model is fitted. An invalid value raises, and the estimator's
+        parameters stay as they were.
+
         Parameters
         ----------
         **params : dict
@@ -297,7 +302,23 @@ class SGDParityMixin(SparseCoefMixin):
                 raise ValueError(
                     f"Invalid parameter {name!r} for estimator {type(self).__name__}. {hint}"
                 )
-        return super().set_params(**params)
+        if not hasattr(self, "coef_"):  # (validated by fit, and by a stream's first call)
+            return super().set_params(**params)
+        # Fitted: partial_fit skips scikit-learn's validation (its _fit_context does, for
+        # its cost on every call of a stream), and set_params(learning_rate=5.0) between
+        # two calls trained at 5, -1.0 climbed the loss, and batch_size=0 raised a
+        # ZeroDivisionError (a user trial). So validated here; on an error the
+        # estimator's own parameters are put back (a loss's or an optimizer's nested
+        # ones are validated by the next call, before it changes anything).
+        before = self.get_params(deep=False)
+        super().set_params(**params)
+        try:
+            self._validate_params()
+        except InvalidParameterError:
+            for name, value in before.items():
+                setattr(self, name, value)
+            raise
+        return self
 
     def _validate_params(self):
         """scikit-learn's parameter validation, in SGD users' words where they differ."""

@@ -347,9 +347,9 @@ def test_changing_the_optimizer_between_partial_fits_takes_effect(iris, Estimato
     assert model.optimizer_.beta_1 == 0.9 and model.optimizer_.state_[0]["t"] == per_call
     model.partial_fit(X, y)  # the same name: continued
     assert model.optimizer_.state_[0]["t"] == 2 * per_call
-    model.set_params(optimizer="nope")
     with pytest.raises(InvalidParameterError, match="'optimizer' parameter"):
-        model.partial_fit(X, y)
+        model.set_params(optimizer="nope")  # (a fitted model's parameters: validated there)
+    assert model.optimizer == "adam"
 
 
 # ------------------------------------------- an epoch's order, by the compiled twister
@@ -405,3 +405,36 @@ def test_an_old_sgd_loss_name_says_the_new_one(iris, Estimator, old, new):
     X, y = iris
     with pytest.raises(InvalidParameterError, match=f"pass loss='{new}'"):
         Estimator(loss=old).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"learning_rate": 5.0},
+        {"learning_rate": -1.0},
+        {"learning_rate": 0},
+        {"batch_size": 0},
+        {"alpha": -1.0},
+        {"max_iter": 0},
+        {"tol": -1.0},
+    ],
+)
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+def test_parameters_set_between_partial_fit_calls_are_validated(regression, Estimator, params):
+    # (a user trial) scikit-learn's _fit_context skips the validation in partial_fit once
+    # the model is fitted: set_params(learning_rate=5.0) between two calls trained at 5
+    # (R² 0.965 -> -0.571), -1.0 climbed the loss, and batch_size=0 raised a
+    # ZeroDivisionError. Validated at set_params, which changes nothing if it raises
+    X, y = regression
+    y = y if Estimator is GDRegressor else (y > 0).astype(int)
+    model = Estimator(random_state=0)
+    model.partial_fit(X[:60], y[:60], **({} if Estimator is GDRegressor else {"classes": [0, 1]}))
+    coef, intercept, t = model.coef_.copy(), model.intercept_.copy(), model.t_
+    name = next(iter(params))
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        model.set_params(**params)
+    assert model.get_params() == Estimator(random_state=0).get_params()  # (as it was)
+    assert_array_equal(model.coef_, coef)
+    assert_array_equal(model.intercept_, intercept)
+    model.partial_fit(X[60:], y[60:])  # the stream goes on
+    assert model.t_ > t and np.isfinite(model.coef_).all()
