@@ -22,6 +22,7 @@ are in :mod:`skgd._input_checks`.
 """
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -52,6 +53,26 @@ _FAR = (1e2, 1e3, 1e4)
 # ... on the rows that move this share of the longest move at least
 _FAR_ENOUGH = 0.1
 _FEW_VALUES = 20
+
+
+def loss_tags_of(loss):
+    """``loss.__sklearn_tags__()``, read only; a built-in loss's, made once for its class.
+
+    The estimators' tags take the loss's (which targets a regression loss
+    takes, whether a classification loss handles more than two classes).
+    scikit-learn's validation reads the estimator's tags at every call: a
+    stream's one-row call felt the loss's tags built anew each time. A
+    built-in loss's tags depend on its class alone; a user's loss is asked.
+    """
+    kind = type(loss)
+    if kind in _BUILT_IN_LOSSES:
+        return _class_tags(kind)
+    return loss.__sklearn_tags__()
+
+
+@functools.cache
+def _class_tags(kind):
+    return kind().__sklearn_tags__()
 
 
 def is_users_loss(loss):

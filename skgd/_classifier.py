@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._base import BaseGD, keep_state_on_error, partial_fit_available
-from ._checks import check_user_proba
+from ._checks import check_user_proba, loss_tags_of
 from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
@@ -382,6 +382,16 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         # checks' class-weighted blobs: about half the predictions right, as
         # for SGDClassifier and LogisticRegression with fit_intercept=False).
         tags.classifier_tags.poor_score = not self.fit_intercept
+        # A user's loss of two classes only says so in its tags (scikit-learn's
+        # ClassifierTags(multi_class=False)): the estimator's checks then skip the
+        # multi-class ones. A loss may not be valid yet: tags are read before fit
+        # validates it.
+        try:
+            loss_tags = loss_tags_of(self._get_loss())
+        except (ValueError, AttributeError):
+            return tags
+        if loss_tags.classifier_tags is not None:
+            tags.classifier_tags.multi_class = loss_tags.classifier_tags.multi_class
         return tags
 
     def _encode(self, y, classes, sample_weight, X):
@@ -416,6 +426,13 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
 
     def _fit_classes(self, X, y, classes, sample_weight, **kwargs):
         self._prepare_to_train()
+        if len(classes) > 2 and not self.__sklearn_tags__().classifier_tags.multi_class:
+            loss = self._get_loss()
+            raise ValueError(
+                f"Only binary classification is supported by {type(loss).__name__}, whose "
+                f"tags say multi_class=False, and y has {len(classes)} classes. Use a loss of "
+                "several classes, or wrap the estimator in sklearn.multiclass.OneVsRestClassifier."
+            )
         Y, sample_weight = self._encode(y, classes, sample_weight, X)
         self.classes_ = classes
         return self._fit(X, Y, sample_weight, **kwargs)

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from ._base import BaseGD, _scored_poorly, keep_state_on_error, partial_fit_available
+from ._checks import loss_tags_of
 from ._input_checks import FiniteLater, valid_as_is
 from ._parity import (
     SGDParityMixin,
@@ -398,7 +399,7 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         # vectors only for the embedding losses) and whether R^2 suits it. A
         # loss may not be valid yet: tags are read before fit validates it.
         try:
-            loss_tags = _loss_tags(self._get_loss())
+            loss_tags = loss_tags_of(self._get_loss())
         except (ValueError, AttributeError):
             return tags
         tags.target_tags.positive_only = loss_tags.target_tags.positive_only
@@ -612,27 +613,6 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
             Predicted values.
         """
         return self._predict_from_raw(self._raw_prediction(X))
-
-
-def _loss_tags(loss):
-    """``loss.__sklearn_tags__()``, read only; a built-in loss's, made once for its class.
-
-    scikit-learn's validation reads the estimator's tags at every call: a
-    stream's one-row call felt the loss's tags built anew each time. A
-    built-in loss's tags depend on its class alone; a user's loss is asked.
-    """
-    kind = type(loss)
-    if kind in _BUILT_IN_LOSSES:
-        return _class_tags(kind)
-    return loss.__sklearn_tags__()
-
-
-_BUILT_IN_LOSSES = frozenset(REGRESSION_LOSSES.values())
-
-
-@functools.cache
-def _class_tags(kind):
-    return kind().__sklearn_tags__()
 
 
 # Public under this name: pickles, skops files and the docs name it skgd.GDRegressor.

@@ -1,6 +1,7 @@
 """Losses written as a user writes them, shared by the tests."""
 
 import numpy as np
+from sklearn.utils import ClassifierTags
 
 from skgd.losses import Loss
 
@@ -17,3 +18,20 @@ class Pinball(Loss):
 
     def gradient(self, y_true, raw_prediction):
         return np.where(y_true > raw_prediction, -self.quantile, 1 - self.quantile)
+
+
+class BinarySmoothHinge(Loss):
+    """A user's quadratically smoothed hinge of two classes only, as its tags say."""
+
+    def loss(self, y_true, raw_prediction):
+        z = y_true * raw_prediction
+        return np.where(z >= 1, 0.0, np.where(z <= 0, 0.5 - z, (1 - z) ** 2 / 2))
+
+    def gradient(self, y_true, raw_prediction):
+        z = y_true * raw_prediction
+        return y_true * np.where(z >= 1, 0.0, np.where(z <= 0, -1.0, z - 1))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from _user_losses import BinarySmoothHinge
+from sklearn.datasets import load_iris
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -46,6 +48,25 @@ LOSS_CONFIGURATIONS = [
 @parametrize_with_checks(LOSS_CONFIGURATIONS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_for_every_kind_of_target(estimator, check):
     check(estimator)
+
+
+# (a user trial) A user's loss of two classes only says so in its tags; the classifier
+# read none, and 28 of 65 checks failed on three classes
+@parametrize_with_checks([GDClassifier(loss=BinarySmoothHinge())])
+def test_sklearn_compatible_with_a_users_loss_of_two_classes(estimator, check):
+    check(estimator)
+
+
+def test_a_users_loss_of_two_classes_refuses_three_with_what_to_do():
+    X, y = load_iris(return_X_y=True)
+    model = GDClassifier(loss=BinarySmoothHinge())
+    assert not get_tags(model).classifier_tags.multi_class
+    assert get_tags(GDClassifier()).classifier_tags.multi_class
+    with pytest.raises(ValueError, match="Only binary classification.*OneVsRestClassifier"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+    model.fit(X[y < 2], y[y < 2])
+    assert model.score(X[y < 2], y[y < 2]) == 1.0
 
 
 @pytest.mark.parametrize(
