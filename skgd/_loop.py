@@ -220,7 +220,9 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         if settings.regressor and not _uneven(weights):
             cap = FitMomentumCap.of(state.optimizer, settings)
     else:
-        momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked)
+        momentum = damp_stream_momentum(
+            settings, schedule, state, objective, uneven, spiked, rows=(Y, weights)
+        )
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     # a call of many batches: its stream's step judged along it (if settings.segments)

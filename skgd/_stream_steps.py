@@ -35,7 +35,9 @@ _STREAM_PHASE = 16
 _SPIKE = 2.0
 
 
-def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spiked=False):
+def damp_stream_momentum(
+    settings, schedule, state, objective, uneven=False, spiked=False, rows=None
+):
     """A stream's call of several batches: its momentum damped (see :func:`_damped`).
 
     Returns the optimizer's own momentum, to put back after the call, or
@@ -48,7 +50,8 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
     A rare class's Nesterov momentum (a binary log loss) is dropped where
     even the plain step overshoots along the data's steepest direction, at
     the curvature its rows get to (:func:`rare_class_momentum`: its streams
-    diverged).
+    diverged; ``rows``: the call's targets and weights, whose classes' row
+    counts it reads).
     """
     damps = not settings.stop and settings.curvature is not None
     damps = damps and schedule.batch_size < schedule.n_samples
@@ -96,7 +99,7 @@ def damp_stream_momentum(settings, schedule, state, objective, uneven=False, spi
         kick = first * settings.curvature[1] / schedule.batch_size
         return _damped(state.optimizer, step_curvature, at_most=1.0 - kick)
     # (a rare class: no momentum where the step overshoots its rows' peak, see rare_class_momentum)
-    at_most = rare_class_momentum(first, settings.curvature[0], objective)
+    at_most = rare_class_momentum(first, settings.curvature[0], objective, rows)
     return _damped(state.optimizer, step_curvature, at_most=at_most)
 
 
@@ -206,7 +209,33 @@ _LOGISTIC_PEAK = 0.25
 _RARE_RATIO = 2.0
 
 
-def rare_class_momentum(step, curvature, objective):
+def _rare_rows_ratio(Y, weights):
+    """``1 / (4 q (1 - q))``, q a binary call's rarer class's share of rows, where they weigh more.
+
+    The rarer class by its rows' count, where its rows weigh more than the
+    call's mean row (class weights, or sample weights, raising it); else 0.
+    Two classes of counts' shares ``q`` and ``1 - q``, each weighted any
+    way: at the weighted best constant the rows' gradients have Kish's
+    effective number ``4 q (1 - q)`` times theirs (each class's gradients
+    sum to the same, ``q`` of the rows carrying one class's). Class weights
+    move the constant, not the few rows that carry its gradient.
+    """
+    Y = np.ravel(Y)
+    if Y.shape != weights.shape:
+        return 0.0
+    lit = weights > 0  # (rows of weight 0 carry nothing)
+    positive = lit & (Y > 0)
+    n, n_positive = int(np.count_nonzero(lit)), int(np.count_nonzero(positive))
+    if n_positive == 0 or n_positive == n:
+        return 0.0
+    rarer = positive if 2 * n_positive <= n else lit & ~positive
+    if not weights[rarer].mean() > weights[lit].mean():
+        return 0.0
+    q = n_positive / n
+    return 1.0 / (4.0 * q * (1.0 - q))
+
+
+def rare_class_momentum(step, curvature, objective, rows=None):
     """A rare class's Nesterov momentum: none where its step overshoots the rows' most curved.
 
     ``step``: the call's step; ``curvature``: the objective's L, the
@@ -246,18 +275,32 @@ def rare_class_momentum(step, curvature, objective):
     digits under lognormal weights (``s`` 0.03) scored 0.956 where 0.994 at
     a momentum of 0.5. Two even classes (``r`` near 1) keep Nesterov's 0.9
     at any step (breast cancer's 37%, damped, 0.091 to 0.136 in calls of
-    100 rows). Returns 1.0 (no cap) for any other loss, and for the
-    softmax, which starts at even odds (see
+    100 rows). A class rare by its rows but weighted up (``rows``: the
+    call's targets and weights) takes the larger of the two ratios, its
+    rows' count's ``1 / (4 q (1 - q))`` (see :func:`_rare_rows_ratio`):
+    class weights that balance 1% positives put the best constant at even
+    odds, where the curvature's ratio is 1.43, yet the positives' few rows
+    carry half of each call's gradient, as they would unweighted. Such
+    weights over make_classification's 0.5%, 1% and 3%, calls of 1,000
+    rows, two passes, eight seeds: 8 streams of 24 raised "Training
+    diverged", the others ended at 2.5 to 15.6 times the fit's held-out
+    weighted log loss; now none raise, 0.96 to 1.33 (the 0.5% class up to
+    3.98, as ``"sgd"``'s); calls of 100 rows, medians 1.52 to 1.84, now
+    0.97 to 1.14. A stream without weights reads the curvature's ratio
+    alone, as before to the bit. Returns 1.0 (no cap) for any other loss,
+    and for the softmax, which starts at even odds (see
     :meth:`skgd._base.BaseGD._initial_params`), as curved as its rows get.
     """
     scale = objective.loss_scale
     if not isinstance(objective.loss, LogLoss) or np.size(scale) != 1:
         return 1.0
     scale = float(np.ravel(scale)[0])
-    if not scale * _RARE_RATIO <= _LOGISTIC_PEAK:  # (NaN: no)
+    ratio = _LOGISTIC_PEAK / scale if scale > 0 else (math.inf if scale <= 0 else math.nan)
+    if rows is not None:  # (a class rare by its rows, weighted up)
+        ratio = max(ratio, _rare_rows_ratio(*rows))
+    if not ratio >= _RARE_RATIO:  # (NaN: no)
         return 1.0
     l2 = objective.largest_l2  # (the penalty's curvature is no row's: not multiplied)
-    ratio = _LOGISTIC_PEAK / scale if scale > 0 else math.inf
     s = step * ((curvature - l2) * ratio + l2)
     return 0.0 if s >= 1.0 else 1.0
 

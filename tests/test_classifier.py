@@ -1200,6 +1200,53 @@ def test_a_class_weighted_rare_class_stream_settles_near_the_fit(seed):
     assert stream < 1.1 * log_loss(y, fit.predict_proba(X), sample_weight=weights)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_rare_class_weighted_to_balance_streams_as_its_rows_count(seed):
+    # (a user trial) 1% positives under class weights that balance the classes, calls of
+    # 1,000 rows: the weighted best constant is even odds, and the rule read no rare
+    # class (the curvature's ratio 1.43). 3 streams of 10 raised "Training diverged"
+    # (seeds 1 and 2 here), the others ended at 4.7 to 8.1 times the fit's held-out
+    # weighted log loss after two passes (seed 0: 6.2; "sgd" 1.0 to 1.3). The rows'
+    # count sets the ratio then: 0.96 to 1.33
+    X, y = make_classification(
+        20000, 20, n_informative=5, weights=[0.99], flip_y=0.0, random_state=0
+    )  # fmt: skip
+    X, X_test, y, y_test = train_test_split(X, y, stratify=y, test_size=0.25, random_state=0)
+    class_weight = {0: 0.5 / (1 - y.mean()), 1: 0.5 / y.mean()}
+    weights = np.where(y_test == 1, class_weight[1], class_weight[0])
+    fit = GDClassifier(class_weight=class_weight, random_state=0).fit(X, y)
+    model = GDClassifier(class_weight=class_weight, random_state=seed)
+    rng = np.random.RandomState(seed)
+    for _ in range(2):
+        order = rng.permutation(len(y))
+        for i in range(0, len(y), 1000):
+            model.partial_fit(X[order[i : i + 1000]], y[order[i : i + 1000]], classes=[0, 1])
+    stream = log_loss(y_test, model.predict_proba(X_test), sample_weight=weights)
+    assert stream < 1.5 * log_loss(y_test, fit.predict_proba(X_test), sample_weight=weights)
+
+
+def test_a_rare_class_by_its_rows_is_rare_where_its_rows_weigh_more():
+    # Kish's effective number of the rows' gradients at the weighted best constant is
+    # 4 q (1 - q) of them, q the rarer class's share of rows, however the classes are
+    # weighted; the rule reads it where the rarer class's rows weigh more than the mean
+    from skgd._stream_steps import _rare_rows_ratio
+
+    y = np.where(np.arange(1000) < 10, 1.0, -1.0)  # (two classes' -1/+1 targets)
+    ones = np.ones(1000)
+    assert _rare_rows_ratio(y, ones) == 0.0  # (unweighted: the curvature's own ratio)
+    balanced = np.where(y > 0, 50.0, 0.505)
+    assert _rare_rows_ratio(y, balanced) == pytest.approx(1 / (4 * 0.01 * 0.99))
+    assert _rare_rows_ratio(-y, balanced) == pytest.approx(1 / (4 * 0.01 * 0.99))
+    assert _rare_rows_ratio(y, np.where(y > 0, 0.5, 1.0)) == 0.0  # (weighted down)
+    dropped = np.where(np.arange(1000) < 500, 0.0, balanced)  # (rows of weight 0: none)
+    assert _rare_rows_ratio(y, dropped) == 0.0  # (every lit row one class)
+    assert _rare_rows_ratio(-ones, balanced) == 0.0
+    p = balanced[y > 0].sum() / balanced.sum()  # the weighted best constant, near 1/2
+    gradients = np.where(y > 0, 1 - p, p) * balanced
+    kish = gradients.sum() ** 2 / (gradients @ gradients)
+    assert kish / 1000 == pytest.approx(1 / _rare_rows_ratio(y, balanced))
+
+
 def test_a_well_separated_rare_class_stream_keeps_nesterovs_momentum():
     # (a review) Damped to Nesterov's critical momentum at the curvature a rare class's
     # rows get to, digits' 0 against the rest (10%, a class the model separates: its
