@@ -661,6 +661,27 @@ def target_scaling(
     return loc, kappa, reference
 
 
+def reachable_reference(loss, Y, sample_weight, loc, reach, single):
+    """The best constant's mean loss, each target moved to within ``reach`` of ``loc``.
+
+    :func:`target_scaling`'s reference (the stop criterion's unit) for a loss
+    of bounded gradient whose targets hold wild values: the loss of a target
+    far beyond ``reach`` changes by at most a prediction's move, whatever
+    the model, and it is no measure of what is left to fit. Weighted as
+    that reference, on the same rows (up to ``_SAMPLE_ROWS``); ``inf`` if
+    not positive and finite (the caller keeps the smaller).
+    """
+    rows = _sample_rows(len(Y), sample_weight)
+    if rows is not _EVERY:
+        Y, sample_weight = Y[rows], sample_weight[rows]
+    with np.errstate(all="ignore"):
+        near = np.clip(Y, loc - reach, loc + reach)  # (a 1-D y: loc of one value)
+        base = np.full((len(Y), len(loc)), loc)
+        losses = loss.loss(near, base[:, 0] if single else base)
+        reference = float(_weighted_mean(losses, sample_weight))
+    return reference if math.isfinite(reference) and reference > 0 else math.inf
+
+
 def least_loss(loss, Y, sample_weight):
     """The weighted mean of each row's lowest loss (its own target predicted), or None.
 
