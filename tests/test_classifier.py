@@ -1268,11 +1268,16 @@ def test_a_well_separated_rare_class_stream_keeps_nesterovs_momentum():
     assert log_loss(y_test, model.predict_proba(X_test)) < 0.04
 
 
-def test_a_diverging_stream_call_is_named_as_a_call_and_its_momentum_as_a_cause():
+def test_a_diverging_stream_call_is_named_as_a_call_and_its_momentum_as_a_cause(monkeypatch):
     # (a user trial) 1% positives under class_weight {0: 0.505, 1: 50}, calls of 1,000
     # rows: the second call raised "Training diverged at epoch 1" advising to scale X
     # (already scaled) and a smaller learning_rate, of the stream's default Nesterov
-    # momentum nothing; plain "sgd" streams the same calls
+    # momentum nothing; plain "sgd" streams the same calls. (The rare-class rule now
+    # reads the rows' count, and the stream no longer diverges: the rule without it here,
+    # for a stream that does.)
+    import skgd._stream_steps
+
+    monkeypatch.setattr(skgd._stream_steps, "_rare_rows_ratio", lambda Y, weights: 0.0)
     X, y = make_classification(
         20000, 20, n_informative=5, weights=[0.99], flip_y=0.0, random_state=0
     )  # fmt: skip
