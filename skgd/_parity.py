@@ -21,9 +21,13 @@ import functools
 
 import numpy as np
 from scipy import sparse
+from sklearn import get_config
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._available_if import _AvailableIfDescriptor
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from .optim import OPTIMIZERS
@@ -259,10 +263,12 @@ class SGDParityMixin(SparseCoefMixin):
         by ``Huber(delta=0.5)``, the object the name stands for. This is
         what a grid search over ``gdregressor__loss__delta`` does.
 
-        On a fitted estimator the parameters are validated here, as ``fit``
+        On a fitted estimator the values given are validated here, as ``fit``
         validates them: ``partial_fit`` skips scikit-learn's validation once
-        the model is fitted. An invalid value raises, and the estimator's
-        parameters stay as they were.
+        the model is fitted. An invalid value raises before any is set (a
+        loss's or an optimizer's nested parameters, such as
+        ``optimizer__beta_1``, are validated by the next ``partial_fit``,
+        which raises before it changes the model).
 
         Parameters
         ----------
@@ -302,27 +308,34 @@ class SGDParityMixin(SparseCoefMixin):
                 raise ValueError(
                     f"Invalid parameter {name!r} for estimator {type(self).__name__}. {hint}"
                 )
-        if not hasattr(self, "coef_"):  # (validated by fit, and by a stream's first call)
-            return super().set_params(**params)
-        # Fitted: partial_fit skips scikit-learn's validation (its _fit_context does, for
-        # its cost on every call of a stream), and set_params(learning_rate=5.0) between
-        # two calls trained at 5, -1.0 climbed the loss, and batch_size=0 raised a
-        # ZeroDivisionError (a user trial). So validated here; on an error the
-        # estimator's own parameters are put back (a loss's or an optimizer's nested
-        # ones are validated by the next call, before it changes anything).
-        before = self.get_params(deep=False)
-        super().set_params(**params)
-        try:
-            self._validate_params()
-        except InvalidParameterError:
-            for name, value in before.items():
-                setattr(self, name, value)
-            raise
-        return self
+        if hasattr(self, "coef_") and not get_config()["skip_parameter_validation"]:
+            # Fitted: partial_fit skips scikit-learn's validation (its _fit_context
+            # does, for its cost on every call of a stream), and set_params(
+            # learning_rate=5.0) between two calls trained at 5, -1.0 climbed the loss,
+            # and batch_size=0 raised a ZeroDivisionError (a user trial). So the values
+            # set here are validated here, before any is set (a loss's or an
+            # optimizer's nested ones by the next call, before it changes anything).
+            own = {name: value for name, value in params.items() if "__" not in name}
+            self._validate_values(own)
+        return super().set_params(**params)
 
     def _validate_params(self):
         """scikit-learn's parameter validation, in SGD users' words where they differ."""
-        rate = self.learning_rate
+        self._in_sgd_words(self.learning_rate, self.loss)
+        super()._validate_params()
+
+    def _validate_values(self, params):
+        """:meth:`_validate_params` of these parameters' values alone, by their names."""
+        self._in_sgd_words(params.get("learning_rate"), params.get("loss"))
+        constraints = self._parameter_constraints
+        validate_parameter_constraints(
+            {name: constraints[name] for name in params if name in constraints},
+            params,
+            caller_name=type(self).__name__,
+        )
+
+    def _in_sgd_words(self, rate, loss):
+        """An SGD estimator's ``learning_rate`` or ``loss`` name: an error saying what to pass."""
         if isinstance(rate, str) and rate in _SGD_SCHEDULES:
             if rate in {"constant", "invscaling", "adaptive"}:
                 fix = f"Pass schedule={rate!r}, and γ as learning_rate."
@@ -332,11 +345,9 @@ class SGDParityMixin(SparseCoefMixin):
                 f"The 'learning_rate' parameter of {type(self).__name__} must be a float "
                 f"in the range (0.0, 1.0). Got {rate!r} instead. {_LEARNING_RATE_HINT} {fix}"
             )
-        loss = self.loss
         if isinstance(loss, str) and loss in _OLD_LOSS_NAMES:
             raise InvalidParameterError(
                 f"The 'loss' parameter of {type(self).__name__} got {loss!r}, a name "
                 "scikit-learn's SGD estimators no longer take; pass "
                 f"loss={_OLD_LOSS_NAMES[loss]!r}, as they now do."
             )
-        super()._validate_params()
