@@ -1238,6 +1238,7 @@ def test_a_rare_class_by_its_rows_is_rare_where_its_rows_weigh_more():
     assert _rare_rows_ratio(y, balanced) == pytest.approx(1 / (4 * 0.01 * 0.99))
     assert _rare_rows_ratio(-y, balanced) == pytest.approx(1 / (4 * 0.01 * 0.99))
     assert _rare_rows_ratio(y, np.where(y > 0, 0.5, 1.0)) == 0.0  # (weighted down)
+    assert _rare_rows_ratio(y, np.where(y > 0, 1.0, 1.0 - 1e-9)) > 0.0  # (more: enough)
     dropped = np.where(np.arange(1000) < 500, 0.0, balanced)  # (rows of weight 0: none)
     assert _rare_rows_ratio(y, dropped) == 0.0  # (every lit row one class)
     assert _rare_rows_ratio(-ones, balanced) == 0.0
