@@ -426,8 +426,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
 
     def _fit_classes(self, X, y, classes, sample_weight, **kwargs):
         self._prepare_to_train()
-        if len(classes) > 2 and not self.__sklearn_tags__().classifier_tags.multi_class:
-            loss = self._get_loss()
+        loss = self._get_loss() if len(classes) > 2 else None
+        declared = loss is not None and loss_tags_of(loss).classifier_tags  # (built-ins: None)
+        if declared and not declared.multi_class:
             raise ValueError(
                 f"Only binary classification is supported by {type(loss).__name__}, whose "
                 f"tags say multi_class=False, and y has {len(classes)} classes. Use a loss of "
