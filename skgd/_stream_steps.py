@@ -224,9 +224,9 @@ def _rare_rows_ratio(Y, weights):
     of 1,000 rows: a stream raised "Training diverged" again, another ended
     a pass at 15 times the fit's, where 1.6 at most). Two classes of counts'
     shares ``q`` and ``1 - q``, each weighted any way: at the weighted best
-    constant the rows' gradients have Kish's effective number ``4 q (1 -
-    q)`` times theirs (each class's gradients sum to the same, ``q`` of the
-    rows carrying one class's). Class weights move the constant, not the few
+    constant the rows' gradients have Kish's effective number
+    ``4 q (1 - q)`` times theirs (each class's gradients sum to the same,
+    ``q`` of the rows carrying one class's). Class weights move the constant, not the few
     rows that carry its gradient.
     """
     Y = np.ravel(Y)
