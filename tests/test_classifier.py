@@ -1179,6 +1179,15 @@ def test_a_rare_class_call_drops_its_momentum_where_the_plain_step_overshoots_th
     assert rare_class_momentum(0.5, 1.0, Rare) == 1.0
 
 
+def _shuffled_passes(model, X, y, passes, seed, call=1000):
+    """Stream two classes' rows in calls of ``call``, shuffled afresh each pass."""
+    rng = np.random.RandomState(seed)
+    for _ in range(passes):
+        order = rng.permutation(len(y))
+        for i in range(0, len(y), call):
+            model.partial_fit(X[order[i : i + call]], y[order[i : i + call]], classes=[0, 1])
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_class_weighted_rare_class_stream_settles_near_the_fit(seed):
     # (a user trial) 1% positives weighted 5, calls of 1,000 rows: Nesterov's momentum
@@ -1191,11 +1200,7 @@ def test_a_class_weighted_rare_class_stream_settles_near_the_fit(seed):
     weights = np.where(y == 1, 5.0, 1.0)
     fit = GDClassifier(class_weight={0: 1.0, 1: 5.0}, random_state=0).fit(X, y)
     model = GDClassifier(class_weight={0: 1.0, 1: 5.0}, random_state=seed)
-    rng = np.random.RandomState(seed)
-    for _ in range(3):
-        order = rng.permutation(len(y))
-        for i in range(0, len(y), 1000):
-            model.partial_fit(X[order[i : i + 1000]], y[order[i : i + 1000]], classes=[0, 1])
+    _shuffled_passes(model, X, y, passes=3, seed=seed)
     stream = log_loss(y, model.predict_proba(X), sample_weight=weights)
     assert stream < 1.1 * log_loss(y, fit.predict_proba(X), sample_weight=weights)
 
@@ -1216,11 +1221,7 @@ def test_a_rare_class_weighted_to_balance_streams_as_its_rows_count(seed):
     weights = np.where(y_test == 1, class_weight[1], class_weight[0])
     fit = GDClassifier(class_weight=class_weight, random_state=0).fit(X, y)
     model = GDClassifier(class_weight=class_weight, random_state=seed)
-    rng = np.random.RandomState(seed)
-    for _ in range(2):
-        order = rng.permutation(len(y))
-        for i in range(0, len(y), 1000):
-            model.partial_fit(X[order[i : i + 1000]], y[order[i : i + 1000]], classes=[0, 1])
+    _shuffled_passes(model, X, y, passes=2, seed=seed)
     stream = log_loss(y_test, model.predict_proba(X_test), sample_weight=weights)
     assert stream < 1.5 * log_loss(y_test, fit.predict_proba(X_test), sample_weight=weights)
 
