@@ -192,8 +192,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     if scale != 1.0:  # (a stream's call lighter than an earlier one)
         weights = weights * scale
     lighten_momentum(state.optimizer, settings.momentum_scale)
-    schedule = Schedule(settings, state, n_samples)  # each epoch's steps and batch size
-    schedule.held_out = validate is not None  # (its epochs' last batches: see Schedule.steps)
+    # each epoch's steps and batch size (early stopping's: its last batches, see Schedule.steps)
+    schedule = Schedule(settings, state, n_samples, held_out=validate is not None)
     descent = ExactDescent(settings, state, objective, validate, X.dtype)
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
     stop = StopCriterion(settings, objective, validate, measure)

@@ -54,8 +54,9 @@ class Schedule:
     stream's call of it takes the stream's step (:class:`~skgd._stream_steps.StreamStep`).
     """
 
-    def __init__(self, settings, state, n_samples):
+    def __init__(self, settings, state, n_samples, held_out=False):
         self.settings, self.n_samples, self.optimizer = settings, n_samples, state.optimizer
+        self.held_out = held_out  # early stopping's fit (see steps)
         self.adaptive = settings.schedule == "adaptive"
         self.batch_size = settings.batch_size
         # the course's γ, as a fraction of the largest stable step 1/L
@@ -91,7 +92,6 @@ class Schedule:
         self.anneals = self.adaptive and settings.stop and state.average_from == np.inf
         self.stage_best = None  # the best progress of its last stage
         self.stage_noise = None  # and its step / batch size, which sets its noise floor
-        self.held_out = False  # early stopping's fit (see steps): set by the loop
 
     def steps(self, t, n_batches):
         """The steps of the next ``n_batches`` batches, after ``t`` updates."""

@@ -15,8 +15,8 @@ def test_an_early_stopping_fits_last_batch_of_fewer_rows_takes_its_rows_share_of
         schedule="adaptive", tol=1e-3,
     )  # fmt: skip
     state = TrainingState(np.zeros((1, 3)), np.zeros(1), Nesterov(), None)
-    schedule = Schedule(settings, state, 66)  # batches of 32, 32 and 2
-    schedule.held_out = True  # (early stopping's fit, as the loop sets it)
+    # batches of 32, 32 and 2, an early-stopping fit's (as the loop makes it)
+    schedule = Schedule(settings, state, 66, held_out=True)
     steps = schedule.steps(0, 3)
     assert steps[0] == steps[1]
     assert np.isclose(steps[2], steps[0] * 2 / 32)
