@@ -951,7 +951,12 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                 incremental and plain and curvature is not None and isinstance(self, RegressorMixin)
             ),
             regressor=isinstance(self, RegressorMixin),
+            class_counts=self._stream_class_counts() if incremental else None,
         )
+
+    def _stream_class_counts(self):
+        """A classifier's stream: each class's rows in its calls so far (None: not one)."""
+        return None
 
     def _stage(self, objective, X, Y, weights, continuing):
         """A warm start's key to the fit before it, and the stage to resume (or None).

@@ -438,6 +438,13 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         self.classes_ = classes
         return self._fit(X, Y, sample_weight, **kwargs)
 
+    def _stream_class_counts(self):
+        # (several classes': the softmax's rare class, see rare_class_momentum)
+        kept = self.__dict__.get("_class_runs")
+        if kept is None or len(self.classes_) < 3:
+            return None
+        return ClassRuns.restored(kept, len(self.classes_)).counts
+
     def _n_outputs(self, Y):
         # Two classes need one decision function; more need one a class.
         return 1 if len(self.classes_) == 2 else len(self.classes_)

@@ -172,6 +172,9 @@ class Settings(NamedTuple):
     # fit among batches (see StopCriterion.carried), else None; search: where exact
     # descent's step search was, if max_iter ended it at the whole data
     resume: tuple = None
+    # A classifier's stream of several classes: each class's rows of positive weight in
+    # its calls before this one (see skgd._stream_steps.rare_class_momentum), or None
+    class_counts: object = None
 
 
 def train(objective, state, X, Y, sample_weight, settings, *, single, validate=None, on_epoch=None):
@@ -221,9 +224,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         if settings.regressor and not _uneven(weights):
             cap = FitMomentumCap.of(state.optimizer, settings)
     else:
-        momentum = damp_stream_momentum(
-            settings, schedule, state, objective, uneven, spiked, rows=(Y, weights)
-        )
+        rows = (Y, weights, settings.class_counts)
+        momentum = damp_stream_momentum(settings, schedule, state, objective, uneven, spiked, rows)
     # the batch steps compiled, for built-in losses and optimizers; else numpy's
     kernel = _kernel.plan(objective, state.optimizer, X, Y, single, settings.fit_intercept)
     # a call of many batches: its stream's step judged along it (if settings.segments)
