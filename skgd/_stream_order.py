@@ -229,7 +229,7 @@ def warn_of_class_runs(runs, classes):
     share = runs.counts[place] / runs.seen
     warn(
         f"The partial_fit calls came grouped by class: {rows} rows of class "
-        f"{classes[place]!r} in a row, where a shuffled stream holding that class in "
+        f"{classes.tolist()[place]!r} in a row, where a shuffled stream holding that class in "
         f"{share:.0%} of its rows makes such a run about never: a stream learns most from "
         "its latest rows, and one sorted by class ends near its last classes' model. "
         "Shuffle the rows before streaming them; if the classes come this way for real, "

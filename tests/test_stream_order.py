@@ -192,3 +192,13 @@ def test_a_streams_order_checks_are_kept_as_plain_tuples():
     assert TargetOrder.restored(order).state() == order.state()
     classifier, _ = _class_stream(X[:100], (y[:100] > 140).astype(int), 10, np.arange(100))
     assert type(classifier._class_runs) is tuple
+
+
+@pytest.mark.parametrize("labels", [np.array(["setosa", "versicolor", "virginica"]), None])
+def test_the_class_runs_warning_names_the_class_as_given(labels):
+    # (a user trial) a label of a string array read "np.str_('I')"
+    X, y = load_iris(return_X_y=True)
+    y = y if labels is None else labels[y]
+    _, told = _class_stream(X, y, 10, np.arange(len(y)), passes=2)
+    # (iris as stored: told at the second class's run)
+    assert ("rows of class 'versicolor'" if labels is not None else "rows of class 1 ") in told[0]
