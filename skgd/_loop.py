@@ -173,7 +173,7 @@ class Settings(NamedTuple):
     # descent's step search was, if max_iter ended it at the whole data
     resume: tuple = None
     # A classifier's stream of several classes: each class's rows of positive weight in
-    # its calls before this one (see skgd._stream_steps.rare_class_momentum), or None
+    # its calls before this one (see skgd._rare_class.rare_class_momentum), or None
     class_counts: object = None
 
 

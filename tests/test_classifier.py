@@ -1155,7 +1155,7 @@ def test_a_rare_class_call_drops_its_momentum_where_the_plain_step_overshoots_th
     # the step's inverse (s: the step times the curvature the rows get to): from s = 1
     # on the plain step overshoots and momentum lengthens its swings, so none; below,
     # Nesterov's own swings decay, and it keeps its momentum
-    from skgd._stream_steps import rare_class_momentum
+    from skgd._rare_class import rare_class_momentum
     from skgd.losses import LogLoss
     from skgd.optim import Nesterov
 
@@ -1233,7 +1233,7 @@ def test_a_rare_class_by_its_rows_is_rare_where_its_rows_weigh_more():
     # Kish's effective number of the rows' gradients at the weighted best constant is
     # 4 q (1 - q) of them, q the rarer class's share of rows, however the classes are
     # weighted; the rule reads it where the rarer class's rows weigh more than the mean
-    from skgd._stream_steps import _rare_rows_ratio
+    from skgd._rare_class import _rare_rows_ratio
 
     y = np.where(np.arange(1000) < 10, 1.0, -1.0)  # (two classes' -1/+1 targets)
     ones = np.ones(1000)
@@ -1280,9 +1280,9 @@ def test_a_diverging_stream_call_is_named_as_a_call_and_its_momentum_as_a_cause(
     # momentum nothing; plain "sgd" streams the same calls. (The rare-class rule now
     # reads the rows' count, and the stream no longer diverges: the rule without it here,
     # for a stream that does.)
-    import skgd._stream_steps
+    import skgd._rare_class
 
-    monkeypatch.setattr(skgd._stream_steps, "_rare_rows_ratio", lambda Y, weights: 0.0)
+    monkeypatch.setattr(skgd._rare_class, "_rare_rows_ratio", lambda Y, weights: 0.0)
     X, y = make_classification(
         20000, 20, n_informative=5, weights=[0.99], flip_y=0.0, random_state=0
     )  # fmt: skip
@@ -1329,8 +1329,8 @@ def test_a_softmax_stream_with_a_rare_class_settles_near_the_fit():
 def test_a_softmax_stream_of_even_classes_keeps_its_momentum(monkeypatch):
     # the rarest class's share is the stream's, not one call's: 100 rows of digits' ten
     # classes hold one of 4 rows by chance, which a call's own counts read as rare
-    import skgd._stream_steps
-    from skgd._stream_steps import _rare_softmax_momentum
+    import skgd._rare_class
+    from skgd._rare_class import _rare_softmax_momentum
 
     class Objective:
         loss_scale, largest_l2 = np.full(10, 0.09), 0.0
@@ -1353,5 +1353,5 @@ def test_a_softmax_stream_of_even_classes_keeps_its_momentum(monkeypatch):
         return model.coef_
 
     coef = stream()
-    monkeypatch.setattr(skgd._stream_steps, "_rare_softmax_momentum", lambda *args: 1.0)
+    monkeypatch.setattr(skgd._rare_class, "_rare_softmax_momentum", lambda *args: 1.0)
     assert_array_equal(coef, stream())  # (to the bit: no call of digits' is rare)
