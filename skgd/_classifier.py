@@ -440,10 +440,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
 
     def _stream_class_counts(self):
         # (several classes': the softmax's rare class, see rare_class_momentum)
-        kept = self.__dict__.get("_class_runs")
-        if kept is None or len(self.classes_) < 3:
+        if len(self.classes_) < 3:
             return None
-        return ClassRuns.restored(kept, len(self.classes_)).counts
+        return ClassRuns.counts_in(self.__dict__.get("_class_runs"), len(self.classes_))
 
     def _n_outputs(self, Y):
         # Two classes need one decision function; more need one a class.

@@ -186,6 +186,13 @@ class ClassRuns(_KeptAsTuple):
         runs.counts, runs.longest = runs.counts.copy(), runs.longest.copy()
         return runs
 
+    @classmethod
+    def counts_in(cls, state, n_classes):
+        """Each class's rows in :meth:`state`'s tuple, read as kept (None: no runs of these)."""
+        if state is None or len(state[2]) != n_classes:
+            return None
+        return state[2]
+
     def observe(self, y, sample_weight):
         """Take a call's classes (places in ``classes_``) of its rows of positive weight;
         True when a run is to be told."""
