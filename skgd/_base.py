@@ -51,7 +51,7 @@ from ._fit_warnings import (
 )
 from ._generators import copy_generator, generator_in, restore, state_of, take_snapshot
 from ._held_out import HeldOut
-from ._input_checks import canonical
+from ._input_checks import canonical, error_unchecked_input
 from ._loop import Settings, TrainingState, train
 from ._loss_identity import _same_loss, _trained_copy
 from ._objective import (
@@ -177,7 +177,8 @@ def keep_state_on_error(method):
 
     If ``method`` raises, every attribute of the estimator is put back as it
     was before the call, so a rejected ``partial_fit`` (unseen labels, wrong
-    number of features, divergence) loses nothing. Training works on copies
+    number of features, divergence) loses nothing; and a NaN in the data
+    that scikit-learn's ``assume_finite`` let in is named as the cause. Training works on copies
     of the parameters and assigns them only at the end, which is what makes
     a shallow copy of ``__dict__`` enough here.
     """
@@ -187,7 +188,7 @@ def keep_state_on_error(method):
         saved = dict(self.__dict__)
         try:
             return method(self, *args, **kwargs)
-        except BaseException:
+        except BaseException as error:
             # the estimator's own generator, if the call drew from it in place
             # (see BaseGD._fit): back to its state before the call
             drawn = self.__dict__.get("_rng_drawn")
@@ -195,6 +196,9 @@ def keep_state_on_error(method):
                 restore(*drawn)
             self.__dict__.clear()
             self.__dict__.update(saved)
+            unchecked = error_unchecked_input(method, args, kwargs, error)
+            if unchecked is not None:
+                raise unchecked from error
             raise
 
     return wrapper

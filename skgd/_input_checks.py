@@ -3,15 +3,20 @@
 X's finiteness in ``fit``, taken from the statistics' pass instead of a
 read of X of its own (:class:`FiniteLater`), and a stream's small chunks,
 which pass scikit-learn's validation unchanged, told without it
-(:func:`valid_as_is`). Either way scikit-learn's validation raises its
-own errors, in its own words and order; the checks of a user's loss and
-optimizer are in :mod:`skgd._checks`.
+(:func:`valid_as_is`); under scikit-learn's ``assume_finite``, the data's
+NaN found after training failed on it (:func:`error_unchecked_input`).
+Either way scikit-learn's validation raises its own errors, in its own
+words and order; the checks of a user's loss and optimizer are in
+:mod:`skgd._checks`.
 """
 
+import inspect
 import warnings
 
 import numpy as np
 from scipy import sparse
+from sklearn import config_context, get_config
+from sklearn.utils import assert_all_finite
 
 # Rows of weight 0 whose finiteness FiniteLater checks at a time
 _ROWS_AT_A_TIME = 1024
@@ -102,6 +107,44 @@ class FiniteLater:
             self.pending, self._X, self._y = False, None, None
         else:
             self._check()
+
+
+def error_unchecked_input(method, args, kwargs, error):
+    """scikit-learn's error for a NaN or infinity that its ``assume_finite`` let reach training.
+
+    With scikit-learn's ``assume_finite=True`` the data reach training
+    unchecked, and a NaN there surfaces as training's own error, whose
+    advice is wrong: a NaN target read "Training diverged at epoch 4; try a
+    smaller learning_rate", a NaN weight "sample_weight sums to more than
+    the largest float64". So when ``method`` (a fit) raised ``error``, a
+    ValueError, under that config, its inputs are checked, as scikit-learn
+    would have before training: the first error found (X, then y, then the
+    weights) is returned, naming the config, or None. Nothing is read on
+    success, nor without the config.
+    """
+    if not isinstance(error, ValueError) or not get_config()["assume_finite"]:
+        return None
+    try:
+        given = inspect.signature(method).bind(None, *args, **kwargs).arguments
+    except TypeError:
+        return None
+    with config_context(assume_finite=False):
+        for name in ("X", "y", "sample_weight"):
+            value = given.get(name)
+            if value is None or isinstance(value, int | float | str):
+                continue
+            try:
+                assert_all_finite(
+                    value if sparse.issparse(value) else np.asarray(value), input_name=name
+                )
+            except ValueError as unchecked:
+                return ValueError(
+                    f"{unchecked} (scikit-learn's assume_finite=True let it reach training, "
+                    f"which failed on it.)"
+                )
+            except TypeError:  # (values numpy cannot test: the error stays training's)
+                continue
+    return None
 
 
 # A stream's chunk up to this many values is checked here (two small reads); a

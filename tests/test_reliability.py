@@ -451,6 +451,42 @@ def test_a_sparse_dataframe_with_rows_of_weight_0_fits_as_its_csr_matrix(Estimat
         )
 
 
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDClassifier])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+@pytest.mark.parametrize("where", ["X", "y", "sample_weight"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_a_nan_that_assume_finite_let_in_is_named_when_training_fails(
+    Estimator, method, where, value
+):
+    # scikit-learn's assume_finite=True skips the data's check: training then
+    # failed on the NaN with advice of its own ("Training diverged at epoch 4;
+    # try a smaller learning_rate", "sample_weight sums to more than the largest
+    # float64", "Unknown label type: continuous"). The failure now names it.
+    from sklearn import config_context
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ [1.0, -2.0, 0.5] if Estimator is GDRegressor else (X[:, 0] > 0).astype(float)
+    data = {"X": X, "y": y, "sample_weight": np.ones(60)}
+    if where == "X":
+        data["X"][3, 1] = value
+    else:
+        data[where][5] = value
+    model = Estimator(random_state=0)
+    extra = {"classes": [0.0, 1.0]} if method == "partial_fit" and Estimator is GDClassifier else {}
+    with config_context(assume_finite=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(
+            ValueError, match=f"Input {where} contains (NaN|infinity).*assume_finite"
+        ):
+            getattr(model, method)(**data, **extra)
+    assert not hasattr(model, "coef_")  # and nothing was kept
+    with config_context(assume_finite=True):  # finite data: trained as ever
+        assert np.isfinite(
+            getattr(model, method)(X=X[:3] * 0 + 1, y=[0.0, 1.0, 0.0], **extra).coef_
+        ).all()
+
+
 def snapshot(model):
     return copy.deepcopy(
         {
