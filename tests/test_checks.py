@@ -1,12 +1,13 @@
 """A user's Loss or Optimizer that returns the wrong thing: a clear error before training."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
 import pytest
 from _user_losses import Pinball
-from sklearn.datasets import load_diabetes, load_iris, make_regression
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skgd import GDClassifier, GDRegressor, _checks, _gradient_checks
@@ -761,7 +762,7 @@ def test_a_users_proba_must_return_each_class_probability():
     assert proba.shape == (len(X), 2)
 
 
-def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training():
+def test_a_users_gradient_off_by_a_factor_varying_or_not_is_refused_before_training():
     # Ten times too large on one side of the target: the sign check passed it, and the
     # fit ended at R² -0.06 on diabetes (0.36 exact), silently
     from sklearn.datasets import load_diabetes
@@ -780,9 +781,13 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
         def gradient(self, y_true, raw_prediction):
             return np.where(y_true > 140.5, 0.0, super().gradient(y_true, raw_prediction))
 
-    class Doubled(UserSquaredError):  # (one factor: the same model, so no error)
+    class Doubled(UserSquaredError):  # (twice the loss against the penalty: alpha / 2)
         def gradient(self, y_true, raw_prediction):
             return 2 * super().gradient(y_true, raw_prediction)
+
+    class Within(UserSquaredError):  # (within finite differences' reach of the slope)
+        def gradient(self, y_true, raw_prediction):
+            return 1.05 * super().gradient(y_true, raw_prediction)
 
     X, y = load_diabetes(return_X_y=True)
     for dtype in [np.float64, np.float32]:  # (float32 predictions: the slopes in float64)
@@ -792,12 +797,46 @@ def test_a_users_gradient_off_by_a_factor_that_varies_is_refused_before_training
         GDRegressor(loss=SignFlippedAbove300(), random_state=0).fit(X, y)  # (R² 0.49 silently)
     with pytest.raises(ValueError, match=r"wrong sign, or 0, on some rows: 0 at y_true=1"):
         GDRegressor(loss=ZeroAboveTheMedian(), random_state=0).fit(X, y)
-    GDRegressor(loss=Doubled(), random_state=0).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"Doubled.gradient\(\) is 2 times the slope .*alpha in effect"
+    ):
+        GDRegressor(loss=Doubled(), random_state=0).fit(X, y)
+    GDRegressor(loss=Within(), random_state=0).fit(X, y)
     # a kinked loss, its subgradient at the kink anything between its sides
     from _user_losses import Pinball
 
     y_kinked = np.round(y, -1)  # (many targets on the median: rows at the kink)
     GDRegressor(loss=Pinball(0.3), random_state=0).fit(X, y_kinked)
+
+
+@pytest.mark.parametrize("factor", [1e-6, 0.5, 1e6])
+def test_a_classifiers_gradient_times_a_constant_is_refused_before_training(factor):
+    # A user trial: a log loss's gradient times 1e-6 passed every check ("one
+    # constant factor trains the same model") and, at the default alpha, trained
+    # the model of alpha=100: breast cancer's training log loss 0.64 where 0.05.
+    from scipy.special import expit, log_expit
+
+    class Scaled(Loss):
+        def __init__(self, k=1.0):
+            self.k = k
+
+        def loss(self, y_true, raw_prediction):
+            return -log_expit(y_true * raw_prediction)
+
+        def gradient(self, y_true, raw_prediction):
+            return self.k * -y_true * expit(-y_true * raw_prediction)
+
+        def proba(self, raw_prediction):
+            p = expit(raw_prediction)
+            return np.column_stack([1 - p, p])
+
+    X, y = load_breast_cancer(return_X_y=True)
+    model = GDClassifier(loss=Scaled(factor), random_state=0)
+    message = re.escape(f"Scaled.gradient() is {factor:.3g} times the slope")
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
+    assert GDClassifier(loss=Scaled(), random_state=0).fit(X, y).score(X, y) > 0.95
 
 
 def test_a_classifiers_gradient_off_by_a_factor_of_the_prediction_is_refused_before_training():
