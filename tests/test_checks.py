@@ -509,6 +509,33 @@ def test_a_users_gradient_of_the_wrong_sign_is_refused_before_training(Estimator
     assert not hasattr(model, "coef_")
 
 
+def test_a_flat_users_loss_is_not_refused_for_a_slope_lost_in_its_rounding():
+    # A user trial: a cosine distance with 1e-12 in its norms, on check_estimator's
+    # rows (a column y = arange(10) % 3): its gradient claimed a slope of 8.5e-12, the
+    # finite difference read -3e-8, the loss sum's rounding, and it was refused as a
+    # gradient of the wrong sign (22 of 61 checks failed; with 1e-8, none).
+    class Cosine(Loss):
+        def __init__(self, eps=1e-12):
+            self.eps = eps
+
+        def loss(self, y_true, raw_prediction):
+            nz = np.linalg.norm(raw_prediction, axis=1) + self.eps
+            ny = np.linalg.norm(y_true, axis=1) + self.eps
+            return 1 - (raw_prediction * y_true).sum(axis=1) / (nz * ny)
+
+        def gradient(self, y_true, raw_prediction):
+            nz = np.linalg.norm(raw_prediction, axis=1, keepdims=True) + self.eps
+            ny = np.linalg.norm(y_true, axis=1, keepdims=True) + self.eps
+            uz, uy = raw_prediction / nz, y_true / ny
+            return -(uy - (uz * uy).sum(axis=1, keepdims=True) * uz) / nz
+
+    X = np.random.RandomState(0).uniform(size=(10, 3))
+    y = (np.arange(10) % 3).reshape(-1, 1).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (flat at the constant, which it says)
+        GDRegressor(loss=Cosine(), random_state=0).fit(X, y)
+
+
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_a_users_loss_nan_beyond_the_checked_rows_is_named_by_the_error(method):
     # before, fit blamed the data's scale and partial_fit the learning rate, alone
