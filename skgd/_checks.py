@@ -121,6 +121,51 @@ def check_user_loss(
         _check_bounded(loss, Y[rows], raw, classifier)
         if sample:
             _check_finite_on_sample(loss, Y, n_outputs, single, dtype)
+            if in_y_units and n_outputs == 1:
+                _check_least_at_target(loss, Y, dtype)
+
+
+def _check_least_at_target(loss, Y, dtype):
+    """Raise if a loss of raw predictions in y's units is not least at the target on most rows.
+
+    Without ``inverse_link`` a regressor's raw prediction is in y's units
+    (see :meth:`skgd.GDRegressor._scales_target`), and a loss of it is
+    least near each row's target: no higher there than one spread of y
+    either side (a dead zone, a bounded influence, a loss flat in the
+    prediction's length are as low). A Poisson likelihood written in the
+    log-rate without its ``inverse_link``, ``exp(r) - y r``, is least at
+    ``log y``: training stepped its log-rate by y's spread, ``exp``
+    overflowed, the fit ran to ``max_iter``, and the model returned (R²
+    -3.6 on diabetes, its predictions log-rates) was told only to lower the
+    learning rate (a user trial). On the sampled rows, more than half such
+    rows refuse it (a loss not finite at a point is no evidence).
+    """
+    Y = Y[:: max(1, len(Y) // _SAMPLE_ROWS)]
+    spread = float(np.std(np.asarray(Y, dtype=float)))
+    spread = spread if np.isfinite(spread) and spread > 0 else 1.0
+    try:
+        at, below, above = (
+            np.asarray(loss.loss(Y, (Y + shift).astype(dtype)), dtype=float)
+            for shift in (0.0, -spread, spread)
+        )
+    except Exception:  # (out of its domain: the other checks and training say so)
+        return
+    rounding = 1e-9 * (np.abs(at) + 1.0)
+    wrong = at > np.minimum(below, above) + rounding  # (NaN: False)
+    if 2 * np.count_nonzero(wrong) <= len(Y):
+        return
+    name = type(loss).__name__
+    i = int(np.flatnonzero(wrong)[0])
+    target = float(np.asarray(Y).reshape(len(Y))[i])
+    raise ValueError(
+        f"{name}.loss() is not least at the target on {int(wrong.sum())} of {len(Y)} rows "
+        f"checked (at y_true={target:.6g}, it is {at[i]:.4g} there, {below[i]:.4g} at "
+        f"{target - spread:.6g} and {above[i]:.4g} at {target + spread:.6g}, one spread of "
+        "y either side): its raw_prediction is not in y's units. A loss of a log-rate, a "
+        "log-scale or a logit needs inverse_link(raw_prediction), which maps it to y's "
+        "units (np.exp for a log-rate, as skgd.losses.Poisson's): predict() returns it, "
+        "and the target is not rescaled."
+    )
 
 
 def elementwise_on_a_column(loss, Y, dtype, in_y_units):

@@ -509,6 +509,30 @@ def test_a_users_gradient_of_the_wrong_sign_is_refused_before_training(Estimator
     assert not hasattr(model, "coef_")
 
 
+def test_a_log_rate_loss_without_its_inverse_link_is_refused_before_training():
+    # A user trial: exp(r) - y r without inverse_link ran to max_iter, and the model
+    # returned predicted log-rates (R² -3.6 on diabetes), told to lower the learning
+    # rate. A loss of raw predictions in y's units is least at the target.
+    class PoissonLogRate(Loss):
+        def loss(self, y_true, raw_prediction):
+            return np.exp(raw_prediction) - y_true * raw_prediction
+
+        def gradient(self, y_true, raw_prediction):
+            return np.exp(raw_prediction) - y_true
+
+    class WithItsLink(PoissonLogRate):
+        def inverse_link(self, raw_prediction):
+            return np.exp(raw_prediction)
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(loss=PoissonLogRate(), random_state=0)
+    for method in ["fit", "partial_fit"]:
+        with pytest.raises(ValueError, match=r"not least at the target .* needs inverse_link"):
+            getattr(model, method)(X, y)
+        assert not hasattr(model, "coef_")
+    assert GDRegressor(loss=WithItsLink(), random_state=0).fit(X, y).score(X, y) > 0.4
+
+
 def test_a_flat_users_loss_is_not_refused_for_a_slope_lost_in_its_rounding():
     # A user trial: a cosine distance with 1e-12 in its norms, on check_estimator's
     # rows (a column y = arange(10) % 3): its gradient claimed a slope of 8.5e-12, the
