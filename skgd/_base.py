@@ -457,10 +457,12 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         W = self._W
         if X.dtype != np.float32:
             return rows_times_coefficients(X, W) + self.intercept_
-        W64, b64 = W.astype(np.float64), self.intercept_.astype(np.float64)
+        b64 = self.intercept_.astype(np.float64)
         dtype = np.result_type(np.float32, W.dtype)  # (a float64 model's: float64)
-        if sparse.issparse(X):  # (its stored values alone: O(nnz))
-            return (rows_times_coefficients(X.astype(np.float64), W64) + b64).astype(dtype)
+        if sparse.issparse(X):  # (its stored values alone, and their coefficients: O(nnz))
+            product = rows_times_coefficients(X.astype(np.float64), W, float64=True)
+            return (product + b64).astype(dtype)
+        W64 = W.astype(np.float64)
         raw = np.empty((X.shape[0], len(b64)), dtype=dtype)
         # (16 rows at least: wider X took a numpy call a row, 70 times the product's time)
         rows = max(16, _PREDICTION_BLOCK // max(X.shape[1], 1))

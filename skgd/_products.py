@@ -16,13 +16,17 @@ from sklearn.utils.extmath import safe_sparse_dot
 _GATHER_FRACTION = 1 / 8
 
 
-def rows_times_coefficients(X, W):
+def rows_times_coefficients(X, W, float64=False):
     """``np.asarray(X @ W.T)``: each row's raw prediction of each output, without the intercept.
 
     For CSR X that stores few values for its width, the coefficients of
     each stored value's column are gathered (``nnz x n_outputs``), and the
     product is taken on them: the same values, summed in the same order,
-    so the same numbers to the bit.
+    so the same numbers to the bit. ``float64``: W's coefficients are taken
+    in float64 (X is float64 already), the gathered ones alone where they
+    are gathered: a float32 model of 21 outputs on 2**20 columns, copied
+    whole to float64 at each call, took 39 ms to predict one row (0.2 ms
+    in float64; a user trial).
 
     Parameters
     ----------
@@ -48,6 +52,7 @@ def rows_times_coefficients(X, W):
            [2.9994e+04, 5.9994e+04]])
     """
     if sparse.issparse(W):  # (a sparsified coef_)
+        W = W.astype(np.float64) if float64 else W
         return np.asarray(safe_sparse_dot(X, W.T, dense_output=True))
     few = (
         sparse.issparse(X)
@@ -56,11 +61,13 @@ def rows_times_coefficients(X, W):
         and X.nnz < _GATHER_FRACTION * X.shape[1]
     )
     if not few:
-        return np.asarray(X @ W.T)
+        return np.asarray(X @ (W.astype(np.float64) if float64 else W).T)
     gathered = W.T[X.indices]  # (nnz, n_outputs): each stored value's coefficients
+    if float64:
+        gathered = gathered.astype(np.float64)
     # each stored value its own column, in the order X stores them
     places = np.arange(X.nnz, dtype=X.indices.dtype)
     compact = sparse.csr_matrix((X.data, places, X.indptr), shape=(X.shape[0], max(X.nnz, 1)))
     if not X.nnz:  # (no stored value: the gathered matrix needs a row to match)
-        gathered = np.zeros((1, W.shape[0]), dtype=W.dtype)
+        gathered = np.zeros((1, W.shape[0]), dtype=gathered.dtype)
     return np.asarray(compact @ gathered)

@@ -57,3 +57,27 @@ def test_predicting_a_few_wide_rows_copies_no_coefficients(Estimator):
     np.testing.assert_array_equal(model._raw_prediction(row), expected)
     peak = _peak_allocation(lambda: model.predict(row))
     assert peak < model.coef_.nbytes / 20
+
+
+@pytest.mark.parametrize("Estimator", [GDClassifier, GDRegressor])
+def test_a_float32_models_few_wide_rows_are_predicted_without_a_float64_copy(Estimator):
+    # (a user trial) float32 sparse rows are multiplied in float64: the whole float32
+    # coef_ was cast to float64 first at each call, 176 MB for 21 classes on 2**20
+    # columns (39 ms a row, where float64's took 0.2). Only the stored columns' now:
+    # the same numbers to the bit.
+    rng = np.random.RandomState(0)
+    n_features = 2**18
+    X = sparse.random(
+        200, n_features, density=30 / n_features, format="csr", random_state=rng, dtype=np.float32
+    )
+    y = rng.randint(5, size=200)
+    Y = rng.normal(size=(200, 5)).astype(np.float32)
+    model = Estimator(optimizer="sgd", max_iter=2, tol=None, random_state=0)
+    model.fit(X, y if Estimator is GDClassifier else Y)
+    assert model.coef_.dtype == np.float32
+    rows = X[:3]
+    W64, b64 = model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
+    expected = (np.asarray(rows.astype(np.float64) @ W64.T) + b64).astype(np.float32)
+    np.testing.assert_array_equal(model._raw_prediction(rows), expected)
+    peak = _peak_allocation(lambda: model.predict(rows[:1]))
+    assert peak < model.coef_.nbytes / 20
