@@ -570,7 +570,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         if not incremental and not self.fit_intercept and self.standardize:
             warn_if_far_from_the_origin(stats[0])
         if not streaming and self.standardize:  # (a stream's first call only: once)
-            warn_if_shrunk_by_peaks(self, X, objective, stats[0], counts)
+            warn_if_shrunk_by_peaks(self, X, objective, stats[0], stored)
 
         # the parameters: continued, given, or at random (the course's step 1)
         kept = (

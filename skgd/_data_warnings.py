@@ -56,7 +56,7 @@ def warn_if_flat(estimator, loss, Y, sample_weight, loc, single):
     )
 
 
-def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
+def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, stored):
     """Warn when sparse X's columns of values are shrunk by alpha far more than dense X's.
 
     Sparse X is divided by each column's largest magnitude (as
@@ -73,8 +73,14 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     way from three quarters), and one stored in half the rows halfway: its
     penalty can still weigh far more than dense X's. The fit converges to
     that optimum, so only the data can tell. Warned of: a column stored in
-    at least half the rows (``counts``: each column's stored values, rows
-    of weight 0 included, where the scales weigh the rows), uncentred,
+    at least half the rows (by their weight, as the scales count them:
+    ``stored``, the weight of the rows that store each column and of all
+    rows, see :meth:`skgd._stream_columns.StreamColumns._stored_weight`;
+    counted by rows, man pages' tf-idf under balanced class weights was
+    warned of for words in more than half the pages, 'access', 'commands',
+    whose rows weigh under a quarter and which are scaled by their peak as
+    rare features: lowering alpha changed nothing, and X dense is 1.2 GB, a
+    user trial), uncentred,
     whose curvature the L2 penalty reaches a twentieth of (a flights
     regression's delays at 0.075, under a former gate of a tenth: R² 0.878
     where Ridge reaches 0.886), where the same penalty on dense X (a
@@ -87,7 +93,7 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
     fit and a stream's first call only: once, not at every chunk (a stream
     whose later chunks grow a column's peak is not warned of).
     """
-    if not sparse.issparse(X) or counts is None or X.shape[0] == 0:
+    if not sparse.issparse(X) or stored is None or X.shape[0] == 0:
         return
     # (L2's part: it shrinks a coefficient in proportion to its curvature; L1 moves
     # each by a fixed amount, and a review found it lost 0.001 on the same flights)
@@ -99,7 +105,8 @@ def warn_if_shrunk_by_peaks(estimator, X, objective, x_stats, counts):
         return
     # (the few columns stored in most rows first: wide text has none, and 2**20 columns
     # of arithmetic would cost a wide fit milliseconds)
-    stored = np.flatnonzero(np.asarray(counts) >= _DENSE_VALUED * X.shape[0])
+    weight, total = stored
+    stored = np.flatnonzero(np.asarray(weight) >= _DENSE_VALUED * total)
     stored = stored[np.asarray(objective.x_mean)[stored] == 0]
     with np.errstate(all="ignore"):
         mean, std = np.asarray(x_stats.mean)[stored], np.asarray(x_stats.std)[stored]
