@@ -403,8 +403,8 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         if unseen.size:
             raise ValueError(
                 f"y contains labels {unseen.tolist()} that are not in classes "
-                f"{classes.tolist()}, which fit or the first partial_fit call set; pass "
-                "every class in a stream's first call (classes=...)."
+                f"{classes.tolist()} (set by fit, or by the classes=... of a stream's "
+                "first partial_fit call); pass every class in a stream's first call."
             )
         indices = np.searchsorted(classes, y)
         if len(classes) == 2:
@@ -606,7 +606,15 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
                     "set; call fit (or partial_fit on a new estimator) for other classes."
                 )
             if len(classes) < 2:
-                raise ValueError("classes must hold at least two classes.")
+                try:  # (y's labels, named if the call's rows hold others)
+                    others = np.setdiff1d(np.unique(np.asarray(y)), classes).tolist()
+                except (TypeError, ValueError):
+                    others = []
+                held = f"; y holds {others} as well" if others else ""
+                raise ValueError(
+                    f"classes must hold at least two classes: classes={classes.tolist()}"
+                    f"{held}. Pass every class of the stream in its first call."
+                )
         else:
             classes = self.classes_
         X, y = self._validate_Xy(X, y, reset=first_call, classes_named=True)

@@ -248,6 +248,17 @@ def test_balanced_class_weight_in_partial_fit_is_a_clear_error(iris):
         GDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
+def test_a_first_call_of_one_class_names_the_labels_y_holds_beside_it():
+    # (a user trial) classes=["pets"] on rows of "pets" and "code" said only "classes
+    # must hold at least two classes"
+    X = np.random.RandomState(0).normal(size=(6, 2))
+    y = ["pets", "code", "pets", "code", "pets", "pets"]
+    model = GDClassifier()
+    with pytest.raises(ValueError, match=r"classes=\['pets'\]; y holds \['code'\] as well"):
+        model.partial_fit(X, y, classes=["pets"])
+    assert not hasattr(model, "classes_")
+
+
 def test_a_first_chunk_of_mostly_distinct_named_classes_is_not_taken_for_regression():
     # scikit-learn's check warns that y "could represent a regression problem" when
     # most labels are distinct: a fit's y, not a chunk of a stream of many classes
@@ -573,7 +584,8 @@ def test_other_classes_after_fit_are_refused_in_words_that_fit_a_fit(iris):
     coef = model.coef_.copy()
     with pytest.raises(ValueError, match=r"differs from the model's classes_, \[0, 1, 2\], whi"):
         model.partial_fit(X, y, classes=[0, 1, 2, 3])
-    with pytest.raises(ValueError, match=r"not in classes \[0, 1, 2\], which fit or the first"):
+    fit_or_first = r"not in classes \[0, 1, 2\] \(set by fit, or by the classes=\.\.\. of a"
+    with pytest.raises(ValueError, match=fit_or_first):
         model.partial_fit(X[:2], np.array([0, 3]))
     assert_array_equal(model.coef_, coef)
 
