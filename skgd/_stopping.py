@@ -302,6 +302,15 @@ def diverged_error(
                 f" Or {name}, your loss, has a gradient that does not match its value "
                 "(a wrong sign or scale): check it against finite differences."
             )
+        elif math.isnan(value) and parameters_finite:
+            # NaN at finite coefficients is the loss's own first (a user trial: a stream's
+            # NaN outside a loss's domain read as a step too long, the loss named last)
+            message = (
+                f"{name}, your loss, gave NaN (the checks before training evaluated it on "
+                f"the first {CHECK_ROWS} rows, and at the targets' median on a sample of "
+                "rows, only): check its formula and domain on all of these targets and "
+                f"predictions. Else: {message}"
+            )
         else:
             message += (
                 f" Or {name}, your loss, gives NaN or infinity for some of these targets and "

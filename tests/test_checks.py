@@ -472,11 +472,14 @@ def test_a_divergence_names_a_users_loss_as_a_possible_cause():
     for before_any_step in [True, False]:
         message = str(diverged_error(1, np.nan, before_any_step, loss=LogLink()))
         assert "Rescale X and y" in message or "smaller learning_rate" in message
-        assert "Or LogLink, your loss, gives NaN or infinity" in message
+        # (NaN at finite coefficients: the loss's own, named first)
+        assert message.startswith("LogLink, your loss, gave NaN")
         assert "first 5 rows, and at the targets' median on a sample of rows, only" in message
+        overflowed = str(diverged_error(1, np.inf, before_any_step, loss=LogLink()))
+        assert "Or LogLink, your loss, gives NaN or infinity" in overflowed
         # a built-in loss is finite wherever the predictions are: the data's scale, or the step
         assert "your loss" not in str(diverged_error(1, np.nan, before_any_step, SquaredError()))
-    with pytest.raises(ValueError, match=r"diverged.*Or LogLink, your loss, gives NaN"):
+    with pytest.raises(ValueError, match=r"^LogLink, your loss, gave NaN.*Else: Training diver"):
         check_diverging([1.0, np.nan], 2, loss=LogLink())
     # a finite loss that grew: a gradient that climbs it
     with pytest.raises(ValueError, match=r"diverged.*Or UserSquaredError, your loss, has a grad"):
@@ -566,7 +569,7 @@ def test_a_users_loss_nan_beyond_the_checked_rows_is_named_by_the_error(method):
     rng = np.random.RandomState(0)
     X = rng.randn(300, 4)
     y = X @ [1.0, 2.0, 3.0, 4.0] + 0.1 * rng.randn(300)
-    with pytest.raises(ValueError, match=r"Or LogLink, your loss, gives NaN or infinity"):
+    with pytest.raises(ValueError, match=r"^LogLink, your loss, gave NaN"):
         getattr(GDRegressor(loss=LogLink(), random_state=0), method)(X, y)
 
 
