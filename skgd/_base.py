@@ -605,7 +605,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         momentum_scale = (
             mean_weight / before if before is not None and mean_weight < before else 1.0
         )
-        row_share, largest_batch = self._stream_batch(X.shape[0], streaming)
+        row_share, largest_batch, many_batches = self._stream_batch(X.shape[0], streaming)
         stage_key, resume = (
             (None, None) if incremental else self._stage(objective, X, Y, sample_weight, continuing)
         )
@@ -613,6 +613,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             curvature, X.shape[0], incremental, weight_scale, resume, row_share,
             objective.outliers, momentum_scale,
             isinstance(X, np.ndarray) and state.average_from == np.inf,
+            streaming and many_batches,
         )  # fmt: skip
         # before any step: a user's loss or optimizer that returns the wrong thing
         check_user_objects(
@@ -698,7 +699,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         self._x_range = ranges[1]
         self.optimizer_ = optimizer
         self._heaviest_weights, self._last_weight = heaviest, mean_weight
-        self._largest_batch = largest_batch
+        self._largest_batch, self._many_batches = largest_batch, many_batches
         if stage_key is not None and not incremental:  # (what a warm start goes on from)
             self._warm_stage = (stage_key, history["stage"])
         else:
@@ -911,7 +912,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
 
     def _settings(
         self, curvature, n_samples, incremental, weight_scale=1.0, resume=None, row_share=1.0,
-        outliers=None, momentum_scale=1.0, plain=False,
+        outliers=None, momentum_scale=1.0, plain=False, many_batches=False,
     ):  # fmt: skip
         """The loop's settings for this call (one epoch for ``partial_fit``).
 
@@ -951,6 +952,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             momentum_scale=momentum_scale,
             resume=resume,
             row_share=row_share,
+            many_batches=many_batches,
             outliers=outliers,
             # (a regressor's: isinstance, not is_regressor's tags, 2.5 us of a one-row call)
             segments=(
@@ -1059,13 +1061,19 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         fit's, for a stream that continues it) steps their rows' share, as a
         call's last short batch does (see Schedule.steps): a row moves the
         model as far in any chunking. Not with ``standardize=False``, whose
-        step is the user's plain γ. Returns the share and the largest batch.
+        step is the user's plain γ. Likewise a call of fewer batches than
+        ``_MANY_BATCHES`` after one of as many (or a fit's epoch of as many)
+        keeps the step that momentum's noise gain shortens (see
+        :func:`skgd._schedules._largest_stable_step`). Returns the share, the
+        largest batch and whether a call so far had many batches.
         """
         rows = self._batch_size(n_samples)
         largest = self.__dict__.get("_largest_batch") if streaming else None
+        many = n_samples // rows >= _MANY_BATCHES
+        many = many or bool(streaming and self.__dict__.get("_many_batches"))
         if largest is None or rows >= largest or not self.standardize:
-            return 1.0, max(rows, largest or 0)
-        return rows / largest, largest
+            return 1.0, max(rows, largest or 0), many
+        return rows / largest, largest, many
 
     def _epoch_tasks(self, X, Y, sample_weight, max_epochs, objective, state, squeeze):
         """scikit-learn's callbacks for this fit, and what the loop calls after each epoch.

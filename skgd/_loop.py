@@ -155,6 +155,10 @@ class Settings(NamedTuple):
     # A stream's call of batches smaller than its largest so far: their rows' share
     # of a step (at most 1, see BaseGD._stream_batch)
     row_share: float = 1.0
+    # A stream one of whose calls (or the fit it continues) took batches' steps shortened
+    # by momentum's noise gain: this call's are too, however few its batches (see
+    # skgd._schedules._largest_stable_step and BaseGD._stream_batch)
+    many_batches: bool = False
     # X's rows far longer than the rest (Objective.outliers): sparse X's (which rows,
     # the largest curvature), ``curvature`` then the rest's; dense X's, a
     # skgd._long_rows.LongRows, which the schedule sets apart by batch size

