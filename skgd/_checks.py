@@ -712,7 +712,7 @@ def _check_proximal(optimizer, params, grads, step):
     grad, copies = grads[0], [np.zeros_like(param) for param in params]
     states = getattr(trial, "state_", None)
     state = states[0] if states else {}
-    for _ in range(1 if told else 2):
+    for second in (False,) if told else (False, True):
         try:
             if stepped:  # (the coefficients' move: the loop's threshold follows it)
                 before = copies[0].copy()
@@ -733,18 +733,32 @@ def _check_proximal(optimizer, params, grads, step):
         taken = update[moved] / grad[moved]  # the step each coordinate's gradient got
         gain = np.broadcast_to(gain, grad.shape)[moved]
         if not np.all(np.abs(taken - gain) <= 0.01 * np.abs(gain)):
+            carried = second  # (the first step took L1's: the state's past gradients not)
             break
     else:
         return
     name = type(optimizer).__name__
+    if carried:
+        # (a user trial: a heavy ball was told to write proximal_step, whose default
+        # was right; proximal_moved alone trains it as the built-in momentum)
+        advice = (
+            f"its state carries past gradients, and not L1's: write {name}.proximal_moved "
+            "to take L1's move into it (see skgd.optim.Optimizer.proximal_moved)"
+        )
+        when = " on its second step"
+    else:
+        advice = (
+            f"write {name}.proximal_step to return the step your update gives the current "
+            f"gradient, and, if its state carries past gradients, {name}.proximal_moved "
+            "(see skgd.optim.Optimizer.proximal_step)"
+        )
+        when = ""
     warn(
         f"{name}.{'step' if stepped else 'update'}() gave the gradient steps of "
-        f"{taken.min():.3g} to {taken.max():.3g} "
-        f"times it, where L1's proximal step takes {np.min(gain):.3g} (the learning rate, "
-        f"unless {name}.proximal_step says otherwise): with an L1 penalty, training will "
-        f"not end at its optimum. Write {name}.proximal_step to return the step your "
-        "update gives the current gradient, and, if its state carries past gradients, "
-        f"{name}.proximal_moved (see skgd.optim.Optimizer.proximal_step).",
+        f"{taken.min():.3g} to {taken.max():.3g} times it{when}, where L1's proximal step "
+        f"takes {np.min(gain):.3g} (the learning rate, unless {name}.proximal_step says "
+        "otherwise): with an L1 penalty, training will not end at its optimum; "
+        f"{advice}.",
         UserWarning,
     )
 

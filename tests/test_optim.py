@@ -529,21 +529,26 @@ def test_l1_with_a_users_update_of_other_steps_than_its_proximal_step_is_warned_
         def proximal_moved(self, state, learning_rate, subgradient, held):
             state["v"] = np.where(held, state["v"] - learning_rate * subgradient, 0.0)
 
+    # (a heavy ball's first step is the plain one: what it lacks is proximal_moved, a
+    # user trial found it told to write proximal_step)
     _l1_warned_of(
-        "update", [MyRMS(), ClippedAdam(), HeavyBall()],
+        "update",
+        [(MyRMS(), "proximal_step"), (ClippedAdam(), "proximal_step"),
+         (HeavyBall(), "proximal_moved")],
         quiet=[(MyRMSWithItsStep(), "l1"), (HeavyBallTold(), "l1"), (MyRMS(), "l2")],
     )  # fmt: skip
 
 
 def _l1_warned_of(method, warned, quiet):
-    """Each of ``warned`` is warned of, with L1, naming ``method``; each of ``quiet``
-    (an optimizer and its penalty) trains without a warning."""
+    """Each of ``warned`` (an optimizer and the hook it lacks) is warned of, with L1,
+    naming ``method`` and the hook; each of ``quiet`` (an optimizer and its penalty)
+    trains without a warning."""
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    for optimizer in warned:
+    for optimizer, hook in warned:
         model = GDClassifier(penalty="l1", alpha=1e-2, optimizer=optimizer, max_iter=5, tol=None)
         name = type(optimizer).__name__
-        with pytest.warns(UserWarning, match=rf"{name}.{method}\(\) gave .* Write {name}.proximal"):
+        with pytest.warns(UserWarning, match=rf"{name}.{method}\(\) gave .* write {name}.{hook}"):
             model.fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
@@ -579,7 +584,9 @@ def test_l1_with_a_users_step_of_other_steps_than_its_proximal_step_is_warned_of
                 param -= learning_rate * grad
 
     _l1_warned_of(
-        "step", [MyRMSStep(), StepHeavyBall()], quiet=[(StepPlain(), "l1"), (MyRMSStep(), "l2")]
+        "step",
+        [(MyRMSStep(), "proximal_step"), (StepHeavyBall(), "proximal_moved")],
+        quiet=[(StepPlain(), "l1"), (MyRMSStep(), "l2")],
     )
 
 
