@@ -115,7 +115,8 @@ def check_user_loss(
     rows = _rows(len(Y), n_outputs)
     n = rows.stop
     with np.errstate(**_AS_IN_TRAINING):
-        _check_loss(loss, Y[rows], _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units))
+        raw = _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units)
+        _check_loss(loss, Y[rows], raw, classifier)
         rows = _rows_of_each_value(Y, n)
         raw = _spread_raw(Y[rows], n_outputs, single, dtype, in_y_units)
         _check_bounded(loss, Y[rows], raw, classifier)
@@ -291,14 +292,24 @@ def _check_unchanged(name, method, Y, given_Y, raw, given_raw):
             )
 
 
-def _classes_hint(Y, raw):
+def _classes_hint(Y, raw, classifier=False):
     """For class indices and one raw column a class: how they differ from two classes'.
 
     A loss written for two classes (-1/+1 targets, 1-D predictions) raised
     numpy's broadcasting error on three classes' arrays, "see skgd.losses"
     its only direction (a user trial: ``check_estimator`` fails about 30
-    checks so, its data having three classes).
+    checks so, its data having three classes). And the other way, a
+    ``classifier``'s two classes to a loss written for class indices (a
+    user trial: a label-smoothed cross-entropy on two classes).
     """
+    if classifier and np.ndim(Y) == 1 and raw.ndim == 1:
+        return (
+            " With two classes the classifier gives a loss -1/+1 targets as y_true and "
+            "one raw prediction a row (1-D), not class indices and a raw column a class: "
+            "write the two-class case too, as skgd.losses.LogLoss does (a softmax's two "
+            "columns are np.column_stack([-raw_prediction, raw_prediction]) / 2, the "
+            "classes (y_true > 0), and the gradient the columns' difference over 2)."
+        )
     if np.ndim(Y) != 1 or raw.ndim != 2 or np.asarray(Y).dtype.kind not in "iu":
         return ""
     k = raw.shape[1]
@@ -311,11 +322,11 @@ def _classes_hint(Y, raw):
     )
 
 
-def _check_loss(loss, Y, raw):
+def _check_loss(loss, Y, raw, classifier=False):
     name = type(loss).__name__
     n = len(raw)
     shapes = f"y_true of shape {np.shape(Y)} and raw_prediction of shape {raw.shape}"
-    classes = _classes_hint(Y, raw)
+    classes = _classes_hint(Y, raw, classifier)
     # (copies: a loss that writes into them must not change the user's targets)
     given_Y, given_raw, Y, raw = Y, raw, np.array(Y), raw.copy()
     try:

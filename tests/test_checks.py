@@ -190,6 +190,31 @@ def test_a_two_class_loss_given_three_classes_is_told_their_encoding(iris):
     GDClassifier(loss=TwoClassSquaredHinge(), random_state=0).fit(X, y == 2)  # (two: fine)
 
 
+class ClassIndicesCrossEntropy(Loss):
+    """A softmax cross-entropy written for class indices and a raw column a class only."""
+
+    def loss(self, y_true, raw_prediction):
+        z = raw_prediction - raw_prediction.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return -log_p[np.arange(len(y_true)), y_true.astype(int)]
+
+    def gradient(self, y_true, raw_prediction):
+        z = raw_prediction - raw_prediction.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        p[np.arange(len(y_true)), y_true.astype(int)] -= 1
+        return p
+
+
+def test_a_class_indices_loss_given_two_classes_is_told_their_encoding(iris):
+    # (a user trial) a label-smoothed cross-entropy on two classes read numpy's
+    # AxisError and "see skgd.losses" alone
+    X, y = iris
+    words = r"With two classes .* -1/\+1 targets .*\(1-D\).*np\.column_stack"
+    with pytest.raises(ValueError, match=words):
+        GDClassifier(loss=ClassIndicesCrossEntropy()).fit(X, y == 2)
+    GDClassifier(loss=ClassIndicesCrossEntropy(), random_state=0).fit(X, y)  # (three: fine)
+
+
 class UserSGD(Optimizer):
     def update(self, grad, state, learning_rate):
         return learning_rate * grad
