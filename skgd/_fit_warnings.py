@@ -32,6 +32,9 @@ _PROBE_HALVINGS = 12
 # and its third trial: this many accelerated steps (see _accelerated_points)
 _PROBE_STEPS = 30
 _PROBE_JUDGED = 10  # (each 10th point judged: a judgement costs about a step)
+# ... on at most this many rows times coefficients a step, and at least this many rows
+# or all (else not taken: wide or many-output models, where 30 steps cost several fits)
+_PROBE_WORK, _PROBE_LEAST_ROWS = 2_000_000, 500
 _ALL = slice(None)
 # A learning_rate below this, a tenth of the default, is named as a step too short
 _SHORT_STEP = 0.05
@@ -296,8 +299,11 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
     warned). So the model takes one step of the default length (half the
     stable step 1/L) along the gradient of the whole data (of a random half of
     10,000 evenly sampled rows, measured on the other half), and one scaled
-    by each column's own curvature, at the best of its halvings: a gain above
-    tol (the stop criterion's, in its unit) is no optimum. (Sparse X is
+    by each column's own curvature, at the best of its halvings, and, if
+    neither gains, 30 accelerated steps of the first length (on the rows
+    that ``_PROBE_WORK`` allows, see :func:`_accelerated_points`; not on
+    wide or many-output models, where they would cost several fits): a
+    gain above tol (the stop criterion's, in its unit) is no optimum. (Sparse X is
     scaled by its columns' peaks: a long-tailed column beside one-hot ones
     is curved a thousandth of L, and the flights at learning_rate=1e-3
     stopped at a log loss of 0.472, the optimum's 0.343, where the step of
@@ -322,7 +328,8 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
     step, hides progress), or a user's optimizer. Over 616 fits of the
     "adaptive" schedule at the default step (13 data sets, every loss,
     optimizer and penalty) it never warned; on wide data it costs a tenth
-    of a fit or more (hashed text, 2**18 columns: 18 ms of 140).
+    of a fit or more (hashed text, 2**18 columns: 18 ms of 140, before the
+    accelerated steps, which are not taken there).
     """
     loss = objective.loss
     skipped = estimator.tol is None or estimator.early_stopping
@@ -402,12 +409,15 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
             # one-hot codes) at learning_rate=1e-3 stopped at R² 0.941, the optimum's
             # 0.969, where the steps gained a fraction of tol, silently. Accelerated
             # steps see it.
-            steered = (X_steer, Y_steer, w_steer / w_steer.mean())
-            points = _accelerated_points(probed, *steered, V, c, step, fit_intercept, single)
-            for point in points:
-                gain = max(gain, gain_at(*point))
-                if gain > unit:
-                    break
+            n_rows = min(X_steer.shape[0], _PROBE_WORK // max(V.size + len(c), 1))
+            if n_rows >= min(_PROBE_LEAST_ROWS, X_steer.shape[0]):  # (evenly spaced rows)
+                rows = np.linspace(0, X_steer.shape[0] - 1, n_rows).astype(int)
+                steered = (X_steer[rows], Y_steer[rows], w_steer[rows] / w_steer[rows].mean())
+                points = _accelerated_points(probed, *steered, V, c, step, fit_intercept, single)
+                for point in points:
+                    gain = max(gain, gain_at(*point))
+                    if gain > unit:
+                        break
         before = loss_before + penalty
     if not gain > unit:  # (NaN: never)
         return
