@@ -536,6 +536,14 @@ def test_a_users_gradient_of_the_wrong_sign_is_refused_before_training(Estimator
         model.partial_fit(X, y, **({} if Estimator is GDRegressor else {"classes": [0, 1]}))
     assert not hasattr(model, "coef_")
 
+    class ClimbAboveAConstant(Climb):  # (a likelihood's constant: its rounding is large)
+        def loss(self, y_true, raw_prediction):
+            return super().loss(y_true, raw_prediction) + 1e9
+
+    if Estimator is GDRegressor:  # (a review: a regressor's slope over the constant's rounding)
+        with pytest.raises(ValueError, match=r"ClimbAboveAConstant.gradient\(\).*gradient's si"):
+            Estimator(loss=ClimbAboveAConstant(), random_state=0).fit(X, y * 50)
+
 
 def test_a_log_rate_loss_without_its_inverse_link_is_told_of_it_before_training():
     # A user trial: exp(r) - y r without inverse_link ran to max_iter, and the model
