@@ -1173,8 +1173,13 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         del curve[: len(curve) - n_kept]
         self.loss_curve_ = curve
         if self.early_stopping:
-            self.validation_scores_ = history["validation_scores"]
-            self.best_validation_score_ = max(self.validation_scores_)
+            scores = list(history["validation_scores"])
+            # the model kept is this fit's best: its score
+            self.best_validation_score_ = max(scores)
+            if continuing:  # (a warm start goes on, as loss_curve_ does, and MLP's scores: a
+                # loop of one-epoch fits drew one point where 20 epochs, a user trial)
+                scores = list(self.__dict__.get("validation_scores_", [])) + scores
+            self.validation_scores_ = scores[-len(curve) :]
         else:  # an earlier fit's scores describe another model's epochs (SGD drops them too)
             self.__dict__.pop("validation_scores_", None)
             self.__dict__.pop("best_validation_score_", None)

@@ -164,8 +164,10 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         Whether to hold out ``validation_fraction`` of the training data (stratified),
         score it after each epoch with the estimator's ``score`` (weighted by
         ``sample_weight`` and ``class_weight``, as the training loss is), stop
-        when that score stops improving, and keep the best coefficients seen.
-        Not available in ``partial_fit``.
+        when neither that score nor the held-out loss (which a coarse score
+        such as a few rows' accuracy hides) has improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and keep the coefficients of the best
+        score seen. Not available in ``partial_fit``.
     validation_fraction : float, default=0.1
         The share of the training data held out by ``early_stopping``.
     alpha : float, default=0.0001
@@ -258,10 +260,11 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         then those of ``best_validation_score_``).
     validation_scores_ : list of float
         With ``early_stopping``: the score on the held-out data after each
-        epoch of the last ``fit``.
+        epoch (of the fits a warm start continued with early stopping too, as
+        ``loss_curve_`` goes on).
     best_validation_score_ : float
-        With ``early_stopping``: the best of ``validation_scores_``, the score
-        of the coefficients kept.
+        With ``early_stopping``: the best of the last ``fit``'s scores, the
+        score of the coefficients kept.
     optimizer_ : Optimizer
         The optimizer that trained the model, with its state (momenta,
         running averages), continued by ``partial_fit``.

@@ -168,8 +168,10 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data,
         score it after each epoch with the estimator's ``score`` (weighted by
-        ``sample_weight``, as the training loss is), stop when that score
-        stops improving, and keep the best coefficients seen.
+        ``sample_weight``, as the training loss is), stop when neither that
+        score nor the held-out loss (which a coarse score such as a few rows'
+        accuracy hides) has improved by ``tol`` for ``n_iter_no_change``
+        epochs, and keep the coefficients of the best score seen.
         A loss with a link, whose predictions are on another scale than its
         loss, is scored by its held-out deviance instead: ``"poisson"`` by
         D² of the Poisson deviance (``PoissonRegressor``'s score), a user's
@@ -271,12 +273,13 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         then those of ``best_validation_score_``).
     validation_scores_ : list of float
         With ``early_stopping``: the score on the held-out data after each
-        epoch of the last ``fit`` (R²; D² of the deviance for ``"poisson"``;
+        epoch (of the fits a warm start continued with early stopping too, as
+        ``loss_curve_`` goes on) (R²; D² of the deviance for ``"poisson"``;
         minus the mean loss of a user's loss with a link, or of a loss that
         R² judges poorly: see ``early_stopping``).
     best_validation_score_ : float
-        With ``early_stopping``: the best of ``validation_scores_``, the score
-        of the coefficients kept.
+        With ``early_stopping``: the best of the last ``fit``'s scores, the
+        score of the coefficients kept.
     optimizer_ : Optimizer
         The optimizer that trained the model, with its state (momenta,
         running averages), continued by ``partial_fit``.

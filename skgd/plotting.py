@@ -202,8 +202,8 @@ class ConvergenceDisplay:
         self.validation_line_ = None
         self.validation_ax_ = _validation_axes(ax, create=scores is not None)
         if scores is not None:
-            # After a warm start, loss_curve_ goes on from the earlier fits while
-            # validation_scores_ holds the last fit's epochs: the last ones.
+            # (the last epochs': a warm fit with early stopping after one without it has
+            # the scores of its own epochs alone)
             (self.validation_line_,) = self.validation_ax_.plot(
                 epochs[len(epochs) - len(scores) :],
                 scores,

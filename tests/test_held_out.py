@@ -1,9 +1,12 @@
 """Early stopping's validation rows on wide sparse X are predicted from their own columns."""
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
+from sklearn.exceptions import ConvergenceWarning
 
 import skgd._base
 from skgd import GDClassifier, GDRegressor
@@ -70,3 +73,22 @@ def test_perceptron_sample_predicted_as_by_the_whole_model(monkeypatch):
 def test_held_out_keeps_dense_and_narrow_rows_whole():
     X, _ = _wide(n_samples=50, n_features=20)  # stores more than half its columns
     assert HeldOut(X).columns is None and HeldOut(X.toarray()).columns is None
+
+
+def test_a_warm_start_loop_with_early_stopping_keeps_every_epochs_score():
+    # (a user trial) Twenty one-epoch warm fits: loss_curve_ held 20 epochs and
+    # validation_scores_ the last fit's one, so ConvergenceDisplay drew a single
+    # point; MLPClassifier's scores go on across warm starts too.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    model = GDClassifier(early_stopping=True, warm_start=True, max_iter=1, random_state=0)
+    last = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(6):
+            model.fit(X, y)
+            last.append(model.validation_scores_[-1])
+    assert len(model.validation_scores_) == len(model.loss_curve_) == 6
+    assert model.validation_scores_ == last
+    assert model.best_validation_score_ == last[-1]  # (the model kept: this fit's best)

@@ -129,12 +129,20 @@ def test_validation_curves_of_several_models_share_one_secondary_axis():
     assert_legend_hides_no_curve(ax)
 
 
-def test_warm_start_with_early_stopping_plots_the_scores_on_the_last_epochs():
+def test_warm_start_with_early_stopping_plots_the_scores_on_their_epochs():
+    # Warm fits with early stopping go on with the scores as with the loss curve (as
+    # MLPClassifier's); after a fit without it, the scores are the last epochs'.
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     clf = GDClassifier(early_stopping=True, warm_start=True, max_iter=8, tol=None, random_state=0)
     clf.fit(X, y)
+    first = list(clf.validation_scores_)
     clf.set_params(max_iter=5).fit(X, y)
+    assert len(clf.loss_curve_) == 13 and clf.validation_scores_[:8] == first
+    display = ConvergenceDisplay.from_estimator(clf)
+    assert list(display.validation_line_.get_xdata()) == list(range(1, 14))
+    clf = GDClassifier(warm_start=True, max_iter=8, tol=None, random_state=0).fit(X, y)
+    clf.set_params(early_stopping=True, max_iter=5).fit(X, y)
     assert len(clf.loss_curve_) == 13 and len(clf.validation_scores_) == 5
     display = ConvergenceDisplay.from_estimator(clf)
     assert list(display.line_.get_xdata()) == list(range(1, 14))
