@@ -79,7 +79,7 @@ from ._standardize import (
     outlier_bounded_spread,
     rounding_scales,
 )
-from ._stopping import split_validation
+from ._stopping import held_out_salt, split_validation
 from ._stream_columns import _FIRST_ROWS, StreamColumns, _kept_model
 from ._stream_steps import StreamStep
 from .losses import AbsoluteError, EpsilonInsensitive, Hinge, Huber, LogLoss, SquaredError
@@ -524,9 +524,14 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
         rng, rng_own = self._generator(X.shape[0], incremental, continuing)
         validation = None
         if self.early_stopping:
+            # (a warm fit holds out the rows its fit held out, as MLPClassifier's of a
+            # random_state: see held_out_salt)
+            salt = self.__dict__.get("_held_out_salt") if continuing else None
+            self._held_out_salt = held_out_salt(rng) if salt is None else salt
             X, Y, sample_weight, validation = split_validation(
-                X, Y, sample_weight, rng, self.validation_fraction, self._stratify
-            )
+                X, Y, sample_weight, rng, self.validation_fraction, self._stratify,
+                salt=self._held_out_salt,
+            )  # fmt: skip
 
         # the training set's statistics, and the objective in their coordinates
         # (each row's norm, taken in the statistics' pass for the curvature's L_max)

@@ -21,7 +21,7 @@ _ROUNDING = 1e-9
 _LEAST_HELD_OUT = 2
 
 
-def split_validation(X, Y, sample_weight, rng, fraction, stratify):
+def split_validation(X, Y, sample_weight, rng, fraction, stratify, salt=None):
     """Hold out a uniform random ``fraction`` of the training weight, per class if ``stratify``.
 
     Each row gets a random key from a seeded hash of its values (features
@@ -48,7 +48,7 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify):
     Raises ValueError when nothing is held out, or a regressor's single
     sample (data of two distinct samples).
     """
-    keys = _row_keys(X, Y, rng)
+    keys = _row_keys(X, Y, held_out_salt(rng) if salt is None else salt)
     groups = Y if stratify else np.zeros(len(Y))
     held = np.zeros(len(Y))  # each row's held-out weight
     for group in np.unique(groups):  # a loop over classes, not samples
@@ -112,15 +112,27 @@ def _split_samples(samples, before, weights, share, fraction):
     return cut
 
 
-def _row_keys(X, Y, rng):
-    """A uniform random 64-bit key per row, equal for equal rows: a seeded hash.
+def held_out_salt(rng):
+    """The seed of the rows' keys (:func:`_row_keys`): which rows a split holds out.
+
+    A warm fit keeps its fit's (see :meth:`skgd._base.BaseGD._fit`): drawn
+    anew at each fit of a loop of one-epoch warm fits, the rows held out
+    changed at every call and each had trained before, and the epochs'
+    losses took in rows the last fit had held out (a user trial: the loss
+    curve leapt to 2-3 times its neighbours where the model's loss fell).
+    """
+    return int(rng.randint(1, 2**62))
+
+
+def _row_keys(X, Y, salt):
+    """A uniform random 64-bit key per row, equal for equal rows: a hash seeded by ``salt``.
 
     Each non-zero value is hashed with its column, and a row's key is the
     (wrapping) sum of its values' hashes and its target's, mixed once more:
     exact integer arithmetic, so equal rows get equal keys whatever their
     position, dense or sparse alike.
     """
-    salt = np.uint64(rng.randint(1, 2**62))
+    salt = np.uint64(salt)
     n_samples, n_features = X.shape
     if sparse.issparse(X):
         X = X.tocsr()

@@ -92,3 +92,29 @@ def test_a_warm_start_loop_with_early_stopping_keeps_every_epochs_score():
     assert len(model.validation_scores_) == len(model.loss_curve_) == 6
     assert model.validation_scores_ == last
     assert model.best_validation_score_ == last[-1]  # (the model kept: this fit's best)
+
+
+def test_warm_fits_with_early_stopping_hold_out_the_same_rows(monkeypatch):
+    # (a user trial) Each one-epoch warm fit drew its held-out rows anew: every row
+    # trained at some call, and the loss curve leapt to 2-3 times its neighbours at
+    # the epochs that took in the rows the fit before held out
+    from sklearn.datasets import load_digits
+
+    held = []
+
+    def recorded(*args, **kwargs):
+        split = skgd._base.split_validation.__wrapped__(*args, **kwargs)
+        held.append(split[3][1].copy())  # (the held-out targets, in their rows' order)
+        return split
+
+    recorded.__wrapped__ = skgd._base.split_validation
+    monkeypatch.setattr(skgd._base, "split_validation", recorded)
+    X, y = load_digits(return_X_y=True)
+    model = GDClassifier(early_stopping=True, warm_start=True, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(12):
+            model.fit(X, y)
+    assert all(np.array_equal(rows, held[0]) for rows in held)
+    curve = np.asarray(model.loss_curve_)
+    assert np.all(curve[1:] < 1.2 * curve[:-1])  # (no leap: 0.060 -> 0.136 before)
