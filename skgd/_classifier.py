@@ -223,7 +223,12 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         ``penalty="l1", alpha=0.1``, 10 non-zero coefficients where the last
         iterate has 4).
     verbose : int, default=0
-        If positive, print one line per epoch.
+        If positive, print one line per epoch: its number, its training loss,
+        with ``early_stopping`` its validation score, ``lr``, the epoch's
+        last step in units of the stable step 1/L of the stage's batches
+        (γ at first; at the whole data the step search doubles it after each
+        fall, past 1 where the curvature there is lower than L; the last
+        epoch's decay and a stream's cuts shorten it), and the seconds so far.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``;
         ``"balanced"`` uses ``n_samples / (n_classes * bincount(y))``. Not
