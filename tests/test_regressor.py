@@ -1516,8 +1516,8 @@ def test_poisson_early_stopping_scores_the_kept_models_held_out_d2(monkeypatch):
 
     held_out = []
 
-    def recorded(*args, original=_base.split_validation):
-        found = original(*args)
+    def recorded(*args, original=_base.split_validation, **kwargs):
+        found = original(*args, **kwargs)
         held_out.append(found[3])
         return found
 
