@@ -178,9 +178,9 @@ def keep_state_on_error(method):
     If ``method`` raises, every attribute of the estimator is put back as it
     was before the call, so a rejected ``partial_fit`` (unseen labels, wrong
     number of features, divergence) loses nothing; and a NaN in the data
-    that scikit-learn's ``assume_finite`` let in is named as the cause. Training works on copies
-    of the parameters and assigns them only at the end, which is what makes
-    a shallow copy of ``__dict__`` enough here.
+    that scikit-learn's ``assume_finite`` let in is named as the cause.
+    Training works on copies of the parameters and assigns them only at the
+    end, which is what makes a shallow copy of ``__dict__`` enough here.
     """
 
     @functools.wraps(method)
