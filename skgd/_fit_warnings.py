@@ -497,6 +497,10 @@ def _accelerated_points(objective, X, Y, weights, V, c, step, fit_intercept, sin
     for a sample: the steps head for these rows' own optimum, past the
     data's).
     """
+    # (a user's gradient is checked at each batch of training, not at these points,
+    # which may leave its domain: NaN there is a point that gains nothing)
+    objective = copy.copy(objective)
+    objective.checks_gradient = False
     V_last, c_last, V_look, c_look = V, c, V, c
     since_restart = 0
     for k in range(1, _PROBE_STEPS + 1):
