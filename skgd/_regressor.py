@@ -278,10 +278,10 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         then those of ``best_validation_score_``).
     validation_scores_ : list of float
         With ``early_stopping``: the score on the held-out data after each
-        epoch (of the fits a warm start continued with early stopping too, as
-        ``loss_curve_`` goes on) (R²; D² of the deviance for ``"poisson"``;
-        minus the mean loss of a user's loss with a link, or of a loss that
-        R² judges poorly: see ``early_stopping``).
+        epoch: R²; D² of the deviance for ``"poisson"``; minus the mean loss
+        of a user's loss with a link, or of a loss that R² judges poorly (see
+        ``early_stopping``). A warm start continues them, as ``loss_curve_``,
+        after a fit with early stopping.
     best_validation_score_ : float
         With ``early_stopping``: the best of the last ``fit``'s scores, the
         score of the coefficients kept.
