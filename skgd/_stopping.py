@@ -78,8 +78,13 @@ def split_validation(X, Y, sample_weight, rng, fraction, stratify, salt=None):
     if not val.any():
         n_classes = len(np.unique(groups[sample_weight > 0]))
         what = f"{n_classes} class{'es' if n_classes > 1 else ''}, each" if stratify else "data"
+        # (rows of weight 0 train and validate nothing: where they are most of the rows,
+        # the count of those that weigh is what the user must see)
+        weighing = np.count_nonzero(sample_weight > 0)
+        of = f"the {weighing} of n_samples = {len(Y)} with a sample_weight above 0"
         raise ValueError(
-            f"validation_fraction={fraction} holds out nothing from n_samples = {len(Y)}: "
+            f"validation_fraction={fraction} holds out nothing from "
+            f"{of if weighing < len(Y) else f'n_samples = {len(Y)}'}: "
             f"{what} with a single distinct sample. Use more data, or early_stopping=False."
         )
     if not stratify and len(np.unique(keys[val])) < _LEAST_HELD_OUT:

@@ -535,6 +535,17 @@ def test_a_split_that_holds_out_nothing_is_a_clear_error():
         GDClassifier(early_stopping=True).fit(X, y)  # copies stay together: nothing to hold
 
 
+def test_a_split_left_nothing_by_weights_names_the_rows_that_weigh():
+    # A user trial: two rows of breast cancer's 569 weighed more than 0, and the error
+    # spoke of 569 samples of 2 classes "each with a single distinct sample".
+    X, y = load_breast_cancer(return_X_y=True)
+    weights = np.zeros(len(y))
+    weights[[np.flatnonzero(y == 0)[0], np.flatnonzero(y == 1)[0]]] = 1.0
+    message = "nothing from the 2 of n_samples = 569 with a sample_weight above 0"
+    with pytest.raises(ValueError, match=message):
+        GDClassifier(early_stopping=True).fit(X, y, sample_weight=weights)
+
+
 def test_a_regressors_split_holds_out_two_samples_at_least():
     # A user trial: validation_fraction=1e-9 held out one row of diabetes; its R² scored
     # every epoch 0, and early stopping followed nothing, silently.
