@@ -35,3 +35,27 @@ class BinarySmoothHinge(Loss):
         tags = super().__sklearn_tags__()
         tags.classifier_tags = ClassifierTags(multi_class=False)
         return tags
+
+
+class GammaLogLink(Loss):
+    """A user's Gamma negative log-likelihood with a log link, less its terms in y alone.
+
+    ``y e^-raw + raw``: the half deviance is this less ``log y + 1``, which
+    moves no fit and makes the loss's value mostly a constant.
+    """
+
+    def loss(self, y_true, raw_prediction):
+        return y_true * np.exp(-raw_prediction) + raw_prediction
+
+    def gradient(self, y_true, raw_prediction):
+        return 1 - y_true * np.exp(-raw_prediction)
+
+    def inverse_link(self, raw_prediction):
+        return np.exp(raw_prediction)
+
+
+class GammaHalfDeviance(GammaLogLink):
+    """:class:`GammaLogLink` written as the half deviance: 0 at each row's own optimum."""
+
+    def loss(self, y_true, raw_prediction):
+        return super().loss(y_true, raw_prediction) - np.log(y_true) - 1
