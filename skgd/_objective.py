@@ -36,7 +36,7 @@ from ._gradient_checks import check_user_gradient
 from ._long_rows import LongRows
 from ._products import rows_times_coefficients
 from ._standardize import rows_that_count
-from .losses import ClassificationLoss, CosineDistance, Loss, Poisson
+from .losses import ClassificationLoss, CosineDistance, Loss, Poisson, SquaredError
 
 # At most this many rows measure the target's statistics and the curvature.
 _SAMPLE_ROWS = 10_000
@@ -698,9 +698,15 @@ def least_loss(loss, Y, sample_weight):
 
     For the built-in Poisson loss, ``y - y log y`` (0 at y = 0), whose loss
     omits that term: the loss above it is the half deviance, what is left
-    to fit. None for the other losses (their value measures it already, or
-    is unknown). Weighted by ``sample_weight``, as an epoch's mean loss.
+    to fit. For the squared error, 0: its value is what is left, and at the
+    whole data tol follows it (see :meth:`skgd._loop.StopCriterion.measure_left`;
+    statsmodels' macrodata, R² 0.9999, stopped at 8 times Ridge's loss).
+    None for the other losses (unknown, or kinked ones whose exact epochs
+    crawl: Huber on the same data gained 2.4 to 1.7 in 5 times the epochs).
+    Weighted by ``sample_weight``, as an epoch's mean loss.
     """
+    if type(loss) is SquaredError:  # (0 at its target: its value is what is left)
+        return 0.0
     if type(loss) is not Poisson:  # (a subclass may change the loss)
         return None
     Y = np.asarray(Y, dtype=np.float64)

@@ -158,7 +158,8 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         (for the validation score, by ``tol``) for ``n_iter_no_change``
         consecutive epochs. Relative, so that a target of any scale stops
         alike (for ``loss="poisson"``, the unit is the best constant's
-        deviance, and at the whole data the deviance left once smaller; for
+        deviance, and at the whole data the deviance left once smaller, as
+        the squared error's is the loss left, 1 - R² of it; for
         a user's loss with an ``inverse_link``, the best constant's gap to
         second order if smaller, blind to terms in y alone: see the user
         guide). ``None`` runs all ``max_iter`` epochs.
