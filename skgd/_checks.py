@@ -163,7 +163,7 @@ def _check_least_at_target(loss, Y, dtype):
     name = type(loss).__name__
     if 2 * np.count_nonzero(wrong) <= len(Y):
         # Large values hide the gap: a Gamma's y e^-r + r without its link, least at
-        # log y, is y + 1e-20 at its target and y - spread one spread below (statsmodels'
+        # log y, is about y at its target and y - spread one spread below (statsmodels'
         # scotland: 61 and 51), within half their size (a user trial: R² -53, silent).
         # A convex loss least at its target falls towards it from both sides; one that
         # slopes the same way a spread either side has its least beyond them.

@@ -631,6 +631,12 @@ def start_loss(estimator, objective, state, Y, weights, single, fresh):
         linked = objective.largest_curvature is not None
         judged = estimator.standardize and estimator.fit_intercept and not linked
         return reference if judged else None
+    # (on sampled rows, as the model's loss it is compared with: a float64 array of
+    # rows x classes, and the softmax's temporaries of that size, took 11 times X's
+    # 45 MB of float32 to say where 100 classes start, a user trial)
+    rows = _sample_rows(len(Y), weights)
+    if rows is not _EVERY:
+        Y, weights = Y[rows], weights[rows]
     raw = np.zeros(len(Y) if single else (len(Y), state.c.shape[0]))
     try:
         with np.errstate(all="ignore"):

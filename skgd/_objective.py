@@ -702,7 +702,7 @@ def least_loss(loss, Y, sample_weight):
     whole data tol follows it (see :meth:`skgd._loop.StopCriterion.measure_left`;
     statsmodels' macrodata, R² 0.9999, stopped at 8 times Ridge's loss).
     None for the other losses (unknown, or kinked ones whose exact epochs
-    crawl: Huber on the same data gained 2.4 to 1.7 in 5 times the epochs).
+    crawl: Huber on the same data went from 2.4 to 1.7 in 6 times the epochs).
     Weighted by ``sample_weight``, as an epoch's mean loss.
     """
     if type(loss) is SquaredError:  # (0 at its target: its value is what is left)
