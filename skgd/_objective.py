@@ -565,7 +565,7 @@ def curves_with_prediction(loss):
     a stream's recent targets around the origin sample; a link's (Poisson's
     exp) depends on the prediction itself, without bound.
     """
-    return type(loss).inverse_link is not Loss.inverse_link
+    return getattr(type(loss), "inverse_link", Loss.inverse_link) is not Loss.inverse_link
 
 
 def _one_double(value):
