@@ -1135,6 +1135,26 @@ def test_a_fit_short_on_collinear_columns_is_warned_of_when_it_stops_short():
     assert model.score(X, y) < optimum - 0.01
 
 
+def test_a_poisson_fit_crawling_on_badly_conditioned_counts_is_warned_of_at_the_defaults():
+    # A user trial: statsmodels' star98 (counts of 4 to 9,324, twenty correlated columns)
+    # stopped at 1.2 times PoissonRegressor's deviance at the defaults, silently: the
+    # largest counts set the step, and the descent crawls where the others lie.
+    sm = pytest.importorskip("statsmodels.api")
+    data = sm.datasets.star98.load_pandas()
+    X, y = data.exog.values, data.endog.iloc[:, 0].values.astype(float)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = GDRegressor(loss="poisson", random_state=0).fit(X, y)
+    messages = [str(w.message) for w in caught if "short of the optimum" in str(w.message)]
+    assert len(messages) == 1 and "exact solver (PoissonRegressor)" in messages[0]
+    Xs = StandardScaler().fit_transform(X)
+    exact = PoissonRegressor(alpha=1e-4, solver="newton-cholesky", tol=1e-12).fit(Xs, y)
+    from sklearn.metrics import mean_poisson_deviance
+
+    deviance = mean_poisson_deviance(y, model.predict(X))
+    assert deviance > 1.1 * mean_poisson_deviance(y, exact.predict(Xs))
+
+
 def test_a_crawl_of_exact_descent_is_not_told_to_lower_the_learning_rate():
     # Poisson on star98 at tol=1e-6 crawls through 1,000 exact epochs, the step search
     # probing with a rise every ten or so; the warning counted those rises (100 of 999)
