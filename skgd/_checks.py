@@ -176,6 +176,9 @@ def _check_least_at_target(loss, Y, dtype):
             return
         with np.errstate(all="ignore"):
             wrong = ((low > 0) & (high > 0)) | ((low < 0) & (high < 0))
+            # (a loss not finite a spread away is no evidence, as above: an identity-link
+            # Poisson's mu - y log mu is NaN at mu = y - spread < 0, its gradient finite)
+            wrong &= np.isfinite(below) & np.isfinite(above)
         if 2 * np.count_nonzero(wrong) <= len(Y):
             return
         i = int(np.flatnonzero(wrong)[0])

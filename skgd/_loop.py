@@ -205,7 +205,8 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
     measure = Progress(objective, X, Y, sample_weight, single, settings.stop)
     stop = StopCriterion(settings, objective, validate, measure)
     if descent.adapts:  # (exact descent's step search: where a fit converges)
-        stop.least = least_loss(objective.loss, Y, sample_weight)
+        # (a regressor's: a classifier's squared error of -1/+1 targets never reaches 0)
+        stop.least = least_loss(objective.loss, Y, sample_weight, settings.regressor)
     if schedule.resumed and validate is None:
         stop.go_on(settings, schedule)
         if len(settings.resume) > 4 and schedule.batch_size >= n_samples:

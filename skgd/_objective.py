@@ -693,7 +693,7 @@ def reachable_reference(loss, Y, sample_weight, loc, reach, single):
     return reference if math.isfinite(reference) and reference > 0 else math.inf
 
 
-def least_loss(loss, Y, sample_weight):
+def least_loss(loss, Y, sample_weight, regressor=True):
     """The weighted mean of each row's lowest loss (its own target predicted), or None.
 
     For the built-in Poisson loss, ``y - y log y`` (0 at y = 0), whose loss
@@ -703,10 +703,12 @@ def least_loss(loss, Y, sample_weight):
     statsmodels' macrodata, R² 0.9999, stopped at 8 times Ridge's loss).
     None for the other losses (unknown, or kinked ones whose exact epochs
     crawl: Huber on the same data went from 2.4 to 1.7 in 6 times the epochs).
-    Weighted by ``sample_weight``, as an epoch's mean loss.
+    Weighted by ``sample_weight``, as an epoch's mean loss. A classifier's
+    squared error (of -1/+1 targets, which no line reaches) is no such floor:
+    None for it (``regressor=False``).
     """
     if type(loss) is SquaredError:  # (0 at its target: its value is what is left)
-        return 0.0
+        return 0.0 if regressor else None
     if type(loss) is not Poisson:  # (a subclass may change the loss)
         return None
     Y = np.asarray(Y, dtype=np.float64)
