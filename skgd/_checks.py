@@ -167,18 +167,19 @@ def _check_least_at_target(loss, Y, dtype):
         # scotland: 61 and 51), within half their size (a user trial: R² -53, silent).
         # A convex loss least at its target falls towards it from both sides; one that
         # slopes the same way a spread either side has its least beyond them.
-        try:
+        try:  # (one value a row: y may be a column, as an elementwise loss's values)
             low, high = (
-                np.asarray(loss.gradient(Y, (Y + shift).astype(dtype)), dtype=float)
+                np.asarray(loss.gradient(Y, (Y + shift).astype(dtype)), dtype=float).reshape(len(Y))
                 for shift in (-spread, spread)
             )
+            # (a loss not finite a spread away is no evidence, as above: an identity-link
+            # Poisson's mu - y log mu is NaN at mu = y - spread < 0, its gradient finite)
+            finite = np.isfinite(below).reshape(len(Y)) & np.isfinite(above).reshape(len(Y))
         except Exception:
             return
         with np.errstate(all="ignore"):
             wrong = ((low > 0) & (high > 0)) | ((low < 0) & (high < 0))
-            # (a loss not finite a spread away is no evidence, as above: an identity-link
-            # Poisson's mu - y log mu is NaN at mu = y - spread < 0, its gradient finite)
-            wrong &= np.isfinite(below) & np.isfinite(above)
+            wrong &= finite
         if 2 * np.count_nonzero(wrong) <= len(Y):
             return
         i = int(np.flatnonzero(wrong)[0])
@@ -186,8 +187,8 @@ def _check_least_at_target(loss, Y, dtype):
         where = (
             f"{name}.gradient() has one sign one spread of y either side of the target on "
             f"{int(wrong.sum())} of {len(Y)} rows checked (at y_true={target:.6g}, "
-            f"{low.reshape(len(Y))[i]:.4g} at {target - spread:.6g} and "
-            f"{high.reshape(len(Y))[i]:.4g} at {target + spread:.6g}): the loss is least "
+            f"{low[i]:.4g} at {target - spread:.6g} and "
+            f"{high[i]:.4g} at {target + spread:.6g}): the loss is least "
             "beyond them, far from the target"
         )
     else:
