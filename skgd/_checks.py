@@ -182,24 +182,22 @@ def _check_least_at_target(loss, Y, dtype):
             wrong &= finite
         if 2 * np.count_nonzero(wrong) <= len(Y):
             return
-        i = int(np.flatnonzero(wrong)[0])
-        target = float(np.asarray(Y).reshape(len(Y))[i])
-        where = (
-            f"{name}.gradient() has one sign one spread of y either side of the target on "
-            f"{int(wrong.sum())} of {len(Y)} rows checked (at y_true={target:.6g}, "
-            f"{low[i]:.4g} at {target - spread:.6g} and "
-            f"{high[i]:.4g} at {target + spread:.6g}): the loss is least "
-            "beyond them, far from the target"
-        )
+        values = ("gradient", low, high)
     else:
-        i = int(np.flatnonzero(wrong)[0])
-        target = float(np.asarray(Y).reshape(len(Y))[i])
-        where = (
-            f"{name}.loss() is far from least at the target on {int(wrong.sum())} of {len(Y)} "
-            f"rows checked (at y_true={target:.6g}, it is {at[i]:.4g} there, {below[i]:.4g} at "
-            f"{target - spread:.6g} and {above[i]:.4g} at {target + spread:.6g}, one spread of "
-            "y either side)"
-        )
+        values = ("loss", below, above)
+    i = int(np.flatnonzero(wrong)[0])
+    target = float(np.asarray(Y).reshape(len(Y))[i])
+    method, there_below, there_above = values
+    if method == "gradient":
+        told = "has one sign one spread of y either side of the target"
+    else:
+        told = f"is far from least at the target (it is {at[i]:.4g} there)"
+    where = (
+        f"{name}.{method}() {told} on {int(wrong.sum())} of {len(Y)} rows checked (at "
+        f"y_true={target:.6g}: {there_below[i]:.4g} at {target - spread:.6g} and "
+        f"{there_above[i]:.4g} at {target + spread:.6g}, one spread of y either side)"
+        + (": the loss is least beyond them, far from the target" if method == "gradient" else "")
+    )
     warn(
         f"{where}: a loss without inverse_link is given raw predictions in y's units. "
         "If yours are not (a log-rate, a log-scale, a logit), give the loss "
