@@ -499,12 +499,17 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
         return
     causes, advice = [], []
     if plain:
+        # (not "too short": digits standardized by a StandardScaler, then
+        # standardize=False, stopped 0.011 short at learning_rate=0.5 where a longer
+        # trial step gained, was told to raise it, and 0.9 ended further, 0.2 at 0.001:
+        # the batches' noise at a step the data did not set, the warnings audit)
         causes.append(
-            f"its steps are too short to show progress (learning_rate="
-            f"{estimator.learning_rate!r} is the plain step in X's units, standardize=False)"
+            f"learning_rate={estimator.learning_rate!r} is the plain step in X's units "
+            "(standardize=False), which the data do not set: too short, its steps show no "
+            "progress; too long, their batches' noise hides it"
         )
-        advice.append("raise learning_rate")
         advice.append("use standardize=True, which sets the step from the data")
+        advice.append("try a lower or higher learning_rate")
     if short:
         causes.append(
             f"its steps are too short to show progress (learning_rate="
@@ -565,7 +570,8 @@ def warn_if_stopped_short(estimator, objective, state, X, Y, weights, single, cu
         f"each column's curvature, or {_PROBE_STEPS} accelerated ones) on the training data "
         "still lowers its objective "
         f"from {before:.6g} to {before - gain:.6g} ({gain / objective.reference_loss:.2g} of "
-        f"the best constant's loss, tol's unit). {_sentence('; '.join(causes))}. "
+        "the best constant's loss, tol's unit; the optimum may lie much further). "
+        f"{_sentence('; '.join(causes))}. "
         f"{_sentence(_choices(advice))}.",
         ConvergenceWarning,
     )

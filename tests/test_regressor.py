@@ -1111,7 +1111,7 @@ def test_the_users_own_steps_on_prices_in_dollars_are_warned_of_when_they_stop_s
         model = GDRegressor(loss=loss, standardize=False, random_state=0).fit(X, y)
     messages = [str(w.message) for w in caught if "short of the optimum" in str(w.message)]
     assert len(messages) == 1 and "or longer" in messages[0]
-    assert "raise learning_rate" in messages[0].lower()
+    assert "Use standardize=True" in messages[0]
     exact = QuantileRegressor(alpha=0.0, solver="highs").fit(X, y)
     assert np.mean(np.abs(y - model.predict(X))) > 1.2 * np.mean(np.abs(y - exact.predict(X)))
 
