@@ -37,11 +37,12 @@ class BinarySmoothHinge(Loss):
         return tags
 
 
-class GammaLogLink(Loss):
-    """A user's Gamma negative log-likelihood with a log link, less its terms in y alone.
+class GammaLogScale(Loss):
+    """A user's Gamma negative log-likelihood in the log scale, less its terms in y alone.
 
-    ``y e^-raw + raw``: the half deviance is this less ``log y + 1``, which
-    moves no fit and makes the loss's value mostly a constant.
+    ``y e^-raw + raw``, least at ``raw = log y``: the half deviance is this
+    less ``log y + 1``, which moves no fit and makes the loss's value mostly
+    a constant. Without its link (see :class:`GammaLogLink`).
     """
 
     def loss(self, y_true, raw_prediction):
@@ -49,6 +50,10 @@ class GammaLogLink(Loss):
 
     def gradient(self, y_true, raw_prediction):
         return 1 - y_true * np.exp(-raw_prediction)
+
+
+class GammaLogLink(GammaLogScale):
+    """:class:`GammaLogScale` with its log link: ``predict`` returns the mean."""
 
     def inverse_link(self, raw_prediction):
         return np.exp(raw_prediction)
