@@ -652,7 +652,7 @@ def target_scaling(
                 _second_order_gap(loss, Y, w, base, spread, rows, single, total),
                 float(kappa.sum()),
             )
-        if users and curves_with_prediction(loss):
+        elif users and curves_with_prediction(loss):
             # A user's loss with a link is often a log-likelihood less its terms in y
             # alone (a Gamma's y e^-raw + raw, without log y + 1): its value at the best
             # constant is then mostly those terms, no unit of what is left to fit. On
@@ -662,7 +662,7 @@ def target_scaling(
             # to second order ignores such terms (for the squared error, the loss itself).
             gap = _second_order_gap(loss, Y, w, base, spread, rows, single, total)
             if math.isfinite(gap) and gap > 0:
-                reference = min(reference, gap) if reference > 0 else gap
+                reference = min(reference, gap)
     if not (math.isfinite(reference) and reference > 0):
         reference = float(kappa.sum())
     if largest:
