@@ -114,10 +114,14 @@ def column_statistics(X, weights, weight_unit, block_rows, shift, inverse_scale,
                 # The next four rows asked for now: four rows read side by side
                 # are four streams, which the processor's own prefetcher served
                 # poorly (float64 X: 25 ms without this, 23 a row at a time, 17 with).
+                # Row by row, a line's column counted, not found by dividing its
+                # place in X by n_features: a division a line took 7% of the pass
+                # (200,000 x 100: 20.7 -> 19.1 ms float64, 14.1 -> 12.6 float32).
                 if i + 8 <= n_samples:
-                    first = (i + 4) * n_features
-                    for e in range(first, first + 4 * n_features, line):
-                        _prefetch(X, e // n_features, e % n_features)
+                    for ahead in range(i + 4, i + 8):
+                        for j in range(0, n_features, line):
+                            _prefetch(X, ahead, j)
+                        _prefetch(X, ahead, n_features - 1)
                 part_weight += w0
                 part_weight += w1
                 part_weight += w2
