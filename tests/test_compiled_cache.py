@@ -78,3 +78,23 @@ def test_numba_disable_jit_trains_on_the_numpy_path():
     coef = np.array(eval(_run(code, NUMBA_DISABLE_JIT="1")))
     X, y = load_diabetes(return_X_y=True)
     np.testing.assert_allclose(coef, skgd.GDRegressor(random_state=0).fit(X, y).coef_, rtol=1e-9)
+
+
+def test_a_strided_y_takes_the_compiled_code_of_a_contiguous_one():
+    # A user trial: y as a strided view (y[::2], a column of a 2-D array's rows) took
+    # compiled code of its own layout, a first fit's 5 to 10 s of compiling again.
+    import numpy as np
+
+    from skgd import GDRegressor
+    from skgd._statistics_passes import column_statistics
+    from skgd._steps import _dense_epoch
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4))
+    Y = np.repeat(X @ rng.normal(size=4), 2).reshape(-1, 2)
+    contiguous = GDRegressor(max_iter=3, tol=None, random_state=0).fit(X, Y[:, 0].copy())
+    compiled = (len(_dense_epoch.signatures), len(column_statistics.signatures))
+    for strided in (Y[:, 0], Y[:, :1]):
+        model = GDRegressor(max_iter=3, tol=None, random_state=0).fit(X, strided)
+        np.testing.assert_array_equal(np.ravel(model.coef_), contiguous.coef_)
+    assert (len(_dense_epoch.signatures), len(column_statistics.signatures)) == compiled
