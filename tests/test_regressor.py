@@ -1501,8 +1501,9 @@ def test_poisson_early_stopping_follows_the_held_out_deviance_not_r2():
     # epochs of a far higher Poisson deviance than a fit without it reaches: on
     # star98's counts (4 to 9,324), one split's held-out mean deviance 7.4 times
     # that fit's (1,256 against 170). D² of the deviance, PoissonRegressor's score,
-    # follows the loss trained; a held-out set of 23 rows still picks epochs noisily
-    # (up to 1.6 times here).
+    # follows the loss trained; a held-out set of 23 rows still picks epochs noisily:
+    # up to 1.6 times here, then 2.5 (seed 17; 1.9 the next) once the split's keys
+    # hashed each value with its column (other rows held out), against R²'s 7.4.
     import statsmodels.api as sm
     from sklearn.metrics import mean_poisson_deviance
 
@@ -1515,7 +1516,7 @@ def test_poisson_early_stopping_follows_the_held_out_deviance_not_r2():
             model = GDRegressor(loss="poisson", early_stopping=early_stopping, random_state=seed)
             model.fit(X_train, y_train)
             deviances.append(mean_poisson_deviance(y_test, model.predict(X_test)))
-        assert deviances[0] < 2 * deviances[1], (seed, deviances)
+        assert deviances[0] < 3 * deviances[1], (seed, deviances)
 
 
 def test_poisson_early_stopping_scores_are_d2_of_the_deviance():
