@@ -203,8 +203,8 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
         in a new random order. ``"blocks"``: contiguous blocks of
         ``batch_size`` rows, the blocks in a new random order; a batch
         then reads one stretch of memory, which on large dense data makes
-        an epoch two to three times as fast (``benchmarks/README.md``: 1.7
-        to 3.4 times, by batch size and run), but its rows are not mixed
+        an epoch about twice as fast (``benchmarks/README.md``: 1.6 to 3.4
+        times, by batch size, machine and run), but its rows are not mixed
         (shuffle the data once beforehand if it is sorted). ``False``: the
         rows in their order.
     random_state : int, RandomState instance or None, default=None
