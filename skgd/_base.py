@@ -521,7 +521,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             X = self._continued_data(X, n_outputs)
         if Y.dtype.kind == "f":
             Y = Y.astype(X.dtype, copy=False)
-        # (a strided y, a column of a DataFrame's values or y[::2], took compiled code of
+        # (a strided y, a column of a 2-D array's rows or y[::2], took compiled code of
         # its own layout: a first fit's 5 to 10 s of compiling again, a user trial; a
         # copy of y costs a read of it)
         Y = np.ascontiguousarray(Y)

@@ -145,8 +145,8 @@ def _row_keys(X, Y, salt):
         # (in uint64: an int64 arange plus a uint64 salt is float64 in numpy, which
         # rounded every column to one seed above 2**53, 99.8% of the salts drawn:
         # a row's key was then the hash of its values alone, and one-hot rows of
-        # as many ones had one key. Titanic's 2,201 people in four columns of
-        # one-hot codes were "2 classes, each with a single distinct sample" at
+        # as many ones had one key. Titanic's 2,201 people, three columns in
+        # one-hot codes, were "2 classes, each with a single distinct sample" at
         # every seed, and binarized digits held out 240 rows, 56 of them
         # training too, where 180; a user trial)
         column_hashes = _mix(np.arange(n_features, dtype=np.uint64) + salt)
