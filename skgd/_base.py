@@ -46,6 +46,7 @@ from ._fit_warnings import (
     warn_if_float32_cannot_hold,
     warn_if_held_out_below_a_constant,
     warn_if_held_out_followed_nothing,
+    warn_if_kept_worse_than_a_constant,
     warn_if_stopped_short,
     warn_if_worse_than_a_constant,
     warn_max_iter,
@@ -692,11 +693,16 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                 warn_if_held_out_followed_nothing(
                     self, objective, state, validation, single, scores
                 )  # fmt: skip
-            if validate is not None and scores and self._held_out_baseline(objective.loss):
-                if max(scores) < 0:  # (R² and D²: a constant, the held-out mean, scores 0)
-                    warn_if_held_out_below_a_constant(
-                        self, objective, state, validation, single, max(scores)
-                    )  # fmt: skip
+            below = validate is not None and scores and self._held_out_baseline(objective.loss)
+            if below and max(scores) < 0:  # (R² and D²: a constant, the held-out mean, scores 0)
+                warn_if_held_out_below_a_constant(
+                    self, objective, state, validation, single, max(scores)
+                )  # fmt: skip
+            elif validate is not None and scores and max(scores) != min(scores):
+                # (scores that never moved are warn_if_held_out_followed_nothing's)
+                warn_if_kept_worse_than_a_constant(
+                    self, objective, state, X, Y, sample_weight, single, max(scores)
+                )  # fmt: skip
 
         # the model in the data's units, and what a stream's next call continues from
         W, b = self._trained_model(objective, state, optimizer, tasks)
