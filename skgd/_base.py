@@ -701,7 +701,7 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
             elif validate is not None and scores and max(scores) != min(scores):
                 # (scores that never moved are warn_if_held_out_followed_nothing's)
                 warn_if_kept_worse_than_a_constant(
-                    self, objective, state, X, Y, sample_weight, single, max(scores)
+                    objective, state, X, Y, sample_weight, single, max(scores)
                 )  # fmt: skip
 
         # the model in the data's units, and what a stream's next call continues from

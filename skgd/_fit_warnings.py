@@ -136,7 +136,7 @@ def warn_if_held_out_followed_nothing(estimator, objective, state, validation, s
     )
 
 
-def warn_if_kept_worse_than_a_constant(estimator, objective, state, X, Y, weights, single, best):
+def warn_if_kept_worse_than_a_constant(objective, state, X, Y, weights, single, best):
     """Warn that early stopping kept a model worse on its own training rows than a constant.
 
     Copies of a row fall on the same side of the split (see
