@@ -689,20 +689,20 @@ class BaseGD(CallbackSupportMixin, StreamColumns, BaseEstimator):
                     self, objective, state, X, Y, sample_weight, single, curvature
                 )  # fmt: skip
             scores = history["validation_scores"]
-            if validate is not None and scores:
+            if validate is not None and scores:  # early stopping's kept model
+                best = max(scores)
                 warn_if_held_out_followed_nothing(
                     self, objective, state, validation, single, scores
                 )  # fmt: skip
-            below = validate is not None and scores and self._held_out_baseline(objective.loss)
-            if below and max(scores) < 0:  # (R² and D²: a constant, the held-out mean, scores 0)
-                warn_if_held_out_below_a_constant(
-                    self, objective, state, validation, single, max(scores)
-                )  # fmt: skip
-            elif validate is not None and scores and max(scores) != min(scores):
-                # (scores that never moved are warn_if_held_out_followed_nothing's)
-                warn_if_kept_worse_than_a_constant(
-                    objective, state, X, Y, sample_weight, single, max(scores)
-                )  # fmt: skip
+                if best < 0 and self._held_out_baseline(objective.loss):
+                    # (R² and D²: a constant, the held-out mean, scores 0)
+                    warn_if_held_out_below_a_constant(
+                        self, objective, state, validation, single, best
+                    )  # fmt: skip
+                elif best != min(scores):  # (scores that never moved: the first warning's)
+                    warn_if_kept_worse_than_a_constant(
+                        objective, state, X, Y, sample_weight, single, best
+                    )  # fmt: skip
 
         # the model in the data's units, and what a stream's next call continues from
         W, b = self._trained_model(objective, state, optimizer, tasks)
