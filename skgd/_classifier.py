@@ -521,7 +521,9 @@ class GDClassifier(ClassifierMixin, SGDParityMixin, BaseGD):
             Starting coefficients instead of the random initialisation
             (one row for two classes, one a class for more).
         intercept_init : array-like of shape (n_outputs,), default=None
-            Starting intercepts.
+            Starting intercepts; with ``fit_intercept=False``, none but 0 (a
+            ValueError: the model has no intercept, where scikit-learn's SGD
+            keeps it fixed).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples, multiplied by the class weights;
             only their ratios count (the loss is their weighted mean: all

@@ -515,7 +515,9 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         coef_init : array-like of shape (n_features,) or (n_outputs, n_features), default=None
             Starting coefficients instead of the random initialisation.
         intercept_init : array-like of shape (n_outputs,), default=None
-            Starting intercepts instead of the random initialisation.
+            Starting intercepts instead of the random initialisation; with
+            ``fit_intercept=False``, none but 0 (a ValueError: the model has no
+            intercept, where scikit-learn's SGD keeps it fixed).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples; integer weights are equivalent to
             repeating samples;

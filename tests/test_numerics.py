@@ -431,6 +431,25 @@ def test_coef_init_of_the_wrong_size_is_refused_on_a_warm_start():
         model.fit(X, Y, intercept_init=[1.0, 2.0])
 
 
+def test_an_intercept_init_without_an_intercept_is_refused_and_the_model_kept():
+    # (a user trial) fit_intercept=False dropped intercept_init silently: a model
+    # without it where SGDRegressor keeps it as a fixed offset (R² -3.4 for 0.51)
+    X_iris, y_iris = load_iris(return_X_y=True)
+    message = "intercept_init is not 0, but fit_intercept=False fits a model without"
+    for model, X_, y_, offset in [
+        (GDRegressor(fit_intercept=False, random_state=0), X, Y, [3.0]),
+        (GDClassifier(fit_intercept=False, random_state=0), X_iris, y_iris, [0.0, 1.0, 0.0]),
+    ]:
+        model.set_params(warm_start=True, max_iter=5, tol=None).fit(X_, y_)
+        coef = model.coef_.copy()
+        with pytest.raises(ValueError, match=message):
+            model.fit(X_, y_, intercept_init=offset)
+        assert_array_equal(model.coef_, coef)  # (the refused call kept the model)
+        # a zero intercept is the model's own: taken
+        model.fit(X_, y_, intercept_init=np.zeros(len(offset)))
+        assert not np.any(model.intercept_)
+
+
 # ---------------------------------------- 5. divergence, and only divergence
 
 
