@@ -303,6 +303,26 @@ def test_cosine_rejects_all_zero_targets():
         GDRegressor(loss="cosine").fit(np.eye(4), np.zeros((4, 3)))
 
 
+def test_an_output_of_a_far_smaller_spread_is_still_tied_to_the_others_under_l2():
+    # (a user trial) diabetes' y times 1e-7 beside log y times 1e7: the Euclidean
+    # distance was taken as treating its outputs apart (the small output's share of
+    # the coupling is far under 1e-9 of the large one's gradient), the small output
+    # stepped by its own curvature (1e-16), and predicted with a deviation of 1.3 for
+    # its 7.7e-6 (R² -1.4e17), silently; "l2" leaves such an output at its constant
+    from skgd._objective import outputs_apart
+
+    X, y = load_diabetes(return_X_y=True)
+    for k in [3, 7, 8]:
+        Y = np.column_stack([y * 10.0**-k, np.log(y) * 10.0**k])
+        spread, loc = Y.std(axis=0), Y.mean(axis=0)
+        assert not outputs_apart(L2Distance(), Y, loc, spread, False)
+        assert outputs_apart(SquaredError(), Y, loc, spread, False)  # (exactly apart)
+        prediction = GDRegressor(loss="l2", random_state=0).fit(X, Y).predict(X)
+        assert prediction[:, 0].std() < 0.01 * Y[:, 0].std()  # its constant, near enough
+        assert abs(prediction[:, 0].mean() - Y[:, 0].mean()) < 0.01 * Y[:, 0].std()
+        assert np.corrcoef(prediction[:, 1], Y[:, 1])[0, 1] > 0.5  # (the large one learned)
+
+
 @pytest.mark.parametrize("loss", ["l1", "l2", "cosine"])
 def test_embedding_regression_learns_the_target_directions(loss):
     rng = np.random.RandomState(0)
