@@ -410,7 +410,7 @@ def train(objective, state, X, Y, sample_weight, settings, *, single, validate=N
         "validation_scores": stop.validation_scores,
         "stage": (
             schedule.batch_size,
-            schedule.rate,
+            schedule.rate / schedule.grown,  # (a warm start's: the stage's own step, undoubled)
             schedule.plateaus,
             None if converged else stop.carried(settings, schedule),
             None if converged or not whole else descent.carried(),

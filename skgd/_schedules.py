@@ -106,6 +106,7 @@ class Schedule:
         self.bold = self.bold and settings.curvature is not None  # (else γ is the user's step)
         self.stage_losses = []  # this stage's epoch losses since its step last changed
         self.grown = 1.0  # how many times the stage's step doubled, less its halvings
+        self.doubled = False  # whether a step of this fit doubled (until its stage's plateau)
 
     def steps(self, t, n_batches):
         """The steps of the next ``n_batches`` batches, after ``t`` updates."""
@@ -252,9 +253,17 @@ class Schedule:
         )  # fmt: skip
 
     def shorter_step(self):
-        """After a recovery from divergence, or a kink: γ divided by _STEP_DIVISION."""
-        self.rate /= _STEP_DIVISION
-        self.grown, self.stage_losses = 1.0, []  # (a doubled step's growth is spent)
+        """After a recovery from divergence, or a kink: γ divided by _STEP_DIVISION.
+
+        A step that diverged after doublings (see :meth:`after_batch_epoch`)
+        goes no longer than the stage's own, and the fit doubles no step
+        again: its fifth (of 8 times the own step: 1.6) kept the stage
+        cycling between 0.8 and 1.6 times it (a review).
+        """
+        self.rate = min(self.rate / _STEP_DIVISION, self.rate / self.grown)
+        if self.grown > 1.0:
+            self.bold = False
+        self.grown, self.stage_losses = 1.0, []
 
     def after_batch_epoch(self, epoch_loss, stop):
         """After an epoch of a fit's batch stage: its step doubled where its loss falls steadily.
@@ -267,11 +276,13 @@ class Schedule:
         classes) the first stage ran 40 epochs at batches of 32, the whole fit
         79-86 (SGDClassifier's 17-22), and exact descent's step search then
         fell at 256 times that step. So after ``_STEADY_FALLS`` falls in a
-        row, each above tol and at least ``_STEADY`` times the one before, the
-        step doubles; a rise halves it back (never below the stage's own), and
-        at the stage's plateau the stage goes on at its own step, whose noise
-        floor is lower, before the next, and the fit doubles no step again
-        (see :meth:`at_plateau`). The text fits then took 30-34 epochs, to a
+        row, each above tol (rounding at ``tol=None``) and at least
+        ``_STEADY`` times the one before, the step doubles; a rise halves it
+        back (never below the stage's own), and at the stage's plateau the
+        stage goes on at its own step, whose noise floor is lower, before the
+        next, and the fit doubles no step again (see :meth:`at_plateau`; nor
+        after a divergence, :meth:`shorter_step`; a warm start goes on from
+        the stage's own step). The text fits then took 30-34 epochs, to a
         lower loss (0.055-0.056 for 0.065-0.068) and held-out accuracy
         0.956-0.959 for 0.952-0.954; other text (standard-library lines by
         module) and the synthetic wide rows of the benchmark trained as
@@ -288,7 +299,7 @@ class Schedule:
         """
         losses = self.stage_losses
         losses.append(epoch_loss)
-        if len(losses) > 1 and not epoch_loss <= losses[-2]:  # a rise (or NaN)
+        if len(losses) > 1 and epoch_loss > losses[-2]:  # a rise
             if self.grown > 1.0:
                 self.rate, self.grown = self.rate / 2, self.grown / 2
             self.stage_losses = [epoch_loss]
@@ -298,7 +309,7 @@ class Schedule:
         falls = -np.diff(losses[-_STEADY_FALLS - 1 :])
         unit = stop.tol * stop.objective.reference_loss
         if falls.min() > unit and bool(np.all(falls[1:] >= _STEADY * falls[:-1])):
-            self.rate, self.grown = self.rate * 2, self.grown * 2
+            self.rate, self.grown, self.doubled = self.rate * 2, self.grown * 2, True
             self.stage_losses = [epoch_loss]
 
     def patience(self, n_iter_no_change):
@@ -337,12 +348,15 @@ class Schedule:
         # longer. At the whole data the descent is exact, and a loss
         # that still rises is crossing a kink (absolute error, hinge):
         # a shorter step. A plateau that needs neither is convergence.
-        if self.grown > 1.0 and self.batch_size < self.n_samples:
-            # a stage's doubled step levelled off: first its own step again, whose
-            # noise floor is lower, then (at its plateau) the next stage
-            self.rate, self.grown, self.stage_losses = self.rate / self.grown, 1.0, []
-            self.bold, stop.no_improvement = False, 0
-            return False
+        if self.doubled and self.batch_size < self.n_samples:
+            # a stage that doubled its step levelled off: no more doublings in this fit,
+            # and a step still doubled goes back to the stage's own first, whose noise
+            # floor is lower, then (at its plateau) the next stage
+            self.bold = self.doubled = False
+            if self.grown > 1.0:
+                self.rate, self.grown, self.stage_losses = self.rate / self.grown, 1.0, []
+                stop.no_improvement = 0
+                return False
         self.plateaus, stop.no_improvement = self.plateaus + 1, 0
         if self.batch_size < self.n_samples:
             self._next_stage(stop)
@@ -378,7 +392,6 @@ class Schedule:
         measured afresh, as at a new stage (see :func:`skgd._loop.train`).
         """
         self.batch_size = self.n_samples
-        self.rate, self.grown, self.stage_losses = self.rate / self.grown, 1.0, []
         self.stable_step = _largest_stable_step(
             self._stage_settings(), self.n_samples, self.batch_size, self.optimizer
         )
@@ -405,8 +418,7 @@ class Schedule:
             left = _floor_left(best, self.stage_best, noise, self.stage_noise)
             stalled = stalled or left <= tol
         self.stage_best, self.stage_noise = best, noise
-        # (the next stage starts at its own stable step, not at the doublings of this one's)
-        self.rate, self.grown, self.stage_losses = self.rate / self.grown, 1.0, []
+        self.stage_losses = []  # (at_plateau took a doubled step back to the stage's own)
         self.batch_size = min(n_samples, self.batch_size * _BATCH_GROWTH)
         if stalled:
             self.batch_size = n_samples
