@@ -418,7 +418,7 @@ class Schedule:
             left = _floor_left(best, self.stage_best, noise, self.stage_noise)
             stalled = stalled or left <= tol
         self.stage_best, self.stage_noise = best, noise
-        self.stage_losses = []  # (at_plateau took a doubled step back to the stage's own)
+        self.stage_losses = []  # (the next stage's falls are its own to judge)
         self.batch_size = min(n_samples, self.batch_size * _BATCH_GROWTH)
         if stalled:
             self.batch_size = n_samples
