@@ -278,11 +278,13 @@ class Plan:
 
         ``(outside, zeros)`` as :func:`skgd._writeback._zeros_found` reads
         them: known when the last lazy epoch left one zero (by output) on
-        those columns of V and ``velocity``; when ``start`` holds V's, the
-        write-back visits only X's columns. In a fit, from its second or
-        third epoch on; a warm start's V, or a stream's (whose earlier calls
-        stored other columns), holds other values there: every column is
-        visited, as before. ``outside[3]``: whether the write-back may
+        those columns of V and ``velocity``, or, before lazy SGD's first
+        epoch, when a read of V shows +0 there (a fresh fit's start); when
+        ``start`` holds V's (known, or read), the write-back visits only X's
+        columns. In a fit, from its first epoch on (lazy momentum's, its
+        second or third); a warm start's V, or a stream's (whose earlier
+        calls stored other columns), holds other values there: every column
+        is visited, as before. ``outside[3]``: whether the write-back may
         swap V and ``start`` (``swap``, and V's squares known: the last
         epoch's write-back summed them, ``zeros[4]`` then, returned third).
         """
@@ -291,16 +293,23 @@ class Plan:
             a is b for a, b in zip(self.zero[:3], (V, velocity, used), strict=True)
         )
         clean, squares = False, None
-        if known:
+        if not known and self.counts and velocity is None:
+            # (a fresh fit's V holds +0 on the columns X does not store, see
+            # skgd._base.BaseGD._initial_params: a read of V costs a third of the
+            # write-back of every column, which reads V and writes V and start;
+            # hashed text, 2**20 columns, 1,000 rows: that epoch took 21 ms, 12 so)
+            known = holds_zeros(V, used, zeros[0])
+            clean = known and holds_zeros(start, used, zeros[0])
+        elif known:
             zeros[:2], squares = self.zero[3], self.zero[4]
             held = zeros[0].tobytes()  # (the bits: a zero's sign counts)
             clean = any(a is start and b is used and z == held for a, b, z in self.clean)
             # (else a start array from elsewhere, e.g. the loop's copy of V before the
             # first epoch: read, it may show it holds them; on hashed text the second
             # epoch's write-back of every column took 2.7 ms at 2**18, 7.6 at 2**20)
-            if not (clean or swap):  # (a swap writes them: no read, see _fill_outside)
+            if not clean:
                 clean = holds_zeros(start, used, zeros[0])
-        swap = swap and known
+        swap = swap and known and squares is not None
         return np.array([known, clean, self.counts, swap], dtype=np.int64), zeros, squares
 
     def _zeros_left(self, V, velocity, used, start, outside, zeros):

@@ -98,12 +98,11 @@ def _swapped(table, scale, used, start, sums, left, fill, whole):
     of V as this epoch leaves it, for the next. ``sums[-1]``: whether
     they are finite, as :func:`_unscale_stored`.
 
-    ``whole``: ``start`` is not known to hold V's zeros (``fill``, by
-    output) on the columns without a row (the loop's copy of V before the
-    first epoch): each block of it is first set to them. A read of it to
-    show it holds them (:func:`holds_zeros`) cost as much as this write,
-    whose lines the rows' writes then find in cache (on hashed text, most
-    lines of V hold one of X's columns).
+    ``whole``: ``start`` does not hold V's zeros (``fill``, by output) on
+    the columns without a row: each block of it is first set to them. (The
+    plan reads it first, see :meth:`skgd._kernel.Plan._outside`: a fresh
+    array of zeros shows it for the price of a read of the system's page
+    of zeros, where this write cost a pass over V's size.)
     """
     if not whole:
         _rows_swapped(table, scale, used, start, sums, left)
