@@ -109,6 +109,8 @@ def main():
     repeat = 1 if args.quick else 3
     rng = np.random.RandomState(0)
     warnings.simplefilter("ignore", ConvergenceWarning)
+    # (the wide rows' dense-by-nature epochs are timed on purpose: their warning says so)
+    warnings.simplefilter("ignore", sparse.SparseEfficiencyWarning)
     rows = []
 
     def row(name, value, target=None, note=""):

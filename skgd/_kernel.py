@@ -55,6 +55,7 @@ from ._lazy_momentum import _sparse_momentum_epoch, step_runs
 from ._lazy_sgd import _sparse_sgd_epoch
 from ._sparse_statistics_passes import stored_columns
 from ._steps import _dense_epoch, _sparse_epoch
+from ._warning_site import warn
 from ._writeback import holds_zeros
 
 # Set to False to train every model on the numpy path (the tests compare both).
@@ -85,6 +86,14 @@ _UNUSED = {1: np.zeros(0), 2: np.zeros((0, 0))}
 # Lazy plain SGD was quicker at every share measured (0.1-0.66x, up to all
 # columns centred), so it takes any.
 _CENTRED_SHARE = 0.01
+
+# An epoch on sparse X that moves every coefficient at every batch warns (once a fit)
+# from this many coefficient updates (0.2 to 1 s of work), where they are at
+# least _DENSE_RATIO_WARNED times the epoch's non-zeros (a lazy epoch's work): on
+# hashed text an adaptive optimizer's epoch took minutes, silently, where plain
+# SGD's took a second.
+_DENSE_WORK_WARNED = 1e8
+_DENSE_RATIO_WARNED = 100
 
 # Start arrays the plan remembers as holding V's zeros outside X's columns (the loop
 # keeps two or three: see skgd._epoch._spare)
@@ -120,6 +129,7 @@ class Plan:
         # calls, and warm starts, need not count the columns unlike the first one)
         self.counts = not hasattr(optimizer, "state_")
         self.centred = None  # (x_mean, its centred columns and centres), see _centred
+        self.warned_dense = False  # (see _warn_if_dense_on_sparse)
         # whether the caller takes a swap of V and the start array (see run): the loop
         # does; a stream's capped batches, each run copying V to scratch, do not
         self.swaps = False
@@ -209,6 +219,9 @@ class Plan:
         lazy = lazy and not l1
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
+        if is_sparse and not (lazy_sgd or lazy_momentum or self.warned_dense):
+            self.warned_dense = True
+            _warn_if_dense_on_sparse(self, X, state, len(steps), l1)
         # What the lazy table holds after a whole lazy epoch: this V, these
         # velocities, in this kind's layout. Anything else (a batch that
         # overflowed, another kernel, the loop writing V: forget) fills it afresh.
@@ -490,3 +503,40 @@ def plan(objective, optimizer, X, Y, single, fit_intercept):
     if not isinstance(X, np.ndarray) and sparse.issparse(X) and X.format != "csr":
         return None
     return Plan(objective, optimizer, Y, code, *entry, fit_intercept)
+
+
+def _warn_if_dense_on_sparse(plan, X, state, n_batches, l1):
+    """A SparseEfficiencyWarning where an epoch on sparse X costs far more than its non-zeros.
+
+    The lazy epochs (plain SGD, momentum without L1 or averaging) cost a
+    batch's non-zeros; the others move every coefficient at every batch,
+    as the user guide says, which on hashed text is thousands of times the
+    work: the standard library's source lines hashed to 2**20 columns, an
+    epoch of Nesterov with L1 took over two minutes where plain SGD's whole
+    fit took a second, and nothing said why. Warned when an epoch's updates pass
+    ``_DENSE_WORK_WARNED`` and ``_DENSE_RATIO_WARNED`` times its non-zeros'.
+    """
+    V = state.V
+    work = float(n_batches) * V.size
+    if work < max(_DENSE_WORK_WARNED, _DENSE_RATIO_WARNED * X.nnz * V.shape[0]):
+        return
+    if state.average_from != np.inf:
+        why = "average=True moves every coefficient at every batch"
+    elif plan.opt not in (_SGD, _MOMENTUM, _NESTEROV):
+        why = f"{type(plan.optimizer).__name__}'s state moves every coefficient at every batch"
+    elif l1 and plan.opt != _SGD:
+        why = "with momentum, an L1 penalty moves every coefficient at every batch"
+    else:
+        why = (
+            "this fit's steps move every coefficient at every batch (L1 from a start "
+            "not at 0 off X's columns, many centred columns, or momentum's step "
+            "changing often)"
+        )
+    warn(
+        f"{why}: on this sparse X an epoch updates {V.shape[1]:,} columns x "
+        f"{V.shape[0]} outputs {n_batches:,} times, {work / max(X.nnz * V.shape[0], 1):,.0f} "
+        "times the work of its non-zeros. optimizer='sgd' (the default's choice on "
+        "such X, L1 included), or 'nesterov' without L1 or averaging, costs only the "
+        "non-zeros; a larger batch_size divides this cost.",
+        sparse.SparseEfficiencyWarning,
+    )
