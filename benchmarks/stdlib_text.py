@@ -14,12 +14,12 @@ import datetime
 import os
 import platform
 import sysconfig
-import time
 import warnings
 from functools import partial
 
 import numpy as np
 import sklearn
+from run import best_time  # (benchmarks/run.py's, beside this script)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
@@ -54,15 +54,6 @@ def fit(make, X, y):
     return make().fit(X, y)
 
 
-def best_of(fit, repeat=3):
-    times = []
-    for _ in range(repeat):
-        tic = time.perf_counter()
-        model = fit()
-        times.append(time.perf_counter() - tic)
-    return min(times), model
-
-
 def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     lines, y = corpus()
@@ -88,7 +79,7 @@ def main():
         }
         print(f"\n{name}: {X_train.shape[1]} columns")
         for label, make in models.items():
-            seconds, model = best_of(partial(fit, make, X_train, y[train]))
+            seconds, model = best_time(partial(fit, make, X_train, y[train]), 3)
             print(
                 f"  {label:36s} {seconds:6.2f} s  {model.n_iter_:4d} epochs  "
                 f"held-out accuracy {model.score(X_test, y[test]):.3f}"

@@ -20,6 +20,7 @@ from ._writeback import (
     _first_outside,
     _rows_before,
     _same_zero,
+    _spill,
     _zeros_found,
 )
 
@@ -285,9 +286,7 @@ def _momentum_stored(V, SV1, table, batch, powers, runs, used, start, sums):
     for r in range(used.shape[0]):
         j = used[r]
         if j // _BLOCK != block:  # (the block before it ends: its sums go to sums)
-            for k in range(n_outputs):
-                sums[k] += block_sums[k]
-                block_sums[k] = 0.0
+            _spill(sums, block_sums)
             block = j // _BLOCK
         if r + _WRITE_AHEAD < used.shape[0]:
             ahead = used[r + _WRITE_AHEAD]
@@ -305,8 +304,7 @@ def _momentum_stored(V, SV1, table, batch, powers, runs, used, start, sums):
             table[r, k], table[r, w] = V[k, j], SV1[k, j]
             finite += np.float64(V[k, j]) * 0.0
         table[r, up_to] = 0.0
-    for k in range(n_outputs):
-        sums[k] += block_sums[k]
+    _spill(sums, block_sums)
     sums[-1] += finite
 
 

@@ -146,9 +146,7 @@ def _rows_swapped(table, scale, used, start, sums, left):
     for r in range(used.shape[0]):
         q = used[r]
         if q // _BLOCK != block:  # (the block before it ends: its sums go to left)
-            for k in range(n_outputs):
-                left[k] += block_sums[k]
-                block_sums[k] = 0.0
+            _spill(left, block_sums)
             block = q // _BLOCK
         if r + _WRITE_AHEAD < used.shape[0]:
             for k in range(n_outputs):
@@ -159,9 +157,21 @@ def _rows_swapped(table, scale, used, start, sums, left):
             table[r, k] = start[k, q]
             block_sums[k] = _add_product(block_sums[k], new, new)
             finite += new * 0.0
-    for k in range(n_outputs):
-        left[k] += block_sums[k]
+    _spill(left, block_sums)
     sums[-1] += finite
+
+
+@jit
+def _spill(into, block_sums):
+    """``into[k] += block_sums[k]``, then ``block_sums[k] = 0``: a block of columns ends.
+
+    The lazy write-backs sum each output's squares a block of :data:`_BLOCK`
+    columns at a time, as :func:`_write_back` does (the same sums, bit for
+    bit): once a block a call, not once a column.
+    """
+    for k in range(block_sums.shape[0]):
+        into[k] += block_sums[k]
+        block_sums[k] = 0.0
 
 
 @jit
@@ -243,10 +253,8 @@ def _unscale_stored(V, table, scale, used, start, sums, left):
     for r in range(used.shape[0]):
         j = used[r]
         if j // _BLOCK != block:  # (the block before it ends: its sums go out)
-            for k in range(n_outputs):
-                sums[k] += old_sums[k]
-                left[k] += new_sums[k]
-                old_sums[k], new_sums[k] = 0.0, 0.0
+            _spill(sums, old_sums)
+            _spill(left, new_sums)
             block = j // _BLOCK
         if r + _WRITE_AHEAD < used.shape[0]:
             ahead = used[r + _WRITE_AHEAD]
@@ -262,9 +270,8 @@ def _unscale_stored(V, table, scale, used, start, sums, left):
             new = np.float64(V[k, j])
             finite += new * 0.0
             new_sums[k] = _add_product(new_sums[k], new, new)
-    for k in range(n_outputs):
-        sums[k] += old_sums[k]
-        left[k] += new_sums[k]
+    _spill(sums, old_sums)
+    _spill(left, new_sums)
     sums[-1] += finite
 
 

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _sparse_text import text_like
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
@@ -12,27 +13,9 @@ from skgd import GDClassifier, GDRegressor
 from skgd.optim import SGD, Nesterov
 
 
-def _text_like(n=600, p=4000, per_row=8, seed=0):
-    """Rows of a few 0/1 columns out of thousands (0.2% stored), a class's words more frequent."""
-    rng = np.random.RandomState(seed)
-    y = rng.randint(3, size=n)
-    words = rng.randint(p, size=(3, 40))
-    columns = np.where(
-        rng.uniform(size=(n, per_row)) < 0.5,
-        words[y[:, None], rng.randint(40, size=(n, per_row))],
-        rng.randint(p, size=(n, per_row)),
-    )
-    X = sparse.csr_matrix(
-        (np.ones(n * per_row), columns.ravel(), np.arange(0, n * per_row + 1, per_row)),
-        shape=(n, p),
-    )
-    X.sum_duplicates()
-    return X, y
-
-
 @pytest.mark.parametrize("make", [GDClassifier, GDRegressor])
 def test_auto_trains_sparse_x_of_few_stored_values_with_plain_sgd(make):
-    X, y = _text_like()
+    X, y = text_like()
     params = dict(max_iter=3, tol=None, random_state=0)
     model = make(**params).fit(X, y)
     assert type(model.optimizer_) is SGD
@@ -58,7 +41,7 @@ def test_auto_l1_on_text_like_x_takes_lazy_steps(monkeypatch):
         raise AssertionError("a dense epoch on text-like X")
 
     monkeypatch.setattr(_kernel, "_sparse_epoch", refused)
-    X, y = _text_like()
+    X, y = text_like()
     params = dict(penalty="l1", alpha=1e-3, max_iter=3, tol=None, random_state=0)
     model = GDClassifier(**params).fit(X, y)
     assert type(model.optimizer_) is SGD
@@ -67,7 +50,7 @@ def test_auto_l1_on_text_like_x_takes_lazy_steps(monkeypatch):
 
 
 def test_auto_counts_values_not_explicit_zeros_and_takes_nesterov_from_1_percent():
-    X, y = _text_like()
+    X, y = text_like()
     pad = sparse.random(X.shape[0], X.shape[1], density=0.01, format="csr", random_state=1)
     pad.data[:] = 1e-300  # (1 + 1e-300 is 1)
     padded = (X + pad).tocsr()
@@ -93,7 +76,7 @@ def test_auto_counts_values_not_explicit_zeros_and_takes_nesterov_from_1_percent
 
 
 def test_a_stream_keeps_the_optimizer_its_first_call_chose():
-    X, y = _text_like()
+    X, y = text_like()
     stream = GDClassifier(random_state=0)
     stream.partial_fit(X[:200], y[:200], classes=[0, 1, 2])
     assert type(stream.optimizer_) is SGD
@@ -109,7 +92,7 @@ def test_nested_optimizer_parameters_on_auto_are_nesterovs():
     # A grid search over momentum at the default optimizer, as before "auto"
     model = GDClassifier().set_params(optimizer__momentum=0.5)
     assert type(model.optimizer) is Nesterov and model.optimizer.momentum == 0.5
-    X, y = _text_like(n=300)
+    X, y = text_like(n=300)
     search = GridSearchCV(
         GDClassifier(max_iter=3, tol=None, random_state=0),
         {"optimizer__momentum": [0.5, 0.8]},

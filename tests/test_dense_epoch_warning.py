@@ -8,29 +8,16 @@ minutes where the default took a second, silently.
 
 import warnings
 
-import numpy as np
 import pytest
+from _sparse_text import text_like
 from scipy import sparse
 
 from skgd import GDClassifier, _kernel
 
 
-def _wide(n=600, p=40_000, per_row=8, seed=0):
+def _wide():
     """Rows of a few 0/1 columns out of 40,000 (0.02% stored), a class's words more frequent."""
-    rng = np.random.RandomState(seed)
-    y = rng.randint(3, size=n)
-    words = rng.randint(p, size=(3, 40))
-    columns = np.where(
-        rng.uniform(size=(n, per_row)) < 0.5,
-        words[y[:, None], rng.randint(40, size=(n, per_row))],
-        rng.randint(p, size=(n, per_row)),
-    )
-    X = sparse.csr_matrix(
-        (np.ones(n * per_row), columns.ravel(), np.arange(0, n * per_row + 1, per_row)),
-        shape=(n, p),
-    )
-    X.sum_duplicates()
-    return X, y
+    return text_like(p=40_000)
 
 
 def _efficiency_warnings(model, X, y):
