@@ -308,9 +308,10 @@ class Plan:
         clean, squares = False, None
         if not known and self.counts and velocity is None:
             # (a fresh fit's V holds +0 on the columns X does not store, see
-            # skgd._base.BaseGD._initial_params: a read of V costs a third of the
-            # write-back of every column, which reads V and writes V and start;
-            # hashed text, 2**20 columns, 1,000 rows: that epoch took 21 ms, 12 so)
+            # skgd._base.BaseGD._initial_params: a read of V and of start costs less
+            # than the write-back of every column, which reads V and writes V and
+            # start; hashed text, 2**20 columns, 1,000 rows: that epoch took 21 ms,
+            # now 9)
             known = holds_zeros(V, used, zeros[0])
             clean = known and holds_zeros(start, used, zeros[0])
         elif known:

@@ -109,16 +109,14 @@ def _swapped(table, scale, used, start, sums, left, fill, whole):
         return
     n_features = start.shape[1]
     u, j = 0, 0
-    while u < used.shape[0] or (whole and j < n_features):
-        # the block's rows: of the next block of columns (whole), or of the next row's
-        end = min(j + _BLOCK, n_features) if whole else (used[u] // _BLOCK + 1) * _BLOCK
+    while j < n_features:  # (a block of columns at a time, and the table's rows in it)
+        end = min(j + _BLOCK, n_features)
         rows = _rows_before(used, u, end)
         for base in range(0, start.shape[0], _OUTPUTS):
             count = min(_OUTPUTS, start.shape[0] - base)
-            if whole:
-                for k in range(base, base + count):
-                    for q in range(j, end):
-                        start[k, q] = fill[k]
+            for k in range(base, base + count):
+                for q in range(j, end):
+                    start[k, q] = fill[k]
             s0, s1, s2, s3, finite = _rows_out(table, scale, used, u, rows, start, base, count)
             _add_sums(left, base, count, s0, s1, s2, s3)
             sums[-1] += finite
