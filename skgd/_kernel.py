@@ -215,7 +215,9 @@ class Plan:
         l1 = bool(np.any(self.l1))
         # (L1 lazily: plain SGD's thresholds add up, and a column X does not store
         # holds 0, which they keep; momentum's L1 stops the velocity: not lazy)
-        lazy_sgd = lazy and self.opt == _SGD and (not l1 or self._zero_outside(state.V, X))
+        # (L1's read of V, if taken, also tells the first epoch's write-back: see _outside)
+        zero_read = lazy and self.opt == _SGD and l1 and self._zero_outside(state.V, X)
+        lazy_sgd = lazy and self.opt == _SGD and (not l1 or zero_read)
         lazy = lazy and not l1
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
@@ -241,7 +243,7 @@ class Plan:
             filled = held is not None and all(a is b for a, b in zip(held, holding, strict=True))
             sums = np.zeros(state.V.shape[0] + 1)  # V's squares by output, then its finiteness
             swap = self.swaps and lazy_sgd  # (lazy momentum's catches V up in place)
-            outside, zeros, squares = self._outside(state.V, velocity, used, start, swap)
+            outside, zeros, squares = self._outside(state.V, velocity, used, start, swap, zero_read)
             result = kernel(
                 X.data, rows, X.indptr, *common, table, used, *scratch, filled, start, sums,
                 outside, zeros,
@@ -286,7 +288,7 @@ class Plan:
         self.held = None
         self.zero = None  # (and its write-back visits every column, which tells it anew)
 
-    def _outside(self, V, velocity, used, start, swap=False):
+    def _outside(self, V, velocity, used, start, swap=False, zero_read=False):
         """What the lazy write-back may take as known of the columns X does not store.
 
         ``(outside, zeros)`` as :func:`skgd._writeback._zeros_found` reads
@@ -297,7 +299,9 @@ class Plan:
         columns. In a fit, from its first epoch on (lazy momentum's, its
         second or third); a warm start's V, or a stream's (whose earlier
         calls stored other columns), holds other values there: every column
-        is visited, as before. ``outside[3]``: whether the write-back may
+        is visited, as before. ``zero_read``: V was just read to hold +0
+        there (lazy L1's check, :meth:`_zero_outside`): not read again.
+        ``outside[3]``: whether the write-back may
         swap V and ``start`` (``swap``, and V's squares known: the last
         epoch's write-back summed them, ``zeros[4]`` then, returned third).
         """
@@ -312,7 +316,7 @@ class Plan:
             # than the write-back of every column, which reads V and writes V and
             # start; hashed text, 2**20 columns, 1,000 rows: that epoch took 21 ms,
             # now 9)
-            known = holds_zeros(V, used, zeros[0])
+            known = zero_read or holds_zeros(V, used, zeros[0])
             clean = known and holds_zeros(start, used, zeros[0])
         elif known:
             zeros[:2], squares = self.zero[3], self.zero[4]
