@@ -219,11 +219,15 @@ class Objective:
         set as ``coef_`` or passed as ``coef_init`` it crashed the first epoch
         with numba's "incompatible shape for array").
         """
-        V = np.multiply(W, self.x_scale, order="C")
-        y_scale = self.y_scale[:, None]
-        # (in place when the dtype allows: on wide data a second new array's page faults)
-        in_place = np.promote_types(y_scale.dtype, V.dtype) == V.dtype
-        V = np.divide(V, y_scale, out=V if in_place else None)
+        V = None  # (wide data: one compiled pass, not numpy's two)
+        if W.size >= _COMPILED_TO_MODEL:
+            V = _passes.standardized_coefficients(W, self.x_scale, self.y_scale)
+        if V is None:
+            V = np.multiply(W, self.x_scale, order="C")
+            y_scale = self.y_scale[:, None]
+            # (in place when the dtype allows: on wide data a second new array's page faults)
+            in_place = np.promote_types(y_scale.dtype, V.dtype) == V.dtype
+            V = np.divide(V, y_scale, out=V if in_place else None)
         # (sparse X's columns are rarely centred: W @ x_mean is then 0, a pass over W saved)
         shift = W @ self.x_mean if self.x_mean.any() else 0.0
         return V, (b - self.y_loc + shift) / self.y_scale

@@ -778,6 +778,33 @@ def test_model_coefficients_in_place_are_numpys_to_the_bit(dtype):
     assert_array_equal(W.view(np.uint8), expected.view(np.uint8))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_standardized_coefficients_are_numpys_to_the_bit(dtype):
+    # A stream's every call takes coef_ to standardized coordinates: numpy's
+    # W * x_scale, then / y_scale (two roundings), in one compiled pass that
+    # skips the division by a classifier's y_scale of ones.
+    from skgd._passes import standardized_coefficients
+
+    rng = np.random.RandomState(0)
+    W = (rng.normal(size=(4, 5000)) * 10.0 ** rng.uniform(-15, 15, size=(4, 5000))).astype(dtype)
+    W[:, :4] = [-0.0, 0.0, np.inf, -np.inf]
+    W[:, 4] = np.finfo(dtype).smallest_subnormal
+    x_scale = (10.0 ** rng.uniform(-15, 15, size=5000)).astype(dtype)
+    x_scale[5:8] = [0.0, np.inf, np.finfo(dtype).smallest_normal]
+    y_scale = np.array([1.0, 3.0, 1e-3, 7.0], dtype=dtype)
+    with np.errstate(all="ignore"):
+        expected = np.multiply(W, x_scale) / y_scale[:, None]
+        V = standardized_coefficients(W, x_scale, y_scale)
+    assert V.dtype == dtype and V.flags.c_contiguous and not np.shares_memory(V, W)
+    assert_array_equal(np.isnan(V), np.isnan(expected))
+    finite = ~np.isnan(expected)  # (NaN: 0 * inf; its bits are the platform's)
+    assert_array_equal(V[finite].view(np.uint8), expected[finite].view(np.uint8))
+    # W of another kind (Fortran-ordered, or of x_scale's other dtype): numpy's path
+    assert standardized_coefficients(np.asfortranarray(W), x_scale, y_scale) is None
+    other = np.float32 if dtype == np.float64 else np.float64
+    assert standardized_coefficients(W.astype(other), x_scale, y_scale) is None
+
+
 def test_a_fit_writes_its_model_over_no_iterate_a_user_optimizer_holds():
     # An optimizer of the user's may keep the parameter arrays it was given:
     # they stay the standardized iterate, not the model written over it.
