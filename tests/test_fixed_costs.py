@@ -204,3 +204,38 @@ def test_a_first_epochs_divergence_goes_back_to_the_start_itself(problem, monkey
     assert np.all(np.isfinite(model.coef_))
     assert_array_equal(_bits(model.coef_), _bits(copied.coef_))
     assert_array_equal(_bits(model.intercept_), _bits(copied.intercept_))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("ranged", [False, True])
+def test_a_streams_test_of_grown_scales_is_numpys(dtype, ranged):
+    # A stream's call asks whether any column's scale grew past _SCALE_GROWTH
+    # (StreamColumns._kept_scales) in one compiled pass; its answer is numpy's
+    # masks', at the bounds too (a quarter exactly is no growth), for NaN
+    # (never grown), a zero scale (an infinite ratio) and counts either side.
+    from skgd._stream_columns import _FEW_VALUES, _SCALE_GROWTH, _may_keep
+
+    def numpys(old, least, scale, counts):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grown = (least / scale < 1 / _SCALE_GROWTH) & (old / scale < 1)
+        few = counts < _FEW_VALUES
+        return bool(np.any(grown & few) or (ranged and np.any(grown & ~few)))
+
+    scale = np.array([4.0, 4.0, 4.0, 1.0, 0.0, np.nan, 2.0, np.inf], dtype=dtype)
+    cases = [  # (least, old) for each column, one growing past the bound at a time
+        (scale.copy(), scale.copy()),
+        (np.where(np.arange(8) == 0, 1.0, scale).astype(dtype), scale / 2),  # a quarter exactly
+        (np.where(np.arange(8) == 1, np.nextafter(dtype(1.0), dtype(0.0)), scale), scale / 2),
+        (np.where(np.arange(8) == 3, 0.2, scale).astype(dtype), scale),  # old / scale == 1
+        (np.where(np.arange(8) == 3, 0.2, scale).astype(dtype), scale * 0.9),
+        (np.where(np.arange(8) == 5, 0.0, scale).astype(dtype), scale / 2),  # a NaN scale
+        (np.where(np.arange(8) == 7, 1.0, scale).astype(dtype), scale / 2),  # an infinite one
+    ]
+    answers = []
+    for least, old in cases:
+        old = old.astype(dtype)
+        for counts in (np.zeros(8, dtype=np.int64), np.full(8, _FEW_VALUES, dtype=np.int64)):
+            answer = _may_keep(old, least, scale, counts, ranged)
+            assert answer == numpys(old, least, scale, counts)
+            answers.append(answer)
+    assert any(answers) and not all(answers)  # (the cases test both answers)
