@@ -117,7 +117,9 @@ def streams():
     lines, y = corpus()
     train, test = train_test_split(np.arange(len(y)), test_size=0.25, random_state=0, stratify=y)
     print(f"# {datetime.date.today()}, skgd {skgd.__version__}, streams of {len(train)} lines")
-    sgd_log_loss = {"SGDClassifier(loss='log_loss')": lambda: SGDClassifier(loss="log_loss")}
+    sgd_log_loss = {
+        "SGDClassifier(loss='log_loss')": lambda: SGDClassifier(loss="log_loss", random_state=0)
+    }
     plain_and_nesterov = {
         "GDClassifier()": lambda: GDClassifier(random_state=0),
         'GDClassifier(optimizer="nesterov")': lambda: GDClassifier(
