@@ -21,10 +21,12 @@ columns). On wide data those reads land anywhere in the model, a cache miss
 each, so these two paths keep all that a non-zero needs (its column's
 coefficients, velocities and scale) in one row of a table.
 With plain SGD, L1's soft thresholds add up, and a column takes those of
-the batches that did not touch it at once. Adagrad, RMSprop and Adam keep
-a state that moves every coefficient at every step, and momentum's L1 and
-averaging touch every coefficient: those cost O(n_outputs × n_features)
-per batch on sparse data too.
+the batches that did not touch it at once, and its average the sum of
+the scales since it was last moved (one pass over every coefficient an
+epoch). Adagrad, RMSprop and Adam keep a state that moves every
+coefficient at every step, and momentum's L1 and averaging, and the
+average with L1, touch every coefficient: those cost O(n_outputs ×
+n_features) per batch on sparse data too.
 
 The batch steps themselves are in :mod:`skgd._steps` (dense X, and sparse
 X updating every coefficient) and the lazy ones (:mod:`skgd._lazy_sgd`,
@@ -204,21 +206,22 @@ class Plan:
             averaging,
         )
         # Lazy updates need few centred columns (each is read and moved at every
-        # step, see _centred) and no average (it moves every coefficient at every
-        # step); momentum, also no L1 and few runs of equal steps (one map a run
-        # for every untouched step).
+        # step, see _centred); momentum, also no L1, no average and few runs of equal
+        # steps (one map a run for every untouched step); plain SGD's average, no L1
+        # (a column's thresholds are paid late: its iterates between, unknown).
         # exact descent's gains on sparse X (see skgd._exact_gains): the dense gradient's epoch
         gains = o.exact_gains if is_sparse else None
-        lazy = is_sparse and state.average_from == np.inf  # (dense X: no test to pay)
-        lazy = lazy and gains is None
+        lazy = is_sparse and gains is None  # (dense X: no test to pay)
         lazy = lazy and self._few_centred()
         l1 = bool(np.any(self.l1))
+        averages = state.average_from != np.inf
         # (L1 lazily: plain SGD's thresholds add up, and a column X does not store
         # holds 0, which they keep; momentum's L1 stops the velocity: not lazy)
         # (L1's read of V, if taken, also tells the first epoch's write-back: see _outside)
-        zero_read = lazy and self.opt == _SGD and l1 and self._zero_outside(state.V, X)
+        zero_read = lazy and self.opt == _SGD and l1 and not averages
+        zero_read = zero_read and self._zero_outside(state.V, X)
         lazy_sgd = lazy and self.opt == _SGD and (not l1 or zero_read)
-        lazy = lazy and not l1
+        lazy = lazy and not l1 and not averages
         runs = step_runs(steps) if lazy and self.opt in (_MOMENTUM, _NESTEROV) else None
         lazy_momentum = runs is not None
         if is_sparse and not (lazy_sgd or lazy_momentum or self.warned_dense):
@@ -513,24 +516,25 @@ def plan(objective, optimizer, X, Y, single, fit_intercept):
 def _warn_if_dense_on_sparse(plan, X, state, n_batches, l1):
     """A SparseEfficiencyWarning where an epoch on sparse X costs far more than its non-zeros.
 
-    The lazy epochs (plain SGD, momentum without L1 or averaging) cost a
-    batch's non-zeros; the others move every coefficient at every batch,
-    as the user guide says, which on hashed text is thousands of times the
-    work: the standard library's source lines hashed to 2**20 columns, an
-    epoch of Nesterov with L1 took over two minutes where plain SGD's whole
-    fit took a second, and nothing said why. Warned when an epoch's updates pass
-    ``_DENSE_WORK_WARNED`` and ``_DENSE_RATIO_WARNED`` times its non-zeros'.
+    The lazy epochs (plain SGD, its average without L1, momentum without L1
+    or averaging) cost a batch's non-zeros; the others move every
+    coefficient at every batch, as the user guide says, which on hashed
+    text is thousands of times the work: the standard library's source
+    lines hashed to 2**20 columns, an epoch of Nesterov with L1 took over
+    two minutes where plain SGD's whole fit took a second, and nothing said
+    why. Warned when an epoch's updates pass ``_DENSE_WORK_WARNED`` and
+    ``_DENSE_RATIO_WARNED`` times its non-zeros'.
     """
     V = state.V
     work = float(n_batches) * V.size
     if work < max(_DENSE_WORK_WARNED, _DENSE_RATIO_WARNED * X.nnz * V.shape[0]):
         return
-    if state.average_from != np.inf:
-        why = "average=True moves every coefficient at every batch"
-    elif plan.opt not in (_SGD, _MOMENTUM, _NESTEROV):
+    if plan.opt not in (_SGD, _MOMENTUM, _NESTEROV):
         why = f"{type(plan.optimizer).__name__}'s state moves every coefficient at every batch"
     elif l1 and plan.opt != _SGD:
         why = "with momentum, an L1 penalty moves every coefficient at every batch"
+    elif state.average_from != np.inf:
+        why = "average=True, with momentum or with L1, moves every coefficient at every batch"
     else:
         why = (
             "this fit's steps move every coefficient at every batch (L1 from a start "
@@ -541,7 +545,7 @@ def _warn_if_dense_on_sparse(plan, X, state, n_batches, l1):
         f"{why}: on this sparse X an epoch updates {V.shape[1]:,} columns x "
         f"{V.shape[0]} outputs {n_batches:,} times, {work / max(X.nnz * V.shape[0], 1):,.0f} "
         "times the work of its non-zeros. optimizer='sgd' (the default's choice on "
-        "such X, L1 included), or 'nesterov' without L1 or averaging, costs only the "
-        "non-zeros; a larger batch_size divides this cost.",
+        "such X; L1 included, or averaging without L1), or 'nesterov' without L1 or "
+        "averaging, costs only the non-zeros; a larger batch_size divides this cost.",
         sparse.SparseEfficiencyWarning,
     )

@@ -36,6 +36,8 @@ _CACHED_ROWS = 128
 # of signed and unsigned integers as a float)
 _ONE, _TWO, _THREE, _FOUR = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
 _FIVE, _SIX, _SEVEN = np.uint64(5), np.uint64(6), np.uint64(7)
+# While averaging, the scale V = scale * U goes into U once under this (see the epoch's steps)
+_LEAST_AVERAGED_SCALE = 1e-4
 
 
 @jit
@@ -76,6 +78,16 @@ def _sparse_sgd_epoch(
     their means' share is one shift an output a batch in the forward pass
     (the numpy path's) and one update of theirs a batch, by the batch's
     summed gradient. None: the same arithmetic as without them.
+
+    Averaging (``average``) is lazy too, as scikit-learn's averaged SGD on
+    sparse X: the sum of the averaged iterates of a column with a table
+    row is ``held[u, k] + U[j, k] * summed[k]``, ``summed[k]`` the sum of
+    output k's scales at those steps, and a step that moves U by d first
+    takes ``d * summed[k]`` off ``held``. A column without a row was only
+    shrunk: its sum is V's value times the sum of ``unused``. The sums go
+    into ``V_average`` at the epoch's end (:func:`_fold_average`), the
+    intercepts' average at each step as the numpy path's. (Not with L1,
+    whose thresholds a column takes late: the plan runs the numpy path.)
     """
     n_outputs = V.shape[0]
     n = order.shape[0]
@@ -109,6 +121,11 @@ def _sparse_sgd_epoch(
     gc = np.empty(n_outputs)
     shift = np.zeros(n_outputs)  # the centred columns' means' share of each output, of U
     moved = np.empty(n_outputs)  # their step a batch, of U, by the centre
+    # averaging (see above): the sums since this epoch's first averaged step, on which
+    # ``tracking`` turns; before it they are 0, and a step has nothing to take off
+    n_before, tracking = averaging[2], False
+    held = np.zeros((used.shape[0] if averaging[0] != np.inf else 0, n_outputs))
+    summed, summed_unused, taken = np.zeros(n_outputs), np.zeros(n_outputs), np.empty(n_outputs)
     total, first = 0.0, np.nan
     for batch in range(n_batches):
         start = batch * batch_size
@@ -189,6 +206,10 @@ def _sparse_sgd_epoch(
             outside[3] = 0  # (V stays where it is: the loop sees it as the batches left it)
             if sparse_l1:
                 _catch_up_rows(table, used, True, up_to, thresholds, batch, reset=True)
+            if tracking:
+                _fold_average(
+                    V, V_average, table, held, summed, summed_unused, used, n_before, averaging[2]
+                )
             _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
             return total, batch, first, batch_loss, t
         if batch == 0:
@@ -202,12 +223,19 @@ def _sparse_sgd_epoch(
         t += 1
         for k in range(n_outputs):
             shrink = 1.0 - step * l2[k]
-            if abs(scale[k] * shrink) < 1e-9:  # before it underflows: into U
+            # Before it underflows, the scale goes into U; while averaging, sooner: the
+            # held sums lose the digits of U's growth, 1 / scale (under a strong L2, the
+            # average off the numpy path's by 5e-9 of its largest value at 1e-9, 3e-13 at 1e-4)
+            if abs(scale[k] * shrink) < (_LEAST_AVERAGED_SCALE if tracking else 1e-9):
                 if sparse_l1:  # (the thresholds so far are in the units U leaves)
                     _catch_up_rows(table, used, True, up_to, thresholds, batch)
                     # every row is at batch: the sums start again from 0 (on the old
                     # sum, about 1e9 l1 / l2, the new steps' kept 9 digits fewer)
                     thresholds[batch, k] = 0.0
+                if tracking:  # the sums so far into held, before U takes the scale
+                    for u in range(used.shape[0]):
+                        held[u, k] += table[u, k] * summed[k]
+                    summed[k] = 0.0
                 for u in range(used.shape[0]):
                     table[u, k] *= scale[k]
                 scale[k] = 1.0
@@ -263,6 +291,14 @@ def _sparse_sgd_epoch(
                     for q in range(lo, hi):
                         o = np.uint64(indices[q]) * stride
                         flat[o] = _add_product(flat[o], g0, data[q] * flat[o + at_inverse])
+            if tracking:  # the row moved U[j, k] by -taken[k] / summed[k] times x
+                for k in range(n_outputs):
+                    taken[k] = step * g[r, k] / scale[k] * summed[k]
+                for q in range(lo, hi):
+                    row = indices[q]
+                    x = data[q] * flat[np.uint64(row) * stride + at_inverse]
+                    for k in range(n_outputs):
+                        held[row, k] += taken[k] * x
         if centred.shape[0]:  # the means' share of the gradient: -gc[k] times the centre
             for k in range(n_outputs):
                 moved[k] = step * gc[k] / scale[k]
@@ -270,14 +306,49 @@ def _sparse_sgd_epoch(
                 row = centred[u]
                 for k in range(n_outputs):
                     table[row, k] = _add_product(table[row, k], moved[k], centres[u])
+                    if tracking:
+                        held[row, k] -= moved[k] * centres[u] * summed[k]
         if fit_intercept:
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
-        averaging[1] += m  # (lazy: never averaging)
+        averaging[1] += m
+        if averaging[1] >= averaging[0]:  # (as _step_taken: the iterate joins the average)
+            averaging[2] += 1
+            share = 1.0 / averaging[2]
+            for k in range(n_outputs):
+                summed[k] += scale[k]
+                summed_unused[k] += unused[k]
+                c_average[k] += (c[k] - c_average[k]) * share
+            tracking = True
     if sparse_l1:
         _catch_up_rows(table, used, True, up_to, thresholds, n_batches, reset=True)
+    if tracking:
+        _fold_average(
+            V, V_average, table, held, summed, summed_unused, used, n_before, averaging[2]
+        )
     _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
     return total, n_batches, first, np.nan, t
+
+
+@jit
+def _fold_average(V, V_average, table, held, summed, summed_unused, used, n_before, n_after):
+    """The epoch's averaged iterates into ``V_average``: ``n_before`` of them were in it.
+
+    Each column's sum, from ``held`` and its table row, or from V (no row:
+    only shrunk, see :func:`_sparse_sgd_epoch`), joins the average of the
+    iterates before the epoch's, ``n_after`` of them now. A pass over
+    every coefficient, once an epoch, where the numpy path's is one a batch.
+    """
+    kept, share = n_before / n_after, 1.0 / n_after
+    for k in range(V.shape[0]):
+        u = 0
+        for j in range(V.shape[1]):
+            if u < used.shape[0] and used[u] == j:
+                total = held[u, k] + table[u, k] * summed[k]
+                u += 1
+            else:
+                total = V[k, j] * summed_unused[k]
+            V_average[k, j] = kept * V_average[k, j] + share * total
 
 
 @jit

@@ -1,8 +1,9 @@
 """An epoch that moves every coefficient of wide sparse X says so: a SparseEfficiencyWarning.
 
-The lazy epochs (plain SGD, momentum without L1 or averaging) cost a
-batch's non-zeros; Adam's, Adagrad's, RMSprop's, averaging's and L1 with
-momentum move every coefficient at every batch. On hashed text that took
+The lazy epochs (plain SGD, its average without L1, momentum without L1
+or averaging) cost a batch's non-zeros; Adam's, Adagrad's, RMSprop's, L1
+with momentum and averaging with momentum or L1 move every coefficient at
+every batch. On hashed text that took
 minutes where the default took a second, silently.
 """
 
@@ -32,7 +33,8 @@ def _efficiency_warnings(model, X, y):
     [
         (dict(optimizer="adam"), "Adam's state"),
         (dict(optimizer="adagrad"), "Adagrad's state"),
-        (dict(average=True), "average=True"),
+        (dict(average=True, optimizer="nesterov"), "average=True, with momentum or with L1"),
+        (dict(average=True, penalty="l1"), "average=True, with momentum or with L1"),
         (dict(optimizer="nesterov", penalty="l1"), "an L1 penalty"),
     ],
 )
@@ -51,7 +53,8 @@ def test_an_epoch_moving_every_coefficient_of_wide_sparse_x_warns_once_a_fit(
 
 
 @pytest.mark.parametrize(
-    "params", [dict(), dict(optimizer="sgd", penalty="l1"), dict(optimizer="nesterov")]
+    "params",
+    [dict(), dict(optimizer="sgd", penalty="l1"), dict(optimizer="nesterov"), dict(average=True)],
 )
 def test_lazy_epochs_on_wide_sparse_x_do_not_warn(params, monkeypatch):
     monkeypatch.setattr(_kernel, "_DENSE_WORK_WARNED", 1e6)

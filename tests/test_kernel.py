@@ -1547,3 +1547,100 @@ def test_a_streams_schedule_on_both_paths_of_its_walk(regression, dtype, monkeyp
     numpy = stream()
     assert compiled._stream_step[0] == numpy._stream_step[0] < 1  # the step shrank alike
     same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-4)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("n_classes", [2, 3, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("average", [True, 1000])
+def test_lazy_sgd_averages_as_the_numpy_path(n_classes, dtype, average, monkeypatch):
+    # Averaged SGD on sparse X is lazy (scikit-learn's trick on sparse X): a
+    # column's sum of iterates is held apart from U times the sum of the scales,
+    # and a step that moves U takes its share off first; a column without a row
+    # follows the shrinks; the sums join V_average at each epoch's end. The
+    # numpy path adds every iterate at every batch: the same model to rounding.
+    # Tables of 2, 4 and 16 values a row, a centred column (moved every batch),
+    # weights with zeros, a column no row stores; the average from the start or
+    # from its 1000th sample (the third epoch's middle), and warm-started on.
+    rng = np.random.RandomState(5)
+    X = sparse.random(300, 40, density=0.12, random_state=rng, format="csr")
+    X.data *= rng.uniform(0.5, 3.0, X.nnz)
+    X = sparse.hstack([X, rng.uniform(5.0, 6.0, (300, 1))], format="csr").astype(dtype)
+    X[:, 7] = 0.0
+    X.eliminate_zeros()
+    y = np.digitize(X @ rng.standard_normal(41), np.linspace(-2, 2, n_classes - 1))
+    weights = rng.uniform(0.0, 2.0, 300)
+    weights[::7] = 0.0
+    ran = _spy_lazy_sgd(monkeypatch)
+    params = dict(optimizer="sgd", average=average, alpha=3e-3, batch_size=16, max_iter=8)
+
+    def make():
+        return GDClassifier(**params, tol=None, warm_start=True, random_state=0)
+
+    def fit_twice(model):
+        model.fit(X, y, sample_weight=weights)
+        return model.set_params(max_iter=3).fit(X, y, sample_weight=weights)
+
+    compiled = fit_twice(make())
+    assert len(ran) == 11  # every epoch lazy
+    monkeypatch.setattr(_kernel, "ENABLED", False)
+    numpy = fit_twice(make())
+    assert compiled._average is not None or average is True
+    # (float32: the numpy path rounds V to float32 at each batch, the table at the end)
+    same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-5)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lazy_sgds_average_survives_the_scale_taken_into_the_table(monkeypatch):
+    # Under a strong L2 the scale V = scale * U falls below 1e-9 within an epoch
+    # and is taken into U: the sums of iterates so far go into the held sums
+    # first, in the units U had (without, the average ends far from the numpy
+    # path's), and the scales' sum starts again from 0.
+    rng = np.random.RandomState(4)
+    X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
+    y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
+    params = dict(optimizer="sgd", alpha=1.0, average=True, batch_size=1, max_iter=2)
+    params.update(tol=None, schedule="constant", learning_rate=0.9)
+    ran = _spy_lazy_sgd(monkeypatch)
+    models = []
+    for enabled in [True, False]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "ENABLED", enabled)
+            models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    assert len(ran) == 2  # (both epochs lazy)
+    same_model(*models, rtol=1e-10)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_a_sparse_streams_lazy_average_follows_the_columns_a_call_does_not_store(
+    n_classes, monkeypatch
+):
+    # A stream's call has table rows for its own rows' columns only: the others
+    # were only shrunk by its steps, and their sum of iterates is V's value
+    # times the sum of the shrinks. Calls of 60 rows, each missing a third of
+    # the columns the first stored, the average from the second call's middle.
+    rng = np.random.RandomState(6)
+    X = sparse.random(300, 45, density=0.15, random_state=rng, format="csr")
+    X.data *= rng.uniform(0.5, 3.0, X.nnz)
+    y = np.digitize(X @ rng.standard_normal(45), np.linspace(-1, 1, n_classes - 1))
+    chunks = []
+    for start in range(0, 300, 60):
+        chunk = X[start : start + 60].tolil()
+        chunk[:, (start // 60) % 3 :: 3] = 0.0
+        chunks.append(chunk.tocsr())
+    chunks[0] = X[:60]
+    stored = [np.unique(chunk.indices).size for chunk in chunks]
+    assert stored[0] > 40 and max(stored[1:]) <= 30  # (the calls after the first, a third fewer)
+    ran = _spy_lazy_sgd(monkeypatch)
+    models = []
+    for enabled in [True, False]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "ENABLED", enabled)
+            model = GDClassifier(optimizer="sgd", average=90, alpha=1e-2, random_state=0)
+            for start, chunk in zip(range(0, 300, 60), chunks, strict=True):
+                model.partial_fit(chunk, y[start : start + 60], classes=np.arange(n_classes))
+            models.append(model)
+    assert len(ran) == 5  # (every call lazy)
+    scale = np.abs(models[1].coef_).max()
+    assert_allclose(models[0].coef_, models[1].coef_, rtol=1e-7, atol=1e-7 * scale)
+    assert_allclose(models[0].intercept_, models[1].intercept_, rtol=1e-7, atol=1e-7 * scale)
