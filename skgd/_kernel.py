@@ -234,7 +234,9 @@ class Plan:
         if is_sparse and (lazy_sgd or lazy_momentum):
             kernel = _sparse_sgd_epoch if lazy_sgd else _sparse_momentum_epoch
             used, rows = self._rows(X)
-            table = self._table((state.V.shape[0], len(used)), 1 if lazy_sgd else 2, l1)
+            # (two values an output: momentum's velocity, or the average's held sum)
+            n_kept = 2 if lazy_momentum or averages else 1
+            table = self._table((state.V.shape[0], len(used)), n_kept, l1)
             centred = self._centred_rows(used)  # (the kernels' last two arguments)
             scratch = (
                 centred
@@ -412,9 +414,10 @@ class Plan:
         """The lazy kernels' working table: one row a column X stores, kept from epoch to epoch.
 
         A row holds the column's ``n_kept`` values an output (the
-        coefficients, then momentum's velocities), its inverse scale and,
-        for momentum, the step it is up to: a non-zero reads one place in
-        memory, not one in each of several arrays. Allocated once a fit: a
+        coefficients, then momentum's velocities or the average's held
+        sums: see :func:`skgd._lazy_sgd._sparse_sgd_epoch`), its inverse
+        scale and, for momentum, the step it is up to: a non-zero reads one
+        place in memory, not one in each of several arrays. Allocated once a fit: a
         new array each epoch would cost the system's zeroing of its pages.
 
         Each row is whole cache lines, or a power of two of them that

@@ -81,9 +81,11 @@ def _sparse_sgd_epoch(
 
     Averaging (``average``) is lazy too, as scikit-learn's averaged SGD on
     sparse X: the sum of the averaged iterates of a column with a table
-    row is ``held[u, k] + U[j, k] * summed[k]``, ``summed[k]`` the sum of
-    output k's scales at those steps, and a step that moves U by d first
-    takes ``d * summed[k]`` off ``held``. A column without a row was only
+    row is ``held + U[j, k] * summed[k]``, ``summed[k]`` the sum of output
+    k's scales at those steps, ``held`` the table's value ``held_at + k``
+    of the row (the plan gives it a row twice as wide: the non-zero's
+    line, or the one beside it), and a step that moves U by d first takes
+    ``d * summed[k]`` off ``held``. A column without a row was only
     shrunk: its sum is V's value times the sum of ``unused``. The sums go
     into ``V_average`` at the epoch's end (:func:`_fold_average`), the
     intercepts' average at each step as the numpy path's. (Not with L1,
@@ -124,7 +126,11 @@ def _sparse_sgd_epoch(
     # averaging (see above): the sums since this epoch's first averaged step, on which
     # ``tracking`` turns; before it they are 0, and a step has nothing to take off
     n_before, tracking = averaging[2], False
-    held = np.zeros((used.shape[0] if averaging[0] != np.inf else 0, n_outputs))
+    held_at = inverse + 1  # (up_to's place: L1 does not average lazily)
+    if averaging[0] != np.inf and filled:  # (a fresh fill has set them to 0)
+        for u in range(used.shape[0]):
+            for k in range(n_outputs):
+                table[u, held_at + k] = 0.0
     summed, summed_unused, taken = np.zeros(n_outputs), np.zeros(n_outputs), np.empty(n_outputs)
     total, first = 0.0, np.nan
     for batch in range(n_batches):
@@ -208,7 +214,15 @@ def _sparse_sgd_epoch(
                 _catch_up_rows(table, used, True, up_to, thresholds, batch, reset=True)
             if tracking:
                 _fold_average(
-                    V, V_average, table, held, summed, summed_unused, used, n_before, averaging[2]
+                    V,
+                    V_average,
+                    table,
+                    held_at,
+                    summed,
+                    summed_unused,
+                    used,
+                    n_before,
+                    averaging[2],
                 )
             _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
             return total, batch, first, batch_loss, t
@@ -234,7 +248,7 @@ def _sparse_sgd_epoch(
                     thresholds[batch, k] = 0.0
                 if tracking:  # the sums so far into held, before U takes the scale
                     for u in range(used.shape[0]):
-                        held[u, k] += table[u, k] * summed[k]
+                        table[u, held_at + k] += table[u, k] * summed[k]
                     summed[k] = 0.0
                 for u in range(used.shape[0]):
                     table[u, k] *= scale[k]
@@ -295,10 +309,11 @@ def _sparse_sgd_epoch(
                 for k in range(n_outputs):
                     taken[k] = step * g[r, k] / scale[k] * summed[k]
                 for q in range(lo, hi):
-                    row = indices[q]
-                    x = data[q] * flat[np.uint64(row) * stride + at_inverse]
+                    o = np.uint64(indices[q]) * stride
+                    x = data[q] * flat[o + at_inverse]
+                    o += np.uint64(held_at)
                     for k in range(n_outputs):
-                        held[row, k] += taken[k] * x
+                        flat[o + np.uint64(k)] += taken[k] * x
         if centred.shape[0]:  # the means' share of the gradient: -gc[k] times the centre
             for k in range(n_outputs):
                 moved[k] = step * gc[k] / scale[k]
@@ -307,7 +322,7 @@ def _sparse_sgd_epoch(
                 for k in range(n_outputs):
                     table[row, k] = _add_product(table[row, k], moved[k], centres[u])
                     if tracking:
-                        held[row, k] -= moved[k] * centres[u] * summed[k]
+                        table[row, held_at + k] -= moved[k] * centres[u] * summed[k]
         if fit_intercept:
             for k in range(n_outputs):
                 c[k] -= step * c_ratio * gc[k]
@@ -324,31 +339,34 @@ def _sparse_sgd_epoch(
         _catch_up_rows(table, used, True, up_to, thresholds, n_batches, reset=True)
     if tracking:
         _fold_average(
-            V, V_average, table, held, summed, summed_unused, used, n_before, averaging[2]
+            V, V_average, table, held_at, summed, summed_unused, used, n_before, averaging[2]
         )
     _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
     return total, n_batches, first, np.nan, t
 
 
 @jit
-def _fold_average(V, V_average, table, held, summed, summed_unused, used, n_before, n_after):
+def _fold_average(V, V_average, table, held_at, summed, summed_unused, used, n_before, n_after):
     """The epoch's averaged iterates into ``V_average``: ``n_before`` of them were in it.
 
-    Each column's sum, from ``held`` and its table row, or from V (no row:
-    only shrunk, see :func:`_sparse_sgd_epoch`), joins the average of the
-    iterates before the epoch's, ``n_after`` of them now. A pass over
-    every coefficient, once an epoch, where the numpy path's is one a batch.
+    Each column's sum joins the average of the iterates before the epoch's,
+    ``n_after`` of them now: first every column's as if only shrunk (V's
+    value times the sum of ``unused``), then that of each column with a
+    table row is corrected to its own, from its row (see
+    :func:`_sparse_sgd_epoch`). Two passes, not one that asks of each
+    column whether it has a row: on hashed text the answer is a coin toss,
+    and the one pass took 35 ms an epoch at 2**20 columns, 5 outputs.
     """
     kept, share = n_before / n_after, 1.0 / n_after
     for k in range(V.shape[0]):
-        u = 0
+        shrunk = share * summed_unused[k]
         for j in range(V.shape[1]):
-            if u < used.shape[0] and used[u] == j:
-                total = held[u, k] + table[u, k] * summed[k]
-                u += 1
-            else:
-                total = V[k, j] * summed_unused[k]
-            V_average[k, j] = kept * V_average[k, j] + share * total
+            V_average[k, j] = kept * V_average[k, j] + shrunk * V[k, j]
+    for u in range(used.shape[0]):
+        j = used[u]
+        for k in range(V.shape[0]):
+            total = table[u, held_at + k] + table[u, k] * summed[k]
+            V_average[k, j] += share * (total - summed_unused[k] * V[k, j])
 
 
 @jit

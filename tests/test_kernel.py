@@ -1559,7 +1559,7 @@ def test_lazy_sgd_averages_as_the_numpy_path(n_classes, dtype, average, monkeypa
     # and a step that moves U takes its share off first; a column without a row
     # follows the shrinks; the sums join V_average at each epoch's end. The
     # numpy path adds every iterate at every batch: the same model to rounding.
-    # Tables of 2, 4 and 16 values a row, a centred column (moved every batch),
+    # Tables of 4, 8 and 24 values a row, a centred column (moved every batch),
     # weights with zeros, a column no row stores; the average from the start or
     # from its 1000th sample (the third epoch's middle), and warm-started on.
     rng = np.random.RandomState(5)
