@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from skgd import GDClassifier, GDRegressor
+from skgd import GDClassifier, GDRegressor, _kernel, _products
 from skgd._products import rows_times_coefficients
 
 
@@ -22,6 +22,35 @@ def test_same_numbers_as_scipy_to_the_bit(n_outputs, dtype, n_rows):
     W = rng.normal(size=(n_outputs, 5000)).astype(dtype)
     expected = np.asarray(X @ W.T)
     raw = rows_times_coefficients(X, W)
+    assert raw.dtype == expected.dtype and raw.shape == expected.shape
+    np.testing.assert_array_equal(raw, expected)
+
+
+@pytest.mark.parametrize("x_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("w_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("float64", [False, True])
+@pytest.mark.parametrize("enabled", [True, False])
+def test_many_rows_of_mixed_dtypes_as_scipy_to_the_bit(x_dtype, w_dtype, float64, enabled):
+    # The compiled product reads W where X stores values, for any number of
+    # rows (scipy copies W.T whole first, and so does the numpy path past an
+    # eighth of the columns stored): scipy's sums in scipy's order, in the
+    # result's dtype, whichever of X and W is float32; W strided too.
+    rng = np.random.RandomState(1)
+    X = sparse.random(400, 300, density=0.05, format="csr", dtype=x_dtype, random_state=rng)
+    X.data = (X.data * rng.uniform(-3.0, 3.0, X.nnz)).astype(x_dtype)
+    W = rng.normal(size=(6, 600)).astype(w_dtype)[:, ::2]  # (not contiguous)
+    if float64:
+        X = X.astype(np.float64)
+    expected = np.asarray(X @ (W.astype(np.float64) if float64 else W).T)
+    ran = []
+    real = _products._csr_times_transposed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_kernel, "ENABLED", enabled)
+        patch.setattr(
+            _products, "_csr_times_transposed", lambda *args: ran.append(True) or real(*args)
+        )
+        raw = rows_times_coefficients(X, W, float64=float64)
+    assert ran == ([True] if enabled else [])
     assert raw.dtype == expected.dtype and raw.shape == expected.shape
     np.testing.assert_array_equal(raw, expected)
 
@@ -81,3 +110,21 @@ def test_a_float32_models_few_wide_rows_are_predicted_without_a_float64_copy(Est
     np.testing.assert_array_equal(model._raw_prediction(rows), expected)
     peak = _peak_allocation(lambda: model.predict(rows[:1]))
     assert peak < model.coef_.nbytes / 20
+
+
+def test_predicting_many_wide_rows_copies_no_coefficients():
+    # 10,000 rows of 30 values on 2**18 columns store more than an eighth of
+    # them: the numpy path copies W.T (10 MB); the compiled product reads W
+    rng = np.random.RandomState(0)
+    n_features = 2**18
+    columns = rng.randint(n_features, size=(10_000, 30))
+    X = sparse.csr_matrix(
+        (rng.uniform(size=300_000), columns.ravel(), np.arange(0, 300_001, 30)),
+        shape=(10_000, n_features),
+    )
+    y = rng.randint(5, size=10_000)
+    model = GDClassifier(optimizer="sgd", max_iter=1, tol=None, random_state=0).fit(X, y)
+    expected = np.asarray(X @ model.coef_.T) + model.intercept_
+    np.testing.assert_array_equal(model.decision_function(X), expected)
+    peak = _peak_allocation(lambda: model.decision_function(X))
+    assert peak < model.coef_.nbytes / 4
