@@ -280,6 +280,22 @@ def wide_sparse(row, repeat, n_samples):
                 f"{type(gd.optimizer_).__name__}, lazy; accuracy "
                 f"{gd.score(X[test], y[test]):.3f}, epochs {gd.n_iter_}",
             )
+        # averaged SGD: lazy on sparse X here as in scikit-learn (the sums of the iterates
+        # kept apart, one pass over the coefficients an epoch)
+        t_avg_sgd, sgd_avg = best_time(
+            partial(SGDClassifier(average=True, random_state=0).fit, X[train], y[train]), 1
+        )
+        t_avg, gd_avg = best_time(
+            partial(GDClassifier(average=True, random_state=0).fit, X[train], y[train]), 1
+        )
+        row(
+            f"wide sparse 2**{n_features.bit_length() - 1}: GD(average=True) / "
+            "SGDClassifier(average=True) (time)",
+            t_avg / t_avg_sgd,
+            None,
+            f"lazy; accuracy {gd_avg.score(X[test], y[test]):.3f} vs "
+            f"{sgd_avg.score(X[test], y[test]):.3f}, epochs {gd_avg.n_iter_} vs {sgd_avg.n_iter_}",
+        )
         if n_features == 2**18:  # (seconds an epoch: once, at the smaller width)
             adaptive_optimizers_epoch(row, X[train], y[train], t_sgd, t_gd / gd_sgd_epochs)
         wide_stream(row, X[train], y[train], X[test], n_features)

@@ -82,6 +82,8 @@ def main():
                 optimizer="nesterov", random_state=0
             ),
             "SGDClassifier()": lambda: SGDClassifier(random_state=0),
+            "GDClassifier(average=True)": lambda: GDClassifier(average=True, random_state=0),
+            "SGDClassifier(average=True)": lambda: SGDClassifier(average=True, random_state=0),
         }
         print(f"\n{name}: {X_train.shape[1]} columns")
         for label, make in models.items():
@@ -126,6 +128,7 @@ def streams():
             optimizer="nesterov", random_state=0
         ),
     }
+    averaged = {"GDClassifier(average=True)": lambda: GDClassifier(average=True, random_state=0)}
     nesterov_variants = {
         f'GDClassifier(optimizer="nesterov", {setting}={value!r})': partial(
             GDClassifier, optimizer="nesterov", random_state=0, **{setting: value}
@@ -134,7 +137,7 @@ def streams():
     }
     runs = [
         (1000, "hashed (2**18)", HashingVectorizer(n_features=2**18),
-         {**plain_and_nesterov, **nesterov_variants, **sgd_log_loss}),
+         {**plain_and_nesterov, **averaged, **nesterov_variants, **sgd_log_loss}),
         (500, "hashed (2**18)", HashingVectorizer(n_features=2**18),
          {**plain_and_nesterov, **sgd_log_loss}),
         (500, "tf-idf", TfidfVectorizer(), {**plain_and_nesterov, **sgd_log_loss}),
