@@ -242,11 +242,13 @@ class GDRegressor(RegressorMixin, SGDParityMixin, BaseGD):
         ``n >= 1`` starts the mean once ``n`` samples have been seen (in
         ``partial_fit`` too, across calls). The mean of a noisy constant-step
         descent is closer to the optimum than its last iterate. It costs one
-        pass over the coefficients a batch, so on sparse X it gives up the
-        O(non-zeros) update; and L1's exact zeros, as scikit-learn's does (a
-        mean of iterates that were zero at times is not: diabetes at
-        ``penalty="l1", alpha=0.1``, 10 non-zero coefficients where the last
-        iterate has 4).
+        pass over the coefficients a batch; on sparse X with ``"sgd"``
+        (``"auto"``'s choice where X stores under 1% of its entries) and no
+        L1, one an epoch, the batches keeping their O(non-zeros) update (as
+        scikit-learn's); with momentum or L1, one a batch. It gives up L1's
+        exact zeros, as scikit-learn's does (a mean of iterates that were
+        zero at times is not: diabetes at ``penalty="l1", alpha=0.1``, 10
+        non-zero coefficients where the last iterate has 4).
     verbose : int, default=0
         If positive, print one line per epoch: its number, its training loss,
         with ``early_stopping`` its validation score, ``lr``, the epoch's
