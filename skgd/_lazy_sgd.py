@@ -305,10 +305,12 @@ def _sparse_sgd_epoch(
                     for q in range(lo, hi):
                         o = np.uint64(indices[q]) * stride
                         flat[o] = _add_product(flat[o], g0, data[q] * flat[o + at_inverse])
-            if tracking:  # the row moved U[j, k] by -taken[k] / summed[k] times x
+        if tracking:  # (apart from the rows' loop above, which plain SGD's fits run alone)
+            for r in range(m):  # row r moved U[j, k] by -taken[k] / summed[k] times x
+                i = order[start + r]
                 for k in range(n_outputs):
                     taken[k] = step * g[r, k] / scale[k] * summed[k]
-                for q in range(lo, hi):
+                for q in range(np.uint64(indptr[i]), np.uint64(indptr[i + 1])):
                     o = np.uint64(indices[q]) * stride
                     x = data[q] * flat[o + at_inverse]
                     o += np.uint64(held_at)
