@@ -21,12 +21,12 @@ columns). On wide data those reads land anywhere in the model, a cache miss
 each, so these two paths keep all that a non-zero needs (its column's
 coefficients, velocities and scale) in one row of a table.
 With plain SGD, L1's soft thresholds add up, and a column takes those of
-the batches that did not touch it at once, and its average the sum of
-the scales since it was last moved (one pass over every coefficient an
-epoch). Adagrad, RMSprop and Adam keep a state that moves every
-coefficient at every step, and momentum's L1 and averaging, and the
-average with L1, touch every coefficient: those cost O(n_outputs ×
-n_features) per batch on sparse data too.
+the batches that did not touch it at once; its average keeps each
+column's sum of iterates apart from the sum of the L2 scales (one pass
+over every coefficient an epoch). Adagrad, RMSprop and Adam keep a state
+that moves every coefficient at every step, and momentum's L1 and
+averaging, and plain SGD's average with L1, touch every coefficient:
+those cost O(n_outputs × n_features) per batch on sparse data too.
 
 The batch steps themselves are in :mod:`skgd._steps` (dense X, and sparse
 X updating every coefficient) and the lazy ones (:mod:`skgd._lazy_sgd`,
@@ -417,8 +417,9 @@ class Plan:
         coefficients, then momentum's velocities or the average's held
         sums: see :func:`skgd._lazy_sgd._sparse_sgd_epoch`), its inverse
         scale and, for momentum, the step it is up to: a non-zero reads one
-        place in memory, not one in each of several arrays. Allocated once a fit: a
-        new array each epoch would cost the system's zeroing of its pages.
+        place in memory, not one in each of several arrays. Allocated once
+        a fit: a new array each epoch would cost the system's zeroing of
+        its pages.
 
         Each row is whole cache lines, or a power of two of them that
         divides one (padded, from a line's start): a row of 6 values (5

@@ -214,16 +214,9 @@ def _sparse_sgd_epoch(
                 _catch_up_rows(table, used, True, up_to, thresholds, batch, reset=True)
             if tracking:
                 _fold_average(
-                    V,
-                    V_average,
-                    table,
-                    held_at,
-                    summed,
-                    summed_unused,
-                    used,
-                    n_before,
+                    V, V_average, table, held_at, summed, summed_unused, used, n_before,
                     averaging[2],
-                )
+                )  # fmt: skip
             _unscale(V, table, scale, used, unused, at_start, sums, outside, zeros)
             return total, batch, first, batch_loss, t
         if batch == 0:
