@@ -538,7 +538,10 @@ def _warn_if_dense_on_sparse(plan, X, state, n_batches, l1):
     elif l1 and plan.opt != _SGD:
         why = "with momentum, an L1 penalty moves every coefficient at every batch"
     elif state.average_from != np.inf:
-        why = "average=True, with momentum or with L1, moves every coefficient at every batch"
+        why = (
+            "average with momentum or with an L1 penalty ('l1' or 'elasticnet') moves every "
+            "coefficient at every batch (with optimizer='sgd' and penalty='l2', it does not)"
+        )
     else:
         why = (
             "this fit's steps move every coefficient at every batch (L1 from a start "
@@ -548,8 +551,9 @@ def _warn_if_dense_on_sparse(plan, X, state, n_batches, l1):
     warn(
         f"{why}: on this sparse X an epoch updates {V.shape[1]:,} columns x "
         f"{V.shape[0]} outputs {n_batches:,} times, {work / max(X.nnz * V.shape[0], 1):,.0f} "
-        "times the work of its non-zeros. optimizer='sgd' (the default's choice on "
-        "such X; L1 included, or averaging without L1), or 'nesterov' without L1 or "
-        "averaging, costs only the non-zeros; a larger batch_size divides this cost.",
+        "times the work of its non-zeros. Only the non-zeros cost with optimizer='sgd' "
+        "(the default's choice on such X) and any penalty without average, or "
+        "penalty='l2' with average; or with 'nesterov', penalty='l2' and no average. "
+        "A larger batch_size divides this cost.",
         sparse.SparseEfficiencyWarning,
     )

@@ -33,8 +33,8 @@ def _efficiency_warnings(model, X, y):
     [
         (dict(optimizer="adam"), "Adam's state"),
         (dict(optimizer="adagrad"), "Adagrad's state"),
-        (dict(average=True, optimizer="nesterov"), "average=True, with momentum or with L1"),
-        (dict(average=True, penalty="l1"), "average=True, with momentum or with L1"),
+        (dict(average=True, optimizer="nesterov"), "average with momentum or with an L1"),
+        (dict(average=True, penalty="elasticnet"), "average with momentum or with an L1"),
         (dict(optimizer="nesterov", penalty="l1"), "an L1 penalty"),
     ],
 )
