@@ -920,6 +920,20 @@ def _spy_lazy_sgd(monkeypatch):
     return ran
 
 
+def _centred_sparse_classes(seed, dtype, n_classes):
+    """300 sparse rows, 41 columns (one centred, one never stored), classes, weights (zeros too)."""
+    rng = np.random.RandomState(seed)
+    X = sparse.random(300, 40, density=0.12, random_state=rng, format="csr")
+    X.data *= rng.uniform(0.5, 3.0, X.nnz)
+    X = sparse.hstack([X, rng.uniform(5.0, 6.0, (300, 1))], format="csr").astype(dtype)
+    X[:, 7] = 0.0
+    X.eliminate_zeros()
+    y = np.digitize(X @ rng.standard_normal(41), np.linspace(-2, 2, n_classes - 1))
+    weights = rng.uniform(0.0, 2.0, 300)
+    weights[::7] = 0.0
+    return X, y, weights
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
 @pytest.mark.parametrize("n_classes", [2, 3, 7, 9])
@@ -932,15 +946,7 @@ def test_lazy_sgd_takes_l1_as_the_numpy_path(penalty, n_classes, dtype, monkeypa
     # zeros. Tables of 4, 8 and 16 values a row (the step a row is up to after
     # the inverse scale), a centred column (read and moved by every batch),
     # weights with zeros, a column no row stores.
-    rng = np.random.RandomState(2)
-    X = sparse.random(300, 40, density=0.12, random_state=rng, format="csr")
-    X.data *= rng.uniform(0.5, 3.0, X.nnz)
-    X = sparse.hstack([X, rng.uniform(5.0, 6.0, (300, 1))], format="csr").astype(dtype)
-    X[:, 7] = 0.0
-    X.eliminate_zeros()
-    y = np.digitize(X @ rng.standard_normal(41), np.linspace(-2, 2, n_classes - 1))
-    weights = rng.uniform(0.0, 2.0, 300)
-    weights[::7] = 0.0
+    X, y, weights = _centred_sparse_classes(2, dtype, n_classes)
     ran = _spy_lazy_sgd(monkeypatch)
     params = dict(optimizer="sgd", penalty=penalty, alpha=3e-3, batch_size=16, max_iter=25)
     compiled, numpy = both_paths(
@@ -1562,15 +1568,7 @@ def test_lazy_sgd_averages_as_the_numpy_path(n_classes, dtype, average, monkeypa
     # Tables of 4, 8 and 24 values a row, a centred column (moved every batch),
     # weights with zeros, a column no row stores; the average from the start or
     # from its 1000th sample (the third epoch's middle), and warm-started on.
-    rng = np.random.RandomState(5)
-    X = sparse.random(300, 40, density=0.12, random_state=rng, format="csr")
-    X.data *= rng.uniform(0.5, 3.0, X.nnz)
-    X = sparse.hstack([X, rng.uniform(5.0, 6.0, (300, 1))], format="csr").astype(dtype)
-    X[:, 7] = 0.0
-    X.eliminate_zeros()
-    y = np.digitize(X @ rng.standard_normal(41), np.linspace(-2, 2, n_classes - 1))
-    weights = rng.uniform(0.0, 2.0, 300)
-    weights[::7] = 0.0
+    X, y, weights = _centred_sparse_classes(5, dtype, n_classes)
     ran = _spy_lazy_sgd(monkeypatch)
     params = dict(optimizer="sgd", average=average, alpha=3e-3, batch_size=16, max_iter=8)
 
