@@ -959,6 +959,20 @@ def test_lazy_sgd_takes_l1_as_the_numpy_path(penalty, n_classes, dtype, monkeypa
     same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-5)
 
 
+def _strong_l2_both_paths(params, monkeypatch):
+    """A regressor on 400 sparse rows, compiled then numpy; and the lazy SGD epochs run."""
+    rng = np.random.RandomState(4)
+    X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
+    y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
+    ran = _spy_lazy_sgd(monkeypatch)
+    models = []
+    for enabled in [True, False]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(_kernel, "ENABLED", enabled)
+            models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    return models, ran
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_lazy_sgds_l1_thresholds_survive_the_scale_taken_into_the_table(monkeypatch):
     # Under a strong L2 the scale V = scale * U falls below 1e-9 within an epoch
@@ -966,17 +980,9 @@ def test_lazy_sgds_l1_thresholds_survive_the_scale_taken_into_the_table(monkeypa
     # and is taken into U: the thresholds owed are paid first, in the units they
     # were summed in (without, the coefficients ended 1e-3 apart), and their sums
     # start again from 0 (on the old sum, about 1e9 l1 / l2, 2e-10 apart).
-    rng = np.random.RandomState(4)
-    X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
-    y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
     params = dict(optimizer="sgd", penalty="elasticnet", l1_ratio=0.01, alpha=1.0)
     params.update(batch_size=1, max_iter=2, tol=None, schedule="constant", learning_rate=0.9)
-    ran = _spy_lazy_sgd(monkeypatch)
-    models = []
-    for enabled in [True, False]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_kernel, "ENABLED", enabled)
-            models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    models, ran = _strong_l2_both_paths(params, monkeypatch)
     assert len(ran) == 2  # (both epochs lazy)
     assert 0 < np.sum(models[0].coef_ == 0) < 30
     same_model(*models, rtol=1e-12)
@@ -1583,28 +1589,19 @@ def test_lazy_sgd_averages_as_the_numpy_path(n_classes, dtype, average, monkeypa
     assert len(ran) == 11  # every epoch lazy
     monkeypatch.setattr(_kernel, "ENABLED", False)
     numpy = fit_twice(make())
-    assert compiled._average is not None or average is True
     # (float32: the numpy path rounds V to float32 at each batch, the table at the end)
     same_model(compiled, numpy, rtol=1e-7 if dtype == np.float64 else 1e-5)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_lazy_sgds_average_survives_the_scale_taken_into_the_table(monkeypatch):
-    # Under a strong L2 the scale V = scale * U falls below 1e-9 within an epoch
-    # and is taken into U: the sums of iterates so far go into the held sums
-    # first, in the units U had (without, the average ends far from the numpy
-    # path's), and the scales' sum starts again from 0.
-    rng = np.random.RandomState(4)
-    X = sparse.random(400, 30, density=0.2, random_state=rng, format="csr")
-    y = X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400)
+    # Under a strong L2 the scale V = scale * U falls below 1e-4 (the bound while
+    # averaging) within an epoch and is taken into U: the sums of iterates so far
+    # go into the held sums first, in the units U had (without, the average ends
+    # far from the numpy path's), and the scales' sum starts again from 0.
     params = dict(optimizer="sgd", alpha=1.0, average=True, batch_size=1, max_iter=2)
     params.update(tol=None, schedule="constant", learning_rate=0.9)
-    ran = _spy_lazy_sgd(monkeypatch)
-    models = []
-    for enabled in [True, False]:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(_kernel, "ENABLED", enabled)
-            models.append(GDRegressor(**params, random_state=0).fit(X, y))
+    models, ran = _strong_l2_both_paths(params, monkeypatch)
     assert len(ran) == 2  # (both epochs lazy)
     same_model(*models, rtol=1e-10)
 
