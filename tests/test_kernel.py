@@ -1573,7 +1573,7 @@ def test_lazy_sgd_averages_as_the_numpy_path(n_classes, dtype, average, monkeypa
     # numpy path adds every iterate at every batch: the same model to rounding.
     # Tables of 4, 8 and 24 values a row, a centred column (moved every batch),
     # weights with zeros, a column no row stores; the average from the start or
-    # from its 1000th sample (the third epoch's middle), and warm-started on.
+    # from its 1000th sample (a third into the fourth epoch), and warm-started on.
     X, y, weights = _centred_sparse_classes(5, dtype, n_classes)
     ran = _spy_lazy_sgd(monkeypatch)
     params = dict(optimizer="sgd", average=average, alpha=3e-3, batch_size=16, max_iter=8)
