@@ -24,14 +24,16 @@ _GATHER_FRACTION = 1 / 8
 def rows_times_coefficients(X, W, float64=False):
     """``np.asarray(X @ W.T)``: each row's raw prediction of each output, without the intercept.
 
-    For CSR X that stores few values for its width, the coefficients of
+    For CSR X and several outputs, compiled code reads W's coefficients
+    where X stores values (:func:`_csr_times_transposed`); without numba,
+    for CSR X that stores few values for its width, the coefficients of
     each stored value's column are gathered (``nnz x n_outputs``), and the
-    product is taken on them: the same values, summed in the same order,
-    so the same numbers to the bit. ``float64``: W's coefficients are taken
-    in float64 (X is float64 already), the gathered ones alone where they
-    are gathered: a float32 model of 21 outputs on 2**20 columns, copied
-    whole to float64 at each call, took 39 ms to predict one row (0.2 ms
-    in float64; a user trial).
+    product is taken on them. Either way: the same values, summed in the
+    same order, so the same numbers to the bit. ``float64``: W's
+    coefficients are taken in float64 (X is float64 already), only those
+    read or gathered: a float32 model of 21 outputs on 2**20 columns,
+    copied whole to float64 at each call, took 39 ms to predict one row
+    (0.2 ms in float64; a user trial).
 
     Parameters
     ----------
